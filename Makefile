@@ -1,0 +1,53 @@
+# The README's two commands: `make run` and `make test`. Both work on a fresh machine.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+RUN_STAMP := $(VENV)/.run-installed
+DEV_STAMP := $(VENV)/.dev-installed
+WEB_STAMP := src/fluxops/web/index.html
+
+.PHONY: run test lint typecheck bench web install clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q -U pip
+
+$(RUN_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e ".[postgres,mqtt,graph]"
+	touch $@
+
+$(DEV_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e ".[postgres,mqtt,graph,import,dev]"
+	touch $(RUN_STAMP) $@
+
+install: $(RUN_STAMP)
+
+# The browser UI, built into the package's static folder (skipped with a message when npm is missing).
+web:
+	@if [ -f frontend/package.json ]; then \
+	  if command -v npm >/dev/null; then \
+	    (cd frontend && (npm ci --no-audit --no-fund || npm install --no-audit --no-fund) && npm run build); \
+	  else echo "npm not found: the API runs, the UI at / is not built"; fi; \
+	fi
+
+run: $(RUN_STAMP) web
+	$(BIN)/fluxops demo
+
+lint: $(DEV_STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/lint-imports
+
+typecheck: $(DEV_STAMP)
+	$(BIN)/mypy
+
+test: $(DEV_STAMP) web lint typecheck
+	@if [ -f frontend/package.json ] && command -v npm >/dev/null; then (cd frontend && npm test); fi
+	$(BIN)/pytest -q
+
+bench: $(DEV_STAMP)
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) src/fluxops/web frontend/node_modules data

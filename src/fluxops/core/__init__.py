@@ -1,0 +1,1 @@
+"""Cross-cutting basics: settings, errors, ids, units, clock. Imports nothing from the project."""

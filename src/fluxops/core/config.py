@@ -1,0 +1,59 @@
+"""Deployment settings from ``FLUXOPS_*`` environment variables or a ``.env`` file.
+
+Only deployment concerns live here (where data is, which store, bind address, auth). Algorithm
+parameters are frozen config objects passed explicitly, never settings.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class StoreSettings(BaseModel):
+    backend: Literal["duckdb", "postgres"] = "duckdb"
+    # PostgreSQL connection string (libpq keyword or URI form); used when backend == "postgres".
+    postgres_dsn: str = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
+    postgres_schema: str = "fluxops"
+
+
+class ServerSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = 8000
+    cors_origins: list[str] = Field(default_factory=list)
+    # Local default: no keys configured -> a one-time admin token is printed at start.
+    auth_disabled: bool = False
+    oidc_issuer: str | None = None
+    oidc_audience: str | None = None
+    oidc_jwks_url: str | None = None
+    oidc_hs256_secret: str | None = None
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="FLUXOPS_", env_nested_delimiter="__", env_file=".env", extra="ignore"
+    )
+
+    data_dir: Path = Path("data")
+    store: StoreSettings = Field(default_factory=StoreSettings)
+    server: ServerSettings = Field(default_factory=ServerSettings)
+    demo_preset: str = "demo"
+    demo_seed: int = 42
+
+    @property
+    def duckdb_path(self) -> Path:
+        return self.data_dir / "fluxops.duckdb"
+
+    @property
+    def lake_dir(self) -> Path:
+        return self.data_dir / "lake"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, read once. Tests call ``get_settings.cache_clear()`` after changing env."""
+    return Settings()

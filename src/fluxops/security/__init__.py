@@ -1,0 +1,1 @@
+"""Roles, API keys (stored hashed), token validation and the audit log's shape."""
