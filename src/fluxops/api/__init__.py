@@ -1,0 +1,1 @@
+"""HTTP API (FastAPI). Thin: parse, authorize, call a domain service, serialize."""

@@ -1,0 +1,70 @@
+"""The app factory: the composition root that wires settings, the store and the domain routers."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from types import ModuleType
+from typing import Any
+
+from fastapi import FastAPI
+
+from fluxops import __version__
+from fluxops.api import routes as routes_pkg
+from fluxops.core.config import Settings, get_settings
+
+
+def _route_modules() -> list[ModuleType]:
+    mods = []
+    for info in sorted(pkgutil.iter_modules(routes_pkg.__path__), key=lambda m: m.name):
+        if info.name.startswith("_"):
+            continue
+        mods.append(importlib.import_module(f"{routes_pkg.__name__}.{info.name}"))
+    return mods
+
+
+def create_app(settings: Settings | None = None, *, store: Any | None = None) -> FastAPI:
+    """Build the application. ``store`` may be injected (tests); otherwise opened from settings."""
+    settings = settings or get_settings()
+    modules = _route_modules()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from fluxops.storage import open_store
+
+        owns_store = store is None
+        app.state.store = store if store is not None else open_store(settings)
+        for mod in modules:
+            hook: Callable[[FastAPI], Any] | None = getattr(mod, "on_startup", None)
+            if hook is not None:
+                hook(app)
+        try:
+            yield
+        finally:
+            for mod in reversed(modules):
+                hook = getattr(mod, "on_shutdown", None)
+                if hook is not None:
+                    hook(app)
+            if owns_store:
+                app.state.store.close()
+
+    app = FastAPI(
+        title="Flux Operations Center",
+        version=__version__,
+        description="Operations center API for an electric distribution utility.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    from fluxops.api.errors import install_error_handlers
+    from fluxops.api.security import install_security
+
+    install_error_handlers(app)
+    install_security(app, settings)
+    for mod in modules:
+        app.include_router(mod.router)
+    from fluxops.api.static import mount_web
+
+    mount_web(app)
+    return app
