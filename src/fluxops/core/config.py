@@ -27,6 +27,9 @@ class ServerSettings(BaseModel):
     cors_origins: list[str] = Field(default_factory=list)
     # Local default: no keys configured -> a one-time admin token is printed at start.
     auth_disabled: bool = False
+    # Admin credential for the one-time URL printed at start. Unset: a random one per process.
+    # Set it (FLUXOPS_SERVER__BOOTSTRAP_TOKEN) for tests, the UI e2e and scripted local use.
+    bootstrap_token: str | None = None
     oidc_issuer: str | None = None
     oidc_audience: str | None = None
     oidc_jwks_url: str | None = None

@@ -1,0 +1,173 @@
+"""The one table from domain errors to HTTP, and the one error body shape.
+
+Every error leaves the API as ``{"code", "message", "details"}``: domain errors (`FluxOpsError`),
+FastAPI's request validation (the offending parameter named in ``message`` and ``details.field``),
+Starlette's own 404/405, and unexpected exceptions (500 with a request id, traceback logged, never
+sent). Handlers raise domain errors and never build error responses themselves.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from fluxops.core.errors import (
+    AuthError,
+    CapabilityError,
+    ConflictError,
+    FluxOpsError,
+    ImportDataError,
+    InvalidInputError,
+    NotFoundError,
+    PermissionDeniedError,
+    StorageError,
+    TopologyError,
+)
+
+log = logging.getLogger("fluxops.api")
+
+REQUEST_ID_KEY = "fluxops.request_id"
+REQUEST_ID_HEADER = "X-Request-ID"
+
+# The table. Looked up along the exception's MRO, so a subclass inherits its parent's status.
+STATUS_BY_ERROR: dict[type[FluxOpsError], int] = {
+    NotFoundError: 404,
+    InvalidInputError: 422,
+    TopologyError: 422,
+    ImportDataError: 422,
+    ConflictError: 409,
+    CapabilityError: 501,
+    AuthError: 401,
+    PermissionDeniedError: 403,
+    StorageError: 503,
+    FluxOpsError: 500,
+}
+
+_HTTP_CODES: dict[int, str] = {404: "not_found", 405: "method_not_allowed", 401: "unauthenticated"}
+
+
+def status_for(exc: FluxOpsError) -> int:
+    for cls in type(exc).__mro__:
+        if cls in STATUS_BY_ERROR:
+            return STATUS_BY_ERROR[cls]  # type: ignore[index]
+    return 500
+
+
+def request_id(scope: Scope) -> str:
+    rid = scope.get(REQUEST_ID_KEY)
+    return rid if isinstance(rid, str) else "-"
+
+
+def error_response(
+    status: int, code: str, message: str, details: dict[str, Any], *, scope: Scope | None = None
+) -> JSONResponse:
+    headers: dict[str, str] = {}
+    if scope is not None:
+        rid = request_id(scope)
+        headers[REQUEST_ID_HEADER] = rid
+        if status >= 500:
+            details = {**details, "request_id": rid}
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
+    body = {"code": code, "message": message, "details": details}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, FluxOpsError)
+    status = status_for(exc)
+    if status >= 500:
+        log.error("request %s failed: %s", request_id(request.scope), exc.message)
+    return error_response(status, exc.code, exc.message, exc.details, scope=request.scope)
+
+
+def _field_of(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in ("query", "path", "header", "cookie"):
+        return parts[-1]
+    if parts and parts[0] == "body":
+        return ".".join(parts[1:]) or "body"
+    return ".".join(parts) or "request"
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {"field": _field_of(e.get("loc", ())), "message": str(e.get("msg", "invalid")), "type": e.get("type")}
+        for e in exc.errors()
+    ]
+    first = errors[0] if errors else {"field": "request", "message": "invalid request"}
+    message = f"invalid {first['field']}: {first['message']}"
+    details = {"field": first["field"], "errors": errors}
+    return error_response(422, InvalidInputError.code, message, details, scope=request.scope)
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = _HTTP_CODES.get(exc.status_code, "http_error")
+    return error_response(exc.status_code, code, str(exc.detail), {}, scope=request.scope)
+
+
+class RequestIdMiddleware:
+    """Gives each request an id (``X-Request-ID``, echoed) and turns an unexpected exception into a
+    500 in the one body shape, with the id, after logging the traceback server-side."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        rid = uuid.uuid4().hex[:16]
+        scope[REQUEST_ID_KEY] = rid
+        started = False
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", rid.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception:
+            log.exception("request %s %s %s failed", rid, scope.get("method"), scope.get("path"))
+            if started:
+                raise
+            body = orjson.dumps(
+                {
+                    "code": "internal_error",
+                    "message": f"internal error (request id {rid})",
+                    "details": {"request_id": rid},
+                }
+            )
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 500,
+                    "headers": [
+                        (b"content-type", b"application/json"),
+                        (b"content-length", str(len(body)).encode()),
+                        (b"x-request-id", rid.encode()),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(FluxOpsError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_middleware(RequestIdMiddleware)
