@@ -26,7 +26,8 @@ def compare(cg: CompiledGrid, closed: np.ndarray, load_scale: float) -> tuple[fl
     live = ours.bus_energized
     dv = float(np.max(np.abs(vm_pp[live] - ours.vm_pu[live]), initial=0.0))
     e = net.line["edge"].to_numpy(dtype=np.int64)
-    dl = float(np.nanmax(np.abs(net.res_line.loading_percent.to_numpy() - np.nan_to_num(ours.loading_pct[e]))))
+    loading_pp = net.res_line.loading_percent.to_numpy()
+    dl = float(np.nanmax(np.abs(loading_pp - np.nan_to_num(ours.loading_pct[e]))))
     return dv, dl
 
 

@@ -60,7 +60,9 @@ def test_failing_any_element_counts_customers_downstream(
 ) -> None:
     ref = resolve_element(hand_cg, asset_id)
     en = energize(hand_cg, failed_edges=ref.edges, failed_buses=ref.buses, failed_sources=ref.sources)
-    out = customers_out(hand_cg, en.bus_energized, failed_transformers=ref.transformers, failed_meters=ref.meters)
+    out = customers_out(
+        hand_cg, en.bus_energized, failed_transformers=ref.transformers, failed_meters=ref.meters
+    )
     assert out == (customers, critical)
 
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy.sparse import csgraph, coo_matrix
+from scipy.sparse import coo_matrix, csgraph
 
 from fluxops.core.errors import InvalidInputError
 from fluxops.network.compiled import CompiledGrid
