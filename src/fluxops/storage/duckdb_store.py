@@ -1,0 +1,208 @@
+"""The embedded store: one DuckDB file, spatial extension loaded offline, RTREE-indexed assets.
+
+Threads: FastAPI runs sync handlers in a thread pool. Each thread gets its own cursor (a DuckDB
+connection to the same database, sharing the loaded extension); reads run concurrently under
+DuckDB's MVCC, writes are serialized by one lock (DuckDB would otherwise abort conflicting
+transactions).
+
+Generic tables for other domains (AMI, outages, work orders), same methods on `PostgresStore`:
+``ensure_table(name, schema, primary_key)``, ``append_arrow(name, table)``,
+``upsert_arrow(name, table, key)``, ``query_arrow(sql, params, schema=None)``, ``execute(sql, params)``.
+SQL uses ``?`` placeholders on both backends; ``dialect`` says which SQL flavour runs it.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from fluxops.core.errors import CapabilityError, StorageError
+from fluxops.storage.migrations import apply_migrations, assets_index_ddl
+from fluxops.storage.schema import GRID_TABLES, Dialect, assets_geom_sql, create_table_sql, ident
+from fluxops.storage.sql_store import SqlStore
+
+_STAGE = "stage_"
+
+
+def spatial_extension_path() -> Path:
+    """The spatial extension shipped by the ``duckdb-extension-spatial`` wheel (offline-stack.md §1)."""
+    try:
+        import duckdb_extension_spatial
+    except ImportError as exc:  # pragma: no cover - a core dependency
+        raise CapabilityError("duckdb-extension-spatial is not installed") from exc
+    version = duckdb.__version__
+    path = (
+        Path(duckdb_extension_spatial.__file__).parent
+        / "extensions"
+        / f"v{version}"
+        / "spatial.duckdb_extension"
+    )
+    if not path.exists():
+        raise CapabilityError(f"no spatial extension for duckdb {version} at {path}")
+    return path
+
+
+class _DuckSession:
+    def __init__(self, cur: duckdb.DuckDBPyConnection) -> None:
+        self.cur = cur
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        result = self.cur.execute(sql, list(params)).fetchall()
+        if result and len(result) == 1 and len(result[0]) == 1 and isinstance(result[0][0], int):
+            return int(result[0][0])
+        return -1
+
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return self.cur.execute(sql, list(params)).fetchall()
+
+    def arrow(self, sql: str, params: Sequence[Any] = (), schema: pa.Schema | None = None) -> pa.Table:
+        table = self.cur.execute(sql, list(params)).to_arrow_table()
+        return table.cast(schema) if schema is not None else table
+
+    def bulk_insert(self, table: str, data: pa.Table, select: str | None = None) -> int:
+        view = f"arrow_in_{uuid.uuid4().hex}"
+        self.cur.register(view, data)
+        try:
+            cols = ", ".join(ident(c) for c in data.column_names)
+            target_cols = cols if select is None else f"{cols}, geom"
+            source = cols if select is None else f"{cols}, {select}"
+            return self.execute(f"INSERT INTO {ident(table)} ({target_cols}) SELECT {source} FROM {view}")
+        finally:
+            self.cur.unregister(view)
+
+
+class DuckDBStore(SqlStore):
+    """GridStore + SecurityStore + generic tables on one DuckDB file."""
+
+    backend = "duckdb"
+    dialect: Dialect = "duckdb"
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        config: dict[str, str | bool | int | float | list[str]] = {
+            "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False,
+        }
+        try:
+            self._db = duckdb.connect(str(self.path), config=config)
+        except duckdb.Error as exc:
+            raise StorageError(f"cannot open DuckDB file {self.path}: {exc}") from exc
+        self._db.execute(f"LOAD '{spatial_extension_path()}'")
+        self._db.execute("SET GLOBAL TimeZone = 'UTC'")
+        self._local = threading.local()
+        self._cursors: list[duckdb.DuckDBPyConnection] = []
+        self._cursors_lock = threading.Lock()
+        self._write_lock = threading.RLock()
+        self._closed = False
+        with self._write() as s:
+            apply_migrations(s, "duckdb")
+
+    # --- sessions ---------------------------------------------------------------------------
+    def _cursor(self) -> duckdb.DuckDBPyConnection:
+        if self._closed:
+            raise StorageError("store is closed")
+        cur: duckdb.DuckDBPyConnection | None = getattr(self._local, "cur", None)
+        if cur is None:
+            cur = self._db.cursor()
+            self._local.cur = cur
+            with self._cursors_lock:
+                self._cursors.append(cur)
+        return cur
+
+    @contextmanager
+    def _session(self) -> Iterator[_DuckSession]:
+        yield _DuckSession(self._cursor())
+
+    @contextmanager
+    def _read(self) -> Iterator[_DuckSession]:
+        """One snapshot: every statement inside sees the same committed state."""
+        cur = self._cursor()
+        cur.execute("BEGIN TRANSACTION")
+        try:
+            yield _DuckSession(cur)
+        finally:
+            cur.execute("COMMIT")
+
+    @contextmanager
+    def _write(self) -> Iterator[_DuckSession]:
+        with self._write_lock:
+            cur = self._cursor()
+            nested = getattr(self._local, "in_write", False)
+            if nested:
+                yield _DuckSession(cur)
+                return
+            cur.execute("BEGIN TRANSACTION")
+            self._local.in_write = True
+            try:
+                yield _DuckSession(cur)
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+            else:
+                cur.execute("COMMIT")
+            finally:
+                self._local.in_write = False
+
+    # --- grid swap --------------------------------------------------------------------------
+    def _envelope_sql(self) -> str:
+        return "ST_MakeEnvelope(?, ?, ?, ?)"
+
+    def _stage_and_swap(self, s: Any, tables: dict[str, pa.Table], meta_row: list[Any]) -> None:
+        """Stage every table, then drop the live ones and rename — all in the caller's transaction.
+
+        DuckDB's catalog is transactional (MVCC), so readers keep their snapshot of the old tables
+        until this commits and then see only the new ones. The RTREE index is built after the
+        rename because DuckDB refuses to rename a table that an index depends on.
+        """
+        session: _DuckSession = s
+        for name, data in tables.items():
+            schema, pk = GRID_TABLES[name]
+            stage = ident(_STAGE + name)
+            session.execute(f"DROP TABLE IF EXISTS {stage}")
+            extra = ("geom GEOMETRY NOT NULL",) if name == "assets" else ()
+            session.execute(create_table_sql(stage, schema, "duckdb", primary_key=pk, extra_columns=extra))
+            geom = assets_geom_sql("duckdb") if name == "assets" else None
+            session.bulk_insert(stage, data, select=geom)
+        for name in tables:
+            session.execute(f"DROP TABLE IF EXISTS {ident(name)}")
+            session.execute(f"ALTER TABLE {ident(_STAGE + name)} RENAME TO {ident(name)}")
+        for stmt in assets_index_ddl("duckdb"):
+            session.execute(stmt)
+        self._finish_swap(session, meta_row)
+
+    # --- status -----------------------------------------------------------------------------
+    def health(self) -> dict[str, Any]:
+        info = self.get_grid_info()
+        with self._session() as s:
+            spatial = s.rows(
+                "SELECT extension_version FROM duckdb_extensions() "
+                "WHERE extension_name = 'spatial' AND loaded"
+            )
+        return {
+            "backend": self.backend,
+            "path": str(self.path),
+            "duckdb_version": duckdb.__version__,
+            "spatial_version": spatial[0][0] if spatial else None,
+            "grid_loaded": info is not None,
+            "grid": info.name if info else None,
+            "content_hash": info.content_hash if info else None,
+            "counts": self.counts() if info else {},
+        }
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        with self._cursors_lock:
+            for cur in self._cursors:
+                cur.close()
+            self._cursors.clear()
+        self._db.close()
