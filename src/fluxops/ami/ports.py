@@ -1,0 +1,39 @@
+"""What the AMI domain needs from storage, and what it offers other domains in-process.
+
+Storage implements `ReadingLog` / `EventLog` (`fluxops.storage.lake.AmiLake`: durable Parquet appends).
+Other domains (ops: outage detection) subscribe to accepted events with an `EventSubscriber`: the
+ingestion service calls every subscriber with each accepted batch of events *after* the durable write,
+in the ingesting thread; subscribers must be quick (queue the work) and must not raise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Protocol
+
+import pyarrow as pa
+
+# Receives an Arrow table with `fluxops.ami.models.EVENT_SCHEMA` columns plus transformer_id, feeder_id,
+# substation_id (resolved from the meter registry).
+EventSubscriber = Callable[[pa.Table], None]
+
+
+class ReadingLog(Protocol):
+    """Durable, append-only store of readings (`READING_SCHEMA` minus ``batch_seq``, which it assigns)."""
+
+    def append_readings(self, table: pa.Table) -> int:
+        """Write durably (fsync) and return the batch sequence number."""
+        ...
+
+    def reading_keys(self, day: date) -> pa.Table:
+        """``meter_id``, ``interval_start_utc`` of stored readings starting on ``day`` (UTC)."""
+        ...
+
+
+class EventLog(Protocol):
+    def append_events(self, table: pa.Table) -> int: ...
+
+    def event_keys(self, day: date) -> pa.Table:
+        """``meter_id``, ``event_type``, ``event_time_utc`` of stored events on ``day`` (UTC)."""
+        ...
