@@ -265,11 +265,16 @@ def build_feeder(rng: np.random.Generator, spec: FeederSpec, p: GeneratorParams)
     site_phase = np.where(np.repeat(big, n_l), np.tile(np.arange(n_l) % 3, 2 * n_t), lat_no % 3)
     xf_phase = np.concatenate([site_phase, np.full(n_xf - n_sites, 3)]).astype(np.int8)
     xf_pad = np.concatenate([np.repeat(ug_lat.reshape(-1), n_l), np.ones(n_xf - n_sites, dtype=bool)])
-    xf_z = np.round(
-        np.where(
-            is_site, rng.uniform(1.5, 2.5, n_xf), np.where(xf_kva > 500, 5.75, rng.uniform(2.0, 4.5, n_xf))
+    xf_z = np.asarray(
+        np.round(
+            np.where(
+                is_site,
+                rng.uniform(1.5, 2.5, n_xf),
+                np.where(xf_kva > 500, 5.75, rng.uniform(2.0, 4.5, n_xf)),
+            ),
+            2,
         ),
-        2,
+        dtype=np.float64,
     )
     years = np.clip(spec.era_year + rng.integers(0, 25, n_nodes), 1950, 2025)
     xf_year = np.clip(spec.era_year + rng.integers(0, 30, n_xf), 1950, 2025)

@@ -40,7 +40,7 @@ def poles_table(
             "pole_id": ids("POLE", (np.arange(1, n + 1), 7)),
             "feeder_id": segments["feeder_id"].to_numpy()[seg],
             "substation_id": segments["substation_id"].to_numpy()[seg],
-            "bus_id": np.where(is_end, segments["to_bus_id"].to_numpy()[seg], None),
+            "bus_id": np.where(is_end, segments["to_bus_id"].to_numpy()[seg], np.full(n, None, dtype=object)),
             "segment_id": segments["segment_id"].to_numpy()[seg],
             "lon": c[:, 0] + (c[:, 2] - c[:, 0]) * frac,
             "lat": c[:, 1] + (c[:, 3] - c[:, 1]) * frac,

@@ -44,7 +44,7 @@ def feeder_specs(
     per = np.clip(customers / n_f * rng.uniform(0.9, 1.1, n_f), lo, hi).round().astype(int)
     sparse = 1.0 - density_pct
     l_lo, l_hi = p.lateral_sites
-    n_l = int(round(l_lo + (l_hi - l_lo) * sparse))
+    n_l = round(l_lo + (l_hi - l_lo) * sparse)
     lot_m = 14.0 + 14.0 * sparse  # lot frontage: ~14 m in the dense core, ~28 m at the edge
     h_lo, h_hi = p.homes_per_transformer
     sp = lot_m * (h_lo + h_hi) / 2 / 2  # homes on both sides of the street
@@ -72,7 +72,7 @@ def feeder_specs(
 
 
 def plan_transformers(feeder_peak_kva: list[float]) -> TransformerPlan:
-    """One unit for a single feeder, two for 2-6 feeders, three beyond; more if 40 MVA units can't carry it."""
+    """One unit for one feeder, two for 2-6 feeders, three beyond; more if 40 MVA units can't carry it."""
     n_f = len(feeder_peak_kva)
     n = 1 if n_f == 1 else 2 if n_f <= 6 else 3
     n = max(n, math.ceil(sum(feeder_peak_kva) / 1000.0 / (cat.SUBSTATION_MVA[-1] * _SUB_LOADING)))
