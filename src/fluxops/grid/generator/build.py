@@ -285,7 +285,9 @@ def _service_tables(
             "customer_class": np.asarray(CUSTOMER_CLASSES, dtype=object)[klass],
             "is_critical": crit >= 0,
             "critical_type": np.where(
-                crit >= 0, np.asarray(CRITICAL_TYPES, dtype=object)[np.maximum(crit, 0)], None
+                crit >= 0,
+                np.asarray(CRITICAL_TYPES, dtype=object)[np.maximum(crit, 0)],
+                np.full(n, None, dtype=object),
             ),
             "peak_kw": cat_("peak_kw"),
             "power_factor": cat_("power_factor"),

@@ -103,7 +103,7 @@ def build_feeder(rng: np.random.Generator, spec: FeederSpec, p: GeneratorParams)
     h_lo, h_hi = p.homes_per_transformer
     c_lo, c_hi = p.commercial_per_transformer
     n_res_target = max(1, round(spec.target_customers * (1 - p.commercial_share)))
-    n_t = max(1, math.ceil(n_res_target / ((h_lo + h_hi) / 2) / n_l / 2))
+    n_t = max(1, round(n_res_target / ((h_lo + h_hi) / 2) / n_l / 2))
     homes = rng.integers(h_lo, h_hi + 1, size=(n_t, 2, n_l))
     n_ct = max(1, round(spec.target_customers * p.commercial_share / ((c_lo + c_hi) / 2)))
     ct_k = np.sort(rng.integers(0, n_t, n_ct))

@@ -19,6 +19,7 @@ from fluxops.grid.generator.params import GeneratorParams
 M_PER_DEG_LAT = 111_320.0  # metres per degree of latitude (WGS84, mean)
 _SAMPLES_PER_SUBSTATION = 40
 _KMEANS_ITERATIONS = 12
+_DENSITY_EXPONENT = 1.0
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,10 @@ def place_substations(params: GeneratorParams, rng: np.random.Generator) -> Subs
     density = counts / mean_d2
     density_pct = (np.argsort(np.argsort(density)) + 0.5) / n
 
-    customers = np.round(p.target_meters * counts / counts.sum()).astype(np.int64)
+    # Dense neighbourhoods get bigger stations (more feeders per site, land is scarce); sparse ones
+    # smaller: weight the cluster's sample share by relative density^_DENSITY_EXPONENT.
+    share = counts * (density / np.median(density)) ** _DENSITY_EXPONENT
+    customers = _calibrated_customers(p, share / share.sum())
     lon = p.center_lon + centres[:, 0] / kx
     lat = p.center_lat + centres[:, 1] / M_PER_DEG_LAT
     # Era: built out from the core outwards (1955 at the core to ~2020 at the box edge) with noise.
@@ -103,3 +107,17 @@ def place_substations(params: GeneratorParams, rng: np.random.Generator) -> Subs
         density_pct=density_pct[order],
         era_year=era[order],
     )
+
+
+def _calibrated_customers(p: GeneratorParams, share: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
+    """Customers per substation such that, after feeder sizes are clipped to their range, the
+    planned total matches ``target_meters`` (small stations round up to one full feeder)."""
+    lo, hi = p.customers_per_feeder
+    f_lo, f_hi = p.feeders_per_substation
+    scale = float(p.target_meters)
+    for _ in range(8):
+        c = scale * share
+        n_f = np.clip(np.round(c / ((lo + hi) / 2)), f_lo, f_hi)
+        planned = float((n_f * np.clip(c / n_f, lo, hi)).sum())
+        scale *= p.target_meters / max(planned, 1.0)
+    return np.maximum(np.round(scale * share), 1).astype(np.int64)

@@ -34,11 +34,11 @@ class GeneratorParams:
     # Neighbourhood layout: lateral length in transformer sites, homes per transformer.
     lateral_sites: tuple[int, int] = (5, 7)
     homes_per_transformer: tuple[int, int] = (5, 8)
-    commercial_per_transformer: tuple[int, int] = (1, 5)
+    commercial_per_transformer: tuple[int, int] = (2, 8)
     commercial_share: float = 0.11  # of customers (EIA-861 Texas: ~11-12 % commercial accounts)
     industrial_per_feeder: float = 0.12  # probability a feeder carries one industrial site
     critical_per_feeder: float = 0.6  # mean critical facilities per feeder (Poisson)
-    underground_share: float = 0.72  # mean share of URD laterals (calibrated to the seed's poles/xfmrs)
+    underground_share: float = 0.86  # mean share of URD laterals (calibrated to the seed's poles/xfmrs)
     pv_share: float = 0.05  # residential rooftop PV adoption
     pole_span_m: float = 55.0  # maximum overhead span between poles
     max_tie_m: float = 700.0  # longest tie run to a neighbouring feeder
@@ -100,9 +100,9 @@ PRESETS: dict[str, GeneratorParams] = {
         critical_per_feeder=1.5,
     ),
     # The default: >= 66,000 map assets (the seed's "66K+ assets"), plus their meters.
-    "demo": replace(_DEFAULT, n_substations=70, target_meters=150_000),
+    "demo": replace(_DEFAULT, n_substations=70, target_meters=165_000),
     # The seed's full hierarchy: ~275 substations, ~91,500 transformers, ~62,000 poles, ~597,000 meters.
-    "houston": replace(_DEFAULT, n_substations=275, target_meters=597_000),
+    "houston": replace(_DEFAULT, n_substations=275, target_meters=615_000),
     # CenterPoint scale (>2.5 M smart meters), for benchmarks.
-    "stress": replace(_DEFAULT, n_substations=1150, target_meters=2_500_000),
+    "stress": replace(_DEFAULT, n_substations=1150, target_meters=2_580_000),
 }
