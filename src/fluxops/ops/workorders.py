@@ -1,0 +1,84 @@
+"""Work orders: a small explicit state machine, so an illegal move is a 409, never a silent overwrite.
+
+    open ──assign──▶ assigned ──start──▶ in_progress ──complete──▶ completed
+      ▲                 │
+      └────unassign─────┘        open / assigned ──cancel──▶ cancelled
+
+States and priorities follow the seed's WORK_ORDERS table (OPEN/ASSIGNED/IN_PROGRESS/COMPLETED,
+CRITICAL..LOW), lower-cased; ``cancelled`` is added so a mistaken order can be closed without lying
+that work was done. Pure functions: each returns a new `WorkOrder`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from fluxops.core.errors import ConflictError, InvalidInputError
+from fluxops.ops.models import WORK_ORDER_PRIORITIES, WORK_ORDER_TYPES, WorkOrder
+
+# action -> (allowed from-states, to-state)
+ACTIONS: dict[str, tuple[tuple[str, ...], str]] = {
+    "assign": (("open",), "assigned"),
+    "unassign": (("assigned",), "open"),
+    "start": (("assigned",), "in_progress"),
+    "complete": (("in_progress",), "completed"),
+    "cancel": (("open", "assigned"), "cancelled"),
+}
+
+
+def new_work_order(
+    *,
+    work_order_id: str,
+    work_type: str,
+    priority: str,
+    description: str,
+    now_utc: datetime,
+    asset_id: str | None = None,
+    outage_id: str | None = None,
+    estimated_hours: float | None = None,
+) -> WorkOrder:
+    """Validate and build an ``open`` work order."""
+    if work_type not in WORK_ORDER_TYPES:
+        raise InvalidInputError(f"work_type must be one of {WORK_ORDER_TYPES}", field="work_type")
+    if priority not in WORK_ORDER_PRIORITIES:
+        raise InvalidInputError(f"priority must be one of {WORK_ORDER_PRIORITIES}", field="priority")
+    if not description.strip():
+        raise InvalidInputError("description must not be empty", field="description")
+    if estimated_hours is not None and not (0 < estimated_hours < 24 * 365):
+        raise InvalidInputError("estimated_hours must be positive and under a year", field="estimated_hours")
+    return WorkOrder(
+        work_order_id=work_order_id,
+        work_type=work_type,
+        priority=priority,
+        status="open",
+        description=description.strip(),
+        created_utc=now_utc,
+        updated_utc=now_utc,
+        asset_id=asset_id,
+        outage_id=outage_id,
+        estimated_hours=estimated_hours,
+    )
+
+
+def apply_action(wo: WorkOrder, action: str, *, now_utc: datetime, crew_id: str | None = None) -> WorkOrder:
+    """Move ``wo`` by ``action``; ConflictError when the current state does not allow it."""
+    if action not in ACTIONS:
+        raise InvalidInputError(f"action must be one of {tuple(ACTIONS)}", field="action")
+    allowed, to = ACTIONS[action]
+    if wo.status not in allowed:
+        raise ConflictError(
+            f"work order {wo.work_order_id} is {wo.status}; '{action}' needs {' or '.join(allowed)}",
+            details={"status": wo.status, "action": action},
+        )
+    if action == "assign":
+        if not crew_id:
+            raise InvalidInputError("assigning needs a crew_id", field="crew_id")
+        return replace(wo, status=to, crew_id=crew_id, assigned_utc=now_utc, updated_utc=now_utc)
+    if action == "unassign":
+        return replace(wo, status=to, crew_id=None, assigned_utc=None, updated_utc=now_utc)
+    if action == "start":
+        return replace(wo, status=to, started_utc=now_utc, updated_utc=now_utc)
+    if action == "complete":
+        return replace(wo, status=to, completed_utc=now_utc, updated_utc=now_utc)
+    return replace(wo, status=to, updated_utc=now_utc)

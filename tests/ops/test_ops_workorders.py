@@ -1,0 +1,79 @@
+"""Work-order state machine: every legal path, and every illegal transition is a ConflictError."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from fluxops.core.errors import ConflictError, InvalidInputError
+from fluxops.ops.workorders import ACTIONS, apply_action, new_work_order
+
+T0 = datetime(2026, 7, 1, tzinfo=UTC)
+
+
+def make() -> object:
+    return new_work_order(
+        work_order_id="WO-1",
+        work_type="outage_repair",
+        priority="high",
+        description=" replace fuse ",
+        now_utc=T0,
+    )
+
+
+def test_happy_path_records_times() -> None:
+    wo = make()
+    wo = apply_action(wo, "assign", now_utc=T0 + timedelta(minutes=5), crew_id="CREW-1")  # type: ignore[arg-type]
+    assert (wo.status, wo.crew_id, wo.assigned_utc) == ("assigned", "CREW-1", T0 + timedelta(minutes=5))
+    wo = apply_action(wo, "start", now_utc=T0 + timedelta(minutes=30))
+    wo = apply_action(wo, "complete", now_utc=T0 + timedelta(hours=2))
+    assert wo.status == "completed" and wo.completed_utc == T0 + timedelta(hours=2)
+    assert wo.description == "replace fuse" and wo.created_utc == T0
+
+
+@pytest.mark.parametrize(
+    ("path", "illegal"),
+    [
+        ([], "start"),
+        ([], "complete"),
+        ([], "unassign"),
+        (["assign"], "assign"),
+        (["assign"], "complete"),
+        (["assign", "start"], "cancel"),
+        (["assign", "start"], "assign"),
+        (["assign", "start", "complete"], "start"),
+        (["assign", "start", "complete"], "cancel"),
+        (["cancel"], "assign"),
+    ],
+)
+def test_illegal_transitions(path: list[str], illegal: str) -> None:
+    wo = make()
+    for a in path:
+        wo = apply_action(wo, a, now_utc=T0, crew_id="CREW-1")  # type: ignore[arg-type]
+    with pytest.raises(ConflictError):
+        apply_action(wo, illegal, now_utc=T0, crew_id="CREW-1")  # type: ignore[arg-type]
+
+
+def test_every_state_reachable_and_unassign() -> None:
+    wo = apply_action(make(), "assign", now_utc=T0, crew_id="C")  # type: ignore[arg-type]
+    wo = apply_action(wo, "unassign", now_utc=T0)
+    assert wo.status == "open" and wo.crew_id is None
+    assert {to for _, to in ACTIONS.values()} == {"open", "assigned", "in_progress", "completed", "cancelled"}
+
+
+def test_bad_input_names_the_field() -> None:
+    with pytest.raises(InvalidInputError) as e:
+        new_work_order(work_order_id="W", work_type="x", priority="high", description="d", now_utc=T0)
+    assert e.value.field == "work_type"
+    with pytest.raises(InvalidInputError) as e:
+        new_work_order(
+            work_order_id="W", work_type="inspection", priority="urgent", description="d", now_utc=T0
+        )
+    assert e.value.field == "priority"
+    with pytest.raises(InvalidInputError) as e:
+        apply_action(make(), "assign", now_utc=T0)  # type: ignore[arg-type]
+    assert e.value.field == "crew_id"
+    with pytest.raises(InvalidInputError) as e:
+        apply_action(make(), "teleport", now_utc=T0)  # type: ignore[arg-type]
+    assert e.value.field == "action"
