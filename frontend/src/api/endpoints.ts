@@ -1,0 +1,57 @@
+/**
+ * Typed calls, one per backend route the UI uses. Shapes come from the generated OpenAPI types
+ * (`schema.d.ts`, `npm run gen:api`) where the backend declares them.
+ */
+import { getBytes, getJson, sendJson, type Query } from "./client";
+
+export type Json = Record<string, unknown>;
+
+export const api = {
+  health: () => getJson<Json>("/health"),
+  mapAssets: (signal?: AbortSignal) => getBytes("/api/map/assets", signal),
+  mapMeters: (signal?: AbortSignal) => getBytes("/api/map/meters", signal),
+  asset: (id: string) => getJson<Json>(`/api/assets/${encodeURIComponent(id)}`),
+  assets: (q: Query) => getJson<Json>("/api/assets", q),
+  substations: () => getJson<Json | Json[]>("/api/substations"),
+  feeders: () => getJson<Json | Json[]>("/api/feeders"),
+  kpis: () => getJson<Json>("/api/kpis"),
+  reliability: () => getJson<Json>("/api/reliability"),
+  crews: () => getJson<Json | Json[]>("/api/crews"),
+  gridState: () => getJson<Json>("/api/grid/state"),
+  outages: (q?: Query) => getJson<Json | Json[]>("/api/outages", q),
+  outage: (id: string) => getJson<Json>(`/api/outages/${encodeURIComponent(id)}`),
+  createOutage: (body: Json) => sendJson<Json>("POST", "/api/outages", body),
+  workOrders: (q?: Query) => getJson<Json | Json[]>("/api/work-orders", q),
+  createWorkOrder: (body: Json) => sendJson<Json>("POST", "/api/work-orders", body),
+  transitionWorkOrder: (id: string, body: Json) =>
+    sendJson<Json>("POST", `/api/work-orders/${encodeURIComponent(id)}/transitions`, body),
+  ami: (path: string, q?: Query) => getJson<Json | Json[]>(`/api/ami/${path}`, q),
+  cascadeGet: (path: string, q?: Query) => getJson<Json | Json[]>(`/api/cascade/${path}`, q),
+  cascadePost: (path: string, body: Json) => sendJson<Json>("POST", `/api/cascade/${path}`, body),
+  job: (id: string) => getJson<Json>(`/api/jobs/${encodeURIComponent(id)}`),
+};
+
+/** Lists come back either bare or wrapped ({"items": [...]} / {"<name>": [...]}); unwrap either. */
+export function listOf(body: Json | Json[] | null | undefined, ...keys: string[]): Json[] {
+  if (!body) return [];
+  if (Array.isArray(body)) return body;
+  for (const k of [...keys, "items", "data", "results"]) {
+    const v = body[k];
+    if (Array.isArray(v)) return v as Json[];
+  }
+  return [];
+}
+
+export function str(v: unknown, fallback = "—"): string {
+  if (v === null || v === undefined || v === "") return fallback;
+  return String(v);
+}
+
+export function num(v: unknown): number | null {
+  return typeof v === "number" && Number.isFinite(v) ? v : null;
+}
+
+export function fmt(v: unknown, digits = 0): string {
+  const n = num(v);
+  return n === null ? "—" : n.toLocaleString(undefined, { maximumFractionDigits: digits, minimumFractionDigits: digits });
+}

@@ -1,0 +1,174 @@
+/**
+ * Cascade workspace: patient zero (picked on the map or from the candidates), scenario and
+ * parameters, run; the waves animate on the map; per-wave breakdown; analysis tabs; risk badge.
+ */
+import { useEffect, useState } from "react";
+import { api, fmt, listOf, str, type Json } from "../../api/endpoints";
+import { useApi, describeError } from "../../api/useApi";
+import { Missing, PanelState } from "../common/Status";
+import { useStore } from "../../state/store";
+import { cascadeStore, clearCascade, focusWave, pickPatientZero, replay, runFailed, setResult, startRun, tick } from "../../state/cascade";
+import { jobFailed, jobIdOf, nodesOf, resultOf, wavesOf } from "./cascadeResult";
+import { CascadeTabs } from "./CascadeTabs";
+import { waveColour, rgbaCss } from "../../map/palette";
+
+/** Seconds per wave in the animation (seed §5.4 used 0.9 s per wave). */
+const WAVE_MS = 900;
+
+async function simulate(body: Json): Promise<Json> {
+  let res = await api.cascadePost("simulate", body);
+  const job = jobIdOf(res);
+  // Long runs come back as a job: poll it until it holds the result.
+  for (let i = 0; job && !resultOf(res) && i < 600; i++) {
+    const failed = jobFailed(res);
+    if (failed) throw new Error(failed);
+    await new Promise((r) => setTimeout(r, 500));
+    res = await api.job(job);
+  }
+  const result = resultOf(res);
+  if (!result) throw new Error(jobFailed(res) ?? "the simulation returned no result");
+  return result;
+}
+
+export function RiskBadge() {
+  const risk = useApi(() => api.cascadeGet("realtime-risk"), []);
+  useEffect(() => {
+    const t = setInterval(risk.reload, 30_000);
+    return () => clearInterval(t);
+  }, [risk.reload]);
+  if (risk.missing || risk.error || !risk.data || Array.isArray(risk.data)) return null;
+  const idx = risk.data.risk_index ?? risk.data.index ?? risk.data.score;
+  const level = str(risk.data.level ?? risk.data.risk_level, "");
+  return (
+    <span className={`badge risk-${level.toLowerCase()}`} data-testid="risk-badge" title={str(risk.data.explanation ?? "", "")}>
+      risk {typeof idx === "number" ? idx.toFixed(idx < 1 ? 2 : 0) : str(idx)} {level}
+    </span>
+  );
+}
+
+export function CascadeWorkspace({ onPickOnMap, picking }: { onPickOnMap: () => void; picking: boolean }) {
+  const cas = useStore(cascadeStore);
+  const scenarios = useApi(() => api.cascadeGet("scenarios"), []);
+  const candidates = useApi(() => api.cascadeGet("patient-zero-candidates", { limit: 15 }), []);
+  const [scenario, setScenario] = useState<string>("");
+  const [params, setParams] = useState<string>("");
+
+  useEffect(() => {
+    if (!cas.playing) return;
+    const t = setInterval(() => cascadeStore.update(tick), WAVE_MS);
+    return () => clearInterval(t);
+  }, [cas.playing]);
+
+  if (scenarios.missing && candidates.missing) return <Missing what="the cascade model (/api/cascade/…)" />;
+  const scenarioList = listOf(scenarios.data, "scenarios");
+  const chosenScenario = scenario || str(scenarioList[0]?.name ?? scenarioList[0]?.scenario_id, "");
+
+  const run = async () => {
+    if (!cas.patientZero) return;
+    cascadeStore.update(startRun);
+    try {
+      const body: Json = { patient_zero: [cas.patientZero] };
+      if (chosenScenario) body.scenario = chosenScenario;
+      if (params.trim()) body.overrides = JSON.parse(params) as Json;
+      const result = await simulate(body);
+      cascadeStore.update((s) => setResult(s, result, nodesOf(result)));
+    } catch (e) {
+      cascadeStore.update((s) => runFailed(s, describeError(e).message));
+    }
+  };
+
+  const waves = cas.result ? wavesOf(cas.result) : [];
+  const totals = (cas.result?.totals ?? null) as Json | null;
+  const maxLost = Math.max(1, ...waves.map((w) => w.lost));
+  return (
+    <div className="cascade" data-testid="cascade-panel">
+      <div className="row">
+        <RiskBadge />
+      </div>
+      <div className="field">
+        <label>Patient zero</label>
+        <div className="row">
+          <input
+            data-testid="patient-zero"
+            value={cas.patientZero ?? ""}
+            placeholder="asset id"
+            onChange={(e) => cascadeStore.update((s) => pickPatientZero(s, e.target.value || null))}
+          />
+          <button className={picking ? "active" : ""} onClick={onPickOnMap}>
+            {picking ? "click the map…" : "pick on map"}
+          </button>
+        </div>
+      </div>
+      <PanelState loading={candidates.loading} error={candidates.error} missing={candidates.missing} what="patient-zero candidates">
+        <details open={!cas.result}>
+          <summary>Candidates ({listOf(candidates.data, "candidates").length})</summary>
+          <ul className="candidates" data-testid="candidates">
+            {listOf(candidates.data, "candidates").map((c) => {
+              const id = str(c.element_id ?? c.node_id ?? c.asset_id);
+              return (
+                <li key={id} onClick={() => cascadeStore.update((s) => pickPatientZero(s, id))} className={cas.patientZero === id ? "selected" : ""}>
+                  {id} <span className="muted">{str(c.element_type ?? c.asset_type, "")} · score {fmt(c.score ?? c.risk_score, 2)}</span>
+                </li>
+              );
+            })}
+          </ul>
+        </details>
+      </PanelState>
+      <div className="field">
+        <label>Scenario</label>
+        <select value={chosenScenario} onChange={(e) => setScenario(e.target.value)} data-testid="scenario">
+          {scenarioList.map((s) => {
+            const name = str(s.name ?? s.scenario_id);
+            return (
+              <option key={name} value={name}>
+                {str(s.label ?? s.title ?? name)}
+              </option>
+            );
+          })}
+        </select>
+        <textarea placeholder='overrides as JSON, e.g. {"load_factor": 1.2}' value={params} onChange={(e) => setParams(e.target.value)} rows={2} />
+      </div>
+      <div className="row">
+        <button data-testid="run-cascade" disabled={!cas.patientZero || cas.running} onClick={() => void run()}>
+          {cas.running ? "running…" : "Run cascade"}
+        </button>
+        {cas.result && <button onClick={() => cascadeStore.update(replay)}>replay</button>}
+        {cas.result && <button onClick={() => cascadeStore.update(clearCascade)}>clear</button>}
+      </div>
+      {cas.error && <div className="notice error">{cas.error}</div>}
+      {cas.result && (
+        <>
+          <div className="chips" data-testid="cascade-summary">
+            <span className="chip">waves {waves.length}</span>
+            <span className="chip">elements lost {fmt(totals?.elements_lost)}</span>
+            <span className="chip">customers out {fmt(totals?.customers_out)}</span>
+            <span className="chip">peak {fmt(totals?.peak_customers_out)}</span>
+            <span className="chip warn">critical {fmt(totals?.critical_out)}</span>
+            <span className="chip">{fmt(totals?.p_mw_out, 2)} MW</span>
+            <span className="chip">{fmt(totals?.mwh_unserved, 1)} MWh unserved</span>
+          </div>
+          <div className="waves" data-testid="wave-breakdown">
+            {waves.map((w) => (
+              <div
+                key={w.wave}
+                className={`wave ${cas.focusWave === w.wave ? "focus" : ""} ${w.wave <= cas.currentWave ? "" : "pending"}`}
+                onClick={() => cascadeStore.update((s) => focusWave(s, w.wave))}
+                data-testid="wave-row"
+              >
+                <span className="swatch" style={{ background: rgbaCss(waveColour(w.wave)) }} />
+                <span className="wave-label">
+                  wave {w.wave} {w.label} {w.timeMin !== null ? `@${fmt(w.timeMin, 1)} min` : ""}
+                </span>
+                <span className="bar" style={{ width: `${(100 * w.lost) / maxLost}%`, background: rgbaCss(waveColour(w.wave)) }} />
+                <span className="muted">
+                  {w.lost} lost{w.restored ? `, ${w.restored} restored` : ""} · {Object.entries(w.causes).map(([c, n]) => `${c} ${n}`).join(", ")}
+                </span>
+              </div>
+            ))}
+          </div>
+          <CascadeTabs result={cas.result} />
+        </>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,68 @@
+/**
+ * Renders an analysis response as it comes: scalars as chips, lists of records as tables, nested
+ * objects as titled sections. The backend owns the figures; the UI only lays them out.
+ */
+import { fmt, str, type Json } from "../../api/endpoints";
+
+function cell(v: unknown): string {
+  if (typeof v === "number") return fmt(v, Number.isInteger(v) ? 0 : 2);
+  if (Array.isArray(v)) return v.length <= 4 && v.every((x) => typeof x !== "object") ? v.join(", ") : `${v.length} items`;
+  if (v && typeof v === "object") return "…";
+  return str(v);
+}
+
+function Table({ rows, max }: { rows: Json[]; max: number }) {
+  const cols = [...new Set(rows.slice(0, 20).flatMap((r) => Object.keys(r)))].slice(0, 8);
+  return (
+    <table className="list">
+      <thead>
+        <tr>
+          {cols.map((c) => (
+            <th key={c}>{c.replace(/_/g, " ")}</th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>
+        {rows.slice(0, max).map((r, i) => (
+          <tr key={i}>
+            {cols.map((c) => (
+              <td key={c}>{cell(r[c])}</td>
+            ))}
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+export function JsonView({ value, depth = 0, max = 30 }: { value: unknown; depth?: number; max?: number }) {
+  if (Array.isArray(value)) {
+    if (value.length === 0) return <div className="muted">none</div>;
+    if (value.every((x) => x && typeof x === "object" && !Array.isArray(x))) return <Table rows={value as Json[]} max={max} />;
+    return <div>{value.map((x) => cell(x)).join(", ")}</div>;
+  }
+  if (!value || typeof value !== "object") return <span>{cell(value)}</span>;
+  const entries = Object.entries(value as Json);
+  const scalars = entries.filter(([, v]) => v === null || typeof v !== "object");
+  const nested = entries.filter(([, v]) => v !== null && typeof v === "object");
+  return (
+    <div className="jsonview">
+      {scalars.length > 0 && (
+        <div className="chips">
+          {scalars.map(([k, v]) => (
+            <span className="chip" key={k}>
+              {k.replace(/_/g, " ")}: {cell(v)}
+            </span>
+          ))}
+        </div>
+      )}
+      {depth < 3 &&
+        nested.map(([k, v]) => (
+          <section key={k}>
+            <h5>{k.replace(/_/g, " ")}</h5>
+            <JsonView value={v} depth={depth + 1} max={max} />
+          </section>
+        ))}
+    </div>
+  );
+}

@@ -1,0 +1,86 @@
+import { describe, expect, it } from "vitest";
+import { decodeMapAssets } from "../map/assets";
+import { samplePayload } from "../test/fixtures";
+import { searchAssets, zoomFor } from "./search/search";
+import { jobFailed, jobIdOf, nodesOf, resultOf, wavesOf } from "./cascade/cascadeResult";
+import { nextStatus } from "./workorders/workOrders";
+import { columnsOf, sortRows } from "./health/healthTable";
+import { curveFrom, shortTime } from "./ami/amiShapes";
+import { affectedIdsOf } from "../app/loaders";
+import { splitToken } from "../api/auth";
+import { topicOf } from "../api/stream";
+import { listOf } from "../api/endpoints";
+import { withQuery as withQueryForTest } from "../api/client";
+
+describe("search", () => {
+  const a = decodeMapAssets(samplePayload());
+  it("ranks exact id, then prefix, then substring", () => {
+    expect(searchAssets(a, "SEG-1")[0].id).toBe("SEG-1");
+    expect(searchAssets(a, "seg").map((h) => h.id)).toEqual(["SEG-1", "SEG-2"]);
+    expect(searchAssets(a, "x")).toEqual([]);
+    expect(zoomFor("substation")).toBeLessThan(zoomFor("transformer"));
+  });
+});
+
+describe("cascade result parsing", () => {
+  const result = {
+    patient_zero: ["P"],
+    waves: [
+      { wave: 0, label: "fault", time_min: 0, lost: [{ element_id: "P", cause: "fault" }, { element_id: "A", cause: "protection" }], restored: [] },
+      { wave: 1, label: "flisr", time_min: 1, lost: [{ element_id: "B", cause: "overload" }, { element_id: "R", cause: "restored" }], restored: [{ element_id: "R" }], customers_out_new: 12 },
+    ],
+  };
+  it("lists each failed element once with its wave and cause, patient zero first", () => {
+    expect(nodesOf(result).map((n) => [n.node_id, n.wave, n.cause])).toEqual([
+      ["P", 0, "patient zero"],
+      ["A", 0, "protection"],
+      ["B", 1, "overload"],
+    ]);
+    const w = wavesOf(result);
+    expect(w[1]).toMatchObject({ wave: 1, label: "flisr", lost: 2, restored: 1, customersOutNew: 12 });
+    expect(w[0].causes).toEqual({ fault: 1, protection: 1 });
+  });
+  it("unwraps jobs", () => {
+    expect(resultOf({ job_id: "j", status: "running" })).toBeNull();
+    expect(resultOf({ job_id: "j", status: "done", result })).toBe(result);
+    expect(jobIdOf({ job_id: "j" })).toBe("j");
+    expect(jobFailed({ status: "failed", error: "bad" })).toBe("bad");
+  });
+});
+
+describe("small rules", () => {
+  it("advances work orders along the lifecycle", () => {
+    expect(nextStatus("open")).toBe("assigned");
+    expect(nextStatus("in_progress")).toBe("completed");
+    expect(nextStatus("completed")).toBeNull();
+    expect(nextStatus("cancelled")).toBeNull();
+  });
+  it("sorts health rows with nulls last, both directions", () => {
+    const rows = [{ k: 2 }, { k: null }, { k: 5 }];
+    expect(sortRows(rows, "k", "desc").map((r) => r.k)).toEqual([5, 2, null]);
+    expect(sortRows(rows, "k", "asc").map((r) => r.k)).toEqual([2, 5, null]);
+    expect(columnsOf([{ b: 1, a: 2, nested: { x: 1 } }], ["a"])).toEqual(["a", "b"]);
+  });
+  it("reads AMI curves and times", () => {
+    expect(curveFrom([{ interval_start_utc: "2026-11-26T08:00:00+00:00", p_kw: 3 }, { p_kw: null }])).toEqual({ labels: ["11-26 08:00"], kw: [3] });
+    expect(shortTime("nope")).toBe("nope");
+  });
+  it("finds an outage's de-energized assets, else its device", () => {
+    expect(affectedIdsOf({ de_energized_asset_ids: ["A", "B"] })).toEqual(["A", "B"]);
+    expect(affectedIdsOf({ device_id: "F1" })).toEqual(["F1"]);
+  });
+  it("takes the token from the URL and strips it", () => {
+    expect(splitToken("http://h/?token=abc&x=1")).toEqual({ token: "abc", cleanHref: "http://h/?x=1" });
+    expect(splitToken("http://h/").token).toBeNull();
+  });
+  it("classifies stream events by name or payload", () => {
+    expect(topicOf("outage_proposed", "")).toBe("outage");
+    expect(topicOf("message", '{"type":"work_order.updated"}')).toBe("work_order");
+    expect(topicOf("message", "not json")).toBe("other");
+  });
+  it("unwraps lists and builds queries", () => {
+    expect(listOf({ items: [{ a: 1 }] })).toEqual([{ a: 1 }]);
+    expect(listOf([{ a: 1 }])).toEqual([{ a: 1 }]);
+    expect(withQueryForTest("/x", { a: 1, b: null, c: "" })).toBe("/x?a=1");
+  });
+});

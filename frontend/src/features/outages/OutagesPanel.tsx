@@ -1,0 +1,76 @@
+/**
+ * Active outages: predicted device, start, customers, critical customers, status. Selecting one
+ * zooms to it and highlights its de-energized assets on the map.
+ */
+import { fmt, str } from "../../api/endpoints";
+import { Missing } from "../common/Status";
+import { useStore } from "../../state/store";
+import { outagesStore, selectOutage, type OutageItem } from "../../state/outages";
+import { mapDataStore } from "../../state/mapData";
+import { requestFlyTo, selectionStore } from "../../state/selection";
+import { shortTime } from "../ami/amiShapes";
+
+/** Centre and zoom that frame an outage's assets (falls back to its device). */
+export function frameOutage(o: OutageItem, affected: string[]): { lon: number; lat: number; zoom: number } | null {
+  const d = mapDataStore.get();
+  const a = d.assets;
+  if (!a) return null;
+  const rows = [...affected, str(o.device_id, "")].map((id) => d.byId.get(id)).filter((r): r is number => r !== undefined);
+  if (rows.length === 0) return null;
+  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+  for (const r of rows) {
+    x0 = Math.min(x0, a.lon[r]); x1 = Math.max(x1, a.lon[r]);
+    y0 = Math.min(y0, a.lat[r]); y1 = Math.max(y1, a.lat[r]);
+  }
+  const span = Math.max(x1 - x0, y1 - y0, 0.002);
+  // ~360° / 2^zoom spans a 256 px tile; aim for the outage to fill ~3 tiles.
+  const zoom = Math.min(16, Math.max(11, Math.log2((360 * 3) / span / 2)));
+  return { lon: (x0 + x1) / 2, lat: (y0 + y1) / 2, zoom };
+}
+
+export function OutagesPanel() {
+  const s = useStore(outagesStore);
+  if (s.error === "missing") return <Missing what="outages (/api/outages)" />;
+  if (s.error) return <div className="notice error">Could not load outages: {s.error}</div>;
+  if (!s.loaded) return <div className="notice">Loading outages…</div>;
+  const pick = (o: OutageItem) => {
+    outagesStore.update((x) => selectOutage(x, x.selectedId === o.outage_id ? null : o.outage_id));
+    const f = frameOutage(o, s.affected[o.outage_id] ?? []);
+    if (f) selectionStore.update((x) => requestFlyTo(x, f.lon, f.lat, f.zoom));
+  };
+  return (
+    <div data-testid="outages-panel">
+      <div className="panel-sub">{s.items.length} active</div>
+      <table className="list">
+        <thead>
+          <tr>
+            <th>outage</th>
+            <th>device</th>
+            <th>start</th>
+            <th>cust. out</th>
+            <th>critical</th>
+            <th>status</th>
+          </tr>
+        </thead>
+        <tbody>
+          {s.items.map((o) => (
+            <tr
+              key={o.outage_id}
+              data-testid="outage-row"
+              className={s.selectedId === o.outage_id ? "selected" : ""}
+              onClick={() => pick(o)}
+            >
+              <td>{o.outage_id}</td>
+              <td>{str(o.device_id)}</td>
+              <td>{shortTime(str(o.start_utc, ""))}</td>
+              <td>{fmt(o.customers_out)}</td>
+              <td className={(o.critical_customers_affected ?? 0) > 0 ? "warn" : ""}>{fmt(o.critical_customers_affected)}</td>
+              <td>{o.status}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {s.items.length === 0 && <div className="muted">No active outages.</div>}
+    </div>
+  );
+}

@@ -1,0 +1,63 @@
+/** Find an asset, feeder, meter or customer by id or name and fly to it. */
+import { useMemo, useState } from "react";
+import { api, num, str } from "../../api/endpoints";
+import { useStore } from "../../state/store";
+import { mapDataStore } from "../../state/mapData";
+import { requestFlyTo, selectAsset, selectionStore } from "../../state/selection";
+import { searchAssets, zoomFor, type Hit } from "./search";
+
+export function SearchBox() {
+  const data = useStore(mapDataStore);
+  const [q, setQ] = useState("");
+  const [note, setNote] = useState<string | null>(null);
+  const hits = useMemo(() => (data.assets ? searchAssets(data.assets, q) : []), [data.assets, q]);
+
+  const go = (h: Hit) => {
+    const a = data.assets!;
+    selectionStore.update((s) => requestFlyTo(selectAsset(s, h.id), a.lon[h.row], a.lat[h.row], zoomFor(a.typeNames[a.typeCode[h.row]])));
+    setQ("");
+    setNote(null);
+  };
+
+  // Meters and customers are not in the map payload: ask the API for the record and its position.
+  const remote = async () => {
+    try {
+      const d = await api.asset(q.trim());
+      const lon = num(d.lon);
+      const lat = num(d.lat);
+      if (lon === null || lat === null) throw new Error("no position");
+      selectionStore.update((s) => requestFlyTo(selectAsset(s, str(d.asset_id)), lon, lat, zoomFor(str(d.asset_type))));
+      setQ("");
+      setNote(null);
+    } catch (e) {
+      setNote(`no asset “${q.trim()}”${e instanceof Error && e.message !== "no position" ? "" : ""}`);
+    }
+  };
+
+  return (
+    <div className="search">
+      <input
+        data-testid="search-input"
+        placeholder="Search id or name (substation, feeder, device, meter, customer)…"
+        value={q}
+        onChange={(e) => setQ(e.target.value)}
+        onKeyDown={(e) => {
+          if (e.key === "Enter") {
+            if (hits.length > 0) go(hits[0]);
+            else void remote();
+          }
+        }}
+      />
+      {hits.length > 0 && (
+        <ul className="search-hits" data-testid="search-hits">
+          {hits.map((h) => (
+            <li key={h.id} onClick={() => go(h)}>
+              {h.label}
+            </li>
+          ))}
+        </ul>
+      )}
+      {note && <div className="search-note">{note}</div>}
+    </div>
+  );
+}

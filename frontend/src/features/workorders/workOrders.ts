@@ -1,0 +1,9 @@
+/** Work-order lifecycle as fluxops.ops.models declares it: the next state an operator can advance to. */
+export const WORK_ORDER_FLOW = ["open", "assigned", "in_progress", "completed"] as const;
+export const WORK_ORDER_TYPES = ["outage_repair", "inspection", "maintenance", "replacement"] as const;
+export const WORK_ORDER_PRIORITIES = ["critical", "high", "medium", "low"] as const;
+
+export function nextStatus(status: string): string | null {
+  const i = (WORK_ORDER_FLOW as readonly string[]).indexOf(status);
+  return i >= 0 && i + 1 < WORK_ORDER_FLOW.length ? WORK_ORDER_FLOW[i + 1] : null;
+}

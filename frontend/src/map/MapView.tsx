@@ -1,0 +1,123 @@
+/**
+ * The map: MapLibre draws the basemap (our own offline style unless an external URL is set), deck.gl
+ * draws every asset on top through MapboxOverlay. This component only wires camera, picking and layers.
+ */
+import { useEffect, useRef, useState } from "react";
+import * as maplibregl from "maplibre-gl";
+import workerUrl from "maplibre-gl/dist/maplibre-gl-worker.mjs?url";
+import "maplibre-gl/dist/maplibre-gl.css";
+import { MapboxOverlay } from "@deck.gl/mapbox";
+import type { PickingInfo } from "@deck.gl/core";
+import { useStore } from "../state/store";
+import { mapDataStore } from "../state/mapData";
+import { uiStore } from "../state/ui";
+import { selectAsset, selectionStore } from "../state/selection";
+import { cascadeStore, pickPatientZero } from "../state/cascade";
+import { EMPTY_STYLE, ownStyle } from "./basemap";
+import { bounds } from "./geometry";
+import { resolvePick } from "./picking";
+import { useMapLayers } from "./useMapLayers";
+import { tooltipFor } from "./tooltip";
+
+maplibregl.setWorkerUrl(workerUrl);
+
+/** Zoom rounded to a quarter step: layers are recomposed when the band can change, not on every frame. */
+const quantise = (z: number) => Math.round(z * 4) / 4;
+
+export interface MapViewProps {
+  /** when true, a click picks the cascade's patient zero instead of opening the inspector */
+  pickingPatientZero: boolean;
+  onPatientZeroPicked: () => void;
+}
+
+export function MapView({ pickingPatientZero, onPatientZeroPicked }: MapViewProps) {
+  const container = useRef<HTMLDivElement>(null);
+  const mapRef = useRef<maplibregl.Map | null>(null);
+  const overlayRef = useRef<MapboxOverlay | null>(null);
+  const [zoom, setZoom] = useState(9);
+  const data = useStore(mapDataStore);
+  const ui = useStore(uiStore);
+  const sel = useStore(selectionStore);
+  const { layers } = useMapLayers(zoom);
+  const pickMode = useRef(pickingPatientZero);
+  pickMode.current = pickingPatientZero;
+
+  useEffect(() => {
+    if (!container.current) return;
+    const map = new maplibregl.Map({
+      container: container.current,
+      style: EMPTY_STYLE,
+      center: [-95.37, 29.76],
+      zoom: 9,
+      attributionControl: false,
+      renderWorldCopies: false,
+      maxPitch: 0,
+      dragRotate: false,
+    });
+    map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "bottom-right");
+    map.addControl(new maplibregl.ScaleControl({ unit: "metric" }), "bottom-right");
+    const overlay = new MapboxOverlay({ interleaved: false, layers: [] });
+    map.addControl(overlay);
+    map.on("zoom", () => setZoom(quantise(map.getZoom())));
+    mapRef.current = map;
+    overlayRef.current = overlay;
+    (window as unknown as { __fluxopsMap?: maplibregl.Map }).__fluxopsMap = map;
+    return () => {
+      map.remove();
+      mapRef.current = null;
+      overlayRef.current = null;
+    };
+  }, []);
+
+  // Basemap: our own style from the payload, or the configured external style.
+  useEffect(() => {
+    const map = mapRef.current;
+    if (!map || !data.assets) return;
+    map.setStyle(ui.basemapStyleUrl ? ui.basemapStyleUrl : ownStyle(data.assets));
+  }, [data.assets, ui.basemapStyleUrl]);
+
+  // First payload: frame the whole service territory.
+  useEffect(() => {
+    const map = mapRef.current;
+    if (!map || !data.assets) return;
+    const b = bounds(data.assets);
+    if (b) map.fitBounds(b, { padding: 40, animate: false });
+    setZoom(quantise(map.getZoom()));
+  }, [data.assets]);
+
+  useEffect(() => {
+    const f = sel.flyTo;
+    if (f && mapRef.current) mapRef.current.flyTo({ center: [f.lon, f.lat], zoom: f.zoom, duration: 1000 });
+  }, [sel.flyTo]);
+
+  useEffect(() => {
+    const overlay = overlayRef.current;
+    const g = data.geometry;
+    if (!overlay || !g) return;
+    overlay.setProps({
+      layers,
+      getTooltip: (info: PickingInfo) => tooltipFor(resolvePick(info.layer?.id, info.index, g, data.meters), data),
+      onClick: (info: PickingInfo) => {
+        const p = resolvePick(info.layer?.id, info.index, g, data.meters);
+        if (!p || !data.assets) return;
+        const id = p.kind === "asset" ? data.assets.ids[p.row] : p.kind === "meter" ? p.id : null;
+        if (id === null) return;
+        if (pickMode.current) {
+          cascadeStore.update((s) => pickPatientZero(s, id));
+          onPatientZeroPicked();
+        } else {
+          selectionStore.update((s) => selectAsset(s, id));
+        }
+      },
+    });
+  }, [layers, data, onPatientZeroPicked]);
+
+  return (
+    <div className="map-wrap">
+      <div ref={container} className="map" data-testid="map" />
+      <div className="zoom-badge" data-testid="zoom">
+        zoom {zoom.toFixed(2)}
+      </div>
+    </div>
+  );
+}

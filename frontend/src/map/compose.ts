@@ -1,0 +1,144 @@
+/**
+ * Which layers to draw, from state: a pure function so that MapView stays a thin shell and the
+ * zoom rules can be tested without a browser. Colour arrays are recomputed only when the status
+ * or palette changes (`colourKey`), never per frame.
+ */
+import type { Layer } from "@deck.gl/core";
+import type { MapAssets } from "./assets";
+import { perVertexColours } from "./geometry";
+import { buildCascadeLayers, type CascadeLayerData } from "./layers/cascade";
+import { buildEquipmentLayer } from "./layers/equipment";
+import { buildFeederLayer } from "./layers/feeders";
+import { buildMeterLayer } from "./layers/meters";
+import { buildOutageLayer, type OutageLayerData } from "./layers/outages";
+import { buildSelectionLayer } from "./layers/selection";
+import { buildSubstationLayer, radiusForCustomers } from "./layers/substations";
+import { PALETTES, type PaletteName, type StatusCode } from "./palette";
+import { colourRows, worstBySubstation } from "./status";
+import { ZOOM } from "./zoom";
+import type { MapGeometry, MeterData } from "../state/mapData";
+
+export interface Colours {
+  key: string;
+  substations: Uint8Array;
+  substationRadii: Float32Array;
+  lineVertices: Uint8Array;
+  transformers: Uint8Array;
+  poles: Uint8Array;
+  switches: Uint8Array;
+  protective: Uint8Array;
+  meters: Uint8Array | null;
+}
+
+/** Customers per substation row: from the payload when it carries them, else from the API list. */
+export function substationRadii(a: MapAssets, g: MapGeometry, customersBySubstation: Map<string, number>): Float32Array {
+  const out = new Float32Array(g.substations.rows.length);
+  g.substations.rows.forEach((r, j) => {
+    const fromPayload = a.customers[r];
+    const c = Number.isNaN(fromPayload) ? (customersBySubstation.get(a.ids[r]) ?? 0) : fromPayload;
+    out[j] = radiusForCustomers(c);
+  });
+  return out;
+}
+
+export function computeColours(
+  a: MapAssets,
+  byId: Map<string, number>,
+  g: MapGeometry,
+  status: Uint8Array,
+  palette: PaletteName,
+  radii: Float32Array,
+  meters: MeterData | null,
+  key: string,
+): Colours {
+  const worst = worstBySubstation(a, status);
+  const pal = PALETTES[palette];
+  const sub = new Uint8Array(g.substations.rows.length * 4);
+  g.substations.rows.forEach((r, j) => {
+    const code = a.substationCode[r];
+    sub.set(pal[(code >= 0 ? worst[code] : status[r]) as StatusCode], 4 * j);
+  });
+  let meterColours: Uint8Array | null = null;
+  if (meters) {
+    // Meters take their transformer's status (a meter is out when its transformer is).
+    meterColours = new Uint8Array(meters.ids.length * 4);
+    meters.transformerIds.forEach((t, j) => {
+      const row = byId.get(t);
+      meterColours!.set(pal[(row === undefined ? 0 : status[row]) as StatusCode], 4 * j);
+    });
+  }
+  return {
+    key,
+    substations: sub,
+    substationRadii: radii,
+    lineVertices: perVertexColours(g.lines, colourRows(status, g.lines.rows, palette)),
+    transformers: colourRows(status, g.transformers.rows, palette),
+    poles: colourRows(status, g.poles.rows, palette),
+    switches: colourRows(status, g.switches.rows, palette),
+    protective: colourRows(status, g.protective.rows, palette),
+    meters: meterColours,
+  };
+}
+
+export interface ComposeInput {
+  assets: MapAssets;
+  geometry: MapGeometry;
+  colours: Colours;
+  zoom: number;
+  selectedRow: number;
+  selectedPosition: [number, number] | null;
+  meters: MeterData | null;
+  outages: OutageLayerData | null;
+  outageKey: string;
+  cascade: CascadeLayerData | null;
+  currentWave: number;
+  focusWave: number;
+}
+
+export function composeLayers(i: ComposeInput): Layer[] {
+  const z = i.zoom;
+  const street = z >= ZOOM.streetFrom;
+  const layers: Layer[] = [
+    buildFeederLayer(
+      { paths: i.geometry.lines, vertexColours: i.colours.lineVertices },
+      { visible: z >= ZOOM.districtFrom - 0.5, colourKey: i.colours.key, widthPx: street ? 3 : 1.5 },
+    ),
+    buildSubstationLayer(
+      { points: i.geometry.substations, colours: i.colours.substations, radiiPx: i.colours.substationRadii },
+      { visible: true, colourKey: i.colours.key + (z < ZOOM.districtFrom ? "m" : "d"), selectedRow: i.selectedRow },
+    ),
+  ];
+  const equipment: [string, keyof MapGeometry, keyof Colours, number][] = [
+    ["poles", "poles", "poles", 2.5],
+    ["transformers", "transformers", "transformers", 4],
+    ["switches", "switches", "switches", 5],
+    ["protective-devices", "protective", "protective", 5],
+  ];
+  for (const [id, g, c, r] of equipment) {
+    layers.push(
+      buildEquipmentLayer(
+        {
+          points: i.geometry[g] as MapGeometry["poles"],
+          colours: i.colours[c] as Uint8Array,
+          isOpen: i.assets.isOpen,
+          isTie: i.assets.isTie,
+        },
+        { id, visible: street, colourKey: i.colours.key, radiusPx: r },
+      ),
+    );
+  }
+  if (i.meters && i.colours.meters) {
+    layers.push(
+      buildMeterLayer(
+        { positions: i.meters.positions, colours: i.colours.meters },
+        { visible: z >= ZOOM.metersFrom, colourKey: i.colours.key },
+      ),
+    );
+  }
+  if (i.outages) layers.push(buildOutageLayer(i.outages, { visible: true, selectionKey: i.outageKey }));
+  if (i.cascade) {
+    layers.push(...buildCascadeLayers(i.cascade, { visible: true, currentWave: i.currentWave, focusWave: i.focusWave }));
+  }
+  layers.push(buildSelectionLayer(i.selectedPosition));
+  return layers;
+}

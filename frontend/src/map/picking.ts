@@ -1,0 +1,29 @@
+/** From a deck.gl pick (layer id + index into that layer's binary data) back to what was picked. */
+import type { MapGeometry, MeterData } from "../state/mapData";
+
+export type Picked =
+  | { kind: "asset"; row: number }
+  | { kind: "meter"; id: string; index: number }
+  | { kind: "cascade"; index: number }
+  | null;
+
+const LAYER_SETS: Record<string, keyof MapGeometry> = {
+  "substation-aggregates": "substations",
+  "feeder-lines": "lines",
+  transformers: "transformers",
+  poles: "poles",
+  switches: "switches",
+  "protective-devices": "protective",
+};
+
+export function resolvePick(layerId: string | undefined, index: number, g: MapGeometry, meters: MeterData | null): Picked {
+  if (!layerId || index < 0) return null;
+  const set = LAYER_SETS[layerId];
+  if (set) {
+    const rows = g[set].rows;
+    return index < rows.length ? { kind: "asset", row: rows[index] } : null;
+  }
+  if (layerId === "meters" && meters && index < meters.ids.length) return { kind: "meter", id: meters.ids[index], index };
+  if (layerId === "cascade-waves") return { kind: "cascade", index };
+  return null;
+}

@@ -1,0 +1,26 @@
+/** Hover text for a picked element: type, id, name and the figure it is coloured by. */
+import type { MapDataState } from "../state/mapData";
+import type { Picked } from "./picking";
+
+export function tooltipText(p: Picked, d: MapDataState): string | null {
+  const a = d.assets;
+  if (!p || !a) return null;
+  if (p.kind === "meter") return `meter ${p.id}\ntransformer ${d.meters?.transformerIds[p.index] ?? "—"}`;
+  if (p.kind !== "asset") return null;
+  const r = p.row;
+  const lines = [`${a.typeNames[a.typeCode[r]] ?? "asset"} ${a.ids[r]}`];
+  if (a.names[r]) lines.push(String(a.names[r]));
+  const load = a.loadingPct[r];
+  if (!Number.isNaN(load)) lines.push(`loading ${load.toFixed(0)} %`);
+  const cust = a.customers[r];
+  if (!Number.isNaN(cust)) lines.push(`${cust.toLocaleString()} customers`);
+  if (a.isTie[r]) lines.push("normally-open tie");
+  else if (a.isOpen[r]) lines.push("open");
+  if (a.feederCode[r] >= 0) lines.push(`feeder ${a.feederIds[a.feederCode[r]]}`);
+  return lines.join("\n");
+}
+
+export function tooltipFor(p: Picked, d: MapDataState): { text: string; className: string } | null {
+  const text = tooltipText(p, d);
+  return text ? { text, className: "map-tooltip" } : null;
+}

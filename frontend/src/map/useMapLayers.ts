@@ -1,0 +1,106 @@
+/** Derives deck.gl layers from the state slices; every heavy derivation is memoised on its inputs. */
+import { useMemo } from "react";
+import type { Layer } from "@deck.gl/core";
+import { useStore } from "../state/store";
+import { mapDataStore } from "../state/mapData";
+import { uiStore } from "../state/ui";
+import { selectionStore } from "../state/selection";
+import { allAffectedIds, outagesStore } from "../state/outages";
+import { cascadeStore } from "../state/cascade";
+import { computeColours, composeLayers, substationRadii } from "./compose";
+import { computeStatus, maskFromIds } from "./status";
+import type { CascadeLayerData } from "./layers/cascade";
+import type { OutageLayerData } from "./layers/outages";
+
+export function useMapLayers(zoom: number): { layers: Layer[]; status: Uint8Array | null } {
+  const data = useStore(mapDataStore);
+  const ui = useStore(uiStore);
+  const sel = useStore(selectionStore);
+  const out = useStore(outagesStore);
+  const cas = useStore(cascadeStore);
+  const a = data.assets;
+
+  const outIds = useMemo(() => allAffectedIds(out), [out.affected]);
+  const outMask = useMemo(() => (a ? maskFromIds(a.count, data.byId, outIds) : null), [a, data.byId, outIds]);
+  const status = useMemo(
+    () => (a ? computeStatus(a, { out: outMask, voltage: null, loadingPct: null }) : null),
+    [a, outMask],
+  );
+  const radii = useMemo(
+    () => (a && data.geometry ? substationRadii(a, data.geometry, data.customersBySubstation) : null),
+    [a, data.geometry, data.customersBySubstation],
+  );
+  const colourKey = `${ui.palette}:${outIds.length}:${data.meters ? 1 : 0}:${data.customersBySubstation.size}`;
+  const colours = useMemo(
+    () =>
+      a && data.geometry && status && radii
+        ? computeColours(a, data.byId, data.geometry, status, ui.palette, radii, data.meters, colourKey)
+        : null,
+    [a, data.byId, data.geometry, status, radii, ui.palette, data.meters, colourKey],
+  );
+
+  const outageData = useMemo((): OutageLayerData | null => {
+    if (!a || outIds.length === 0) return null;
+    const selectedIds = new Set(out.selectedId ? (out.affected[out.selectedId] ?? []) : []);
+    const rows = outIds.map((id) => data.byId.get(id)).filter((r): r is number => r !== undefined);
+    const positions = new Float32Array(rows.length * 2);
+    const selected = new Uint8Array(rows.length);
+    rows.forEach((r, j) => {
+      positions[2 * j] = a.lon[r];
+      positions[2 * j + 1] = a.lat[r];
+      selected[j] = selectedIds.has(a.ids[r]) ? 1 : 0;
+    });
+    return { positions, selected };
+  }, [a, data.byId, outIds, out.selectedId, out.affected]);
+
+  const cascadeData = useMemo((): CascadeLayerData | null => {
+    if (!a || cas.nodes.length === 0) return null;
+    const nodes = cas.nodes.filter((n) => data.byId.has(n.node_id));
+    const positions = new Float32Array(nodes.length * 2);
+    const causes = new Float32Array(nodes.length * 2).fill(Number.NaN);
+    const waves = new Int32Array(nodes.length);
+    let patientZero: [number, number] | null = null;
+    nodes.forEach((n, j) => {
+      const r = data.byId.get(n.node_id)!;
+      positions[2 * j] = a.lon[r];
+      positions[2 * j + 1] = a.lat[r];
+      waves[j] = n.wave;
+      const c = n.cause_id ? data.byId.get(n.cause_id) : undefined;
+      if (c !== undefined) {
+        causes[2 * j] = a.lon[c];
+        causes[2 * j + 1] = a.lat[c];
+      } else {
+        causes[2 * j] = a.lon[r];
+        causes[2 * j + 1] = a.lat[r];
+      }
+      if (n.node_id === cas.patientZero || (n.wave === 0 && patientZero === null)) patientZero = [a.lon[r], a.lat[r]];
+    });
+    return { positions, waves, causePositions: causes, patientZero };
+  }, [a, data.byId, cas.nodes, cas.patientZero]);
+
+  const selectedRow = sel.selectedId !== null ? (data.byId.get(sel.selectedId) ?? -1) : -1;
+  const selectedPosition = useMemo((): [number, number] | null => {
+    if (!a || selectedRow < 0) return null;
+    return [a.lon[selectedRow], a.lat[selectedRow]];
+  }, [a, selectedRow]);
+
+  const layers = useMemo(() => {
+    if (!a || !data.geometry || !colours) return [];
+    return composeLayers({
+      assets: a,
+      geometry: data.geometry,
+      colours,
+      zoom,
+      selectedRow,
+      selectedPosition,
+      meters: data.meters,
+      outages: outageData,
+      outageKey: `${out.selectedId}:${outIds.length}`,
+      cascade: cascadeData,
+      currentWave: cas.currentWave,
+      focusWave: cas.focusWave,
+    });
+  }, [a, data.geometry, colours, zoom, selectedRow, selectedPosition, data.meters, outageData, out.selectedId, outIds.length, cascadeData, cas.currentWave, cas.focusWave]);
+
+  return { layers, status };
+}
