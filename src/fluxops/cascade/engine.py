@@ -1,0 +1,452 @@
+"""The wave-by-wave distribution cascade (domain-facts §4.2; DESIGN §4).
+
+Wave 0: the initiating fault(s); the nearest upstream protective device operates, everything downstream
+loses supply, reclosers record momentary interruptions. Wave 1 (FLISR): the faulted section is isolated
+by its boundary switches, the upstream section is re-closed, a failed substation transformer's load moves
+through the bus tie, and normally-open ties pick up healthy dead sections where a power flow says
+ampacity and voltage hold (cold-load pickup after long outages). Later waves re-solve the flows: a
+conductor over its trip loading makes its upstream protective device operate (overload); a transformer
+whose IEEE C57.91 hot spot reaches its limit within the horizon trips or fails (thermal) at the computed
+time; then FLISR tries again. Until nothing changes or ``max_waves``.
+
+Every figure comes from the compiled grid, the network kernels and the frozen configs; the run is
+deterministic for a seed (the seed only drives hurricane damage and Monte Carlo draws).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from time import perf_counter
+
+import numpy as np
+import numpy.typing as npt
+
+from fluxops.cascade.config import CascadeConfig, ScenarioConfig, config_to_dict
+from fluxops.cascade.context import EngineContext, scenario_loads
+from fluxops.cascade.economics import ICE_CLASSES
+from fluxops.cascade.flisr import FlisrStep, run_pickups, transfer_bus_ties
+from fluxops.cascade.groups import build_groups
+from fluxops.cascade.hurricane import sample_storm_failures
+from fluxops.cascade.models import (
+    CascadeResult,
+    CascadeTotals,
+    Event,
+    MomentaryEvent,
+    OutageGroup,
+    WaveResult,
+)
+from fluxops.cascade.protection import (
+    Upstream,
+    find_protective,
+    reclosing_ancestor,
+    section_boundary,
+    tree_parents,
+    upstream_bus_of_edge,
+)
+from fluxops.cascade.recorder import WaveRecorder
+from fluxops.cascade.restoration import RestorationConfig, plan_restoration
+from fluxops.cascade.state import CascadeState
+from fluxops.cascade.thermal import time_to_limit_min
+from fluxops.core.errors import InvalidInputError
+from fluxops.network.elements import ElementRef, resolve_element
+
+FloatArray = npt.NDArray[np.float64]
+PATIENT_ZERO_TYPES: frozenset[str] = frozenset(
+    {
+        "substation",
+        "substation_transformer",
+        "feeder",
+        "line_segment",
+        "breaker",
+        "recloser",
+        "sectionalizer",
+        "fuse",
+        "switch",
+        "tie_switch",
+        "bus_tie",
+        "pole",
+        "bus",
+        "transformer",
+    }
+)
+
+
+def resolve_patient_zero(ctx: EngineContext, ids: Sequence[str]) -> list[ElementRef]:
+    refs = []
+    for asset_id in ids:
+        ref = resolve_element(ctx.cg, str(asset_id))
+        if ref.asset_type not in PATIENT_ZERO_TYPES:
+            raise InvalidInputError(
+                f"{asset_id!r} is a {ref.asset_type}; a cascade starts at a grid element "
+                f"({', '.join(sorted(PATIENT_ZERO_TYPES))})",
+                field="patient_zero",
+            )
+        refs.append(ref)
+    return refs
+
+
+def run_cascade(
+    ctx: EngineContext,
+    *,
+    patient_zero: Sequence[str],
+    scenario: ScenarioConfig,
+    config: CascadeConfig | None = None,
+    restoration: RestorationConfig | None = None,
+    seed: int = 0,
+    bus_load_scale: FloatArray | None = None,
+    load_source: str = "generated_peak",
+) -> CascadeResult:
+    """Run one cascade. ``bus_load_scale`` multiplies each bus's scenario load (live state, Monte Carlo)."""
+    t_start = perf_counter()
+    config = (config or CascadeConfig()).validate()
+    restoration = (restoration or RestorationConfig()).validate()
+    scenario.validate()
+    cg = ctx.cg
+    rng = np.random.default_rng(seed)
+    refs = resolve_patient_zero(ctx, patient_zero)
+    storm_edges = (
+        sample_storm_failures(ctx, scenario, rng) if scenario.wind_speed_mps > 0 else np.zeros(0, np.int64)
+    )
+    if not refs and len(storm_edges) == 0:
+        raise InvalidInputError("name at least one patient-zero element", field="patient_zero")
+    p, q = scenario_loads(ctx, scenario.load_multiplier, scenario.residential_heating_factor, bus_load_scale)
+    st = CascadeState.start(ctx, p, q)
+    assert st.en is not None
+    pf0, plan0 = st.powerflow(st.en, 1.0)
+    k0_src = np.nan_to_num(pf0.source_loading_pct / 100.0)
+    rec = WaveRecorder(ctx, st)
+    pe0, ps0 = tree_parents(ctx, plan0)
+
+    # ---- wave 0: fault and protection -----------------------------------------------------------------
+    ops: list[Upstream] = []
+    fault_buses: list[int] = []
+    momentary: list[MomentaryEvent] = []
+    all_faults: list[tuple[str, str, ElementRef | None, int]] = [
+        (r.asset_id, r.asset_type, r, -1) for r in refs
+    ]
+    all_faults += [(str(cg.edge_ids[e]), "line_segment", None, int(e)) for e in storm_edges]
+    for asset_id, asset_type, ref, storm_edge in all_faults:
+        detail = "wind damage (hurricane fragility)" if ref is None else "initiating fault"
+        rec.event(asset_id, asset_type, "fault", detail, 0.0)
+        edges = ref.edges if ref is not None else np.array([storm_edge])
+        for e in map(int, edges):
+            st.failed_edges[e] = True
+            rec.fault_edges.append(e)
+            if cg.is_protective[e]:
+                continue  # a failed protective device fails open: it is its own interruption
+            fault_buses += [int(cg.from_bus[e]), int(cg.to_bus[e])]
+            ops.append(find_protective(ctx, pe0, ps0, upstream_bus_of_edge(ctx, pe0, e, st.en), st.closed))
+        if ref is None:
+            continue
+        for b in map(int, ref.buses):
+            st.failed_buses[b] = True
+            rec.fault_buses.append(b)
+            if ref.asset_type != "substation":
+                fault_buses.append(b)
+                ops.append(find_protective(ctx, pe0, ps0, b, st.closed))
+        for s in map(int, ref.sources):
+            st.failed_sources[s] = True
+            rec.fault_sources.append(s)
+        for x in map(int, ref.transformers):
+            st.failed_xfmr[x] = True
+            rec.fault_xfmrs.append(x)
+    ops = [op for op in dict.fromkeys(ops) if op.edge >= 0 or op.source >= 0]
+    for op in ops:
+        if op.edge >= 0 and st.closed[op.edge] and not st.failed_edges[op.edge]:
+            st.closed[op.edge] = False
+            dtype = str(cg.device_type[op.edge])
+            shots = config.reclose_shots if dtype in ("breaker", "recloser") else 0
+            detail = f"{dtype} operated" + (f" after {shots} reclose attempts (lockout)" if shots else "")
+            rec.event(str(cg.edge_ids[op.edge]), dtype, "protection", detail, 0.0)
+            rec.protection_edges.append(op.edge)
+        elif op.source >= 0 and not st.failed_sources[op.source]:
+            st.failed_sources[op.source] = True
+            rec.tripped_sources.append(op.source)
+            rec.event(
+                str(cg.source_ids[op.source]),
+                "substation_transformer",
+                "protection",
+                "LV breaker tripped",
+                0.0,
+            )
+    en1 = rec.close_wave(0, 0.0, "fault", cold_factor=1.0)
+    momentary = _momentary(ctx, st, pe0, ops, config, en1.bus_energized)
+
+    # ---- wave 1: FLISR ----------------------------------------------------------------------------------
+    t = 0.0
+    blocked = st.failed_buses.copy()
+    if config.flisr_enabled:
+        in_zone = np.zeros(cg.n_bus, bool)
+        boundary = np.zeros(0, np.int64)
+        if fault_buses:
+            in_zone, boundary = section_boundary(ctx, ctx.bus_zone, np.asarray(fault_buses, np.int64))
+        blocked |= in_zone
+        step = FlisrStep(ctx, st, config, scenario, rec)
+        for d in map(int, boundary):
+            if st.closed[d] and not st.failed_edges[d]:
+                step.switch(d, "open", "isolate")
+                rec.isolation_edges.append(d)
+        for op in ops:
+            if op.edge >= 0 and op.edge not in set(boundary.tolist()) and not st.failed_edges[op.edge]:
+                step.switch(op.edge, "close", "restore")
+                rec.protection_edges.remove(op.edge)
+            elif op.source >= 0 and op.source in rec.tripped_sources:
+                step.reclose_source(op.source)
+        transfer_bus_ties(step, np.flatnonzero(st.failed_sources))
+        t = step.time_min()
+        run_pickups(step, blocked, t)
+        if step.actions:
+            rec.switching.extend(step.actions)
+            t = step.time_min()
+            rec.close_wave(1, t, "flisr", cold_factor=scenario.cold_load_pickup_factor)
+            _mark_source_clock(ctx, st, t)
+
+    # ---- later waves: overload, thermal, restoration -----------------------------------------------------
+    stable = False
+    while rec.n_waves < config.max_waves:
+        en = st.energize()
+        pf, plan = st.powerflow(en, scenario.cold_load_pickup_factor)
+        pe, ps = tree_parents(ctx, plan)
+        loading = np.nan_to_num(pf.loading_pct, nan=0.0)
+        over = np.flatnonzero(en.edge_energized & (loading > config.conductor_trip_loading_pct))
+        st.cold[:] = False
+        if len(over):
+            t += config.overload_trip_delay_min
+            opened: set[int] = set()
+            for e in map(int, over):
+                rec.event(
+                    str(cg.edge_ids[e]),
+                    _etype(ctx, e),
+                    "overload",
+                    f"loading {loading[e]:.0f} % > {config.conductor_trip_loading_pct:.0f} %",
+                    t,
+                )
+                op = (
+                    Upstream(edge=e)
+                    if cg.is_protective[e]
+                    else find_protective(ctx, pe, ps, upstream_bus_of_edge(ctx, pe, e, en), st.closed)
+                )
+                if op.edge >= 0 and op.edge not in opened:
+                    opened.add(op.edge)
+                    st.closed[op.edge] = False
+                    rec.overload_edges.append(op.edge)
+                    rec.event(
+                        str(cg.edge_ids[op.edge]),
+                        _etype(ctx, op.edge),
+                        "protection",
+                        "time-overcurrent trip",
+                        t,
+                    )
+                elif op.source >= 0 and not st.failed_sources[op.source]:
+                    st.failed_sources[op.source] = True
+                    rec.overload_sources.append(op.source)
+            rec.close_wave(rec.n_waves, t, "overload", cold_factor=1.0)
+            _mark_source_clock(ctx, st, t)
+            continue
+        tripped = _thermal(ctx, st, config, scenario, pf, en, k0_src, t, rec)
+        if tripped is not None:
+            t = tripped
+            step = FlisrStep(ctx, st, config, scenario, rec, t0=t)
+            transfer_bus_ties(step, np.flatnonzero(st.failed_sources))
+            rec.switching.extend(step.actions)
+            rec.close_wave(rec.n_waves, t, "thermal", cold_factor=1.0)
+            _mark_source_clock(ctx, st, t)
+            continue
+        if config.flisr_enabled:
+            step = FlisrStep(ctx, st, config, scenario, rec, t0=t)
+            run_pickups(step, blocked, t)
+            if step.actions:
+                rec.switching.extend(step.actions)
+                t = step.time_min()
+                rec.close_wave(rec.n_waves, t, "flisr", cold_factor=scenario.cold_load_pickup_factor)
+                _mark_source_clock(ctx, st, t)
+                continue
+        stable = True
+        break
+
+    # ---- outage groups, restoration, energy ---------------------------------------------------------------
+    en_end = st.energize()
+    w = np.array([scenario.residential_heating_factor, 1.0, 1.0]) * scenario.load_multiplier
+    dead_end = ~en_end.bus_energized & (ctx.base_bus_pos >= 0)
+    groups, bus_group, xfmr_group = build_groups(
+        ctx, rec.repair_actions(), dead_end, st.failed_xfmr, st.p_kw, w
+    )
+    rplan = plan_restoration(
+        groups, cfg=restoration, depots=_depots(ctx, groups), underground=rec.underground_map()
+    )
+    waves = rec.finish(groups, bus_group, xfmr_group, rplan)
+    cust_out, crit_out = st.customers(en_end)
+    by_class = {c: int(sum(g.customers_by_class[c] for g in groups)) for c in ICE_CLASSES}
+    totals = CascadeTotals(
+        customers_out=cust_out,
+        peak_customers_out=max([wv.customers_out for wv in waves] + [cust_out]),
+        critical_out=crit_out,
+        p_mw_out=round(st.p_kw_out(en_end) / 1000.0, 4),
+        mwh_unserved=round(sum(wv.mwh_unserved for wv in waves), 4),
+        customer_minutes=round(sum(st.cust_min_by_wave.values()), 1),
+        momentary_customers=int(sum(m.customers for m in momentary)),
+        elements_lost=rec.unique_lost(),
+        waves=len(waves),
+        stable=stable,
+        customers_total=int(cg.total_customers),
+        customers_by_class_out=by_class,
+    )
+    return CascadeResult(
+        patient_zero=[r.asset_id for r in refs],
+        patient_zero_types=[r.asset_type for r in refs],
+        scenario=config_to_dict(scenario),
+        config=config_to_dict(config),
+        seed=seed,
+        grid_name=ctx.grid.meta.name,
+        load_source=load_source,
+        waves=waves,
+        totals=totals,
+        momentary=momentary,
+        outage_groups=groups,
+        base_case={
+            "converged": bool(pf0.converged),
+            "max_loading_pct": round(float(np.nanmax(pf0.loading_pct, initial=0.0)), 2),
+            "min_v_pu": round(float(np.nanmin(pf0.vm_pu)), 4) if cg.n_bus else 1.0,
+            "max_source_loading_pct": round(float(np.nanmax(pf0.source_loading_pct, initial=0.0)), 2),
+            "losses_kw": round(float(pf0.losses_kw), 2),
+            "load_mw": round(float(st.p_kw.sum()) / 1000.0, 3),
+        },
+        compute_ms=round((perf_counter() - t_start) * 1000.0, 2),
+        restoration_crews=restoration.crews,
+        extras={
+            "storm_failures": [str(cg.edge_ids[e]) for e in storm_edges],
+            "restoration": {
+                "customer_minutes": rplan.customer_minutes,
+                "naive_customer_minutes": rplan.naive_customer_minutes,
+                "milestones": [m.__dict__ for m in rplan.milestones],
+            },
+        },
+    )
+
+
+def _depots(ctx: EngineContext, groups: list[OutageGroup]) -> list[tuple[float, float]]:
+    """Crews start at the substation nearest the first repair (the service centre is not modelled)."""
+    if not groups or ctx.cg.n_source == 0:
+        return [(float(ctx.bus_lon[0]), float(ctx.bus_lat[0]))] if ctx.cg.n_bus else [(0.0, 0.0)]
+    g = groups[0]
+    d = (ctx.substation_lon - g.lon) ** 2 + (ctx.substation_lat - g.lat) ** 2
+    s = int(np.nanargmin(d))
+    return [(float(ctx.substation_lon[s]), float(ctx.substation_lat[s]))]
+
+
+def _etype(ctx: EngineContext, e: int) -> str:
+    return "line_segment" if ctx.cg.edge_kind[e] == 0 else str(ctx.cg.device_type[e])
+
+
+def _momentary(
+    ctx: EngineContext,
+    st: CascadeState,
+    pe: npt.NDArray[np.int64],
+    ops: list[Upstream],
+    config: CascadeConfig,
+    energized: npt.NDArray[np.bool_],
+) -> list[MomentaryEvent]:
+    """Fuse saving / sectionalizer counting: the reclosing device above a fuse or sectionalizer tries
+    (1 fast shot over a fuse; ``reclose_shots − 1`` counts for a sectionalizer) before the downstream
+    device clears the fault; customers it feeds that stay supplied see momentary interruptions."""
+    cg = ctx.cg
+    out = []
+    for op in ops:
+        if op.edge < 0:
+            continue
+        dtype = str(cg.device_type[op.edge])
+        if dtype not in ("fuse", "sectionalizer") or config.reclose_shots == 0:
+            continue
+        r = reclosing_ancestor(ctx, pe, op.edge, cg.closed_state)
+        if r < 0:
+            continue
+        closed = st.closed.copy()
+        closed[r] = False
+        from fluxops.network.energization import energize
+
+        en_r = energize(
+            cg,
+            closed=closed,
+            failed_edges=st.failed_edges,
+            failed_buses=st.failed_buses,
+            failed_sources=st.failed_sources,
+        )
+        hit = ~en_r.bus_energized & energized
+        shots = 1 if dtype == "fuse" else max(1, config.reclose_shots - 1)
+        out.append(MomentaryEvent(str(cg.edge_ids[r]), shots, int(cg.bus_customer_count[hit].sum())))
+    return out
+
+
+def _mark_source_clock(ctx: EngineContext, st: CascadeState, t: float) -> None:
+    """Sources whose feeding region changed start a new thermal clock at ``t``."""
+    en = st.energize()
+    n_bus_fed = np.bincount(en.bus_source[en.bus_energized], minlength=ctx.cg.n_source)
+    prev = getattr(st, "_fed_counts", None)
+    changed = np.ones(ctx.cg.n_source, bool) if prev is None else n_bus_fed != prev
+    st.source_load_since[changed] = t
+    st._fed_counts = n_bus_fed  # type: ignore[attr-defined]
+
+
+def _thermal(
+    ctx: EngineContext,
+    st: CascadeState,
+    config: CascadeConfig,
+    scenario: ScenarioConfig,
+    pf: object,
+    en: object,
+    k0_src: FloatArray,
+    t_now: float,
+    rec: WaveRecorder,
+) -> float | None:
+    """Trip the transformers whose hot spot reaches its limit first (within 1 min); return that time."""
+    from fluxops.network.energization import EnergizationResult
+    from fluxops.network.powerflow import PowerFlowResult
+
+    assert isinstance(pf, PowerFlowResult) and isinstance(en, EnergizationResult)
+    cg, th = ctx.cg, config.thermal
+    amb = scenario.ambient_temp_c
+    live_src = en.source_live & ~st.failed_sources
+    k_src = np.nan_to_num(pf.source_loading_pct / 100.0)
+    ttl_src = time_to_limit_min(th, amb, k0_src, k_src, th.sub_xfmr_trip_hot_spot_c)
+    t_src = np.where(live_src, st.source_load_since + ttl_src, np.inf)
+    xp = st.xfmr_p_kw()
+    share_q = np.where(
+        cg.bus_p_kw[cg.xfmr_bus] > 0, st.q_kvar[cg.xfmr_bus] / np.maximum(st.p_kw[cg.xfmr_bus], 1e-9), 0.0
+    )
+    k_x = np.sqrt(xp**2 + (xp * share_q) ** 2) / np.maximum(cg.xfmr_rating_kva, 1e-9)
+    live_x = en.bus_energized[cg.xfmr_bus] & ~st.failed_xfmr
+    cand = live_x & (k_x > 1.0)
+    t_x = np.full(len(k_x), np.inf)
+    if cand.any():
+        t_x[cand] = time_to_limit_min(
+            th, amb, np.minimum(k_x[cand], 1.0), k_x[cand], th.dist_xfmr_fail_hot_spot_c
+        )
+    earliest = float(min(t_src.min(initial=np.inf), t_x.min(initial=np.inf)))
+    if not np.isfinite(earliest):
+        return None
+    t = max(t_now, earliest)
+    for s in np.flatnonzero(t_src <= earliest + 1.0):
+        st.failed_sources[s] = True
+        rec.thermal_sources.append(int(s))
+        rec.event(
+            str(cg.source_ids[s]),
+            "substation_transformer",
+            "thermal",
+            f"hot spot ≥ {th.sub_xfmr_trip_hot_spot_c:.0f} °C at {k_src[s] * 100:.0f} % load "
+            f"({amb:.0f} °C ambient) after {t_src[s] - st.source_load_since[s]:.0f} min",
+            t,
+        )
+    for x in np.flatnonzero(t_x <= earliest + 1.0):
+        st.failed_xfmr[x] = True
+        rec.thermal_xfmrs.append(int(x))
+        rec.event(
+            str(cg.xfmr_ids[x]),
+            "transformer",
+            "thermal",
+            f"hot spot ≥ {th.dist_xfmr_fail_hot_spot_c:.0f} °C at {k_x[x] * 100:.0f} % of rating",
+            t,
+        )
+    return t
+
+
+__all__ = ["Event", "WaveResult", "resolve_patient_zero", "run_cascade"]

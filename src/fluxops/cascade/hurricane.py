@@ -1,0 +1,41 @@
+"""Hurricane damage: which overhead spans the wind brings down, weighted by exposure (length, age).
+
+Why this form: storm damage on distribution grids is dominated by overhead spans and poles; fragility
+curves give the failure probability as a function of wind speed (Panteli, Pickering, Wilkinson, Dawson &
+Mancarella, "Power System Resilience to Extreme Weather: Fragility Modeling...", IEEE TPWRS 32(5), 2017,
+use a curve rising from a "safe" wind speed to certain failure). We take the linear ramp shape per km of
+overhead line, ``λ(v) = rate_full · clip((v − v_start)/(v_full − v_start), 0, 1)``, and an age factor
+``clip(age/30 y, 0.5, 2)`` (older poles and conductors fail more; *assumption*); a span of length L fails
+with probability ``1 − exp(−λ(v) · L · age_factor)``. Underground segments are not wind-exposed. The
+ramp end points and the rate are *assumptions* (``ScenarioConfig.fragility_*``), documented in
+``docs/cascade.md``; the draw is seeded, so a run is reproducible.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from fluxops.cascade.config import ScenarioConfig
+from fluxops.cascade.context import EngineContext
+
+
+def failure_probability(ctx: EngineContext, scenario: ScenarioConfig) -> npt.NDArray[np.float64]:
+    """Per edge: probability that the storm brings it down (0 for devices and underground segments)."""
+    v = scenario.wind_speed_mps
+    span = max(scenario.fragility_v_full_mps - scenario.fragility_v_start_mps, 1e-9)
+    rate = scenario.fragility_rate_per_km_full * float(
+        np.clip((v - scenario.fragility_v_start_mps) / span, 0, 1)
+    )
+    age = np.nan_to_num(scenario.age_reference_year - ctx.edge_install_year, nan=30.0)
+    age_factor = np.clip(age / 30.0, 0.5, 2.0)
+    lam = rate * ctx.edge_length_km * age_factor
+    return np.asarray(np.where(ctx.edge_overhead, 1.0 - np.exp(-lam), 0.0), np.float64)
+
+
+def sample_storm_failures(
+    ctx: EngineContext, scenario: ScenarioConfig, rng: np.random.Generator
+) -> npt.NDArray[np.int64]:
+    """Edge positions of the spans that fail in this draw."""
+    p = failure_probability(ctx, scenario)
+    return np.flatnonzero(rng.random(len(p)) < p).astype(np.int64)

@@ -1,0 +1,332 @@
+"""Bookkeeping of a cascade run: events, per-wave diffs of what lost or regained supply, repair actions.
+
+Why separate from the engine: the engine decides *what happens*; this records *what changed* the same
+way for every wave (energized sets before/after, customers from the meters downstream, unserved energy
+clocks) and turns the end state into repair actions for the restoration plan.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from fluxops.cascade.context import EngineContext
+from fluxops.cascade.groups import RepairAction
+from fluxops.cascade.models import Event, LostElement, OutageGroup, SwitchingAction, WaveResult
+from fluxops.cascade.restoration import RestorationPlan
+from fluxops.cascade.state import CascadeState
+from fluxops.network.compiled import EDGE_LINE
+from fluxops.network.energization import EnergizationResult
+
+BoolArray = npt.NDArray[np.bool_]
+
+
+class WaveRecorder:
+    def __init__(self, ctx: EngineContext, st: CascadeState) -> None:
+        self.ctx, self.st = ctx, st
+        assert st.en is not None
+        self.prev_en: EnergizationResult = st.en
+        self.prev_xfmr_live: BoolArray = st.en.bus_energized[ctx.cg.xfmr_bus] & ~st.failed_xfmr
+        self.events: list[Event] = []
+        self.switching: list[SwitchingAction] = []
+        self.notes: list[str] = []
+        self.waves: list[dict[str, object]] = []
+        self.fault_edges: list[int] = []
+        self.fault_buses: list[int] = []
+        self.fault_sources: list[int] = []
+        self.fault_xfmrs: list[int] = []
+        self.protection_edges: list[int] = []
+        self.tripped_sources: list[int] = []
+        self.isolation_edges: list[int] = []
+        self.overload_edges: list[int] = []
+        self.overload_sources: list[int] = []
+        self.thermal_sources: list[int] = []
+        self.thermal_xfmrs: list[int] = []
+        self._lost_ids: set[str] = set()
+
+    @property
+    def n_waves(self) -> int:
+        return len(self.waves)
+
+    def event(self, element_id: str, element_type: str, cause: str, detail: str, t: float) -> None:
+        self.events.append(Event(element_id, element_type, cause, detail, round(t, 3)))
+
+    def note(self, text: str) -> None:
+        self.notes.append(text)
+
+    def close_wave(self, wave: int, t: float, label: str, *, cold_factor: float) -> EnergizationResult:
+        """Diff the supply state against the previous wave and store the wave's record."""
+        st, cg = self.st, self.ctx.cg
+        en = st.energize()
+        xfmr_live = en.bus_energized[cg.xfmr_bus] & ~st.failed_xfmr
+        prev = self.prev_en
+        primary = {e.element_id: e.cause for e in self.events}
+        lost_e = np.flatnonzero(prev.edge_energized & ~en.edge_energized)
+        back_e = np.flatnonzero(~prev.edge_energized & en.edge_energized)
+        lost_x = np.flatnonzero(self.prev_xfmr_live & ~xfmr_live)
+        back_x = np.flatnonzero(~self.prev_xfmr_live & xfmr_live)
+        lost = [
+            LostElement(
+                str(cg.edge_ids[e]), self._etype(int(e)), primary.get(str(cg.edge_ids[e]), "isolated")
+            )
+            for e in lost_e
+        ] + [
+            LostElement(str(cg.xfmr_ids[x]), "transformer", primary.get(str(cg.xfmr_ids[x]), "isolated"))
+            for x in lost_x
+        ]
+        lost += [
+            LostElement(ev.element_id, ev.element_type, ev.cause)
+            for ev in self.events
+            if ev.element_type in ("substation", "substation_transformer", "bus")
+            and ev.cause in ("fault", "thermal")
+        ]
+        restored = [LostElement(str(cg.edge_ids[e]), self._etype(int(e)), "restored") for e in back_e] + [
+            LostElement(str(cg.xfmr_ids[x]), "transformer", "restored") for x in back_x
+        ]
+        self._lost_ids.update(x.element_id for x in lost)
+        # outage clocks
+        newly_dead = prev.bus_energized & ~en.bus_energized
+        st.dead_since[newly_dead] = t
+        st.lost_wave[newly_dead] = wave
+        new_fail_x = st.failed_xfmr & np.isnan(st.xfmr_dead_since)
+        st.xfmr_dead_since[new_fail_x] = t
+        st.xfmr_lost_wave[new_fail_x] = wave
+        st.book_energy(
+            ~prev.bus_energized & en.bus_energized & ~np.isnan(st.dead_since), np.zeros_like(xfmr_live), t
+        )
+        cust, crit = st.customers(en)
+        prev_cust = self.waves[-1]["customers_out"] if self.waves else st.customers(prev)[0]
+        assert isinstance(prev_cust, int)
+        pf, _ = st.powerflow(en, cold_factor)
+        load = pf.loading_pct[en.edge_energized]
+        self.waves.append(
+            {
+                "wave": wave,
+                "time_min": round(t, 3),
+                "label": label,
+                "events": self.events,
+                "lost": lost,
+                "restored": restored,
+                "switching": self.switching,
+                "customers_out": cust,
+                "customers_out_new": max(cust - prev_cust, 0)
+                if not restored
+                else int(cg.bus_customer_count[newly_dead].sum()),
+                "customers_restored": int(
+                    cg.bus_customer_count[~prev.bus_energized & en.bus_energized].sum()
+                ),
+                "critical_out": crit,
+                "p_kw_out": round(st.p_kw_out(en), 3),
+                "max_loading_pct": round(float(np.nanmax(load, initial=0.0)), 2),
+                "min_v_pu": round(float(np.nanmin(pf.vm_pu)), 4) if en.bus_energized.any() else 0.0,
+                "powerflow_converged": bool(pf.converged),
+                "notes": self.notes,
+            }
+        )
+        self.events, self.switching, self.notes = [], [], []
+        self.prev_en, self.prev_xfmr_live = en, xfmr_live
+        return en
+
+    def _etype(self, e: int) -> str:
+        cg = self.ctx.cg
+        return "line_segment" if cg.edge_kind[e] == EDGE_LINE else str(cg.device_type[e])
+
+    def unique_lost(self) -> int:
+        return len(self._lost_ids)
+
+    def underground_map(self) -> dict[str, bool]:
+        cg = self.ctx.cg
+        return {
+            str(cg.edge_ids[e]): not bool(self.ctx.edge_overhead[e])
+            for e in self.fault_edges
+            if cg.edge_kind[e] == EDGE_LINE
+        }
+
+    def repair_actions(self) -> list[RepairAction]:
+        """Repairs still needed at the end: faults (with the devices opened to clear and isolate them),
+        devices tripped on overload, transformers tripped or failed thermally."""
+        ctx, cg, st = self.ctx, self.ctx.cg, self.st
+        out: list[RepairAction] = []
+        fault_keys: list[tuple[str, set[int]]] = []  # key, sections it touches
+        for e in self.fault_edges:
+            key = f"repair:{cg.edge_ids[e]}"
+            zones = {int(ctx.bus_zone[cg.from_bus[e]]), int(ctx.bus_zone[cg.to_bus[e]])}
+            fault_keys.append((key, zones))
+            out.append(
+                RepairAction(
+                    key,
+                    str(cg.edge_ids[e]),
+                    self._etype(e),
+                    "repair",
+                    float(ctx.edge_lon[e]),
+                    float(ctx.edge_lat[e]),
+                    edges=(e,),
+                )
+            )
+        sub_of_fault = {int(cg.bus_substation[b]) for b in self.fault_buses if cg.bus_is_substation[b]}
+        for s in sub_of_fault:
+            key = f"repair:{cg.substation_ids[s]}"
+            srcs = tuple(int(x) for x in np.flatnonzero(cg.source_substation == s))
+            out.append(
+                RepairAction(
+                    key,
+                    str(cg.substation_ids[s]),
+                    "substation",
+                    "repair",
+                    float(ctx.substation_lon[s]),
+                    float(ctx.substation_lat[s]),
+                    sources=srcs,
+                )
+            )
+        for b in self.fault_buses:
+            if cg.bus_is_substation[b]:
+                continue
+            key = f"repair:{cg.bus_ids[b]}"
+            fault_keys.append((key, {int(ctx.bus_zone[b])}))
+            out.append(
+                RepairAction(
+                    key,
+                    str(cg.bus_ids[b]),
+                    "bus",
+                    "repair",
+                    float(ctx.bus_lon[b]),
+                    float(ctx.bus_lat[b]),
+                    buses=(b,),
+                )
+            )
+        for s in self.fault_sources:
+            if int(cg.source_substation[s]) in sub_of_fault:
+                continue
+            out.append(
+                RepairAction(
+                    f"repair:{cg.source_ids[s]}",
+                    str(cg.source_ids[s]),
+                    "substation_transformer",
+                    "replace",
+                    float(ctx.source_lon[s]),
+                    float(ctx.source_lat[s]),
+                    sources=(s,),
+                )
+            )
+        for x in self.fault_xfmrs:
+            out.append(
+                RepairAction(
+                    f"repair:{cg.xfmr_ids[x]}",
+                    str(cg.xfmr_ids[x]),
+                    "transformer",
+                    "replace",
+                    float(ctx.xfmr_lon[x]),
+                    float(ctx.xfmr_lat[x]),
+                    xfmr=x,
+                )
+            )
+        default_key = fault_keys[0][0] if fault_keys else None
+        for e in self.protection_edges + self.isolation_edges:
+            if st.closed[e] or default_key is None:
+                continue
+            zones = {int(ctx.bus_zone[cg.from_bus[e]]), int(ctx.bus_zone[cg.to_bus[e]])}
+            key = next((k for k, z in fault_keys if z & zones), default_key)
+            out.append(
+                RepairAction(
+                    key,
+                    str(cg.edge_ids[e]),
+                    self._etype(e),
+                    "reclose",
+                    float(ctx.edge_lon[e]),
+                    float(ctx.edge_lat[e]),
+                    edges=(e,),
+                )
+            )
+        for s in self.tripped_sources:
+            if default_key is not None:
+                out.append(
+                    RepairAction(
+                        default_key,
+                        str(cg.source_ids[s]),
+                        "substation_transformer",
+                        "reclose",
+                        float(ctx.source_lon[s]),
+                        float(ctx.source_lat[s]),
+                        sources=(s,),
+                    )
+                )
+        for e in self.overload_edges:
+            if not st.closed[e]:
+                out.append(
+                    RepairAction(
+                        f"reclose:{cg.edge_ids[e]}",
+                        str(cg.edge_ids[e]),
+                        self._etype(e),
+                        "reclose",
+                        float(ctx.edge_lon[e]),
+                        float(ctx.edge_lat[e]),
+                        edges=(e,),
+                    )
+                )
+        for s in self.overload_sources:
+            out.append(
+                RepairAction(
+                    f"reclose:{cg.source_ids[s]}",
+                    str(cg.source_ids[s]),
+                    "substation_transformer",
+                    "reclose",
+                    float(ctx.source_lon[s]),
+                    float(ctx.source_lat[s]),
+                    sources=(s,),
+                )
+            )
+        for s in self.thermal_sources:
+            out.append(
+                RepairAction(
+                    f"replace:{cg.source_ids[s]}",
+                    str(cg.source_ids[s]),
+                    "substation_transformer",
+                    "replace",
+                    float(ctx.source_lon[s]),
+                    float(ctx.source_lat[s]),
+                    sources=(s,),
+                )
+            )
+        for x in self.thermal_xfmrs:
+            out.append(
+                RepairAction(
+                    f"replace:{cg.xfmr_ids[x]}",
+                    str(cg.xfmr_ids[x]),
+                    "transformer",
+                    "replace",
+                    float(ctx.xfmr_lon[x]),
+                    float(ctx.xfmr_lat[x]),
+                    xfmr=x,
+                )
+            )
+        return out
+
+    def finish(
+        self,
+        groups: list[OutageGroup],
+        bus_group: npt.NDArray[np.int64],
+        xfmr_group: npt.NDArray[np.int64],
+        plan: RestorationPlan,
+    ) -> list[WaveResult]:
+        """Close the outage clocks with the restoration plan's times and emit the wave records."""
+        st = self.st
+        restored_at = {s.group_id: s.restored_min for s in plan.steps}
+        g_t = np.array([restored_at.get(g.group_id, 0.0) for g in groups] + [0.0], np.float64)
+        dead = ~np.isnan(st.dead_since)
+        t_bus = g_t[np.where(bus_group >= 0, bus_group, len(groups))]
+        t_bus = np.maximum(t_bus, np.nan_to_num(st.dead_since))
+        xf_dead = ~np.isnan(st.xfmr_dead_since)
+        t_x = g_t[np.where(xfmr_group >= 0, xfmr_group, len(groups))]
+        t_x = np.maximum(t_x, np.nan_to_num(st.xfmr_dead_since))
+        st.book_energy(dead, xf_dead, t_bus, t_x)
+        out = []
+        for w in self.waves:
+            n = int(w["wave"])  # type: ignore[call-overload]
+            out.append(
+                WaveResult(
+                    **{k: v for k, v in w.items() if k != "notes"},  # type: ignore[arg-type]
+                    mwh_unserved=round(st.energy_kwh_by_wave.get(n, 0.0) / 1000.0, 4),
+                    notes=list(w["notes"]),  # type: ignore[call-overload]
+                )
+            )
+        return out
