@@ -65,6 +65,10 @@ class _Held:
 def events_to_frame(events: pa.Table | Sequence[MeterEvent]) -> pd.DataFrame:
     """Normalize a batch (Arrow table with meter_id/event_type/event_utc, or dataclasses)."""
     if isinstance(events, pa.Table):
+        if "event_utc" not in events.column_names and "event_time_utc" in events.column_names:
+            events = events.rename_columns(
+                ["event_utc" if c == "event_time_utc" else c for c in events.column_names]
+            )  # the AMI domain's column name
         for col in ("meter_id", "event_type", "event_utc"):
             if col not in events.column_names:
                 raise InvalidInputError(f"events lack column {col!r}", field=col)
@@ -261,6 +265,17 @@ class OutageEngine:
         """Open (or extend, when ``absorbed`` proposals roll up) an outage at ``node``."""
         tree = self.tree
         off = tree.meter_offset
+        if len(absorbed) == 1 and self._held[absorbed[0]].device_node == node:
+            # same prediction as before: only the evidence grew, nothing to re-announce
+            held = self._held[absorbed[0]]
+            held.reporters = np.union1d(held.reporters, reporters)
+            held.last_report_utc = max(held.last_report_utc, last_report)
+            old = self._records[absorbed[0]]
+            if old.reports != len(held.reporters):
+                rec = replace(old, reports=len(held.reporters), updated_utc=now)
+                self._records[absorbed[0]] = rec
+                acc.outages[absorbed[0]] = rec
+            return
         absorbed_slots = np.array([self._slot_of[o] for o in absorbed], dtype=np.int64)
         zone = tree.meters_under(node) - off
         zone_owner = self._owner[zone]

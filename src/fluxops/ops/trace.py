@@ -90,6 +90,8 @@ class ProtectionTree:
     n_transformers: int
     meter_ids: npt.NDArray[np.object_]
     meter_critical: BoolArray  # per meter (meter order), serves a critical customer
+    bus_ids: npt.NDArray[np.object_]
+    bus_gate: IntArray  # per bus: node of the nearest device at or above it (-1: substation side)
     _index: dict[str, int]
 
     # --- construction --------------------------------------------------------------------------
@@ -225,6 +227,8 @@ class ProtectionTree:
             n_transformers=n_t,
             meter_ids=met["meter_id"].to_numpy().astype(object),
             meter_critical=crit,
+            bus_ids=buses["bus_id"].to_numpy().astype(object),
+            bus_gate=np.where(nearest_dev[:n_bus] >= 0, dev_node[np.maximum(nearest_dev[:n_bus], 0)], -1),
             _index={str(k): i for i, k in enumerate(node_ids)},
         )
 

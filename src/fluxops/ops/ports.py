@@ -1,0 +1,88 @@
+"""What the ops domain needs from storage and from AMI analytics.
+
+`OpsStore` is implemented by `fluxops.storage.ops_store.OpsTableStore` over the store's generic
+Arrow table API (DuckDB and PostgreSQL alike). `LoadingSource` is optional: when AMI analytics can say
+how loaded each transformer is, the grid state uses it; without it, load is reported as unknown
+(null), never invented.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+import pyarrow as pa
+
+from fluxops.ops.models import Crew, OutageDelta, OutageEventRecord, OutageRecord, WorkOrder
+
+
+@dataclass(frozen=True)
+class OutageQuery:
+    statuses: tuple[str, ...] | None = None  # None: every status but "merged"
+    kinds: tuple[str, ...] | None = None
+    feeder_id: str | None = None
+    substation_id: str | None = None
+    device_id: str | None = None
+    since_utc: datetime | None = None  # start_utc >= since
+    until_utc: datetime | None = None  # start_utc < until
+    limit: int = 500
+    offset: int = 0
+
+
+@dataclass(frozen=True)
+class WorkOrderQuery:
+    statuses: tuple[str, ...] | None = None
+    priority: str | None = None
+    crew_id: str | None = None
+    outage_id: str | None = None
+    asset_id: str | None = None
+    limit: int = 500
+
+
+class OpsStore(Protocol):
+    def ensure_tables(self) -> None: ...
+
+    def save_delta(self, delta: OutageDelta) -> None:
+        """Persist one engine step: upsert outages and meter rows, append log events, drop merged rows."""
+        ...
+
+    def list_outages(self, query: OutageQuery) -> list[OutageRecord]: ...
+
+    def count_outages(self, query: OutageQuery) -> int: ...
+
+    def get_outage(self, outage_id: str) -> OutageRecord | None: ...
+
+    def list_outage_events(self, outage_id: str) -> list[OutageEventRecord]: ...
+
+    def outage_meter_ids(self, outage_id: str, *, out_only: bool = False) -> list[str]: ...
+
+    def open_outage_state(self) -> tuple[list[OutageRecord], pa.Table, dict[str, int]]:
+        """Open outages, their unrestored meter rows, and the number of log events of each."""
+        ...
+
+    def restoration_steps(self, since_utc: datetime, until_utc: datetime) -> pa.Table:
+        """Log rows of type restored / partial_restore of outages starting in [since, until)."""
+        ...
+
+    def max_outage_seq(self) -> int: ...
+
+    def save_work_order(self, wo: WorkOrder) -> None: ...
+
+    def get_work_order(self, work_order_id: str) -> WorkOrder | None: ...
+
+    def list_work_orders(self, query: WorkOrderQuery) -> list[WorkOrder]: ...
+
+    def delete_work_order(self, work_order_id: str) -> bool: ...
+
+    def max_work_order_seq(self) -> int: ...
+
+    def save_crews(self, crews: list[Crew]) -> None: ...
+
+    def list_crews(self) -> list[Crew]: ...
+
+
+class LoadingSource(Protocol):
+    """Latest transformer loading from AMI analytics: columns transformer_id, loading_pct."""
+
+    def transformer_loading(self) -> pa.Table | None: ...

@@ -1,0 +1,396 @@
+"""Ops use cases: feed meter events to the outage engine, persist, publish; operator actions; work
+orders; reliability; grid state.
+
+Why a worker thread: the AMI ingestion calls subscribers synchronously after its durable write, so
+`submit_events` only queues. The worker drains *everything* queued into one engine batch — in a storm
+thousands of last-gasps become one vectorized step instead of thousands of small ones — and, once the
+engine reports storm mode, waits ``storm_flush_s`` before each step so batches grow instead of the
+system stalling. Stream messages are coalesced the same way (one asset-status diff per step, outage
+summaries capped), so a browser never receives thousands of messages per second.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from fluxops.core.clock import utc_now
+from fluxops.core.errors import ConflictError, InvalidInputError, NotFoundError
+from fluxops.grid.models import Grid
+from fluxops.ops.models import (
+    Crew,
+    MeterEvent,
+    OutageDelta,
+    OutageEventRecord,
+    OutageRecord,
+    TraceConfig,
+    WorkOrder,
+)
+from fluxops.ops.outages import OutageEngine
+from fluxops.ops.ports import LoadingSource, OpsStore, OutageQuery, WorkOrderQuery
+from fluxops.ops.reliability import ReliabilityRow, compute_indices, customers_served
+from fluxops.ops.state import GridState, StateConfig
+from fluxops.ops.stream import StreamHub
+from fluxops.ops.trace import ProtectionTree
+from fluxops.ops.workorders import apply_action, new_work_order
+
+log = logging.getLogger(__name__)
+
+# A line crew on energized distribution work is at least two qualified workers (OSHA 29 CFR
+# 1910.269(l)(1)); the demo roster uses that minimum.
+CREW_SIZE = 2
+MAX_STREAM_ITEMS = 200  # per message; beyond it the client pulls /api/grid/state?changed_since=
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    storm_flush_s: float = 2.0  # in storm mode, accumulate this long before each engine step
+
+
+class OpsService:
+    def __init__(
+        self,
+        store: OpsStore,
+        grid: Grid,
+        *,
+        trace: TraceConfig | None = None,
+        state_config: StateConfig | None = None,
+        config: ServiceConfig | None = None,
+        hub: StreamHub | None = None,
+        loading: LoadingSource | None = None,
+        asset_status_sink: Callable[[dict[str, str]], int] | None = None,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.store = store
+        self.grid = grid
+        self.config = config or ServiceConfig()
+        self.hub = hub or StreamHub()
+        self.loading = loading
+        self._sink = asset_status_sink
+        self._clock = clock
+        store.ensure_tables()
+        self.tree = ProtectionTree.build(grid)
+        self.engine = OutageEngine(self.tree, trace, next_seq=store.max_outage_seq() + 1)
+        records, meters, counts = store.open_outage_state()
+        self.engine.load_open(records, meters, counts)
+        self.state = GridState(grid, self.tree, state_config)
+        self._lock = threading.RLock()  # engine + store writes
+        self._cv = threading.Condition()
+        self._queue: list[pa.Table] = []
+        self._stop = False
+        self._worker: threading.Thread | None = None
+        self._wo_seq = store.max_work_order_seq()
+        self.steps = 0
+        self._refresh_state()
+
+    # --- event intake --------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._worker is None:
+            self._stop = False
+            self._worker = threading.Thread(target=self._run, name="fluxops-oms", daemon=True)
+            self._worker.start()
+
+    def stop(self) -> None:
+        with self._cv:
+            self._stop = True
+            self._cv.notify_all()
+        if self._worker is not None:
+            self._worker.join(timeout=10)
+            self._worker = None
+
+    def submit_events(self, events: pa.Table) -> None:
+        """AMI subscriber: queue accepted events (quick, never raises)."""
+        with self._cv:
+            self._queue.append(events)
+            self._cv.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._cv:
+                while not self._queue and not self._stop:
+                    self._cv.wait()
+                if self._stop:
+                    return
+            if self.engine.storm_mode:
+                with self._cv:
+                    self._cv.wait(timeout=self.config.storm_flush_s)
+            with self._cv:
+                batch, self._queue = self._queue, []
+            if not batch:
+                continue
+            try:
+                cols = ["meter_id", "event_type", "event_utc"]
+                parts = [_normalize(t).select(cols) for t in batch]
+                self.process_events(pa.concat_tables(parts))
+            except Exception:  # the worker must survive a bad batch; the events are durable in the AMI log
+                log.exception("outage engine step failed")
+
+    def process_events(self, events: pa.Table | Sequence[MeterEvent]) -> OutageDelta:
+        """One engine step, persisted and published (synchronous; the worker and tests use it)."""
+        with self._lock:
+            delta = self.engine.process(events, now_utc=self._clock())
+            self._commit(delta)
+            self.steps += 1
+            return delta
+
+    def _commit(self, delta: OutageDelta) -> None:
+        if not delta.empty:
+            self.store.save_delta(delta)
+        changed = (
+            self._refresh_state() if (delta.outages or delta.meter_rows.num_rows) else np.zeros(0, np.int64)
+        )
+        if delta.outages:
+            items = [_outage_summary(o) for o in delta.outages]
+            self.hub.publish(
+                "outage",
+                {
+                    "count": len(items),
+                    "truncated": len(items) > MAX_STREAM_ITEMS,
+                    "outages": items[:MAX_STREAM_ITEMS],
+                    "storm_mode": delta.storm_mode,
+                },
+            )
+        if len(changed):
+            statuses = self.state.statuses(changed[:MAX_STREAM_ITEMS])
+            self.hub.publish(
+                "asset_status",
+                {
+                    "version": self.state.version,
+                    "count": len(changed),
+                    "truncated": len(changed) > MAX_STREAM_ITEMS,
+                    "changes": [{"asset_id": k, "status": v} for k, v in statuses.items()],
+                },
+            )
+        if delta.outages:
+            self.hub.publish("kpi", self.kpis())
+
+    def _refresh_state(self) -> np.ndarray[Any, np.dtype[np.int64]]:
+        opened = self.engine.open_outages()
+        nodes = np.array(
+            [n for o in opened if o.kind == "device" and (n := self.tree.node_of(o.device_id)) is not None],
+            dtype=np.int64,
+        )
+        loading = self.loading.transformer_loading() if self.loading is not None else None
+        changed = self.state.recompute(self.engine.meters_out(), nodes, loading)
+        if self._sink is not None and len(changed):
+            try:
+                self._sink(self.state.statuses(changed))
+            except Exception:  # the live map state is best effort; the outage records are the truth
+                log.exception("writing asset statuses failed")
+        return changed
+
+    def refresh_loading(self) -> None:
+        """Re-read AMI loading (called periodically) and publish the changes."""
+        with self._lock:
+            changed = self._refresh_state()
+        if len(changed):
+            statuses = self.state.statuses(changed[:MAX_STREAM_ITEMS])
+            self.hub.publish(
+                "asset_status",
+                {
+                    "version": self.state.version,
+                    "count": len(changed),
+                    "truncated": len(changed) > MAX_STREAM_ITEMS,
+                    "changes": [{"asset_id": k, "status": v} for k, v in statuses.items()],
+                },
+            )
+
+    def kpis(self) -> dict[str, Any]:
+        opened = self.engine.open_outages()
+        return {
+            "active_outages": len(opened),
+            "customers_out": int(sum(o.customers_out for o in opened)),
+            "critical_customers_affected": int(sum(o.critical_customers_affected for o in opened)),
+            "customers_served": int(self.tree.n_meters),
+            "storm_mode": self.engine.storm_mode,
+            "asset_status_counts": self.state.counts(),
+            "as_of_utc": self._clock().isoformat(),
+        }
+
+    # --- outages -------------------------------------------------------------------------------
+
+    def list_outages(self, query: OutageQuery) -> tuple[list[OutageRecord], int]:
+        return self.store.list_outages(query), self.store.count_outages(query)
+
+    def get_outage(self, outage_id: str) -> tuple[OutageRecord, list[OutageEventRecord], list[str]]:
+        rec = self.store.get_outage(outage_id)
+        if rec is None:
+            raise NotFoundError(f"no outage {outage_id!r}", details={"outage_id": outage_id})
+        return rec, self.store.list_outage_events(outage_id), self.store.outage_meter_ids(outage_id)
+
+    def _operator(self, action: str, outage_id: str, actor: str) -> OutageRecord:
+        with self._lock:
+            if self.engine.get(outage_id) is None:
+                rec = self.store.get_outage(outage_id)
+                if rec is None:
+                    raise NotFoundError(f"no outage {outage_id!r}", details={"outage_id": outage_id})
+                raise ConflictError(f"outage {outage_id} is {rec.status}", details={"status": rec.status})
+            fn = {"confirm": self.engine.confirm, "acknowledge": self.engine.acknowledge}.get(action)
+            if action == "restore":
+                fn = self.engine.restore
+            if fn is None:
+                raise InvalidInputError(f"unknown action {action!r}", field="action")
+            delta = fn(outage_id, actor=actor, now_utc=self._clock())
+            self._commit(delta)
+            return next(o for o in delta.outages if o.outage_id == outage_id)
+
+    def confirm(self, outage_id: str, *, actor: str) -> OutageRecord:
+        return self._operator("confirm", outage_id, actor)
+
+    def acknowledge(self, outage_id: str, *, actor: str) -> OutageRecord:
+        return self._operator("acknowledge", outage_id, actor)
+
+    def restore(self, outage_id: str, *, actor: str) -> OutageRecord:
+        return self._operator("restore", outage_id, actor)
+
+    # --- reliability ---------------------------------------------------------------------------
+
+    def reliability(
+        self, *, level: str, start_utc: datetime | None, end_utc: datetime | None, interval: str = "all"
+    ) -> list[ReliabilityRow]:
+        now = self._clock()
+        end = end_utc or now
+        start = start_utc or (end - timedelta(days=365))
+        steps = self.store.restoration_steps(start, end).to_pandas()
+        opened = pd.DataFrame([o.to_dict() for o in self.engine.open_outages()])
+        return compute_indices(
+            steps,
+            opened,
+            customers_served(self.grid.meters, level),
+            level=level,
+            start_utc=start,
+            end_utc=end,
+            as_of_utc=min(now, end),
+            interval=interval,
+            momentary_max_min=self.engine.config.momentary_max_min,
+        )
+
+    # --- work orders and crews -----------------------------------------------------------------
+
+    def create_work_order(
+        self,
+        *,
+        work_type: str,
+        priority: str,
+        description: str,
+        asset_id: str | None = None,
+        outage_id: str | None = None,
+        estimated_hours: float | None = None,
+    ) -> WorkOrder:
+        if outage_id is not None and self.store.get_outage(outage_id) is None:
+            raise InvalidInputError(f"no outage {outage_id!r}", field="outage_id")
+        if asset_id is not None and self.tree.node_of(asset_id) is None and asset_id not in self.state_ids():
+            raise InvalidInputError(f"no asset {asset_id!r}", field="asset_id")
+        with self._lock:
+            self._wo_seq += 1
+            wo = new_work_order(
+                work_order_id=f"WO-{self._wo_seq:06d}",
+                work_type=work_type,
+                priority=priority,
+                description=description,
+                now_utc=self._clock(),
+                asset_id=asset_id,
+                outage_id=outage_id,
+                estimated_hours=estimated_hours,
+            )
+            self.store.save_work_order(wo)
+        return wo
+
+    def state_ids(self) -> set[str]:
+        return {str(a) for a in self.state.asset_id}
+
+    def get_work_order(self, work_order_id: str) -> WorkOrder:
+        wo = self.store.get_work_order(work_order_id)
+        if wo is None:
+            raise NotFoundError(f"no work order {work_order_id!r}", details={"work_order_id": work_order_id})
+        return wo
+
+    def list_work_orders(self, query: WorkOrderQuery) -> list[WorkOrder]:
+        return self.store.list_work_orders(query)
+
+    def transition_work_order(
+        self, work_order_id: str, action: str, *, crew_id: str | None = None
+    ) -> WorkOrder:
+        with self._lock:
+            wo = self.get_work_order(work_order_id)
+            crews = {c.crew_id: c for c in self.store.list_crews()}
+            if action == "assign" and crew_id is not None and crew_id not in crews:
+                raise InvalidInputError(f"no crew {crew_id!r}", field="crew_id")
+            new = apply_action(wo, action, now_utc=self._clock(), crew_id=crew_id)
+            self.store.save_work_order(new)
+            touched = {c for c in (wo.crew_id, new.crew_id) if c is not None}
+            self._update_crews(touched, crews)
+            return new
+
+    def delete_work_order(self, work_order_id: str) -> None:
+        wo = self.get_work_order(work_order_id)
+        if wo.status in ("assigned", "in_progress"):
+            raise ConflictError(f"work order {work_order_id} is {wo.status}; cancel or complete it first")
+        self.store.delete_work_order(work_order_id)
+
+    def _update_crews(self, crew_ids: set[str], crews: dict[str, Crew]) -> None:
+        from dataclasses import replace
+
+        updated = []
+        for cid in crew_ids:
+            crew = crews.get(cid)
+            if crew is None:
+                continue
+            busy = self.store.list_work_orders(
+                WorkOrderQuery(statuses=("assigned", "in_progress"), crew_id=cid)
+            )
+            status = "assigned" if busy else "available"
+            if crew.status != status and crew.status != "off_shift":
+                updated.append(replace(crew, status=status))
+        self.store.save_crews(updated)
+
+    def list_crews(self) -> list[Crew]:
+        return self.store.list_crews()
+
+    def seed_demo_crews(self, per_substation: int = 1) -> int:
+        """A demo roster (one two-person crew per substation by default) when none is defined."""
+        if self.store.list_crews():
+            return 0
+        subs = self.grid.substations
+        crews = [
+            Crew(
+                crew_id=f"CREW-{i * per_substation + k + 1:03d}",
+                name=f"{row.name} line crew {chr(65 + k)}",
+                size=CREW_SIZE,
+                status="available",
+                substation_id=str(row.substation_id),
+                lon=float(lon),
+                lat=float(lat),
+            )
+            for i, (row, lon, lat) in enumerate(
+                zip(
+                    subs.itertuples(index=False),
+                    subs["lon"].to_numpy(float),
+                    subs["lat"].to_numpy(float),
+                    strict=True,
+                )
+            )
+            for k in range(per_substation)
+        ]
+        self.store.save_crews(crews)
+        return len(crews)
+
+
+def _normalize(t: pa.Table) -> pa.Table:
+    if "event_utc" not in t.column_names and "event_time_utc" in t.column_names:
+        return t.rename_columns(["event_utc" if c == "event_time_utc" else c for c in t.column_names])
+    return t
+
+
+def _outage_summary(o: OutageRecord) -> dict[str, Any]:
+    d = o.to_dict()
+    return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in d.items()}

@@ -1,0 +1,175 @@
+"""The live state of every asset: energized, load %, status (normal / warning / critical / out), health.
+
+Derived, not stored as truth: *out* comes from the open outages (an element is de-energized when every
+meter below it has lost supply, or, with no meters below, when it lies inside an outage's device zone);
+*loading* and the warning/critical statuses come from AMI analytics when a `LoadingSource` is wired in,
+otherwise load is null (unknown), never invented. Health is likewise passed through only when the
+analytics provide it.
+
+`GridState` keeps the previous snapshot and a per-asset change sequence so that
+``GET /api/grid/state?changed_since=N`` returns only what changed and the stream can push diffs.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import pyarrow as pa
+
+from fluxops.grid.models import Grid
+from fluxops.ops.trace import NODE_DEVICE, NODE_METER, IntArray, ProtectionTree
+
+STATUS_CODES: tuple[str, ...] = ("normal", "warning", "critical", "out")
+
+
+@dataclass(frozen=True)
+class StateConfig:
+    """Loading thresholds, % of nameplate. 100 % is the IEEE C57.91 rated (normal life expectancy) load;
+    the warning level is an operator-tunable margin below it, not a measured figure."""
+
+    warning_loading_pct: float = 80.0
+    critical_loading_pct: float = 100.0
+
+
+def _asset_frame(grid: Grid) -> pd.DataFrame:
+    parts = [
+        pd.DataFrame({"asset_id": grid.substations["substation_id"], "asset_type": "substation"}),
+        pd.DataFrame({"asset_id": grid.feeders["feeder_id"], "asset_type": "feeder"}),
+        pd.DataFrame({"asset_id": grid.line_segments["segment_id"], "asset_type": "line_segment"}),
+        pd.DataFrame({"asset_id": grid.devices["device_id"], "asset_type": grid.devices["device_type"]}),
+        pd.DataFrame({"asset_id": grid.poles["pole_id"], "asset_type": "pole"}),
+        pd.DataFrame({"asset_id": grid.transformers["transformer_id"], "asset_type": "transformer"}),
+        pd.DataFrame({"asset_id": grid.meters["meter_id"], "asset_type": "meter"}),
+    ]
+    return pd.concat(parts, ignore_index=True).astype({"asset_id": object, "asset_type": object})
+
+
+class GridState:
+    """Snapshot of per-asset state with change tracking (thread-safe)."""
+
+    def __init__(self, grid: Grid, tree: ProtectionTree, config: StateConfig | None = None) -> None:
+        self.grid = grid
+        self.tree = tree
+        self.config = config or StateConfig()
+        assets = _asset_frame(grid)
+        self.asset_id = assets["asset_id"].to_numpy()
+        self.asset_type = assets["asset_type"].to_numpy()
+        n = len(assets)
+        self.status = np.zeros(n, dtype=np.int8)  # index into STATUS_CODES
+        self.loading_pct = np.full(n, np.nan)
+        self.health_pct = np.full(n, np.nan)
+        self.changed_seq = np.zeros(n, dtype=np.int64)
+        self.version = 0
+        self._lock = threading.Lock()
+        pos = pd.Series(np.arange(n), index=pd.Index(self.asset_id))
+        # per asset, the tree node / bus deciding whether it is energized
+        node_of = pd.Series(self.tree._index)
+        self._node = node_of.reindex(pd.Index(self.asset_id)).fillna(-1).to_numpy(np.int64)
+        bus_gate = pd.Series(tree.bus_gate, index=pd.Index(tree.bus_ids))
+        seg = grid.line_segments
+        seg_gate = bus_gate.reindex(seg["to_bus_id"]).fillna(-1).to_numpy(np.int64)
+        seg_pos = pos.reindex(seg["segment_id"]).to_numpy(np.int64)
+        self._gate = np.full(n, -1, dtype=np.int64)
+        self._gate[seg_pos] = seg_gate
+        poles = grid.poles
+        if len(poles):
+            seg_gate_by_id = pd.Series(seg_gate, index=pd.Index(seg["segment_id"]))
+            pg = seg_gate_by_id.reindex(poles["segment_id"]).to_numpy()
+            pg2 = bus_gate.reindex(poles["bus_id"]).to_numpy()
+            pole_gate = np.where(~np.isnan(pg), pg, np.where(~np.isnan(pg2), pg2, -1)).astype(np.int64)
+            self._gate[pos.reindex(poles["pole_id"]).to_numpy(np.int64)] = pole_gate
+        fdr = grid.feeders
+        head = node_of.reindex(fdr["head_device_id"]).fillna(-1).to_numpy(np.int64)
+        self._gate[pos.reindex(fdr["feeder_id"]).to_numpy(np.int64)] = head
+        self._feeder_sub = fdr["substation_id"].to_numpy()
+        self._feeder_pos = pos.reindex(fdr["feeder_id"]).to_numpy(np.int64)
+        self._sub_pos = pos.reindex(grid.substations["substation_id"]).to_numpy(np.int64)
+        self._sub_ids = grid.substations["substation_id"].to_numpy()
+        self._xfmr_pos = pos.reindex(grid.transformers["transformer_id"]).to_numpy(np.int64)
+        self._xfmr_index = pd.Series(
+            np.arange(len(grid.transformers)), index=grid.transformers["transformer_id"]
+        )
+
+    def recompute(
+        self, meters_out: IntArray, outage_device_nodes: IntArray, loading: pa.Table | None = None
+    ) -> IntArray:
+        """New snapshot from the meters out now (positions), the device nodes of open device outages
+        and optional transformer loading; returns the positions of assets whose state changed."""
+        tree, cfg = self.tree, self.config
+        n_nodes = len(tree.parent)
+        off = tree.meter_offset
+        out_count = tree.count_under(meters_out + off) if len(meters_out) else np.zeros(n_nodes, np.int64)
+        under = np.zeros(n_nodes, dtype=bool)
+        for d in outage_device_nodes.tolist():
+            if d >= 0 and tree.node_kind[d] == NODE_DEVICE:
+                under[tree.subtree(d)] = True
+        node_out = np.where(tree.meter_count > 0, out_count == tree.meter_count, under)
+        node_out[tree.node_kind == NODE_METER] = out_count[tree.node_kind == NODE_METER] > 0
+        out = np.zeros(len(self.asset_id), dtype=bool)
+        has_node = self._node >= 0
+        out[has_node] = node_out[self._node[has_node]]
+        has_gate = (self._gate >= 0) & ~has_node
+        out[has_gate] = node_out[self._gate[has_gate]]
+        # a substation is out when all its feeders are
+        if len(self._feeder_pos):
+            f_out = pd.Series(out[self._feeder_pos]).groupby(self._feeder_sub).all()
+            out[self._sub_pos] = f_out.reindex(self._sub_ids).fillna(False).to_numpy(bool)
+        load = np.full(len(self.asset_id), np.nan)
+        health = np.full(len(self.asset_id), np.nan)
+        if loading is not None and loading.num_rows:
+            df = loading.to_pandas()
+            idx = self._xfmr_index.reindex(df["transformer_id"]).to_numpy()
+            ok = ~np.isnan(idx)
+            load[self._xfmr_pos[idx[ok].astype(np.int64)]] = df["loading_pct"].to_numpy(float)[ok]
+            if "health_pct" in df.columns:
+                health[self._xfmr_pos[idx[ok].astype(np.int64)]] = df["health_pct"].to_numpy(float)[ok]
+        status = np.zeros(len(self.asset_id), dtype=np.int8)
+        status[load >= cfg.warning_loading_pct] = 1
+        status[load >= cfg.critical_loading_pct] = 2
+        status[out] = 3
+        with self._lock:
+            changed = (
+                (status != self.status)
+                | ~np.isclose(load, self.loading_pct, equal_nan=True)
+                | ~np.isclose(health, self.health_pct, equal_nan=True)
+            )
+            idx_changed = np.flatnonzero(changed)
+            if len(idx_changed):
+                self.version += 1
+                self.changed_seq[idx_changed] = self.version
+            self.status, self.loading_pct, self.health_pct = status, load, health
+        return idx_changed
+
+    def snapshot(self, changed_since: int | None = None) -> tuple[int, pa.Table]:
+        """(version, table) of every asset, or of those changed after ``changed_since``."""
+        with self._lock:
+            sel = (
+                np.arange(len(self.asset_id))
+                if changed_since is None
+                else np.flatnonzero(self.changed_seq > changed_since)
+            )
+            codes = np.array(STATUS_CODES, dtype=object)
+            table = pa.table(
+                {
+                    "asset_id": pa.array(self.asset_id[sel].tolist(), pa.string()),
+                    "asset_type": pa.array(self.asset_type[sel].tolist(), pa.string()),
+                    "status": pa.array(codes[self.status[sel]].tolist(), pa.string()),
+                    "energized": pa.array(self.status[sel] != 3, pa.bool_()),
+                    "loading_pct": pa.array(self.loading_pct[sel], pa.float64(), from_pandas=True),
+                    "health_pct": pa.array(self.health_pct[sel], pa.float64(), from_pandas=True),
+                }
+            )
+            return self.version, table
+
+    def statuses(self, positions: npt.NDArray[np.int64]) -> dict[str, str]:
+        with self._lock:
+            return {str(self.asset_id[i]): STATUS_CODES[int(self.status[i])] for i in positions.tolist()}
+
+    def counts(self) -> dict[str, int]:
+        with self._lock:
+            c = np.bincount(self.status, minlength=len(STATUS_CODES))
+            return {s: int(c[i]) for i, s in enumerate(STATUS_CODES)}
