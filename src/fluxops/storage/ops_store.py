@@ -156,7 +156,8 @@ class OpsTableStore:
         )
         counts = self.store.query_arrow(
             "SELECT e.outage_id, COUNT(*) AS n FROM outage_events e "
-            "JOIN outages o ON o.outage_id = e.outage_id WHERE o.status IN ('proposed', 'confirmed') GROUP BY e.outage_id"
+            "JOIN outages o ON o.outage_id = e.outage_id "
+            "WHERE o.status IN ('proposed', 'confirmed') GROUP BY e.outage_id"
         )
         n = {
             str(k): int(v)
