@@ -31,6 +31,7 @@ TOTAL_COLUMNS: tuple[str, ...] = (
     "critical_customers",
     "connected_kva",
     "peak_kw",
+    "peak_kva",
 )
 
 
@@ -101,7 +102,7 @@ class GridTopology:
         parent_edge = np.full(n, -1, dtype=np.int64)
         parent_edge[child] = edge_pos[hit]
 
-        levels = _levels(depth)
+        levels = levels_by_depth(depth)
         source_bus = np.where(depth == 0, np.arange(n), -1).astype(np.int64)
         is_prot = edges.device_type.isin(PROTECTIVE_DEVICE_TYPES).to_numpy()
         protective = np.full(n, -1, dtype=np.int64)
@@ -231,6 +232,7 @@ class GridTopology:
                 "critical_customers": crit,
                 "connected_kva": 0.0,
                 "peak_kw": float(row.peak_kw.sum()),
+                "peak_kva": float((row.peak_kw / row.power_factor).sum()),
             }
         e = self._edge(asset_id)
         if e >= 0 and not bool(self.edges.closed.iat[e]):
@@ -305,7 +307,7 @@ def _as_dict(row: pd.Series | pd.DataFrame) -> dict[str, float]:
     return {str(k): float(v) for k, v in row.to_dict().items()}
 
 
-def _levels(depth: _FI) -> list[_FI]:
+def levels_by_depth(depth: _FI) -> list[_FI]:
     """Bus positions grouped by depth 0..max (reached buses only)."""
     reached = np.flatnonzero(depth >= 0)
     if len(reached) == 0:
@@ -316,19 +318,26 @@ def _levels(depth: _FI) -> list[_FI]:
 
 
 def _transformer_totals(grid: Grid) -> pd.DataFrame:
-    """Per distribution transformer: itself, its meters, customers, critical customers, kVA, peak kW."""
+    """Per distribution transformer: itself, its meters, customers, critical customers, kVA, peak kW/kVA."""
     xf = grid.transformers
     cu = grid.meters[["meter_id", "transformer_id"]].merge(
-        grid.customers[["meter_id", "is_critical", "peak_kw"]], on="meter_id", how="left"
+        grid.customers[["meter_id", "is_critical", "peak_kw", "power_factor"]], on="meter_id", how="left"
     )
+    cu["peak_kva"] = cu.peak_kw / cu.power_factor
     agg = cu.groupby("transformer_id").agg(
         meters=("meter_id", "size"),
         customers=("is_critical", "count"),
         critical_customers=("is_critical", "sum"),
         peak_kw=("peak_kw", "sum"),
+        peak_kva=("peak_kva", "sum"),
     )
     out = pd.DataFrame(index=pd.Index(xf.transformer_id.to_numpy(dtype=object), name="transformer_id"))
     out["transformers"] = 1.0
     out = out.join(agg.astype(float)).fillna(0.0)
     out["connected_kva"] = xf.rating_kva.to_numpy()
     return out.loc[:, list(TOTAL_COLUMNS)]
+
+
+def bus_levels(topo: GridTopology) -> list[_FI]:
+    """Bus positions of a topology grouped by depth from the sources (index 0: the sources)."""
+    return levels_by_depth(topo.depth)
