@@ -1,6 +1,6 @@
 """Audit log middleware: every mutating call (POST/PUT/PATCH/DELETE) is recorded in the store.
 
-Recorded after the response: who (the principal set by `require_role`, or "anonymous" when the
+Recorded as the response starts: who (the principal set by `require_role`, or "anonymous" when the
 call was refused before authentication), the role, method, path, status and time. Refused calls are
 recorded too: a burst of 401s on admin routes is exactly what an audit log is for. A failure to
 write the audit entry is logged, never turned into an error for a call that already happened.
@@ -32,7 +32,8 @@ MAX_QUERY_CHARS = 500
 def _scrubbed_query(raw: bytes) -> str:
     """The query string without credentials (they must never land in the audit table)."""
     pairs = parse_qsl(raw.decode("latin-1"), keep_blank_values=True)
-    return urlencode([(k, "***" if k in SECRET_QUERY_PARAMS else v) for k, v in pairs])[:MAX_QUERY_CHARS]
+    masked = [(k, "***" if k in SECRET_QUERY_PARAMS else v) for k, v in pairs]
+    return urlencode(masked, safe="*")[:MAX_QUERY_CHARS]
 
 
 class AuditMiddleware:
@@ -43,34 +44,47 @@ class AuditMiddleware:
         if scope["type"] != "http" or scope.get("method") not in MUTATING_METHODS:
             await self.app(scope, receive, send)
             return
-        status = 500
+        written = False
 
-        async def capture(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
+        async def record(status: int) -> None:
+            nonlocal written
+            written = True
+            entry = _entry(scope, status)
+            store = scope["app"].state.store if "app" in scope else None
+            if store is None:
+                return
+            try:
+                await anyio.to_thread.run_sync(store.append_audit, entry)
+            except Exception:
+                log.exception("could not write audit entry for %s %s", entry.method, entry.path)
+
+        async def send_after_audit(message: Message) -> None:
+            # Written before the response starts, so a client that sees the response also sees
+            # the audit entry (and a crash after the call cannot lose it).
+            if message["type"] == "http.response.start" and not written:
+                await record(int(message["status"]))
             await send(message)
 
         try:
-            await self.app(scope, receive, capture)
+            await self.app(scope, receive, send_after_audit)
         finally:
-            principal = scope.get(PRINCIPAL_KEY)
-            entry = AuditEntry(
-                at_utc=utc_now(),
-                actor=principal.actor if isinstance(principal, Principal) else "anonymous",
-                role=principal.role if isinstance(principal, Principal) else "",
-                method=str(scope.get("method")),
-                path=str(scope.get("path")),
-                status_code=status,
-                detail={
-                    "request_id": str(scope.get(REQUEST_ID_KEY, "")),
-                    "auth": principal.method if isinstance(principal, Principal) else None,
-                    "query": _scrubbed_query(scope.get("query_string", b"")),
-                },
-            )
-            store = scope["app"].state.store if "app" in scope else None
-            if store is not None:
-                try:
-                    await anyio.to_thread.run_sync(store.append_audit, entry)
-                except Exception:
-                    log.exception("could not write audit entry for %s %s", entry.method, entry.path)
+            if not written:  # the client went away before any response started
+                await record(499)
+
+
+def _entry(scope: Scope, status: int) -> AuditEntry:
+    found = scope.get(PRINCIPAL_KEY)
+    principal = found if isinstance(found, Principal) else None
+    return AuditEntry(
+        at_utc=utc_now(),
+        actor=principal.actor if principal else "anonymous",
+        role=principal.role if principal else "",
+        method=str(scope.get("method")),
+        path=str(scope.get("path")),
+        status_code=status,
+        detail={
+            "request_id": str(scope.get(REQUEST_ID_KEY, "")),
+            "auth": principal.method if principal else None,
+            "query": _scrubbed_query(scope.get("query_string", b"")),
+        },
+    )

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI, Request, Security
@@ -21,6 +22,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.routing import Mount
 
 from fluxops.api.audit import PRINCIPAL_KEY, AuditMiddleware
 from fluxops.core.config import Settings
@@ -34,7 +36,7 @@ PUBLIC = "public"
 TOKEN_QUERY_PARAM = "access_token"
 GZIP_MIN_BYTES = 1000  # below this gzip saves nothing worth its CPU
 
-_bearer = HTTPBearer(auto_error=False, description="API key `fx_...`, bootstrap token or OIDC JWT")
+bearer_scheme = HTTPBearer(auto_error=False, description="API key `fx_...`, bootstrap token or OIDC JWT")
 
 
 def _token_from(request: Request, credentials: HTTPAuthorizationCredentials | None) -> str | None:
@@ -53,20 +55,25 @@ def authenticate_request(request: Request, credentials: HTTPAuthorizationCredent
     return principal
 
 
+def authorize(request: Request, credentials: HTTPAuthorizationCredentials | None, role: str) -> Principal:
+    """Authenticate, then refuse with `PermissionDeniedError` unless the caller holds ``role``."""
+    principal = authenticate_request(request, credentials)
+    if not role_allows(principal.role, role):
+        raise PermissionDeniedError(
+            f"this requires the {role} role; {principal.actor} has {principal.role}",
+            details={"required_role": role, "role": principal.role},
+        )
+    return principal
+
+
 def require_role(role: str) -> Callable[..., Principal]:
     """Dependency: the caller must hold ``role`` or a higher one. Returns the `Principal`."""
     check_role(role)
 
     def dependency(
-        request: Request, credentials: HTTPAuthorizationCredentials | None = Security(_bearer)
+        request: Request, credentials: HTTPAuthorizationCredentials | None = Security(bearer_scheme)
     ) -> Principal:
-        principal = authenticate_request(request, credentials)
-        if not role_allows(principal.role, role):
-            raise PermissionDeniedError(
-                f"this requires the {role} role; {principal.actor} has {principal.role}",
-                details={"required_role": role, "role": principal.role},
-            )
-        return principal
+        return authorize(request, credentials, role)
 
     setattr(dependency, ROLE_ATTR, role)
     dependency.__name__ = f"require_{role}"
@@ -84,9 +91,8 @@ def allow_anonymous() -> Callable[..., None]:
     return dependency
 
 
-def route_role(route: APIRoute) -> str | None:
-    """The role a route declared (``"public"`` for anonymous routes), None when it declared none."""
-    stack = list(route.dependant.dependencies)
+def _role_of(dependant: Any) -> str | None:
+    stack = list(dependant.dependencies)
     while stack:
         dep = stack.pop()
         role = getattr(dep.call, ROLE_ATTR, None)
@@ -94,6 +100,46 @@ def route_role(route: APIRoute) -> str | None:
             return role
         stack.extend(dep.dependencies)
     return None
+
+
+def route_role(route: APIRoute) -> str | None:
+    """The role a route declared (``"public"`` for anonymous routes), None when it declared none."""
+    return _role_of(route.dependant)
+
+
+@dataclass(frozen=True)
+class RouteInfo:
+    """One served route as the client sees it (prefixes applied) and the role it requires."""
+
+    path: str
+    methods: frozenset[str]
+    kind: str  # "api" (an APIRoute), "mount", or "other" (a plain Starlette route such as /docs)
+    role: str | None
+
+
+def route_table(app: FastAPI) -> list[RouteInfo]:
+    """Every route of ``app``, flattening included routers (FastAPI >= 0.16x keeps them nested)."""
+    try:
+        from fastapi.routing import iter_route_contexts
+    except ImportError:  # older FastAPI: included routes are copied flat into app.routes
+        contexts: list[tuple[Any, Any]] = [(r, r) for r in app.routes]
+    else:
+        contexts = [(c, c.original_route) for c in iter_route_contexts(app.routes)]
+    table: list[RouteInfo] = []
+    for effective, original in contexts:
+        path = str(getattr(effective, "path", None) or getattr(original, "path", ""))
+        methods = frozenset(getattr(effective, "methods", None) or ())
+        if isinstance(original, APIRoute):
+            try:
+                dependant = effective.dependant
+            except AttributeError:
+                dependant = original.dependant
+            table.append(RouteInfo(path, methods, "api", _role_of(dependant)))
+        elif isinstance(original, Mount):
+            table.append(RouteInfo(path, methods, "mount", None))
+        else:
+            table.append(RouteInfo(path, methods, "other", None))
+    return table
 
 
 def _oidc_validator(settings: Settings) -> OidcValidator | None:

@@ -34,5 +34,5 @@ def main() -> None:
     try:
         app(standalone_mode=True)
     except FluxOpsError as exc:
-        Console(stderr=True).print(f"[red]error:[/red] {exc.message}")
+        Console(stderr=True, soft_wrap=True).print(f"[red]error:[/red] {exc.message}")
         raise SystemExit(2) from None

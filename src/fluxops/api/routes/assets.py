@@ -1,0 +1,138 @@
+"""``/api/assets``: filtered, cursor-paginated asset listing and one asset's full record."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, Field
+
+from fluxops.api.deps import get_loaded_grid, get_store
+from fluxops.api.security import require_role
+from fluxops.core.errors import NotFoundError
+from fluxops.grid.models import ASSET_TYPES, DEVICE_TYPES
+from fluxops.grid.ports import ASSET_STATUSES, MAX_PAGE_SIZE, AssetRow
+from fluxops.grid.query import DEFAULT_PAGE_SIZE, build_asset_query, parse_id
+from fluxops.grid.topology import GridTopology
+
+router = APIRouter(prefix="/api/assets", tags=["assets"], dependencies=[Depends(require_role("viewer"))])
+
+
+# Which per-type table holds an asset's attributes (devices share one table, typed by device_type).
+TABLE_BY_TYPE: dict[str, str] = {
+    "substation": "substations",
+    "substation_transformer": "substation_transformers",
+    "feeder": "feeders",
+    "line_segment": "line_segments",
+    **dict.fromkeys(DEVICE_TYPES, "devices"),
+    "pole": "poles",
+    "transformer": "transformers",
+    "meter": "meters",
+}
+
+
+class AssetOut(BaseModel):
+    asset_id: str
+    asset_type: str
+    name: str
+    feeder_id: str | None
+    substation_id: str | None
+    lon: float
+    lat: float
+    status: str
+
+
+class AssetPageOut(BaseModel):
+    items: list[AssetOut]
+    next_cursor: str | None = Field(None, description="Pass as `cursor` for the next page; null on the last")
+    limit: int
+
+
+class AssetDetailOut(AssetOut):
+    attributes: dict[str, Any] = Field(..., description="The element's row from its per-type table")
+    customer: dict[str, Any] | None = Field(None, description="Meters: the customer served")
+    path_to_substation: list[str] = Field(..., description="Element ids from this asset up to the substation")
+    downstream: dict[str, float] = Field(
+        ..., description="Downstream transformers, meters, customers, critical customers and load"
+    )
+
+
+def _out(row: AssetRow) -> AssetOut:
+    return AssetOut(
+        asset_id=row.asset_id,
+        asset_type=row.asset_type,
+        name=row.name,
+        feeder_id=row.feeder_id,
+        substation_id=row.substation_id,
+        lon=row.lon,
+        lat=row.lat,
+        status=row.status,
+    )
+
+
+@router.get("", summary="List assets (filters, bbox, cursor pagination)")
+def list_assets(
+    request: Request,
+    type: str | None = Query(None, description=f"Comma list of asset types: {', '.join(ASSET_TYPES)}"),
+    status: str | None = Query(None, description=f"Comma list of statuses: {', '.join(ASSET_STATUSES)}"),
+    feeder: str | None = Query(None, description="Feeder id, e.g. FDR-0001-01"),
+    substation: str | None = Query(None, description="Substation id, e.g. SUB-0001"),
+    bbox: str | None = Query(None, description="minLon,minLat,maxLon,maxLat (WGS84 degrees)"),
+    cursor: str | None = Query(None, description="`next_cursor` of the previous page"),
+    limit: int | None = Query(
+        None, description=f"Page size, default {DEFAULT_PAGE_SIZE}, at most {MAX_PAGE_SIZE}"
+    ),
+) -> AssetPageOut:
+    query = build_asset_query(
+        types=type,
+        statuses=status,
+        feeder_id=feeder,
+        substation_id=substation,
+        bbox=bbox,
+        cursor=cursor,
+        limit=limit,
+    )
+    page = get_store(request).list_assets(query)
+    return AssetPageOut(items=[_out(r) for r in page.items], next_cursor=page.next_cursor, limit=query.limit)
+
+
+def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
+    """Attributes as JSON: a segment's WKB geometry becomes its [lon, lat] vertex list."""
+    out: dict[str, Any] = {}
+    for key, value in row.items():
+        if key == "geometry_wkb" and isinstance(value, bytes):
+            import shapely
+
+            out["coordinates"] = shapely.get_coordinates(shapely.from_wkb(value)).tolist()
+        elif isinstance(value, bytes):
+            continue
+        else:
+            out[key] = value
+    return out
+
+
+@router.get(
+    "/{asset_id}",
+    summary="One asset: attributes, path up to its substation, downstream counts",
+    responses={404: {"description": "No asset with this id"}},
+)
+def get_asset(asset_id: str, request: Request) -> AssetDetailOut:
+    asset_id = parse_id(asset_id, field="asset_id")
+    store = get_store(request)
+    row = store.get_asset(asset_id)
+    if row is None:
+        raise NotFoundError(f"no asset {asset_id!r}", details={"field": "asset_id", "asset_id": asset_id})
+    attributes = _jsonable(store.get_element(TABLE_BY_TYPE[row.asset_type], asset_id) or {})
+    customer = None
+    if row.asset_type == "meter" and attributes.get("customer_id"):
+        customer = _jsonable(store.get_element("customers", str(attributes["customer_id"])) or {})
+    loaded = get_loaded_grid(request)
+    topology = loaded.derived("topology", lambda: GridTopology.build(loaded.grid))
+    base = _out(row)
+    return AssetDetailOut(
+        **base.model_dump(),
+        attributes=attributes,
+        customer=customer,
+        path_to_substation=topology.path_to_substation(asset_id),
+        downstream=topology.downstream(asset_id),
+    )

@@ -1,0 +1,94 @@
+"""``fluxops serve`` and ``fluxops demo``: start the API (and UI) with a one-time admin URL.
+
+Safe by default: binds 127.0.0.1; refuses a non-loopback address unless API keys exist or OIDC is
+configured. The printed ``/?token=`` URL carries this process's bootstrap admin token
+(``FLUXOPS_SERVER__BOOTSTRAP_TOKEN`` or a random one), like Jupyter's.
+
+Extension point for ``demo``: the server runs with ``app.state.demo = True``; route modules that
+want to start something only in demo mode (e.g. the live AMI simulator) check it in their
+``on_startup(app)`` hook, so this file never needs to know them.
+"""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import typer
+
+from fluxops.cli.cmd_grid import DATA_DIR_OPTION, console, generate_and_load, settings_for, store_location
+from fluxops.core.config import Settings
+from fluxops.core.errors import InvalidInputError
+from fluxops.security.service import active_api_keys, check_bind_address, is_loopback
+
+
+def _check_port_free(host: str, port: int) -> None:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            raise InvalidInputError(f"cannot bind {host}:{port}: {exc.strerror}", field="port") from None
+
+
+def run_server(settings: Settings, *, demo: bool) -> None:
+    import uvicorn
+
+    from fluxops.api.app import create_app
+    from fluxops.storage import open_store
+
+    host, port = settings.server.host, settings.server.port
+    store = open_store(settings)
+    try:
+        check_bind_address(
+            host,
+            keys_exist=bool(active_api_keys(store)),
+            oidc_configured=bool(settings.server.oidc_issuer),
+            auth_disabled=settings.server.auth_disabled,
+        )
+        _check_port_free(host, port)
+        if demo and store.get_grid_info() is None:
+            generate_and_load(store, preset=settings.demo_preset, seed=settings.demo_seed)
+        app = create_app(settings, store=store)
+        app.state.demo = demo
+        shown = host if is_loopback(host) else f"{host} (reachable from other machines)"
+        url_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+        base = f"http://{url_host}:{port}"
+        console.print(f"Flux Operations Center on {shown}, store {store_location(settings)}")
+        console.print(f"  open  [bold]{base}/?token={app.state.bootstrap_token}[/bold]")
+        console.print(f"  API   {base}/docs  (Authorize with the token above as a Bearer token)")
+        uvicorn.run(app, host=host, port=port, log_level="info")
+    finally:
+        store.close()
+
+
+def _with_bind(settings: Settings, host: str | None, port: int | None) -> Settings:
+    server = settings.server.model_copy(
+        update={k: v for k, v in {"host": host, "port": port}.items() if v is not None}
+    )
+    return settings.model_copy(update={"server": server})
+
+
+HOST_OPTION = typer.Option(None, help="Bind address (default 127.0.0.1; others need auth configured)")
+PORT_OPTION = typer.Option(None, help="Port (default 8000)")
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def serve(
+        host: str | None = HOST_OPTION,
+        port: int | None = PORT_OPTION,
+        data_dir: Path | None = DATA_DIR_OPTION,
+    ) -> None:
+        """Serve the API and UI over the configured store."""
+        run_server(_with_bind(settings_for(data_dir), host, port), demo=False)
+
+    @app.command()
+    def demo(
+        host: str | None = HOST_OPTION,
+        port: int | None = PORT_OPTION,
+        data_dir: Path | None = DATA_DIR_OPTION,
+    ) -> None:
+        """Generate the demo utility if none is loaded, then serve it (printing the URL with token)."""
+        run_server(_with_bind(settings_for(data_dir), host, port), demo=True)

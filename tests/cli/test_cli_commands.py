@@ -1,0 +1,140 @@
+"""The ``fluxops`` command line as a user runs it: a real subprocess, a DuckDB file in tmp_path."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+TOKEN = "cli-test-bootstrap-token-abcdef012345"
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FLUXOPS_")}
+    env.update(extra)
+    return env
+
+
+def fluxops(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", "from fluxops.cli import main; main()", *args],
+        capture_output=True,
+        text=True,
+        env=_env(**env),
+        timeout=300,
+    )
+
+
+def _one_line_error(proc: subprocess.CompletedProcess[str]) -> str:
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    lines = [line for line in proc.stderr.strip().splitlines() if line.strip()]
+    assert len(lines) == 1, proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout
+    return lines[0]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def loaded_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    data_dir = tmp_path_factory.mktemp("cli-data")
+    proc = fluxops("generate", "--preset", "tiny", "--seed", "0", "--data-dir", str(data_dir))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "meters" in proc.stdout and "generate" in proc.stdout
+    return data_dir
+
+
+def test_bad_preset_is_one_line(tmp_path: Path) -> None:
+    line = _one_line_error(fluxops("generate", "--preset", "atlantis", "--data-dir", str(tmp_path)))
+    assert "preset" in line and "atlantis" in line
+
+
+def test_info_reports_what_is_loaded(loaded_dir: Path) -> None:
+    proc = fluxops("info", "--data-dir", str(loaded_dir))
+    assert proc.returncode == 0, proc.stderr
+    for word in ("tiny", "synthetic", "meters", "content hash", "duckdb", "map assets"):
+        assert word in proc.stdout
+
+
+def test_info_on_empty_store(tmp_path: Path) -> None:
+    proc = fluxops("info", "--data-dir", str(tmp_path))
+    assert proc.returncode == 0 and "no grid loaded" in proc.stdout
+
+
+def test_refuses_non_loopback_without_auth(tmp_path: Path) -> None:
+    line = _one_line_error(fluxops("serve", "--host", "0.0.0.0", "--data-dir", str(tmp_path)))
+    assert "refusing to bind 0.0.0.0" in line
+
+
+def test_refuses_auth_disabled_off_loopback(tmp_path: Path) -> None:
+    proc = fluxops(
+        "serve", "--host", "0.0.0.0", "--data-dir", str(tmp_path), FLUXOPS_SERVER__AUTH_DISABLED="true"
+    )
+    assert "auth_disabled" in _one_line_error(proc)
+
+
+def test_busy_port_is_one_line(tmp_path: Path) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        line = _one_line_error(fluxops("serve", "--port", str(port), "--data-dir", str(tmp_path)))
+    assert str(port) in line
+
+
+def test_serve_prints_admin_url_and_serves(loaded_dir: Path) -> None:
+    port = _free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from fluxops.cli import main; main()",
+            "serve",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(loaded_dir),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=_env(FLUXOPS_SERVER__BOOTSTRAP_TOKEN=TOKEN, COLUMNS="200"),
+    )
+    try:
+        assert proc.stdout is not None
+        url_line = ""
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            if "?token=" in line:
+                url_line = line
+                break
+        assert f"http://127.0.0.1:{port}/?token={TOKEN}" in url_line
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(200):
+            try:
+                if httpx.get(f"{base}/health").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        auth = {"Authorization": f"Bearer {TOKEN}"}
+        meters = httpx.get(f"{base}/api/assets", params={"type": "meter", "limit": 5}, headers=auth)
+        assert meters.status_code == 200 and len(meters.json()["items"]) == 5
+        assert httpx.get(f"{base}/api/assets").status_code == 401
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        if proc.stdout is not None:
+            proc.stdout.close()
