@@ -15,6 +15,7 @@ deterministic for a seed (the seed only drives hurricane damage and Monte Carlo 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from time import perf_counter
 
@@ -22,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from fluxops.cascade.config import CascadeConfig, ScenarioConfig, config_to_dict
-from fluxops.cascade.context import EngineContext, scenario_loads
+from fluxops.cascade.context import EngineContext, local_context, scenario_loads
 from fluxops.cascade.economics import ICE_CLASSES
 from fluxops.cascade.flisr import FlisrStep, run_pickups, transfer_bus_ties
 from fluxops.cascade.groups import build_groups
@@ -95,8 +96,46 @@ def run_cascade(
     seed: int = 0,
     bus_load_scale: FloatArray | None = None,
     load_source: str = "generated_peak",
+    localize: bool = True,
 ) -> CascadeResult:
-    """Run one cascade. ``bus_load_scale`` multiplies each bus's scenario load (live state, Monte Carlo)."""
+    """Run one cascade. ``bus_load_scale`` multiplies each bus's scenario load (live state, Monte Carlo).
+
+    With ``localize`` (and no storm, no per-bus scale) the run uses the sub-grid of the patient zeros'
+    substations and their tie neighbours (`local_context`) — same result, a fraction of the work.
+    """
+    if localize and scenario.wind_speed_mps <= 0 and bus_load_scale is None and patient_zero:
+        subs = {_substation_of(ctx, r) for r in resolve_patient_zero(ctx, patient_zero)}
+        local = local_context(ctx, subs)
+        if local is not ctx:
+            res = _run(local, patient_zero, scenario, config, restoration, seed, None, load_source)
+            totals = dataclasses.replace(res.totals, customers_total=int(ctx.cg.total_customers))
+            return dataclasses.replace(res, totals=totals, grid_name=ctx.grid.meta.name)
+    return _run(ctx, patient_zero, scenario, config, restoration, seed, bus_load_scale, load_source)
+
+
+def _substation_of(ctx: EngineContext, ref: ElementRef) -> int:
+    cg = ctx.cg
+    if len(ref.edges):
+        return int(cg.bus_substation[cg.from_bus[ref.edges[0]]])
+    if len(ref.buses):
+        return int(cg.bus_substation[ref.buses[0]])
+    if len(ref.sources):
+        return int(cg.source_substation[ref.sources[0]])
+    if len(ref.transformers):
+        return int(cg.bus_substation[cg.xfmr_bus[ref.transformers[0]]])
+    return 0
+
+
+def _run(
+    ctx: EngineContext,
+    patient_zero: Sequence[str],
+    scenario: ScenarioConfig,
+    config: CascadeConfig | None,
+    restoration: RestorationConfig | None,
+    seed: int,
+    bus_load_scale: FloatArray | None,
+    load_source: str,
+) -> CascadeResult:
     t_start = perf_counter()
     config = (config or CascadeConfig()).validate()
     restoration = (restoration or RestorationConfig()).validate()
