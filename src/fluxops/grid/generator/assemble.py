@@ -41,6 +41,8 @@ class Nodes:
     feeder: _FI  # global feeder index
     local: _FI  # 1-based number within the feeder (the id suffix)
     bus_id: _OBJ
+    via_lon: _FF  # corner point of the edge into the node (nan: straight from the parent)
+    via_lat: _FF
 
 
 def concat_nodes(feeders: list[FeederArrays], sub_no: _FI, feeder_no: _FI) -> tuple[Nodes, _FI]:
@@ -62,6 +64,8 @@ def concat_nodes(feeders: list[FeederArrays], sub_no: _FI, feeder_no: _FI) -> tu
         feeder=fidx,
         local=local,
         bus_id=ids("BUS", (sub_no[fidx], 4), (feeder_no[fidx], 2), (local, 5)),
+        via_lon=np.full(len(fidx), np.nan),
+        via_lat=np.full(len(fidx), np.nan),
     )
     return nodes, offsets
 
@@ -82,8 +86,20 @@ def segments_table(
     code = nodes.conductor[seg].astype(np.int64)
     cond = cat.CONDUCTORS
     lon0, lat0, lon1, lat1 = nodes.lon[par], nodes.lat[par], nodes.lon[seg], nodes.lat[seg]
-    coords = np.stack([np.column_stack([lon0, lat0]), np.column_stack([lon1, lat1])], axis=1)
-    geom = shapely.to_wkb(shapely.linestrings(coords))
+    vlon, vlat = nodes.via_lon[seg], nodes.via_lat[seg]
+    bent = ~np.isnan(vlon)
+    # Straight segments: 2 points; L-shaped ones (tie runs): 3 points via the corner.
+    n_pts = np.where(bent, 3, 2)
+    first = np.cumsum(n_pts) - n_pts
+    xs = np.empty(int(n_pts.sum()))
+    ys = np.empty_like(xs)
+    xs[first], ys[first] = lon0, lat0
+    xs[first + 1], ys[first + 1] = np.where(bent, vlon, lon1), np.where(bent, vlat, lat1)
+    xs[first[bent] + 2], ys[first[bent] + 2] = lon1[bent], lat1[bent]
+    geom = shapely.to_wkb(shapely.linestrings(xs, ys, indices=np.repeat(np.arange(len(seg)), n_pts)))
+    straight = length_m(lon0, lat0, lon1, lat1)
+    elbow = length_m(lon0, lat0, vlon, vlat) + length_m(vlon, vlat, lon1, lat1)
+    seg_len = np.where(bent, elbow, straight)
     f = nodes.feeder[seg]
     return pd.DataFrame(
         {
@@ -94,7 +110,7 @@ def segments_table(
             "to_bus_id": nodes.bus_id[seg],
             "construction": np.array([c.construction for c in cond], dtype=object)[code],
             "conductor": np.array([c.name for c in cond], dtype=object)[code],
-            "length_km": np.round(length_m(lon0, lat0, lon1, lat1) / 1000.0, 5),
+            "length_km": np.round(seg_len / 1000.0, 5),
             "r_ohm_per_km": np.round(np.array([c.r_ohm_per_km for c in cond])[code], 4),
             "x_ohm_per_km": np.round(np.array([c.x_ohm_per_km for c in cond])[code], 4),
             "ampacity_a": np.array([c.ampacity_a for c in cond])[code],

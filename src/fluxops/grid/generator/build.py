@@ -89,20 +89,17 @@ def generate_grid(preset: str = "demo", seed: int = 42, params: GeneratorParams 
     nodes, node_off = concat_nodes(feeders, fsub + 1, fno)
     leaves = np.concatenate([f.leaves + node_off[i] for i, f in enumerate(feeders)])
     ties = find_ties(
-        leaves, nodes.lon, nodes.lat, nodes.feeder, max_m=p.max_tie_m, per_feeder=p.ties_per_feeder
+        leaves,
+        nodes.lon,
+        nodes.lat,
+        nodes.feeder,
+        max_m=p.max_tie_m,
+        per_feeder=p.ties_per_feeder,
+        fallback_m=p.max_tie_line_m,
     )
     nodes, tie_nodes = _with_tie_nodes(nodes, ties, fsub + 1, fno)
 
     segments = segments_table(nodes, feeder_ids, sub_of_feeder, fsub + 1, fno)
-    seg_idx = np.flatnonzero(nodes.kind == SEG)
-    seg_lonlat = np.column_stack(
-        [
-            nodes.lon[nodes.parent[seg_idx]],
-            nodes.lat[nodes.parent[seg_idx]],
-            nodes.lon[seg_idx],
-            nodes.lat[seg_idx],
-        ]
-    )
     sec_buses, stx, bus_ties = substation_tables(plans, sub_ids, sites.lon, sites.lat, sites.era_year, rng)
     devices = pd.concat(
         [
@@ -151,7 +148,7 @@ def generate_grid(preset: str = "demo", seed: int = 42, params: GeneratorParams 
         "buses": pd.concat([sec_buses, junction], ignore_index=True),
         "line_segments": segments,
         "devices": devices,
-        "poles": poles_table(segments, seg_lonlat, p.pole_span_m, rng),
+        "poles": poles_table(segments, p.pole_span_m, rng),
         "transformers": xf,
         "meters": meters,
         "customers": customers,
@@ -166,9 +163,7 @@ def _with_tie_nodes(nodes: Nodes, ties: Ties, sub_no: _FI, feeder_no: _FI) -> tu
     """Append one tie bus per tie to feeder A (fed by a short segment from A's end bus)."""
     n = len(ties.a_node)
     feeder = nodes.feeder[ties.a_node]
-    last_local = np.bincount(nodes.feeder, weights=nodes.local, minlength=int(nodes.feeder.max()) + 1)
-    count = np.bincount(nodes.feeder, minlength=len(last_local))
-    del last_local
+    count = np.bincount(nodes.feeder, minlength=int(nodes.feeder.max()) + 1)  # nodes per feeder
     rank = pd.Series(feeder).groupby(feeder).cumcount().to_numpy()
     local = count[feeder] + rank + 1
     start = len(nodes.lon)
@@ -186,6 +181,8 @@ def _with_tie_nodes(nodes: Nodes, ties: Ties, sub_no: _FI, feeder_no: _FI) -> tu
         bus_id=np.concatenate(
             [nodes.bus_id, ids("BUS", (sub_no[feeder], 4), (feeder_no[feeder], 2), (local, 5))]
         ),
+        via_lon=np.concatenate([nodes.via_lon, ties.via_lon]),
+        via_lat=np.concatenate([nodes.via_lat, ties.via_lat]),
     )
     return merged, new
 

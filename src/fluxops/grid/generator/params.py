@@ -42,6 +42,9 @@ class GeneratorParams:
     pv_share: float = 0.05  # residential rooftop PV adoption
     pole_span_m: float = 55.0  # maximum overhead span between poles
     max_tie_m: float = 700.0  # longest tie run to a neighbouring feeder
+    max_tie_line_m: float = (
+        3000.0  # a feeder with no neighbour that close gets one tie line this long at most
+    )
     ties_per_feeder: int = 3
 
     def validated(self) -> GeneratorParams:
@@ -72,6 +75,7 @@ class GeneratorParams:
             ("pv_share", 0.0 <= self.pv_share <= 1.0),
             ("pole_span_m", 10.0 <= self.pole_span_m <= 200.0),
             ("max_tie_m", self.max_tie_m >= 0.0),
+            ("max_tie_line_m", self.max_tie_line_m >= 0.0),
             ("ties_per_feeder", self.ties_per_feeder >= 0),
         ]
         for name, ok in checks:
@@ -98,6 +102,7 @@ PRESETS: dict[str, GeneratorParams] = {
         lateral_sites=(3, 4),
         industrial_per_feeder=0.5,
         critical_per_feeder=1.5,
+        max_tie_m=2500.0,  # the two stations are a few km apart: tie them, so tests see both kinds
     ),
     # The default: >= 66,000 map assets (the seed's "66K+ assets"), plus their meters.
     "demo": replace(_DEFAULT, n_substations=70, target_meters=165_000),

@@ -10,23 +10,23 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import shapely
 
 from fluxops.grid.generator.naming import ids
 
 _OBJ = npt.NDArray[np.object_]
 
 
-def poles_table(
-    segments: pd.DataFrame, seg_lonlat: npt.NDArray[np.float64], span_m: float, rng: np.random.Generator
-) -> pd.DataFrame:
-    """One row per pole; ``seg_lonlat`` is (n_segments, 4): lon0, lat0, lon1, lat1 in segment order."""
+def poles_table(segments: pd.DataFrame, span_m: float, rng: np.random.Generator) -> pd.DataFrame:
+    """One row per pole, spaced evenly along each overhead segment's geometry."""
     oh = np.flatnonzero(segments["construction"].to_numpy() == "overhead")
     length_m = segments["length_km"].to_numpy()[oh] * 1000.0
     spans = np.maximum(1, np.ceil(length_m / span_m - 1e-9)).astype(np.int64)
     seg = np.repeat(oh, spans)
     rank = np.arange(len(seg)) - np.repeat(np.cumsum(spans) - spans, spans) + 1
     frac = rank / np.repeat(spans, spans)
-    c = seg_lonlat[seg]
+    geom = shapely.from_wkb(segments["geometry_wkb"].to_numpy()[seg])
+    xy = shapely.get_coordinates(shapely.line_interpolate_point(geom, frac, normalized=True))
     is_end = rank == np.repeat(spans, spans)
     n = len(seg)
     trunk = np.isin(segments["conductor"].to_numpy()[seg], ["336.4 kcmil ACSR", "477 kcmil ACSR"])
@@ -42,8 +42,8 @@ def poles_table(
             "substation_id": segments["substation_id"].to_numpy()[seg],
             "bus_id": np.where(is_end, segments["to_bus_id"].to_numpy()[seg], np.full(n, None, dtype=object)),
             "segment_id": segments["segment_id"].to_numpy()[seg],
-            "lon": c[:, 0] + (c[:, 2] - c[:, 0]) * frac,
-            "lat": c[:, 1] + (c[:, 3] - c[:, 1]) * frac,
+            "lon": xy[:, 0],
+            "lat": xy[:, 1],
             "material": material,
             "height_m": height,
             "install_year": segments["install_year"].to_numpy()[seg],
