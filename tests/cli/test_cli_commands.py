@@ -92,23 +92,27 @@ def test_busy_port_is_one_line(tmp_path: Path) -> None:
     assert str(port) in line
 
 
-def test_serve_prints_admin_url_and_serves(loaded_dir: Path) -> None:
+@pytest.mark.parametrize("command", ["serve", "demo"])
+def test_serve_and_demo_print_admin_url_and_serve(command: str, loaded_dir: Path, tmp_path: Path) -> None:
+    """``serve`` over a loaded store; ``demo`` on an empty one (it generates the demo preset first,
+    made ``tiny`` here through FLUXOPS_DEMO_PRESET to keep the test fast)."""
     port = _free_port()
+    data_dir = loaded_dir if command == "serve" else tmp_path
     proc = subprocess.Popen(
         [
             sys.executable,
             "-c",
             "from fluxops.cli import main; main()",
-            "serve",
+            command,
             "--port",
             str(port),
             "--data-dir",
-            str(loaded_dir),
+            str(data_dir),
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env=_env(FLUXOPS_SERVER__BOOTSTRAP_TOKEN=TOKEN, COLUMNS="200"),
+        env=_env(FLUXOPS_SERVER__BOOTSTRAP_TOKEN=TOKEN, FLUXOPS_DEMO_PRESET="tiny", COLUMNS="200"),
     )
     try:
         assert proc.stdout is not None
