@@ -1,0 +1,83 @@
+"""Convert a pandapower network (``mv_oberrhein``, SimBench MV/LV grids) into the asset model.
+
+Why: the whole product (map, cascade, AMI) should run on a grid nobody here drew. The mapping (docs/
+physics.md §3) keeps everything the power flow needs, so ``run_powerflow`` on the imported grid
+reproduces pandapower's ``runpp`` given `ImportReport.source_v_pu`:
+
+* ``ext_grid`` + HV buses joined to it by closed bus-bus switches → one ``substations`` row;
+* each ``trafo`` from such an HV bus → ``substation_transformers`` (z_pct = vk_percent referred to the
+  LV bus voltage, X/R from vkr_percent); its LV bus → a ``substation`` bus section;
+* other buses → ``junction`` buses; ``line`` → ``line_segments`` (R/parallel, X/parallel,
+  ampacity = max_i_ka·df·parallel);
+* ``switch`` et='l' → a device between the bus and a new bus at that line end; et='b' → a device between
+  the buses (``bus_tie`` between bus sections); et='t' closed → dropped, open → the trafo is left out;
+  CB at a feeder head → ``breaker``, CB elsewhere → ``recloser``, other closed → ``switch``, open →
+  ``tie_switch``;
+* each edge leaving a bus section starts a feeder; a ``breaker`` is synthesized where the data has
+  none; feeder membership = components of the normal-state graph without the bus sections;
+* ``load`` → one distribution transformer + meter + customer (an aggregate load point,
+  ``peak_kw = p_mw·scaling``); ``sgen`` → installed PV (``pv_kw = p_mw``) on its bus's customer.
+
+Not carried (counted in the report): line shunt capacitance, transformer magnetizing branch, tap position
+(folded into ``source_v_pu``), sgen reactive power. Errors raise `ImportDataError` naming element and field.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from fluxops.grid.importers.pandapower_feeders import build_graph_tables
+from fluxops.grid.importers.pandapower_mapping import ImportReport, fail, parse_point
+from fluxops.grid.models import Grid, GridMeta, grid_from_tables
+
+__all__ = ["ImportReport", "import_pandapower_net", "load_pandapower_network"]
+
+
+def _require(df: pd.DataFrame, element: str, cols: list[str]) -> None:
+    for c in cols:
+        if c not in df.columns:
+            raise fail(element, "*", c, "column is missing")
+        bad = df[c].isna().to_numpy()
+        if bad.any():
+            raise fail(element, df.index[bad][0], c, "is missing")
+
+
+def import_pandapower_net(
+    net: Any, *, name: str, source: str = "pandapower", params: dict[str, Any] | None = None
+) -> tuple[Grid, ImportReport]:
+    """Convert ``net`` (never modified) into a `Grid` and an `ImportReport`."""
+    for element in ("bus", "line", "trafo", "ext_grid"):
+        if element not in net or len(net[element]) == 0:
+            raise fail(
+                element, "*", "table", "is empty; a substation (ext_grid + trafo) and lines are needed"
+            )
+    _require(net.bus, "bus", ["vn_kv", "geo"])
+    _require(
+        net.line, "line", ["from_bus", "to_bus", "length_km", "r_ohm_per_km", "x_ohm_per_km", "max_i_ka"]
+    )
+    _require(net.trafo, "trafo", ["hv_bus", "lv_bus", "sn_mva", "vk_percent", "vkr_percent", "vn_lv_kv"])
+    _require(net.ext_grid, "ext_grid", ["bus", "vm_pu"])
+    lonlat = [parse_point(g, i) for i, g in zip(net.bus.index, net.bus["geo"], strict=True)]
+    coords = pd.DataFrame(lonlat, index=net.bus.index, columns=["lon", "lat"])
+    tables, report = build_graph_tables(net, coords, grid_name=name)
+    meta = GridMeta(name=name, source=source, params=dict(params or {}))
+    return grid_from_tables(meta, tables), report
+
+
+def load_pandapower_network(network: str) -> tuple[Grid, ImportReport]:
+    """Import a network bundled with pandapower by its function name, e.g. ``mv_oberrhein``."""
+    try:
+        import pandapower.networks as pn
+    except ImportError as exc:  # pragma: no cover - depends on the extra
+        from fluxops.core.errors import CapabilityError
+
+        raise CapabilityError("pandapower is not installed (pip install 'fluxops[import]')") from exc
+    factory = getattr(pn, network, None)
+    if factory is None or not callable(factory):
+        raise fail("network", network, "name", "is not a pandapower.networks function")
+    net = factory()
+    if "geo" not in net.bus.columns or net.bus["geo"].isna().all():
+        raise fail("network", network, "bus.geo", "is empty; only networks with coordinates import")
+    return import_pandapower_net(net, name=network, source="pandapower", params={"network": network})

@@ -1,0 +1,94 @@
+"""Imported pandapower/SimBench grids: our power flow vs ``runpp`` on the original net.
+
+Our model has no line capacitance or transformer magnetizing branch, so the pandapower net is solved with
+``c_nf_per_km = 0`` and ``pfe_kw = i0_percent = 0`` (docs/physics.md §4 gives the size of that effect).
+SimBench study state: loads at ``p_mw·scaling`` minus sgens at ``p_mw·scaling`` (all scaling 1).
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import numpy as np
+import pandapower as pp
+import pytest
+
+from fluxops.grid.importers.pandapower import ImportReport, import_pandapower_net
+from fluxops.network.compiled import CompiledGrid, compile_grid
+from fluxops.network.powerflow import run_powerflow
+
+V_TOL_PU = 1e-4  # issue #4 §1
+LOADING_TOL_PCT = 0.5
+
+pn = pytest.importorskip("pandapower.networks")
+sb = pytest.importorskip("simbench")
+
+
+def _sgen_kw(net: Any, cg: CompiledGrid) -> np.ndarray:
+    out = np.zeros(cg.n_bus)
+    if len(net.sgen):
+        on = net.sgen[net.sgen.in_service]
+        pos = np.array([cg.bus_index[f"BUS-{b}"] for b in on.bus])
+        np.add.at(out, pos, on.p_mw.to_numpy() * on.scaling.to_numpy() * 1000.0)
+    return out
+
+
+def _errors(
+    net: Any, cg: CompiledGrid, report: ImportReport, *, out_of_service_line: int | None = None
+) -> tuple[float, float]:
+    closed = cg.closed_state.copy()
+    ref = copy.deepcopy(net)
+    ref.line["c_nf_per_km"] = 0.0
+    ref.trafo["pfe_kw"] = 0.0
+    ref.trafo["i0_percent"] = 0.0
+    failed = None
+    if out_of_service_line is not None:
+        ref.line.loc[out_of_service_line, "in_service"] = False
+        failed = np.flatnonzero(cg.edge_ids == f"SEG-{out_of_service_line}")
+    pp.runpp(ref, tolerance_mva=1e-10, numba=False)
+    ours = run_powerflow(
+        cg,
+        closed=closed,
+        failed_edges=failed,
+        p_kw=cg.bus_p_kw - _sgen_kw(net, cg),
+        v_source_pu=np.array([report.source_v_pu[s] for s in cg.source_ids]),
+    )
+    assert ours.converged
+    ids = np.array([f"BUS-{i}" for i in ref.bus.index], dtype=object)
+    mine = np.isin(ids, cg.bus_ids)
+    pos = np.array([cg.bus_index[i] for i in ids[mine]])
+    vm_pp = ref.res_bus.vm_pu.to_numpy()[mine]
+    live = np.isfinite(vm_pp) & ours.bus_energized[pos]
+    assert (np.isfinite(vm_pp) == ours.bus_energized[pos]).all()  # same de-energized set
+    dv = float(np.max(np.abs(vm_pp[live] - ours.vm_pu[pos][live])))
+    seg_pos = np.array([np.flatnonzero(cg.edge_ids == f"SEG-{i}")[0] for i in ref.line.index])
+    lp = np.nan_to_num(ref.res_line.loading_percent.to_numpy())
+    dl = float(np.max(np.abs(lp - np.nan_to_num(ours.loading_pct[seg_pos]))))
+    return dv, dl
+
+
+@pytest.fixture(scope="module")
+def oberrhein() -> tuple[Any, CompiledGrid, ImportReport]:
+    net = pn.mv_oberrhein()
+    grid, report = import_pandapower_net(net, name="mv_oberrhein")
+    return net, compile_grid(grid), report
+
+
+def test_mv_oberrhein_base_case(oberrhein: tuple[Any, CompiledGrid, ImportReport]) -> None:
+    dv, dl = _errors(*oberrhein)
+    assert dv < V_TOL_PU and dl < LOADING_TOL_PCT
+
+
+@pytest.mark.parametrize("line", [0, 17, 60, 120, 180])
+def test_mv_oberrhein_n_minus_1(oberrhein: tuple[Any, CompiledGrid, ImportReport], line: int) -> None:
+    dv, dl = _errors(*oberrhein, out_of_service_line=line)
+    assert dv < V_TOL_PU and dl < LOADING_TOL_PCT
+
+
+@pytest.mark.parametrize("code", ["1-MV-rural--0-sw", "1-MV-urban--0-sw"])
+def test_simbench_mv(code: str) -> None:
+    net = sb.get_simbench_net(code)
+    grid, report = import_pandapower_net(net, name=code, source="simbench")
+    dv, dl = _errors(net, compile_grid(grid), report)
+    assert dv < V_TOL_PU and dl < LOADING_TOL_PCT
