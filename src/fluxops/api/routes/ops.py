@@ -1,0 +1,426 @@
+"""Operations API: outages (OMS), work orders, crews, reliability (IEEE 1366), live grid state and the
+server-sent-event stream.
+
+Wiring (this module is a composition root for the ops domain): one `OpsService` per loaded grid,
+rebuilt when the grid's content hash changes; one `StreamHub` for the app's lifetime so stream clients
+survive a grid reload. At startup the service subscribes to accepted AMI events (the AMI routes expose
+their ingestion service as ``app.state.ami_ingest``); in demo mode (``app.state.demo``, set by
+`fluxops demo`, or ``FLUXOPS_DEMO_FEED=1``) a fault feed runs in-process (`fluxops.ops.faults`)
+unless the AMI live simulator runs (``app.state.ami_simulator``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import threading
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pyarrow as pa
+from fastapi import APIRouter, Body, Depends, FastAPI, Header, Query, Request, Response
+from fastapi.responses import StreamingResponse
+
+from fluxops.api.deps import ARROW_STREAM_MEDIA_TYPE, grid_cache
+from fluxops.api.security import require_role
+from fluxops.core.errors import InvalidInputError
+from fluxops.grid.query import parse_choices, parse_id, parse_limit
+from fluxops.ops.models import OUTAGE_KINDS, OUTAGE_STATUSES, WORK_ORDER_STATUSES
+from fluxops.ops.ports import OutageQuery, WorkOrderQuery
+from fluxops.ops.reliability import INTERVALS, LEVELS
+from fluxops.ops.service import OpsService
+from fluxops.ops.stream import MESSAGE_TYPES, StreamHub
+from fluxops.storage.ops_store import OpsTableStore
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/api", tags=["ops"])
+VIEWER = [Depends(require_role("viewer"))]
+OPERATOR = [Depends(require_role("operator"))]
+HEARTBEAT_S = 15.0  # SSE comment line so proxies keep the connection open
+DEMO_FEED_ENV = "FLUXOPS_DEMO_FEED"
+
+
+class OpsRuntime:
+    """Holds the current grid's service; rebuilt on grid change (thread-safe)."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.app = app
+        self.hub = StreamHub()
+        self._lock = threading.Lock()
+        self._hash: str | None = None
+        self._service: OpsService | None = None
+
+    def service(self) -> OpsService:
+        store = self.app.state.store
+        loaded = grid_cache(self.app).get(store)
+        with self._lock:
+            if self._service is None or self._hash != loaded.info.content_hash:
+                if self._service is not None:
+                    self._service.stop()
+                svc = OpsService(
+                    OpsTableStore(store),
+                    loaded.grid,
+                    hub=self.hub,
+                    asset_status_sink=store.set_asset_status,
+                    loading=getattr(self.app.state, "ami_loading", None),
+                )
+                if _demo(self.app):
+                    svc.seed_demo_crews()
+                svc.start()
+                self._service, self._hash = svc, loaded.info.content_hash
+            return self._service
+
+    def submit(self, events: pa.Table) -> None:
+        """AMI event subscriber: hand accepted events to the current grid's engine."""
+        try:
+            self.service().submit_events(events)
+        except Exception:  # never fail the ingest that called us; the events are durable in the AMI log
+            log.exception("could not hand AMI events to the outage engine")
+
+    def stop(self) -> None:
+        with self._lock:
+            if self._service is not None:
+                self._service.stop()
+                self._service = None
+
+
+def _ami_ingest(app: FastAPI) -> Any | None:
+    """The AMI ingestion service, when the AMI routes expose one (``subscribe`` + ``ingest_events``)."""
+    ingest = getattr(app.state, "ami_ingest", None)
+    return ingest if ingest is not None and hasattr(ingest, "subscribe") else None
+
+
+def _demo(app: FastAPI) -> bool:
+    return bool(getattr(app.state, "demo", False)) or os.environ.get(DEMO_FEED_ENV) == "1"
+
+
+def on_startup(app: FastAPI) -> None:
+    rt = OpsRuntime(app)
+    app.state.ops = rt
+    ingest = _ami_ingest(app)
+    if ingest is not None:
+        ingest.subscribe(rt.submit)
+    with contextlib.suppress(Exception):  # no grid loaded yet: built on first use
+        rt.service()
+    if _demo(app) and getattr(app.state, "ami_simulator", None) is None:
+        _start_fault_feed(app, rt, ingest)
+
+
+def _start_fault_feed(app: FastAPI, rt: OpsRuntime, ingest: Any | None) -> None:
+    """Demo without the AMI live simulator: inject faults through the AMI ingestion (or, when there is
+    none, straight into the outage engine's subscriber)."""
+    from fluxops.ops.faults import DemoFeed, FaultInjector
+
+    try:
+        svc = rt.service()
+    except Exception:
+        log.warning("demo fault feed not started: no grid loaded")
+        return
+    svc.seed_demo_crews()
+    sink = ingest.ingest_events if ingest is not None and hasattr(ingest, "ingest_events") else rt.submit
+    feed = DemoFeed(FaultInjector(svc.tree), sink)
+    feed.start()
+    app.state.ops_demo_feed = feed
+
+
+def on_shutdown(app: FastAPI) -> None:
+    feed = getattr(app.state, "ops_demo_feed", None)
+    if feed is not None:
+        feed.stop()
+    rt: OpsRuntime | None = getattr(app.state, "ops", None)
+    if rt is not None:
+        rt.stop()
+
+
+def _svc(request: Request) -> OpsService:
+    rt: OpsRuntime = request.app.state.ops
+    return rt.service()
+
+
+def _actor(request: Request) -> str:
+    from fluxops.api.audit import PRINCIPAL_KEY
+
+    principal = request.scope.get(PRINCIPAL_KEY)
+    return str(getattr(principal, "actor", "unknown"))
+
+
+def _time(value: str | None, field: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        t = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInputError(f"{field} must be an ISO 8601 time, got {value!r}", field=field) from None
+    return t if t.tzinfo is not None else t.replace(tzinfo=UTC)
+
+
+def _statuses(value: str | None) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    aliases = {"active": ("proposed", "confirmed"), "history": ("restored",)}
+    items: list[str] = []
+    for part in value.split(","):
+        p = part.strip()
+        items += list(aliases.get(p, (p,))) if p else []
+    return parse_choices(",".join(items), allowed=OUTAGE_STATUSES, field="status")
+
+
+# --- outages ----------------------------------------------------------------------------------
+
+
+@router.get("/outages", summary="Outages, active and history, with filters", dependencies=VIEWER)
+def list_outages(
+    request: Request,
+    status: str | None = Query(None, description="active, history, or proposed,confirmed,restored,merged"),
+    kind: str | None = Query(None, description="device, transformer, lights_out (comma list)"),
+    feeder: str | None = Query(None),
+    substation: str | None = Query(None),
+    device: str | None = Query(None),
+    since: str | None = Query(None, description="start_utc >= since (ISO 8601)"),
+    until: str | None = Query(None, description="start_utc < until (ISO 8601)"),
+    limit: int | None = Query(None),
+    offset: int = Query(0, ge=0),
+) -> dict[str, Any]:
+    svc = _svc(request)
+    q = OutageQuery(
+        statuses=_statuses(status),
+        kinds=parse_choices(kind, allowed=OUTAGE_KINDS, field="kind") if kind else None,
+        feeder_id=parse_id(feeder, field="feeder") if feeder else None,
+        substation_id=parse_id(substation, field="substation") if substation else None,
+        device_id=parse_id(device, field="device") if device else None,
+        since_utc=_time(since, "since"),
+        until_utc=_time(until, "until"),
+        limit=parse_limit(limit),
+        offset=offset,
+    )
+    items, total = svc.list_outages(q)
+    return {
+        "items": [o.to_dict() for o in items],
+        "total": total,
+        "storm_mode": svc.engine.storm_mode,
+        "kpis": svc.kpis(),
+    }
+
+
+@router.get(
+    "/outages/{outage_id}",
+    summary="One outage with its event log, meters and nested outages",
+    dependencies=VIEWER,
+)
+def get_outage(outage_id: str, request: Request) -> dict[str, Any]:
+    svc = _svc(request)
+    rec, events, meters = svc.get_outage(parse_id(outage_id, field="outage_id"))
+    children, _n = svc.list_outages(OutageQuery(limit=5000))
+    return {
+        **rec.to_dict(),
+        "events": [e.to_dict() for e in events],
+        "meter_ids": meters,
+        "nested_outage_ids": [c.outage_id for c in children if c.parent_outage_id == rec.outage_id],
+    }
+
+
+@router.post(
+    "/outages/{outage_id}/{action}",
+    summary="Operator action: acknowledge, confirm or restore",
+    dependencies=OPERATOR,
+)
+def outage_action(outage_id: str, action: str, request: Request) -> dict[str, Any]:
+    if action not in ("acknowledge", "confirm", "restore"):
+        raise InvalidInputError("action must be acknowledge, confirm or restore", field="action")
+    svc = _svc(request)
+    oid = parse_id(outage_id, field="outage_id")
+    actor = _actor(request)
+    rec = {"acknowledge": svc.acknowledge, "confirm": svc.confirm, "restore": svc.restore}[action](
+        oid, actor=actor
+    )
+    return rec.to_dict()
+
+
+# --- work orders and crews --------------------------------------------------------------------
+
+
+@router.get("/work-orders", summary="Work orders (priority, then newest first)", dependencies=VIEWER)
+def list_work_orders(
+    request: Request,
+    status: str | None = Query(
+        None, description="comma list of open, assigned, in_progress, completed, cancelled"
+    ),
+    priority: str | None = Query(None),
+    crew: str | None = Query(None),
+    outage: str | None = Query(None),
+    asset: str | None = Query(None),
+    limit: int | None = Query(None),
+) -> list[dict[str, Any]]:
+    q = WorkOrderQuery(
+        statuses=parse_choices(status, allowed=WORK_ORDER_STATUSES, field="status") if status else None,
+        priority=priority,
+        crew_id=crew,
+        outage_id=outage,
+        asset_id=asset,
+        limit=parse_limit(limit),
+    )
+    return [w.to_dict() for w in _svc(request).list_work_orders(q)]
+
+
+@router.post("/work-orders", summary="Create a work order", status_code=201, dependencies=OPERATOR)
+def create_work_order(request: Request, body: dict[str, Any] = Body(...)) -> dict[str, Any]:
+    allowed = {"work_type", "priority", "description", "asset_id", "outage_id", "estimated_hours"}
+    unknown = sorted(set(body) - allowed)
+    if unknown:
+        raise InvalidInputError(f"unknown field(s) {unknown}", field=unknown[0])
+    for f in ("work_type", "priority", "description"):
+        if not isinstance(body.get(f), str):
+            raise InvalidInputError(f"{f} is required (a string)", field=f)
+    hours = body.get("estimated_hours")
+    if hours is not None and not isinstance(hours, int | float):
+        raise InvalidInputError("estimated_hours must be a number", field="estimated_hours")
+    wo = _svc(request).create_work_order(
+        work_type=body["work_type"],
+        priority=body["priority"],
+        description=body["description"],
+        asset_id=body.get("asset_id"),
+        outage_id=body.get("outage_id"),
+        estimated_hours=None if hours is None else float(hours),
+    )
+    return wo.to_dict()
+
+
+@router.get("/work-orders/{work_order_id}", summary="One work order", dependencies=VIEWER)
+def get_work_order(work_order_id: str, request: Request) -> dict[str, Any]:
+    return _svc(request).get_work_order(parse_id(work_order_id, field="work_order_id")).to_dict()
+
+
+@router.post(
+    "/work-orders/{work_order_id}/{action}",
+    summary="Transition: assign (body crew_id), unassign, start, complete, cancel",
+    dependencies=OPERATOR,
+)
+def work_order_action(
+    work_order_id: str, action: str, request: Request, body: dict[str, Any] | None = Body(None)
+) -> dict[str, Any]:
+    crew = (body or {}).get("crew_id")
+    if crew is not None and not isinstance(crew, str):
+        raise InvalidInputError("crew_id must be a string", field="crew_id")
+    wo = _svc(request).transition_work_order(
+        parse_id(work_order_id, field="work_order_id"), action, crew_id=crew
+    )
+    return wo.to_dict()
+
+
+@router.delete(
+    "/work-orders/{work_order_id}",
+    summary="Delete an open/completed/cancelled work order",
+    status_code=204,
+    dependencies=OPERATOR,
+)
+def delete_work_order(work_order_id: str, request: Request) -> Response:
+    _svc(request).delete_work_order(parse_id(work_order_id, field="work_order_id"))
+    return Response(status_code=204)
+
+
+@router.get("/crews", summary="Crews and whether they are available", dependencies=VIEWER)
+def list_crews(request: Request) -> list[dict[str, Any]]:
+    return [c.to_dict() for c in _svc(request).list_crews()]
+
+
+# --- reliability, grid state, stream -----------------------------------------------------------
+
+
+@router.get("/reliability", summary="IEEE 1366 indices from outage records", dependencies=VIEWER)
+def reliability(
+    request: Request,
+    level: str = Query("system", description="system | substation | feeder"),
+    start: str | None = Query(None, description="period start (ISO 8601); default end − 365 days"),
+    end: str | None = Query(None, description="period end (ISO 8601); default now"),
+    interval: str = Query("all", description="all | day | month"),
+) -> dict[str, Any]:
+    if level not in LEVELS:
+        raise InvalidInputError(f"level must be one of {LEVELS}", field="level")
+    if interval not in INTERVALS:
+        raise InvalidInputError(f"interval must be one of {INTERVALS}", field="interval")
+    rows = _svc(request).reliability(
+        level=level, start_utc=_time(start, "start"), end_utc=_time(end, "end"), interval=interval
+    )
+    return {
+        "level": level,
+        "interval": interval,
+        "method": "IEEE 1366-2022; sustained > 5 min; MAIFI_E counts momentary events",
+        "rows": [r.to_dict() for r in rows],
+    }
+
+
+@router.get(
+    "/grid/state",
+    summary="Live state of every asset (or of those changed since a version)",
+    dependencies=VIEWER,
+)
+def grid_state(
+    request: Request,
+    changed_since: int | None = Query(None, ge=0, description="only assets changed after this version"),
+    format: str = Query("json", description="json (columnar) | arrow"),
+) -> Any:
+    if format not in ("json", "arrow"):
+        raise InvalidInputError("format must be json or arrow", field="format")
+    svc = _svc(request)
+    version, table = svc.state.snapshot(changed_since)
+    if format == "arrow":
+        sink = pa.BufferOutputStream()
+        with pa.ipc.new_stream(sink, table.schema) as w:
+            w.write_table(table)
+        return Response(
+            sink.getvalue().to_pybytes(),
+            media_type=ARROW_STREAM_MEDIA_TYPE,
+            headers={"X-State-Version": str(version), "X-Row-Count": str(table.num_rows)},
+        )
+    return {
+        "version": version,
+        "changed_since": changed_since,
+        "count": table.num_rows,
+        "status_counts": svc.state.counts(),
+        "assets": table.to_pydict(),
+    }
+
+
+@router.get("/stream", summary="Server-sent events: asset_status, outage, kpi", dependencies=VIEWER)
+async def stream(
+    request: Request,
+    types: str | None = Query(None, description="comma list of asset_status, outage, kpi"),
+    last_event_id: str | None = Header(None, alias="Last-Event-ID"),
+) -> StreamingResponse:
+    wanted = frozenset(parse_choices(types, allowed=MESSAGE_TYPES, field="types")) if types else None
+    after = int(last_event_id) if last_event_id and last_event_id.isdigit() else None
+    rt: OpsRuntime = request.app.state.ops
+    svc = await asyncio.to_thread(rt.service)
+    hub: StreamHub = rt.hub
+    sub = hub.subscribe(
+        asyncio.get_running_loop(), types=wanted | {"resync"} if wanted else None, after_seq=after
+    )
+    hello = {"seq": hub.seq, "kpis": svc.kpis(), "state_version": svc.state.version}
+
+    async def events() -> AsyncIterator[bytes]:
+        try:
+            yield f"retry: 3000\nevent: hello\ndata: {json.dumps(hello)}\n\n".encode()
+            while True:
+                try:
+                    msg = await asyncio.wait_for(sub.get(), timeout=HEARTBEAT_S)
+                except TimeoutError:
+                    if await request.is_disconnected():
+                        return
+                    yield b": ping\n\n"
+                    continue
+                data = json.dumps(msg.data, default=str)
+                yield f"id: {msg.seq}\nevent: {msg.type}\ndata: {data}\n\n".encode()
+                if msg.type == "resync":
+                    return
+        finally:
+            hub.unsubscribe(sub)
+
+    return StreamingResponse(
+        events(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
