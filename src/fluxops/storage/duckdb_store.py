@@ -22,6 +22,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from fluxops.core.errors import CapabilityError, StorageError
 from fluxops.storage.migrations import apply_migrations, assets_index_ddl
@@ -66,14 +67,12 @@ class _DuckSession:
         table = self.cur.execute(sql, list(params)).to_arrow_table()
         return table.cast(schema) if schema is not None else table
 
-    def bulk_insert(self, table: str, data: pa.Table, select: str | None = None) -> int:
+    def bulk_insert(self, table: str, data: pa.Table) -> int:
         view = f"arrow_in_{uuid.uuid4().hex}"
         self.cur.register(view, data)
         try:
             cols = ", ".join(ident(c) for c in data.column_names)
-            target_cols = cols if select is None else f"{cols}, geom"
-            source = cols if select is None else f"{cols}, {select}"
-            return self.execute(f"INSERT INTO {ident(table)} ({target_cols}) SELECT {source} FROM {view}")
+            return self.execute(f"INSERT INTO {ident(table)} ({cols}) SELECT {cols} FROM {view}")
         finally:
             self.cur.unregister(view)
 
@@ -152,8 +151,13 @@ class DuckDBStore(SqlStore):
                 self._local.in_write = False
 
     # --- grid swap --------------------------------------------------------------------------
-    def _envelope_sql(self) -> str:
-        return "ST_MakeEnvelope(?, ?, ?, ?)"
+    def _bbox_sql(self, alias: str) -> str:
+        """Plain min/max predicates: ``assets`` is stored in Hilbert order, so DuckDB's per-row-group
+        min/max statistics skip most of the table. Measured 2-20x faster than the RTREE index scan
+        (whose row fetches dominate) for 0.5-50 km boxes; see docs/benchmarks/bbox.md. The RTREE
+        stays for spatial predicates (``ST_Intersects``, ``ST_DWithin``) through `query_arrow`.
+        """
+        return super()._bbox_sql(alias)
 
     def _stage_and_swap(self, s: Any, tables: dict[str, pa.Table], meta_row: list[Any]) -> None:
         """Stage every table, then drop the live ones and rename — all in the caller's transaction.
@@ -169,14 +173,41 @@ class DuckDBStore(SqlStore):
             session.execute(f"DROP TABLE IF EXISTS {stage}")
             extra = ("geom GEOMETRY NOT NULL",) if name == "assets" else ()
             session.execute(create_table_sql(stage, schema, "duckdb", primary_key=pk, extra_columns=extra))
-            geom = assets_geom_sql("duckdb") if name == "assets" else None
-            session.bulk_insert(stage, data, select=geom)
+            if name == "assets":
+                self._insert_assets_hilbert(session, stage, data)
+            else:
+                session.bulk_insert(stage, data)
         for name in tables:
             session.execute(f"DROP TABLE IF EXISTS {ident(name)}")
             session.execute(f"ALTER TABLE {ident(_STAGE + name)} RENAME TO {ident(name)}")
         for stmt in assets_index_ddl("duckdb"):
             session.execute(stmt)
         self._finish_swap(session, meta_row)
+
+    @staticmethod
+    def _insert_assets_hilbert(session: _DuckSession, stage: str, data: pa.Table) -> None:
+        """Insert assets sorted along a Hilbert curve over their extent: neighbours on the map are
+        neighbours on disk, which is what makes row-group statistics prune bbox scans."""
+        if data.num_rows == 0:
+            return
+        bounds = [
+            pc.min(data["min_lon"]).as_py(),
+            pc.min(data["min_lat"]).as_py(),
+            pc.max(data["max_lon"]).as_py(),
+            pc.max(data["max_lat"]).as_py(),
+        ]
+        view = f"arrow_in_{uuid.uuid4().hex}"
+        session.cur.register(view, data)
+        try:
+            cols = ", ".join(ident(c) for c in data.column_names)
+            session.execute(
+                f"INSERT INTO {ident(stage)} ({cols}, geom) SELECT {cols}, {assets_geom_sql('duckdb')} "
+                f"FROM {view} "
+                "ORDER BY ST_Hilbert(lon, lat, ST_Extent(ST_MakeEnvelope(?, ?, ?, ?))), asset_id",
+                bounds,
+            )
+        finally:
+            session.cur.unregister(view)
 
     # --- status -----------------------------------------------------------------------------
     def health(self) -> dict[str, Any]:

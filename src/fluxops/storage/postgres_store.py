@@ -26,6 +26,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from fluxops.core.errors import CapabilityError, StorageError
+from fluxops.grid.ports import BBox
 from fluxops.storage import loading
 from fluxops.storage.migrations import apply_migrations, assets_index_ddl, grid_table_ddl
 from fluxops.storage.schema import SWAPPED_TABLES, Dialect, ident
@@ -188,8 +189,13 @@ class PostgresStore(SqlStore):
         finally:
             self._local.in_write = False
 
-    def _envelope_sql(self) -> str:
-        return "ST_MakeEnvelope(?, ?, ?, ?, 4326)"
+    def _bbox_sql(self, alias: str) -> str:
+        """GiST finds candidates (``&&``: float4 boxes, rounded outward), min/max makes it exact."""
+        return f"{alias}.geom && ST_MakeEnvelope(?, ?, ?, ?, 4326) AND {super()._bbox_sql(alias)}"
+
+    @staticmethod
+    def _bbox_params(b: BBox) -> list[float]:
+        return [b.min_lon, b.min_lat, b.max_lon, b.max_lat, b.min_lon, b.max_lon, b.min_lat, b.max_lat]
 
     def _stage_and_swap(self, s: Any, tables: dict[str, pa.Table], meta_row: list[Any]) -> None:
         session: _PgSession = s

@@ -25,6 +25,7 @@ from fluxops.grid.ports import (
     AssetPage,
     AssetQuery,
     AssetRow,
+    BBox,
     GridInfo,
     LoadReport,
 )
@@ -101,9 +102,19 @@ class SqlStore:
     def _stage_and_swap(self, s: Session, tables: dict[str, pa.Table], meta_row: list[Any]) -> None:
         raise NotImplementedError
 
-    def _envelope_sql(self) -> str:
-        """A WGS84 rectangle from four ``?`` parameters (min_lon, min_lat, max_lon, max_lat)."""
-        raise NotImplementedError
+    def _bbox_sql(self, alias: str) -> str:
+        """Filter "the asset's bounding box meets the query box" on table ``alias``.
+
+        Takes eight ``?`` parameters, `_bbox_params` order. Backends differ in how they find the
+        candidates fast (see docs/benchmarks/bbox.md); the min/max columns make it exact in doubles.
+        """
+        return (
+            f"{alias}.max_lon >= ? AND {alias}.min_lon <= ? AND {alias}.max_lat >= ? AND {alias}.min_lat <= ?"
+        )
+
+    @staticmethod
+    def _bbox_params(b: BBox) -> list[float]:
+        return [b.min_lon, b.max_lon, b.min_lat, b.max_lat]
 
     # --- grid ---------------------------------------------------------------------------------
     def get_grid_info(self) -> GridInfo | None:
@@ -185,12 +196,8 @@ class SqlStore:
             where.append("a.substation_id = ?")
             params.append(query.substation_id)
         if query.bbox is not None:
-            b = query.bbox
-            # The spatial index finds candidates; the min/max columns make the answer exact in doubles.
-            where.append(f"ST_Intersects(a.geom, {self._envelope_sql()})")
-            where.append("a.max_lon >= ? AND a.min_lon <= ? AND a.max_lat >= ? AND a.min_lat <= ?")
-            params.extend([b.min_lon, b.min_lat, b.max_lon, b.max_lat])
-            params.extend([b.min_lon, b.max_lon, b.min_lat, b.max_lat])
+            where.append(self._bbox_sql("a"))
+            params.extend(self._bbox_params(query.bbox))
         if query.cursor is not None:
             where.append("a.asset_id > ?")
             params.append(query.cursor)
