@@ -96,3 +96,49 @@ def test_admin_grid_reload_is_idempotent(admin: httpx.Client) -> None:
     assert bad.status_code == 422 and bad.json()["details"]["field"] == "preset"
     neg = admin.post("/api/admin/grid", json={"preset": "tiny", "seed": -1})
     assert neg.status_code == 422 and neg.json()["details"]["field"] == "seed"
+
+
+def test_openapi_and_docs_are_served(live: LiveServer) -> None:
+    spec = httpx.get(f"{live.base_url}/openapi.json").json()
+    for path in ("/api/assets", "/api/assets/{asset_id}", "/api/map/assets", "/api/admin/keys", "/health"):
+        assert path in spec["paths"]
+    assert spec["paths"]["/api/assets"]["get"]["summary"]
+    assert httpx.get(f"{live.base_url}/docs").status_code == 200
+
+
+def test_unexpected_errors_are_500_with_request_id_and_no_internals(live: LiveServer, tmp_path: Path) -> None:
+    """The real error table and middleware on a bare app with two failing routes (the full app's
+    static UI mount at / would shadow routes added after it)."""
+    from fastapi import Depends, FastAPI
+
+    from fluxops.api.errors import install_error_handlers
+    from fluxops.api.security import install_security, require_role
+    from fluxops.core.errors import StorageError
+
+    app = FastAPI()
+    app.state.store = live.store
+    install_error_handlers(app)
+    install_security(app, make_settings(tmp_path))
+
+    def boom() -> None:
+        raise RuntimeError("secret internal detail")
+
+    def store_down() -> None:
+        raise StorageError("the store is unreachable")
+
+    viewer_only = [Depends(require_role("viewer"))]
+    app.add_api_route("/api/test-boom", boom, dependencies=viewer_only)
+    app.add_api_route("/api/test-store-down", store_down, dependencies=viewer_only)
+    running = start_uvicorn(app)
+    try:
+        headers = {"Authorization": f"Bearer {live.admin_token}"}
+        r = httpx.get(f"http://127.0.0.1:{running.port}/api/test-boom", headers=headers)
+        assert r.status_code == 500
+        body = r.json()
+        assert body["code"] == "internal_error"
+        assert body["details"]["request_id"] == r.headers["x-request-id"]
+        assert "secret" not in r.text and "Traceback" not in r.text
+        r = httpx.get(f"http://127.0.0.1:{running.port}/api/test-store-down", headers=headers)
+        assert r.status_code == 503 and r.json()["details"]["request_id"] == r.headers["x-request-id"]
+    finally:
+        stop_uvicorn(running)

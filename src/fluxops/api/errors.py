@@ -69,12 +69,9 @@ def request_id(scope: Scope) -> str:
 def error_response(
     status: int, code: str, message: str, details: dict[str, Any], *, scope: Scope | None = None
 ) -> JSONResponse:
-    headers: dict[str, str] = {}
-    if scope is not None:
-        rid = request_id(scope)
-        headers[REQUEST_ID_HEADER] = rid
-        if status >= 500:
-            details = {**details, "request_id": rid}
+    headers: dict[str, str] = {}  # X-Request-ID itself is added by RequestIdMiddleware
+    if scope is not None and status >= 500:
+        details = {**details, "request_id": request_id(scope)}
     if status == 401:
         headers["WWW-Authenticate"] = "Bearer"
     body = {"code": code, "message": message, "details": details}
@@ -136,7 +133,7 @@ class RequestIdMiddleware:
             if message["type"] == "http.response.start":
                 started = True
                 message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (b"x-request-id", rid.encode())]
+                message["headers"] = [*message["headers"], (REQUEST_ID_HEADER.lower().encode(), rid.encode())]
             await send(message)
 
         try:

@@ -18,6 +18,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fluxops.api.deps import ARROW_STREAM_MEDIA_TYPE, ArrowPayload, LoadedGrid, arrow_payload, get_loaded_grid
 from fluxops.api.security import require_role
 from fluxops.core.errors import InvalidInputError, NotFoundError
+from fluxops.grid.map_assets import build_map_assets, build_meter_points
 from fluxops.grid.query import parse_bbox, parse_id
 from fluxops.grid.summaries import feeder_summaries, kpis, substation_summaries, topology_edges
 from fluxops.grid.topology import GridTopology
@@ -113,17 +114,17 @@ _ARROW_RESPONSE: dict[int | str, dict[str, Any]] = {
     responses=_ARROW_RESPONSE,
 )
 def map_assets(request: Request, loaded: LoadedGrid = Depends(get_loaded_grid)) -> Response:
-    from fluxops.grid.map_assets import build_map_assets
-
+    topo = _topology(loaded)
     payload = loaded.derived(
-        "map_assets", lambda: arrow_payload(build_map_assets(loaded.grid), etag=loaded.etag("map-assets"))
+        "map_assets",
+        lambda: arrow_payload(build_map_assets(loaded.grid, topo), etag=loaded.etag("map-assets")),
     )
     return _arrow_response(request, payload)
 
 
 @router.get(
     "/map/meters",
-    summary="Meters (id, coordinates, transformer, feeder, class) as an Arrow IPC stream; optional bbox",
+    summary="Meters (id, coordinates, transformer row, feeder) as an Arrow IPC stream; optional bbox",
     response_class=Response,
     responses=_ARROW_RESPONSE,
 )
@@ -132,15 +133,14 @@ def map_meters(
     bbox: str | None = Query(None, description="minLon,minLat,maxLon,maxLat (WGS84 degrees)"),
     loaded: LoadedGrid = Depends(get_loaded_grid),
 ) -> Response:
-    from fluxops.grid.map_assets import build_map_meters
-
     if bbox is None:
         payload = loaded.derived(
-            "map_meters", lambda: arrow_payload(build_map_meters(loaded.grid), etag=loaded.etag("map-meters"))
+            "map_meters",
+            lambda: arrow_payload(build_meter_points(loaded.grid), etag=loaded.etag("map-meters")),
         )
         return _arrow_response(request, payload)
     box = parse_bbox(bbox)
-    table = loaded.derived("map_meters_table", lambda: build_map_meters(loaded.grid))
+    table = loaded.derived("map_meters_table", lambda: build_meter_points(loaded.grid))
     lon, lat = table["lon"], table["lat"]
     mask = pc.and_(
         pc.and_(pc.greater_equal(lon, box.min_lon), pc.less_equal(lon, box.max_lon)),
