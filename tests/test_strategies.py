@@ -1,0 +1,18 @@
+"""The shared hypothesis strategies draw valid, small inputs."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from strategies import generator_params, seeds
+
+from fluxops.grid.generator import GeneratorParams
+
+
+@settings(max_examples=30, deadline=None)
+@given(params=generator_params(), seed=seeds)
+def test_generator_params_are_valid_and_small(params: GeneratorParams, seed: int) -> None:
+    assert params.validated() is params
+    assert params.target_meters <= 700
+    assert params.n_substations <= 3
+    assert params.customers_per_feeder[0] <= params.customers_per_feeder[1]
+    assert 0 <= seed < 2**31
