@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from hypothesis import given, settings
-from strategies import generator_params, seeds
 
 from fluxops.grid.generator import GeneratorParams
+from strategies import generator_params, seeds
 
 
 @settings(max_examples=30, deadline=None)

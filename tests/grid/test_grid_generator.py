@@ -8,7 +8,6 @@ import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
-from strategies import generator_params, seeds
 
 from fluxops.core.errors import InvalidInputError
 from fluxops.grid.generator import PRESETS, GeneratorParams, generate_grid
@@ -16,6 +15,7 @@ from fluxops.grid.models import MAP_ASSET_TYPES, TABLES, Grid
 from fluxops.grid.summaries import feeder_summaries, kpis
 from fluxops.grid.topology import GridTopology
 from fluxops.grid.validation import validate_grid
+from strategies import generator_params, seeds
 
 
 def _map_assets(grid: Grid) -> int:
