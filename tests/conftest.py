@@ -53,6 +53,12 @@ def postgres_available() -> None:
         pytest.skip(reason)
 
 
+@pytest.fixture(scope="session")
+def postgres_dsn(postgres_available: None) -> str:
+    """libpq DSN of the test server (env FLUXOPS_TEST_POSTGRES_DSN); skips/fails like the stores."""
+    return PG_DSN
+
+
 @pytest.fixture
 def postgres_store(postgres_available: None) -> Iterator[Any]:
     from fluxops.storage.postgres_store import PostgresStore
