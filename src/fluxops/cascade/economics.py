@@ -117,6 +117,18 @@ def economic_impact(
             )
         )
         interruption += cost
+    # Customers interrupted and brought back during the cascade (FLISR pick-ups, transfers).
+    for item in result.extras.get("interrupted_restored", []):
+        h = np.array([float(item["duration_min"]) / 60.0])
+        for j, cls in enumerate(ICE_CLASSES):
+            n_cls = int(item["customers_by_class"].get(cls, 0))
+            if n_cls:
+                c = float(n_cls * cost_per_event(cfg, cls, h)[0])
+                interruption += c
+                prev = by_class[j]
+                by_class[j] = ClassCost(
+                    cls, prev.customers + n_cls, prev.mean_duration_h, round(prev.cost_usd + c, 2)
+                )
     # Momentary interruptions: customers who saw reclosing but stayed on, costed at the momentary rate as
     # residential (the class split of momentary-only customers is not tracked; conservative lower bound).
     momentary_customers = sum(m.customers for m in result.momentary)
@@ -133,6 +145,12 @@ def economic_impact(
     crew_cost = crew_hours * cfg.crew_cost_per_hour
     mwh = float(sum(g.p_kw * restored.get(g.group_id, 0.0) for g in result.outage_groups) / 1000.0)
     cm = float(sum(g.customers * restored.get(g.group_id, 0.0) * 60.0 for g in result.outage_groups))
+    cm += float(
+        sum(
+            float(i["duration_min"]) * sum(i["customers_by_class"].values())
+            for i in result.extras.get("interrupted_restored", [])
+        )
+    )
     restoration = crew_cost + material
     return EconomicImpact(
         interruption_cost_usd=round(interruption, 2),

@@ -259,6 +259,7 @@ def _run(
                     "overload",
                     f"loading {loading[e]:.0f} % > {config.conductor_trip_loading_pct:.0f} %",
                     t,
+                    float(loading[e]),
                 )
                 op = (
                     Upstream(edge=e)
@@ -353,6 +354,10 @@ def _run(
         compute_ms=round((perf_counter() - t_start) * 1000.0, 2),
         restoration_crews=restoration.crews,
         extras={
+            "interrupted_restored": [
+                {"duration_min": d, "customers_by_class": dict(zip(ICE_CLASSES, c, strict=True))}
+                for d, c in st.interruptions
+            ],
             "storm_failures": [str(cg.edge_ids[e]) for e in storm_edges],
             "restoration": {
                 "customer_minutes": rplan.customer_minutes,
@@ -474,6 +479,7 @@ def _thermal(
             f"hot spot ≥ {th.sub_xfmr_trip_hot_spot_c:.0f} °C at {k_src[s] * 100:.0f} % load "
             f"({amb:.0f} °C ambient) after {t_src[s] - st.source_load_since[s]:.0f} min",
             t,
+            float(k_src[s]),
         )
     for x in np.flatnonzero(t_x <= earliest + 1.0):
         st.failed_xfmr[x] = True
@@ -484,6 +490,7 @@ def _thermal(
             "thermal",
             f"hot spot ≥ {th.dist_xfmr_fail_hot_spot_c:.0f} °C at {k_x[x] * 100:.0f} % of rating",
             t,
+            float(k_x[x]),
         )
     return t
 

@@ -22,6 +22,7 @@ class Event:
     cause: str  # CAUSES
     detail: str
     time_min: float
+    value: float | None = None  # thermal: per-unit load K; overload: loading %
 
 
 @dataclass(frozen=True)
@@ -126,3 +127,18 @@ class CascadeResult:
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = dataclasses.asdict(self)
         return out
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` with non-finite floats replaced by None (JSON has no NaN/inf) and tuples as lists."""
+    if isinstance(value, float):
+        return value if value == value and value not in (float("inf"), float("-inf")) else None
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return jsonable(dataclasses.asdict(value))
+    if hasattr(value, "item") and callable(value.item):  # numpy scalars
+        return jsonable(value.item())
+    return value

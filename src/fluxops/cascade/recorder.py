@@ -48,8 +48,16 @@ class WaveRecorder:
     def n_waves(self) -> int:
         return len(self.waves)
 
-    def event(self, element_id: str, element_type: str, cause: str, detail: str, t: float) -> None:
-        self.events.append(Event(element_id, element_type, cause, detail, round(t, 3)))
+    def event(
+        self,
+        element_id: str,
+        element_type: str,
+        cause: str,
+        detail: str,
+        t: float,
+        value: float | None = None,
+    ) -> None:
+        self.events.append(Event(element_id, element_type, cause, detail, round(t, 3), value))
 
     def note(self, text: str) -> None:
         self.notes.append(text)
@@ -318,7 +326,7 @@ class WaveRecorder:
         xf_dead = ~np.isnan(st.xfmr_dead_since)
         t_x = g_t[np.where(xfmr_group >= 0, xfmr_group, len(groups))]
         t_x = np.maximum(t_x, np.nan_to_num(st.xfmr_dead_since))
-        st.book_energy(dead, xf_dead, t_bus, t_x)
+        st.book_energy(dead, xf_dead, t_bus, t_x, record=False)
         out = []
         for w in self.waves:
             n = int(w["wave"])  # type: ignore[call-overload]

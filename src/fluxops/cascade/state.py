@@ -40,6 +40,7 @@ class CascadeState:
     energy_kwh_by_wave: dict[int, float] = field(default_factory=dict)
     cust_min_by_wave: dict[int, float] = field(default_factory=dict)
     en: EnergizationResult | None = None
+    interruptions: list[tuple[float, list[int]]] = field(default_factory=list)
 
     @classmethod
     def start(cls, ctx: EngineContext, p_kw: FloatArray, q_kvar: FloatArray) -> CascadeState:
@@ -111,8 +112,11 @@ class CascadeState:
         restored_xfmr: BoolArray,
         t_min: float | FloatArray,
         t_xfmr_min: float | FloatArray | None = None,
+        *,
+        record: bool = True,
     ) -> None:
-        """Close the outage clock of buses/transformers supplied again at ``t_min``."""
+        """Close the outage clock of buses/transformers supplied again at ``t_min``; with ``record``, keep
+        (duration, customers by ICE class) of the interruptions ended during the cascade (for ICE cost)."""
         cg = self.ctx.cg
         xp = self.xfmr_p_kw()
         # loads behind failed transformers are booked on the transformers' own clocks
@@ -130,6 +134,14 @@ class CascadeState:
             self.cust_min_by_wave[int(wave)] = self.cust_min_by_wave.get(int(wave), 0.0) + float(
                 (bus_c[m] * dur_h * 60.0).sum()
             )
+            if record:
+                idx = np.flatnonzero(m)
+                cls = self.ctx.bus_customers_by_class[idx]
+                for d in np.unique(np.round(dur_h * 60.0, 1)):
+                    sel = np.round(dur_h * 60.0, 1) == d
+                    counts = cls[sel].sum(axis=0)
+                    if counts.sum() > 0:
+                        self.interruptions.append((float(d), [int(c) for c in counts]))
         t_x = np.broadcast_to(
             np.asarray(t_min if t_xfmr_min is None else t_xfmr_min, np.float64), (len(cg.xfmr_ids),)
         )
