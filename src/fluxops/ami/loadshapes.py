@@ -190,23 +190,41 @@ def draw_meter_params(
     )
 
 
+_STEPS_PER_H = 12  # 5-minute resolution of the tabulated daily profiles
+
+
+def _profile_tables(cls: int) -> tuple[F64, F64]:
+    """Behaviour and cooling-occupancy factors tabulated on a 5-minute clock, rows (weekday, weekend)."""
+    h = np.arange(24 * _STEPS_PER_H, dtype=np.float64) / _STEPS_PER_H
+    wk = np.array([False, True])[:, None]
+    hh = np.broadcast_to(h[None, :], (2, h.size))
+    ww = np.broadcast_to(wk, (2, h.size))
+    return behaviour(cls, hh, ww), occupancy_cooling(cls, hh, ww)
+
+
 def load_kw(
     p: MeterShapeParams,
     tf: TimeFeatures,
     temp_lagged_c: F64,
     noise: F64,
 ) -> F64:
-    """Load (kW) for meters (rows) × intervals (cols); ``noise`` is multiplicative, same shape."""
+    """Load (kW) for meters (rows) × intervals (cols); ``noise`` is multiplicative, same shape.
+
+    The per-meter timing shift makes every meter's clock different, so the daily profiles are read from
+    5-minute tables (a gather) rather than re-evaluated per meter and interval."""
     n, k = p.cls.size, tf.local_hour.size
     out = np.empty((n, k))
+    steps = 24 * _STEPS_PER_H
+    wk_row = tf.is_weekend.astype(np.int64)[None, :] * steps
     for c in range(3):
         sel = np.flatnonzero(p.cls == c)
         if sel.size == 0:
             continue
-        hour = (tf.local_hour[None, :] - p.hour_shift_h[sel, None]) % 24.0
-        wk = np.broadcast_to(tf.is_weekend[None, :], hour.shape)
-        beh = behaviour(c, hour, wk)
-        occ = occupancy_cooling(c, hour, wk)
+        beh_t, occ_t = _profile_tables(c)
+        slot = np.rint((tf.local_hour[None, :] - p.hour_shift_h[sel, None]) * _STEPS_PER_H).astype(np.int64)
+        flat = slot % steps + wk_row
+        beh = beh_t.ravel()[flat]
+        occ = occ_t.ravel()[flat]
         cdd = np.maximum(temp_lagged_c[None, :] - p.cool_sp_c[sel, None], 0.0) * occ
         hdd = np.maximum(p.heat_sp_c[sel, None] - temp_lagged_c[None, :], 0.0)
         out[sel] = (

@@ -106,14 +106,18 @@ class ParquetLake:
     def last_seq(self) -> int:
         return self._seq
 
-    def append(self, table: pa.Table) -> int:
+    def append(self, table: pa.Table, *, bulk: bool = False) -> int:
         """Durably append ``table`` (the schema without ``batch_seq``); returns the batch's seq.
 
-        Returns only after every file and directory entry is on disk (fsync)."""
+        Returns only after every file and directory entry is on disk (fsync). ``bulk``: the caller
+        guarantees the columns (string columns may be dictionary-encoded; written as Parquet strings),
+        so the cast is skipped (backfill path)."""
         with self._lock:
             seq = self._seq + 1
             seq_col = pa.array(np.full(table.num_rows, seq, dtype=np.int64))
-            full = table.append_column("batch_seq", seq_col).select(self.schema.names).cast(self.schema)
+            full = table.append_column("batch_seq", seq_col).select(self.schema.names)
+            if not bulk:
+                full = full.cast(self.schema)
             try:
                 self._write_partitions(full, seq)
             except OSError as exc:
@@ -150,7 +154,11 @@ class ParquetLake:
             table = table.replace_schema_metadata(meta)
         compression = "zstd" if replaces is not None else "lz4"
         with open(tmp, "wb") as fh:
-            pq.write_table(table, fh, compression=compression, row_group_size=1 << 20)
+            # Batch files: store_schema=False, so dictionary-encoded columns read back as plain strings.
+            # Compact files are cast to the schema and keep it (it carries the ``replaces`` metadata).
+            pq.write_table(
+                table, fh, compression=compression, row_group_size=1 << 20, store_schema=replaces is not None
+            )
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, part_dir / name)
@@ -180,8 +188,8 @@ class ParquetLake:
         cols = list(columns) if columns is not None else self.schema.names
         if not files:
             return self.schema.empty_table().select(cols)
-        tables = [pq.read_table(f, columns=cols) for f in files]
-        return pa.concat_tables(tables).cast(pa.schema([self.schema.field(c) for c in cols]))
+        target = pa.schema([self.schema.field(c) for c in cols])
+        return pa.concat_tables([pq.read_table(f, columns=cols).cast(target) for f in files])
 
     # --- compaction ---------------------------------------------------------------------------
 
@@ -199,7 +207,7 @@ class ParquetLake:
             files = sorted(part_dir.glob("*.parquet"))
             if len(files) < min_files:
                 continue
-            table = pa.concat_tables([pq.read_table(f) for f in files]).cast(self.schema)
+            table = pa.concat_tables([pq.read_table(f).cast(self.schema) for f in files])
             table = table.sort_by([(self.time_column, "ascending")])
             max_seq = max(_seq_of(f.name) for f in files)
             name = f"compact-{max_seq:012d}-{uuid.uuid4().hex[:8]}.parquet"

@@ -1,0 +1,271 @@
+"""AMI analytics over the Parquet lake with DuckDB: incremental derived datasets and query answers.
+
+The domain (`fluxops.ami.analytics`) says what is computed; this module holds the SQL. Derived datasets
+live next to the raw data (``<lake>/derived/<name>/date=YYYY-MM-DD/data.parquet``) so Spark or any
+Parquet engine reads them too. `AmiAnalytics.refresh` finds the date partitions holding files newer than
+the stored watermark (file names carry the batch sequence, so no data is scanned to find them),
+recomputes only those dates and advances the watermark.
+
+Readings as queried (``readings`` view): originals, minus keys that have an explicit correction, plus
+the latest correction per key. Dimension tables (``meter_dim``, ``transformer_dim``) are written from the
+grid by `write_dims`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from fluxops.ami.analytics import RANGE_A_V, RANGE_B_V, AnalyticsParams, add_thermal
+from fluxops.core.errors import InvalidInputError, NotFoundError
+from fluxops.grid.models import Grid
+from fluxops.storage.lake import AmiLake, _seq_of
+
+DERIVED = ("transformer_hour", "voltage_meter_day", "class_day", "completeness_day")
+
+_READINGS_VIEW = """
+CREATE OR REPLACE TEMP VIEW readings AS
+WITH raw AS (SELECT * FROM read_parquet({files}, hive_partitioning = false)),
+corr AS (
+  SELECT * FROM raw WHERE is_correction
+  QUALIFY row_number() OVER (PARTITION BY meter_id, interval_start_utc ORDER BY batch_seq DESC) = 1
+)
+SELECT r.* FROM raw r WHERE NOT r.is_correction
+  AND NOT EXISTS (SELECT 1 FROM corr c
+                  WHERE c.meter_id = r.meter_id AND c.interval_start_utc = r.interval_start_utc)
+UNION ALL SELECT * FROM corr
+"""
+
+_DERIVED_SQL: dict[str, str] = {
+    "transformer_hour": """
+WITH iv AS (
+  SELECT d.transformer_id, r.interval_start_utc AS t,
+         sum(r.kwh_delivered - r.kwh_received) * 4 AS kw, count(*) AS n
+  FROM readings r JOIN meter_dim d USING (meter_id)
+  GROUP BY ALL
+)
+SELECT iv.transformer_id, $day::DATE AS date, date_trunc('hour', t) AS hour_utc,
+       sum(kw) / 4 AS kwh_net, sum(kw) / 4 AS kw_avg, max(kw) AS kw_peak_15,
+       sum(n)::BIGINT AS readings, any_value(x.rating_kva) AS rating_kva,
+       100 * (sum(kw) / 4) / any_value(x.power_factor) / any_value(x.rating_kva) AS loading_pct,
+       any_value(x.feeder_id) AS feeder_id, any_value(x.substation_id) AS substation_id
+FROM iv JOIN transformer_dim x USING (transformer_id)
+GROUP BY iv.transformer_id, hour_utc
+""",
+    "voltage_meter_day": f"""
+SELECT meter_id, $day::DATE AS date,
+  count(voltage_v)::BIGINT AS intervals_measured,
+  count_if(voltage_v < {RANGE_A_V[0]} OR voltage_v > {RANGE_A_V[1]})::BIGINT AS intervals_outside_a,
+  count_if(voltage_v < {RANGE_B_V[0]} OR voltage_v > {RANGE_B_V[1]})::BIGINT AS intervals_outside_b,
+  count_if(voltage_v < {RANGE_A_V[0]})::BIGINT AS intervals_low_a,
+  count_if(voltage_v > {RANGE_A_V[1]})::BIGINT AS intervals_high_a,
+  min(voltage_v) AS v_min, avg(voltage_v) AS v_avg, max(voltage_v) AS v_max
+FROM readings GROUP BY meter_id
+""",
+    "class_day": """
+SELECT d.customer_class, $day::DATE AS date, count(DISTINCT r.meter_id)::BIGINT AS meters,
+  count(*)::BIGINT AS readings, sum(r.kwh_delivered) AS kwh_delivered, sum(r.kwh_received) AS kwh_received,
+  avg(r.kwh_delivered) AS kwh_per_interval_avg
+FROM readings r JOIN meter_dim d USING (meter_id) GROUP BY d.customer_class
+""",
+    "completeness_day": """
+SELECT $day::DATE AS date, (SELECT count(*) FROM meter_dim)::BIGINT AS meters_expected,
+  count(DISTINCT meter_id)::BIGINT AS meters_reporting, count(*)::BIGINT AS readings,
+  ((SELECT count(*) FROM meter_dim) * 96)::BIGINT AS readings_expected,
+  100.0 * count(*) / nullif((SELECT count(*) FROM meter_dim) * 96, 0) AS completeness_pct,
+  count_if(quality = 'outage')::BIGINT AS outage_intervals,
+  quantile_cont(epoch(ingested_utc) - epoch(interval_start_utc) - 900, 0.5) AS latency_p50_s,
+  quantile_cont(epoch(ingested_utc) - epoch(interval_start_utc) - 900, 0.95) AS latency_p95_s,
+  max(epoch(ingested_utc) - epoch(interval_start_utc) - 900) AS latency_max_s
+FROM readings
+""",
+}
+
+
+@dataclass(frozen=True)
+class RefreshReport:
+    dates: list[date]
+    watermark: int
+    seconds: float
+
+
+def _sql_list(files: list[Path]) -> str:
+    return "[" + ", ".join("'" + str(f).replace("'", "''") + "'" for f in files) + "]"
+
+
+class AmiAnalytics:
+    """DuckDB over the lake. Thread-safe: one refresh at a time; queries use their own cursors."""
+
+    def __init__(self, lake: AmiLake, params: AnalyticsParams | None = None) -> None:
+        self.lake = lake
+        self.params = params or AnalyticsParams()
+        self.dir = lake.root / "derived"
+        self.dim_dir = lake.root / "dim"
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.dim_dir.mkdir(parents=True, exist_ok=True)
+        self._con = duckdb.connect()
+        self._con.execute("SET TimeZone = 'UTC'")
+        self._refresh_lock = threading.Lock()
+
+    # --- dimensions -----------------------------------------------------------------------------
+
+    def write_dims(self, grid: Grid) -> None:
+        """Meter and transformer dimension tables from the grid (class, pf, ratings, topology ids)."""
+        cu = grid.customers.set_index("meter_id")
+        me = grid.meters
+        cls = cu["customer_class"].reindex(me["meter_id"]).fillna("residential").to_numpy(object)
+        pf = cu["power_factor"].reindex(me["meter_id"]).fillna(self.params.default_power_factor).to_numpy()
+        meter_dim = pa.table(
+            {
+                "meter_id": me["meter_id"].astype(str).to_numpy(object),
+                "transformer_id": me["transformer_id"].astype(str).to_numpy(object),
+                "feeder_id": me["feeder_id"].astype(str).to_numpy(object),
+                "substation_id": me["substation_id"].astype(str).to_numpy(object),
+                "customer_class": cls,
+            }
+        )
+        xf = grid.transformers
+        pos = pd.Index(xf["transformer_id"].astype(str)).get_indexer(
+            pd.Index(me["transformer_id"].astype(str))
+        )
+        ok = pos >= 0
+        count = np.bincount(pos[ok], minlength=len(xf))
+        pf_sum = np.bincount(pos[ok], weights=pf[ok], minlength=len(xf))
+        pf_x = np.where(count > 0, pf_sum / np.maximum(count, 1), self.params.default_power_factor)
+        transformer_dim = pa.table(
+            {
+                "transformer_id": xf["transformer_id"].astype(str).to_numpy(object),
+                "feeder_id": xf["feeder_id"].astype(str).to_numpy(object),
+                "substation_id": xf["substation_id"].astype(str).to_numpy(object),
+                "rating_kva": xf["rating_kva"].to_numpy(np.float64),
+                "power_factor": pf_x,
+                "meters": count.astype(np.int64),
+            }
+        )
+        for name, t in (("meter_dim", meter_dim), ("transformer_dim", transformer_dim)):
+            _atomic_write(t, self.dim_dir / f"{name}.parquet")
+
+    def _session(self, files: list[Path] | None) -> duckdb.DuckDBPyConnection:
+        cur = self._con.cursor()
+        cur.execute("SET TimeZone = 'UTC'")
+        for name in ("meter_dim", "transformer_dim"):
+            p = self.dim_dir / f"{name}.parquet"
+            if not p.exists():
+                raise NotFoundError(
+                    "no grid dimensions in the lake: load a grid first", details={"table": name}
+                )
+            cur.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM read_parquet('{p}')")
+        if files is not None:
+            if files:
+                cur.execute(_READINGS_VIEW.format(files=_sql_list(files)))
+            else:
+                cur.execute(
+                    "CREATE OR REPLACE TEMP VIEW readings AS SELECT * FROM read_parquet("
+                    f"'{self.dim_dir / 'empty_readings.parquet'}')"
+                )
+        return cur
+
+    # --- incremental refresh ---------------------------------------------------------------------
+
+    def _state(self) -> dict[str, Any]:
+        p = self.dir / "_state.json"
+        return json.loads(p.read_text()) if p.exists() else {"watermark": 0, "top_oil": {}}
+
+    def refresh(self) -> RefreshReport:
+        """Recompute derived datasets for every date that received readings since the watermark."""
+        with self._refresh_lock:
+            t0 = time.perf_counter()
+            state = self._state()
+            wm = int(state["watermark"])
+            high = self.lake.readings.last_seq
+            dates = sorted(
+                {
+                    date.fromisoformat(f.parent.name[5:])
+                    for f in self.lake.readings.files()
+                    if _seq_of(f.name) > wm
+                }
+            )
+            empty = self.dim_dir / "empty_readings.parquet"
+            if not empty.exists():
+                _atomic_write(self.lake.readings.schema.empty_table(), empty)
+            top_oil: dict[str, dict[str, float]] = state.get("top_oil", {})
+            for d in dates:
+                self._refresh_date(d, top_oil)
+            state = {"watermark": max(high, wm), "top_oil": {k: top_oil[k] for k in sorted(top_oil)[-3:]}}
+            tmp = self.dir / "_state.json.tmp"
+            tmp.write_text(json.dumps(state))
+            os.replace(tmp, self.dir / "_state.json")
+            return RefreshReport(dates, state["watermark"], time.perf_counter() - t0)
+
+    def _refresh_date(self, d: date, top_oil: dict[str, dict[str, float]]) -> None:
+        cur = self._session(self.lake.readings.files(d, d))
+        try:
+            for name, sql in _DERIVED_SQL.items():
+                t = cur.execute(sql, {"day": d}).arrow() if "$day" in sql else cur.execute(sql).arrow()
+                if isinstance(t, pa.RecordBatchReader):
+                    t = t.read_all()
+                if name == "transformer_hour":
+                    prev = top_oil.get((d - timedelta(days=1)).isoformat(), {})
+                    t, final = add_thermal(t, prev, self.params)
+                    top_oil[d.isoformat()] = final
+                _atomic_write(t, self.dir / name / f"date={d.isoformat()}" / "data.parquet")
+        finally:
+            cur.close()
+
+    # --- queries ---------------------------------------------------------------------------------
+
+    def query(
+        self, sql: str, params: dict[str, Any] | None = None, *, raw_days: int | None = None
+    ) -> pa.Table:
+        """Run SQL with views ``readings`` (last ``raw_days`` UTC days of raw data; None = no raw view),
+        ``events``, the dims and every derived dataset (``d_<name>``)."""
+        files = None
+        if raw_days is not None:
+            parts = self.lake.readings.partitions()
+            start = parts[-1] - timedelta(days=raw_days - 1) if parts else None
+            files = self.lake.readings.files(start, None)
+        cur = self._session(files)
+        try:
+            for name in DERIVED:
+                dfiles = sorted((self.dir / name).glob("date=*/data.parquet"))
+                if dfiles:
+                    src_sql = f"SELECT * FROM read_parquet({_sql_list(dfiles)}, hive_partitioning = false)"
+                    cur.execute(f"CREATE OR REPLACE TEMP VIEW d_{name} AS {src_sql}")
+            efiles = self.lake.events.files()
+            src = _sql_list(efiles) if efiles else f"'{self.dim_dir / 'empty_events.parquet'}'"
+            if not efiles and not (self.dim_dir / "empty_events.parquet").exists():
+                _atomic_write(self.lake.events.schema.empty_table(), self.dim_dir / "empty_events.parquet")
+            ev_sql = f"SELECT * FROM read_parquet({src}, hive_partitioning = false)"
+            cur.execute(f"CREATE OR REPLACE TEMP VIEW events AS {ev_sql}")
+            res = cur.execute(sql, params or {}).arrow()
+            return res.read_all() if isinstance(res, pa.RecordBatchReader) else res
+        except duckdb.CatalogException as exc:
+            raise NotFoundError(
+                "no analytics yet: ingest readings first", details={"error": str(exc)}
+            ) from exc
+        except duckdb.BinderException as exc:
+            raise InvalidInputError(f"query failed: {exc}", field="sql") from exc
+        finally:
+            cur.close()
+
+
+def _atomic_write(table: pa.Table, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    with open(tmp, "wb") as fh:
+        pq.write_table(table, fh, compression="zstd")
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
