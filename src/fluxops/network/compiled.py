@@ -68,7 +68,8 @@ class CompiledGrid:
 
     Source arrays (length ``n_source``): ``source_ids`` (substation transformer ids), ``source_bus``,
     ``source_rating_mva``, ``source_r_ohm``/``source_x_ohm`` (series impedance on the LV side),
-    ``source_substation``.
+    ``source_substation``, ``source_v_pu`` (voltage behind the transformer: 1.0, or for imported grids
+    ``grid.meta.params['source_v_pu'][transformer_id]`` = ext_grid setpoint / tap ratio).
 
     Leaves: ``xfmr_ids``/``xfmr_bus``/``xfmr_rating_kva``/``xfmr_customer_count``/``xfmr_critical_count``/
     ``xfmr_p_kw``; ``meter_ids``/``meter_xfmr``/``meter_critical``.
@@ -109,6 +110,7 @@ class CompiledGrid:
     source_r_ohm: FloatArray
     source_x_ohm: FloatArray
     source_substation: IntArray
+    source_v_pu: FloatArray
 
     xfmr_ids: StrArray
     xfmr_bus: IntArray
@@ -182,6 +184,14 @@ def _unique_index(df: pd.DataFrame, column: str, table: str) -> pd.Index:
 def _q_from_pf(p_kw: FloatArray, pf: FloatArray) -> FloatArray:
     pf_clipped = np.clip(np.nan_to_num(pf, nan=1.0), 1e-6, 1.0)
     return np.asarray(p_kw * np.tan(np.arccos(pf_clipped)), dtype=np.float64)
+
+
+def _source_voltages(grid: Grid, ids: list[str]) -> FloatArray:
+    given = grid.meta.params.get("source_v_pu") or {}
+    v = np.array([float(given.get(i, 1.0)) for i in ids], dtype=np.float64)
+    if not (np.isfinite(v).all() and (v > 0).all()):
+        raise InvalidInputError("grid.meta.params.source_v_pu must be positive", field="source_v_pu")
+    return v
 
 
 def compile_grid(grid: Grid, *, loads: BusLoads | None = None) -> CompiledGrid:
@@ -336,6 +346,7 @@ def compile_grid(grid: Grid, *, loads: BusLoads | None = None) -> CompiledGrid:
         source_r_ohm=src_r,
         source_x_ohm=src_x,
         source_substation=source_sub,
+        source_v_pu=_source_voltages(grid, st["transformer_id"].astype(str).tolist()),
         xfmr_ids=xf_idx.to_numpy(dtype=object),
         xfmr_bus=xfmr_bus,
         xfmr_rating_kva=xf["rating_kva"].to_numpy(np.float64),

@@ -29,7 +29,7 @@ def to_pandapower(
     closed: npt.ArrayLike | None = None,
     p_kw: npt.ArrayLike | None = None,
     q_kvar: npt.ArrayLike | None = None,
-    v_source_pu: float | npt.ArrayLike = 1.0,
+    v_source_pu: float | npt.ArrayLike | None = None,
 ) -> Any:
     """A pandapower net whose bus ``i`` is our bus ``i``, line/switch rows carry ``name = edge id`` and
     ``net.line['edge']``/``net.switch['edge']`` hold our edge positions."""
@@ -41,7 +41,9 @@ def to_pandapower(
     closed_mask = cg.closed_state if closed is None else np.asarray(closed, bool)
     p = cg.bus_p_kw if p_kw is None else np.asarray(p_kw, np.float64)
     q = cg.bus_q_kvar if q_kvar is None else np.asarray(q_kvar, np.float64)
-    vs = np.broadcast_to(np.asarray(v_source_pu, np.float64), (cg.n_source,))
+    vs = np.broadcast_to(
+        np.asarray(cg.source_v_pu if v_source_pu is None else v_source_pu, np.float64), (cg.n_source,)
+    )
 
     net = pp.create_empty_network(sn_mva=1.0)
     pp.create_buses(net, cg.n_bus, vn_kv=cg.v_base_kv, name=cg.bus_ids)

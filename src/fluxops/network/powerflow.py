@@ -210,7 +210,7 @@ def run_powerflow(
     closed: npt.ArrayLike | None = None,
     p_kw: npt.ArrayLike | None = None,
     q_kvar: npt.ArrayLike | None = None,
-    v_source_pu: float | npt.ArrayLike = 1.0,
+    v_source_pu: float | npt.ArrayLike | None = None,
     failed_edges: npt.ArrayLike | None = None,
     failed_buses: npt.ArrayLike | None = None,
     failed_sources: npt.ArrayLike | None = None,
@@ -219,7 +219,8 @@ def run_powerflow(
     plan: SweepPlan | None = None,
 ) -> PowerFlowResult:
     """Solve the energized network. ``p_kw``/``q_kvar``: per-bus load (three-phase, consumption
-    positive), default ``cg.bus_p_kw``/``cg.bus_q_kvar``. ``v_source_pu``: scalar or per source.
+    positive), default ``cg.bus_p_kw``/``cg.bus_q_kvar``. ``v_source_pu``: scalar or per source; None →
+    ``cg.source_v_pu`` (1.0 for generated grids, the import's setpoint/tap voltage for real ones).
     ``closed``/``failed_*`` as in `energize`; or pass a ``plan`` from `prepare_sweep` to reuse topology
     work across load cases (then ``closed``/``failed_*`` are ignored). Inputs are never modified."""
     if plan is None:
@@ -239,7 +240,9 @@ def run_powerflow(
         raise InvalidInputError(f"p_kw must have length {cg.n_bus}", field="p_kw")
     if q.shape != (cg.n_bus,):
         raise InvalidInputError(f"q_kvar must have length {cg.n_bus}", field="q_kvar")
-    vs = np.broadcast_to(np.asarray(v_source_pu, np.float64), (cg.n_source,))
+    vs = np.broadcast_to(
+        np.asarray(cg.source_v_pu if v_source_pu is None else v_source_pu, np.float64), (cg.n_source,)
+    )
     if not (np.isfinite(vs).all() and (vs > 0).all()):
         raise InvalidInputError("v_source_pu must be positive", field="v_source_pu")
     if max_iter < 1:

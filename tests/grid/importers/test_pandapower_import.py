@@ -6,6 +6,7 @@ import pytest
 from fluxops.core.errors import ImportDataError
 from fluxops.grid.importers.pandapower import import_pandapower_net, load_pandapower_network
 from fluxops.grid.importers.simbench import load_simbench_network
+from fluxops.grid.validation import validate_grid
 from fluxops.network.compiled import compile_grid
 from fluxops.network.energization import energize
 
@@ -26,6 +27,7 @@ def test_mv_oberrhein_maps_every_element() -> None:
     # every feeder starts at a breaker; normal state is radial and feeds every bus
     heads = grid.devices.set_index("device_id").loc[grid.feeders["head_device_id"], "device_type"]
     assert (heads == "breaker").all()
+    validate_grid(grid)
     cg = compile_grid(grid)
     en = energize(cg)
     assert en.bus_energized.all()
@@ -33,10 +35,15 @@ def test_mv_oberrhein_maps_every_element() -> None:
     assert cg.bus_p_kw.sum() == pytest.approx(61.9e3 * 0.6, rel=0.01)  # 61.9 MW × scaling 0.6
 
 
-def test_simbench_lv_grid_imports() -> None:
-    grid, _ = load_simbench_network("1-LV-rural1--0-sw")
+@pytest.mark.parametrize("code", ["1-LV-rural1--0-sw", "1-MV-rural--0-sw"])
+def test_simbench_grids_import_and_validate(code: str) -> None:
+    grid, report = load_simbench_network(code)
+    validate_grid(grid)
     assert len(grid.substations) == 1 and len(grid.customers) >= 13
     assert (grid.meters["service_v"] == 400.0).all()
+    if code == "1-MV-rural--0-sw":  # two transformers run in parallel via a closed coupler in SimBench
+        assert any("couplers" in n for n in report.notes)
+        assert (grid.devices["device_type"] == "bus_tie").sum() == 1
 
 
 def test_errors_name_element_and_field() -> None:

@@ -62,7 +62,10 @@ def import_pandapower_net(
     lonlat = [parse_point(g, i) for i, g in zip(net.bus.index, net.bus["geo"], strict=True)]
     coords = pd.DataFrame(lonlat, index=net.bus.index, columns=["lon", "lat"])
     tables, report = build_graph_tables(net, coords, grid_name=name)
-    meta = GridMeta(name=name, source=source, params=dict(params or {}))
+    # the source voltages (ext_grid setpoint / tap ratio) travel with the grid: compile_grid reads them
+    meta = GridMeta(
+        name=name, source=source, params={**(params or {}), "source_v_pu": dict(report.source_v_pu)}
+    )
     return grid_from_tables(meta, tables), report
 
 

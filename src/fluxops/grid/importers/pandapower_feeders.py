@@ -253,6 +253,7 @@ def _sections(
     for p in np.flatnonzero(np.isin(comp_all, comp_all[lv])):
         t = stx_by_closed.get(int(comp_closed[p]), first_by_all[int(comp_all[p])])
         stx_of[_bus_id(bidx[int(p)])] = t
+    stx_of.update(zip(stx["bus_id"], stx["transformer_id"], strict=True))  # a trafo's own LV bus
     return stx_of, {b: sub_of_stx[t] for b, t in stx_of.items()}
 
 
@@ -360,6 +361,20 @@ def build_graph_tables(
         bad = np.flatnonzero((a < 0) | (b < 0))[0]
         eid = seg["segment_id"].iloc[bad] if bad < len(seg) else dev["device_id"].iloc[bad - len(seg)]
         raise fail("line" if bad < len(seg) else "switch", eid, "bus", "is out of service")
+    # the asset model runs bus sections split (one transformer each): a closed coupler between sections
+    # of different transformers is opened in the normal state and reported
+    d_from, d_to = dev["from_bus_id"].to_numpy(), dev["to_bus_id"].to_numpy()
+    sec_a = np.array([stx_of_sec.get(x) for x in d_from], dtype=object)
+    sec_b = np.array([stx_of_sec.get(x) for x in d_to], dtype=object)
+    coupler = pd.notna(sec_a) & pd.notna(sec_b) & (sec_a != sec_b)
+    opened = coupler & dev["closed"].to_numpy(bool)
+    if opened.any():
+        dev["closed"] = dev["closed"].to_numpy(bool) & ~opened
+        report.notes.append(
+            "closed couplers between transformer bus sections opened in the normal state: "
+            + ", ".join(dev["device_id"].to_numpy()[opened].astype(str))
+        )
+    dev["coupler"] = coupler
     closed = np.r_[np.ones(len(seg), bool), dev["closed"].to_numpy(bool)]
     sections = bus_ix.get_indexer(pd.Index(list(section_ids)))
     _, labels, swap = _orient_and_label(bus_ix, sections, a, b, closed)
@@ -439,12 +454,19 @@ def build_graph_tables(
     return tables, report
 
 
-def _device_types(dev: pd.DataFrame, is_head: np.ndarray, is_tie: np.ndarray) -> np.ndarray:  # type: ignore[type-arg]
+def _device_types(
+    dev: pd.DataFrame,
+    is_head: np.ndarray,  # type: ignore[type-arg]
+    is_tie: np.ndarray,  # type: ignore[type-arg]
+    sec_breaker: np.ndarray,  # type: ignore[type-arg]
+    no_tie_feeder: np.ndarray,  # type: ignore[type-arg]
+) -> np.ndarray:  # type: ignore[type-arg]
     cb = dev["pp_type"].str.upper().eq("CB").to_numpy()
     closed = dev["closed"].to_numpy(bool)
     t = np.where(closed, "switch", "tie_switch").astype(object)
     t[cb & closed] = "recloser"  # a circuit breaker inside a feeder acts as a mid-line recloser
-    t[is_head] = "breaker"
+    t[~closed & no_tie_feeder] = "switch"  # normally open point inside one feeder
+    t[is_head | sec_breaker] = "breaker"
     t[is_tie] = "bus_tie"
     return t
 
@@ -494,12 +516,15 @@ def _assemble(
     da, db = a[n_seg:], b[n_seg:]
     is_head = np.zeros(len(dev), bool)
     is_head[head_dev] = True
-    is_tie = is_sec[da] & is_sec[db]
-    dtype = _device_types(dev, is_head, is_tie)
+    is_tie = dev["coupler"].to_numpy(bool)
+    sec_breaker = is_sec[da] & is_sec[db] & ~is_tie  # bus breaker inside one transformer's section
     d_feeder = np.where(pd.isna(bus_feeder[da]), bus_feeder[db], bus_feeder[da])
-    d_feeder[is_tie] = None
+    d_feeder[is_tie | sec_breaker] = None
     other = np.where(pd.isna(bus_feeder[db]), d_feeder, bus_feeder[db])
-    tie_feeder = np.where(~dev["closed"].to_numpy(bool) & (other != d_feeder) & ~is_tie, other, None)
+    tie_feeder: np.ndarray = np.asarray(  # type: ignore[type-arg]
+        np.where(~dev["closed"].to_numpy(bool) & (other != d_feeder) & ~is_tie, other, None), dtype=object
+    )
+    dtype = _device_types(dev, is_head, is_tie, sec_breaker, np.asarray(pd.isna(pd.Series(tie_feeder))))
     # a switch without a rating is rated like the widest conductor it connects (same bus)
     seg_amp = (
         pd.Series(np.r_[segments["ampacity_a"], segments["ampacity_a"]], index=np.r_[sa, sb])

@@ -1,0 +1,70 @@
+"""``fluxops import pandapower <network>`` / ``fluxops import simbench <code>``: a real network → validate →
+load into the configured store, printing what the import kept, approximated and dropped."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import typer
+
+from fluxops.cli.cmd_grid import DATA_DIR_OPTION, console, print_info, settings_for, store_location
+from fluxops.grid.importers.pandapower_mapping import ImportReport
+from fluxops.grid.models import Grid
+
+
+def _load(grid: Grid, report: ImportReport, data_dir: Path | None, seconds: float) -> None:
+    from fluxops.grid.validation import validate_grid
+    from fluxops.storage import open_store
+
+    validate_grid(grid)
+    settings = settings_for(data_dir)
+    store = open_store(settings)
+    try:
+        result = store.load_grid(grid)
+        print_info(
+            result.info,
+            title=f"imported {grid.meta.name} ({grid.meta.source})"
+            + ("" if result.changed else ": unchanged"),
+        )
+        console.print(f"[dim]import:[/dim] {seconds:.1f} s · [dim]store:[/dim] {store_location(settings)}")
+        console.print(f"[dim]synthesized feeder breakers:[/dim] {report.synthesized_breakers}")
+        for what, n in report.dropped.items():
+            console.print(f"[dim]not modelled:[/dim] {what} ({n})")
+        for note in report.notes:
+            console.print(f"[dim]note:[/dim] {note}")
+    finally:
+        store.close()
+
+
+def register(app: typer.Typer) -> None:
+    group = typer.Typer(help="Import a real network (needs the [import] extra: pandapower, simbench).")
+    app.add_typer(group, name="import")
+
+    @group.command("pandapower")
+    def import_pandapower(
+        network: str = typer.Argument(
+            help="a pandapower.networks function with coordinates, e.g. mv_oberrhein"
+        ),
+        data_dir: Path | None = DATA_DIR_OPTION,
+    ) -> None:
+        """Import a network bundled with pandapower, validate it and load it into the store."""
+        from fluxops.grid.importers.pandapower import load_pandapower_network
+
+        t0 = time.perf_counter()
+        with console.status(f"importing pandapower network {network}..."):
+            grid, report = load_pandapower_network(network)
+        _load(grid, report, data_dir, time.perf_counter() - t0)
+
+    @group.command("simbench")
+    def import_simbench(
+        code: str = typer.Argument(help="a SimBench code, e.g. 1-MV-rural--0-sw or 1-LV-rural1--0-sw"),
+        data_dir: Path | None = DATA_DIR_OPTION,
+    ) -> None:
+        """Import a SimBench grid, validate it and load it into the store."""
+        from fluxops.grid.importers.simbench import load_simbench_network
+
+        t0 = time.perf_counter()
+        with console.status(f"importing SimBench {code} (parses the bundled CSVs, ~5 s)..."):
+            grid, report = load_simbench_network(code)
+        _load(grid, report, data_dir, time.perf_counter() - t0)
