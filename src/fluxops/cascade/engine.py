@@ -312,7 +312,7 @@ def _run(
         ctx, rec.repair_actions(), dead_end, st.failed_xfmr, st.p_kw, w
     )
     rplan = plan_restoration(
-        groups, cfg=restoration, depots=_depots(ctx, groups), underground=rec.underground_map()
+        groups, cfg=restoration, depots=crew_depots(ctx, groups), underground=rec.underground_map()
     )
     waves = rec.finish(groups, bus_group, xfmr_group, rplan)
     cust_out, crit_out = st.customers(en_end)
@@ -368,7 +368,7 @@ def _run(
     )
 
 
-def _depots(ctx: EngineContext, groups: list[OutageGroup]) -> list[tuple[float, float]]:
+def crew_depots(ctx: EngineContext, groups: list[OutageGroup]) -> list[tuple[float, float]]:
     """Crews start at the substation nearest the first repair (the service centre is not modelled)."""
     if not groups or ctx.cg.n_source == 0:
         return [(float(ctx.bus_lon[0]), float(ctx.bus_lat[0]))] if ctx.cg.n_bus else [(0.0, 0.0)]

@@ -1,0 +1,441 @@
+"""Cascade analysis endpoints: the seed's surface (seed-inventory §1.8–1.9), computed by the model.
+
+Reading is for viewers; anything that runs a simulation is for operators. Long work (N-1 screening,
+Monte Carlo) runs as background jobs: POST returns a job, ``GET /api/jobs/{id}`` reports progress and the
+stored result's id, readable at ``GET /api/cascade/precomputed/{id}``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from fastapi import APIRouter, Body, Depends, FastAPI, Query, Request
+
+from fluxops.api.deps import LoadedGrid, get_loaded_grid
+from fluxops.api.security import require_role
+from fluxops.cascade.config import config_from_dict, config_to_dict
+from fluxops.cascade.context import EngineContext, build_context, local_context, scenario_loads
+from fluxops.cascade.explain import EXPLANATION_TYPES, explain
+from fluxops.cascade.jobs import JobRunner
+from fluxops.cascade.models import jsonable
+from fluxops.cascade.montecarlo import MonteCarloConfig
+from fluxops.cascade.risk import risk_index
+from fluxops.cascade.scenarios import list_scenarios, resolve_scenario
+from fluxops.cascade.service import CascadeService, parse_inputs
+from fluxops.core.errors import InvalidInputError, NotFoundError
+from fluxops.network.powerflow import run_powerflow
+from fluxops.storage.cascade_runs import CascadeRunTableStore
+
+router = APIRouter(prefix="/api", tags=["cascade"])
+VIEWER = [Depends(require_role("viewer"))]
+OPERATOR = [Depends(require_role("operator"))]
+
+
+def on_startup(app: FastAPI) -> None:
+    runs = CascadeRunTableStore(app.state.store)
+    runs.ensure_tables()
+    app.state.cascade = CascadeService(runs, JobRunner(max_workers=1))
+
+
+def on_shutdown(app: FastAPI) -> None:
+    svc: CascadeService | None = getattr(app.state, "cascade", None)
+    if svc is not None:
+        svc.jobs.shutdown()
+
+
+def _svc(request: Request) -> CascadeService:
+    svc: CascadeService = request.app.state.cascade
+    return svc
+
+
+def _ctx(loaded: LoadedGrid) -> EngineContext:
+    return loaded.derived("cascade_context", lambda: build_context(loaded.grid))
+
+
+def _body(body: Any) -> dict[str, Any]:
+    if body is None:
+        return {}
+    if not isinstance(body, dict):
+        raise InvalidInputError("the request body must be a JSON object", field="body")
+    return body
+
+
+# --- reading ---------------------------------------------------------------------------------------------
+
+
+@router.get("/cascade/scenarios", dependencies=VIEWER)
+def scenarios() -> dict[str, Any]:
+    return {"scenarios": [config_to_dict(s) for s in list_scenarios()], "custom": "any preset + overrides"}
+
+
+@router.get("/cascade/grid-topology", dependencies=VIEWER)
+def grid_topology(
+    loaded: LoadedGrid = Depends(get_loaded_grid),
+    substation_id: str | None = None,
+    feeder_id: str | None = None,
+    limit: int = Query(1000, ge=1, le=5000),
+) -> dict[str, Any]:
+    """Buses (with customers and design load) and edges (segments and devices with state and rating)."""
+    ctx = _ctx(loaded)
+    cg, grid = ctx.cg, loaded.grid
+    mask = np.ones(cg.n_bus, bool)
+    if substation_id is not None:
+        s = np.flatnonzero(cg.substation_ids == substation_id)
+        if not len(s):
+            raise NotFoundError(f"no substation {substation_id!r}", details={"substation_id": substation_id})
+        mask &= cg.bus_substation == s[0]
+    if feeder_id is not None:
+        fb = grid.buses["feeder_id"].to_numpy(object) == feeder_id
+        if not fb.any():
+            raise NotFoundError(f"no feeder {feeder_id!r}", details={"feeder_id": feeder_id})
+        mask &= fb
+    buses = np.flatnonzero(mask)[:limit]
+    keep = np.zeros(cg.n_bus, bool)
+    keep[buses] = True
+    edges = np.flatnonzero(keep[cg.from_bus] & keep[cg.to_bus])[: limit * 2]
+    return {
+        "nodes": [
+            {
+                "id": str(cg.bus_ids[b]),
+                "lon": float(ctx.bus_lon[b]),
+                "lat": float(ctx.bus_lat[b]),
+                "is_substation": bool(cg.bus_is_substation[b]),
+                "customers": int(cg.bus_customer_count[b]),
+                "critical": int(cg.bus_critical_count[b]),
+                "p_kw_design": round(float(cg.bus_p_kw[b]), 2),
+            }
+            for b in buses
+        ],
+        "edges": [
+            {
+                "id": str(cg.edge_ids[e]),
+                "from": str(cg.bus_ids[cg.from_bus[e]]),
+                "to": str(cg.bus_ids[cg.to_bus[e]]),
+                "type": "line_segment" if cg.edge_kind[e] == 0 else str(cg.device_type[e]),
+                "closed": bool(cg.closed_state[e]),
+                "rating_a": float(cg.ampacity_a[e]),
+            }
+            for e in edges
+        ],
+        "total_nodes": int(mask.sum()),
+        "truncated": bool(mask.sum() > limit),
+    }
+
+
+@router.get("/cascade/precomputed", dependencies=VIEWER)
+def precomputed(
+    request: Request, kind: str | None = None, limit: int = Query(10, ge=1, le=1000)
+) -> dict[str, Any]:
+    return {"runs": [jsonable(r) for r in _svc(request).list_runs(kind, limit)]}
+
+
+@router.get("/cascade/precomputed/{run_id}", dependencies=VIEWER)
+def precomputed_one(request: Request, run_id: str) -> dict[str, Any]:
+    out: dict[str, Any] = jsonable(_svc(request).get_run(run_id))
+    return out
+
+
+def _screening_or_job(
+    request: Request, loaded: LoadedGrid, scenario: str
+) -> tuple[Any, dict[str, Any] | None]:
+    svc = _svc(request)
+    sc = resolve_scenario(scenario)
+    stored = svc.latest("screening", loaded.info.content_hash, sc.name)
+    if stored is not None:
+        return stored, None
+    job = svc.start_screening(_ctx(loaded), loaded.info.content_hash, sc)
+    return None, {
+        "status": "computing",
+        "job": jsonable(job),
+        "message": "no N-1 screening stored for this grid and scenario yet; one was started",
+    }
+
+
+@router.get("/cascade/patient-zero-candidates", dependencies=OPERATOR)
+def patient_zero_candidates(
+    request: Request,
+    loaded: LoadedGrid = Depends(get_loaded_grid),
+    scenario: str = "summer_peak",
+    limit: int = Query(20, ge=1, le=500),
+) -> dict[str, Any]:
+    """Elements ranked by expected customer-minutes (N-1 simulated consequence × failure rate)."""
+    stored, pending = _screening_or_job(request, loaded, scenario)
+    if pending is not None:
+        return pending
+    res = stored.result
+    return {
+        "run_id": stored.run_id,
+        "scenario": res["scenario"],
+        "likelihood_unit": res["likelihood_unit"],
+        "candidates": res["candidates"][:limit],
+        "risk_source": "n-1 screening (simulated)",
+    }
+
+
+@router.get("/cascade/high-risk-nodes", dependencies=OPERATOR)
+def high_risk_nodes(
+    request: Request,
+    loaded: LoadedGrid = Depends(get_loaded_grid),
+    scenario: str = "summer_peak",
+    limit: int = Query(100, ge=1, le=5000),
+    min_customers: int = Query(0, ge=0),
+) -> dict[str, Any]:
+    stored, pending = _screening_or_job(request, loaded, scenario)
+    if pending is not None:
+        return pending
+    rows = [c for c in stored.result["candidates"] if c["customers_out"] >= min_customers][:limit]
+    return {"run_id": stored.run_id, "nodes": rows}
+
+
+@router.get("/jobs/{job_id}", dependencies=VIEWER)
+def job(request: Request, job_id: str) -> dict[str, Any]:
+    out: dict[str, Any] = jsonable(_svc(request).jobs.get(job_id))
+    return out
+
+
+@router.post("/cascade/explain", dependencies=VIEWER)
+def explain_result(body: Any = Body(...)) -> dict[str, Any]:
+    """Body: a cascade result (as returned by simulate), optionally wrapped as ``{"result": ...,
+    "explanation_type": ...}``."""
+    b = _body(body)
+    kind = b.get("explanation_type", "summary")
+    result = b.get("result", b)
+    if not isinstance(kind, str) or kind not in EXPLANATION_TYPES:
+        raise InvalidInputError(
+            f"explanation_type must be one of {list(EXPLANATION_TYPES)}", field="explanation_type"
+        )
+    return {
+        "explanation_type": kind,
+        "text": explain(result, kind),
+        "source": "templates over the result data",
+    }
+
+
+# --- running the model ----------------------------------------------------------------------------------
+
+
+@router.post("/cascade/simulate", dependencies=OPERATOR)
+def simulate(
+    request: Request, loaded: LoadedGrid = Depends(get_loaded_grid), body: Any = Body(None)
+) -> dict[str, Any]:
+    b = _body(body)
+    inp = parse_inputs(b)
+    save = b.get("save", False)
+    if not isinstance(save, bool):
+        raise InvalidInputError("save must be a boolean", field="save")
+    return _svc(request).simulate(_ctx(loaded), loaded.info.content_hash, inp, save=save, name=b.get("name"))
+
+
+def _live_scale(
+    request: Request, ctx: EngineContext, p_kw: np.ndarray
+) -> tuple[np.ndarray | None, str, float]:
+    """Per-bus load scale from live transformer loading (ops state fed by AMI), when available."""
+    rt = getattr(request.app.state, "ops", None)
+    try:
+        svc = rt.service() if rt is not None else None
+        state = getattr(svc, "state", None)
+    except Exception:  # no live state: fall back to the generated peak loads
+        state = None
+    if state is None:
+        return None, "generated_peak", 0.0
+    ids = np.asarray(state.asset_id, object)
+    loading = np.asarray(state.loading_pct, np.float64)
+    pos = {str(a): i for i, a in enumerate(ids)}
+    cg = ctx.cg
+    idx = np.array([pos.get(str(x), -1) for x in cg.xfmr_ids], np.int64)
+    meas = np.where(idx >= 0, loading[np.maximum(idx, 0)], np.nan)
+    known = np.isfinite(meas)
+    if not known.any():
+        return None, "generated_peak", 0.0
+    live_kw = np.where(known, meas / 100.0 * cg.xfmr_rating_kva, 0.0)
+    design = np.where(known, cg.xfmr_p_kw, 0.0)
+    num = np.bincount(cg.xfmr_bus, weights=live_kw, minlength=cg.n_bus)
+    den = np.bincount(cg.xfmr_bus, weights=design, minlength=cg.n_bus)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scale = np.where(den > 0, num / den, np.nan)
+    scale = np.where(np.isfinite(scale), scale, 1.0)  # buses without a measurement keep design load
+    return scale, "ami_live", float(known.mean())
+
+
+@router.post("/cascade/simulate-realtime", dependencies=OPERATOR)
+def simulate_realtime(
+    request: Request,
+    loaded: LoadedGrid = Depends(get_loaded_grid),
+    patient_zero_id: str = Query(...),
+    scenario_name: str = "normal",
+    seed: int = Query(0, ge=0),
+) -> dict[str, Any]:
+    """A cascade from the live state: measured transformer loading (AMI) when present, else design peak
+    × the scenario multiplier; ``load_source`` says which."""
+    ctx = _ctx(loaded)
+    sc = resolve_scenario(scenario_name)
+    inp = parse_inputs({"patient_zero": [patient_zero_id], "scenario": sc.name, "seed": seed})
+    scale, source, coverage = _live_scale(request, ctx, ctx.cg.bus_p_kw)
+    if scale is not None:
+        # measured load replaces design peak × multiplier
+        inp = dataclasses.replace(
+            inp, scenario=dataclasses.replace(sc, load_multiplier=1.0, residential_heating_factor=1.0)
+        )
+    out = _svc(request).simulate(ctx, loaded.info.content_hash, inp, bus_load_scale=scale, load_source=source)
+    out["live_coverage"] = round(coverage, 4)
+    return out
+
+
+@router.post("/cascade/economic-impact", dependencies=OPERATOR)
+def economic(
+    request: Request, loaded: LoadedGrid = Depends(get_loaded_grid), body: Any = Body(None)
+) -> dict[str, Any]:
+    b = _body(body)
+    econ = b.pop("economics", None)
+    return _svc(request).economic_impact(_ctx(loaded), parse_inputs(b), econ)
+
+
+@router.post("/cascade/mitigation-actions", dependencies=OPERATOR)
+def mitigation(
+    request: Request, loaded: LoadedGrid = Depends(get_loaded_grid), body: Any = Body(None)
+) -> dict[str, Any]:
+    return _svc(request).mitigation_actions(_ctx(loaded), parse_inputs(_body(body)))
+
+
+@router.post("/cascade/restoration-sequence", dependencies=OPERATOR)
+def restoration(
+    request: Request, loaded: LoadedGrid = Depends(get_loaded_grid), body: Any = Body(None)
+) -> dict[str, Any]:
+    return _svc(request).restoration_sequence(_ctx(loaded), parse_inputs(_body(body)))
+
+
+@router.post("/cascade/compare-mitigations", dependencies=OPERATOR)
+def compare_mitigations(
+    request: Request,
+    loaded: LoadedGrid = Depends(get_loaded_grid),
+    investment_budget: float = Query(1_000_000.0, ge=0),
+    scenario: str = "summer_peak",
+    body: Any = Body(None),
+) -> dict[str, Any]:
+    """Body: a list of element ids (the seed's shape) or ``{"node_ids": [...], "hardening": {...}}``."""
+    hardening = None
+    if body is None:
+        ids: list[str] = []
+    elif isinstance(body, list):
+        ids = body
+    elif isinstance(body, dict):
+        ids = body.get("node_ids") or []
+        hardening = body.get("hardening")
+    else:
+        raise InvalidInputError("body must be a list of element ids or an object", field="body")
+    if not all(isinstance(x, str) for x in ids):
+        raise InvalidInputError("node_ids must be strings", field="node_ids")
+    return _svc(request).compare_mitigations(
+        _ctx(loaded), loaded.info.content_hash, ids, investment_budget, resolve_scenario(scenario), hardening
+    )
+
+
+@router.post("/cascade/montecarlo", dependencies=OPERATOR, status_code=202)
+def montecarlo(
+    request: Request, loaded: LoadedGrid = Depends(get_loaded_grid), body: Any = Body(None)
+) -> dict[str, Any]:
+    b = _body(body)
+    mc = config_from_dict(MonteCarloConfig, b.pop("montecarlo", None), prefix="montecarlo").validate()
+    job = _svc(request).start_monte_carlo(_ctx(loaded), loaded.info.content_hash, parse_inputs(b), mc)
+    return {"job": jsonable(job), "poll": f"/api/jobs/{job.job_id}"}
+
+
+@router.post("/cascade/screening", dependencies=OPERATOR, status_code=202)
+def screening(
+    request: Request, loaded: LoadedGrid = Depends(get_loaded_grid), scenario: str = "summer_peak"
+) -> dict[str, Any]:
+    job = _svc(request).start_screening(_ctx(loaded), loaded.info.content_hash, resolve_scenario(scenario))
+    return {"job": jsonable(job), "poll": f"/api/jobs/{job.job_id}"}
+
+
+@router.get("/cascade/realtime-risk", dependencies=VIEWER)
+def realtime_risk(
+    request: Request, loaded: LoadedGrid = Depends(get_loaded_grid), scenario: str = "normal"
+) -> dict[str, Any]:
+    """Risk index from the live state (AMI loading, outages) or, without it, the scenario's flows."""
+    ctx = _ctx(loaded)
+    cg = ctx.cg
+    sc = resolve_scenario(scenario)
+    p, q = scenario_loads(ctx, sc.load_multiplier, sc.residential_heating_factor)
+    scale, source, coverage = _live_scale(request, ctx, p)
+    if scale is not None:
+        base_p, base_q = scenario_loads(ctx, 1.0, 1.0)
+        p, q = base_p * scale, base_q * scale
+    pf = run_powerflow(cg, p_kw=p, q_kvar=q)
+    xp = cg.xfmr_p_kw
+    bus_ratio = np.where(cg.bus_p_kw > 0, p / np.maximum(cg.bus_p_kw, 1e-9), 0.0)
+    xl = 100.0 * xp * bus_ratio[cg.xfmr_bus] / np.maximum(cg.xfmr_rating_kva, 1e-9)
+    customers_out = 0
+    rt = getattr(request.app.state, "ops", None)
+    try:
+        state = rt.service().state if rt is not None else None
+    except Exception:  # no ops state: no measured outages
+        state = None
+    if state is not None:
+        status = np.asarray(state.status)
+        out_ids = pd.Index(np.asarray(state.asset_id, object)[status == 3])  # STATUS_CODES[3] == "out"
+        customers_out = int(pd.Index(cg.meter_ids).isin(out_ids).sum()) if len(out_ids) else 0
+    ri = risk_index(
+        ctx,
+        xfmr_loading_pct=xl,
+        source_loading_pct=pf.source_loading_pct,
+        ambient_c=sc.ambient_temp_c,
+        customers_out=customers_out,
+        load_source=source,
+    )
+    out: dict[str, Any] = jsonable(ri)
+    out["live_coverage"] = round(coverage, 4)
+    out["scenario"] = sc.name
+    return out
+
+
+@router.get("/powerflow/{feeder_id}", dependencies=VIEWER)
+def powerflow(
+    loaded: LoadedGrid = Depends(get_loaded_grid), feeder_id: str = "", scenario: str = "normal"
+) -> dict[str, Any]:
+    """Power flow of the feeder's substation (scenario loads); voltages and loadings of the feeder."""
+    ctx = _ctx(loaded)
+    grid = loaded.grid
+    fd = grid.feeders[grid.feeders["feeder_id"] == feeder_id]
+    if fd.empty:
+        raise NotFoundError(f"no feeder {feeder_id!r}", details={"feeder_id": feeder_id})
+    s = int(np.flatnonzero(ctx.cg.substation_ids == fd["substation_id"].iloc[0])[0])
+    local = local_context(ctx, {s})
+    sc = resolve_scenario(scenario)
+    p, q = scenario_loads(local, sc.load_multiplier, sc.residential_heating_factor)
+    cg = local.cg
+    pf = run_powerflow(cg, p_kw=p, q_kvar=q)
+    bus_f = local.grid.buses["feeder_id"].to_numpy(object) == feeder_id
+    edge_f = bus_f[cg.to_bus] | bus_f[cg.from_bus]
+    out: dict[str, Any] = jsonable(
+        {
+            "feeder_id": feeder_id,
+            "scenario": sc.name,
+            "converged": pf.converged,
+            "iterations": pf.iterations,
+            "max_mismatch_mva": pf.max_mismatch_mva,
+            "method": pf.method,
+            "losses_kw_substation": pf.losses_kw,
+            "buses": [
+                {
+                    "id": str(cg.bus_ids[b]),
+                    "v_pu": round(float(pf.vm_pu[b]), 5),
+                    "p_kw": round(float(p[b]), 2),
+                }
+                for b in np.flatnonzero(bus_f)
+            ],
+            "edges": [
+                {
+                    "id": str(cg.edge_ids[e]),
+                    "i_a": round(float(pf.i_edge_a[e]), 3),
+                    "loading_pct": round(float(pf.loading_pct[e]), 3),
+                    "p_from_kw": round(float(pf.p_from_kw[e]), 3),
+                }
+                for e in np.flatnonzero(edge_f)
+            ],
+        }
+    )
+    return out
