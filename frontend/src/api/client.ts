@@ -77,6 +77,12 @@ export async function sendJson<T>(method: "POST" | "PUT" | "PATCH" | "DELETE", p
   return (await res.json()) as T;
 }
 
+export async function getResponse(path: string, signal?: AbortSignal): Promise<Response> {
+  const res = await fetch(path, { headers: headers(), signal });
+  if (!res.ok) return fail(res);
+  return res;
+}
+
 export async function getBytes(path: string, signal?: AbortSignal): Promise<ArrayBuffer> {
   const res = await fetch(path, { headers: headers({ Accept: "application/vnd.apache.arrow.stream" }), signal });
   if (!res.ok) return fail(res);

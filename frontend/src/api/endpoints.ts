@@ -2,29 +2,40 @@
  * Typed calls, one per backend route the UI uses. Shapes come from the generated OpenAPI types
  * (`schema.d.ts`, `npm run gen:api`) where the backend declares them.
  */
-import { getBytes, getJson, sendJson, type Query } from "./client";
+import { getBytes, getJson, getResponse, sendJson, withQuery, type Query } from "./client";
+import type { components } from "./schema";
 
 export type Json = Record<string, unknown>;
+type Schemas = components["schemas"];
+export type AssetDetail = Schemas["AssetDetailOut"];
+export type AssetPage = Schemas["AssetPageOut"];
+export type Health = Schemas["HealthOut"];
 
 export const api = {
-  health: () => getJson<Json>("/health"),
+  health: () => getJson<Health>("/health"),
   mapAssets: (signal?: AbortSignal) => getBytes("/api/map/assets", signal),
   mapMeters: (signal?: AbortSignal) => getBytes("/api/map/meters", signal),
-  asset: (id: string) => getJson<Json>(`/api/assets/${encodeURIComponent(id)}`),
-  assets: (q: Query) => getJson<Json>("/api/assets", q),
+  asset: (id: string) => getJson<AssetDetail>(`/api/assets/${encodeURIComponent(id)}`),
+  assets: (q: Query) => getJson<AssetPage>("/api/assets", q),
   substations: () => getJson<Json | Json[]>("/api/substations"),
   feeders: () => getJson<Json | Json[]>("/api/feeders"),
   kpis: () => getJson<Json>("/api/kpis"),
   reliability: () => getJson<Json>("/api/reliability"),
   crews: () => getJson<Json | Json[]>("/api/crews"),
-  gridState: () => getJson<Json>("/api/grid/state"),
+  gridStateArrow: async (changedSince?: number) => {
+    const res = await getResponse(withQuery("/api/grid/state", { format: "arrow", changed_since: changedSince }));
+    return { bytes: await res.arrayBuffer(), version: Number(res.headers.get("X-State-Version") ?? "0") };
+  },
   outages: (q?: Query) => getJson<Json | Json[]>("/api/outages", q),
   outage: (id: string) => getJson<Json>(`/api/outages/${encodeURIComponent(id)}`),
   createOutage: (body: Json) => sendJson<Json>("POST", "/api/outages", body),
   workOrders: (q?: Query) => getJson<Json | Json[]>("/api/work-orders", q),
   createWorkOrder: (body: Json) => sendJson<Json>("POST", "/api/work-orders", body),
-  transitionWorkOrder: (id: string, body: Json) =>
-    sendJson<Json>("POST", `/api/work-orders/${encodeURIComponent(id)}/transitions`, body),
+  /** action: assign (body crew_id), unassign, start, complete, cancel */
+  workOrderAction: (id: string, action: string, body?: Json) =>
+    sendJson<Json>("POST", `/api/work-orders/${encodeURIComponent(id)}/${action}`, body),
+  outageAction: (id: string, action: "acknowledge" | "confirm" | "restore") =>
+    sendJson<Json>("POST", `/api/outages/${encodeURIComponent(id)}/${action}`),
   ami: (path: string, q?: Query) => getJson<Json | Json[]>(`/api/ami/${path}`, q),
   cascadeGet: (path: string, q?: Query) => getJson<Json | Json[]>(`/api/cascade/${path}`, q),
   cascadePost: (path: string, body: Json) => sendJson<Json>("POST", `/api/cascade/${path}`, body),

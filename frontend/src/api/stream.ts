@@ -5,7 +5,7 @@
  */
 import { eventSourceUrl } from "./client";
 
-export type StreamTopic = "outage" | "work_order" | "kpis" | "grid_state" | "crew" | "other";
+export type StreamTopic = "outage" | "work_order" | "kpis" | "grid_state" | "crew" | "resync" | "hello" | "other";
 
 /** Which topic an SSE event is about, from its event name (or a `type`/`topic` field in its data). */
 export function topicOf(eventName: string, data: string): StreamTopic {
@@ -19,6 +19,9 @@ export function topicOf(eventName: string, data: string): StreamTopic {
     }
   }
   const n = name.toLowerCase();
+  if (n === "resync") return "resync";
+  if (n === "hello") return "hello";
+  if (n === "asset_status") return "grid_state";
   if (n.startsWith("outage")) return "outage";
   if (n.startsWith("work")) return "work_order";
   if (n.startsWith("crew")) return "crew";
@@ -27,15 +30,13 @@ export function topicOf(eventName: string, data: string): StreamTopic {
   return "other";
 }
 
-const NAMED_EVENTS = ["outage", "outages", "work_order", "work_orders", "kpis", "grid_state", "crew", "crews", "heartbeat"];
+/** Event names the server sends (fluxops.ops.stream.MESSAGE_TYPES, plus `hello` on connect). */
+const NAMED_EVENTS = ["hello", "asset_status", "outage", "kpi", "resync", "work_order", "crew"];
 
 export function connectStream(onTopic: (t: StreamTopic, data: string) => void, onState: (open: boolean) => void): () => void {
   if (typeof EventSource === "undefined") return () => undefined;
   const es = new EventSource(eventSourceUrl("/api/stream"));
-  const handle = (ev: MessageEvent<string>) => {
-    if (ev.type === "heartbeat") return;
-    onTopic(topicOf(ev.type, ev.data), ev.data);
-  };
+  const handle = (ev: MessageEvent<string>) => onTopic(topicOf(ev.type, ev.data), ev.data);
   es.onopen = () => onState(true);
   es.onerror = () => onState(false);
   es.onmessage = handle;

@@ -1,6 +1,6 @@
 /** The shell: KPI header and search on top, the map, the side panels, the inspector and the legend. */
 import { useCallback, useEffect, useState } from "react";
-import { MapView } from "../map/MapView";
+import { MapView, type MapProbe } from "../map/MapView";
 import { KpiHeader } from "../features/kpi/KpiHeader";
 import { SearchBox } from "../features/search/SearchBox";
 import { Legend } from "../features/legend/Legend";
@@ -15,7 +15,7 @@ import { setTab, uiStore, type PanelTab } from "../state/ui";
 import { mapDataStore } from "../state/mapData";
 import { liveStore, setConnected, streamEvent } from "../state/live";
 import { connectStream } from "../api/stream";
-import { loadLive, loadMapAssets, loadMeters, loadOutages } from "./loaders";
+import { loadGridState, loadLive, loadMapAssets, loadMeters, loadOutages } from "./loaders";
 import { ZOOM } from "../map/zoom";
 
 const TABS: [PanelTab, string][] = [
@@ -35,19 +35,23 @@ export function App() {
   const [picking, setPicking] = useState(false);
 
   useEffect(() => {
-    void loadMapAssets();
+    void loadMapAssets().then(() => loadGridState(true));
     void loadOutages();
     void loadLive();
     const stop = connectStream(
       (topic) => {
+        if (topic === "hello") return;
         liveStore.update((s) => streamEvent(s, new Date().toISOString()));
-        if (topic === "outage") void loadOutages();
-        void loadLive();
+        if (topic === "grid_state") void loadGridState();
+        else if (topic === "resync") void Promise.all([loadGridState(true), loadOutages(), loadLive()]);
+        else if (topic === "outage" || topic === "kpis") void Promise.all([loadOutages(), loadGridState()]);
+        else void loadLive();
       },
       (open) => liveStore.update((s) => setConnected(s, open)),
     );
     const poll = setInterval(() => {
       void loadOutages();
+      void loadGridState();
       void loadLive();
     }, POLL_MS);
     return () => {
@@ -58,12 +62,15 @@ export function App() {
 
   // Meters load once the operator first zooms close enough to see them.
   useEffect(() => {
-    const map = (window as unknown as { __fluxopsMap?: { on: (e: string, f: () => void) => void; getZoom: () => number } }).__fluxopsMap;
+    const map = (window as unknown as { __fluxops?: MapProbe }).__fluxops?.map;
     if (!map) return;
     const check = () => {
       if (map.getZoom() >= ZOOM.metersFrom - 0.5) void loadMeters();
     };
     map.on("zoomend", check);
+    return () => {
+      map.off("zoomend", check);
+    };
   }, [data.assets]);
 
   const onPicked = useCallback(() => setPicking(false), []);

@@ -7,7 +7,9 @@ import { api, listOf, num, str, type Json } from "../api/endpoints";
 import { parseMapAssets } from "../map/assets";
 import { parseMeters } from "../map/meters";
 import { loaded, mapDataStore } from "../state/mapData";
-import { setAffected, setOutages, setOutagesError, outagesStore, type OutageItem } from "../state/outages";
+import { setOutages, setOutagesError, outagesStore, type OutageItem } from "../state/outages";
+import { applyStateRows, gridStateStore } from "../state/gridState";
+import { parseStateRows } from "../map/stateRows";
 import { liveStore, setError, setPart } from "../state/live";
 
 export async function loadMapAssets(): Promise<void> {
@@ -44,37 +46,37 @@ export async function loadMeters(): Promise<void> {
   }
 }
 
-/** Asset ids an outage de-energizes, from its detail (whichever list the backend names). */
-export function affectedIdsOf(detail: Json): string[] {
-  for (const k of ["de_energized_asset_ids", "de_energized_assets", "affected_asset_ids", "affected_assets", "asset_ids"]) {
-    const v = detail[k];
-    if (Array.isArray(v)) return v.map((x) => (typeof x === "string" ? x : str((x as Json).asset_id ?? (x as Json).id)));
-  }
-  const device = detail.device_id;
-  return typeof device === "string" ? [device] : [];
-}
-
 export async function loadOutages(): Promise<void> {
   try {
-    const items = listOf(await api.outages({ active: true }), "outages") as OutageItem[];
+    const body = await api.outages({ status: "active", limit: 500 });
+    const items = listOf(body, "items", "outages") as OutageItem[];
     outagesStore.update((s) => setOutages(s, items));
-    const known = outagesStore.get().affected;
-    await Promise.all(
-      items
-        .filter((o) => !(o.outage_id in known))
-        .slice(0, 50)
-        .map(async (o) => {
-          const detail = await api.outage(o.outage_id);
-          outagesStore.update((s) => setAffected(s, o.outage_id, affectedIdsOf(detail)));
-        }),
-    );
+    const kpis = Array.isArray(body) ? null : body.kpis;
+    if (kpis && typeof kpis === "object") liveStore.update((s) => setPart(s, "opsKpis", kpis as Json));
   } catch (e) {
     const missing = e instanceof ApiError && e.missing;
     outagesStore.update((s) => setOutagesError(s, missing ? "missing" : e instanceof Error ? e.message : String(e)));
   }
 }
 
-async function part<K extends "kpis" | "reliability" | "crews" | "gridState">(key: K, fn: () => Promise<unknown>): Promise<void> {
+/** Live per-asset state: the whole snapshot first (Arrow), then only what changed since our version. */
+export async function loadGridState(full = false): Promise<void> {
+  const map = mapDataStore.get();
+  const a = map.assets;
+  if (!a) return;
+  const prev = gridStateStore.get();
+  const diff = !full && prev.version >= 0 && prev.out !== null;
+  try {
+    const { bytes, version } = await api.gridStateArrow(diff ? prev.version : undefined);
+    const rows = parseStateRows(bytes);
+    gridStateStore.update((s) => applyStateRows(s, a.count, map.byId, rows, version, !diff));
+  } catch (e) {
+    const missing = e instanceof ApiError && e.missing;
+    gridStateStore.update((s) => ({ ...s, error: missing ? "missing" : e instanceof Error ? e.message : String(e) }));
+  }
+}
+
+async function part<K extends "kpis" | "reliability" | "crews">(key: K, fn: () => Promise<unknown>): Promise<void> {
   try {
     const v = await fn();
     const value = key === "crews" ? listOf(v as Json | Json[], "crews") : v;
@@ -90,6 +92,5 @@ export async function loadLive(): Promise<void> {
     part("kpis", api.kpis),
     part("reliability", api.reliability),
     part("crews", api.crews),
-    part("gridState", api.gridState),
   ]);
 }

@@ -6,7 +6,7 @@ import { jobFailed, jobIdOf, nodesOf, resultOf, wavesOf } from "./cascade/cascad
 import { nextStatus } from "./workorders/workOrders";
 import { columnsOf, sortRows } from "./health/healthTable";
 import { curveFrom, shortTime } from "./ami/amiShapes";
-import { affectedIdsOf } from "../app/loaders";
+import { outageRows, outRows } from "../map/outageArea";
 import { splitToken } from "../api/auth";
 import { topicOf } from "../api/stream";
 import { listOf } from "../api/endpoints";
@@ -65,9 +65,14 @@ describe("small rules", () => {
     expect(curveFrom([{ interval_start_utc: "2026-11-26T08:00:00+00:00", p_kw: 3 }, { p_kw: null }])).toEqual({ labels: ["11-26 08:00"], kw: [3] });
     expect(shortTime("nope")).toBe("nope");
   });
-  it("finds an outage's de-energized assets, else its device", () => {
-    expect(affectedIdsOf({ de_energized_asset_ids: ["A", "B"] })).toEqual(["A", "B"]);
-    expect(affectedIdsOf({ device_id: "F1" })).toEqual(["F1"]);
+  it("finds an outage's de-energized rows on its feeder, plus its device", () => {
+    const a = decodeMapAssets(samplePayload());
+    const byId = new Map(a.ids.map((id, i) => [id, i]));
+    const out = Uint8Array.from([1, 0, 1, 0, 1, 0, 0, 0]);
+    expect(Array.from(outRows(out))).toEqual([0, 2, 4]);
+    // SUB-1 (row 0) has no feeder, so only the feeder's rows count; the device is added.
+    expect(Array.from(outageRows(a, byId, out, { feeder_id: "FDR-1", device_id: "SW-1" }))).toEqual([2, 4, 5]);
+    expect(Array.from(outageRows(a, byId, null, { feeder_id: "FDR-1" }))).toEqual([]);
   });
   it("takes the token from the URL and strips it", () => {
     expect(splitToken("http://h/?token=abc&x=1")).toEqual({ token: "abc", cleanHref: "http://h/?x=1" });

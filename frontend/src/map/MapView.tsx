@@ -21,6 +21,24 @@ import { tooltipFor } from "./tooltip";
 
 maplibregl.setWorkerUrl(workerUrl);
 
+/**
+ * What the browser tests and the benchmark read: the map, how many frames deck.gl drew, and the
+ * layers currently composed (id, visibility, element count). Read-only; nothing in the app uses it.
+ */
+export interface MapProbe {
+  map: maplibregl.Map | null;
+  renders: number;
+  /** time to decode the Arrow map payload, ms */
+  decodeMs: number;
+  layers: { id: string; visible: boolean; length: number }[];
+}
+
+function probe(): MapProbe {
+  const w = window as unknown as { __fluxops?: MapProbe };
+  w.__fluxops ??= { map: null, renders: 0, decodeMs: 0, layers: [] };
+  return w.__fluxops;
+}
+
 /** Zoom rounded to a quarter step: layers are recomposed when the band can change, not on every frame. */
 const quantise = (z: number) => Math.round(z * 4) / 4;
 
@@ -61,7 +79,7 @@ export function MapView({ pickingPatientZero, onPatientZeroPicked }: MapViewProp
     map.on("zoom", () => setZoom(quantise(map.getZoom())));
     mapRef.current = map;
     overlayRef.current = overlay;
-    (window as unknown as { __fluxopsMap?: maplibregl.Map }).__fluxopsMap = map;
+    probe().map = map;
     return () => {
       map.remove();
       mapRef.current = null;
@@ -94,8 +112,17 @@ export function MapView({ pickingPatientZero, onPatientZeroPicked }: MapViewProp
     const overlay = overlayRef.current;
     const g = data.geometry;
     if (!overlay || !g) return;
+    probe().decodeMs = data.decodeMs;
+    probe().layers = layers.map((l) => ({
+      id: l.id,
+      visible: l.props.visible !== false,
+      length: Number((l.props.data as { length?: number } | undefined)?.length ?? 0),
+    }));
     overlay.setProps({
       layers,
+      onAfterRender: () => {
+        if (layers.length > 0) probe().renders++;
+      },
       getTooltip: (info: PickingInfo) => tooltipFor(resolvePick(info.layer?.id, info.index, g, data.meters), data),
       onClick: (info: PickingInfo) => {
         const p = resolvePick(info.layer?.id, info.index, g, data.meters);

@@ -28,6 +28,10 @@ export interface MapAssets {
   isTie: Uint8Array;
   /** customers served downstream; NaN where unknown */
   customers: Float32Array;
+  /** 1 where a critical customer (hospital, water, ...) is downstream */
+  critical: Uint8Array;
+  /** transformer nameplate (kVA; substations: capacity); NaN where not applicable */
+  ratingKva: Float32Array;
   /** 1 where an element is de-energized in the last known state */
   deEnergized: Uint8Array;
   /** line geometry: row i's vertices are pathCoords[2*pathStart[i] .. 2*pathStart[i+1]) (lon,lat pairs) */
@@ -164,13 +168,35 @@ function paths(col: AnyVector | null, n: number): { pathStart: Int32Array; pathC
   return { pathStart, pathCoords };
 }
 
+/**
+ * Integer index columns (`feeder_index`, -1 = none) whose ids are listed once in the schema
+ * metadata (`feeders`: JSON array), as fluxops.grid.map_assets writes them; falls back to a string
+ * or dictionary id column.
+ */
+function indexed(table: Table, n: number, indexName: string, metaKey: string, ...idNames: string[]): { code: Int32Array; labels: string[] } {
+  const col = child(table, indexName);
+  const meta = table.schema.metadata.get(metaKey);
+  if (col && meta) {
+    const labels = JSON.parse(meta) as string[];
+    const code = new Int32Array(n);
+    let o = 0;
+    for (const d of col.data) {
+      const vals = d.values as ArrayLike<number>;
+      for (let i = 0; i < d.length; i++) code[o + i] = d.getValid(i) ? Number(vals[d.offset + i]) : -1;
+      o += d.length;
+    }
+    return { code, labels };
+  }
+  return codes(child(table, ...idNames), n);
+}
+
 export function decodeMapAssets(table: Table): MapAssets {
   const n = table.numRows;
   const type = codes(child(table, "asset_type", "type"), n);
   const typeCode = new Uint8Array(n);
   for (let i = 0; i < n; i++) typeCode[i] = type.code[i] < 0 ? 255 : type.code[i];
-  const feeder = codes(child(table, "feeder_id", "feeder"), n);
-  const substation = codes(child(table, "substation_id", "substation"), n);
+  const feeder = indexed(table, n, "feeder_index", "feeders", "feeder_id", "feeder");
+  const substation = indexed(table, n, "substation_index", "substations", "substation_id", "substation");
   const stateCol = child(table, "state", "is_open");
   const normalCol = child(table, "normal_state", "is_tie");
   const energized = child(table, "energized");
@@ -190,7 +216,9 @@ export function decodeMapAssets(table: Table): MapAssets {
     loadingPct: floats(child(table, "loading_pct"), n),
     isOpen: bools(stateCol, n),
     isTie: bools(normalCol, n),
-    customers: floats(child(table, "customers", "customers_served", "n_customers"), n),
+    customers: floats(child(table, "customers_downstream", "customers", "customers_served"), n),
+    critical: bools(child(table, "critical"), n),
+    ratingKva: floats(child(table, "rating_kva"), n),
     deEnergized: Uint8Array.from(deEnergized),
     ...paths(child(table, "path", "coords", "geometry"), n),
   };

@@ -43,7 +43,6 @@ export function substationRadii(a: MapAssets, g: MapGeometry, customersBySubstat
 
 export function computeColours(
   a: MapAssets,
-  byId: Map<string, number>,
   g: MapGeometry,
   status: Uint8Array,
   palette: PaletteName,
@@ -62,9 +61,8 @@ export function computeColours(
   if (meters) {
     // Meters take their transformer's status (a meter is out when its transformer is).
     meterColours = new Uint8Array(meters.ids.length * 4);
-    meters.transformerIds.forEach((t, j) => {
-      const row = byId.get(t);
-      meterColours!.set(pal[(row === undefined ? 0 : status[row]) as StatusCode], 4 * j);
+    meters.transformerRows.forEach((row, j) => {
+      meterColours!.set(pal[(row < 0 || row >= status.length ? 0 : status[row]) as StatusCode], 4 * j);
     });
   }
   return {

@@ -1,4 +1,7 @@
-/** The meters payload (`/api/map/meters`, Arrow IPC): ids, positions and the transformer each hangs on. */
+/**
+ * The meters payload (`/api/map/meters`, Arrow IPC): ids, positions, and the row of the transformer
+ * each hangs on in the map payload (`transformer_row`), so a meter takes its transformer's status.
+ */
 import { tableFromIPC, type Vector } from "apache-arrow";
 import type { MeterData } from "../state/mapData";
 
@@ -6,6 +9,16 @@ function strs(col: Vector | null, n: number): string[] {
   const out = new Array<string>(n).fill("");
   if (!col) return out;
   for (let i = 0; i < n; i++) out[i] = String(col.get(i) ?? "");
+  return out;
+}
+
+function rows(col: Vector | null, n: number): Int32Array {
+  const out = new Int32Array(n).fill(-1);
+  if (!col) return out;
+  for (let i = 0; i < n; i++) {
+    const v: unknown = col.get(i);
+    out[i] = typeof v === "number" ? v : -1;
+  }
   return out;
 }
 
@@ -22,6 +35,6 @@ export function parseMeters(bytes: ArrayBuffer | Uint8Array): MeterData {
   return {
     ids: strs(t.getChild("meter_id") ?? t.getChild("asset_id"), n),
     positions,
-    transformerIds: strs(t.getChild("transformer_id"), n),
+    transformerRows: rows(t.getChild("transformer_row"), n),
   };
 }

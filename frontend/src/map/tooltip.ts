@@ -5,7 +5,10 @@ import type { Picked } from "./picking";
 export function tooltipText(p: Picked, d: MapDataState): string | null {
   const a = d.assets;
   if (!p || !a) return null;
-  if (p.kind === "meter") return `meter ${p.id}\ntransformer ${d.meters?.transformerIds[p.index] ?? "—"}`;
+  if (p.kind === "meter") {
+    const row = d.meters?.transformerRows[p.index] ?? -1;
+    return `meter ${p.id}\ntransformer ${row >= 0 ? a.ids[row] : "—"}`;
+  }
   if (p.kind !== "asset") return null;
   const r = p.row;
   const lines = [`${a.typeNames[a.typeCode[r]] ?? "asset"} ${a.ids[r]}`];
@@ -13,7 +16,8 @@ export function tooltipText(p: Picked, d: MapDataState): string | null {
   const load = a.loadingPct[r];
   if (!Number.isNaN(load)) lines.push(`loading ${load.toFixed(0)} %`);
   const cust = a.customers[r];
-  if (!Number.isNaN(cust)) lines.push(`${cust.toLocaleString()} customers`);
+  if (!Number.isNaN(cust)) lines.push(`${cust.toLocaleString()} customers downstream${a.critical[r] ? " (critical)" : ""}`);
+  if (!Number.isNaN(a.ratingKva[r])) lines.push(`${a.ratingKva[r].toLocaleString()} kVA`);
   if (a.isTie[r]) lines.push("normally-open tie");
   else if (a.isOpen[r]) lines.push("open");
   if (a.feederCode[r] >= 0) lines.push(`feeder ${a.feederIds[a.feederCode[r]]}`);

@@ -5,10 +5,12 @@ import { useStore } from "../state/store";
 import { mapDataStore } from "../state/mapData";
 import { uiStore } from "../state/ui";
 import { selectionStore } from "../state/selection";
-import { allAffectedIds, outagesStore } from "../state/outages";
+import { outagesStore, selectedOutage } from "../state/outages";
+import { gridStateStore } from "../state/gridState";
+import { outageRows, outRows } from "./outageArea";
 import { cascadeStore } from "../state/cascade";
 import { computeColours, composeLayers, substationRadii } from "./compose";
-import { computeStatus, maskFromIds } from "./status";
+import { computeStatus } from "./status";
 import type { CascadeLayerData } from "./layers/cascade";
 import type { OutageLayerData } from "./layers/outages";
 
@@ -18,40 +20,44 @@ export function useMapLayers(zoom: number): { layers: Layer[]; status: Uint8Arra
   const sel = useStore(selectionStore);
   const out = useStore(outagesStore);
   const cas = useStore(cascadeStore);
+  const gs = useStore(gridStateStore);
   const a = data.assets;
+  const live = a && gs.out && gs.out.length === a.count ? gs : null;
 
-  const outIds = useMemo(() => allAffectedIds(out), [out.affected]);
-  const outMask = useMemo(() => (a ? maskFromIds(a.count, data.byId, outIds) : null), [a, data.byId, outIds]);
   const status = useMemo(
-    () => (a ? computeStatus(a, { out: outMask, voltage: null, loadingPct: null }) : null),
-    [a, outMask],
+    () => (a ? computeStatus(a, { out: live?.out ?? null, voltage: null, loadingPct: live?.loadingPct ?? null }) : null),
+    [a, live],
   );
   const radii = useMemo(
     () => (a && data.geometry ? substationRadii(a, data.geometry, data.customersBySubstation) : null),
     [a, data.geometry, data.customersBySubstation],
   );
-  const colourKey = `${ui.palette}:${outIds.length}:${data.meters ? 1 : 0}:${data.customersBySubstation.size}`;
+  const colourKey = `${ui.palette}:${gs.version}:${data.meters ? 1 : 0}:${data.customersBySubstation.size}`;
   const colours = useMemo(
     () =>
       a && data.geometry && status && radii
-        ? computeColours(a, data.byId, data.geometry, status, ui.palette, radii, data.meters, colourKey)
+        ? computeColours(a, data.geometry, status, ui.palette, radii, data.meters, colourKey)
         : null,
     [a, data.byId, data.geometry, status, radii, ui.palette, data.meters, colourKey],
   );
 
+  const sel0 = selectedOutage(out);
   const outageData = useMemo((): OutageLayerData | null => {
-    if (!a || outIds.length === 0) return null;
-    const selectedIds = new Set(out.selectedId ? (out.affected[out.selectedId] ?? []) : []);
-    const rows = outIds.map((id) => data.byId.get(id)).filter((r): r is number => r !== undefined);
+    if (!a) return null;
+    const all = outRows(live?.out ?? null);
+    const chosen = sel0 ? outageRows(a, data.byId, live?.out ?? null, sel0) : new Int32Array(0);
+    const chosenSet = new Set(chosen);
+    const rows = [...all, ...Array.from(chosen).filter((r) => !live?.out?.[r])];
+    if (rows.length === 0) return null;
     const positions = new Float32Array(rows.length * 2);
     const selected = new Uint8Array(rows.length);
     rows.forEach((r, j) => {
       positions[2 * j] = a.lon[r];
       positions[2 * j + 1] = a.lat[r];
-      selected[j] = selectedIds.has(a.ids[r]) ? 1 : 0;
+      selected[j] = chosenSet.has(r) ? 1 : 0;
     });
     return { positions, selected };
-  }, [a, data.byId, outIds, out.selectedId, out.affected]);
+  }, [a, data.byId, live, sel0]);
 
   const cascadeData = useMemo((): CascadeLayerData | null => {
     if (!a || cas.nodes.length === 0) return null;
@@ -95,12 +101,12 @@ export function useMapLayers(zoom: number): { layers: Layer[]; status: Uint8Arra
       selectedPosition,
       meters: data.meters,
       outages: outageData,
-      outageKey: `${out.selectedId}:${outIds.length}`,
+      outageKey: `${out.selectedId}:${gs.version}`,
       cascade: cascadeData,
       currentWave: cas.currentWave,
       focusWave: cas.focusWave,
     });
-  }, [a, data.geometry, colours, zoom, selectedRow, selectedPosition, data.meters, outageData, out.selectedId, outIds.length, cascadeData, cas.currentWave, cas.focusWave]);
+  }, [a, data.geometry, colours, zoom, selectedRow, selectedPosition, data.meters, outageData, out.selectedId, gs.version, cascadeData, cas.currentWave, cas.focusWave]);
 
   return { layers, status };
 }

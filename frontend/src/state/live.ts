@@ -10,7 +10,8 @@ export interface LiveState {
   kpis: Json | null;
   reliability: Json | null;
   crews: Json[] | null;
-  gridState: Json | null;
+  /** the outage engine's figures (customers out, active outages), from /api/outages */
+  opsKpis: Json | null;
   streamConnected: boolean;
   lastEventUtc: string | null;
   /** bumped on every stream event that should make panels refetch */
@@ -22,14 +23,14 @@ export const initialLive: LiveState = {
   kpis: null,
   reliability: null,
   crews: null,
-  gridState: null,
+  opsKpis: null,
   streamConnected: false,
   lastEventUtc: null,
   revision: 0,
   errors: {},
 };
 
-export function setPart<K extends "kpis" | "reliability" | "crews" | "gridState">(
+export function setPart<K extends "kpis" | "reliability" | "crews" | "opsKpis">(
   s: LiveState,
   key: K,
   value: LiveState[K],

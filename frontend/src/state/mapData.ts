@@ -28,7 +28,8 @@ export interface MapGeometry {
 export interface MeterData {
   ids: string[];
   positions: Float32Array;
-  transformerIds: string[];
+  /** row of each meter's transformer in the map payload (-1: unknown) */
+  transformerRows: Int32Array;
 }
 
 export interface MapDataState {

@@ -1,6 +1,7 @@
 /**
- * Active outages and which assets each one de-energizes. Updated by polling and by the SSE stream;
- * updaters are pure so the stream and the list agree on one rule for merging.
+ * Active outages. Updated by polling and by the SSE stream; updaters are pure so the stream and the
+ * list agree on one rule for merging. Which assets are de-energized comes from the grid state
+ * (gridState.ts), not from here.
  */
 import { createStore } from "./store";
 
@@ -22,13 +23,11 @@ export interface OutageItem {
 export interface OutagesState {
   items: OutageItem[];
   selectedId: string | null;
-  /** de-energized asset ids per outage id (from the outage detail) */
-  affected: Record<string, string[]>;
   error: string | null;
   loaded: boolean;
 }
 
-export const initialOutages: OutagesState = { items: [], selectedId: null, affected: {}, error: null, loaded: false };
+export const initialOutages: OutagesState = { items: [], selectedId: null, error: null, loaded: false };
 
 // OPEN_OUTAGE_STATUSES are proposed/confirmed; restored and merged ones leave the active list.
 const CLOSED = new Set(["restored", "merged"]);
@@ -38,24 +37,17 @@ export function isActive(o: OutageItem): boolean {
 }
 
 export function setOutages(s: OutagesState, items: OutageItem[]): OutagesState {
-  const active = new Set(items.map((o) => o.outage_id));
-  const affected: Record<string, string[]> = {};
-  for (const [k, v] of Object.entries(s.affected)) if (active.has(k)) affected[k] = v;
-  return { ...s, items, affected, error: null, loaded: true };
+  const active = items.filter(isActive);
+  const selectedId = active.some((o) => o.outage_id === s.selectedId) ? s.selectedId : null;
+  return { ...s, items: active, selectedId, error: null, loaded: true };
 }
 
 /** Insert or replace one outage (an SSE event); restored outages leave the active list. */
 export function upsertOutage(s: OutagesState, o: OutageItem): OutagesState {
   const rest = s.items.filter((x) => x.outage_id !== o.outage_id);
   const items = isActive(o) ? [o, ...rest] : rest;
-  const affected = { ...s.affected };
-  if (!isActive(o)) delete affected[o.outage_id];
   const selectedId = s.selectedId === o.outage_id && !isActive(o) ? null : s.selectedId;
-  return { ...s, items, affected, selectedId };
-}
-
-export function setAffected(s: OutagesState, outageId: string, assetIds: string[]): OutagesState {
-  return { ...s, affected: { ...s.affected, [outageId]: assetIds } };
+  return { ...s, items, selectedId };
 }
 
 export function selectOutage(s: OutagesState, id: string | null): OutagesState {
@@ -66,9 +58,8 @@ export function setOutagesError(s: OutagesState, error: string): OutagesState {
   return { ...s, error, loaded: true };
 }
 
-/** Every asset id out across active outages. */
-export function allAffectedIds(s: OutagesState): string[] {
-  return Object.values(s.affected).flat();
+export function selectedOutage(s: OutagesState): OutageItem | null {
+  return s.items.find((o) => o.outage_id === s.selectedId) ?? null;
 }
 
 export const outagesStore = createStore<OutagesState>(initialOutages);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { allAffectedIds, initialOutages, selectOutage, setAffected, setOutages, upsertOutage } from "./outages";
+import { initialOutages, selectedOutage, selectOutage, setOutages, upsertOutage } from "./outages";
+import { applyStateRows, initialGridState } from "./gridState";
 import { clearCascade, focusWave, initialCascade, pickPatientZero, replay, runFailed, setResult, startRun, tick, waveCounts } from "./cascade";
 import { initialSelection, requestFlyTo, selectAsset } from "./selection";
 import { initialUi, setBasemapStyleUrl, setPalette, setTab } from "./ui";
@@ -7,25 +8,22 @@ import { initialLive, setConnected, setError, setPart, streamEvent } from "./liv
 import { createStore } from "./store";
 
 describe("outages slice", () => {
-  it("replaces the list and drops affected sets of outages no longer active", () => {
-    let s = setOutages(initialOutages, [{ outage_id: "O1", status: "proposed" }, { outage_id: "O2", status: "confirmed" }]);
-    s = setAffected(s, "O1", ["A", "B"]);
-    s = setAffected(s, "O2", ["C"]);
-    expect(allAffectedIds(s).sort()).toEqual(["A", "B", "C"]);
-    s = setOutages(s, [{ outage_id: "O2", status: "confirmed" }]);
-    expect(allAffectedIds(s)).toEqual(["C"]);
-    expect(s.loaded).toBe(true);
+  it("keeps only active outages and drops a selection that left", () => {
+    let s = setOutages(initialOutages, [{ outage_id: "O1", status: "proposed" }, { outage_id: "O2", status: "restored" }]);
+    expect(s.items.map((o) => o.outage_id)).toEqual(["O1"]);
+    s = selectOutage(s, "O1");
+    expect(selectedOutage(s)?.outage_id).toBe("O1");
+    s = setOutages(s, [{ outage_id: "O3", status: "confirmed" }]);
+    expect([s.selectedId, s.loaded]).toEqual([null, true]);
   });
 
   it("upserts stream events; restored and merged outages leave the list and the selection", () => {
-    let s = setOutages(initialOutages, [{ outage_id: "O1", status: "proposed" }]);
-    s = selectOutage(setAffected(s, "O1", ["A"]), "O1");
+    let s = selectOutage(setOutages(initialOutages, [{ outage_id: "O1", status: "proposed" }]), "O1");
     s = upsertOutage(s, { outage_id: "O3", status: "proposed" });
     expect(s.items.map((o) => o.outage_id)).toEqual(["O3", "O1"]);
     s = upsertOutage(s, { outage_id: "O1", status: "restored" });
     expect(s.items.map((o) => o.outage_id)).toEqual(["O3"]);
     expect(s.selectedId).toBeNull();
-    expect(allAffectedIds(s)).toEqual([]);
     expect(upsertOutage(s, { outage_id: "O3", status: "merged" }).items).toEqual([]);
   });
 
@@ -33,8 +31,22 @@ describe("outages slice", () => {
     const s = setOutages(initialOutages, [{ outage_id: "O1", status: "proposed" }]);
     const frozen = JSON.stringify(s);
     upsertOutage(s, { outage_id: "O2", status: "proposed" });
-    setAffected(s, "O1", ["X"]);
+    selectOutage(s, "O1");
     expect(JSON.stringify(s)).toBe(frozen);
+  });
+});
+
+describe("grid state slice", () => {
+  const byId = new Map([["A", 0], ["B", 1], ["C", 2]]);
+  it("applies a full snapshot, then a diff, ignoring assets not on the map", () => {
+    let s = applyStateRows(initialGridState, 3, byId, { asset_id: ["A", "B", "MTR-1"], status: ["out", "normal", "out"], loading_pct: [null, 85, null] }, 4, true);
+    expect([Array.from(s.out!), s.outCount, s.version]).toEqual([[1, 0, 0], 1, 4]);
+    expect(s.loadingPct![1]).toBeCloseTo(85);
+    const before = s.out!;
+    s = applyStateRows(s, 3, byId, { asset_id: ["A", "C"], status: ["normal", "out"], loading_pct: [null, null] }, 5, false);
+    expect([Array.from(s.out!), s.outCount, s.version]).toEqual([[0, 0, 1], 1, 5]);
+    expect(s.loadingPct![1]).toBeCloseTo(85);
+    expect(Array.from(before)).toEqual([1, 0, 0]);
   });
 });
 

@@ -41,13 +41,13 @@ export function AssetInspector() {
   const outages = useStore(outagesStore);
   const id = sel.selectedId;
   const detail = useApi(id ? () => api.asset(id) : null, [id]);
-  const orders = useApi(id ? () => api.workOrders({ asset_id: id }) : null, [id]);
+  const orders = useApi(id ? () => api.workOrders({ asset: id }) : null, [id]);
   if (!id) return null;
   const d = detail.data;
-  const downstream = (d?.downstream ?? {}) as Json;
-  const path = Array.isArray(d?.path_to_substation) ? (d!.path_to_substation as string[]) : [];
+  const downstream = d?.downstream ?? {};
+  const path = d?.path_to_substation ?? [];
   const related = outages.items.filter(
-    (o) => o.device_id === id || (d && o.feeder_id && o.feeder_id === d.feeder_id) || (outages.affected[o.outage_id] ?? []).includes(id),
+    (o) => o.device_id === id || (d && o.feeder_id && o.feeder_id === d.feeder_id),
   );
   return (
     <aside className="inspector" data-testid="inspector">
@@ -119,8 +119,8 @@ export function AssetInspector() {
             </section>
             <section>
               <h4>Attributes</h4>
-              <Attributes attrs={(d.attributes ?? {}) as Json} />
-              {d.customer ? <Attributes attrs={d.customer as Json} /> : null}
+              <Attributes attrs={d.attributes} />
+              {d.customer ? <Attributes attrs={d.customer} /> : null}
             </section>
           </>
         )}

@@ -30,13 +30,17 @@ export function KpiHeader() {
   const out = useStore(outagesStore);
   const map = useStore(mapDataStore);
   const k = live.kpis;
-  const rel = live.reliability;
-  const gs = live.gridState;
-  const served = pickNum(k, "customers", "customers_served", "n_customers");
-  const customersOut = out.loaded && !out.error ? out.items.reduce((t, o) => t + (num(o.customers_out) ?? 0), 0) : null;
-  const loadMw = pickNum(gs, "load_mw", "p_mw", "total_load_mw") ?? null;
+  const ops = live.opsKpis;
+  const relRows = Array.isArray(live.reliability?.rows) ? (live.reliability.rows as Json[]) : [];
+  const rel = relRows.find((r) => r.key === "system") ?? relRows[0] ?? null;
+  const served = pickNum(ops, "customers_served") ?? pickNum(k, "customers");
+  const customersOut = pickNum(ops, "customers_out") ?? (out.loaded && !out.error ? out.items.reduce((t, o) => t + (num(o.customers_out) ?? 0), 0) : null);
+  const activeOutages = pickNum(ops, "active_outages") ?? (out.loaded && !out.error ? out.items.length : null);
+  // No live feeder load is published yet (AMI analytics); show the design peak, labelled as such.
+  const liveMw = pickNum(ops, "load_mw");
+  const peakMw = pickNum(k, "peak_mw");
   const relMissing = live.errors.reliability === "missing";
-  const period = rel ? `${str(rel.period_start_utc ?? rel.start_utc ?? rel.period, "")}${rel.period_end_utc ? ` → ${str(rel.period_end_utc)}` : ""}` : "";
+  const period = rel ? `${str(rel.period_start_utc, "").slice(0, 10)} → ${str(rel.period_end_utc, "").slice(0, 10)}` : "";
   const crews = live.crews;
   const available = crews ? crews.filter((c) => c.status === "available").length : null;
   return (
@@ -46,19 +50,20 @@ export function KpiHeader() {
       <Kpi
         testid="kpi-customers-out"
         label="customers out"
-        value={customersOut === null ? (out.error === "missing" ? "n/a" : "—") : fmt(customersOut)}
+        value={customersOut === null ? "—" : fmt(customersOut)}
+        sub={out.error === "missing" ? "outage route missing" : ops?.storm_mode ? "storm mode" : undefined}
       />
       <Kpi
         testid="kpi-load"
-        label="load MW"
-        value={loadMw === null ? "—" : fmt(loadMw, 1)}
-        sub={loadMw === null ? (live.errors.gridState === "missing" ? "no live state route" : "") : "live"}
+        label={liveMw !== null ? "load MW (live)" : "design peak MW"}
+        value={fmt(liveMw ?? peakMw, 1)}
+        sub={liveMw === null ? "no live load feed" : undefined}
       />
-      <Kpi testid="kpi-outages" label="active outages" value={out.loaded && !out.error ? String(out.items.length) : "—"} />
+      <Kpi testid="kpi-outages" label="active outages" value={activeOutages === null ? "—" : fmt(activeOutages)} />
       <Kpi
         testid="kpi-saidi"
         label="SAIDI min / SAIFI / CAIDI min"
-        value={rel ? `${fmt(pickNum(rel, "saidi_min", "saidi"), 1)} / ${fmt(pickNum(rel, "saifi"), 2)} / ${fmt(pickNum(rel, "caidi_min", "caidi"), 1)}` : "—"}
+        value={rel ? `${fmt(rel.saidi_min, 1)} / ${fmt(rel.saifi, 3)} / ${fmt(rel.caidi_min, 1)}` : "—"}
         sub={relMissing ? "reliability route missing" : period}
       />
       <Kpi

@@ -9,13 +9,15 @@ import { outagesStore, selectOutage, type OutageItem } from "../../state/outages
 import { mapDataStore } from "../../state/mapData";
 import { requestFlyTo, selectionStore } from "../../state/selection";
 import { shortTime } from "../ami/amiShapes";
+import { gridStateStore } from "../../state/gridState";
+import { outageRows } from "../../map/outageArea";
 
-/** Centre and zoom that frame an outage's assets (falls back to its device). */
-export function frameOutage(o: OutageItem, affected: string[]): { lon: number; lat: number; zoom: number } | null {
+/** Centre and zoom that frame an outage's de-energized assets (or its device). */
+export function frameOutage(o: OutageItem): { lon: number; lat: number; zoom: number } | null {
   const d = mapDataStore.get();
   const a = d.assets;
   if (!a) return null;
-  const rows = [...affected, str(o.device_id, "")].map((id) => d.byId.get(id)).filter((r): r is number => r !== undefined);
+  const rows = outageRows(a, d.byId, gridStateStore.get().out, o);
   if (rows.length === 0) return null;
   let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
   for (const r of rows) {
@@ -35,7 +37,7 @@ export function OutagesPanel() {
   if (!s.loaded) return <div className="notice">Loading outages…</div>;
   const pick = (o: OutageItem) => {
     outagesStore.update((x) => selectOutage(x, x.selectedId === o.outage_id ? null : o.outage_id));
-    const f = frameOutage(o, s.affected[o.outage_id] ?? []);
+    const f = frameOutage(o);
     if (f) selectionStore.update((x) => requestFlyTo(x, f.lon, f.lat, f.zoom));
   };
   return (

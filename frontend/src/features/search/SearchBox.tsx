@@ -1,6 +1,6 @@
 /** Find an asset, feeder, meter or customer by id or name and fly to it. */
 import { useMemo, useState } from "react";
-import { api, num, str } from "../../api/endpoints";
+import { api } from "../../api/endpoints";
 import { useStore } from "../../state/store";
 import { mapDataStore } from "../../state/mapData";
 import { requestFlyTo, selectAsset, selectionStore } from "../../state/selection";
@@ -23,14 +23,11 @@ export function SearchBox() {
   const remote = async () => {
     try {
       const d = await api.asset(q.trim());
-      const lon = num(d.lon);
-      const lat = num(d.lat);
-      if (lon === null || lat === null) throw new Error("no position");
-      selectionStore.update((s) => requestFlyTo(selectAsset(s, str(d.asset_id)), lon, lat, zoomFor(str(d.asset_type))));
+      selectionStore.update((s) => requestFlyTo(selectAsset(s, d.asset_id), d.lon, d.lat, zoomFor(d.asset_type)));
       setQ("");
       setNote(null);
     } catch (e) {
-      setNote(`no asset “${q.trim()}”${e instanceof Error && e.message !== "no position" ? "" : ""}`);
+      setNote(e instanceof Error ? `no asset “${q.trim()}”: ${e.message}` : `no asset “${q.trim()}”`);
     }
   };
 

@@ -6,7 +6,7 @@ import { PanelState } from "../common/Status";
 import { useStore } from "../../state/store";
 import { liveStore } from "../../state/live";
 import { selectionStore } from "../../state/selection";
-import { nextStatus, WORK_ORDER_PRIORITIES, WORK_ORDER_TYPES } from "./workOrders";
+import { ACTION_TO, nextStatus, WORK_ORDER_PRIORITIES, WORK_ORDER_TYPES } from "./workOrders";
 
 export function WorkOrdersPanel() {
   const live = useStore(liveStore);
@@ -35,16 +35,16 @@ export function WorkOrdersPanel() {
     const to = nextStatus(str(w.status));
     if (!to) return;
     try {
-      const body: Json = { to_status: to };
+      let body: Json | undefined;
       if (to === "assigned") {
         const crew = crews.find((c) => c.status === "available");
         if (!crew) {
           setMessage("no available crew to assign");
           return;
         }
-        body.crew_id = crew.crew_id;
+        body = { crew_id: crew.crew_id };
       }
-      await api.transitionWorkOrder(str(w.work_order_id), body);
+      await api.workOrderAction(str(w.work_order_id), ACTION_TO[to], body);
       setMessage(`${str(w.work_order_id)} → ${to}`);
       list.reload();
     } catch (e) {
@@ -90,7 +90,7 @@ export function WorkOrdersPanel() {
             </tr>
           </thead>
           <tbody>
-            {listOf(list.data, "work_orders").map((w) => {
+            {listOf(list.data, "items", "work_orders").map((w) => {
               const to = nextStatus(str(w.status));
               return (
                 <tr key={str(w.work_order_id)} data-testid="workorder-row">

@@ -15,9 +15,8 @@ import { resolvePick } from "../picking";
 function setup() {
   const a = decodeMapAssets(samplePayload());
   const g = buildGeometry(a);
-  const byId = new Map(a.ids.map((id, i) => [id, i]));
   const status = computeStatus(a, NO_OVERLAY);
-  const colours = computeColours(a, byId, g, status, "default", substationRadii(a, g, new Map()), null, "k1");
+  const colours = computeColours(a, g, status, "default", substationRadii(a, g, new Map()), null, "k1");
   return { a, g, colours };
 }
 

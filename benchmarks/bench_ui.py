@@ -1,0 +1,243 @@
+"""The UI in headless Chromium (software WebGL) on the `demo` grid: time from navigation to the first
+full render of the map, bytes transferred, and frame time while panning.
+
+Anchor (issue 5): "first full render within a few seconds, payload a few MB at most". For scale the
+same run also measures what the map assets would weigh as row JSON through `/api/assets` (the
+seed's approach, seed-inventory §5.5), gzipped as the server would send it.
+
+"First full render": the Arrow payload is fetched and decoded, every layer is composed, and deck.gl
+has drawn a frame with them (the `window.__fluxops.renders` probe the UI exposes).
+
+Run: .venv/bin/python benchmarks/bench_ui.py   (needs `make web` and /usr/bin/chromium)
+Writes docs/benchmarks/ui.md.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import platform
+import shutil
+import socket
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+
+from fluxops.api.app import create_app
+from fluxops.core.config import ServerSettings, Settings
+from fluxops.grid.generator import generate_grid
+from fluxops.storage import open_store
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "docs" / "benchmarks" / "ui.md"
+WEB_INDEX = ROOT / "src" / "fluxops" / "web" / "index.html"
+TOKEN = "bench-ui-token-0123456789abcdef"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+COLD_RUNS = 3
+PAN_FRAMES = 90
+READY_JS = "() => !!(window.__fluxops && window.__fluxops.renders > 0)"
+DECODE_MS_JS = "() => window.__fluxops.decodeMs"
+PAN_ZOOMS = (("metro (z 9.5)", 9.5), ("district (z 12)", 12.0), ("street (z 14.5)", 14.5))
+
+# Pans the map by `step` px per animation frame for `n` frames and returns the frame intervals (ms).
+PAN_JS = """async ([n, step]) => {
+  const m = window.__fluxops.map;
+  const times = [];
+  await new Promise((done) => {
+    let last = performance.now(); let i = 0;
+    const frame = (t) => {
+      times.push(t - last); last = t;
+      m.panBy([i % 60 < 30 ? step : -step, 0], { animate: false });
+      if (++i < n) requestAnimationFrame(frame); else done();
+    };
+    requestAnimationFrame(frame);
+  });
+  return times.slice(2);
+}"""
+
+
+def serve(grid: Any, data_dir: Path) -> tuple[str, uvicorn.Server, threading.Thread, Any]:
+    settings = Settings(data_dir=data_dir, server=ServerSettings(bootstrap_token=TOKEN))
+    store = open_store(settings)
+    store.load_grid(grid)
+    app = create_app(settings, store=store)
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", ws="none", lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.02)
+    return f"http://127.0.0.1:{sock.getsockname()[1]}", server, thread, store
+
+
+def json_equivalent(base: str, map_types: list[str]) -> tuple[int, int, int]:
+    """Bytes of every map asset as row JSON via /api/assets pages: (rows, raw bytes, gzip bytes)."""
+    rows = raw = gz = 0
+    headers = {"Authorization": f"Bearer {TOKEN}", "Accept-Encoding": "identity"}
+    with httpx.Client(base_url=base, headers=headers, timeout=120) as c:
+        cursor: str | None = None
+        while True:
+            params: dict[str, Any] = {"type": ",".join(map_types), "limit": 5000}
+            if cursor:
+                params["cursor"] = cursor
+            r = c.get("/api/assets", params=params)
+            r.raise_for_status()
+            body = r.content
+            raw += len(body)
+            gz += len(gzip.compress(body, 6))
+            page = r.json()
+            rows += len(page["items"])
+            cursor = page.get("next_cursor")
+            if not cursor:
+                return rows, raw, gz
+
+
+def track_network(cdp: Any) -> tuple[dict[str, float], dict[str, str]]:
+    """Encoded (on-the-wire) bytes and URL per request id, from the DevTools protocol."""
+    sizes: dict[str, float] = {}
+    urls: dict[str, str] = {}
+    cdp.on("Network.requestWillBeSent", lambda e: urls.__setitem__(e["requestId"], e["request"]["url"]))
+    cdp.on("Network.loadingFinished", lambda e: sizes.__setitem__(e["requestId"], e["encodedDataLength"]))
+    return sizes, urls
+
+
+def pct(values: list[float], q: float) -> float:
+    s = sorted(values)
+    return s[min(len(s) - 1, round(q * (len(s) - 1)))]
+
+
+def main() -> int:
+    from playwright.sync_api import sync_playwright
+
+    if not WEB_INDEX.exists():
+        print("UI not built: run `make web` first", file=sys.stderr)
+        return 1
+    t0 = time.perf_counter()
+    grid = generate_grid("demo", seed=42)
+    gen_s = time.perf_counter() - t0
+    tmp = Path(tempfile.mkdtemp(prefix="bench-ui-"))
+    base, server, thread, store = serve(grid, tmp)
+    try:
+        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=120) as c:
+            r = c.get("/api/map/assets", headers={"Accept-Encoding": "gzip"})
+            map_rows = int(r.headers["X-Row-Count"])
+            map_raw = len(r.content)
+            m = c.get("/api/map/meters")
+            meter_rows = int(m.headers["X-Row-Count"])
+        from fluxops.grid.models import MAP_ASSET_TYPES
+
+        json_rows, json_raw, json_gz = json_equivalent(base, list(MAP_ASSET_TYPES))
+
+        cold: list[dict[str, float]] = []
+        with sync_playwright() as p:
+            exe = shutil.which("chromium") or "/usr/bin/chromium"
+            browser = p.chromium.launch(executable_path=exe, headless=True, args=CHROMIUM_ARGS)
+            for _ in range(COLD_RUNS):
+                ctx = browser.new_context(viewport={"width": 1600, "height": 900})
+                page = ctx.new_page()
+                cdp = ctx.new_cdp_session(page)
+                cdp.send("Network.enable")
+                cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
+                sizes, urls = track_network(cdp)
+                start = time.perf_counter()
+                page.goto(f"{base}/?token={TOKEN}")
+                page.wait_for_function(READY_JS, timeout=120_000, polling=16)
+                ready_s = time.perf_counter() - start
+                decode_ms = page.evaluate(DECODE_MS_JS)
+                page.wait_for_timeout(1500)
+                total = sum(sizes.values())
+                payload = sum(v for k, v in sizes.items() if "/api/map/assets" in urls.get(k, ""))
+                js = sum(v for k, v in sizes.items() if urls.get(k, "").endswith((".js", ".mjs", ".css")))
+                cold.append(
+                    {
+                        "ready_s": ready_s,
+                        "total_b": total,
+                        "payload_b": payload,
+                        "js_b": js,
+                        "decode_ms": decode_ms,
+                    }
+                )
+                frames: dict[str, list[float]] = {}
+                if len(cold) == COLD_RUNS:
+                    layers = page.evaluate("() => window.__fluxops.layers")
+                    for label, zoom in (
+                        ("metro (z 9.5)", 9.5),
+                        ("district (z 12)", 12.0),
+                        ("street (z 14.5)", 14.5),
+                    ):
+                        page.evaluate(
+                            "([z]) => { const m = window.__fluxops.map; m.jumpTo({zoom: z}); }",
+                            [zoom],
+                        )
+                        page.wait_for_timeout(800)
+                        frames[label] = page.evaluate(PAN_JS, [PAN_FRAMES, 6])
+                ctx.close()
+            browser.close()
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+        store.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    ready = [c["ready_s"] for c in cold]
+    last = cold[-1]
+    lines = [
+        "## UI: first render, bytes, panning (`benchmarks/bench_ui.py`)",
+        "",
+        f"Grid: `demo`, seed 42 ({map_rows:,} map assets in `/api/map/assets`, {meter_rows:,} meters "
+        f"loaded only at close zoom; generated in {gen_s:.1f} s). Browser: Debian Chromium headless, "
+        f"software WebGL (SwiftShader), 1600×900, cache disabled, served by uvicorn on loopback. Machine: "
+        f"{platform.machine()}, {os.cpu_count()} cores (shared with other jobs while measured), Python "
+        f"{platform.python_version()}. Anchor (issue 5): first full render within a few seconds, "
+        "payload a few MB.",
+        "",
+        "| measure | value |",
+        "|---|---|",
+        f"| navigation → first full render, cold, median of {COLD_RUNS} (min–max) | "
+        f"{statistics.median(ready):.2f} s ({min(ready):.2f}–{max(ready):.2f}) |",
+        f"| Arrow decode of the map payload in the browser | {last['decode_ms']:.0f} ms |",
+        f"| bytes transferred, whole page load | {last['total_b'] / 1e6:.2f} MB |",
+        f"| of which the map payload (`/api/map/assets`, gzip) | {last['payload_b'] / 1e6:.2f} MB "
+        f"({map_raw / 1e6:.2f} MB as received by httpx) |",
+        f"| of which JS + CSS (incl. the MapLibre worker) | {last['js_b'] / 1e6:.2f} MB |",
+        f"| same {json_rows:,} assets as row JSON via `/api/assets` (seed-style), raw / gzip | "
+        f"{json_raw / 1e6:.2f} MB / {json_gz / 1e6:.2f} MB |",
+    ]
+    for label, times in frames.items():
+        lines.append(
+            f"| frame time while panning, {label}: p50 / p95 over {len(times)} frames | "
+            f"{pct(times, 0.5):.1f} / {pct(times, 0.95):.1f} ms |"
+        )
+    lines += [
+        "",
+        "Layers at the end of the run: "
+        + ", ".join(f"`{x['id']}` {x['length']:,}" for x in layers if x["length"]),
+        "",
+        f"Run: `python benchmarks/bench_ui.py`, {time.strftime('%Y-%m-%d')}.",
+        "",
+    ]
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text("\n".join(lines))
+    print("\n".join(lines))
+    print(json.dumps(cold))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

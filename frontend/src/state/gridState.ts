@@ -1,0 +1,50 @@
+/**
+ * The live per-asset state from `/api/grid/state` (status normal / warning / critical / out,
+ * loading %), laid over the map rows. The first fetch is the full snapshot; stream events then
+ * fetch `changed_since=<version>` and apply only the changed rows. Pure updaters: new arrays out.
+ */
+import { createStore } from "./store";
+
+export interface StateRows {
+  asset_id: string[];
+  status: string[];
+  loading_pct: (number | null)[];
+}
+
+export interface GridStateState {
+  version: number;
+  /** 1 where the map row is de-energized now */
+  out: Uint8Array | null;
+  /** live loading % per map row; NaN = unknown */
+  loadingPct: Float32Array | null;
+  /** rows out, for cheap change detection */
+  outCount: number;
+  error: string | null;
+}
+
+export const initialGridState: GridStateState = { version: -1, out: null, loadingPct: null, outCount: 0, error: null };
+
+/** Apply a snapshot (full when `full`) or a diff of state rows to the overlay over `count` map rows. */
+export function applyStateRows(
+  s: GridStateState,
+  count: number,
+  byId: Map<string, number>,
+  rows: StateRows,
+  version: number,
+  full: boolean,
+): GridStateState {
+  const out = full || !s.out || s.out.length !== count ? new Uint8Array(count) : s.out.slice();
+  const load = full || !s.loadingPct || s.loadingPct.length !== count ? new Float32Array(count).fill(Number.NaN) : s.loadingPct.slice();
+  for (let k = 0; k < rows.asset_id.length; k++) {
+    const r = byId.get(rows.asset_id[k]);
+    if (r === undefined) continue; // meters and other non-map assets
+    out[r] = rows.status[k] === "out" ? 1 : 0;
+    const l = rows.loading_pct[k];
+    load[r] = l === null || l === undefined ? Number.NaN : l;
+  }
+  let outCount = 0;
+  for (let i = 0; i < count; i++) outCount += out[i];
+  return { version, out, loadingPct: load, outCount, error: null };
+}
+
+export const gridStateStore = createStore<GridStateState>(initialGridState);
