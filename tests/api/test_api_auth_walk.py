@@ -80,3 +80,22 @@ def test_revoked_key_is_refused(live: LiveServer) -> None:
             assert admin.delete(f"/api/admin/keys/{issued['key_id']}").status_code == 204
             assert admin.delete(f"/api/admin/keys/{issued['key_id']}").status_code in (204, 404)
         assert c.get("/api/assets").status_code == 401
+
+
+def test_access_log_never_shows_query_tokens() -> None:
+    import logging
+
+    from fluxops.api.security import TokenScrubFilter
+
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5", "GET", "/api/stream?access_token=fx_abc_secret&x=1", "1.1", 200),
+        None,
+    )
+    assert TokenScrubFilter().filter(record)
+    line = record.getMessage()
+    assert "secret" not in line and "access_token=***&x=1" in line

@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+import logging
+import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -161,8 +163,31 @@ def _oidc_validator(settings: Settings) -> OidcValidator | None:
     )
 
 
+_SECRET_IN_URL = re.compile(r"((?:access_token|token)=)[^&\s]+")
+
+
+class TokenScrubFilter(logging.Filter):
+    """Masks ``access_token=`` / ``token=`` values in access-log lines (uvicorn logs full paths)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                _SECRET_IN_URL.sub(r"\1***", a) if isinstance(a, str) else a for a in record.args
+            )
+        elif isinstance(record.msg, str):
+            record.msg = _SECRET_IN_URL.sub(r"\1***", record.msg)
+        return True
+
+
+def _scrub_access_log() -> None:
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, TokenScrubFilter) for f in access.filters):
+        access.addFilter(TokenScrubFilter())
+
+
 def install_security(app: FastAPI, settings: Settings) -> None:
     """Auth policy, audit log, CORS (closed unless origins are configured) and response compression."""
+    _scrub_access_log()
     token = settings.server.bootstrap_token or secrets.token_urlsafe(32)
     app.state.bootstrap_token = token
     app.state.auth_policy = AuthPolicy(
