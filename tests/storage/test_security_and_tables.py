@@ -8,7 +8,7 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
-from fluxops.core.errors import ConflictError, InvalidInputError
+from fluxops.core.errors import ConflictError, InvalidInputError, StorageError
 from fluxops.grid.models import TABLES
 from fluxops.security.ports import ApiKeyRecord, AuditEntry
 from fluxops.storage import loading
@@ -103,6 +103,13 @@ def test_generic_tables(store: Any) -> None:
         store.upsert_arrow("ami_readings", update, ("nope",))
     with pytest.raises(ValueError):
         store.append_arrow("ami_readings; DROP TABLE assets", first)
+    # driver errors arrive as domain errors: a duplicate key conflicts, broken SQL is a storage error
+    with pytest.raises(ConflictError):
+        store.append_arrow("ami_readings", update.slice(3, 1))
+    assert store.query_arrow("SELECT COUNT(*) AS n FROM ami_readings").column("n").to_pylist() == [3]
+    with pytest.raises(StorageError):
+        store.query_arrow("SELECT nope FROM ami_readings")
+    assert store.health()["ok"] is True
 
 
 @pytest.mark.parametrize("dialect", ["duckdb", "postgres"])

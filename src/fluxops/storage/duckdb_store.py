@@ -24,7 +24,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from fluxops.core.errors import CapabilityError, StorageError
+from fluxops.core.errors import CapabilityError, ConflictError, FluxOpsError, StorageError
 from fluxops.storage.migrations import apply_migrations, assets_index_ddl
 from fluxops.storage.schema import GRID_TABLES, Dialect, assets_geom_sql, create_table_sql, ident
 from fluxops.storage.sql_store import SqlStore
@@ -50,21 +50,34 @@ def spatial_extension_path() -> Path:
     return path
 
 
+def _translate(exc: duckdb.Error) -> FluxOpsError:
+    """Driver errors become domain errors (the API maps those; a raw driver error would be a 500)."""
+    if isinstance(exc, duckdb.ConstraintException):
+        return ConflictError(f"constraint violated: {exc}")
+    return StorageError(f"DuckDB: {exc}")
+
+
 class _DuckSession:
     def __init__(self, cur: duckdb.DuckDBPyConnection) -> None:
         self.cur = cur
 
+    def _run(self, sql: str, params: Sequence[Any]) -> duckdb.DuckDBPyConnection:
+        try:
+            return self.cur.execute(sql, list(params))
+        except duckdb.Error as exc:
+            raise _translate(exc) from exc
+
     def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
-        result = self.cur.execute(sql, list(params)).fetchall()
+        result = self._run(sql, params).fetchall()
         if result and len(result) == 1 and len(result[0]) == 1 and isinstance(result[0][0], int):
             return int(result[0][0])
         return -1
 
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        return self.cur.execute(sql, list(params)).fetchall()
+        return self._run(sql, params).fetchall()
 
     def arrow(self, sql: str, params: Sequence[Any] = (), schema: pa.Schema | None = None) -> pa.Table:
-        table = self.cur.execute(sql, list(params)).to_arrow_table()
+        table = self._run(sql, params).to_arrow_table()
         return table.cast(schema) if schema is not None else table
 
     def bulk_insert(self, table: str, data: pa.Table) -> int:
@@ -146,7 +159,10 @@ class DuckDBStore(SqlStore):
                 cur.execute("ROLLBACK")
                 raise
             else:
-                cur.execute("COMMIT")
+                try:
+                    cur.execute("COMMIT")
+                except duckdb.Error as exc:
+                    raise _translate(exc) from exc
             finally:
                 self._local.in_write = False
 
@@ -218,6 +234,7 @@ class DuckDBStore(SqlStore):
                 "WHERE extension_name = 'spatial' AND loaded"
             )
         return {
+            "ok": True,
             "backend": self.backend,
             "path": str(self.path),
             "duckdb_version": duckdb.__version__,

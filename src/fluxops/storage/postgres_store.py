@@ -25,7 +25,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from fluxops.core.errors import CapabilityError, StorageError
+from fluxops.core.errors import CapabilityError, ConflictError, FluxOpsError, StorageError
 from fluxops.grid.ports import BBox
 from fluxops.storage import loading
 from fluxops.storage.migrations import apply_migrations, assets_index_ddl, grid_table_ddl
@@ -59,6 +59,13 @@ def to_pyformat(sql: str) -> str:
     return "".join(out)
 
 
+def _translate(exc: Exception) -> FluxOpsError:
+    """Driver errors become domain errors (the API maps those; a raw driver error would be a 500)."""
+    if isinstance(exc, psycopg.errors.IntegrityError):
+        return ConflictError(f"constraint violated: {exc}")
+    return StorageError(f"PostgreSQL: {exc}")
+
+
 def _has(schema: pa.Schema, pred: Any) -> bool:
     return any(pred(f.type) for f in schema)
 
@@ -69,10 +76,13 @@ class _PgSession:
 
     def _run(self, sql: str, params: Sequence[Any]) -> Any:
         cur = self.conn.cursor()
-        if params:
-            cur.execute(to_pyformat(sql), list(params))
-        else:
-            cur.execute(sql)
+        try:
+            if params:
+                cur.execute(to_pyformat(sql), list(params))
+            else:
+                cur.execute(sql)
+        except psycopg.Error as exc:
+            raise _translate(exc) from exc
         return cur
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
@@ -85,9 +95,12 @@ class _PgSession:
         if not params and schema is not None and not _has(schema, pa.types.is_timestamp):
             # Whole-table reads (read_grid) stream through COPY, parsed by Arrow: no Python rows.
             buf = bytearray()
-            with self.conn.cursor().copy(f"COPY ({sql}) TO STDOUT (FORMAT csv, HEADER true)") as cp:
-                for chunk in cp:
-                    buf += chunk
+            try:
+                with self.conn.cursor().copy(f"COPY ({sql}) TO STDOUT (FORMAT csv, HEADER true)") as cp:
+                    for chunk in cp:
+                        buf += chunk
+            except psycopg.Error as exc:
+                raise _translate(exc) from exc
             return loading.from_copy_csv(bytes(buf), schema)
         cur = self._run(sql, params)
         names = [d.name for d in cur.description]
@@ -103,9 +116,12 @@ class _PgSession:
         cols = ", ".join(ident(c) for c in data.column_names)
         name = ".".join(ident(p) for p in table.split("."))
         opts = pacsv.WriteOptions(include_header=False)
-        with self.conn.cursor().copy(f"COPY {name} ({cols}) FROM STDIN (FORMAT csv)") as cp:
-            for start in range(0, data.num_rows, _COPY_BATCH_ROWS):
-                cp.write(loading.to_copy_csv(data.slice(start, _COPY_BATCH_ROWS), opts))
+        try:
+            with self.conn.cursor().copy(f"COPY {name} ({cols}) FROM STDIN (FORMAT csv)") as cp:
+                for start in range(0, data.num_rows, _COPY_BATCH_ROWS):
+                    cp.write(loading.to_copy_csv(data.slice(start, _COPY_BATCH_ROWS), opts))
+        except psycopg.Error as exc:
+            raise _translate(exc) from exc
         return int(data.num_rows)
 
 
@@ -185,7 +201,10 @@ class PostgresStore(SqlStore):
             conn.execute("ROLLBACK")
             raise
         else:
-            conn.execute("COMMIT")
+            try:
+                conn.execute("COMMIT")
+            except psycopg.Error as exc:
+                raise _translate(exc) from exc
         finally:
             self._local.in_write = False
 
@@ -224,6 +243,7 @@ class PostgresStore(SqlStore):
             postgis = s.rows("SELECT postgis_lib_version()")[0][0]
             server = s.rows("SHOW server_version")[0][0]
         return {
+            "ok": True,
             "backend": self.backend,
             "schema": self.schema,
             "server_version": server,
