@@ -23,7 +23,6 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import httpx
 import numpy as np
@@ -83,6 +82,10 @@ def ndjson(meters: list[str], event_type: str, at: datetime) -> bytes:
 
 def pct(xs: list[float], q: float) -> float:
     return float(np.percentile(np.array(xs), q)) if xs else float("nan")
+
+
+def row(label: str, xs: list[float]) -> str:
+    return f"| {label} | {pct(xs, 50):.1f} ms | {pct(xs, 95):.1f} ms | {len(xs)} |"
 
 
 def main() -> None:
@@ -201,7 +204,8 @@ def main() -> None:
     stop_uvicorn(running)
     store.close()
 
-    machine = f"{platform.machine()}, {platform.system()}, Python {platform.python_version()}; shared 2-core VM, 24 GiB"
+    py = platform.python_version()
+    machine = f"{platform.machine()}, {platform.system()}, Python {py}; shared 2-core VM, 24 GiB"
     path = (
         "POST /api/ami/events (NDJSON) → validation → durable event log → OMS engine"
         if via_http
@@ -217,9 +221,9 @@ def main() -> None:
         "",
         "| measure | p50 | p95 | n |",
         "|---|---|---|---|",
-        f"| POST of one fault's last-gasps (acknowledged) | {pct(post_ms, 50):.1f} ms | {pct(post_ms, 95):.1f} ms | {len(post_ms)} |",
-        f"| posted → visible in `GET /api/outages` (polled every 2 ms) | {pct(lat_get, 50):.1f} ms | {pct(lat_get, 95):.1f} ms | {len(lat_get)} |",
-        f"| posted → pushed on `GET /api/stream` (SSE) | {pct(lat_sse, 50):.1f} ms | {pct(lat_sse, 95):.1f} ms | {len(lat_sse)} |",
+        row("POST of one fault's last-gasps (acknowledged)", post_ms),
+        row("posted → visible in `GET /api/outages` (polled every 2 ms)", lat_get),
+        row("posted → pushed on `GET /api/stream` (SSE)", lat_sse),
         "",
         f"Storm: one post of {len(storm_meters):,} last-gasps from {len(storm_faults):,} simultaneous faults "
         f"(acknowledged in {storm_post_ms:,.0f} ms): every faulted customer inside an active outage after "
