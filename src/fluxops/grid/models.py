@@ -268,7 +268,8 @@ class Grid:
 
 def empty_table(name: str) -> pd.DataFrame:
     """An empty DataFrame with the declared columns (for builders and importers)."""
-    return TABLES[name].empty_table().to_pandas()
+    df: pd.DataFrame = TABLES[name].empty_table().to_pandas()
+    return df
 
 
 def grid_from_tables(meta: GridMeta, tables: dict[str, pd.DataFrame]) -> Grid:
