@@ -60,7 +60,7 @@ def test_wave0_outage_equals_unreachable_set(tiny_ctx: EngineContext) -> None:
 
 
 def test_customers_out_grow_with_load_multiplier(tiny_ctx: EngineContext) -> None:
-    for el in list(tiny_ctx.grid.substation_transformers.transformer_id) + ["SEG-0001-01-00005"]:
+    for el in [*tiny_ctx.grid.substation_transformers.transformer_id, "SEG-0001-01-00005"]:
         outs = []
         for m in (0.4, 0.8, 1.2, 1.6, 2.0, 2.4):
             sc = resolve_scenario("custom", {"load_multiplier": m, "ambient_temp_c": 35.0})
