@@ -25,4 +25,4 @@ def test_cascade_run_json_and_errors(tmp_path: Path) -> None:
     r = runner.invoke(app, ["cascade", "restore", "-p", "SEG-0001-01-00005", "--crews", "2", *args])
     assert r.exit_code == 0 and "milestones" in r.output
     r = runner.invoke(app, ["cascade", "scenarios"])
-    assert r.exit_code == 0 and "winter_sto" in r.output  # rich may wrap the column
+    assert r.exit_code == 0 and "winter_storm" in r.output

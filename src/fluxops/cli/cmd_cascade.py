@@ -87,7 +87,10 @@ def register(app: typer.Typer) -> None:
         """List the scenario presets and their physical parameters."""
         from fluxops.cascade.scenarios import list_scenarios
 
-        t = Table("name", "ambient °C", "load ×", "heating ×", "cold-load ×", "wind m/s", "description")
+        t = Table()
+        t.add_column("name", no_wrap=True, min_width=12)
+        for col in ("ambient °C", "load ×", "heating ×", "cold-load ×", "wind m/s", "description"):
+            t.add_column(col)
         for s in list_scenarios():
             t.add_row(
                 s.name,
