@@ -143,11 +143,10 @@ class OpsService:
             return delta
 
     def _commit(self, delta: OutageDelta) -> None:
+        """Persist, then announce: the outage message goes out as soon as the records are readable
+        through the API; the asset-state diff (and its write to ``asset_status``) follows."""
         if not delta.empty:
             self.store.save_delta(delta)
-        changed = (
-            self._refresh_state() if (delta.outages or delta.meter_rows.num_rows) else np.zeros(0, np.int64)
-        )
         if delta.outages:
             items = [_outage_summary(o) for o in delta.outages]
             self.hub.publish(
@@ -159,6 +158,12 @@ class OpsService:
                     "storm_mode": delta.storm_mode,
                 },
             )
+        if delta.outages or delta.meter_rows.num_rows:
+            self._publish_state(self._refresh_state())
+        if delta.outages:
+            self.hub.publish("kpi", self.kpis())
+
+    def _publish_state(self, changed: np.ndarray[Any, np.dtype[np.int64]]) -> None:
         if len(changed):
             statuses = self.state.statuses(changed[:MAX_STREAM_ITEMS])
             self.hub.publish(
@@ -170,8 +175,6 @@ class OpsService:
                     "changes": [{"asset_id": k, "status": v} for k, v in statuses.items()],
                 },
             )
-        if delta.outages:
-            self.hub.publish("kpi", self.kpis())
 
     def _refresh_state(self) -> np.ndarray[Any, np.dtype[np.int64]]:
         opened = self.engine.open_outages()
@@ -192,17 +195,7 @@ class OpsService:
         """Re-read AMI loading (called periodically) and publish the changes."""
         with self._lock:
             changed = self._refresh_state()
-        if len(changed):
-            statuses = self.state.statuses(changed[:MAX_STREAM_ITEMS])
-            self.hub.publish(
-                "asset_status",
-                {
-                    "version": self.state.version,
-                    "count": len(changed),
-                    "truncated": len(changed) > MAX_STREAM_ITEMS,
-                    "changes": [{"asset_id": k, "status": v} for k, v in statuses.items()],
-                },
-            )
+        self._publish_state(changed)
 
     def kpis(self) -> dict[str, Any]:
         opened = self.engine.open_outages()

@@ -67,8 +67,7 @@ class GridState:
         self._lock = threading.Lock()
         pos = pd.Series(np.arange(n), index=pd.Index(self.asset_id))
         # per asset, the tree node / bus deciding whether it is energized
-        node_of = pd.Series(self.tree._index)
-        self._node = node_of.reindex(pd.Index(self.asset_id)).fillna(-1).to_numpy(np.int64)
+        self._node = tree.positions(self.asset_id)
         bus_gate = pd.Series(tree.bus_gate, index=pd.Index(tree.bus_ids))
         seg = grid.line_segments
         seg_gate = bus_gate.reindex(seg["to_bus_id"]).fillna(-1).to_numpy(np.int64)
@@ -83,7 +82,7 @@ class GridState:
             pole_gate = np.where(~np.isnan(pg), pg, np.where(~np.isnan(pg2), pg2, -1)).astype(np.int64)
             self._gate[pos.reindex(poles["pole_id"]).to_numpy(np.int64)] = pole_gate
         fdr = grid.feeders
-        head = node_of.reindex(fdr["head_device_id"]).fillna(-1).to_numpy(np.int64)
+        head = tree.positions(fdr["head_device_id"].to_numpy())
         self._gate[pos.reindex(fdr["feeder_id"]).to_numpy(np.int64)] = head
         self._feeder_sub = fdr["substation_id"].to_numpy()
         self._feeder_pos = pos.reindex(fdr["feeder_id"]).to_numpy(np.int64)

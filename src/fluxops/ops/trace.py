@@ -18,6 +18,7 @@ Pure: built from a `Grid`, never mutates it, no I/O.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -92,6 +93,7 @@ class ProtectionTree:
     meter_critical: BoolArray  # per meter (meter order), serves a critical customer
     bus_ids: npt.NDArray[np.object_]
     bus_gate: IntArray  # per bus: node of the nearest device at or above it (-1: substation side)
+    id_index: pd.Index  # node ids, for vectorized lookups (get_indexer)
     _index: dict[str, int]
 
     # --- construction --------------------------------------------------------------------------
@@ -229,6 +231,7 @@ class ProtectionTree:
             meter_critical=crit,
             bus_ids=buses["bus_id"].to_numpy().astype(object),
             bus_gate=np.where(nearest_dev[:n_bus] >= 0, dev_node[np.maximum(nearest_dev[:n_bus], 0)], -1),
+            id_index=pd.Index(node_ids),
             _index={str(k): i for i, k in enumerate(node_ids)},
         )
 
@@ -255,16 +258,18 @@ class ProtectionTree:
     def node_of(self, element_id: str) -> int | None:
         return self._index.get(element_id)
 
-    def meter_nodes(self, meter_ids: list[str] | npt.NDArray[np.object_]) -> tuple[IntArray, list[str]]:
+    def positions(self, element_ids: Sequence[str] | npt.NDArray[np.object_] | pd.Series) -> IntArray:
+        """Node position of each id, -1 when unknown (vectorized)."""
+        out: IntArray = self.id_index.get_indexer(pd.Index(element_ids)).astype(np.int64)
+        return out
+
+    def meter_nodes(self, meter_ids: Sequence[str] | npt.NDArray[np.object_]) -> tuple[IntArray, list[str]]:
         """Node positions of known meters, and the ids that are not meters of this grid."""
-        idx = pd.Series(self._index)
-        got = idx.reindex(pd.Index(list(meter_ids))).to_numpy()
-        known = ~np.isnan(got)
-        nodes = got[known].astype(np.int64)
-        ok = self.node_kind[nodes] == NODE_METER
-        unknown = [str(m) for m, k in zip(meter_ids, known, strict=True) if not k]
-        unknown += [str(self.node_ids[n]) for n in nodes[~ok]]
-        return nodes[ok], unknown
+        got = self.positions(meter_ids)
+        ok = got >= 0
+        ok[ok] = self.node_kind[got[ok]] == NODE_METER
+        unknown = [str(m) for m, k in zip(meter_ids, ok, strict=True) if not k]
+        return got[ok], unknown
 
     def subtree(self, node: int) -> IntArray:
         return self.preorder[self.tin[node] : self.tin[node] + self.size[node]]
