@@ -82,5 +82,5 @@ COM_ANNUAL_KWH_MEDIAN = 60_000.0
 IND_ANNUAL_KWH_MEDIAN = 2_000_000.0
 LOAD_FACTOR: tuple[float, float, float] = (0.40, 0.55, 0.70)
 HOURS_PER_YEAR = 8760.0
-# Residential PV: median system ~7 kW (LBNL Tracking the Sun 2023, residential median).
-PV_KW_MEDIAN = 7.0
+# Residential PV: median system 6.4 kW (LBNL Tracking the Sun, 2018 installs, as reported by Axios).
+PV_KW_MEDIAN = 6.4
