@@ -1,0 +1,279 @@
+"""N-1 screening: one power flow per single-element outage, batched when the base case is radial.
+
+Why batched: in a radial network (ties open) losing an energized edge removes exactly the subtree below
+it; the rest keeps the same BFS tree, so the factorized ``L`` of the base case still describes it. All
+contingencies are then one multi-column fixed point: column k carries the loads with contingency k's
+subtree zeroed, and every sweep is one triangular solve with K right-hand sides (SuperLU, C). The
+result per contingency equals a separate `run_powerflow` with that edge failed (tested), at a fraction
+of the cost. When the base case has loops (closed ties or couplers) each contingency is solved
+separately with `run_powerflow`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from scipy import sparse
+from scipy.sparse import csgraph
+from scipy.sparse import linalg as sla
+
+from fluxops.core.errors import InvalidInputError
+from fluxops.network.compiled import BoolArray, CompiledGrid, FloatArray, IntArray
+from fluxops.network.energization import energize
+from fluxops.network.powerflow import SweepPlan, _solve, prepare_sweep, run_powerflow
+
+_SQRT3 = float(np.sqrt(3.0))
+# cap on complex entries held per batch (n_free × K): ~32 MB per matrix
+_MAX_BATCH_CELLS = 2_000_000
+
+
+@dataclass(frozen=True)
+class ContingencyResult:
+    """Per contingency (edge ``edges[k]`` out of service): did the flow converge, the worst branch loading
+    (%, over energized lines and devices with a positive rating) and which edge, the lowest bus voltage
+    (pu, energized buses), customers and critical customers without supply, unserved load (kW), the
+    highest substation transformer loading (%). ``method``: "batched-radial" or "per-contingency"."""
+
+    edges: IntArray
+    converged: BoolArray
+    iterations: IntArray
+    max_loading_pct: FloatArray
+    worst_edge: IntArray
+    min_vm_pu: FloatArray
+    customers_out: IntArray
+    critical_out: IntArray
+    unserved_kw: FloatArray
+    max_source_loading_pct: FloatArray
+    method: str
+
+
+def _tree_parent(plan: SweepPlan) -> IntArray:
+    """Parent position (free-node index) of each free node, −1 at tree roots."""
+    cg = plan.cg
+    nf = len(plan.free_bus)
+    pos = np.full(cg.n_bus, -1, dtype=np.int64)
+    pos[plan.free_bus] = np.arange(nf)
+    pe = np.maximum(plan.parent_edge, 0)
+    other = np.where(cg.from_bus[pe] == plan.free_bus, cg.to_bus[pe], cg.from_bus[pe])
+    return np.where(plan.parent_edge >= 0, pos[other], -1)
+
+
+def _subtree_ranges(plan: SweepPlan) -> tuple[IntArray, IntArray]:
+    """(tin, size): node j is in the subtree of node c iff tin[c] <= tin[j] < tin[c] + size[c]."""
+    nf = len(plan.free_bus)
+    parent = _tree_parent(plan)
+    root = nf
+    src = np.where(parent >= 0, parent, root)
+    g = sparse.coo_matrix((np.ones(nf), (src, np.arange(nf))), shape=(nf + 1, nf + 1)).tocsr()
+    order = csgraph.depth_first_order(g, root, directed=True, return_predecessors=False)
+    tin = np.empty(nf + 1, dtype=np.int64)
+    tin[order] = np.arange(len(order))
+    sizes = np.rint(plan.lu.solve(np.ones(nf), trans="T")).astype(np.int64)
+    return tin[:nf], sizes
+
+
+@dataclass(frozen=True, eq=False)
+class _Reduced:
+    """The impedance tree: free nodes joined to their parent by a zero-impedance device are merged into
+    the nearest ancestor with a real impedance (their voltages are equal), so the iteration runs on
+    ~1/3 of the nodes on switch-rich grids."""
+
+    kept: IntArray  # free-node positions of the kept nodes (BFS order)
+    rep_red: IntArray  # per free node: its kept representative's reduced position
+    agg: sparse.csr_matrix  # n_kept × n_free, 1 where a free node's load lands on a kept node
+    z_pu: npt.NDArray[np.complex128]
+    lu: sla.SuperLU
+
+
+def _reduce(plan: SweepPlan) -> _Reduced:
+    nf = len(plan.free_bus)
+    parent = _tree_parent(plan)
+    keep = (plan.z_pu != 0) | (parent < 0)
+    rep = np.where(keep, np.arange(nf), parent)
+    for _ in range(64):  # pointer jumping: log2(depth) rounds
+        nxt = np.where(keep[rep], rep, rep[rep])
+        if (nxt == rep).all():
+            break
+        rep = nxt
+    kept = np.flatnonzero(keep)
+    ridx = np.full(nf, -1, dtype=np.int64)
+    ridx[kept] = np.arange(len(kept))
+    rep_red = ridx[rep]
+    k_parent = parent[kept]
+    has_p = k_parent >= 0
+    rows = np.arange(len(kept))
+    pr = rep_red[k_parent[has_p]]
+    lmat = sparse.csc_matrix(
+        (np.r_[np.ones(len(kept)), -np.ones(int(has_p.sum()))], (np.r_[rows, rows[has_p]], np.r_[rows, pr])),
+        shape=(len(kept), len(kept)),
+    )
+    lu = sparse.linalg.splu(
+        lmat, permc_spec="NATURAL", diag_pivot_thresh=0.0, options={"SymmetricMode": True}
+    )
+    agg = sparse.csr_matrix((np.ones(nf), (rep_red, np.arange(nf))), shape=(len(kept), nf))
+    return _Reduced(kept=kept, rep_red=rep_red, agg=agg, z_pu=plan.z_pu[kept], lu=lu)
+
+
+def run_n_minus_1(
+    cg: CompiledGrid,
+    *,
+    edges: npt.ArrayLike | None = None,
+    closed: npt.ArrayLike | None = None,
+    p_kw: npt.ArrayLike | None = None,
+    q_kvar: npt.ArrayLike | None = None,
+    v_source_pu: float | npt.ArrayLike | None = None,
+    tol_mva: float = 1e-8,
+    max_iter: int = 50,
+) -> ContingencyResult:
+    """Screen single-edge outages (default: every line segment). Inputs are never modified."""
+    e_list = np.flatnonzero(cg.edge_kind == 0) if edges is None else np.asarray(edges, np.int64).ravel()
+    if len(e_list) and (e_list.min() < 0 or e_list.max() >= cg.n_edge):
+        raise InvalidInputError("edges holds positions outside the grid", field="edges")
+    p = cg.bus_p_kw if p_kw is None else np.asarray(p_kw, np.float64)
+    q = cg.bus_q_kvar if q_kvar is None else np.asarray(q_kvar, np.float64)
+    base_en = energize(cg, closed=closed)
+    plan = prepare_sweep(cg, base_en)
+    if plan.n_loops > 0:
+        return _one_by_one(cg, e_list, closed, p, q, v_source_pu, tol_mva, max_iter)
+    vs = np.broadcast_to(
+        np.asarray(cg.source_v_pu if v_source_pu is None else v_source_pu, np.float64), (cg.n_source,)
+    )
+    base = run_powerflow(cg, plan=plan, p_kw=p, q_kvar=q, v_source_pu=vs, tol_mva=tol_mva, max_iter=max_iter)
+    red = _reduce(plan)
+    nf = len(plan.free_bus)
+    node_of_edge = np.full(cg.n_edge, -1, dtype=np.int64)
+    has_edge = plan.parent_edge >= 0
+    node_of_edge[plan.parent_edge[has_edge]] = np.flatnonzero(has_edge)
+    tin, size = _subtree_ranges(plan)
+    free = plan.free_bus
+    s_pu = (p[free] + 1j * q[free]) / 1000.0
+    agg_p = red.agg.multiply(s_pu.real[None, :]).tocsr()
+    agg_q = red.agg.multiply(s_pu.imag[None, :]).tocsr()
+    src_of = plan.src_node_of_free
+    v0 = np.where(src_of >= 0, vs[np.maximum(src_of, 0)], 1.0).astype(np.complex128)
+    v0_red = v0[red.kept]
+    v_warm = np.nan_to_num(base.v_pu[free][red.kept], nan=1.0)
+    i_base = 1000.0 / (_SQRT3 * cg.v_base_kv)
+    edge_of_node = np.where(has_edge, plan.parent_edge, -1)
+    amp = np.where(has_edge, cg.ampacity_a[np.maximum(edge_of_node, 0)], np.nan)
+    scale = np.where(has_edge & (amp > 0), 100.0 * i_base[free] / np.where(amp > 0, amp, 1.0), np.nan)
+    is_src = plan.parent_src >= 0
+    rated = cg.source_rating_mva * 1000.0 / (_SQRT3 * cg.v_base_kv[cg.source_bus])
+    base_dead_cust = int(cg.bus_customer_count[~base_en.bus_energized].sum())
+    base_dead_crit = int(cg.bus_critical_count[~base_en.bus_energized].sum())
+    base_dead_kw = float(p[~base_en.bus_energized].sum())
+
+    k_all = len(e_list)
+    out = {
+        "converged": np.ones(k_all, bool),
+        "iterations": np.zeros(k_all, np.int64),
+        "max_loading_pct": np.full(k_all, np.nan),
+        "worst_edge": np.full(k_all, -1, np.int64),
+        "min_vm_pu": np.full(k_all, np.nan),
+        "customers_out": np.full(k_all, base_dead_cust, np.int64),
+        "critical_out": np.full(k_all, base_dead_crit, np.int64),
+        "unserved_kw": np.full(k_all, base_dead_kw),
+        "max_source_loading_pct": np.full(k_all, np.nan),
+    }
+    batch = max(1, min(k_all, _MAX_BATCH_CELLS // max(nf, 1)))
+    cust = cg.bus_customer_count[free].astype(np.float64)
+    crit = cg.bus_critical_count[free].astype(np.float64)
+    p_free = p[free]
+    for start in range(0, k_all, batch):
+        ks = np.arange(start, min(start + batch, k_all))
+        child = node_of_edge[e_list[ks]]  # −1: edge not energized in the base case → no change
+        lo = np.where(child >= 0, tin[np.maximum(child, 0)], 0)
+        hi = np.where(child >= 0, lo + size[np.maximum(child, 0)], 0)
+        dead = (tin[:, None] >= lo[None, :]) & (tin[:, None] < hi[None, :])  # nf × K
+        alive = (~dead).astype(np.float64)
+        s_red = agg_p @ alive + 1j * (agg_q @ alive)  # loads summed onto the impedance tree
+        v = np.repeat(v_warm[:, None], len(ks), axis=1)
+        done = np.zeros(len(ks), bool)
+        iters = np.full(len(ks), max_iter, np.int64)
+        with np.errstate(all="ignore"):
+            for it in range(1, max_iter + 1):
+                j = np.conj(s_red / v)
+                v_new = v0_red[:, None] - _solve(red.lu, red.z_pu[:, None] * _solve(red.lu, j, "T"), "N")
+                mism = np.max(np.abs(v_new * np.conj(j) - s_red), axis=0, initial=0.0)
+                v = v_new
+                newly = ~done & (mism < tol_mva)
+                iters[newly] = it
+                done |= newly
+                if done.all() or not np.isfinite(v).all():
+                    break
+            v_full = v[red.rep_red]  # zero-impedance devices carry their upstream node's voltage
+            s_full = s_pu[:, None] * alive
+            i_br = _solve(plan.lu, np.conj(s_full / v_full), "T")
+        loading = np.abs(i_br) * scale[:, None]
+        loading = np.where(dead | ~np.isfinite(loading), -np.inf, loading)
+        worst = np.argmax(loading, axis=0)
+        best = loading[worst, np.arange(len(ks))]
+        vm = np.where(dead, np.inf, np.abs(v_full))
+        src_load = np.where(is_src[:, None], np.abs(i_br) * i_base[free][:, None], 0.0)
+        src_pct = np.zeros((cg.n_source, len(ks)))
+        np.add.at(src_pct, plan.parent_src[is_src], src_load[is_src])
+        out["converged"][ks] = done
+        out["iterations"][ks] = iters
+        out["max_loading_pct"][ks] = np.where(np.isfinite(best), best, np.nan)
+        out["worst_edge"][ks] = np.where(np.isfinite(best), edge_of_node[worst], -1)
+        vmin = vm.min(axis=0)
+        out["min_vm_pu"][ks] = np.where(np.isfinite(vmin), vmin, np.nan)
+        out["customers_out"][ks] += np.rint(cust @ dead).astype(np.int64)
+        out["critical_out"][ks] += np.rint(crit @ dead).astype(np.int64)
+        out["unserved_kw"][ks] += p_free @ dead
+        with np.errstate(invalid="ignore", divide="ignore"):
+            pct = 100.0 * src_pct / rated[:, None]
+            out["max_source_loading_pct"][ks] = np.nanmax(pct, axis=0, initial=0.0)
+    return ContingencyResult(edges=e_list, method="batched-radial", **out)
+
+
+def _one_by_one(
+    cg: CompiledGrid,
+    e_list: IntArray,
+    closed: npt.ArrayLike | None,
+    p: FloatArray,
+    q: FloatArray,
+    v_source_pu: float | npt.ArrayLike | None,
+    tol_mva: float,
+    max_iter: int,
+) -> ContingencyResult:
+    k_all = len(e_list)
+    res = {
+        "converged": np.zeros(k_all, bool),
+        "iterations": np.zeros(k_all, np.int64),
+        "max_loading_pct": np.full(k_all, np.nan),
+        "worst_edge": np.full(k_all, -1, np.int64),
+        "min_vm_pu": np.full(k_all, np.nan),
+        "customers_out": np.zeros(k_all, np.int64),
+        "critical_out": np.zeros(k_all, np.int64),
+        "unserved_kw": np.zeros(k_all),
+        "max_source_loading_pct": np.full(k_all, np.nan),
+    }
+    for k, e in enumerate(e_list):  # loops in the base case: one full solve per contingency
+        r = run_powerflow(
+            cg,
+            closed=closed,
+            failed_edges=[e],
+            p_kw=p,
+            q_kvar=q,
+            v_source_pu=v_source_pu,
+            tol_mva=tol_mva,
+            max_iter=max_iter,
+        )
+        live = r.edge_energized & np.isfinite(r.loading_pct)
+        dead = ~r.bus_energized
+        res["converged"][k] = r.converged
+        res["iterations"][k] = r.iterations
+        if live.any():
+            w = int(np.flatnonzero(live)[np.argmax(r.loading_pct[live])])
+            res["max_loading_pct"][k] = r.loading_pct[w]
+            res["worst_edge"][k] = w
+        if r.bus_energized.any():
+            res["min_vm_pu"][k] = float(np.nanmin(r.vm_pu[r.bus_energized]))
+        res["customers_out"][k] = int(cg.bus_customer_count[dead].sum())
+        res["critical_out"][k] = int(cg.bus_critical_count[dead].sum())
+        res["unserved_kw"][k] = float(p[dead].sum())
+        res["max_source_loading_pct"][k] = float(np.nanmax(r.source_loading_pct, initial=0.0))
+    return ContingencyResult(edges=e_list, method="per-contingency", **res)
