@@ -28,11 +28,12 @@ STATUS_CODES: tuple[str, ...] = ("normal", "warning", "critical", "out")
 
 @dataclass(frozen=True)
 class StateConfig:
-    """Loading thresholds, % of nameplate. 100 % is the IEEE C57.91 rated (normal life expectancy) load;
-    the warning level is an operator-tunable margin below it, not a measured figure."""
+    """Loading thresholds, % of nameplate, the same as the AMI analytics' transformer status
+    (`fluxops.ami.analytics`): warning above nameplate (the IEEE C57.91 normal-life rating), critical
+    above 130 %, the planned-beyond-nameplate ceiling of C57.91 loading guidance."""
 
-    warning_loading_pct: float = 80.0
-    critical_loading_pct: float = 100.0
+    warning_loading_pct: float = 100.0
+    critical_loading_pct: float = 130.0
 
 
 def _asset_frame(grid: Grid) -> pd.DataFrame:
