@@ -8,8 +8,10 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 
 from fluxops.ami.models import READING_SCHEMA
+from fluxops.core.errors import StorageError
 from fluxops.storage.lake import AmiLake, ParquetLake
 
 
@@ -46,12 +48,25 @@ def test_append_partitions_by_date_and_assigns_increasing_seq(tmp_path: Path) ->
 def test_reopen_recovers_seq_and_drops_torn_temporaries(tmp_path: Path) -> None:
     lake = ParquetLake(tmp_path, "readings", READING_SCHEMA, "interval_start_utc")
     lake.append(_batch(50, datetime(2026, 1, 1, tzinfo=UTC)))
-    part = next((tmp_path / "readings").iterdir())
+    part = next(p for p in (tmp_path / "readings").iterdir() if p.is_dir())
     (part / "part-000000000009-0.parquet.tmp").write_bytes(b"torn")
     again = ParquetLake(tmp_path, "readings", READING_SCHEMA, "interval_start_utc")
     assert again.last_seq == 1
-    assert not list(part.glob("*.tmp"))
+    assert again.read().num_rows == 50
+    lake.close()  # the first writer goes away; the next one recovers on its first write
     assert again.append(_batch(10, datetime(2026, 1, 1, tzinfo=UTC))) == 2
+    assert not list(part.glob("*.tmp"))
+
+
+def test_one_writer_process_at_a_time(tmp_path: Path) -> None:
+    first = ParquetLake(tmp_path, "readings", READING_SCHEMA, "interval_start_utc")
+    first.append(_batch(5, datetime(2026, 1, 1, tzinfo=UTC)))
+    second = ParquetLake(tmp_path, "readings", READING_SCHEMA, "interval_start_utc")
+    assert second.read().num_rows == 5  # readers are never blocked
+    with pytest.raises(StorageError):
+        second.append(_batch(5, datetime(2026, 1, 1, tzinfo=UTC)))
+    first.close()
+    assert second.append(_batch(5, datetime(2026, 1, 1, tzinfo=UTC))) == 2
 
 
 def test_compaction_merges_files_and_keeps_every_row_once(tmp_path: Path) -> None:
@@ -75,7 +90,9 @@ def test_crash_between_compact_rename_and_delete_is_repaired_on_open(tmp_path: P
     lake.compact(min_files=2)  # inputs hidden but still on disk, as after a crash before deletion
     assert len(list((tmp_path / "readings").glob("*/*.parquet"))) == 4
     reopened = ParquetLake(tmp_path, "readings", READING_SCHEMA, "interval_start_utc")
-    assert reopened.read().num_rows == 60
+    assert reopened.read().num_rows == 60  # a reader in another process skips the replaced inputs
+    lake.close()
+    reopened.compact(min_files=99)  # the next writer's recovery deletes them
     files = list((tmp_path / "readings").glob("*/*.parquet"))
     assert len(files) == 1
     assert b"fluxops.replaces" in (pq.read_schema(files[0]).metadata or {})

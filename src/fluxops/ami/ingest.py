@@ -92,6 +92,35 @@ class SeenIndex:
             self._day(int(d))[pos[day == d]] = True
 
 
+class EventBus:
+    """In-process fan-out of accepted event batches (outage detection subscribes here).
+
+    Lives longer than an `IngestService` (which is rebuilt when a new grid is loaded), so subscribers
+    register once at startup."""
+
+    def __init__(self) -> None:
+        self._subscribers: list[EventSubscriber] = []
+        self._lock = threading.Lock()
+
+    def subscribe(self, callback: EventSubscriber) -> None:
+        with self._lock:
+            self._subscribers.append(callback)
+
+    def unsubscribe(self, callback: EventSubscriber) -> None:
+        with self._lock:
+            if callback in self._subscribers:
+                self._subscribers.remove(callback)
+
+    def publish(self, events: pa.Table) -> None:
+        with self._lock:
+            subs = list(self._subscribers)
+        for cb in subs:
+            try:
+                cb(events)
+            except Exception:  # a subscriber's bug must not fail an acknowledged ingest
+                log.exception("AMI event subscriber failed")
+
+
 class IngestService:
     """One per process and grid. Thread-safe."""
 
@@ -102,6 +131,7 @@ class IngestService:
         events: EventLog,
         *,
         clock: Callable[[], datetime] = utc_now,
+        bus: EventBus | None = None,
     ) -> None:
         self.registry = registry
         self._readings = readings
@@ -109,7 +139,7 @@ class IngestService:
         self._clock = clock
         self._lock = threading.Lock()
         self._event_lock = threading.Lock()
-        self._subscribers: list[EventSubscriber] = []
+        self.bus = bus or EventBus()
         self._seen = SeenIndex(registry.size, self._stored_positions)
         self._seen_events: dict[int, npt.NDArray[np.int64]] = {}
 
@@ -117,7 +147,7 @@ class IngestService:
 
     def subscribe(self, callback: EventSubscriber) -> None:
         """Call ``callback(events)`` with every accepted event batch after it is durably written."""
-        self._subscribers.append(callback)
+        self.bus.subscribe(callback)
 
     # --- readings -------------------------------------------------------------------------------
 
@@ -219,11 +249,7 @@ class IngestService:
                     out.append_column("batch_seq", pa.array(np.full(sel_idx.size, seq))), midx[sel_idx]
                 )
         if accepted is not None:
-            for cb in list(self._subscribers):
-                try:
-                    cb(accepted)
-                except Exception:  # a subscriber's bug must not fail an acknowledged ingest
-                    log.exception("AMI event subscriber failed")
+            self.bus.publish(accepted)
         n_new = 0 if accepted is None else accepted.num_rows
         return IngestReport(
             received=table.num_rows,

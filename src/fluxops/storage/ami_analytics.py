@@ -250,7 +250,7 @@ class AmiAnalytics:
             ev_sql = f"SELECT * FROM read_parquet({src}, hive_partitioning = false)"
             cur.execute(f"CREATE OR REPLACE TEMP VIEW events AS {ev_sql}")
             res = cur.execute(sql, params or {}).arrow()
-            return res.read_all() if isinstance(res, pa.RecordBatchReader) else res
+            return _plain_numbers(res.read_all() if isinstance(res, pa.RecordBatchReader) else res)
         except duckdb.CatalogException as exc:
             raise NotFoundError(
                 "no analytics yet: ingest readings first", details={"error": str(exc)}
@@ -259,6 +259,16 @@ class AmiAnalytics:
             raise InvalidInputError(f"query failed: {exc}", field="sql") from exc
         finally:
             cur.close()
+
+
+def _plain_numbers(t: pa.Table) -> pa.Table:
+    """DuckDB sums of integers come back as DECIMAL(38,0) (HUGEINT); make them int64 / float64."""
+    fields = []
+    for f in t.schema:
+        if pa.types.is_decimal(f.type):
+            f = f.with_type(pa.int64() if f.type.scale == 0 else pa.float64())
+        fields.append(f)
+    return t.cast(pa.schema(fields))
 
 
 def _atomic_write(table: pa.Table, path: Path) -> None:

@@ -23,6 +23,7 @@ once but deleted one compaction later, so a query that listed them a moment earl
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
@@ -74,16 +75,33 @@ class ParquetLake:
         self.time_column = time_column
         self._lock = threading.Lock()
         self._hidden: set[Path] = set()  # replaced by a compact file, awaiting deletion
+        self._writer_fd: int | None = None
+        self._replaces_cache: dict[Path, list[str]] = {}
         try:
             self.dir.mkdir(parents=True, exist_ok=True)
-            self._seq = self._recover()
+            self._seq = self._max_seq()
         except OSError as exc:
             raise StorageError(f"cannot open lake at {self.dir}: {exc}") from exc
 
     # --- recovery -----------------------------------------------------------------------------
 
+    def _max_seq(self) -> int:
+        return max((_seq_of(f.name) for d in self._partition_dirs() for f in d.glob("*.parquet")), default=0)
+
+    def _replaced(self, part_dir: Path) -> set[Path]:
+        """Files that a compact file in ``part_dir`` says it replaces (still on disk until deleted)."""
+        out: set[Path] = set()
+        for f in part_dir.glob("compact-*.parquet"):
+            names = self._replaces_cache.get(f)
+            if names is None:
+                meta = pq.read_schema(f).metadata or {}
+                names = json.loads(meta.get(_META_KEY, b"[]"))
+                self._replaces_cache[f] = names
+            out.update(part_dir / n for n in names)
+        return out
+
     def _recover(self) -> int:
-        """Remove torn temporaries and inputs of completed compactions; return the highest seq."""
+        """Writer only: remove torn temporaries and compacted inputs; return the highest seq."""
         max_seq = 0
         for part_dir in self._partition_dirs():
             for tmp in part_dir.glob("*.tmp"):
@@ -106,6 +124,27 @@ class ParquetLake:
     def last_seq(self) -> int:
         return self._seq
 
+    def _claim_writer(self) -> None:
+        """One writing process per dataset (the seq counter and the de-duplication index are per process):
+        an exclusive ``flock`` taken on the first write and held until the process exits."""
+        if self._writer_fd is not None:
+            return
+        fd = os.open(self.dir / ".writer.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise StorageError(
+                f"the lake at {self.dir} is being written by another process; stop it or send through it"
+            ) from None
+        self._writer_fd = fd
+        self._seq = max(self._seq, self._recover())  # pick up what a previous writer left
+
+    def close(self) -> None:
+        if self._writer_fd is not None:
+            os.close(self._writer_fd)
+            self._writer_fd = None
+
     def append(self, table: pa.Table, *, bulk: bool = False) -> int:
         """Durably append ``table`` (the schema without ``batch_seq``); returns the batch's seq.
 
@@ -113,6 +152,7 @@ class ParquetLake:
         guarantees the columns (string columns may be dictionary-encoded; written as Parquet strings),
         so the cast is skipped (backfill path)."""
         with self._lock:
+            self._claim_writer()
             seq = self._seq + 1
             seq_col = pa.array(np.full(table.num_rows, seq, dtype=np.int64))
             full = table.append_column("batch_seq", seq_col).select(self.schema.names)
@@ -175,7 +215,8 @@ class ParquetLake:
             d = date.fromisoformat(part_dir.name[5:])
             if (start is not None and d < start) or (end is not None and d > end):
                 continue
-            out.extend(f for f in sorted(part_dir.glob("*.parquet")) if f not in hidden)
+            gone = hidden | self._replaced(part_dir)  # other processes' compactions too
+            out.extend(f for f in sorted(part_dir.glob("*.parquet")) if f not in gone)
         return out
 
     def partitions(self) -> list[date]:
@@ -196,6 +237,7 @@ class ParquetLake:
     def compact(self, *, min_files: int = 8, before: date | None = None) -> CompactionReport:
         """Merge each partition holding at least ``min_files`` files (optionally only dates < before)."""
         with self._lock:
+            self._claim_writer()
             stale = list(self._hidden)
             self._hidden.clear()
         for f in stale:  # replaced one compaction ago: no reader can still be listing them
@@ -259,6 +301,10 @@ class AmiLake:
 
     def event_keys(self, day: date) -> pa.Table:
         return self.events.read(day, day, columns=["meter_id", "event_type", "event_time_utc"])
+
+    def close(self) -> None:
+        self.readings.close()
+        self.events.close()
 
     def compact(self, *, min_files: int = 8) -> dict[str, CompactionReport]:
         return {
