@@ -142,3 +142,25 @@ def test_serve_and_demo_print_admin_url_and_serve(command: str, loaded_dir: Path
         proc.wait(timeout=30)
         if proc.stdout is not None:
             proc.stdout.close()
+
+
+@pytest.mark.slow
+def test_keys_lifecycle_unlocks_non_loopback_binding(tmp_path: Path) -> None:
+    # 203.0.113.1 (TEST-NET-3) is not an address of this machine: once the auth check passes, the
+    # bind itself fails with a one-line error, so nothing is ever exposed by this test.
+    host = "203.0.113.1"
+    d = ("--data-dir", str(tmp_path))
+    assert "refusing to bind" in _one_line_error(fluxops("serve", "--host", host, *d))
+    created = fluxops("keys", "create", "--role", "admin", "--label", "ops", "--data-dir", str(tmp_path))
+    assert created.returncode == 0, created.stderr
+    token = created.stdout.strip().splitlines()[-1]
+    key_id = "_".join(token.split("_")[:2])
+    assert token.startswith("fx_") and len(token) > 40
+    listed = fluxops("keys", "list", "--data-dir", str(tmp_path))
+    assert key_id in listed.stdout and token not in listed.stdout
+    line = _one_line_error(fluxops("serve", "--host", host, "--data-dir", str(tmp_path)))
+    assert "cannot bind" in line and "refusing" not in line
+    assert fluxops("keys", "revoke", key_id, "--data-dir", str(tmp_path)).returncode == 0
+    assert "refusing to bind" in _one_line_error(fluxops("serve", "--host", host, *d))
+    assert "role" in _one_line_error(fluxops("keys", "create", "--role", "god", *d))
+    assert "fx_nothere" in _one_line_error(fluxops("keys", "revoke", "fx_nothere", *d))

@@ -4,6 +4,9 @@ Safe by default: binds 127.0.0.1; refuses a non-loopback address unless API keys
 configured. The printed ``/?token=`` URL carries this process's bootstrap admin token
 (``FLUXOPS_SERVER__BOOTSTRAP_TOKEN`` or a random one), like Jupyter's.
 
+``fluxops keys create|list|revoke`` manages the API keys that make binding beyond loopback
+allowed (the CLI's own key changes are written to the audit log with method ``CLI``).
+
 Extension point for ``demo``: the server runs with ``app.state.demo = True``; route modules that
 want to start something only in demo mode (e.g. the live AMI simulator) check it in their
 ``on_startup(app)`` hook, so this file never needs to know them.
@@ -17,9 +20,17 @@ from pathlib import Path
 import typer
 
 from fluxops.cli.cmd_grid import DATA_DIR_OPTION, console, generate_and_load, settings_for, store_location
+from fluxops.core.clock import utc_now
 from fluxops.core.config import Settings
 from fluxops.core.errors import InvalidInputError
-from fluxops.security.service import active_api_keys, check_bind_address, is_loopback
+from fluxops.security.ports import AuditEntry, SecurityStore
+from fluxops.security.service import (
+    active_api_keys,
+    check_bind_address,
+    create_api_key,
+    is_loopback,
+    revoke_api_key,
+)
 
 
 def _check_port_free(host: str, port: int) -> None:
@@ -74,7 +85,75 @@ HOST_OPTION = typer.Option(None, help="Bind address (default 127.0.0.1; others n
 PORT_OPTION = typer.Option(None, help="Port (default 8000)")
 
 
+def _audit_cli(store: SecurityStore, action: str, status: int, detail: dict[str, str]) -> None:
+    store.append_audit(
+        AuditEntry(
+            at_utc=utc_now(),
+            actor="cli",
+            role="admin",
+            method="CLI",
+            path=f"fluxops keys {action}",
+            status_code=status,
+            detail=detail,
+        )
+    )
+
+
+keys_app = typer.Typer(help="Manage API keys (stored hashed; a token is shown once).", no_args_is_help=True)
+
+
+@keys_app.command("create")
+def keys_create(
+    role: str = typer.Option(..., help="viewer | operator | admin"),
+    label: str = typer.Option("", help="Who or what the key is for"),
+    data_dir: Path | None = DATA_DIR_OPTION,
+) -> None:
+    """Create a key and print its token once (send it as 'Authorization: Bearer <token>')."""
+    from fluxops.storage import open_store
+
+    store = open_store(settings_for(data_dir))
+    try:
+        issued = create_api_key(store, role=role, label=label)
+        _audit_cli(store, "create", 201, {"key_id": issued.record.key_id, "role": role})
+    finally:
+        store.close()
+    console.print(f"key {issued.record.key_id} ({role}) created; the token is shown only now:")
+    console.print(issued.token, soft_wrap=True, highlight=False)
+
+
+@keys_app.command("list")
+def keys_list(data_dir: Path | None = DATA_DIR_OPTION) -> None:
+    """List active keys (ids, roles, labels; never secrets)."""
+    from fluxops.storage import open_store
+
+    store = open_store(settings_for(data_dir))
+    try:
+        records = active_api_keys(store)
+    finally:
+        store.close()
+    if not records:
+        console.print("no active API keys")
+    for r in records:
+        console.print(f"{r.key_id}  {r.role:<8}  {r.created_utc:%Y-%m-%d %H:%M}Z  {r.label}", highlight=False)
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: str, data_dir: Path | None = DATA_DIR_OPTION) -> None:
+    """Revoke a key by its id (fx_...)."""
+    from fluxops.storage import open_store
+
+    store = open_store(settings_for(data_dir))
+    try:
+        revoke_api_key(store, key_id)
+        _audit_cli(store, "revoke", 204, {"key_id": key_id})
+    finally:
+        store.close()
+    console.print(f"revoked {key_id}")
+
+
 def register(app: typer.Typer) -> None:
+    app.add_typer(keys_app, name="keys")
+
     @app.command()
     def serve(
         host: str | None = HOST_OPTION,

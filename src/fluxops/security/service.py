@@ -94,6 +94,7 @@ def check_bind_address(
         return
     raise InvalidInputError(
         f"refusing to bind {host}: not a loopback address and no authentication configured "
-        "(create an API key or set FLUXOPS_SERVER__OIDC_ISSUER/..._AUDIENCE first)",
+        "(create one with `fluxops keys create --role admin`, or set FLUXOPS_SERVER__OIDC_ISSUER "
+        "and FLUXOPS_SERVER__OIDC_AUDIENCE)",
         field="host",
     )
