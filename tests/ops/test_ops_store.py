@@ -74,6 +74,15 @@ def test_filters(store: Any) -> None:
     late = svc.list_outages(OutageQuery(since_utc=T0 + timedelta(minutes=30)))[0]
     assert [o.device_id for o in late] == ["M2-0"]
     assert svc.list_outages(OutageQuery(statuses=("restored",)))[1] == 0
+    # T3 fails, later the recloser above it trips: the T3 outage nests under the recloser's
+    svc.process_events([MeterEvent(m, "last_gasp", T0 + timedelta(hours=2)) for m in meters_of("T3")])
+    t3 = svc.list_outages(OutageQuery(device_id="T3"))[0][0]
+    later = T0 + timedelta(hours=3)
+    svc.process_events([MeterEvent(m, "last_gasp", later) for m in meters_of("T2", "T4", "T5", "T6")])
+    rec1 = svc.list_outages(OutageQuery(device_id="REC1"))[0][0]
+    assert rec1.customers_affected == 16
+    (child,) = svc.list_outages(OutageQuery(parent_outage_id=rec1.outage_id))[0]
+    assert child.outage_id == t3.outage_id
 
 
 def test_work_orders_and_crews(store: Any) -> None:
@@ -105,3 +114,38 @@ def test_work_orders_and_crews(store: Any) -> None:
     svc.delete_work_order(wo.work_order_id)
     with pytest.raises(NotFoundError):
         svc.get_work_order(wo.work_order_id)
+
+
+def test_worker_coalesces_queued_batches_into_one_step(store: Any) -> None:
+    """A storm's many small posts become one engine step, and the stream gets one outage message."""
+    import asyncio
+
+    import pyarrow as pa
+
+    svc = OpsService(OpsTableStore(store), build_feeders(4, per=10), clock=Clock())
+    loop = asyncio.new_event_loop()
+    sub = svc.hub.subscribe(loop, types=frozenset({"outage"}))
+    for k in range(1, 4):
+        for m in meters_of(f"T3_{k}", f"T4_{k}", per=10):
+            svc.submit_events(
+                pa.table(
+                    {
+                        "meter_id": [m],
+                        "event_type": ["last_gasp"],
+                        "event_time_utc": pa.array([T0], pa.timestamp("us", tz="UTC")),
+                    }
+                )
+            )
+    svc.start()  # 60 queued posts, drained together
+    try:
+        for _ in range(400):
+            if svc.steps:
+                break
+            loop.run_until_complete(asyncio.sleep(0.05))
+    finally:
+        svc.stop()
+    assert svc.steps == 1
+    assert {o.device_id for o in svc.engine.open_outages()} == {"FUS1_1", "FUS1_2", "FUS1_3"}
+    loop.run_until_complete(asyncio.sleep(0))  # deliver call_soon_threadsafe callbacks
+    assert sub.queue.qsize() == 1
+    loop.close()

@@ -24,6 +24,7 @@ class OutageQuery:
     feeder_id: str | None = None
     substation_id: str | None = None
     device_id: str | None = None
+    parent_outage_id: str | None = None
     since_utc: datetime | None = None  # start_utc >= since
     until_utc: datetime | None = None  # start_utc < until
     limit: int = 500

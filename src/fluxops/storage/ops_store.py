@@ -102,6 +102,7 @@ class OpsTableStore:
             ("feeder_id", q.feeder_id),
             ("substation_id", q.substation_id),
             ("device_id", q.device_id),
+            ("parent_outage_id", q.parent_outage_id),
         ):
             if val is not None:
                 conds.append(f"{col} = ?")

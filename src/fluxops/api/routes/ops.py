@@ -214,12 +214,12 @@ def list_outages(
 def get_outage(outage_id: str, request: Request) -> dict[str, Any]:
     svc = _svc(request)
     rec, events, meters = svc.get_outage(parse_id(outage_id, field="outage_id"))
-    children, _n = svc.list_outages(OutageQuery(limit=5000))
+    children, _n = svc.list_outages(OutageQuery(parent_outage_id=rec.outage_id, limit=5000))
     return {
         **rec.to_dict(),
         "events": [e.to_dict() for e in events],
         "meter_ids": meters,
-        "nested_outage_ids": [c.outage_id for c in children if c.parent_outage_id == rec.outage_id],
+        "nested_outage_ids": [c.outage_id for c in children],
     }
 
 
