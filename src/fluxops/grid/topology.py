@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
@@ -21,7 +22,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import dijkstra
 
 from fluxops.core.errors import NotFoundError
-from fluxops.grid.models import PROTECTIVE_DEVICE_TYPES, Grid
+from fluxops.grid.models import ID_COLUMNS, PROTECTIVE_DEVICE_TYPES, Grid
 
 _FI = npt.NDArray[np.int64]
 TOTAL_COLUMNS: tuple[str, ...] = (
@@ -150,6 +151,30 @@ class GridTopology:
             return f
         return f
 
+    @cached_property
+    def _ids(self) -> dict[str, pd.Index]:
+        """Id -> row lookups per table (hash indexes built once, on first use)."""
+        names = (
+            "substations",
+            "substation_transformers",
+            "feeders",
+            "poles",
+            "transformers",
+            "meters",
+            "customers",
+        )
+        return {n: pd.Index(self.grid.table(n)[ID_COLUMNS[n]].to_numpy(dtype=object)) for n in names}
+
+    @cached_property
+    def _meter_xf_pos(self) -> _FI:
+        """Row of each meter's transformer (-1 when dangling)."""
+        return np.asarray(
+            self._ids["transformers"].get_indexer(pd.Index(self.grid.meters.transformer_id)), dtype=np.int64
+        )
+
+    def _row(self, table: str, asset_id: object) -> int:
+        return int(self._ids[table].get_indexer(pd.Index([asset_id]))[0])
+
     def _locate(self, asset_id: str) -> tuple[list[str], int]:
         """Ids leading to the first bus of the asset's path, and that bus (-1: the path ends here)."""
         g = self.grid
@@ -161,31 +186,25 @@ class GridTopology:
         b = self._bus(asset_id)
         if b >= 0:
             return [asset_id], int(b)
-        for table, col, bus_col in (("transformers", "transformer_id", "bus_id"),):
-            hit = g.table(table)[g.table(table)[col] == asset_id]
-            if len(hit):
-                return [asset_id], self._bus(hit[bus_col].iat[0])
-        mt = g.meters[g.meters.meter_id == asset_id]
-        if len(mt):
-            head, bus = self._locate(str(mt.transformer_id.iat[0]))
+        if (r := self._row("transformers", asset_id)) >= 0:
+            return [asset_id], self._bus(g.transformers.bus_id.iat[r])
+        if (r := self._row("meters", asset_id)) >= 0:
+            head, bus = self._locate(str(g.meters.transformer_id.iat[r]))
             return [asset_id, *head], bus
-        cu = g.customers[g.customers.customer_id == asset_id]
-        if len(cu):
-            head, bus = self._locate(str(cu.meter_id.iat[0]))
+        if (r := self._row("customers", asset_id)) >= 0:
+            head, bus = self._locate(str(g.customers.meter_id.iat[r]))
             return [asset_id, *head], bus
-        pole = g.poles[g.poles.pole_id == asset_id]
-        if len(pole):
-            if isinstance(pole.segment_id.iat[0], str):
-                head, bus = self._locate(str(pole.segment_id.iat[0]))
+        if (r := self._row("poles", asset_id)) >= 0:
+            seg = g.poles.segment_id.iat[r]
+            if isinstance(seg, str):
+                head, bus = self._locate(seg)
                 return [asset_id, *head], bus
-            return [asset_id], self._bus(pole.bus_id.iat[0])
-        fdr = g.feeders[g.feeders.feeder_id == asset_id]
-        if len(fdr):
-            return [asset_id], self._bus(fdr.head_bus_id.iat[0])
-        stx = g.substation_transformers[g.substation_transformers.transformer_id == asset_id]
-        if len(stx):
-            return [asset_id, str(stx.substation_id.iat[0])], -1
-        if (g.substations.substation_id == asset_id).any():
+            return [asset_id], self._bus(g.poles.bus_id.iat[r])
+        if (r := self._row("feeders", asset_id)) >= 0:
+            return [asset_id], self._bus(g.feeders.head_bus_id.iat[r])
+        if (r := self._row("substation_transformers", asset_id)) >= 0:
+            return [asset_id, str(g.substation_transformers.substation_id.iat[r])], -1
+        if self._row("substations", asset_id) >= 0:
             return [asset_id], -1
         raise NotFoundError(f"no asset with id {asset_id!r}", details={"asset_id": asset_id})
 
@@ -203,7 +222,7 @@ class GridTopology:
             bus = int(self.parent_bus[bus])
         if self.depth[bus] == 0:
             stx = self.grid.substation_transformers
-            row = stx[stx.bus_id == self.bus_index[bus]]
+            row = stx[stx.bus_id == self.bus_index[bus]]  # a few hundred rows at most
             if len(row):
                 path += [str(row.transformer_id.iat[0]), str(row.substation_id.iat[0])]
         return path
@@ -211,28 +230,29 @@ class GridTopology:
     def downstream(self, asset_id: str) -> dict[str, float]:
         """Downstream totals (TOTAL_COLUMNS) for any asset id."""
         g = self.grid
-        if (g.substations.substation_id == asset_id).any():
+        if self._row("substations", asset_id) >= 0:
             stx = g.substation_transformers
             pos = self.bus_index.get_indexer(pd.Index(stx.bus_id[stx.substation_id == asset_id]))
             return _as_dict(self.bus_totals.iloc[pos[pos >= 0]].sum())
-        stx_row = g.substation_transformers[g.substation_transformers.transformer_id == asset_id]
-        if len(stx_row):
-            return _as_dict(self.bus_totals.loc[str(stx_row.bus_id.iat[0])])
-        if (self.transformer_totals.index == asset_id).any():
-            return _as_dict(self.transformer_totals.loc[asset_id])
-        mt = g.meters[g.meters.meter_id == asset_id]
-        cu = g.customers[g.customers.customer_id == asset_id]
-        if len(mt) or len(cu):
-            row = g.customers[g.customers.meter_id == asset_id] if len(mt) else cu
-            crit = float(row.is_critical.sum())
+        if (r := self._row("substation_transformers", asset_id)) >= 0:
+            return _as_dict(self.bus_totals.iloc[self._bus(g.substation_transformers.bus_id.iat[r])])
+        if (r := self._row("transformers", asset_id)) >= 0:
+            return _as_dict(self.transformer_totals.iloc[r])
+        m = self._row("meters", asset_id)
+        c = self._row("customers", asset_id)
+        if m >= 0 or c >= 0:
+            cu = g.customers
+            if m >= 0:
+                c = self._row("customers", g.meters.customer_id.iat[m])
+            rows = cu.iloc[[c]] if c >= 0 else cu.iloc[[]]
             return {
                 "transformers": 0.0,
                 "meters": 1.0,
-                "customers": float(len(row)),
-                "critical_customers": crit,
+                "customers": float(len(rows)),
+                "critical_customers": float(rows.is_critical.sum()),
                 "connected_kva": 0.0,
-                "peak_kw": float(row.peak_kw.sum()),
-                "peak_kva": float((row.peak_kw / row.power_factor).sum()),
+                "peak_kw": float(rows.peak_kw.sum()),
+                "peak_kva": float((rows.peak_kw / rows.power_factor).sum()),
             }
         e = self._edge(asset_id)
         if e >= 0 and not bool(self.edges.closed.iat[e]):
@@ -264,16 +284,15 @@ class GridTopology:
     def meter_buses(self, meter_ids: Iterable[str]) -> _FI:
         """Bus position of each meter (via its transformer); unknown meters raise NotFoundError."""
         ids = pd.Index(list(meter_ids))
-        mt = self.grid.meters.set_index("meter_id")
-        missing = ids.difference(mt.index)
-        if len(missing):
-            raise NotFoundError(
-                f"unknown meter ids: {list(missing[:10])}", details={"ids": list(missing[:100])}
-            )
-        xf_bus = self.grid.transformers.set_index("transformer_id")["bus_id"]
-        return np.asarray(
-            self.bus_index.get_indexer(pd.Index(mt.loc[ids, "transformer_id"].map(xf_bus))), dtype=np.int64
+        rows = self._ids["meters"].get_indexer(ids)
+        if (rows < 0).any():
+            missing = [str(i) for i in ids[rows < 0][:100]]
+            raise NotFoundError(f"unknown meter ids: {missing[:10]}", details={"ids": missing})
+        xf = self._meter_xf_pos[rows]
+        xf_bus = self.bus_index.get_indexer(
+            pd.Index(self.grid.transformers.bus_id.to_numpy(dtype=object)[np.maximum(xf, 0)])
         )
+        return np.asarray(np.where(xf >= 0, xf_bus, -1), dtype=np.int64)
 
     def lowest_common_protective_device(self, meter_ids: Iterable[str]) -> str | None:
         """The deepest protective device upstream of every given meter (None if they share none)."""
