@@ -1,5 +1,6 @@
-"""Ops API over real HTTP (uvicorn on loopback, DuckDB file): outages from last-gasps, operator
-actions and roles, work orders, crews, reliability, grid state diffs and the SSE stream."""
+"""Ops API over real HTTP (uvicorn on loopback, DuckDB file): outages from last-gasps posted to
+``POST /api/ami/events``, operator actions and roles, work orders, crews, reliability, grid state diffs
+and the SSE stream."""
 
 from __future__ import annotations
 
@@ -65,15 +66,15 @@ def fuse_zone(tree: ProtectionTree, k: int = 0) -> tuple[str, list[str]]:
 
 
 def post_events(live: LiveServer, meters: list[str], event_type: str, at: datetime) -> None:
-    """Hand accepted events to the ops subscriber, as the AMI ingestion does after its durable write."""
-    table = pa.table(
-        {
-            "meter_id": meters,
-            "event_type": [event_type] * len(meters),
-            "event_time_utc": pa.array([at] * len(meters), pa.timestamp("us", tz="UTC")),
-        }
+    """A head-end posts events to the AMI ingestion API (NDJSON); accepted ones reach the OMS."""
+    ts = at.isoformat().replace("+00:00", "Z")
+    body = "".join(
+        json.dumps({"meter_id": m, "event_type": event_type, "event_time_utc": ts}) + "\n" for m in meters
     )
-    live.app.state.ops.submit(table)
+    with live.client(live.admin_token) as c:
+        r = c.post("/api/ami/events", content=body, headers={"Content-Type": "application/x-ndjson"})
+    assert r.status_code == 200, r.text
+    assert r.json()["accepted"] == len(meters), r.text
 
 
 def wait_for(fn: Any, timeout: float = 20.0) -> Any:

@@ -53,6 +53,7 @@ MAX_STREAM_ITEMS = 200  # per message; beyond it the client pulls /api/grid/stat
 @dataclass(frozen=True)
 class ServiceConfig:
     storm_flush_s: float = 2.0  # in storm mode, accumulate this long before each engine step
+    loading_refresh_s: float = 60.0  # re-read AMI transformer loading (hourly data: a minute is plenty)
 
 
 class OpsService:
@@ -89,6 +90,9 @@ class OpsService:
         self._worker: threading.Thread | None = None
         self._wo_seq = store.max_work_order_seq()
         self.steps = 0
+        self._loading_table: pa.Table | None = None
+        self._loader: threading.Thread | None = None
+        self._stop_loading = threading.Event()
         self._refresh_state()
 
     # --- event intake --------------------------------------------------------------------------
@@ -98,14 +102,29 @@ class OpsService:
             self._stop = False
             self._worker = threading.Thread(target=self._run, name="fluxops-oms", daemon=True)
             self._worker.start()
+        if self.loading is not None and self._loader is None:
+            self._stop_loading.clear()
+            self._loader = threading.Thread(target=self._load_loop, name="fluxops-oms-loading", daemon=True)
+            self._loader.start()
 
     def stop(self) -> None:
         with self._cv:
             self._stop = True
             self._cv.notify_all()
-        if self._worker is not None:
-            self._worker.join(timeout=10)
-            self._worker = None
+        self._stop_loading.set()
+        for th in (self._worker, self._loader):
+            if th is not None:
+                th.join(timeout=10)
+        self._worker = self._loader = None
+
+    def _load_loop(self) -> None:
+        while True:
+            try:
+                self.refresh_loading()
+            except Exception:  # analytics not ready (no readings yet): keep the previous loading
+                log.exception("reading AMI transformer loading failed")
+            if self._stop_loading.wait(self.config.loading_refresh_s):
+                return
 
     def submit_events(self, events: pa.Table) -> None:
         """AMI subscriber: queue accepted events (quick, never raises)."""
@@ -182,8 +201,7 @@ class OpsService:
             [n for o in opened if o.kind == "device" and (n := self.tree.node_of(o.device_id)) is not None],
             dtype=np.int64,
         )
-        loading = self.loading.transformer_loading() if self.loading is not None else None
-        changed = self.state.recompute(self.engine.meters_out(), nodes, loading)
+        changed = self.state.recompute(self.engine.meters_out(), nodes, self._loading_table)
         if self._sink is not None and len(changed):
             try:
                 self._sink(self.state.statuses(changed))
@@ -192,8 +210,13 @@ class OpsService:
         return changed
 
     def refresh_loading(self) -> None:
-        """Re-read AMI loading (called periodically) and publish the changes."""
+        """Re-read AMI loading (periodically, off the event path: an analytics refresh may take seconds
+        and must not delay outage detection) and publish the changes."""
+        if self.loading is None:
+            return
+        table = self.loading.transformer_loading()
         with self._lock:
+            self._loading_table = table
             changed = self._refresh_state()
         self._publish_state(changed)
 
