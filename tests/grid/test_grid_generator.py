@@ -136,3 +136,11 @@ def test_demo_preset_figures() -> None:
     mean_res_kwh = grid.customers.annual_kwh[grid.customers.customer_class == "residential"].mean()
     assert 13_500 <= mean_res_kwh <= 16_500  # Texas ~1,262 kWh/month
     assert np.isin(list(MAP_ASSET_TYPES), list(kpis(grid)["counts_by_type"])).all()
+
+
+def test_progress_callback_reports_every_substation() -> None:
+    seen: list[tuple[int, int]] = []
+    grid = generate_grid("tiny", seed=0, progress=lambda done, total: seen.append((done, total)))
+    n = len(grid.substations)
+    assert seen == [(i, n) for i in range(1, n + 1)]
+    pd.testing.assert_frame_equal(grid.meters, generate_grid("tiny", seed=0).meters)
