@@ -100,3 +100,28 @@ def test_missing_jwks_file_is_401(tmp_path: Path, rsa_key: rsa.RSAPrivateKey) ->
     v = OidcValidator(OidcConfig(issuer=ISSUER, audience=AUDIENCE, jwks_source=str(tmp_path / "none.json")))
     with pytest.raises(AuthError):
         v.validate(_rs(rsa_key, _claims(roles=["admin"])))
+
+
+def test_jwks_over_http(tmp_path: Path, rsa_key: rsa.RSAPrivateKey) -> None:
+    """The JWKS fetched from an identity provider's URL (a loopback HTTP server here)."""
+    import functools
+    import http.server
+    import threading
+
+    jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(rsa_key.public_key()))
+    jwk.update({"kid": "k1", "use": "sig", "alg": "RS256"})
+    (tmp_path / "jwks.json").write_text(json.dumps({"keys": [jwk]}))
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/jwks.json"
+        v = OidcValidator(OidcConfig(issuer=ISSUER, audience=AUDIENCE, jwks_source=url))
+        assert v.validate(_rs(rsa_key, _claims(roles=["operator"]))).role == "operator"
+        with pytest.raises(AuthError):
+            v.validate(_rs(rsa_key, _claims(roles=["admin"]), kid="unknown"))
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
