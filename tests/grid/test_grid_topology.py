@@ -90,3 +90,18 @@ def test_protective_devices(tiny_grid: Grid, topo: GridTopology) -> None:
 def test_every_bus_has_a_protective_ancestor(tiny_grid: Grid, topo: GridTopology) -> None:
     feeder_bus = pd.Series(tiny_grid.buses.feeder_id.notna().to_numpy())
     assert (topo.protective[feeder_bus.to_numpy()] >= 0).all()
+
+
+def test_protective_ancestors_series(tiny_grid: Grid, topo: GridTopology) -> None:
+    anc = topo.protective_ancestors
+    assert list(anc.index) == list(tiny_grid.buses.bus_id)
+    sections = tiny_grid.buses.bus_id[tiny_grid.buses.bus_type == "substation"]
+    assert anc.loc[sections].isna().all()
+    head = tiny_grid.feeders.iloc[0]
+    assert anc.loc[head.head_bus_id] == head.head_device_id
+    protective = set(
+        tiny_grid.devices.device_id[
+            tiny_grid.devices.device_type.isin(["breaker", "recloser", "sectionalizer", "fuse"])
+        ]
+    )
+    assert set(anc.dropna()) <= protective

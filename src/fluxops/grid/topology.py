@@ -271,6 +271,14 @@ class GridTopology:
         vals = np.where((child >= 0)[:, None], self.bus_totals.to_numpy()[np.maximum(child, 0)], 0.0)
         return pd.DataFrame(vals, index=self.edge_index, columns=list(TOTAL_COLUMNS))
 
+    @cached_property
+    def protective_ancestors(self) -> pd.Series:
+        """Bus id -> id of the nearest upstream protective device (breaker, recloser, sectionalizer,
+        fuse) in the normal configuration; None for source bus sections and unreached buses."""
+        ids = self.edges.edge_id.to_numpy(dtype=object)
+        values = np.where(self.protective >= 0, ids[np.maximum(self.protective, 0)], None)
+        return pd.Series(values, index=self.bus_index, dtype=object, name="protective_device_id")
+
     def protective_device_of(self, asset_id: str) -> str | None:
         """The nearest protective device upstream of an asset (its own id if it is one)."""
         _, bus = self._locate(asset_id)
