@@ -276,7 +276,9 @@ class GridTopology:
         """Bus id -> id of the nearest upstream protective device (breaker, recloser, sectionalizer,
         fuse) in the normal configuration; None for source bus sections and unreached buses."""
         ids = self.edges.edge_id.to_numpy(dtype=object)
-        values = np.where(self.protective >= 0, ids[np.maximum(self.protective, 0)], None)
+        values = np.full(len(self.protective), None, dtype=object)
+        has = self.protective >= 0
+        values[has] = ids[self.protective[has]]
         return pd.Series(values, index=self.bus_index, dtype=object, name="protective_device_id")
 
     def protective_device_of(self, asset_id: str) -> str | None:
