@@ -43,7 +43,7 @@ def jump(page: Any, lon: float, lat: float, zoom: float) -> None:
 def test_page_loads_with_no_console_errors_and_no_external_requests(ui: UI) -> None:
     page, watch = ui
     page.wait_for_timeout(1500)  # let the side panels' first requests settle
-    assert watch.errors == []
+    assert watch.errors == [], watch.failed
     assert watch.external == []
     assert "token=" not in page.url  # the token is taken from the address bar
 
@@ -117,3 +117,21 @@ def test_outage_injected_through_the_api_appears_in_the_list_and_on_the_map(
         active = c.get("/api/outages", params={"status": "active", "device": xf}).json()["items"]
     assert len(active) == 1
     assert str(active[0]["customers_out"]) in row.inner_text()
+
+
+def test_running_a_cascade_shows_waves_on_the_map_and_in_the_panel(ui: UI, tiny_grid: Any) -> None:
+    page, _ = ui
+    patient_zero = str(tiny_grid.substation_transformers.transformer_id.iloc[0])
+    page.click("[data-testid=tab-cascade]")
+    page.fill("[data-testid=patient-zero]", patient_zero)
+    page.click("[data-testid=run-cascade]")
+    page.wait_for_selector("[data-testid=wave-row]", timeout=60_000)
+    assert page.locator("[data-testid=wave-row]").count() >= 1
+    page.wait_for_function(
+        "() => (window.__fluxops.layers.find(l => l.id === 'cascade-waves') || {length: 0}).length > 0",
+        timeout=10_000,
+    )
+    waves = layer(page, "cascade-waves")
+    assert waves is not None and waves["visible"]
+    assert "elements lost" in page.locator("[data-testid=cascade-summary]").inner_text()
+    page.wait_for_selector("[data-testid=cascade-tabs] .chip", timeout=60_000)  # economic impact loaded

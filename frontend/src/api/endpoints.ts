@@ -38,7 +38,7 @@ export const api = {
     sendJson<Json>("POST", `/api/outages/${encodeURIComponent(id)}/${action}`),
   ami: (path: string, q?: Query) => getJson<Json | Json[]>(`/api/ami/${path}`, q),
   cascadeGet: (path: string, q?: Query) => getJson<Json | Json[]>(`/api/cascade/${path}`, q),
-  cascadePost: (path: string, body: Json) => sendJson<Json>("POST", `/api/cascade/${path}`, body),
+  cascadePost: (path: string, body: unknown, q?: Query) => sendJson<Json>("POST", withQuery(`/api/cascade/${path}`, q), body),
   job: (id: string) => getJson<Json>(`/api/jobs/${encodeURIComponent(id)}`),
 };
 

@@ -10,6 +10,7 @@ import { loaded, mapDataStore } from "../state/mapData";
 import { setOutages, setOutagesError, outagesStore, type OutageItem } from "../state/outages";
 import { applyStateRows, gridStateStore } from "../state/gridState";
 import { parseStateRows } from "../map/stateRows";
+import { latestTotalKw } from "../features/ami/amiShapes";
 import { liveStore, setError, setPart } from "../state/live";
 
 export async function loadMapAssets(): Promise<void> {
@@ -76,7 +77,7 @@ export async function loadGridState(full = false): Promise<void> {
   }
 }
 
-async function part<K extends "kpis" | "reliability" | "crews">(key: K, fn: () => Promise<unknown>): Promise<void> {
+async function part<K extends "kpis" | "reliability" | "crews" | "amiLoad">(key: K, fn: () => Promise<unknown>): Promise<void> {
   try {
     const v = await fn();
     const value = key === "crews" ? listOf(v as Json | Json[], "crews") : v;
@@ -92,5 +93,6 @@ export async function loadLive(): Promise<void> {
     part("kpis", api.kpis),
     part("reliability", api.reliability),
     part("crews", api.crews),
+    part("amiLoad", async () => latestTotalKw(listOf(await api.ami("substations/load", { limit: 50_000 }), "rows"))),
   ]);
 }

@@ -62,7 +62,7 @@ describe("small rules", () => {
     expect(columnsOf([{ b: 1, a: 2, nested: { x: 1 } }], ["a"])).toEqual(["a", "b"]);
   });
   it("reads AMI curves and times", () => {
-    expect(curveFrom([{ interval_start_utc: "2026-11-26T08:00:00+00:00", p_kw: 3 }, { p_kw: null }])).toEqual({ labels: ["11-26 08:00"], kw: [3] });
+    expect(curveFrom([{ hour_utc: "2026-11-26T08:00:00+00:00", kw_avg: 3 }, { kw: null }])).toEqual({ labels: ["11-26 08:00"], kw: [3] });
     expect(shortTime("nope")).toBe("nope");
   });
   it("finds an outage's de-energized rows on its feeder, plus its device", () => {
@@ -87,5 +87,23 @@ describe("small rules", () => {
     expect(listOf({ items: [{ a: 1 }] })).toEqual([{ a: 1 }]);
     expect(listOf([{ a: 1 }])).toEqual([{ a: 1 }]);
     expect(withQueryForTest("/x", { a: 1, b: null, c: "" })).toBe("/x?a=1");
+  });
+});
+
+describe("AMI and cascade helpers", () => {
+  it("picks one feeder's hourly rows in time order and sums the latest hour", async () => {
+    const { rowsOf, latestTotalKw } = await import("./ami/amiShapes");
+    const rows = [
+      { feeder_id: "F2", hour_utc: "2026-01-01T01:00:00", kw: 5 },
+      { feeder_id: "F1", hour_utc: "2026-01-01T01:00:00", kw: 3 },
+      { feeder_id: "F1", hour_utc: "2026-01-01T00:00:00", kw: 2 },
+    ];
+    expect(rowsOf(rows, "feeder_id", "F1").map((r) => r.kw)).toEqual([2, 3]);
+    expect(latestTotalKw(rows)).toEqual({ kw: 8, hour: "2026-01-01T01:00:00" });
+    expect(latestTotalKw([])).toBeNull();
+  });
+  it("prices hardening for each lost element once", async () => {
+    const { hardeningCandidates } = await import("./cascade/CascadeTabs");
+    expect(hardeningCandidates(["A", "B", "A", "C"], 2)).toEqual(["A", "B"]);
   });
 });

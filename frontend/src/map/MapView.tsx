@@ -123,7 +123,8 @@ export function MapView({ pickingPatientZero, onPatientZeroPicked }: MapViewProp
       onAfterRender: () => {
         if (layers.length > 0) probe().renders++;
       },
-      getTooltip: (info: PickingInfo) => tooltipFor(resolvePick(info.layer?.id, info.index, g, data.meters), data),
+      getTooltip: (info: PickingInfo) =>
+        tooltipFor(resolvePick(info.layer?.id, info.index, g, data.meters), data, cascadeStore.get().nodes),
       onClick: (info: PickingInfo) => {
         const p = resolvePick(info.layer?.id, info.index, g, data.meters);
         if (!p || !data.assets) return;

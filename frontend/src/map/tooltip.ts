@@ -1,10 +1,16 @@
 /** Hover text for a picked element: type, id, name and the figure it is coloured by. */
 import type { MapDataState } from "../state/mapData";
 import type { Picked } from "./picking";
+import type { CascadeNode } from "../state/cascade";
 
-export function tooltipText(p: Picked, d: MapDataState): string | null {
+export function tooltipText(p: Picked, d: MapDataState, cascade: CascadeNode[] = []): string | null {
   const a = d.assets;
   if (!p || !a) return null;
+  if (p.kind === "cascade") {
+    // Same filter as the cascade layer: only elements that are on the map are drawn.
+    const n = cascade.filter((x) => d.byId.has(x.node_id))[p.index];
+    return n ? `${n.node_id}\nwave ${n.wave} · ${n.cause ?? "failed"}` : null;
+  }
   if (p.kind === "meter") {
     const row = d.meters?.transformerRows[p.index] ?? -1;
     return `meter ${p.id}\ntransformer ${row >= 0 ? a.ids[row] : "—"}`;
@@ -24,7 +30,7 @@ export function tooltipText(p: Picked, d: MapDataState): string | null {
   return lines.join("\n");
 }
 
-export function tooltipFor(p: Picked, d: MapDataState): { text: string; className: string } | null {
-  const text = tooltipText(p, d);
+export function tooltipFor(p: Picked, d: MapDataState, cascade: CascadeNode[] = []): { text: string; className: string } | null {
+  const text = tooltipText(p, d, cascade);
   return text ? { text, className: "map-tooltip" } : null;
 }

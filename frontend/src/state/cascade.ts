@@ -15,6 +15,8 @@ export interface CascadeState {
   patientZero: string | null;
   /** raw result as returned by the API (shown in the tabs) */
   result: Record<string, unknown> | null;
+  /** the simulate request that produced `result`; the analysis tabs re-send it */
+  inputs: Record<string, unknown> | null;
   nodes: CascadeNode[];
   waveCount: number;
   currentWave: number;
@@ -27,6 +29,7 @@ export interface CascadeState {
 export const initialCascade: CascadeState = {
   patientZero: null,
   result: null,
+  inputs: null,
   nodes: [],
   waveCount: 0,
   currentWave: -1,
@@ -48,9 +51,14 @@ export function runFailed(s: CascadeState, error: string): CascadeState {
   return { ...s, running: false, error };
 }
 
-export function setResult(s: CascadeState, result: Record<string, unknown>, nodes: CascadeNode[]): CascadeState {
+export function setResult(
+  s: CascadeState,
+  result: Record<string, unknown>,
+  nodes: CascadeNode[],
+  inputs: Record<string, unknown> | null = null,
+): CascadeState {
   const waveCount = nodes.reduce((m, n) => Math.max(m, n.wave + 1), 0);
-  return { ...s, result, nodes, waveCount, currentWave: 0, focusWave: -1, playing: waveCount > 1, running: false, error: null };
+  return { ...s, result, inputs, nodes, waveCount, currentWave: 0, focusWave: -1, playing: waveCount > 1, running: false, error: null };
 }
 
 export function tick(s: CascadeState): CascadeState {

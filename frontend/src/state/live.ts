@@ -12,6 +12,8 @@ export interface LiveState {
   crews: Json[] | null;
   /** the outage engine's figures (customers out, active outages), from /api/outages */
   opsKpis: Json | null;
+  /** system load from AMI: the sum of substations' kW in the latest hour with readings */
+  amiLoad: { kw: number; hour: string } | null;
   streamConnected: boolean;
   lastEventUtc: string | null;
   /** bumped on every stream event that should make panels refetch */
@@ -24,13 +26,14 @@ export const initialLive: LiveState = {
   reliability: null,
   crews: null,
   opsKpis: null,
+  amiLoad: null,
   streamConnected: false,
   lastEventUtc: null,
   revision: 0,
   errors: {},
 };
 
-export function setPart<K extends "kpis" | "reliability" | "crews" | "opsKpis">(
+export function setPart<K extends "kpis" | "reliability" | "crews" | "opsKpis" | "amiLoad">(
   s: LiveState,
   key: K,
   value: LiveState[K],

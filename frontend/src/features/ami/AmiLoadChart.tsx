@@ -1,20 +1,31 @@
-/** Load chart for one asset from AMI: a transformer's own curve, a feeder's, or the asset's feeder's. */
+/** Load chart for one asset from AMI: a transformer's own hourly curve, else its feeder's. */
 import { api, listOf } from "../../api/endpoints";
 import { useApi } from "../../api/useApi";
 import { LineChart } from "../common/LineChart";
 import { PanelState } from "../common/Status";
-import { curveFrom } from "./amiShapes";
+import { curveFrom, rowsOf } from "./amiShapes";
+
+/** Hourly rows for one day across all feeders stay well under this (demo: ~300 feeders × 24 h). */
+const FEEDER_ROWS = 50_000;
 
 export function AmiLoadChart({ assetId, assetType, feederId }: { assetId: string; assetType: string; feederId: string }) {
-  const q = assetType === "transformer" ? { transformer_id: assetId } : { feeder_id: assetType === "feeder" ? assetId : feederId };
-  const res = useApi(q.transformer_id || q.feeder_id ? () => api.ami("load-curves", q) : null, [assetId]);
-  const curve = curveFrom(listOf(res.data, "points", "curve", "load_curve", "series"));
+  const isXfmr = assetType === "transformer";
+  const feeder = assetType === "feeder" ? assetId : feederId;
+  const res = useApi(
+    isXfmr ? () => api.ami("transformers/load", { transformer_id: assetId, limit: 200 }) : feeder ? () => api.ami("feeders/load", { limit: FEEDER_ROWS }) : null,
+    [assetId],
+  );
+  const rows = listOf(res.data, "rows");
+  const curve = curveFrom(isXfmr ? rows : rowsOf(rows, "feeder_id", feeder));
   return (
     <PanelState loading={res.loading} error={res.error} missing={res.missing} what="AMI load curves">
       {curve.kw.length > 0 ? (
-        <LineChart series={[{ label: "kW", values: curve.kw, colour: "#38bdf8" }]} xLabels={curve.labels} unit=" kW" />
+        <>
+          <div className="muted small">{isXfmr ? "transformer average kW per hour" : `feeder ${feeder}: kW per hour`}</div>
+          <LineChart series={[{ label: "kW", values: curve.kw, colour: "#38bdf8" }]} xLabels={curve.labels} unit=" kW" />
+        </>
       ) : (
-        <div className="muted">no AMI readings for this asset</div>
+        <div className="muted">no AMI readings for {isXfmr ? "this transformer" : `feeder ${feeder}`} today</div>
       )}
     </PanelState>
   );

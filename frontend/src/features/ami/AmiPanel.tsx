@@ -1,12 +1,12 @@
 /** AMI analytics: feeder / transformer load curves, voltage compliance (ANSI C84.1) and reporting completeness. */
 import { useState } from "react";
-import { api, fmt, listOf, str, type Json } from "../../api/endpoints";
+import { api, fmt, listOf, num, str, type Json } from "../../api/endpoints";
 import { useApi } from "../../api/useApi";
 import { LineChart } from "../common/LineChart";
 import { PanelState } from "../common/Status";
 import { useStore } from "../../state/store";
 import { mapDataStore } from "../../state/mapData";
-import { curveFrom } from "./amiShapes";
+import { curveFrom, rowsOf } from "./amiShapes";
 
 function SummaryTable({ rows, max = 12 }: { rows: Json[]; max?: number }) {
   if (rows.length === 0) return <div className="muted">no rows</div>;
@@ -52,12 +52,13 @@ export function AmiPanel() {
   const feeders = data.assets?.feederIds ?? [];
   const [feeder, setFeeder] = useState<string>("");
   const chosen = feeder || feeders[0] || "";
-  const curve = useApi(chosen ? () => api.ami("load-curves", { feeder_id: chosen }) : null, [chosen]);
-  const voltage = useApi(() => api.ami("voltage-compliance"), []);
+  const curve = useApi(() => api.ami("feeders/load", { limit: 50_000 }), []);
+  const summary = useApi(() => api.ami("feeders/summary", { limit: 20 }), []);
+  const voltage = useApi(() => api.ami("voltage/transformers", { limit: 200 }), []);
   const completeness = useApi(() => api.ami("completeness"), []);
-  const c = curveFrom(listOf(curve.data, "points", "curve", "load_curve", "series"));
-  const vBody = Array.isArray(voltage.data) ? null : voltage.data;
-  const cBody = Array.isArray(completeness.data) ? null : completeness.data;
+  const c = curveFrom(rowsOf(listOf(curve.data, "rows"), "feeder_id", chosen));
+  const vRows = listOf(voltage.data, "rows");
+  const outside = vRows.filter((r) => (num(r.meters_outside_a) ?? 0) > 0);
   return (
     <div data-testid="ami-panel">
       <h4>Feeder load curve</h4>
@@ -73,15 +74,18 @@ export function AmiPanel() {
           <div className="muted">no readings for {chosen}</div>
         )}
       </PanelState>
+      <h4>Feeder peaks today</h4>
+      <PanelState loading={summary.loading} error={summary.error} missing={summary.missing} what="feeder summaries">
+        <SummaryTable rows={listOf(summary.data, "rows")} max={10} />
+      </PanelState>
       <h4>Voltage compliance (ANSI C84.1 range A)</h4>
       <PanelState loading={voltage.loading} error={voltage.error} missing={voltage.missing} what="voltage compliance">
-        <Summary obj={vBody} />
-        <SummaryTable rows={listOf(voltage.data, "feeders", "by_feeder", "meters", "violations")} />
+        <Summary obj={vRows.length ? { transformers_reporting: vRows.length, with_meters_outside_range_a: outside.length } : null} />
+        <SummaryTable rows={outside.length ? outside : vRows} />
       </PanelState>
       <h4>Reporting completeness</h4>
       <PanelState loading={completeness.loading} error={completeness.error} missing={completeness.missing} what="completeness">
-        <Summary obj={cBody} />
-        <SummaryTable rows={listOf(completeness.data, "feeders", "by_feeder", "days", "meters")} />
+        <SummaryTable rows={listOf(completeness.data, "rows")} />
       </PanelState>
     </div>
   );

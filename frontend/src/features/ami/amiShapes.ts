@@ -9,8 +9,9 @@ export interface Curve {
   kw: number[];
 }
 
-const TIME_KEYS = ["interval_start_utc", "ts_utc", "hour_utc", "time_utc", "bucket_utc", "hour", "t"];
-const KW_KEYS = ["p_kw", "kw", "load_kw", "avg_kw", "demand_kw", "value"];
+// Column names of /api/ami/transformers/load (hour_utc, kw_avg) and /api/ami/feeders/load (hour_utc, kw).
+const TIME_KEYS = ["hour_utc", "interval_start_utc"];
+const KW_KEYS = ["kw_avg", "kw"];
 
 export function curveFrom(points: Json[]): Curve {
   const labels: string[] = [];
@@ -29,4 +30,19 @@ export function shortTime(iso: string): string {
   // "2026-11-26T08:00:00+00:00" -> "11-26 08:00"
   const m = /^\d{4}-(\d{2}-\d{2})[T ](\d{2}:\d{2})/.exec(iso);
   return m ? `${m[1]} ${m[2]}` : iso;
+}
+
+/** Rows of one group (feeder / substation) from an all-groups hourly answer, in time order. */
+export function rowsOf(rows: Json[], key: string, id: string): Json[] {
+  return rows.filter((r) => r[key] === id).sort((a, b) => str(a.hour_utc, "").localeCompare(str(b.hour_utc, "")));
+}
+
+/** System load now: the sum of every substation's kW in the latest hour present (null without data). */
+export function latestTotalKw(rows: Json[]): { kw: number; hour: string } | null {
+  let hour = "";
+  for (const r of rows) if (str(r.hour_utc, "") > hour) hour = str(r.hour_utc, "");
+  if (!hour) return null;
+  let kw = 0;
+  for (const r of rows) if (str(r.hour_utc, "") === hour) kw += num(r.kw) ?? 0;
+  return { kw, hour };
 }

@@ -1,4 +1,8 @@
-/** The analysis tabs over one cascade result: economic impact, mitigation playbook, restoration, ROI, explanation. */
+/**
+ * The analysis tabs over one cascade run: economic impact, mitigation playbook, restoration sequence
+ * (with milestones), hardening ROI and the explanation. Each re-sends the run's inputs; the backend
+ * recomputes deterministically from them (same inputs, same seed, same result).
+ */
 import { useState } from "react";
 import { api, type Json } from "../../api/endpoints";
 import { useApi } from "../../api/useApi";
@@ -15,26 +19,40 @@ const TABS: [Tab, string][] = [
   ["explain", "Explanation"],
 ];
 
-/** What the analysis endpoints take: the stored run's id when the backend kept it, else the run's inputs. */
-export function analysisBody(result: Json, extra: Json = {}): Json {
-  const runId = result.run_id ?? result.result_id ?? (result.extras as Json | undefined)?.run_id;
-  if (typeof runId === "string") return { run_id: runId, ...extra };
-  return { patient_zero: result.patient_zero, scenario: result.scenario, config: result.config, seed: result.seed, ...extra };
+/** Echoed inputs and parameter blocks: reproducibility data, not what the operator reads here. */
+const HIDDEN = ["inputs", "config", "scenario"];
+
+const EXPLANATIONS = ["summary", "patient_zero", "wave_analysis", "recommendations"] as const;
+
+/** Elements to price hardening for: patient zero and everything the run lost (capped). */
+export function hardeningCandidates(nodeIds: string[], max = 50): string[] {
+  return [...new Set(nodeIds)].slice(0, max);
 }
 
-function TabBody({ tab, result, budget }: { tab: Tab; result: Json; budget: number }) {
-  const extra: Json = tab === "compare-mitigations" ? { budget_usd: budget } : {};
-  const res = useApi(() => api.cascadePost(tab, analysisBody(result, extra)), [tab, result, budget]);
+function request(tab: Tab, inputs: Json, result: Json, nodeIds: string[], budget: number, explanation: string): Promise<Json> {
+  if (tab === "explain") return api.cascadePost("explain", { result, explanation_type: explanation });
+  if (tab === "compare-mitigations") {
+    const scenario = typeof inputs.scenario === "string" ? inputs.scenario : undefined;
+    return api.cascadePost(tab, { node_ids: hardeningCandidates(nodeIds) }, { investment_budget: budget, scenario });
+  }
+  return api.cascadePost(tab, inputs);
+}
+
+function TabBody(props: { tab: Tab; inputs: Json; result: Json; nodeIds: string[]; budget: number; explanation: string }) {
+  const { tab, inputs, result, nodeIds, budget, explanation } = props;
+  const res = useApi(() => request(tab, inputs, result, nodeIds, budget, explanation), [tab, inputs, result, budget, explanation]);
+  const text = res.data && typeof res.data.text === "string" ? res.data.text : null;
   return (
     <PanelState loading={res.loading} error={res.error} missing={res.missing} what={`/api/cascade/${tab}`}>
-      {res.data ? <JsonView value={res.data} /> : null}
+      {text !== null ? <p className="explanation" data-testid="cascade-explanation">{text}</p> : res.data ? <JsonView value={res.data} hide={HIDDEN} /> : null}
     </PanelState>
   );
 }
 
-export function CascadeTabs({ result }: { result: Json }) {
+export function CascadeTabs({ inputs, result, nodeIds }: { inputs: Json; result: Json; nodeIds: string[] }) {
   const [tab, setTab] = useState<Tab>("economic-impact");
-  const [budget, setBudget] = useState(5_000_000);
+  const [budget, setBudget] = useState(1_000_000);
+  const [explanation, setExplanation] = useState<string>("summary");
   return (
     <div className="tabs" data-testid="cascade-tabs">
       <div className="tab-bar">
@@ -46,11 +64,18 @@ export function CascadeTabs({ result }: { result: Json }) {
       </div>
       {tab === "compare-mitigations" && (
         <label className="row">
-          budget USD{" "}
-          <input type="number" value={budget} step={500_000} min={0} onChange={(e) => setBudget(Number(e.target.value) || 0)} />
+          investment budget USD
+          <input type="number" value={budget} step={250_000} min={0} onChange={(e) => setBudget(Number(e.target.value) || 0)} />
         </label>
       )}
-      <TabBody tab={tab} result={result} budget={budget} />
+      {tab === "explain" && (
+        <select value={explanation} onChange={(e) => setExplanation(e.target.value)}>
+          {EXPLANATIONS.map((x) => (
+            <option key={x}>{x}</option>
+          ))}
+        </select>
+      )}
+      <TabBody tab={tab} inputs={inputs} result={result} nodeIds={nodeIds} budget={budget} explanation={explanation} />
     </div>
   );
 }

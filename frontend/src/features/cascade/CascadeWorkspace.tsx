@@ -16,7 +16,7 @@ import { waveColour, rgbaCss } from "../../map/palette";
 const WAVE_MS = 900;
 
 async function simulate(body: Json): Promise<Json> {
-  let res = await api.cascadePost("simulate", body);
+  let res: Json = await api.cascadePost("simulate", body);
   const job = jobIdOf(res);
   // Long runs come back as a job: poll it until it holds the result.
   for (let i = 0; job && !resultOf(res) && i < 600; i++) {
@@ -37,11 +37,14 @@ export function RiskBadge() {
     return () => clearInterval(t);
   }, [risk.reload]);
   if (risk.missing || risk.error || !risk.data || Array.isArray(risk.data)) return null;
-  const idx = risk.data.risk_index ?? risk.data.index ?? risk.data.score;
-  const level = str(risk.data.level ?? risk.data.risk_level, "");
+  const d = risk.data;
+  const terms = (d.terms ?? {}) as Json;
+  const title = Object.entries(terms)
+    .map(([k, v]) => `${k}: ${fmt(v, 1)}`)
+    .join(", ");
   return (
-    <span className={`badge risk-${level.toLowerCase()}`} data-testid="risk-badge" title={str(risk.data.explanation ?? "", "")}>
-      risk {typeof idx === "number" ? idx.toFixed(idx < 1 ? 2 : 0) : str(idx)} {level}
+    <span className={`badge risk-${str(d.level, "").toLowerCase()}`} data-testid="risk-badge" title={`${title} (${str(d.load_source ?? (d.inputs as Json | undefined)?.load_source, "")})`}>
+      risk index {fmt(d.index, 0)} · {str(d.level)}
     </span>
   );
 }
@@ -49,9 +52,16 @@ export function RiskBadge() {
 export function CascadeWorkspace({ onPickOnMap, picking }: { onPickOnMap: () => void; picking: boolean }) {
   const cas = useStore(cascadeStore);
   const scenarios = useApi(() => api.cascadeGet("scenarios"), []);
-  const candidates = useApi(() => api.cascadeGet("patient-zero-candidates", { limit: 15 }), []);
   const [scenario, setScenario] = useState<string>("");
   const [params, setParams] = useState<string>("");
+  const candidates = useApi(() => api.cascadeGet("patient-zero-candidates", { limit: 15, scenario: scenario || undefined }), [scenario]);
+  const computing = !Array.isArray(candidates.data) && candidates.data?.status === "computing";
+  // The N-1 screening behind the candidates runs as a job the first time; look again until it is stored.
+  useEffect(() => {
+    if (!computing) return;
+    const t = setTimeout(candidates.reload, 5000);
+    return () => clearTimeout(t);
+  }, [computing, candidates.reload, candidates.data]);
 
   useEffect(() => {
     if (!cas.playing) return;
@@ -61,17 +71,17 @@ export function CascadeWorkspace({ onPickOnMap, picking }: { onPickOnMap: () => 
 
   if (scenarios.missing && candidates.missing) return <Missing what="the cascade model (/api/cascade/…)" />;
   const scenarioList = listOf(scenarios.data, "scenarios");
-  const chosenScenario = scenario || str(scenarioList[0]?.name ?? scenarioList[0]?.scenario_id, "");
+  const names = scenarioList.map((x) => str(x.name));
+  const chosenScenario = scenario || (names.includes("summer_peak") ? "summer_peak" : (names[0] ?? "normal"));
 
   const run = async () => {
     if (!cas.patientZero) return;
     cascadeStore.update(startRun);
     try {
-      const body: Json = { patient_zero: [cas.patientZero] };
-      if (chosenScenario) body.scenario = chosenScenario;
+      const body: Json = { patient_zero: [cas.patientZero], scenario: chosenScenario };
       if (params.trim()) body.overrides = JSON.parse(params) as Json;
       const result = await simulate(body);
-      cascadeStore.update((s) => setResult(s, result, nodesOf(result)));
+      cascadeStore.update((s) => setResult(s, result, nodesOf(result), body));
     } catch (e) {
       cascadeStore.update((s) => runFailed(s, describeError(e).message));
     }
@@ -100,14 +110,18 @@ export function CascadeWorkspace({ onPickOnMap, picking }: { onPickOnMap: () => 
         </div>
       </div>
       <PanelState loading={candidates.loading} error={candidates.error} missing={candidates.missing} what="patient-zero candidates">
+        {computing && <div className="notice">N-1 screening for {chosenScenario} is running (first time on this grid); candidates appear when it finishes.</div>}
         <details open={!cas.result}>
-          <summary>Candidates ({listOf(candidates.data, "candidates").length})</summary>
+          <summary>Candidates by expected customer-minutes ({listOf(candidates.data, "candidates").length})</summary>
           <ul className="candidates" data-testid="candidates">
             {listOf(candidates.data, "candidates").map((c) => {
-              const id = str(c.element_id ?? c.node_id ?? c.asset_id);
+              const id = str(c.element_id);
               return (
-                <li key={id} onClick={() => cascadeStore.update((s) => pickPatientZero(s, id))} className={cas.patientZero === id ? "selected" : ""}>
-                  {id} <span className="muted">{str(c.element_type ?? c.asset_type, "")} · score {fmt(c.score ?? c.risk_score, 2)}</span>
+                <li key={id} onClick={() => cascadeStore.update((s) => pickPatientZero(s, id))} className={cas.patientZero === id ? "selected" : ""} data-testid="candidate">
+                  {id}{" "}
+                  <span className="muted">
+                    {str(c.element_type, "")} · {fmt(c.customers_out)} cust. · {fmt(c.risk_customer_minutes, 0)} risk cust-min/yr
+                  </span>
                 </li>
               );
             })}
@@ -118,15 +132,15 @@ export function CascadeWorkspace({ onPickOnMap, picking }: { onPickOnMap: () => 
         <label>Scenario</label>
         <select value={chosenScenario} onChange={(e) => setScenario(e.target.value)} data-testid="scenario">
           {scenarioList.map((s) => {
-            const name = str(s.name ?? s.scenario_id);
+            const name = str(s.name);
             return (
-              <option key={name} value={name}>
-                {str(s.label ?? s.title ?? name)}
+              <option key={name} value={name} title={str(s.description, "")}>
+                {name} ({str(s.kind, "")}, {fmt(s.ambient_temp_c, 0)} °C, load × {fmt(s.load_multiplier, 2)})
               </option>
             );
           })}
         </select>
-        <textarea placeholder='overrides as JSON, e.g. {"load_factor": 1.2}' value={params} onChange={(e) => setParams(e.target.value)} rows={2} />
+        <textarea placeholder='scenario overrides as JSON, e.g. {"ambient_temp_c": 40, "load_multiplier": 1.1}' value={params} onChange={(e) => setParams(e.target.value)} rows={2} />
       </div>
       <div className="row">
         <button data-testid="run-cascade" disabled={!cas.patientZero || cas.running} onClick={() => void run()}>
@@ -166,7 +180,7 @@ export function CascadeWorkspace({ onPickOnMap, picking }: { onPickOnMap: () => 
               </div>
             ))}
           </div>
-          <CascadeTabs result={cas.result} />
+          <CascadeTabs result={cas.result} inputs={cas.inputs ?? {}} nodeIds={cas.nodes.map((n) => n.node_id)} />
         </>
       )}
     </div>

@@ -35,14 +35,14 @@ function Table({ rows, max }: { rows: Json[]; max: number }) {
   );
 }
 
-export function JsonView({ value, depth = 0, max = 30 }: { value: unknown; depth?: number; max?: number }) {
+export function JsonView({ value, depth = 0, max = 30, hide = [] }: { value: unknown; depth?: number; max?: number; hide?: string[] }) {
   if (Array.isArray(value)) {
     if (value.length === 0) return <div className="muted">none</div>;
     if (value.every((x) => x && typeof x === "object" && !Array.isArray(x))) return <Table rows={value as Json[]} max={max} />;
     return <div>{value.map((x) => cell(x)).join(", ")}</div>;
   }
   if (!value || typeof value !== "object") return <span>{cell(value)}</span>;
-  const entries = Object.entries(value as Json);
+  const entries = Object.entries(value as Json).filter(([k]) => !hide.includes(k));
   const scalars = entries.filter(([, v]) => v === null || typeof v !== "object");
   const nested = entries.filter(([, v]) => v !== null && typeof v === "object");
   return (
@@ -60,7 +60,7 @@ export function JsonView({ value, depth = 0, max = 30 }: { value: unknown; depth
         nested.map(([k, v]) => (
           <section key={k}>
             <h5>{k.replace(/_/g, " ")}</h5>
-            <JsonView value={v} depth={depth + 1} max={max} />
+            <JsonView value={v} depth={depth + 1} max={max} hide={hide} />
           </section>
         ))}
     </div>

@@ -7,15 +7,16 @@ import { mapDataStore } from "../../state/mapData";
 import { requestFlyTo, selectAsset, selectionStore } from "../../state/selection";
 import { columnsOf, sortRows, type SortDir } from "./healthTable";
 
-const PREFERRED = ["transformer_id", "feeder_id", "rating_kva", "peak_kw", "peak_loading_pct", "loading_pct", "aging_factor", "faa", "loss_of_life_pct", "hot_spot_c", "peak_hot_spot_c"];
+// Columns of /api/ami/transformers/thermal (IEEE C57.91 over the period).
+const PREFERRED = ["transformer_id", "feeder_id", "max_loading_pct", "max_hot_spot_c", "equivalent_aging_factor", "loss_of_life_pct", "hours_above_110c", "hours"];
 
 export function AssetHealthTable() {
-  const res = useApi(() => api.ami("transformer-aging", { limit: 500 }), []);
-  const rows = listOf(res.data, "transformers", "aging");
+  const res = useApi(() => api.ami("transformers/thermal", { limit: 2000 }), []);
+  const rows = listOf(res.data, "rows");
   const cols = columnsOf(rows, PREFERRED);
   const [key, setKey] = useState<string>("");
   const [dir, setDir] = useState<SortDir>("desc");
-  const sortKey = key || cols.find((c) => c.includes("loss_of_life") || c.includes("aging")) || cols[0] || "";
+  const sortKey = key || (cols.includes("loss_of_life_pct") ? "loss_of_life_pct" : cols[0]) || "";
   const sorted = useMemo(() => (sortKey ? sortRows(rows, sortKey, dir) : rows), [rows, sortKey, dir]);
   const locate = (id: string) => {
     const d = mapDataStore.get();
@@ -24,7 +25,8 @@ export function AssetHealthTable() {
   };
   return (
     <div data-testid="health-panel">
-      <PanelState loading={res.loading} error={res.error} missing={res.missing} what="transformer thermal ageing (/api/ami/transformer-aging)">
+      <PanelState loading={res.loading} error={res.error} missing={res.missing} what="transformer thermal ageing (/api/ami/transformers/thermal)">
+        {rows.length === 0 && <div className="muted">No AMI-derived transformer loading yet (no readings ingested).</div>}
         <table className="list sortable">
           <thead>
             <tr>

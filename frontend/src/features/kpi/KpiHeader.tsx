@@ -36,8 +36,8 @@ export function KpiHeader() {
   const served = pickNum(ops, "customers_served") ?? pickNum(k, "customers");
   const customersOut = pickNum(ops, "customers_out") ?? (out.loaded && !out.error ? out.items.reduce((t, o) => t + (num(o.customers_out) ?? 0), 0) : null);
   const activeOutages = pickNum(ops, "active_outages") ?? (out.loaded && !out.error ? out.items.length : null);
-  // No live feeder load is published yet (AMI analytics); show the design peak, labelled as such.
-  const liveMw = pickNum(ops, "load_mw");
+  // Live load is the AMI sum for the latest hour; without readings, the design peak, labelled as such.
+  const liveMw = live.amiLoad ? live.amiLoad.kw / 1000 : null;
   const peakMw = pickNum(k, "peak_mw");
   const relMissing = live.errors.reliability === "missing";
   const period = rel ? `${str(rel.period_start_utc, "").slice(0, 10)} → ${str(rel.period_end_utc, "").slice(0, 10)}` : "";
@@ -55,9 +55,9 @@ export function KpiHeader() {
       />
       <Kpi
         testid="kpi-load"
-        label={liveMw !== null ? "load MW (live)" : "design peak MW"}
+        label={liveMw !== null ? "load MW (AMI)" : "design peak MW"}
         value={fmt(liveMw ?? peakMw, 1)}
-        sub={liveMw === null ? "no live load feed" : undefined}
+        sub={liveMw === null ? "no AMI readings yet" : `hour ${live.amiLoad!.hour.slice(11, 16)} UTC`}
       />
       <Kpi testid="kpi-outages" label="active outages" value={activeOutages === null ? "—" : fmt(activeOutages)} />
       <Kpi
