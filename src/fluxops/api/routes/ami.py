@@ -8,7 +8,6 @@ published as ``app.state.ami_ingest`` (``subscribe(callback)``, ``ingest_events(
 
 from __future__ import annotations
 
-import io
 import logging
 import threading
 from datetime import date, datetime
@@ -16,11 +15,10 @@ from typing import Any
 
 import orjson
 import pyarrow as pa
-import pyarrow.csv as pacsv
-import pyarrow.json as pajson
 from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from fluxops.ami.formats import parse_table
 from fluxops.ami.ingest import EventBus, IngestReport, IngestService
 from fluxops.ami.ports import EventSubscriber
 from fluxops.ami.validation import MeterRegistry
@@ -38,10 +36,8 @@ OPERATOR = [Depends(require_role("operator"))]
 ADMIN = [Depends(require_role("admin"))]
 COMPACT_EVERY_S = 60.0
 MAX_LIMIT = 200_000
-
-NDJSON_TYPES = {"application/x-ndjson", "application/ndjson", "application/jsonl", "application/json-lines"}
-CSV_TYPES = {"text/csv", "application/csv"}
-ARROW_FILE = "application/vnd.apache.arrow.file"
+DEMO_SPEED = 30.0
+DEMO_LOOKBACK_H = 1.0
 
 
 class AmiRuntime:
@@ -59,6 +55,7 @@ class AmiRuntime:
         self._refreshed_seq = -1
         self._stop = threading.Event()
         self._compactor: threading.Thread | None = None
+        self.simulator: Any = None
 
     # the facade the ops routes use (app.state.ami_ingest)
     def subscribe(self, callback: EventSubscriber) -> None:
@@ -101,6 +98,28 @@ class AmiRuntime:
         except Exception:  # no grid, no data yet: the map shows design loading
             return None
 
+    def start_simulator(self) -> None:
+        """Demo: the live head-end simulator feeding this process's ingestion (30× real time from one
+        hour ago, then real time), so the map and outages move."""
+        from fluxops.ami.simulator import CallableSink, LiveSimulator, SimulatorParams, default_start
+        from fluxops.ami.synth import AmiSynthesizer, SynthParams
+
+        def run() -> None:
+            try:
+                grid = grid_cache(self.app).get(self.app.state.store).grid
+                sim = LiveSimulator(
+                    AmiSynthesizer(grid, SynthParams(seed=self.app.state.settings.demo_seed)),
+                    CallableSink(self.ingest_readings, self.ingest_events),
+                    SimulatorParams(speed=DEMO_SPEED, start_utc=default_start(DEMO_LOOKBACK_H)),
+                )
+            except Exception:
+                log.exception("AMI demo simulator not started")
+                return
+            self.simulator = sim
+            sim.run_until(self._stop)
+
+        threading.Thread(target=run, name="ami-demo-simulator", daemon=True).start()
+
     def start(self) -> None:
         def loop() -> None:
             while not self._stop.wait(COMPACT_EVERY_S):
@@ -134,7 +153,11 @@ def ami_runtime(app: FastAPI) -> AmiRuntime:
 
 
 def on_startup(app: FastAPI) -> None:
-    ami_runtime(app).start()
+    rt = ami_runtime(app)
+    rt.start()
+    if getattr(app.state, "demo", False):
+        app.state.ami_simulator = rt  # tells the ops routes a live AMI feed runs (no synthetic fault feed)
+        rt.start_simulator()
 
 
 def on_shutdown(app: FastAPI) -> None:
@@ -144,43 +167,6 @@ def on_shutdown(app: FastAPI) -> None:
 
 
 # --- bodies in ------------------------------------------------------------------------------------
-
-
-def parse_table(content_type: str, body: bytes) -> pa.Table:
-    """NDJSON, CSV or Arrow IPC (stream or file) into a table, chosen by Content-Type."""
-    ct = content_type.split(";")[0].strip().lower()
-    if not body:
-        raise InvalidInputError("the request body is empty", field="body")
-    try:
-        if ct == ARROW_STREAM_MEDIA_TYPE:
-            return pa.ipc.open_stream(pa.BufferReader(body)).read_all()
-        if ct == ARROW_FILE:
-            return pa.ipc.open_file(pa.BufferReader(body)).read_all()
-        if ct in CSV_TYPES:
-            try:
-                return pacsv.read_csv(io.BytesIO(body))
-            except pa.ArrowInvalid:  # a malformed value: read as text, validation reports the row
-                names = pacsv.read_csv(io.BytesIO(body), read_options=pacsv.ReadOptions()).column_names
-                opts = pacsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()))
-                return pacsv.read_csv(io.BytesIO(body), convert_options=opts)
-        if ct in NDJSON_TYPES or ct == "application/json":
-            if body.lstrip()[:1] == b"[":
-                return pa.Table.from_pylist(orjson.loads(body))
-            try:
-                return pajson.read_json(io.BytesIO(body))
-            except pa.ArrowInvalid:  # a value of the wrong type: parse leniently, validation reports it
-                rows = [orjson.loads(line) for line in body.splitlines() if line.strip()]
-                return pa.Table.from_pylist([{k: _text(v) for k, v in r.items()} for r in rows])
-    except (pa.ArrowInvalid, orjson.JSONDecodeError, ValueError, TypeError, AttributeError) as exc:
-        raise InvalidInputError(f"cannot parse the {ct} body: {exc}", field="body") from exc
-    raise InvalidInputError(
-        f"unsupported Content-Type {ct!r}: use application/x-ndjson, text/csv or {ARROW_STREAM_MEDIA_TYPE}",
-        field="content-type",
-    )
-
-
-def _text(v: Any) -> Any:
-    return None if v is None else str(v)
 
 
 def _json(payload: Any, status: int = 200) -> Response:

@@ -1,0 +1,220 @@
+"""``fluxops ami ...``: backfill history into the lake, run the live head-end simulator, subscribe to
+MQTT, refresh analytics, compact the lake."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import typer
+from rich.console import Console
+
+from fluxops.cli.cmd_grid import DATA_DIR_OPTION, settings_for
+from fluxops.core.config import Settings
+from fluxops.core.errors import InvalidInputError, NotFoundError
+from fluxops.grid.models import Grid
+
+console = Console()
+ami_app = typer.Typer(help="Smart-meter (AMI) data: backfill, live simulator, MQTT ingestion, analytics.")
+
+
+def _grid_from_store(settings: Settings) -> Grid:
+    from fluxops.storage import open_store
+
+    store = open_store(settings)
+    try:
+        grid = store.read_grid()
+    finally:
+        store.close()
+    if grid is None:
+        raise NotFoundError("no grid is loaded: run `fluxops generate` first")
+    return grid
+
+
+def _lake_rows(readings: pa.Table) -> pa.Table:
+    """Synthetic readings as the lake stores them: the simulated delivery time is the ingestion time."""
+    return (
+        readings.drop_columns(["delivered_utc"])
+        .append_column("ingested_utc", readings["delivered_utc"])
+        .append_column("is_correction", pa.array(np.zeros(readings.num_rows, dtype=bool)))
+    )
+
+
+def backfill(
+    settings: Settings, grid: Grid, *, days: int, end: date, seed: int, refresh: bool
+) -> dict[str, Any]:
+    """Generate ``days`` UTC days ending with ``end`` straight into the lake (days already present are
+    skipped, so re-running changes nothing). Returns counts and timings."""
+    from fluxops.ami.synth import AmiSynthesizer, SynthParams
+    from fluxops.storage.ami_analytics import AmiAnalytics
+    from fluxops.storage.lake import AmiLake
+
+    if not 1 <= days <= 3660:
+        raise InvalidInputError("days must be in 1..3660", field="days")
+    lake = AmiLake(settings.lake_dir)
+    analytics = AmiAnalytics(lake)
+    analytics.write_dims(grid)
+    synth = AmiSynthesizer(grid, SynthParams(seed=seed))
+    out: dict[str, Any] = {"days_written": 0, "days_skipped": 0, "readings": 0, "events": 0}
+    t_gen = t_write = 0.0
+    for k in range(days):
+        d = end - timedelta(days=days - 1 - k)
+        if lake.readings.files(d, d):
+            out["days_skipped"] += 1
+            continue
+        t0 = time.perf_counter()
+        gen = synth.day(d)
+        t1 = time.perf_counter()
+        lake.readings.append(_lake_rows(gen.readings), bulk=True)
+        if gen.events.num_rows:
+            lake.events.append(gen.events.append_column("ingested_utc", gen.events["event_time_utc"]))
+        t2 = time.perf_counter()
+        t_gen, t_write = t_gen + t1 - t0, t_write + t2 - t1
+        out["days_written"] += 1
+        out["readings"] += gen.readings.num_rows
+        out["events"] += gen.events.num_rows
+        console.print(
+            f"  {d}: {gen.readings.num_rows:,} readings, {gen.events.num_rows:,} events, {t2 - t0:.1f} s"
+        )
+    out["generate_s"], out["write_s"] = t_gen, t_write
+    if refresh:
+        t0 = time.perf_counter()
+        rep = analytics.refresh()
+        out["refresh_s"], out["refreshed_dates"] = time.perf_counter() - t0, len(rep.dates)
+    lake.close()
+    return out
+
+
+@ami_app.command("backfill")
+def backfill_cmd(
+    days: int = typer.Option(7, "--days", help="Number of UTC days of history"),
+    end: str = typer.Option(None, "--end", help="Last day (YYYY-MM-DD, default yesterday UTC)"),
+    seed: int = typer.Option(0, "--seed", help="AMI generator seed"),
+    no_refresh: bool = typer.Option(False, "--no-refresh", help="Skip the analytics refresh"),
+    data_dir: Path | None = DATA_DIR_OPTION,
+) -> None:
+    """Write history for every meter of the loaded grid straight into the Parquet lake."""
+    settings = settings_for(data_dir)
+    try:
+        end_d = date.fromisoformat(end) if end else (datetime.now(UTC) - timedelta(days=1)).date()
+    except ValueError:
+        raise InvalidInputError("end must be YYYY-MM-DD", field="end") from None
+    grid = _grid_from_store(settings)
+    t0 = time.perf_counter()
+    out = backfill(settings, grid, days=days, end=end_d, seed=seed, refresh=not no_refresh)
+    wall = time.perf_counter() - t0
+    rate = out["readings"] / max(out["generate_s"] + out["write_s"], 1e-9)
+    console.print(
+        f"backfill: {out['days_written']} days written, {out['days_skipped']} skipped, "
+        f"{out['readings']:,} readings ({rate:,.0f}/s generate+write), {out['events']:,} events, {wall:.1f} s"
+    )
+
+
+@ami_app.command("simulate")
+def simulate_cmd(
+    url: str = typer.Option("http://127.0.0.1:8000", "--url", help="Server base URL"),
+    token: str = typer.Option(None, "--token", envvar="FLUXOPS_TOKEN", help="API key or bootstrap token"),
+    speed: float = typer.Option(60.0, "--speed", help="Simulated seconds per wall second"),
+    lookback_hours: float = typer.Option(2.0, "--lookback-hours", help="Start this far in the past"),
+    fmt: str = typer.Option("arrow", "--format", help="arrow | ndjson"),
+    preset: str = typer.Option(None, "--preset", help="Grid preset (default: the demo preset)"),
+    grid_seed: int = typer.Option(None, "--grid-seed", help="Grid seed (default: the demo seed)"),
+    seed: int = typer.Option(0, "--seed", help="AMI generator seed"),
+    duration_s: float = typer.Option(0.0, "--duration-s", help="Stop after this many seconds (0: run)"),
+    data_dir: Path | None = DATA_DIR_OPTION,
+) -> None:
+    """Post live readings and events to a running server like a head-end (Ctrl-C to stop).
+
+    The grid is regenerated from the preset and seed the server was started with (``fluxops demo``
+    defaults), since the server holds its store open."""
+    from fluxops.ami.simulator import HttpSink, LiveSimulator, SimulatorParams, default_start
+    from fluxops.ami.synth import AmiSynthesizer, SynthParams
+    from fluxops.grid.generator import generate_grid
+
+    settings = settings_for(data_dir)
+    grid = generate_grid(
+        preset or settings.demo_preset, seed=settings.demo_seed if grid_seed is None else grid_seed
+    )
+    sim = LiveSimulator(
+        AmiSynthesizer(grid, SynthParams(seed=seed)),
+        HttpSink(url, token, fmt=fmt),
+        SimulatorParams(speed=speed, start_utc=default_start(lookback_hours)),
+    )
+    t0 = time.monotonic()
+    try:
+        while duration_s <= 0 or time.monotonic() - t0 < duration_s:
+            n_r, n_e = sim.tick()
+            if n_r or n_e:
+                console.print(f"{sim.sim_now():%Y-%m-%d %H:%M:%S}Z  +{n_r:,} readings  +{n_e:,} events")
+            time.sleep(sim.params.tick_s)
+    except KeyboardInterrupt:
+        pass
+    console.print(f"sent {sim.readings_sent:,} readings, {sim.events_sent:,} events")
+
+
+@ami_app.command("mqtt")
+def mqtt_cmd(
+    broker: str = typer.Option("127.0.0.1:1883", "--broker", help="host:port"),
+    topic: str = typer.Option("fluxops/ami/#", "--topic", help="Subscription (…/readings, …/events)"),
+    data_dir: Path | None = DATA_DIR_OPTION,
+) -> None:
+    """Ingest readings/events from MQTT (QoS 1, acknowledged after the durable write) into the lake.
+
+    Writes the lake itself, so it cannot run against a data directory a server is writing."""
+    from fluxops.ami.ingest import IngestService
+    from fluxops.ami.mqtt import MqttIngest
+    from fluxops.ami.validation import MeterRegistry
+    from fluxops.storage.ami_analytics import AmiAnalytics
+    from fluxops.storage.lake import AmiLake
+
+    settings = settings_for(data_dir)
+    grid = _grid_from_store(settings)
+    lake = AmiLake(settings.lake_dir)
+    AmiAnalytics(lake).write_dims(grid)
+    me = grid.meters
+    svc = IngestService(
+        MeterRegistry(me["meter_id"], me["transformer_id"], me["feeder_id"], me["substation_id"]), lake, lake
+    )
+    sub = MqttIngest(svc, broker=broker, topic=topic)
+    console.print(f"subscribed to {topic} on {broker}; lake {settings.lake_dir} (Ctrl-C to stop)")
+    try:
+        sub.run_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        lake.close()
+    s = sub.stats
+    console.print(
+        f"{s.messages} messages: {s.readings_accepted:,} readings, {s.events_accepted:,} events accepted"
+    )
+
+
+@ami_app.command("refresh")
+def refresh_cmd(data_dir: Path | None = DATA_DIR_OPTION) -> None:
+    """Bring the derived analytics up to date (only dates with new readings are recomputed)."""
+    from fluxops.storage.ami_analytics import AmiAnalytics
+    from fluxops.storage.lake import AmiLake
+
+    rep = AmiAnalytics(AmiLake(settings_for(data_dir).lake_dir)).refresh()
+    console.print(f"refreshed {len(rep.dates)} dates in {rep.seconds:.1f} s; watermark {rep.watermark}")
+
+
+@ami_app.command("compact")
+def compact_cmd(data_dir: Path | None = DATA_DIR_OPTION) -> None:
+    """Merge small lake files (fails if a server is writing the same lake: it compacts by itself)."""
+    from fluxops.storage.lake import AmiLake
+
+    lake = AmiLake(settings_for(data_dir).lake_dir)
+    reps = lake.compact(min_files=2)
+    lake.readings.purge_hidden()
+    lake.events.purge_hidden()
+    for name, r in reps.items():
+        console.print(f"{name}: {r.files_merged} files merged into {r.partitions} ({r.rows:,} rows)")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(ami_app, name="ami")
