@@ -60,6 +60,7 @@ class EngineContext:
     base_parent_src: IntArray  # per bus: source when the parent is a source (−1 otherwise)
     base_bus_pos: IntArray  # per bus: position in base_plan.free_bus (−1 when dead)
     bus_zone: IntArray  # per bus: section label (buses joined by line segments only)
+    edge_type: npt.NDArray[np.object_]  # per edge: "line_segment" or the device type
 
 
 # keyed by id(grid) (a Grid holds DataFrames, so it is not hashable); the weakref drops dead entries
@@ -169,6 +170,7 @@ def build_context(grid: Grid) -> EngineContext:
         base_parent_src=parent_src,
         base_bus_pos=pos,
         bus_zone=_line_zones(cg),
+        edge_type=np.where(cg.edge_kind == EDGE_LINE, "line_segment", cg.device_type).astype(object),
     )
 
 

@@ -214,6 +214,7 @@ def _run(
     # ---- wave 1: FLISR ----------------------------------------------------------------------------------
     t = 0.0
     blocked = st.failed_buses.copy()
+    tie_memo: dict[int, bytes] = {}
     if config.flisr_enabled:
         in_zone = np.zeros(cg.n_bus, bool)
         boundary = np.zeros(0, np.int64)
@@ -233,7 +234,7 @@ def _run(
                 step.reclose_source(op.source)
         transfer_bus_ties(step, np.flatnonzero(st.failed_sources))
         t = step.time_min()
-        run_pickups(step, blocked, t)
+        run_pickups(step, blocked, t, tie_memo)
         if step.actions:
             rec.switching.extend(step.actions)
             t = step.time_min()
@@ -294,7 +295,7 @@ def _run(
             continue
         if config.flisr_enabled:
             step = FlisrStep(ctx, st, config, scenario, rec, t0=t)
-            run_pickups(step, blocked, t)
+            run_pickups(step, blocked, t, tie_memo)
             if step.actions:
                 rec.switching.extend(step.actions)
                 t = step.time_min()

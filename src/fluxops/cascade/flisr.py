@@ -18,6 +18,8 @@ from fluxops.cascade.context import EngineContext
 from fluxops.cascade.models import SwitchingAction
 from fluxops.cascade.protection import island_within_limits, tie_candidates
 from fluxops.cascade.state import CascadeState
+from fluxops.network.energization import EnergizationResult
+from fluxops.network.powerflow import PowerFlowResult
 
 if TYPE_CHECKING:
     from fluxops.cascade.recorder import WaveRecorder
@@ -100,11 +102,18 @@ def transfer_bus_ties(step: FlisrStep, failed_sources: npt.NDArray[np.int64]) ->
                 break
 
 
-def run_pickups(step: FlisrStep, blocked: BoolArray, t_ready: float) -> None:
-    """Greedy tie pick-ups: largest dead region first; each accepted only if its island stays in limits."""
+def run_pickups(
+    step: FlisrStep, blocked: BoolArray, t_ready: float, tried_before: dict[int, bytes] | None = None
+) -> None:
+    """Greedy tie pick-ups: largest dead region first; each accepted only if its island stays in limits.
+
+    ``tried_before`` (tie → topology key when it was rejected) carries rejections across rounds: a tie is
+    not re-tried while nothing has changed since."""
     ctx, st, cfg, sc = step.ctx, step.st, step.config, step.scenario
     cg = ctx.cg
-    rejected: set[int] = set()
+    memo = tried_before if tried_before is not None else {}
+    key_now = st._topology_key()
+    rejected: set[int] = {t for t, k in memo.items() if k == key_now}
     tried = 0
     while tried < cfg.max_flisr_candidates:
         en = st.energize()
@@ -119,6 +128,7 @@ def run_pickups(step: FlisrStep, blocked: BoolArray, t_ready: float) -> None:
         )
         ends = [int(cg.to_bus[c]) if en.bus_energized[cg.from_bus[c]] else int(cg.from_bus[c]) for c in cands]
         order = np.argsort([-island_cust[en.bus_island[b]] for b in ends], kind="stable")
+        pf_now, _ = st.powerflow(en, 1.0)
         accepted = False
         for k in order:
             if tried >= cfg.max_flisr_candidates:
@@ -130,9 +140,19 @@ def run_pickups(step: FlisrStep, blocked: BoolArray, t_ready: float) -> None:
             en_t = st.energize()
             newly = en_t.bus_energized & ~en.bus_energized
             long_out = (t_close - np.nan_to_num(st.dead_since, nan=t_close)) >= sc.cold_load_min_outage_min
+            factor = sc.cold_load_pickup_factor if cfg.flisr_plans_with_cold_load else 1.0
+            why_not = _precheck(ctx, st, pf_now, en, c, end, newly, np.where(long_out, factor, 1.0), cfg)
+            if why_not is not None:
+                st.closed[c] = False
+                rejected.add(c)
+                memo[c] = key_now
+                step.rec.note(
+                    f"tie {cg.edge_ids[c]} rejected for {int(cg.bus_customer_count[newly].sum())} customers: "
+                    f"{why_not}"
+                )
+                continue
             cold_before = st.cold.copy()
             st.cold |= newly & long_out
-            factor = sc.cold_load_pickup_factor if cfg.flisr_plans_with_cold_load else 1.0
             pf, _ = st.powerflow(en_t, factor)
             ok, max_load, min_v = island_within_limits(
                 ctx, pf, en_t, end, cfg.flisr_max_loading_pct, cfg.flisr_min_v_pu
@@ -156,6 +176,7 @@ def run_pickups(step: FlisrStep, blocked: BoolArray, t_ready: float) -> None:
             st.closed[c] = False
             st.cold = cold_before
             rejected.add(c)
+            memo[c] = key_now
             why = (
                 "power flow did not converge"
                 if not pf.converged
@@ -170,3 +191,36 @@ def run_pickups(step: FlisrStep, blocked: BoolArray, t_ready: float) -> None:
             )
         if not accepted:
             return
+
+
+def _precheck(
+    ctx: EngineContext,
+    st: CascadeState,
+    pf_now: PowerFlowResult,
+    en: EnergizationResult,
+    tie: int,
+    dead_end: int,
+    newly: BoolArray,
+    scale: npt.NDArray[np.float64],
+    cfg: CascadeConfig,
+) -> str | None:
+    """A necessary condition checked before the power flow: the added apparent power must fit through
+    the tie's rating and within the supplying transformer's remaining capacity (both at the FLISR
+    loading limit). Returns why it does not fit, or None."""
+    cg = ctx.cg
+    s_kva = float(np.hypot(st.p_kw[newly] * scale[newly], st.q_kvar[newly] * scale[newly]).sum())
+    live_end = int(cg.from_bus[tie]) if int(cg.to_bus[tie]) == dead_end else int(cg.to_bus[tie])
+    i_add = s_kva / (np.sqrt(3.0) * cg.v_base_kv[live_end])
+    limit = cfg.flisr_max_loading_pct / 100.0
+    if cg.ampacity_a[tie] > 0 and i_add > limit * cg.ampacity_a[tie]:
+        return f"{i_add:.0f} A exceeds the tie rating ({cg.ampacity_a[tie]:.0f} A) — no power flow needed"
+    src = int(en.bus_source[live_end])
+    if src >= 0 and cg.source_rating_mva[src] > 0:
+        now = float(np.nan_to_num(pf_now.source_loading_pct[src])) / 100.0
+        after = now + s_kva / (cg.source_rating_mva[src] * 1000.0)
+        if after > limit:
+            return (
+                f"{cg.source_ids[src]} would carry {after * 100:.0f} % of its rating "
+                f"(limit {cfg.flisr_max_loading_pct:.0f} %) — no power flow needed"
+            )
+    return None

@@ -73,24 +73,21 @@ class WaveRecorder:
         back_e = np.flatnonzero(~prev.edge_energized & en.edge_energized)
         lost_x = np.flatnonzero(self.prev_xfmr_live & ~xfmr_live)
         back_x = np.flatnonzero(~self.prev_xfmr_live & xfmr_live)
+        etype = self.ctx.edge_type
         lost = [
-            LostElement(
-                str(cg.edge_ids[e]), self._etype(int(e)), primary.get(str(cg.edge_ids[e]), "isolated")
-            )
-            for e in lost_e
-        ] + [
-            LostElement(str(cg.xfmr_ids[x]), "transformer", primary.get(str(cg.xfmr_ids[x]), "isolated"))
-            for x in lost_x
-        ]
+            LostElement(i, ty, primary.get(i, "isolated"))
+            for i, ty in zip(cg.edge_ids[lost_e].tolist(), etype[lost_e].tolist(), strict=True)
+        ] + [LostElement(i, "transformer", primary.get(i, "isolated")) for i in cg.xfmr_ids[lost_x].tolist()]
         lost += [
             LostElement(ev.element_id, ev.element_type, ev.cause)
             for ev in self.events
             if ev.element_type in ("substation", "substation_transformer", "bus")
             and ev.cause in ("fault", "thermal")
         ]
-        restored = [LostElement(str(cg.edge_ids[e]), self._etype(int(e)), "restored") for e in back_e] + [
-            LostElement(str(cg.xfmr_ids[x]), "transformer", "restored") for x in back_x
-        ]
+        restored = [
+            LostElement(i, ty, "restored")
+            for i, ty in zip(cg.edge_ids[back_e].tolist(), etype[back_e].tolist(), strict=True)
+        ] + [LostElement(i, "transformer", "restored") for i in cg.xfmr_ids[back_x].tolist()]
         self._lost_ids.update(x.element_id for x in lost)
         # outage clocks
         newly_dead = prev.bus_energized & ~en.bus_energized
@@ -327,6 +324,11 @@ class WaveRecorder:
         t_x = g_t[np.where(xfmr_group >= 0, xfmr_group, len(groups))]
         t_x = np.maximum(t_x, np.nan_to_num(st.xfmr_dead_since))
         st.book_energy(dead, xf_dead, t_bus, t_x, record=False)
+        if self.notes and self.waves:  # FLISR attempts of a round that changed nothing (all rejected)
+            last_notes = self.waves[-1]["notes"]
+            assert isinstance(last_notes, list)
+            last_notes.extend(self.notes)
+            self.notes = []
         out = []
         for w in self.waves:
             n = int(w["wave"])  # type: ignore[call-overload]

@@ -41,6 +41,7 @@ class CascadeState:
     cust_min_by_wave: dict[int, float] = field(default_factory=dict)
     en: EnergizationResult | None = None
     interruptions: list[tuple[float, list[int]]] = field(default_factory=list)
+    _memo: dict[tuple[str, bytes], object] = field(default_factory=dict)
 
     @classmethod
     def start(cls, ctx: EngineContext, p_kw: FloatArray, q_kvar: FloatArray) -> CascadeState:
@@ -66,23 +67,49 @@ class CascadeState:
         st.en = en
         return st
 
+    def _topology_key(self) -> bytes:
+        return b"".join(
+            a.tobytes() for a in (self.closed, self.failed_edges, self.failed_buses, self.failed_sources)
+        )
+
     def energize(self) -> EnergizationResult:
-        return energize(
+        """Energization of the present state (memoized: waves and FLISR ask for it repeatedly)."""
+        key = self._topology_key()
+        hit = self._memo.get(("en", key))
+        if isinstance(hit, EnergizationResult):
+            return hit
+        en = energize(
             self.ctx.cg,
             closed=self.closed,
             failed_edges=self.failed_edges,
             failed_buses=self.failed_buses,
             failed_sources=self.failed_sources,
         )
+        self._remember(("en", key), en)
+        return en
+
+    def _remember(self, key: tuple[str, bytes], value: object) -> None:
+        if len(self._memo) >= 8:
+            self._memo.pop(next(iter(self._memo)))
+        self._memo[key] = value
 
     def loads(self, cold_factor: float) -> tuple[FloatArray, FloatArray]:
         scale = np.where(self.cold, cold_factor, 1.0)
         return self.p_kw * scale, self.q_kvar * scale
 
     def powerflow(self, en: EnergizationResult, cold_factor: float) -> tuple[PowerFlowResult, SweepPlan]:
+        """Power flow of ``en`` with the present loads (memoized on topology, cold-load mask and factor)."""
+        key = self._topology_key() + self.cold.tobytes() + np.float64(cold_factor).tobytes()
+        if en is self._memo.get(("en", self._topology_key())):
+            hit = self._memo.get(("pf", key))
+            if hit is not None:
+                return hit  # type: ignore[return-value]
         plan = prepare_sweep(self.ctx.cg, en)
         p, q = self.loads(cold_factor)
-        return run_powerflow(self.ctx.cg, p_kw=p, q_kvar=q, plan=plan), plan
+        out = (run_powerflow(self.ctx.cg, p_kw=p, q_kvar=q, plan=plan), plan)
+        if en is self._memo.get(("en", self._topology_key())):
+            self._remember(("pf", key), out)
+        return out
 
     def customers(self, en: EnergizationResult) -> tuple[int, int]:
         return customers_out(
