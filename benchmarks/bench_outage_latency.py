@@ -93,6 +93,7 @@ def main() -> None:
     ap.add_argument("--trials", type=int, default=40)
     ap.add_argument("--preset", default="demo")
     ap.add_argument("--storm-events", type=int, default=5000)
+    ap.add_argument("--spacing-s", type=float, default=1.0, help="pause between single-fault trials")
     ap.add_argument("--out", default=str(ROOT / "docs" / "benchmarks" / "outages.md"))
     args = ap.parse_args()
 
@@ -106,12 +107,13 @@ def main() -> None:
     running = start_uvicorn(app)
     base = f"http://127.0.0.1:{running.port}"
     headers = {"Authorization": f"Bearer {BOOTSTRAP_TOKEN}"}
-    paths = {getattr(r, "path", "") for r in app.routes}
-    via_http = "/api/ami/events" in paths
+    with httpx.Client(base_url=base, headers=headers, timeout=60) as c:
+        via_http = "/api/ami/events" in c.get("/openapi.json").json()["paths"]
     inj = FaultInjector(tree, FaultParams(seed=11))
     busy = np.zeros(tree.n_meters, dtype=bool)
     lat_get: list[float] = []
     lat_sse: list[float] = []
+    in_storm: list[bool] = []
     post_ms: list[float] = []
     sse = SseListener(base, BOOTSTRAP_TOKEN)
     sse.start()
@@ -155,9 +157,10 @@ def main() -> None:
             send(meters, "last_gasp", at, c)
             post_ms.append((time.perf_counter() - t0) * 1000)
             while True:
-                items = c.get("/api/outages", params={"status": "active", "limit": 5000}).json()["items"]
-                if any(o["device_id"] == fault.element_id for o in items):
+                got = c.get("/api/outages", params={"status": "active", "limit": 5000}).json()
+                if any(o["device_id"] == fault.element_id for o in got["items"]):
                     lat_get.append((time.perf_counter() - t0) * 1000)
+                    in_storm.append(bool(got["storm_mode"]))
                     break
                 if time.perf_counter() - t0 > 30:
                     print("timeout waiting for", fault.element_id, file=sys.stderr)
@@ -170,6 +173,7 @@ def main() -> None:
             if fault.element_id in sse.seen:
                 lat_sse.append((sse.seen[fault.element_id] - t0) * 1000)
             done += 1
+            time.sleep(args.spacing_s)
 
         # storm: thousands of last-gasps from many simultaneous faults in one post
         storm_faults = []
@@ -185,15 +189,19 @@ def main() -> None:
                 storm_faults.append(f.element_id)
                 storm_meters += ms
                 zone_meters += len(f.meters)
-        before = c.get("/api/outages", params={"limit": 1}).json()["kpis"]["customers_out"]
+
+        def out_in_store() -> int:
+            items = c.get("/api/outages", params={"status": "active", "limit": 5000}).json()["items"]
+            return sum(int(o["customers_out"]) for o in items)
+
+        before = out_in_store()
         at = datetime.now(UTC) - timedelta(seconds=40)
         t0 = time.perf_counter()
         send(storm_meters, "last_gasp", at, c)
         storm_post_ms = (time.perf_counter() - t0) * 1000
         storm_ms = float("nan")
         while time.perf_counter() - t0 < 120:
-            kpis = c.get("/api/outages", params={"limit": 1}).json()["kpis"]
-            if kpis["customers_out"] >= before + zone_meters:  # every faulted customer is in an outage
+            if out_in_store() >= before + zone_meters:  # every faulted customer is in a listed outage
                 storm_ms = (time.perf_counter() - t0) * 1000
                 break
             time.sleep(0.01)
@@ -217,12 +225,18 @@ def main() -> None:
         f"Machine: {machine}. Grid: `{args.preset}` preset, seed 42 ({tree.n_meters:,} meters, "
         f"{tree.n_devices:,} devices in service, {tree.n_transformers:,} transformers). Store: DuckDB file. "
         f"Real server: uvicorn on loopback. Input path: {path}. Faults drawn by `fluxops.ops.faults` "
-        "(85 % of last-gasps delivered).",
+        f"(85 % of last-gasps delivered), one fault every ~{args.spacing_s:.1f} s plus processing: a "
+        "fast sequence, so storm mode (≥ 500 last-gasps within 120 s) switches on part-way.",
         "",
         "| measure | p50 | p95 | n |",
         "|---|---|---|---|",
         row("POST of one fault's last-gasps (acknowledged)", post_ms),
-        row("posted → visible in `GET /api/outages` (polled every 2 ms)", lat_get),
+        row("posted → visible in `GET /api/outages` (polled every 2 ms), all trials", lat_get),
+        row("  … trials in normal mode", [x for x, s_ in zip(lat_get, in_storm, strict=False) if not s_]),
+        row(
+            "  … trials after storm mode switched on (0.5 s batching)",
+            [x for x, s_ in zip(lat_get, in_storm, strict=False) if s_],
+        ),
         row("posted → pushed on `GET /api/stream` (SSE)", lat_sse),
         "",
         f"Storm: one post of {len(storm_meters):,} last-gasps from {len(storm_faults):,} simultaneous faults "

@@ -173,9 +173,15 @@ class OutageEngine:
 
     def _update_storm(self, df: pd.DataFrame, now_utc: datetime) -> None:
         n = int((df["event_type"] == "last_gasp").sum())
+        self._recent_gasps.append((now_utc, n))
+        self.storm_mode = self.in_storm(now_utc)
+
+    def in_storm(self, now_utc: datetime) -> bool:
+        """Storm mode: at least ``storm_threshold`` last-gasps processed within the last ``window_s``
+        (decays by itself once the flood stops)."""
         horizon = now_utc - timedelta(seconds=self.config.window_s)
-        self._recent_gasps = [(t, c) for t, c in self._recent_gasps if t >= horizon] + [(now_utc, n)]
-        self.storm_mode = sum(c for _, c in self._recent_gasps) >= self.config.storm_threshold
+        self._recent_gasps = [(t, c) for t, c in self._recent_gasps if t >= horizon]
+        return sum(c for _, c in self._recent_gasps) >= self.config.storm_threshold
 
     def _slot(self, outage_id: str) -> int:
         if outage_id not in self._slot_of:

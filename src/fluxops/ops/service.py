@@ -52,7 +52,7 @@ MAX_STREAM_ITEMS = 200  # per message; beyond it the client pulls /api/grid/stat
 
 @dataclass(frozen=True)
 class ServiceConfig:
-    storm_flush_s: float = 2.0  # in storm mode, accumulate this long before each engine step
+    storm_flush_s: float = 0.5  # in storm mode, accumulate this long before each engine step
     loading_refresh_s: float = 60.0  # re-read AMI transformer loading (hourly data: a minute is plenty)
 
 
@@ -139,7 +139,7 @@ class OpsService:
                     self._cv.wait()
                 if self._stop:
                     return
-            if self.engine.storm_mode:
+            if self.engine.in_storm(self._clock()):
                 with self._cv:
                     self._cv.wait(timeout=self.config.storm_flush_s)
             with self._cv:
@@ -220,6 +220,9 @@ class OpsService:
             changed = self._refresh_state()
         self._publish_state(changed)
 
+    def storm_mode(self) -> bool:
+        return self.engine.in_storm(self._clock())
+
     def kpis(self) -> dict[str, Any]:
         opened = self.engine.open_outages()
         return {
@@ -227,7 +230,7 @@ class OpsService:
             "customers_out": int(sum(o.customers_out for o in opened)),
             "critical_customers_affected": int(sum(o.critical_customers_affected for o in opened)),
             "customers_served": int(self.tree.n_meters),
-            "storm_mode": self.engine.storm_mode,
+            "storm_mode": self.storm_mode(),
             "asset_status_counts": self.state.counts(),
             "as_of_utc": self._clock().isoformat(),
         }

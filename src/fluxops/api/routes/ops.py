@@ -201,7 +201,7 @@ def list_outages(
     return {
         "items": [o.to_dict() for o in items],
         "total": total,
-        "storm_mode": svc.engine.storm_mode,
+        "storm_mode": svc.storm_mode(),
         "kpis": svc.kpis(),
     }
 
