@@ -40,6 +40,9 @@ def test_scenarios_and_topology(viewer: httpx.Client) -> None:
     t = viewer.get("/api/cascade/grid-topology", params={"limit": 50}).json()
     assert 0 < len(t["nodes"]) <= 50 and t["edges"]
     assert viewer.get("/api/cascade/grid-topology", params={"feeder_id": "NOPE"}).status_code == 404
+    # viewers read stored screenings but do not start one
+    none = viewer.get("/api/cascade/patient-zero-candidates", params={"scenario": "winter_storm"}).json()
+    assert none["status"] == "none"
 
 
 def test_simulate_roles_and_errors(viewer: httpx.Client, operator: httpx.Client, live: LiveServer) -> None:

@@ -27,6 +27,7 @@ from fluxops.cascade.scenarios import list_scenarios, resolve_scenario
 from fluxops.cascade.service import CascadeService, parse_inputs
 from fluxops.core.errors import InvalidInputError, NotFoundError
 from fluxops.network.powerflow import run_powerflow
+from fluxops.security.roles import Principal, role_allows
 from fluxops.storage.cascade_runs import CascadeRunTableStore
 
 router = APIRouter(prefix="/api", tags=["cascade"])
@@ -139,13 +140,20 @@ def precomputed_one(request: Request, run_id: str) -> dict[str, Any]:
 
 
 def _screening_or_job(
-    request: Request, loaded: LoadedGrid, scenario: str
+    request: Request, loaded: LoadedGrid, scenario: str, principal: Principal
 ) -> tuple[Any, dict[str, Any] | None]:
+    """The latest stored N-1 screening; when there is none, operators start one (viewers are told to)."""
     svc = _svc(request)
     sc = resolve_scenario(scenario)
     stored = svc.latest("screening", loaded.info.content_hash, sc.name)
     if stored is not None:
         return stored, None
+    if not role_allows(principal.role, "operator"):
+        return None, {
+            "status": "none",
+            "message": "no N-1 screening stored for this grid and scenario; "
+            "an operator can start one (POST /api/cascade/screening)",
+        }
     job = svc.start_screening(_ctx(loaded), loaded.info.content_hash, sc)
     return None, {
         "status": "computing",
@@ -154,15 +162,16 @@ def _screening_or_job(
     }
 
 
-@router.get("/cascade/patient-zero-candidates", dependencies=OPERATOR)
+@router.get("/cascade/patient-zero-candidates")
 def patient_zero_candidates(
     request: Request,
+    principal: Principal = Depends(require_role("viewer")),
     loaded: LoadedGrid = Depends(get_loaded_grid),
     scenario: str = "summer_peak",
     limit: int = Query(20, ge=1, le=500),
 ) -> dict[str, Any]:
     """Elements ranked by expected customer-minutes (N-1 simulated consequence × failure rate)."""
-    stored, pending = _screening_or_job(request, loaded, scenario)
+    stored, pending = _screening_or_job(request, loaded, scenario, principal)
     if pending is not None:
         return pending
     res = stored.result
@@ -175,15 +184,16 @@ def patient_zero_candidates(
     }
 
 
-@router.get("/cascade/high-risk-nodes", dependencies=OPERATOR)
+@router.get("/cascade/high-risk-nodes")
 def high_risk_nodes(
     request: Request,
+    principal: Principal = Depends(require_role("viewer")),
     loaded: LoadedGrid = Depends(get_loaded_grid),
     scenario: str = "summer_peak",
     limit: int = Query(100, ge=1, le=5000),
     min_customers: int = Query(0, ge=0),
 ) -> dict[str, Any]:
-    stored, pending = _screening_or_job(request, loaded, scenario)
+    stored, pending = _screening_or_job(request, loaded, scenario, principal)
     if pending is not None:
         return pending
     rows = [c for c in stored.result["candidates"] if c["customers_out"] >= min_customers][:limit]
