@@ -81,7 +81,7 @@ export function App() {
         <div className="brand">
           FLUX OPERATIONS CENTER
           <span className="muted small">
-            {data.assets ? `${(data.bytes / 1e6).toFixed(2)} MB map payload · decoded in ${data.decodeMs.toFixed(0)} ms` : data.error ? "" : "loading map…"}
+            {data.assets ? `${(data.bytes / 1e6).toFixed(2)} MB Arrow map payload · decoded in ${data.decodeMs.toFixed(0)} ms` : data.error ? "" : "loading map…"}
           </span>
         </div>
         <KpiHeader />

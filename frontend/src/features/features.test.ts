@@ -94,12 +94,15 @@ describe("AMI and cascade helpers", () => {
   it("picks one feeder's hourly rows in time order and sums the latest hour", async () => {
     const { rowsOf, latestTotalKw } = await import("./ami/amiShapes");
     const rows = [
-      { feeder_id: "F2", hour_utc: "2026-01-01T01:00:00", kw: 5 },
-      { feeder_id: "F1", hour_utc: "2026-01-01T01:00:00", kw: 3 },
-      { feeder_id: "F1", hour_utc: "2026-01-01T00:00:00", kw: 2 },
+      { feeder_id: "F2", hour_utc: "2026-01-01T01:00:00Z", kw: 5 },
+      { feeder_id: "F1", hour_utc: "2026-01-01T01:00:00Z", kw: 3 },
+      { feeder_id: "F1", hour_utc: "2026-01-01T00:00:00Z", kw: 2 },
     ];
     expect(rowsOf(rows, "feeder_id", "F1").map((r) => r.kw)).toEqual([2, 3]);
-    expect(latestTotalKw(rows)).toEqual({ kw: 8, hour: "2026-01-01T01:00:00" });
+    const after = Date.parse("2026-01-01T02:00:00Z");
+    expect(latestTotalKw(rows, after)).toEqual({ kw: 8, hour: "2026-01-01T01:00:00Z" });
+    // During 01:00-02:00 the 01:00 hour is incomplete: the 00:00 hour is the latest complete one.
+    expect(latestTotalKw(rows, after - 1)).toEqual({ kw: 2, hour: "2026-01-01T00:00:00Z" });
     expect(latestTotalKw([])).toBeNull();
   });
   it("prices hardening for each lost element once", async () => {

@@ -37,10 +37,17 @@ export function rowsOf(rows: Json[], key: string, id: string): Json[] {
   return rows.filter((r) => r[key] === id).sort((a, b) => str(a.hour_utc, "").localeCompare(str(b.hour_utc, "")));
 }
 
-/** System load now: the sum of every substation's kW in the latest hour present (null without data). */
-export function latestTotalKw(rows: Json[]): { kw: number; hour: string } | null {
+/**
+ * System load: the sum of every substation's average kW in the latest *completed* hour (the current
+ * hour's average is computed over the intervals received so far and would read low). Null without data.
+ */
+export function latestTotalKw(rows: Json[], nowMs: number = Date.now()): { kw: number; hour: string } | null {
+  const HOUR_MS = 3_600_000;
   let hour = "";
-  for (const r of rows) if (str(r.hour_utc, "") > hour) hour = str(r.hour_utc, "");
+  for (const r of rows) {
+    const h = str(r.hour_utc, "");
+    if (h > hour && Date.parse(h) + HOUR_MS <= nowMs) hour = h;
+  }
   if (!hour) return null;
   let kw = 0;
   for (const r of rows) if (str(r.hour_utc, "") === hour) kw += num(r.kw) ?? 0;

@@ -38,9 +38,9 @@ describe("layer builders", () => {
   });
 
   it("sizes substations by customers (area), clamped", () => {
-    expect(radiusForCustomers(0)).toBe(5);
+    expect(radiusForCustomers(0)).toBe(4);
     expect(radiusForCustomers(4000)).toBeGreaterThan(radiusForCustomers(1000));
-    expect(radiusForCustomers(1e9)).toBe(40);
+    expect(radiusForCustomers(1e9)).toBe(30);
   });
 
   it("draws open devices hollow and ties with a yellow outline", () => {

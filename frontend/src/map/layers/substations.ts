@@ -20,8 +20,8 @@ export interface SubstationLayerOpts {
 
 export function radiusForCustomers(customers: number): number {
   // sqrt so that the disc *area* is proportional to customers; clamp to stay legible.
-  const r = 4 + Math.sqrt(Math.max(0, customers)) * 0.35;
-  return Math.min(40, Math.max(5, r));
+  const r = 3 + Math.sqrt(Math.max(0, customers)) * 0.2;
+  return Math.min(30, Math.max(4, r));
 }
 
 export function buildSubstationLayer(data: SubstationLayerData, opts: SubstationLayerOpts): ScatterplotLayer {
