@@ -39,7 +39,6 @@ from fluxops.cascade.models import (
 from fluxops.cascade.protection import (
     Upstream,
     find_protective,
-    reclosing_ancestor,
     section_boundary,
     tree_parents,
     upstream_bus_of_edge,
@@ -47,7 +46,7 @@ from fluxops.cascade.protection import (
 from fluxops.cascade.recorder import WaveRecorder
 from fluxops.cascade.restoration import RestorationConfig, plan_restoration
 from fluxops.cascade.state import CascadeState
-from fluxops.cascade.thermal import time_to_limit_min
+from fluxops.cascade.trips import mark_source_clock, momentary_events, thermal_trips
 from fluxops.core.errors import InvalidInputError
 from fluxops.network.elements import ElementRef, resolve_element
 
@@ -209,7 +208,7 @@ def _run(
                 0.0,
             )
     en1 = rec.close_wave(0, 0.0, "fault", cold_factor=1.0)
-    momentary = _momentary(ctx, st, pe0, ops, config, en1.bus_energized)
+    momentary = momentary_events(ctx, st, pe0, ops, config, en1.bus_energized)
 
     # ---- wave 1: FLISR ----------------------------------------------------------------------------------
     t = 0.0
@@ -239,7 +238,7 @@ def _run(
             rec.switching.extend(step.actions)
             t = step.time_min()
             rec.close_wave(1, t, "flisr", cold_factor=scenario.cold_load_pickup_factor)
-            _mark_source_clock(ctx, st, t)
+            mark_source_clock(ctx, st, t)
 
     # ---- later waves: overload, thermal, restoration -----------------------------------------------------
     stable = False
@@ -282,16 +281,16 @@ def _run(
                     st.failed_sources[op.source] = True
                     rec.overload_sources.append(op.source)
             rec.close_wave(rec.n_waves, t, "overload", cold_factor=1.0)
-            _mark_source_clock(ctx, st, t)
+            mark_source_clock(ctx, st, t)
             continue
-        tripped = _thermal(ctx, st, config, scenario, pf, en, k0_src, t, rec)
+        tripped = thermal_trips(ctx, st, config, scenario, pf, en, k0_src, t, rec)
         if tripped is not None:
             t = tripped
             step = FlisrStep(ctx, st, config, scenario, rec, t0=t)
             transfer_bus_ties(step, np.flatnonzero(st.failed_sources))
             rec.switching.extend(step.actions)
             rec.close_wave(rec.n_waves, t, "thermal", cold_factor=1.0)
-            _mark_source_clock(ctx, st, t)
+            mark_source_clock(ctx, st, t)
             continue
         if config.flisr_enabled:
             step = FlisrStep(ctx, st, config, scenario, rec, t0=t)
@@ -300,7 +299,7 @@ def _run(
                 rec.switching.extend(step.actions)
                 t = step.time_min()
                 rec.close_wave(rec.n_waves, t, "flisr", cold_factor=scenario.cold_load_pickup_factor)
-                _mark_source_clock(ctx, st, t)
+                mark_source_clock(ctx, st, t)
                 continue
         stable = True
         break
@@ -381,119 +380,6 @@ def crew_depots(ctx: EngineContext, groups: list[OutageGroup]) -> list[tuple[flo
 
 def _etype(ctx: EngineContext, e: int) -> str:
     return "line_segment" if ctx.cg.edge_kind[e] == 0 else str(ctx.cg.device_type[e])
-
-
-def _momentary(
-    ctx: EngineContext,
-    st: CascadeState,
-    pe: npt.NDArray[np.int64],
-    ops: list[Upstream],
-    config: CascadeConfig,
-    energized: npt.NDArray[np.bool_],
-) -> list[MomentaryEvent]:
-    """Fuse saving / sectionalizer counting: the reclosing device above a fuse or sectionalizer tries
-    (1 fast shot over a fuse; ``reclose_shots − 1`` counts for a sectionalizer) before the downstream
-    device clears the fault; customers it feeds that stay supplied see momentary interruptions."""
-    cg = ctx.cg
-    out = []
-    for op in ops:
-        if op.edge < 0:
-            continue
-        dtype = str(cg.device_type[op.edge])
-        if dtype not in ("fuse", "sectionalizer") or config.reclose_shots == 0:
-            continue
-        r = reclosing_ancestor(ctx, pe, op.edge, cg.closed_state)
-        if r < 0:
-            continue
-        closed = st.closed.copy()
-        closed[r] = False
-        from fluxops.network.energization import energize
-
-        en_r = energize(
-            cg,
-            closed=closed,
-            failed_edges=st.failed_edges,
-            failed_buses=st.failed_buses,
-            failed_sources=st.failed_sources,
-        )
-        hit = ~en_r.bus_energized & energized
-        shots = 1 if dtype == "fuse" else max(1, config.reclose_shots - 1)
-        out.append(MomentaryEvent(str(cg.edge_ids[r]), shots, int(cg.bus_customer_count[hit].sum())))
-    return out
-
-
-def _mark_source_clock(ctx: EngineContext, st: CascadeState, t: float) -> None:
-    """Sources whose feeding region changed start a new thermal clock at ``t``."""
-    en = st.energize()
-    n_bus_fed = np.bincount(en.bus_source[en.bus_energized], minlength=ctx.cg.n_source)
-    prev = getattr(st, "_fed_counts", None)
-    changed = np.ones(ctx.cg.n_source, bool) if prev is None else n_bus_fed != prev
-    st.source_load_since[changed] = t
-    st._fed_counts = n_bus_fed  # type: ignore[attr-defined]
-
-
-def _thermal(
-    ctx: EngineContext,
-    st: CascadeState,
-    config: CascadeConfig,
-    scenario: ScenarioConfig,
-    pf: object,
-    en: object,
-    k0_src: FloatArray,
-    t_now: float,
-    rec: WaveRecorder,
-) -> float | None:
-    """Trip the transformers whose hot spot reaches its limit first (within 1 min); return that time."""
-    from fluxops.network.energization import EnergizationResult
-    from fluxops.network.powerflow import PowerFlowResult
-
-    assert isinstance(pf, PowerFlowResult) and isinstance(en, EnergizationResult)
-    cg, th = ctx.cg, config.thermal
-    amb = scenario.ambient_temp_c
-    live_src = en.source_live & ~st.failed_sources
-    k_src = np.nan_to_num(pf.source_loading_pct / 100.0)
-    ttl_src = time_to_limit_min(th, amb, k0_src, k_src, th.sub_xfmr_trip_hot_spot_c)
-    t_src = np.where(live_src, st.source_load_since + ttl_src, np.inf)
-    xp = st.xfmr_p_kw()
-    share_q = np.where(
-        cg.bus_p_kw[cg.xfmr_bus] > 0, st.q_kvar[cg.xfmr_bus] / np.maximum(st.p_kw[cg.xfmr_bus], 1e-9), 0.0
-    )
-    k_x = np.sqrt(xp**2 + (xp * share_q) ** 2) / np.maximum(cg.xfmr_rating_kva, 1e-9)
-    live_x = en.bus_energized[cg.xfmr_bus] & ~st.failed_xfmr
-    cand = live_x & (k_x > 1.0)
-    t_x = np.full(len(k_x), np.inf)
-    if cand.any():
-        t_x[cand] = time_to_limit_min(
-            th, amb, np.minimum(k_x[cand], 1.0), k_x[cand], th.dist_xfmr_fail_hot_spot_c
-        )
-    earliest = float(min(t_src.min(initial=np.inf), t_x.min(initial=np.inf)))
-    if not np.isfinite(earliest):
-        return None
-    t = max(t_now, earliest)
-    for s in np.flatnonzero(t_src <= earliest + 1.0):
-        st.failed_sources[s] = True
-        rec.thermal_sources.append(int(s))
-        rec.event(
-            str(cg.source_ids[s]),
-            "substation_transformer",
-            "thermal",
-            f"hot spot ≥ {th.sub_xfmr_trip_hot_spot_c:.0f} °C at {k_src[s] * 100:.0f} % load "
-            f"({amb:.0f} °C ambient) after {t_src[s] - st.source_load_since[s]:.0f} min",
-            t,
-            float(k_src[s]),
-        )
-    for x in np.flatnonzero(t_x <= earliest + 1.0):
-        st.failed_xfmr[x] = True
-        rec.thermal_xfmrs.append(int(x))
-        rec.event(
-            str(cg.xfmr_ids[x]),
-            "transformer",
-            "thermal",
-            f"hot spot ≥ {th.dist_xfmr_fail_hot_spot_c:.0f} °C at {k_x[x] * 100:.0f} % of rating",
-            t,
-            float(k_x[x]),
-        )
-    return t
 
 
 __all__ = ["Event", "WaveResult", "resolve_patient_zero", "run_cascade"]
