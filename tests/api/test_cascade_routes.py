@@ -92,6 +92,16 @@ def test_decision_support(operator: httpx.Client, viewer: httpx.Client, live: Li
     assert rs["plan"]["crews"] == 2 and [m["pct"] for m in rs["plan"]["milestones"]] == [25, 50, 75, 90, 100]
     ec = operator.post("/api/cascade/economic-impact", json=body).json()
     assert ec["impact"]["total_cost_usd"] > 0 and ec["impact"]["dollar_year"] == 2024
+    ec13 = operator.post(
+        "/api/cascade/economic-impact", json={**body, "economics": {"cpi_factor": 1.0}}
+    ).json()
+    assert ec13["impact"]["interruption_cost_usd"] == pytest.approx(
+        ec["impact"]["interruption_cost_usd"] / 1.347, rel=1e-3
+    )
+    bad = operator.post("/api/cascade/economic-impact", json={**body, "economics": {"voll": 9000}})
+    assert bad.status_code == 422 and bad.json()["details"]["field"] == "economics.voll"
+    bad = operator.post("/api/cascade/compare-mitigations", params={"scenario": "winter_storm"})
+    assert bad.status_code == 422 and bad.json()["details"]["field"] == "node_ids"
     pb = operator.post("/api/cascade/mitigation-actions", json=body).json()
     assert pb["playbook"]["steps"] and all(s["verified"] for s in pb["playbook"]["steps"])
     sim = operator.post("/api/cascade/simulate", json=body).json()
