@@ -5,8 +5,8 @@ Wiring (this module is a composition root for the ops domain): one `OpsService` 
 rebuilt when the grid's content hash changes; one `StreamHub` for the app's lifetime so stream clients
 survive a grid reload. At startup the service subscribes to accepted AMI events (the AMI routes expose
 their ingestion service as ``app.state.ami_ingest``); in demo mode (``app.state.demo``, set by
-`fluxops demo`, or ``FLUXOPS_DEMO_FEED=1``) a fault feed runs in-process (`fluxops.ops.faults`)
-unless the AMI live simulator runs (``app.state.ami_simulator``).
+`fluxops demo`) a fault feed runs in-process (`fluxops.ops.faults`) unless the AMI live simulator runs
+(``app.state.ami_simulator``); ``FLUXOPS_DEMO_FEED=1`` runs it in any case (on top of the simulator).
 """
 
 from __future__ import annotations
@@ -106,7 +106,8 @@ def on_startup(app: FastAPI) -> None:
         ingest.subscribe(rt.submit)
     with contextlib.suppress(Exception):  # no grid loaded yet: built on first use
         rt.service()
-    if _demo(app) and getattr(app.state, "ami_simulator", None) is None:
+    explicit = os.environ.get(DEMO_FEED_ENV) == "1"
+    if explicit or (_demo(app) and getattr(app.state, "ami_simulator", None) is None):
         _start_fault_feed(app, rt, ingest)
 
 
