@@ -28,6 +28,7 @@ from fluxops.cascade.context import EngineContext
 from fluxops.cascade.engine import run_cascade
 from fluxops.cascade.hurricane import failure_probability
 from fluxops.cascade.restoration import RestorationConfig, repair_hours
+from fluxops.network.centrality import Centrality, centrality, downstream_exposure
 from fluxops.network.compiled import EDGE_LINE
 
 
@@ -57,6 +58,9 @@ class Candidate:
     propagated: bool  # later waves lost customers (beyond the protective operation)
     risk_customer_minutes: float  # likelihood × customer-minutes
     degree: int
+    betweenness_norm: float  # exact, of the element's bus (fluxops.network.centrality)
+    pagerank: float
+    downstream_customers: int  # customers fed through the element in the normal configuration
     lon: float
     lat: float
 
@@ -113,8 +117,10 @@ def run_screening(
             progress((i + 1) / max(len(jobs), 1), f"{i + 1}/{len(jobs)} cascades")
     zone_rep = {int(zone[e]): str(cg.edge_ids[e]) for e in line_idx[first]}
     cands: list[Candidate] = []
+    cen = centrality(cg)
+    expo = downstream_exposure(cg)
 
-    def add(eid: str, etype: str, bus: int, lam: float, r: Any, lon: float, lat: float) -> None:
+    def add(eid: str, etype: str, bus: int, lam: float, r: Any, lon: float, lat: float, down: int) -> None:
         t = r.totals
         cands.append(
             Candidate(
@@ -130,6 +136,9 @@ def run_screening(
                 propagated=any(w.customers_out_new > 0 for w in r.waves[1:]),
                 risk_customer_minutes=round(lam * t.customer_minutes, 3),
                 degree=int(deg[bus]),
+                betweenness_norm=round(float(cen.betweenness_norm[bus]), 6),
+                pagerank=round(float(cen.pagerank[bus]), 8),
+                downstream_customers=down,
                 lon=round(lon, 6),
                 lat=round(lat, 6),
             )
@@ -137,11 +146,20 @@ def run_screening(
 
     for e in line_idx:
         r = results[zone_rep[int(zone[e])]]
-        b = int(cg.to_bus[e])
-        add(str(cg.edge_ids[e]), "line_segment", b, float(lam_edge[e]), r, ctx.edge_lon[e], ctx.edge_lat[e])
+        b = int(cg.from_bus[e])  # upstream end: where the element sits in the tree
+        add(
+            str(cg.edge_ids[e]),
+            "line_segment",
+            b,
+            float(lam_edge[e]),
+            r,
+            ctx.edge_lon[e],
+            ctx.edge_lat[e],
+            int(expo.edge_customers[e]),
+        )
     if not storm:
         for e in np.flatnonzero(~line & ~is_tie):
-            b = int(cg.to_bus[e])
+            b = int(cg.from_bus[e])  # upstream end: where the element sits in the tree
             add(
                 str(cg.edge_ids[e]),
                 str(cg.device_type[e]),
@@ -150,6 +168,7 @@ def run_screening(
                 results[str(cg.edge_ids[e])],
                 ctx.edge_lon[e],
                 ctx.edge_lat[e],
+                int(expo.edge_customers[e]),
             )
         for s, sid in enumerate(cg.source_ids):
             add(
@@ -160,6 +179,7 @@ def run_screening(
                 results[str(sid)],
                 ctx.source_lon[s],
                 ctx.source_lat[s],
+                int(expo.source_customers[s]),
             )
         for s, sid in enumerate(cg.substation_ids):
             buses = np.flatnonzero(cg.bus_substation == s)
@@ -171,9 +191,10 @@ def run_screening(
                 results[str(sid)],
                 ctx.substation_lon[s],
                 ctx.substation_lat[s],
+                int(expo.source_customers[cg.source_substation == s].sum()),
             )
     if sc_cfg.include_transformers and not storm:
-        cands += _transformer_candidates(ctx, sc_cfg, restoration, deg, feeder_of_bus, scenario)
+        cands += _transformer_candidates(ctx, sc_cfg, restoration, deg, feeder_of_bus, scenario, cen)
     cands.sort(key=lambda c: (-c.risk_customer_minutes, -c.customers_out, c.element_id))
     return ScreeningResult(
         scenario=config_to_dict(scenario),
@@ -212,6 +233,7 @@ def _transformer_candidates(
     deg: np.ndarray,
     feeder_of_bus: np.ndarray,
     scenario: ScenarioConfig,
+    cen: Centrality,
 ) -> list[Candidate]:
     """A distribution transformer's failure never propagates (its fuse clears it, the primary stays
     energized — what the engine computes for it), so its consequence is its own customers for the
@@ -239,6 +261,9 @@ def _transformer_candidates(
                 propagated=False,
                 risk_customer_minutes=round(cfg.distribution_transformer_per_yr * float(cm[x]), 3),
                 degree=int(deg[b]),
+                betweenness_norm=round(float(cen.betweenness_norm[b]), 6),
+                pagerank=round(float(cen.pagerank[b]), 8),
+                downstream_customers=int(cg.xfmr_customer_count[x]),
                 lon=round(float(ctx.xfmr_lon[x]), 6),
                 lat=round(float(ctx.xfmr_lat[x]), 6),
             )
