@@ -55,3 +55,14 @@ def test_state_from_outages_and_loading() -> None:
     assert rows["F1"]["status"] == "out" and rows["BRK1"]["status"] == "out"
     assert rows["F2"]["status"] == "normal" and rows["SUB-1"]["status"] == "normal"
     assert state.counts()["out"] > 0
+    # meter voltage (ANSI C84.1) from AMI analytics colours live meters; an out meter stays out
+    volts = pa.table({"meter_id": ["M7-1", "M7-2", "M1-0"], "status": ["warning", "critical", "critical"]})
+    state.recompute(eng.meters_out(), nodes, loading, volts)
+    _, full = state.snapshot()
+    rows = {r["asset_id"]: r for r in full.to_pylist()}
+    assert (rows["M7-1"]["status"], rows["M7-2"]["status"], rows["M7-0"]["status"]) == (
+        "warning",
+        "critical",
+        "normal",
+    )
+    assert rows["M1-0"]["status"] == "out"

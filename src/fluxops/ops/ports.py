@@ -87,3 +87,10 @@ class LoadingSource(Protocol):
     """Latest transformer loading from AMI analytics: columns transformer_id, loading_pct."""
 
     def transformer_loading(self) -> pa.Table | None: ...
+
+
+class VoltageSource(Protocol):
+    """Latest ANSI C84.1 voltage status per meter from AMI analytics: columns meter_id, status
+    (normal: Range A, warning: Range B only, critical: outside Range B)."""
+
+    def meter_voltage_status(self) -> pa.Table | None: ...

@@ -35,7 +35,7 @@ from fluxops.ops.models import (
     WorkOrder,
 )
 from fluxops.ops.outages import OutageEngine
-from fluxops.ops.ports import LoadingSource, OpsStore, OutageQuery, WorkOrderQuery
+from fluxops.ops.ports import LoadingSource, OpsStore, OutageQuery, VoltageSource, WorkOrderQuery
 from fluxops.ops.reliability import ReliabilityRow, compute_indices, customers_served
 from fluxops.ops.state import GridState, StateConfig
 from fluxops.ops.stream import StreamHub
@@ -67,6 +67,7 @@ class OpsService:
         config: ServiceConfig | None = None,
         hub: StreamHub | None = None,
         loading: LoadingSource | None = None,
+        voltage: VoltageSource | None = None,
         asset_status_sink: Callable[[dict[str, str]], int] | None = None,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
@@ -75,6 +76,7 @@ class OpsService:
         self.config = config or ServiceConfig()
         self.hub = hub or StreamHub()
         self.loading = loading
+        self.voltage = voltage
         self._sink = asset_status_sink
         self._clock = clock
         store.ensure_tables()
@@ -91,6 +93,7 @@ class OpsService:
         self._wo_seq = store.max_work_order_seq()
         self.steps = 0
         self._loading_table: pa.Table | None = None
+        self._voltage_table: pa.Table | None = None
         self._loader: threading.Thread | None = None
         self._stop_loading = threading.Event()
         self._refresh_state()
@@ -102,7 +105,7 @@ class OpsService:
             self._stop = False
             self._worker = threading.Thread(target=self._run, name="fluxops-oms", daemon=True)
             self._worker.start()
-        if self.loading is not None and self._loader is None:
+        if (self.loading is not None or self.voltage is not None) and self._loader is None:
             self._stop_loading.clear()
             self._loader = threading.Thread(target=self._load_loop, name="fluxops-oms-loading", daemon=True)
             self._loader.start()
@@ -201,7 +204,9 @@ class OpsService:
             [n for o in opened if o.kind == "device" and (n := self.tree.node_of(o.device_id)) is not None],
             dtype=np.int64,
         )
-        changed = self.state.recompute(self.engine.meters_out(), nodes, self._loading_table)
+        changed = self.state.recompute(
+            self.engine.meters_out(), nodes, self._loading_table, self._voltage_table
+        )
         if self._sink is not None and len(changed):
             try:
                 self._sink(self.state.statuses(changed))
@@ -212,11 +217,10 @@ class OpsService:
     def refresh_loading(self) -> None:
         """Re-read AMI loading (periodically, off the event path: an analytics refresh may take seconds
         and must not delay outage detection) and publish the changes."""
-        if self.loading is None:
-            return
-        table = self.loading.transformer_loading()
+        loading = self.loading.transformer_loading() if self.loading is not None else None
+        voltage = self.voltage.meter_voltage_status() if self.voltage is not None else None
         with self._lock:
-            self._loading_table = table
+            self._loading_table, self._voltage_table = loading, voltage
             changed = self._refresh_state()
         self._publish_state(changed)
 

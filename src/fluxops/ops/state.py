@@ -93,12 +93,19 @@ class GridState:
         self._xfmr_index = pd.Series(
             np.arange(len(grid.transformers)), index=grid.transformers["transformer_id"]
         )
+        self._meter_pos = pos.reindex(grid.meters["meter_id"]).to_numpy(np.int64)
+        self._meter_index = pd.Series(np.arange(len(grid.meters)), index=grid.meters["meter_id"])
 
     def recompute(
-        self, meters_out: IntArray, outage_device_nodes: IntArray, loading: pa.Table | None = None
+        self,
+        meters_out: IntArray,
+        outage_device_nodes: IntArray,
+        loading: pa.Table | None = None,
+        voltage: pa.Table | None = None,
     ) -> IntArray:
-        """New snapshot from the meters out now (positions), the device nodes of open device outages
-        and optional transformer loading; returns the positions of assets whose state changed."""
+        """New snapshot from the meters out now (positions), the device nodes of open device outages,
+        optional transformer loading and optional meter voltage status; returns the positions of
+        assets whose state changed."""
         tree, cfg = self.tree, self.config
         n_nodes = len(tree.parent)
         off = tree.meter_offset
@@ -130,6 +137,13 @@ class GridState:
         status = np.zeros(len(self.asset_id), dtype=np.int8)
         status[load >= cfg.warning_loading_pct] = 1
         status[load >= cfg.critical_loading_pct] = 2
+        if voltage is not None and voltage.num_rows:
+            vdf = voltage.to_pandas()
+            vpos = self._meter_index.reindex(vdf["meter_id"]).to_numpy()
+            code = vdf["status"].map({"normal": 0, "warning": 1, "critical": 2}).to_numpy()
+            ok = ~np.isnan(vpos) & ~pd.isna(code)
+            idx = self._meter_pos[vpos[ok].astype(np.int64)]
+            status[idx] = np.maximum(status[idx], code[ok].astype(np.int8))
         status[out] = 3
         with self._lock:
             changed = (

@@ -44,6 +44,23 @@ HEARTBEAT_S = 15.0  # SSE comment line so proxies keep the connection open
 DEMO_FEED_ENV = "FLUXOPS_DEMO_FEED"
 
 
+class _AmiVoltage:
+    """Meter voltage status from the AMI analytics (``app.state.ami``), when they are installed."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.app = app
+
+    def meter_voltage_status(self) -> pa.Table | None:
+        ami = getattr(self.app.state, "ami", None)
+        if ami is None or not hasattr(ami, "fresh_queries"):
+            return None
+        try:
+            table: pa.Table = ami.fresh_queries().meter_voltage_latest(limit=10_000_000)
+        except Exception:  # no readings yet
+            return None
+        return table.select(["meter_id", "status"])
+
+
 class OpsRuntime:
     """Holds the current grid's service; rebuilt on grid change (thread-safe)."""
 
@@ -67,6 +84,7 @@ class OpsRuntime:
                     hub=self.hub,
                     asset_status_sink=store.set_asset_status,
                     loading=getattr(self.app.state, "ami_loading", None),
+                    voltage=_AmiVoltage(self.app),
                 )
                 if _demo(self.app):
                     svc.seed_demo_crews()
