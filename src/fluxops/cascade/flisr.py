@@ -107,9 +107,12 @@ def run_pickups(
 ) -> None:
     """Greedy tie pick-ups: largest dead region first; each accepted only if its island stays in limits.
 
-    ``tried_before`` (tie → topology key when it was rejected) carries rejections across rounds: a tie is
-    not re-tried while nothing has changed since."""
-    ctx, st, cfg, sc = step.ctx, step.st, step.config, step.scenario
+    When a whole region does not fit, the region is split: a closed switch inside it is opened so the tie
+    carries only the part on its side (up to ``max_split_candidates`` switches tried, largest part first);
+    the far part stays dark for another tie or the repair. ``tried_before`` (tie → topology key when it
+    was rejected) carries rejections across rounds: a tie is not re-tried while nothing changed since.
+    """
+    ctx, st, cfg = step.ctx, step.st, step.config
     cg = ctx.cg
     memo = tried_before if tried_before is not None else {}
     key_now = st._topology_key()
@@ -135,62 +138,109 @@ def run_pickups(
                 return
             c, end = int(cands[k]), ends[k]
             tried += 1
-            t_close = max(t_ready, step.time_min()) + step._duration(c)
-            st.closed[c] = True
-            en_t = st.energize()
-            newly = en_t.bus_energized & ~en.bus_energized
-            long_out = (t_close - np.nan_to_num(st.dead_since, nan=t_close)) >= sc.cold_load_min_outage_min
-            factor = sc.cold_load_pickup_factor if cfg.flisr_plans_with_cold_load else 1.0
-            why_not = _precheck(ctx, st, pf_now, en, c, end, newly, np.where(long_out, factor, 1.0), cfg)
-            if why_not is not None:
-                st.closed[c] = False
-                rejected.add(c)
-                memo[c] = key_now
-                step.rec.note(
-                    f"tie {cg.edge_ids[c]} rejected for {int(cg.bus_customer_count[newly].sum())} customers: "
-                    f"{why_not}"
-                )
-                continue
-            cold_before = st.cold.copy()
-            st.cold |= newly & long_out
-            pf, _ = st.powerflow(en_t, factor)
-            ok, max_load, min_v = island_within_limits(
-                ctx, pf, en_t, end, cfg.flisr_max_loading_pct, cfg.flisr_min_v_pu
-            )
+            ok, fit = _try_pickup(step, en, pf_now, c, end, t_ready, split=-1)
+            if not ok:
+                for d in _split_candidates(step, en, c, end, fit):
+                    if _try_pickup(step, en, pf_now, c, end, t_ready, split=d)[0]:
+                        ok = True
+                        break
             if ok:
-                st.closed[c] = False
-                step.switch(
-                    c,
-                    "close",
-                    "restore",
-                    after=max(t_ready, step.time_min()),
-                    p_kw=float(st.p_kw[newly].sum()),
-                )
-                step.rec.note(
-                    f"tie {cg.edge_ids[c]} picked up {int(cg.bus_customer_count[newly].sum())} customers "
-                    f"(max loading {max_load:.0f} %, min voltage {min_v:.3f} pu"
-                    + (f", cold-load ×{sc.cold_load_pickup_factor:g})" if (newly & long_out).any() else ")")
-                )
                 accepted = True
                 break
-            st.closed[c] = False
-            st.cold = cold_before
             rejected.add(c)
             memo[c] = key_now
-            why = (
-                "power flow did not converge"
-                if not pf.converged
-                else (
-                    f"max loading {max_load:.0f} % (limit {cfg.flisr_max_loading_pct:.0f} %), "
-                    f"min voltage {min_v:.3f} pu (limit {cfg.flisr_min_v_pu:.3f})"
-                )
-            )
-            step.rec.note(
-                f"tie {cg.edge_ids[c]} rejected for "
-                f"{int(cg.bus_customer_count[newly].sum())} customers: {why}"
-            )
         if not accepted:
             return
+
+
+def _split_candidates(step: FlisrStep, en: EnergizationResult, tie: int, end: int, fit: float) -> list[int]:
+    """Closed switches inside the tie's dead region whose tie-side part is at most ``fit`` (the share of
+    the region's load estimated to fit: 90 % of limit / observed loading), largest such part first."""
+    ctx, st, cfg = step.ctx, step.st, step.config
+    cg = ctx.cg
+    if cfg.max_split_candidates <= 0:
+        return []
+    region = (en.bus_island == en.bus_island[end]) & ~en.bus_energized
+    is_dev = (cg.edge_kind != 0) & ~np.isin(cg.device_type, ("tie_switch", "bus_tie"))
+    inside = np.flatnonzero(is_dev & st.closed & ~st.failed_edges & region[cg.from_bus] & region[cg.to_bus])
+    total_kw = float(st.p_kw[region].sum())
+    scored: list[tuple[float, int]] = []
+    for d in map(int, inside):
+        st.closed[d] = False
+        st.closed[tie] = True
+        side = st.energize().bus_energized & region
+        st.closed[tie] = False
+        st.closed[d] = True
+        kw = float(st.p_kw[side].sum())
+        if 0 < kw <= fit * total_kw and cg.bus_customer_count[side].sum() > 0:
+            scored.append((kw, d))
+    scored.sort(key=lambda x: (-x[0], x[1]))
+    return [d for _, d in scored[: cfg.max_split_candidates]]
+
+
+def _try_pickup(
+    step: FlisrStep,
+    en: EnergizationResult,
+    pf_now: PowerFlowResult,
+    c: int,
+    end: int,
+    t_ready: float,
+    split: int,
+) -> tuple[bool, float]:
+    """Close tie ``c`` (after opening ``split`` when ≥ 0); keep it only if the island stays in limits.
+    Returns (accepted, estimated share of the attempted load that would fit)."""
+    ctx, st, cfg, sc = step.ctx, step.st, step.config, step.scenario
+    cg = ctx.cg
+    t_open = max(t_ready, step.time_min())
+    t_close = t_open + (step._duration(split) if split >= 0 else 0.0) + step._duration(c)
+    if split >= 0:
+        st.closed[split] = False
+    st.closed[c] = True
+    en_t = st.energize()
+    newly = en_t.bus_energized & ~en.bus_energized
+    long_out = (t_close - np.nan_to_num(st.dead_since, nan=t_close)) >= sc.cold_load_min_outage_min
+    factor = sc.cold_load_pickup_factor if cfg.flisr_plans_with_cold_load else 1.0
+    n_new = int(cg.bus_customer_count[newly].sum())
+    what = f"tie {cg.edge_ids[c]}" + (f" after opening {cg.edge_ids[split]}" if split >= 0 else "")
+
+    def undo() -> None:
+        st.closed[c] = False
+        if split >= 0:
+            st.closed[split] = True
+
+    why_not, fit = _precheck(ctx, st, pf_now, en, c, end, newly, np.where(long_out, factor, 1.0), cfg)
+    if why_not is not None:
+        undo()
+        step.rec.note(f"{what} rejected for {n_new} customers: {why_not}")
+        return False, fit
+    cold_before = st.cold.copy()
+    st.cold |= newly & long_out
+    pf, _ = st.powerflow(en_t, factor)
+    ok, max_load, min_v = island_within_limits(
+        ctx, pf, en_t, end, cfg.flisr_max_loading_pct, cfg.flisr_min_v_pu
+    )
+    undo()
+    if not ok:
+        st.cold = cold_before
+        why = (
+            "power flow did not converge"
+            if not pf.converged
+            else (
+                f"max loading {max_load:.0f} % (limit {cfg.flisr_max_loading_pct:.0f} %), "
+                f"min voltage {min_v:.3f} pu (limit {cfg.flisr_min_v_pu:.3f})"
+            )
+        )
+        step.rec.note(f"{what} rejected for {n_new} customers: {why}")
+        over = max_load / cfg.flisr_max_loading_pct if pf.converged and max_load > 0 else 2.0
+        return False, (0.9 / over if over > 1.0 else 0.5)  # 0.5: voltage-limited, halve the load
+    if split >= 0:
+        step.switch(split, "open", "split", after=t_open)
+    step.switch(c, "close", "restore", after=step.time_min(), p_kw=float(st.p_kw[newly].sum()))
+    step.rec.note(
+        f"{what} picked up {n_new} customers (max loading {max_load:.0f} %, min voltage {min_v:.3f} pu"
+        + (f", cold-load ×{sc.cold_load_pickup_factor:g})" if (newly & long_out).any() else ")")
+    )
+    return True, 1.0
 
 
 def _precheck(
@@ -203,24 +253,29 @@ def _precheck(
     newly: BoolArray,
     scale: npt.NDArray[np.float64],
     cfg: CascadeConfig,
-) -> str | None:
+) -> tuple[str | None, float]:
     """A necessary condition checked before the power flow: the added apparent power must fit through
     the tie's rating and within the supplying transformer's remaining capacity (both at the FLISR
-    loading limit). Returns why it does not fit, or None."""
+    loading limit). Returns (why it does not fit or None, estimated share of the load that fits)."""
     cg = ctx.cg
     s_kva = float(np.hypot(st.p_kw[newly] * scale[newly], st.q_kvar[newly] * scale[newly]).sum())
     live_end = int(cg.from_bus[tie]) if int(cg.to_bus[tie]) == dead_end else int(cg.to_bus[tie])
     i_add = s_kva / (np.sqrt(3.0) * cg.v_base_kv[live_end])
     limit = cfg.flisr_max_loading_pct / 100.0
     if cg.ampacity_a[tie] > 0 and i_add > limit * cg.ampacity_a[tie]:
-        return f"{i_add:.0f} A exceeds the tie rating ({cg.ampacity_a[tie]:.0f} A) — no power flow needed"
+        fit = 0.9 * limit * cg.ampacity_a[tie] / i_add
+        return (
+            f"{i_add:.0f} A exceeds the tie rating ({cg.ampacity_a[tie]:.0f} A) — no power flow needed",
+            fit,
+        )
     src = int(en.bus_source[live_end])
     if src >= 0 and cg.source_rating_mva[src] > 0:
         now = float(np.nan_to_num(pf_now.source_loading_pct[src])) / 100.0
         after = now + s_kva / (cg.source_rating_mva[src] * 1000.0)
         if after > limit:
+            fit = 0.9 * max(limit - now, 0.0) / max(after - now, 1e-9)
             return (
                 f"{cg.source_ids[src]} would carry {after * 100:.0f} % of its rating "
                 f"(limit {cfg.flisr_max_loading_pct:.0f} %) — no power flow needed"
-            )
-    return None
+            ), fit
+    return None, 1.0
