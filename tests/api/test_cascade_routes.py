@@ -113,6 +113,9 @@ def test_decision_support(operator: httpx.Client, viewer: httpx.Client, live: Li
     )
     assert cm.status_code == 200, cm.text
     assert cm.json()["result"]["investments"]
+    rt = operator.post("/api/cascade/simulate-realtime", params={"patient_zero_id": _segment(live)})
+    assert rt.status_code == 200, rt.text
+    assert rt.json()["load_source"] in ("generated_peak", "ami_live") and "live_coverage" in rt.json()
     risk = viewer.get("/api/cascade/realtime-risk").json()
     assert 0 <= risk["index"] <= 100 and risk["level"] in ("NORMAL", "ELEVATED", "HIGH", "CRITICAL")
     pf = viewer.get("/api/powerflow/FDR-0001-01").json()
