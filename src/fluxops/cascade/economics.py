@@ -126,9 +126,9 @@ def economic_impact(
                 c = float(n_cls * cost_per_event(cfg, cls, h)[0])
                 interruption += c
                 prev = by_class[j]
-                by_class[j] = ClassCost(
-                    cls, prev.customers + n_cls, prev.mean_duration_h, round(prev.cost_usd + c, 2)
-                )
+                n_all = prev.customers + n_cls
+                mean_h = (prev.mean_duration_h * prev.customers + float(h[0]) * n_cls) / n_all
+                by_class[j] = ClassCost(cls, n_all, round(mean_h, 3), round(prev.cost_usd + c, 2))
     # Momentary interruptions: customers who saw reclosing but stayed on, costed at the momentary rate as
     # residential (the class split of momentary-only customers is not tracked; conservative lower bound).
     momentary_customers = sum(m.customers for m in result.momentary)
