@@ -100,8 +100,6 @@ class WaveRecorder:
             ~prev.bus_energized & en.bus_energized & ~np.isnan(st.dead_since), np.zeros_like(xfmr_live), t
         )
         cust, crit = st.customers(en)
-        prev_cust = self.waves[-1]["customers_out"] if self.waves else st.customers(prev)[0]
-        assert isinstance(prev_cust, int)
         pf, _ = st.powerflow(en, cold_factor)
         load = pf.loading_pct[en.edge_energized]
         self.waves.append(
@@ -114,9 +112,9 @@ class WaveRecorder:
                 "restored": restored,
                 "switching": self.switching,
                 "customers_out": cust,
-                "customers_out_new": max(cust - prev_cust, 0)
-                if not restored
-                else int(cg.bus_customer_count[newly_dead].sum()),
+                # newly dark buses, plus transformers lost on buses that stay supplied
+                "customers_out_new": int(cg.bus_customer_count[newly_dead].sum())
+                + int(cg.xfmr_customer_count[lost_x[en.bus_energized[cg.xfmr_bus[lost_x]]]].sum()),
                 "customers_restored": int(
                     cg.bus_customer_count[~prev.bus_energized & en.bus_energized].sum()
                 ),
