@@ -153,7 +153,7 @@ class IngestService:
 
     def _stored_positions(self, day: date) -> npt.NDArray[np.int64]:
         keys = self._readings.reading_keys(day)
-        idx = self.registry.lookup(keys["meter_id"].to_numpy(zero_copy_only=False))
+        idx = self.registry.lookup_arrow(keys["meter_id"])
         ts = pc.cast(keys["interval_start_utc"], pa.int64()).to_numpy(zero_copy_only=False)
         slot = (ts % _US_PER_DAY) // (INTERVAL_S * 1_000_000)
         ok = idx >= 0
@@ -175,7 +175,7 @@ class IngestService:
             if n_write:
                 sel = pa.array(np.flatnonzero(write))
                 out = vt.drop_columns(["meter_idx"]).take(sel)
-                out = out.append_column("ingested_utc", pa.array(np.full(n_write, now), type=TS))
+                out = out.append_column("ingested_utc", _const_ts(now, n_write))
                 out = out.append_column("is_correction", pa.array(np.full(n_write, correction)))
                 seq = self._readings.append_readings(out)
                 self._seen.mark(day[write], pos[write])
@@ -204,7 +204,7 @@ class IngestService:
         if keys is None:
             d = date.fromordinal(date(1970, 1, 1).toordinal() + day_no)
             t = self._events.event_keys(d)
-            idx = self.registry.lookup(t["meter_id"].to_numpy(zero_copy_only=False))
+            idx = self.registry.lookup_arrow(t["meter_id"])
             et = (
                 pd.Index(EVENT_TYPES)
                 .get_indexer(t["event_type"].to_numpy(zero_copy_only=False))
@@ -239,7 +239,7 @@ class IngestService:
             if new.any():
                 sel_idx = np.flatnonzero(new)
                 out = vt.drop_columns(["meter_idx"]).take(pa.array(sel_idx))
-                out = out.append_column("ingested_utc", pa.array(np.full(sel_idx.size, now), type=TS))
+                out = out.append_column("ingested_utc", _const_ts(now, sel_idx.size))
                 seq = self._events.append_events(out)
                 for d in np.unique(day[new]):
                     self._seen_events[int(d)] = np.union1d(
@@ -268,6 +268,11 @@ class IngestService:
             .append_column("feeder_id", pa.array(r.feeder_ids[midx], type=pa.string()))
             .append_column("substation_id", pa.array(r.substation_ids[midx], type=pa.string()))
         )
+
+
+def _const_ts(ts: datetime, n: int) -> pa.Array:
+    """``n`` copies of one timestamp, built in C (no Python datetime per row)."""
+    return pa.array(np.full(n, int(ts.timestamp() * 1_000_000), dtype=np.int64)).cast(TS)
 
 
 def utc_today() -> date:

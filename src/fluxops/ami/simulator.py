@@ -69,6 +69,12 @@ class HttpSink:
         self.sent_rows = 0
 
     def _body(self, table: pa.Table) -> tuple[bytes, str]:
+        # Plain strings: a slice of a dictionary column would ship the whole grid's dictionary.
+        table = table.cast(
+            pa.schema(
+                [f.with_type(pa.string()) if pa.types.is_dictionary(f.type) else f for f in table.schema]
+            )
+        )
         if self.fmt == "arrow":
             sink = pa.BufferOutputStream()
             with pa.ipc.new_stream(sink, table.schema) as w:

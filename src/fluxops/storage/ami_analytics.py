@@ -35,6 +35,8 @@ from fluxops.storage.lake import AmiLake, _seq_of
 
 DERIVED = ("transformer_hour", "voltage_meter_day", "class_day", "completeness_day")
 
+# Readings as queried: originals minus keys with an explicit correction, plus the latest correction per
+# key. Corrections are rare, so the anti join's hash table is small; with none, the view is the files.
 _READINGS_VIEW = """
 CREATE OR REPLACE TEMP VIEW readings AS
 WITH raw AS (SELECT * FROM read_parquet({files}, hive_partitioning = false)),
@@ -42,54 +44,64 @@ corr AS (
   SELECT * FROM raw WHERE is_correction
   QUALIFY row_number() OVER (PARTITION BY meter_id, interval_start_utc ORDER BY batch_seq DESC) = 1
 )
-SELECT r.* FROM raw r WHERE NOT r.is_correction
-  AND NOT EXISTS (SELECT 1 FROM corr c
-                  WHERE c.meter_id = r.meter_id AND c.interval_start_utc = r.interval_start_utc)
+SELECT r.* FROM raw r
+ANTI JOIN corr c ON c.meter_id = r.meter_id AND c.interval_start_utc = r.interval_start_utc
+WHERE NOT r.is_correction
 UNION ALL SELECT * FROM corr
+"""
+_PLAIN_VIEW = (
+    "CREATE OR REPLACE TEMP VIEW readings AS SELECT * FROM read_parquet({files}, hive_partitioning = false)"
+)
+_HAS_CORRECTIONS = "SELECT count(*) FROM read_parquet({files}, hive_partitioning = false) WHERE is_correction"
+
+# One scan and one join per refreshed day; every derived dataset then aggregates this table.
+_DAY_TABLE = """
+CREATE OR REPLACE TEMP TABLE day_readings AS
+SELECT d.meter_idx, r.interval_start_utc, r.kwh_delivered, r.kwh_received, r.voltage_v, r.quality,
+       r.ingested_utc, d.xfmr_idx, d.customer_class
+FROM readings r JOIN meter_dim d USING (meter_id)
 """
 
 _DERIVED_SQL: dict[str, str] = {
     "transformer_hour": """
 WITH iv AS (
-  SELECT d.transformer_id, r.interval_start_utc AS t,
-         sum(r.kwh_delivered - r.kwh_received) * 4 AS kw, count(*) AS n
-  FROM readings r JOIN meter_dim d USING (meter_id)
-  GROUP BY ALL
+  SELECT xfmr_idx, interval_start_utc AS t, sum(kwh_delivered - kwh_received) * 4 AS kw, count(*) AS n
+  FROM day_readings GROUP BY ALL
 )
-SELECT iv.transformer_id, $day::DATE AS date, date_trunc('hour', t) AS hour_utc,
+SELECT any_value(x.transformer_id) AS transformer_id, $day::DATE AS date, date_trunc('hour', t) AS hour_utc,
        sum(kw) / 4 AS kwh_net, sum(kw) / 4 AS kw_avg, max(kw) AS kw_peak_15,
        sum(n)::BIGINT AS readings, any_value(x.rating_kva) AS rating_kva,
        100 * (sum(kw) / 4) / any_value(x.power_factor) / any_value(x.rating_kva) AS loading_pct,
        any_value(x.feeder_id) AS feeder_id, any_value(x.substation_id) AS substation_id
-FROM iv JOIN transformer_dim x USING (transformer_id)
-GROUP BY iv.transformer_id, hour_utc
+FROM iv JOIN transformer_dim x USING (xfmr_idx)
+GROUP BY iv.xfmr_idx, hour_utc
 """,
     "voltage_meter_day": f"""
-SELECT meter_id, $day::DATE AS date,
+SELECT any_value(m.meter_id) AS meter_id, $day::DATE AS date,
   count(voltage_v)::BIGINT AS intervals_measured,
   count_if(voltage_v < {RANGE_A_V[0]} OR voltage_v > {RANGE_A_V[1]})::BIGINT AS intervals_outside_a,
   count_if(voltage_v < {RANGE_B_V[0]} OR voltage_v > {RANGE_B_V[1]})::BIGINT AS intervals_outside_b,
   count_if(voltage_v < {RANGE_A_V[0]})::BIGINT AS intervals_low_a,
   count_if(voltage_v > {RANGE_A_V[1]})::BIGINT AS intervals_high_a,
   min(voltage_v) AS v_min, avg(voltage_v) AS v_avg, max(voltage_v) AS v_max
-FROM readings GROUP BY meter_id
+FROM day_readings r JOIN meter_dim m USING (meter_idx) GROUP BY r.meter_idx
 """,
     "class_day": """
-SELECT d.customer_class, $day::DATE AS date, count(DISTINCT r.meter_id)::BIGINT AS meters,
-  count(*)::BIGINT AS readings, sum(r.kwh_delivered) AS kwh_delivered, sum(r.kwh_received) AS kwh_received,
-  avg(r.kwh_delivered) AS kwh_per_interval_avg
-FROM readings r JOIN meter_dim d USING (meter_id) GROUP BY d.customer_class
+SELECT customer_class, $day::DATE AS date, count(DISTINCT meter_idx)::BIGINT AS meters,
+  count(*)::BIGINT AS readings, sum(kwh_delivered) AS kwh_delivered, sum(kwh_received) AS kwh_received,
+  avg(kwh_delivered) AS kwh_per_interval_avg
+FROM day_readings GROUP BY customer_class
 """,
     "completeness_day": """
 SELECT $day::DATE AS date, (SELECT count(*) FROM meter_dim)::BIGINT AS meters_expected,
-  count(DISTINCT meter_id)::BIGINT AS meters_reporting, count(*)::BIGINT AS readings,
+  count(DISTINCT meter_idx)::BIGINT AS meters_reporting, count(*)::BIGINT AS readings,
   ((SELECT count(*) FROM meter_dim) * 96)::BIGINT AS readings_expected,
   100.0 * count(*) / nullif((SELECT count(*) FROM meter_dim) * 96, 0) AS completeness_pct,
   count_if(quality = 'outage')::BIGINT AS outage_intervals,
-  quantile_cont(epoch(ingested_utc) - epoch(interval_start_utc) - 900, 0.5) AS latency_p50_s,
-  quantile_cont(epoch(ingested_utc) - epoch(interval_start_utc) - 900, 0.95) AS latency_p95_s,
+  approx_quantile(epoch(ingested_utc) - epoch(interval_start_utc) - 900, 0.5) AS latency_p50_s,
+  approx_quantile(epoch(ingested_utc) - epoch(interval_start_utc) - 900, 0.95) AS latency_p95_s,
   max(epoch(ingested_utc) - epoch(interval_start_utc) - 900) AS latency_max_s
-FROM readings
+FROM day_readings
 """,
 }
 
@@ -134,6 +146,7 @@ class AmiAnalytics:
                 "feeder_id": me["feeder_id"].astype(str).to_numpy(object),
                 "substation_id": me["substation_id"].astype(str).to_numpy(object),
                 "customer_class": cls,
+                "meter_idx": np.arange(len(me), dtype=np.int32),
             }
         )
         xf = grid.transformers
@@ -152,8 +165,10 @@ class AmiAnalytics:
                 "rating_kva": xf["rating_kva"].to_numpy(np.float64),
                 "power_factor": pf_x,
                 "meters": count.astype(np.int64),
+                "xfmr_idx": np.arange(len(xf), dtype=np.int32),
             }
         )
+        meter_dim = meter_dim.append_column("xfmr_idx", pa.array(pos.astype(np.int32)))
         for name, t in (("meter_dim", meter_dim), ("transformer_dim", transformer_dim)):
             _atomic_write(t, self.dim_dir / f"{name}.parquet")
 
@@ -169,7 +184,10 @@ class AmiAnalytics:
             cur.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM read_parquet('{p}')")
         if files is not None:
             if files:
-                cur.execute(_READINGS_VIEW.format(files=_sql_list(files)))
+                fl = _sql_list(files)
+                has_corr = cur.execute(_HAS_CORRECTIONS.format(files=fl)).fetchone()
+                view = _READINGS_VIEW if has_corr is not None and has_corr[0] else _PLAIN_VIEW
+                cur.execute(view.format(files=fl))
             else:
                 cur.execute(
                     "CREATE OR REPLACE TEMP VIEW readings AS SELECT * FROM read_parquet("
@@ -212,6 +230,7 @@ class AmiAnalytics:
     def _refresh_date(self, d: date, top_oil: dict[str, dict[str, float]]) -> None:
         cur = self._session(self.lake.readings.files(d, d))
         try:
+            cur.execute(_DAY_TABLE)
             for name, sql in _DERIVED_SQL.items():
                 t = cur.execute(sql, {"day": d}).arrow() if "$day" in sql else cur.execute(sql).arrow()
                 if isinstance(t, pa.RecordBatchReader):
@@ -221,6 +240,7 @@ class AmiAnalytics:
                     t, final = add_thermal(t, prev, self.params)
                     top_oil[d.isoformat()] = final
                 _atomic_write(t, self.dir / name / f"date={d.isoformat()}" / "data.parquet")
+            cur.execute("DROP TABLE day_readings")
         finally:
             cur.close()
 
