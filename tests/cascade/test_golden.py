@@ -87,3 +87,22 @@ def test_bad_input_names_field(golden_ctx: EngineContext) -> None:
     with pytest.raises(InvalidInputError):
         resolve_scenario("volcano")
     assert np.isfinite(golden_ctx.cg.bus_p_kw).all()
+
+
+def test_fuse_saving_momentaries_on_the_reference_grid() -> None:
+    """`fluxops.network.reference_grid`: a fault on lateral L4 (behind FUSE1) blows FUSE1 (5 customers of
+    B7 out); feeder breaker BRK1 fast-trips once first (fuse saving), a momentary interruption for the
+    10 + 20 + 15 customers of B2, B3 and B5 that stay supplied."""
+    from fluxops.network.reference_grid import build_reference_grid
+
+    ctx = build_context(build_reference_grid())
+    r = run_cascade(ctx, patient_zero=["L4"], scenario=resolve_scenario("normal"))
+    assert [(e.element_id, e.cause) for e in r.waves[0].events] == [("L4", "fault"), ("FUSE1", "protection")]
+    assert r.totals.customers_out == 5
+    assert [(m.device_id, m.shots, m.customers) for m in r.momentary] == [("BRK1", 1, 45)]
+    # a fault on L3 (below recloser REC1): REC1 locks out after its reclosings; the tie TIE1 borders the
+    # faulted section {B4, B5} itself, so FLISR may not use it: B5's 15 customers stay out
+    r = run_cascade(ctx, patient_zero=["L3"], scenario=resolve_scenario("normal"))
+    assert [(e.element_id, e.cause) for e in r.waves[0].events] == [("L3", "fault"), ("REC1", "protection")]
+    assert "3 reclose attempts" in r.waves[0].events[1].detail
+    assert r.totals.customers_out == 15 and r.momentary == []
