@@ -48,5 +48,7 @@ def test_cli_lists_outages_and_reliability(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr
     # F1 serves 24 customers; 8 out for 50 min: SAIFI 0.3333, SAIDI 16.67 min
     assert "0.3333" in r.stdout and "16.67" in r.stdout and "50.0" in r.stdout
+    r = fluxops("outages", "replay", "--data-dir", d)  # no AMI events stored: nothing to rebuild
+    assert r.returncode == 0 and "replayed 0" in r.stdout, r.stderr
     r = fluxops("outages", "list", "--status", "sleeping", "--data-dir", d)
     assert r.returncode == 2 and "unknown status" in r.stderr and "Traceback" not in r.stderr

@@ -127,6 +127,35 @@ def register(app: typer.Typer) -> None:
             )
         console.print(table)
 
+    @outages.command("replay")
+    def outages_replay(
+        start: str | None = typer.Option(None, help="first UTC day, YYYY-MM-DD (default: all stored)"),
+        end: str | None = typer.Option(None, help="last UTC day, YYYY-MM-DD"),
+        data_dir: Path | None = DATA_DIR_OPTION,
+    ) -> None:
+        """Build outage history from the AMI event log (e.g. after `fluxops ami backfill`)."""
+        import time
+        from datetime import date
+
+        from fluxops.storage.lake import AmiLake
+
+        try:
+            d0 = date.fromisoformat(start) if start else None
+            d1 = date.fromisoformat(end) if end else None
+        except ValueError:
+            raise InvalidInputError("start and end must be YYYY-MM-DD", field="start") from None
+        settings = settings_for(data_dir)
+        events = AmiLake(settings.lake_dir).events.read(
+            d0, d1, columns=["meter_id", "event_type", "event_time_utc"]
+        )
+        t0 = time.perf_counter()
+        with _ops(data_dir) as svc:
+            out = svc.replay(events)
+        console.print(
+            f"replayed {out['events']:,} last-gasp/restore events in {out['steps']:,} steps: "
+            f"{out['outages']:,} outages ({time.perf_counter() - t0:.1f} s)"
+        )
+
     @workorders.command("list")
     def workorders_list(
         status: str | None = typer.Option(None, help=f"comma list of {', '.join(WORK_ORDER_STATUSES)}"),

@@ -82,7 +82,13 @@ def events_to_frame(events: pa.Table | Sequence[MeterEvent]) -> pd.DataFrame:
             }
         )
     if len(df) == 0:
-        return df
+        return pd.DataFrame(
+            {
+                "meter_id": pd.Series(dtype=object),
+                "event_type": pd.Series(dtype=object),
+                "ts": pd.Series(dtype="datetime64[us, UTC]"),
+            }
+        )
     ts = pd.to_datetime(df["event_utc"], utc=True)
     out = pd.DataFrame({"meter_id": df["meter_id"].astype(str), "event_type": df["event_type"], "ts": ts})
     return out
@@ -508,6 +514,30 @@ class OutageEngine:
         self._records.pop(outage_id)
         self._forget(outage_id)
         return acc.delta(self.storm_mode)
+
+
+def merge_deltas(deltas: Sequence[OutageDelta]) -> OutageDelta:
+    """Several engine steps as one write: the latest record per outage, every log event, the latest
+    row per (outage, meter), and no rows for outages merged away along the way."""
+    outages: dict[str, OutageRecord] = {}
+    for d in deltas:
+        for o in d.outages:
+            outages[o.outage_id] = o
+    dropped = sorted({o for d in deltas for o in d.dropped_meter_outage_ids})
+    tables = [d.meter_rows for d in deltas if d.meter_rows.num_rows]
+    rows = OUTAGE_METERS_SCHEMA.empty_table()
+    if tables:
+        df = pa.concat_tables(tables).to_pandas().drop_duplicates(["outage_id", "meter_id"], keep="last")
+        df = df[~df["outage_id"].isin(dropped)]
+        rows = pa.Table.from_pandas(df, schema=OUTAGE_METERS_SCHEMA, preserve_index=False)
+    return OutageDelta(
+        outages=list(outages.values()),
+        events=[e for d in deltas for e in d.events],
+        meter_rows=rows,
+        dropped_meter_outage_ids=dropped,
+        storm_mode=any(d.storm_mode for d in deltas),
+        ignored_events=sum(d.ignored_events for d in deltas),
+    )
 
 
 class _Acc:
