@@ -11,7 +11,7 @@ separately with `run_powerflow`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -22,7 +22,7 @@ from scipy.sparse import linalg as sla
 from fluxops.core.errors import InvalidInputError
 from fluxops.network.compiled import BoolArray, CompiledGrid, FloatArray, IntArray
 from fluxops.network.energization import energize
-from fluxops.network.powerflow import SweepPlan, _solve, prepare_sweep, run_powerflow
+from fluxops.network.powerflow import SweepPlan, prepare_sweep, run_powerflow
 
 _SQRT3 = float(np.sqrt(3.0))
 # cap on complex entries held per batch (n_free × K): ~32 MB per matrix
@@ -60,18 +60,39 @@ def _tree_parent(plan: SweepPlan) -> IntArray:
     return np.where(plan.parent_edge >= 0, pos[other], -1)
 
 
-def _subtree_ranges(plan: SweepPlan) -> tuple[IntArray, IntArray]:
-    """(tin, size): node j is in the subtree of node c iff tin[c] <= tin[j] < tin[c] + size[c]."""
-    nf = len(plan.free_bus)
-    parent = _tree_parent(plan)
-    root = nf
+def _ranges(parent: IntArray, lu: sla.SuperLU) -> tuple[IntArray, IntArray]:
+    """(tin, size) of a tree given by ``parent`` (−1 at roots; parents precede children) and its
+    factorized ``L``: node j is in the subtree of c iff tin[c] <= tin[j] < tin[c] + size[c]."""
+    n = len(parent)
+    root = n
     src = np.where(parent >= 0, parent, root)
-    g = sparse.coo_matrix((np.ones(nf), (src, np.arange(nf))), shape=(nf + 1, nf + 1)).tocsr()
+    g = sparse.coo_matrix((np.ones(n), (src, np.arange(n))), shape=(n + 1, n + 1)).tocsr()
     order = csgraph.depth_first_order(g, root, directed=True, return_predecessors=False)
-    tin = np.empty(nf + 1, dtype=np.int64)
-    tin[order] = np.arange(len(order))
-    sizes = np.rint(plan.lu.solve(np.ones(nf), trans="T")).astype(np.int64)
-    return tin[:nf], sizes
+    tin = np.empty(n + 1, dtype=np.int64)
+    tin[order] = np.arange(len(order)) - 1
+    sizes = np.rint(lu.solve(np.ones(n), trans="T")).astype(np.int64)
+    return tin[:n], sizes
+
+
+def _subtree_ranges(plan: SweepPlan) -> tuple[IntArray, IntArray]:
+    return _ranges(_tree_parent(plan), plan.lu)
+
+
+def _subtree_matrix(tin: IntArray, size: IntArray) -> sparse.csr_matrix:
+    """S with S[i, j] = 1 when j is in the subtree of i (itself included): the backward sweep is
+    ``I = S·J`` and the forward drop ``Sᵀ·(Z∘I)``. nnz = Σ depth; sparse-times-dense in C beats K
+    triangular solves when K (contingencies) is large."""
+    n = len(tin)
+    order = np.empty(n, dtype=np.int64)
+    order[tin] = np.arange(n)
+    indptr = np.r_[0, np.cumsum(size)]
+    flat = np.arange(int(indptr[-1])) - np.repeat(indptr[:-1] - tin, size)
+    return sparse.csr_matrix((np.ones(len(flat)), order[flat], indptr), shape=(n, n))
+
+
+def _spmm(mat: sparse.csr_matrix, x: npt.NDArray[np.complex128]) -> npt.NDArray[np.complex128]:
+    out: npt.NDArray[np.complex128] = mat @ x.real + 1j * (mat @ x.imag)
+    return out
 
 
 @dataclass(frozen=True, eq=False)
@@ -85,6 +106,8 @@ class _Reduced:
     agg: sparse.csr_matrix  # n_kept × n_free, 1 where a free node's load lands on a kept node
     z_pu: npt.NDArray[np.complex128]
     lu: sla.SuperLU
+    down: sparse.csr_matrix  # subtree matrix of the impedance tree (see `_subtree_matrix`)
+    up: sparse.csr_matrix  # its transpose
 
 
 def _reduce(plan: SweepPlan) -> _Reduced:
@@ -113,7 +136,129 @@ def _reduce(plan: SweepPlan) -> _Reduced:
         lmat, permc_spec="NATURAL", diag_pivot_thresh=0.0, options={"SymmetricMode": True}
     )
     agg = sparse.csr_matrix((np.ones(nf), (rep_red, np.arange(nf))), shape=(len(kept), nf))
-    return _Reduced(kept=kept, rep_red=rep_red, agg=agg, z_pu=plan.z_pu[kept], lu=lu)
+    red_parent = np.full(len(kept), -1, dtype=np.int64)
+    red_parent[has_p] = pr
+    down = _subtree_matrix(*_ranges(red_parent, lu))
+    return _Reduced(
+        kept=kept, rep_red=rep_red, agg=agg, z_pu=plan.z_pu[kept], lu=lu, down=down, up=down.T.tocsr()
+    )
+
+
+def _restrict(plan: SweepPlan, idx: IntArray) -> SweepPlan:
+    """The plan limited to the free nodes ``idx`` (one source tree: parents stay inside, BFS order kept)."""
+    parent = _tree_parent(plan)
+    local = np.full(len(plan.free_bus), -1, dtype=np.int64)
+    local[idx] = np.arange(len(idx))
+    lp = np.where(parent[idx] >= 0, local[np.maximum(parent[idx], 0)], -1)
+    m = len(idx)
+    rows = np.arange(m)
+    has_p = lp >= 0
+    lmat = sparse.csc_matrix(
+        (np.r_[np.ones(m), -np.ones(int(has_p.sum()))], (np.r_[rows, rows[has_p]], np.r_[rows, lp[has_p]])),
+        shape=(m, m),
+    )
+    lu = sla.splu(lmat, permc_spec="NATURAL", diag_pivot_thresh=0.0, options={"SymmetricMode": True})
+    return replace(
+        plan,
+        free_bus=plan.free_bus[idx],
+        z_pu=plan.z_pu[idx],
+        parent_src=plan.parent_src[idx],
+        parent_edge=plan.parent_edge[idx],
+        parent_sign=plan.parent_sign[idx],
+        lu=lu,
+        chord_edge=np.zeros(0, np.int64),
+        chord_a=np.zeros(0, np.int64),
+        chord_b=np.zeros(0, np.int64),
+        chord_z_pu=np.zeros(0, np.complex128),
+        loop_zinv=np.zeros((0, 0), np.complex128),
+        loop_b=np.zeros((m, 0)),
+        src_node_of_free=plan.src_node_of_free[idx],
+    )
+
+
+def _solve_tree(
+    plan: SweepPlan,
+    child: IntArray,
+    p: FloatArray,
+    q: FloatArray,
+    vs: FloatArray,
+    tol_mva: float,
+    max_iter: int,
+) -> dict[str, npt.NDArray[np.generic]]:
+    """All outages of one source tree (``child``: the node below each failed edge) as one fixed point."""
+    cg = plan.cg
+    red = _reduce(plan)
+    nf = len(plan.free_bus)
+    tin, size = _subtree_ranges(plan)
+    full_down = _subtree_matrix(tin, size)
+    free = plan.free_bus
+    s_pu = (p[free] + 1j * q[free]) / 1000.0
+    agg_p = red.agg.multiply(s_pu.real[None, :]).tocsr()
+    agg_q = red.agg.multiply(s_pu.imag[None, :]).tocsr()
+    src_of = plan.src_node_of_free
+    v0 = np.where(src_of >= 0, vs[np.maximum(src_of, 0)], 1.0).astype(np.complex128)
+    v0_red = v0[red.kept]
+    i_base = 1000.0 / (_SQRT3 * cg.v_base_kv)
+    has_edge = plan.parent_edge >= 0
+    edge_of_node = np.where(has_edge, plan.parent_edge, -1)
+    amp = np.where(has_edge, cg.ampacity_a[np.maximum(edge_of_node, 0)], np.nan)
+    scale = np.where(has_edge & (amp > 0), 100.0 * i_base[free] / np.where(amp > 0, amp, 1.0), np.nan)
+    is_src = plan.parent_src >= 0
+    rated = cg.source_rating_mva * 1000.0 / (_SQRT3 * cg.v_base_kv[cg.source_bus])
+    cust = cg.bus_customer_count[free].astype(np.float64)
+    crit = cg.bus_critical_count[free].astype(np.float64)
+    p_free = p[free]
+    k_all = len(child)
+    out: dict[str, npt.NDArray[np.generic]] = {
+        "converged": np.zeros(k_all, bool),
+        "iterations": np.full(k_all, max_iter, np.int64),
+        "max_loading_pct": np.full(k_all, -np.inf),
+        "worst_edge": np.full(k_all, -1, np.int64),
+        "min_vm_pu": np.full(k_all, np.inf),
+        "customers": np.zeros(k_all, np.int64),
+        "critical": np.zeros(k_all, np.int64),
+        "unserved_kw": np.zeros(k_all),
+        "src_pct": np.zeros(k_all),
+    }
+    batch = max(1, min(k_all, _MAX_BATCH_CELLS // max(nf, 1)))
+    for start in range(0, k_all, batch):
+        ks = np.arange(start, min(start + batch, k_all))
+        lo = tin[child[ks]]
+        hi = lo + size[child[ks]]
+        dead = (tin[:, None] >= lo[None, :]) & (tin[:, None] < hi[None, :])  # nf × K
+        alive = (~dead).astype(np.float64)
+        s_red = agg_p @ alive + 1j * (agg_q @ alive)  # loads summed onto the impedance tree
+        v = np.repeat(v0_red[:, None], len(ks), axis=1)
+        done = np.zeros(len(ks), bool)
+        iters = np.full(len(ks), max_iter, np.int64)
+        with np.errstate(all="ignore"):
+            for it in range(1, max_iter + 1):
+                j = np.conj(s_red / v)
+                v_new = v0_red[:, None] - _spmm(red.up, red.z_pu[:, None] * _spmm(red.down, j))
+                mism = np.max(np.abs(v_new * np.conj(j) - s_red), axis=0, initial=0.0)
+                v = v_new
+                newly = ~done & (mism < tol_mva)
+                iters[newly] = it
+                done |= newly
+                if done.all() or not np.isfinite(v).all():
+                    break
+            v_full = v[red.rep_red]  # zero-impedance devices carry their upstream node's voltage
+            i_br = _spmm(full_down, np.conj(s_pu[:, None] * alive / v_full))
+        loading = np.abs(i_br) * scale[:, None]
+        loading = np.where(dead | ~np.isfinite(loading), -np.inf, loading)
+        worst = np.argmax(loading, axis=0)
+        best = loading[worst, np.arange(len(ks))]
+        src_i = np.abs(i_br[is_src]).sum(axis=0) * i_base[cg.source_bus[plan.parent_src[is_src][0]]]
+        out["converged"][ks] = done
+        out["iterations"][ks] = iters
+        out["max_loading_pct"][ks] = best
+        out["worst_edge"][ks] = np.where(np.isfinite(best), edge_of_node[worst], -1)
+        out["min_vm_pu"][ks] = np.where(dead, np.inf, np.abs(v_full)).min(axis=0)
+        out["customers"][ks] = np.rint(cust @ dead).astype(np.int64)
+        out["critical"][ks] = np.rint(crit @ dead).astype(np.int64)
+        out["unserved_kw"][ks] = p_free @ dead
+        out["src_pct"][ks] = 100.0 * src_i / rated[plan.parent_src[is_src][0]]
+    return out
 
 
 def run_n_minus_1(
@@ -141,91 +286,71 @@ def run_n_minus_1(
         np.asarray(cg.source_v_pu if v_source_pu is None else v_source_pu, np.float64), (cg.n_source,)
     )
     base = run_powerflow(cg, plan=plan, p_kw=p, q_kvar=q, v_source_pu=vs, tol_mva=tol_mva, max_iter=max_iter)
-    red = _reduce(plan)
-    nf = len(plan.free_bus)
-    node_of_edge = np.full(cg.n_edge, -1, dtype=np.int64)
-    has_edge = plan.parent_edge >= 0
-    node_of_edge[plan.parent_edge[has_edge]] = np.flatnonzero(has_edge)
-    tin, size = _subtree_ranges(plan)
-    free = plan.free_bus
-    s_pu = (p[free] + 1j * q[free]) / 1000.0
-    agg_p = red.agg.multiply(s_pu.real[None, :]).tocsr()
-    agg_q = red.agg.multiply(s_pu.imag[None, :]).tocsr()
-    src_of = plan.src_node_of_free
-    v0 = np.where(src_of >= 0, vs[np.maximum(src_of, 0)], 1.0).astype(np.complex128)
-    v0_red = v0[red.kept]
-    v_warm = np.nan_to_num(base.v_pu[free][red.kept], nan=1.0)
-    i_base = 1000.0 / (_SQRT3 * cg.v_base_kv)
-    edge_of_node = np.where(has_edge, plan.parent_edge, -1)
-    amp = np.where(has_edge, cg.ampacity_a[np.maximum(edge_of_node, 0)], np.nan)
-    scale = np.where(has_edge & (amp > 0), 100.0 * i_base[free] / np.where(amp > 0, amp, 1.0), np.nan)
-    is_src = plan.parent_src >= 0
-    rated = cg.source_rating_mva * 1000.0 / (_SQRT3 * cg.v_base_kv[cg.source_bus])
-    base_dead_cust = int(cg.bus_customer_count[~base_en.bus_energized].sum())
-    base_dead_crit = int(cg.bus_critical_count[~base_en.bus_energized].sum())
-    base_dead_kw = float(p[~base_en.bus_energized].sum())
-
+    dead0 = ~base_en.bus_energized
     k_all = len(e_list)
     out = {
-        "converged": np.ones(k_all, bool),
+        "converged": np.full(k_all, base.converged),
         "iterations": np.zeros(k_all, np.int64),
         "max_loading_pct": np.full(k_all, np.nan),
         "worst_edge": np.full(k_all, -1, np.int64),
         "min_vm_pu": np.full(k_all, np.nan),
-        "customers_out": np.full(k_all, base_dead_cust, np.int64),
-        "critical_out": np.full(k_all, base_dead_crit, np.int64),
-        "unserved_kw": np.full(k_all, base_dead_kw),
+        "customers_out": np.full(k_all, int(cg.bus_customer_count[dead0].sum()), np.int64),
+        "critical_out": np.full(k_all, int(cg.bus_critical_count[dead0].sum()), np.int64),
+        "unserved_kw": np.full(k_all, float(p[dead0].sum())),
         "max_source_loading_pct": np.full(k_all, np.nan),
     }
-    batch = max(1, min(k_all, _MAX_BATCH_CELLS // max(nf, 1)))
-    cust = cg.bus_customer_count[free].astype(np.float64)
-    crit = cg.bus_critical_count[free].astype(np.float64)
-    p_free = p[free]
-    for start in range(0, k_all, batch):
-        ks = np.arange(start, min(start + batch, k_all))
-        child = node_of_edge[e_list[ks]]  # −1: edge not energized in the base case → no change
-        lo = np.where(child >= 0, tin[np.maximum(child, 0)], 0)
-        hi = np.where(child >= 0, lo + size[np.maximum(child, 0)], 0)
-        dead = (tin[:, None] >= lo[None, :]) & (tin[:, None] < hi[None, :])  # nf × K
-        alive = (~dead).astype(np.float64)
-        s_red = agg_p @ alive + 1j * (agg_q @ alive)  # loads summed onto the impedance tree
-        v = np.repeat(v_warm[:, None], len(ks), axis=1)
-        done = np.zeros(len(ks), bool)
-        iters = np.full(len(ks), max_iter, np.int64)
-        with np.errstate(all="ignore"):
-            for it in range(1, max_iter + 1):
-                j = np.conj(s_red / v)
-                v_new = v0_red[:, None] - _solve(red.lu, red.z_pu[:, None] * _solve(red.lu, j, "T"), "N")
-                mism = np.max(np.abs(v_new * np.conj(j) - s_red), axis=0, initial=0.0)
-                v = v_new
-                newly = ~done & (mism < tol_mva)
-                iters[newly] = it
-                done |= newly
-                if done.all() or not np.isfinite(v).all():
-                    break
-            v_full = v[red.rep_red]  # zero-impedance devices carry their upstream node's voltage
-            s_full = s_pu[:, None] * alive
-            i_br = _solve(plan.lu, np.conj(s_full / v_full), "T")
-        loading = np.abs(i_br) * scale[:, None]
-        loading = np.where(dead | ~np.isfinite(loading), -np.inf, loading)
-        worst = np.argmax(loading, axis=0)
-        best = loading[worst, np.arange(len(ks))]
-        vm = np.where(dead, np.inf, np.abs(v_full))
-        src_load = np.where(is_src[:, None], np.abs(i_br) * i_base[free][:, None], 0.0)
-        src_pct = np.zeros((cg.n_source, len(ks)))
-        np.add.at(src_pct, plan.parent_src[is_src], src_load[is_src])
-        out["converged"][ks] = done
-        out["iterations"][ks] = iters
-        out["max_loading_pct"][ks] = np.where(np.isfinite(best), best, np.nan)
-        out["worst_edge"][ks] = np.where(np.isfinite(best), edge_of_node[worst], -1)
-        vmin = vm.min(axis=0)
-        out["min_vm_pu"][ks] = np.where(np.isfinite(vmin), vmin, np.nan)
-        out["customers_out"][ks] += np.rint(cust @ dead).astype(np.int64)
-        out["critical_out"][ks] += np.rint(crit @ dead).astype(np.int64)
-        out["unserved_kw"][ks] += p_free @ dead
-        with np.errstate(invalid="ignore", divide="ignore"):
-            pct = 100.0 * src_pct / rated[:, None]
-            out["max_source_loading_pct"][ks] = np.nanmax(pct, axis=0, initial=0.0)
+    # base-case figures per source tree: a radial outage only changes its own tree
+    tree_of_bus = np.full(cg.n_bus, -1, dtype=np.int64)
+    tree_of_bus[plan.free_bus] = plan.src_node_of_free
+    e_tree = np.where(base.edge_energized, tree_of_bus[cg.from_bus], -1)
+    ok_e = (e_tree >= 0) & np.isfinite(base.loading_pct)
+    tree_max = np.full(cg.n_source, -np.inf)
+    np.maximum.at(tree_max, e_tree[ok_e], base.loading_pct[ok_e])
+    tree_arg = np.full(cg.n_source, -1, dtype=np.int64)
+    hit = np.flatnonzero(ok_e)
+    tree_arg[e_tree[hit]] = hit  # placeholder, fixed below to the argmax
+    order_l = hit[np.argsort(base.loading_pct[hit], kind="stable")]
+    tree_arg[e_tree[order_l]] = order_l  # last write = largest loading
+    tree_vmin = np.full(cg.n_source, np.inf)
+    on = tree_of_bus >= 0
+    np.minimum.at(tree_vmin, tree_of_bus[on], base.vm_pu[on])
+    src_pct = np.nan_to_num(base.source_loading_pct, nan=-np.inf)
+
+    node_of_edge = np.full(cg.n_edge, -1, dtype=np.int64)
+    has_edge = plan.parent_edge >= 0
+    node_of_edge[plan.parent_edge[has_edge]] = np.flatnonzero(has_edge)
+    child = node_of_edge[e_list]
+    unchanged = np.flatnonzero(child < 0)  # outage of an edge that carries nothing in the base case
+    if len(unchanged):
+        best = int(np.argmax(tree_max)) if np.isfinite(tree_max).any() else -1
+        out["max_loading_pct"][unchanged] = tree_max[best] if best >= 0 else np.nan
+        out["worst_edge"][unchanged] = tree_arg[best] if best >= 0 else -1
+        out["min_vm_pu"][unchanged] = np.min(tree_vmin) if np.isfinite(tree_vmin).any() else np.nan
+        out["max_source_loading_pct"][unchanged] = np.max(src_pct, initial=0.0)
+    tree_of_k = np.where(child >= 0, plan.src_node_of_free[np.maximum(child, 0)], -1)
+    for s_id in np.unique(tree_of_k[tree_of_k >= 0]):
+        ks = np.flatnonzero(tree_of_k == s_id)
+        idx = np.flatnonzero(plan.src_node_of_free == s_id)
+        local = np.full(len(plan.free_bus), -1, dtype=np.int64)
+        local[idx] = np.arange(len(idx))
+        sub = _restrict(plan, idx)
+        r = _solve_tree(sub, local[child[ks]], p, q, vs, tol_mva, max_iter)
+        others = np.arange(cg.n_source) != s_id
+        o_max = np.max(tree_max[others], initial=-np.inf)
+        o_arg = tree_arg[others][np.argmax(tree_max[others])] if others.any() else -1
+        better = r["max_loading_pct"] >= o_max
+        out["max_loading_pct"][ks] = np.where(better, r["max_loading_pct"], o_max)
+        out["worst_edge"][ks] = np.where(better, r["worst_edge"], o_arg)
+        out["min_vm_pu"][ks] = np.minimum(r["min_vm_pu"], np.min(tree_vmin[others], initial=np.inf))
+        out["max_source_loading_pct"][ks] = np.maximum(r["src_pct"], np.max(src_pct[others], initial=0.0))
+        out["converged"][ks] = r["converged"]
+        out["iterations"][ks] = r["iterations"]
+        out["customers_out"][ks] += r["customers"]
+        out["critical_out"][ks] += r["critical"]
+        out["unserved_kw"][ks] += r["unserved_kw"]
+    for key in ("max_loading_pct", "min_vm_pu", "max_source_loading_pct"):
+        v = out[key]
+        out[key] = np.where(np.isfinite(v), v, np.nan)
     return ContingencyResult(edges=e_list, method="batched-radial", **out)
 
 
