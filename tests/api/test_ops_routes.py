@@ -152,6 +152,26 @@ def test_bad_input_is_a_4xx_naming_the_field(ops_live: LiveServer, tokens: dict[
         assert r.status_code == 422 and r.json()["details"]["field"] == "level"
         assert v.get("/api/outages/OUT-999999").status_code == 404
         assert v.get("/api/grid/state", params={"format": "xml"}).status_code == 422
+        for params, field in (({"start": "soon"}, "start"), ({"interval": "hourly"}, "interval")):
+            r = v.get("/api/reliability", params=params)
+            assert r.status_code == 422 and r.json()["details"]["field"] == field, r.text
+        r = v.get("/api/stream", params={"types": "gossip"})
+        assert r.status_code == 422 and r.json()["details"]["field"] == "types"
+    with ops_live.client(tokens["operator"]) as op:
+        r = op.post("/api/outages/OUT-000001/teleport")
+        assert r.status_code == 422 and r.json()["details"]["field"] == "action"
+        wid = op.post(
+            "/api/work-orders", json={"work_type": "inspection", "priority": "low", "description": "pole"}
+        ).json()["work_order_id"]
+        r = op.post(f"/api/work-orders/{wid}/teleport")
+        assert r.status_code == 422 and r.json()["details"]["field"] == "action"
+        r = op.post("/api/work-orders", content=b"{not json", headers={"Content-Type": "application/json"})
+        assert r.status_code == 422, r.text
+        r = op.post(
+            "/api/work-orders",
+            json={"work_type": "inspection", "priority": "low", "description": "x", "colour": 1},
+        )
+        assert r.status_code == 422 and r.json()["details"]["field"] == "colour"
     with httpx.Client(base_url=ops_live.base_url) as anon:
         assert anon.get("/api/outages").status_code == 401
 
