@@ -197,7 +197,11 @@ def test_work_orders_and_crews(ops_live: LiveServer, tokens: dict[str, str], tre
         assert r.status_code == 409
         r = op.post(f"/api/work-orders/{wid}/assign", json={"crew_id": "CREW-NOPE"})
         assert r.status_code == 422 and r.json()["details"]["field"] == "crew_id"
+        r = op.patch(f"/api/work-orders/{wid}", json={"priority": "high", "estimated_hours": 2.5})
+        assert r.status_code == 200 and (r.json()["priority"], r.json()["estimated_hours"]) == ("high", 2.5)
+        assert op.patch(f"/api/work-orders/{wid}", json={"status": "completed"}).status_code == 422
         assert op.post(f"/api/work-orders/{wid}/cancel").json()["status"] == "cancelled"
+        assert op.patch(f"/api/work-orders/{wid}", json={"priority": "low"}).status_code == 409
         assert v.get(f"/api/work-orders/{wid}").json()["status"] == "cancelled"
         listed = v.get("/api/work-orders", params={"status": "cancelled"}).json()
         assert [w["work_order_id"] for w in listed] == [wid]

@@ -77,3 +77,27 @@ def test_bad_input_names_the_field() -> None:
     with pytest.raises(InvalidInputError) as e:
         apply_action(make(), "teleport", now_utc=T0)  # type: ignore[arg-type]
     assert e.value.field == "action"
+
+
+def test_edit_fields_and_refuse_finished_orders() -> None:
+    from fluxops.ops.workorders import edit_work_order
+
+    wo = make()
+    edited = edit_work_order(
+        wo, {"priority": "critical", "estimated_hours": 3}, now_utc=T0 + timedelta(hours=1)
+    )  # type: ignore[arg-type]
+    assert (edited.priority, edited.estimated_hours, edited.status) == ("critical", 3.0, "open")
+    assert edited.updated_utc == T0 + timedelta(hours=1) and edited.created_utc == T0
+    with pytest.raises(InvalidInputError) as e:
+        edit_work_order(edited, {"status": "completed"}, now_utc=T0)
+    assert e.value.field == "status"  # state changes go through actions only
+    with pytest.raises(InvalidInputError) as e:
+        edit_work_order(edited, {"priority": "whenever"}, now_utc=T0)
+    assert e.value.field == "priority"
+    done = apply_action(
+        apply_action(apply_action(edited, "assign", now_utc=T0, crew_id="C"), "start", now_utc=T0),
+        "complete",
+        now_utc=T0,
+    )
+    with pytest.raises(ConflictError):
+        edit_work_order(done, {"description": "rewrite history"}, now_utc=T0)

@@ -40,7 +40,7 @@ from fluxops.ops.reliability import ReliabilityRow, compute_indices, customers_s
 from fluxops.ops.state import GridState, StateConfig
 from fluxops.ops.stream import StreamHub
 from fluxops.ops.trace import ProtectionTree
-from fluxops.ops.workorders import apply_action, new_work_order
+from fluxops.ops.workorders import apply_action, edit_work_order, new_work_order
 
 log = logging.getLogger(__name__)
 
@@ -388,6 +388,15 @@ class OpsService:
             self.store.save_work_order(new)
             touched = {c for c in (wo.crew_id, new.crew_id) if c is not None}
             self._update_crews(touched, crews)
+            return new
+
+    def update_work_order(self, work_order_id: str, changes: dict[str, Any]) -> WorkOrder:
+        asset = changes.get("asset_id")
+        if isinstance(asset, str) and self.tree.node_of(asset) is None and asset not in self.state_ids():
+            raise InvalidInputError(f"no asset {asset!r}", field="asset_id")
+        with self._lock:
+            new = edit_work_order(self.get_work_order(work_order_id), changes, now_utc=self._clock())
+            self.store.save_work_order(new)
             return new
 
     def delete_work_order(self, work_order_id: str) -> None:

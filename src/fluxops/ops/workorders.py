@@ -61,6 +61,44 @@ def new_work_order(
     )
 
 
+EDITABLE_FIELDS: tuple[str, ...] = ("priority", "description", "estimated_hours", "asset_id", "work_type")
+
+
+def edit_work_order(wo: WorkOrder, changes: dict[str, object], *, now_utc: datetime) -> WorkOrder:
+    """Change descriptive fields of an order that is not finished (completed/cancelled orders are history)."""
+    unknown = sorted(set(changes) - set(EDITABLE_FIELDS))
+    if unknown:
+        raise InvalidInputError(f"cannot edit {unknown}; editable: {EDITABLE_FIELDS}", field=unknown[0])
+    if wo.status in ("completed", "cancelled"):
+        raise ConflictError(f"work order {wo.work_order_id} is {wo.status}; it can no longer be edited")
+    merged = {**wo.to_dict(), **changes}
+    hours = merged["estimated_hours"]
+    if hours is not None and not isinstance(hours, int | float):
+        raise InvalidInputError("estimated_hours must be a number", field="estimated_hours")
+    for f in ("work_type", "priority", "description"):
+        if not isinstance(merged[f], str):
+            raise InvalidInputError(f"{f} must be a string", field=f)
+    checked = new_work_order(
+        work_order_id=wo.work_order_id,
+        work_type=str(merged["work_type"]),
+        priority=str(merged["priority"]),
+        description=str(merged["description"]),
+        now_utc=now_utc,
+        asset_id=merged["asset_id"] if isinstance(merged["asset_id"], str) else None,
+        outage_id=wo.outage_id,
+        estimated_hours=None if hours is None else float(hours),
+    )
+    return replace(
+        wo,
+        work_type=checked.work_type,
+        priority=checked.priority,
+        description=checked.description,
+        asset_id=checked.asset_id,
+        estimated_hours=checked.estimated_hours,
+        updated_utc=now_utc,
+    )
+
+
 def apply_action(wo: WorkOrder, action: str, *, now_utc: datetime, crew_id: str | None = None) -> WorkOrder:
     """Move ``wo`` by ``action``; ConflictError when the current state does not allow it."""
     if action not in ACTIONS:

@@ -313,6 +313,18 @@ def get_work_order(work_order_id: str, request: Request) -> dict[str, Any]:
     return _svc(request).get_work_order(parse_id(work_order_id, field="work_order_id")).to_dict()
 
 
+@router.patch(
+    "/work-orders/{work_order_id}",
+    summary="Edit priority, description, estimated_hours, asset_id or work_type of an unfinished order",
+    dependencies=OPERATOR,
+)
+def update_work_order(
+    work_order_id: str, request: Request, body: dict[str, Any] = Body(...)
+) -> dict[str, Any]:
+    wo = _svc(request).update_work_order(parse_id(work_order_id, field="work_order_id"), body)
+    return wo.to_dict()
+
+
 @router.post(
     "/work-orders/{work_order_id}/{action}",
     summary="Transition: assign (body crew_id), unassign, start, complete, cancel",
