@@ -138,3 +138,36 @@ def test_indices_from_engine_records() -> None:
     assert row.customers_interrupted == 20
     assert row.customer_minutes == pytest.approx(4 * 40 + 8 * 100 + 8 * 130)
     assert row.saifi == pytest.approx(20 / 28)
+
+
+def test_major_event_days_by_the_2_5_beta_method() -> None:
+    from fluxops.ops.reliability import major_event_days
+
+    # history: 9 days with SAIDI 1 min and one with 100 min (N_T = 100: 100 customer-minutes = 1 min)
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    rows = [step("F1", t0 + timedelta(days=k), 50, 2) for k in range(9)]  # 2 × 50 = 100 → 1 min
+    rows.append(step("F1", t0 + timedelta(days=9), 100, 100))  # 100 × 100 → 100 min
+    # the reporting month: one ordinary day (1 min) and one storm day (SAIDI 80 min)
+    p0 = datetime(2026, 2, 1, tzinfo=UTC)
+    rows.append(step("F1", p0 + timedelta(days=3), 50, 2))
+    rows.append(step("F1", p0 + timedelta(days=7, hours=2), 80, 100))
+    log = pd.DataFrame(rows)
+    med = major_event_days(log, NO_OPEN, 100, start_utc=p0, end_utc=p0 + timedelta(days=28), as_of_utc=p0)
+    # ln SAIDI: nine 0s and ln 100 = 4.60517; α = 0.460517; β (sample) = sqrt(19.0872 / 9) = 1.456305
+    # T_MED = exp(0.460517 + 2.5 × 1.456305) = exp(4.101280) = 60.42 min
+    assert med.history_days == 10
+    assert med.t_med_min == pytest.approx(60.42, abs=0.01)
+    assert med.days == ((p0 + timedelta(days=7)).date(),)
+    (kept,) = compute_indices(
+        log,
+        NO_OPEN,
+        {"system": 100},
+        level="system",
+        start_utc=p0,
+        end_utc=p0 + timedelta(days=28),
+        as_of_utc=p0,
+        exclude_days=med.days,
+    )
+    assert kept.saidi_min == pytest.approx(1.0) and kept.saifi == pytest.approx(0.02)
+    short = major_event_days(log.iloc[:1], NO_OPEN, 100, start_utc=p0, end_utc=p0, as_of_utc=p0)
+    assert short.t_med_min is None and short.days == ()

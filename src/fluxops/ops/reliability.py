@@ -16,9 +16,9 @@ its start). Pure: DataFrames in, rows out.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import numpy as np
@@ -89,6 +89,47 @@ def _steps(restore_events: pd.DataFrame, open_outages: pd.DataFrame, as_of: date
     return pd.concat(parts, ignore_index=True)[cols]
 
 
+MED_BETA_MULTIPLIER = 2.5  # IEEE 1366-2022 §4.5 ("2.5 beta" method)
+MED_LOOKBACK_DAYS = 5 * 365  # five years of daily SAIDI history (all available when fewer)
+
+
+@dataclass(frozen=True)
+class MajorEventDays:
+    t_med_min: float | None  # None: fewer than two days with interruptions in the history
+    days: tuple[date, ...]  # UTC days whose system SAIDI exceeds T_MED
+    history_days: int  # days with non-zero SAIDI that the threshold was fitted on
+
+
+def major_event_days(
+    restore_events: pd.DataFrame,
+    open_outages: pd.DataFrame,
+    n_customers: int,
+    *,
+    start_utc: datetime,
+    end_utc: datetime,
+    as_of_utc: datetime,
+    momentary_max_min: float = MOMENTARY_MAX_MIN,
+) -> MajorEventDays:
+    """Major Event Days of [start, end) by the IEEE 1366 2.5 β method: T_MED = exp(α + 2.5 β), α and β
+    the mean and (sample) standard deviation of ln(daily system SAIDI) over the five years before
+    ``start`` (or all the history there is), days with zero SAIDI left out as the log is undefined.
+    Days are UTC calendar days here (the standard uses the utility's local day)."""
+    steps = _steps(restore_events, open_outages, as_of_utc)
+    steps = steps[steps["duration_min"] > momentary_max_min]
+    day = pd.DatetimeIndex(steps["start_utc"]).tz_convert("UTC").normalize()
+    saidi = (steps["customers"] * steps["duration_min"]).groupby(day).sum() / max(n_customers, 1)
+    t0, t1 = pd.Timestamp(start_utc), pd.Timestamp(end_utc)
+    hist = saidi[(saidi.index >= t0 - pd.Timedelta(days=MED_LOOKBACK_DAYS)) & (saidi.index < t0.normalize())]
+    hist = hist[hist > 0]
+    if len(hist) < 2:
+        return MajorEventDays(None, (), len(hist))
+    logs = np.log(hist.to_numpy(dtype=float))
+    t_med = float(np.exp(logs.mean() + MED_BETA_MULTIPLIER * logs.std(ddof=1)))
+    inside = saidi[(saidi.index >= t0.normalize()) & (saidi.index < t1)]
+    days = tuple(pd.Timestamp(d).date() for d in inside.index[inside.to_numpy() > t_med])
+    return MajorEventDays(t_med, days, len(hist))
+
+
 def compute_indices(
     restore_events: pd.DataFrame,
     open_outages: pd.DataFrame,
@@ -100,6 +141,7 @@ def compute_indices(
     as_of_utc: datetime,
     interval: str = "all",
     momentary_max_min: float = MOMENTARY_MAX_MIN,
+    exclude_days: Sequence[date] = (),
 ) -> list[ReliabilityRow]:
     """Indices per key of ``level`` (and per day/month when ``interval`` asks).
 
@@ -117,6 +159,9 @@ def compute_indices(
     steps = _steps(restore_events, open_outages, as_of_utc)
     t0, t1 = pd.Timestamp(start_utc), pd.Timestamp(end_utc)
     steps = steps[(steps["start_utc"] >= t0) & (steps["start_utc"] < t1)].copy()
+    if exclude_days:  # Major Event Days are reported separately (IEEE 1366 §4.5)
+        day = pd.DatetimeIndex(steps["start_utc"]).tz_convert("UTC").normalize().date
+        steps = steps[~np.isin(day, np.array(list(exclude_days), dtype=object))]
     steps["key"] = "system" if level == "system" else steps[f"{level}_id"].astype(object)
     if interval == "all":
         edges = [t0, t1]

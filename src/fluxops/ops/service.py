@@ -36,7 +36,14 @@ from fluxops.ops.models import (
 )
 from fluxops.ops.outages import OutageEngine, events_to_frame, merge_deltas
 from fluxops.ops.ports import LoadingSource, OpsStore, OutageQuery, VoltageSource, WorkOrderQuery
-from fluxops.ops.reliability import ReliabilityRow, compute_indices, customers_served
+from fluxops.ops.reliability import (
+    MED_LOOKBACK_DAYS,
+    MajorEventDays,
+    ReliabilityRow,
+    compute_indices,
+    customers_served,
+    major_event_days,
+)
 from fluxops.ops.state import GridState, StateConfig
 from fluxops.ops.stream import StreamHub
 from fluxops.ops.trace import ProtectionTree
@@ -314,14 +321,48 @@ class OpsService:
     # --- reliability ---------------------------------------------------------------------------
 
     def reliability(
-        self, *, level: str, start_utc: datetime | None, end_utc: datetime | None, interval: str = "all"
+        self,
+        *,
+        level: str,
+        start_utc: datetime | None,
+        end_utc: datetime | None,
+        interval: str = "all",
+        exclude_major_events: bool = False,
     ) -> list[ReliabilityRow]:
+        return self.reliability_report(
+            level=level,
+            start_utc=start_utc,
+            end_utc=end_utc,
+            interval=interval,
+            exclude_major_events=exclude_major_events,
+        )[0]
+
+    def reliability_report(
+        self,
+        *,
+        level: str,
+        start_utc: datetime | None,
+        end_utc: datetime | None,
+        interval: str = "all",
+        exclude_major_events: bool = False,
+    ) -> tuple[list[ReliabilityRow], MajorEventDays]:
+        """Indices, and the period's Major Event Days (always identified; excluded on request)."""
         now = self._clock()
         end = end_utc or now
         start = start_utc or (end - timedelta(days=365))
-        steps = self.store.restoration_steps(start, end).to_pandas()
+        lookback = start - timedelta(days=MED_LOOKBACK_DAYS)
+        steps = self.store.restoration_steps(lookback, end).to_pandas()
         opened = pd.DataFrame([o.to_dict() for o in self.engine.open_outages()])
-        return compute_indices(
+        med = major_event_days(
+            steps,
+            opened,
+            int(self.tree.n_meters),
+            start_utc=start,
+            end_utc=end,
+            as_of_utc=min(now, end),
+            momentary_max_min=self.engine.config.momentary_max_min,
+        )
+        rows = compute_indices(
             steps,
             opened,
             customers_served(self.grid.meters, level),
@@ -331,7 +372,9 @@ class OpsService:
             as_of_utc=min(now, end),
             interval=interval,
             momentary_max_min=self.engine.config.momentary_max_min,
+            exclude_days=med.days if exclude_major_events else (),
         )
+        return rows, med
 
     # --- work orders and crews -----------------------------------------------------------------
 

@@ -368,18 +368,29 @@ def reliability(
     start: str | None = Query(None, description="period start (ISO 8601); default end − 365 days"),
     end: str | None = Query(None, description="period end (ISO 8601); default now"),
     interval: str = Query("all", description="all | day | month"),
+    exclude_major_events: bool = Query(False, description="leave out IEEE 1366 Major Event Days (2.5 β)"),
 ) -> dict[str, Any]:
     if level not in LEVELS:
         raise InvalidInputError(f"level must be one of {LEVELS}", field="level")
     if interval not in INTERVALS:
         raise InvalidInputError(f"interval must be one of {INTERVALS}", field="interval")
-    rows = _svc(request).reliability(
-        level=level, start_utc=_time(start, "start"), end_utc=_time(end, "end"), interval=interval
+    rows, med = _svc(request).reliability_report(
+        level=level,
+        start_utc=_time(start, "start"),
+        end_utc=_time(end, "end"),
+        interval=interval,
+        exclude_major_events=exclude_major_events,
     )
     return {
         "level": level,
         "interval": interval,
         "method": "IEEE 1366-2022; sustained > 5 min; MAIFI_E counts momentary events",
+        "major_event_days": {
+            "t_med_min": med.t_med_min,
+            "days": [d.isoformat() for d in med.days],
+            "history_days": med.history_days,
+            "excluded": exclude_major_events,
+        },
         "rows": [r.to_dict() for r in rows],
     }
 
