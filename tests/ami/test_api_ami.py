@@ -3,15 +3,21 @@ events handed to in-process subscribers, analytics endpoints answering from the 
 
 from __future__ import annotations
 
+import asyncio
 import io
+import time
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import orjson
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from conftest import Server
+from conftest import Server, settings_for
 from fluxops.ami.synth import AmiSynthesizer
+from fluxops.api.app import create_app
+from fluxops.grid.models import Grid
+from fluxops.storage import open_store
 
 ARROW = "application/vnd.apache.arrow.stream"
 
@@ -130,3 +136,25 @@ def test_events_reach_subscribers_after_durable_write(server: Server) -> None:
     assert len(got) == 1 and got[0]["meter_id"].to_pylist() == [meter]
     assert got[0]["feeder_id"][0].as_py() != ""
     assert listed["count"] == 1 and listed["rows"][0]["event_type"] == "last_gasp"
+
+
+def test_demo_mode_runs_the_live_simulator_in_process(tmp_path: Path, tiny: Grid) -> None:
+    settings = settings_for(tmp_path / "data")
+    settings.data_dir.mkdir(parents=True)
+    store = open_store(settings)
+    store.load_grid(tiny)
+    app = create_app(settings, store=store)
+    app.state.demo = True
+
+    async def run() -> None:
+        async with app.router.lifespan_context(app):
+            assert app.state.ami_simulator is app.state.ami
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and not app.state.ami.lake.readings.files():
+                await asyncio.sleep(0.2)
+            assert app.state.ami.lake.readings.files(), "no live readings arrived"
+
+    try:
+        asyncio.run(run())
+    finally:
+        store.close()
