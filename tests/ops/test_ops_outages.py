@@ -47,6 +47,8 @@ def test_fuse_outage_from_partial_reports(tree: ProtectionTree) -> None:
     assert (o.status, o.kind, o.device_id, o.device_type) == ("proposed", "device", "FUS1", "fuse")
     assert (o.customers_affected, o.critical_customers_affected, o.reports) == (8, 1, 6)
     assert o.start_utc == T0 and o.feeder_id == "F1" and o.substation_id == "SUB-1"
+    dev = build_feeders().devices.set_index("device_id").loc["FUS1"]
+    assert (o.lon, o.lat) == (dev["lon"], dev["lat"])  # placed on the map at the device
     assert sorted(eng.held_meters(o.outage_id)) == sorted(meters_of("T3", "T4"))
     assert delta.meter_rows.num_rows == 8
 

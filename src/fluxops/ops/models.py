@@ -52,6 +52,8 @@ OUTAGES_SCHEMA = pa.schema(
         pa.field("device_type", _s, nullable=False),  # fuse, recloser, breaker, ..., transformer, meter
         pa.field("feeder_id", _s, nullable=True),
         pa.field("substation_id", _s, nullable=True),
+        pa.field("lon", _f, nullable=True),  # where the predicted device is (WGS84), for the map
+        pa.field("lat", _f, nullable=True),
         pa.field("parent_outage_id", _s, nullable=True),  # nested: the larger outage containing it
         pa.field("merged_into_id", _s, nullable=True),
         pa.field("start_utc", _t, nullable=False),  # earliest last-gasp
@@ -185,6 +187,8 @@ class OutageRecord:
     reports: int
     customer_minutes: float = 0.0
     storm_mode: bool = False
+    lon: float | None = None
+    lat: float | None = None
     parent_outage_id: str | None = None
     merged_into_id: str | None = None
     confirmed_utc: datetime | None = None

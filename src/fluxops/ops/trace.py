@@ -79,6 +79,8 @@ class ProtectionTree:
     node_type: npt.NDArray[np.object_]  # device_type, "transformer" or "meter"
     node_feeder: npt.NDArray[np.object_]
     node_substation: npt.NDArray[np.object_]
+    node_lon: npt.NDArray[np.float64]
+    node_lat: npt.NDArray[np.float64]
     parent: IntArray  # nearest device / transformer above (-1 at feeder heads)
     depth: IntArray
     is_prediction_level: BoolArray  # protective devices and transformers: where outages are predicted
@@ -185,6 +187,12 @@ class ProtectionTree:
                 met["substation_id"].to_numpy(),
             ]
         ).astype(object)
+        node_lon = np.concatenate(
+            [dev_rows["lon"].to_numpy(float), tr["lon"].to_numpy(float), met["lon"].to_numpy(float)]
+        )
+        node_lat = np.concatenate(
+            [dev_rows["lat"].to_numpy(float), tr["lat"].to_numpy(float), met["lat"].to_numpy(float)]
+        )
         parent = np.concatenate([dev_parent, tr_parent, m_parent]).astype(np.int64)
         n = len(parent)
         depth = _depths(parent)
@@ -217,6 +225,8 @@ class ProtectionTree:
             node_type=node_type,
             node_feeder=node_feeder,
             node_substation=node_sub,
+            node_lon=node_lon,
+            node_lat=node_lat,
             parent=parent,
             depth=depth,
             is_prediction_level=is_level,
