@@ -149,3 +149,21 @@ def test_worker_coalesces_queued_batches_into_one_step(store: Any) -> None:
     loop.run_until_complete(asyncio.sleep(0))  # deliver call_soon_threadsafe callbacks
     assert sub.queue.qsize() == 1
     loop.close()
+
+
+def test_etr_from_own_restored_history(store: Any) -> None:
+    clock = Clock()
+    svc = OpsService(OpsTableStore(store), build_feeders(), clock=clock)
+    t = T0
+    for minutes in (10, 20, 30, 40, 50):  # five transformer outages, a median of 30 min
+        svc.process_events([MeterEvent(m, "last_gasp", t) for m in meters_of("T3")[:2]])
+        svc.process_events([MeterEvent("M3-0", "power_restore", t + timedelta(minutes=minutes))])
+        t += timedelta(hours=3)
+    clock.now = t
+    (o,) = svc.process_events([MeterEvent(m, "last_gasp", t) for m in meters_of("T5")[:3]]).outages
+    est = svc.etr([o])[o.outage_id]
+    assert est["etr_utc"] == o.start_utc + timedelta(minutes=30)
+    assert est["etr_basis"] == {"by": "device_type", "value": "transformer", "median_min": 30.0, "n": 5}
+    (f,) = svc.process_events([MeterEvent(m, "last_gasp", t) for m in meters_of("T7")[:1]]).outages
+    assert f.kind == "lights_out"
+    assert svc.etr([f])[f.outage_id]["etr_basis"]["by"] == "all"  # no lights-out history: all outages

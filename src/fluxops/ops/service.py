@@ -55,6 +55,9 @@ log = logging.getLogger(__name__)
 # 1910.269(l)(1)); the demo roster uses that minimum.
 CREW_SIZE = 2
 MAX_STREAM_ITEMS = 200  # per message; beyond it the client pulls /api/grid/state?changed_since=
+ETR_MIN_HISTORY = 5  # restored outages of a device type needed before its median is used as an ETR
+ETR_LOOKBACK_DAYS = 365
+ETR_CACHE_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,7 @@ class OpsService:
         self.steps = 0
         self._loading_table: pa.Table | None = None
         self._voltage_table: pa.Table | None = None
+        self._etr_cache: tuple[datetime, dict[tuple[str, str], tuple[float, int]]] | None = None
         self._loader: threading.Thread | None = None
         self._stop_loading = threading.Event()
         self._refresh_state()
@@ -266,6 +270,42 @@ class OpsService:
             self._loading_table, self._voltage_table = loading, voltage
             changed = self._refresh_state()
         self._publish_state(changed)
+
+    def etr(self, outages: list[OutageRecord]) -> dict[str, dict[str, Any]]:
+        """Estimated restoration per open outage: start + the median duration of this utility's own
+        restored outages of the same device type over the last year (else of the same kind, else of
+        all); no estimate without ``ETR_MIN_HISTORY`` such records. Computed, never a constant."""
+        now = self._clock()
+        cached = self._etr_cache
+        if cached is None or (now - cached[0]).total_seconds() > ETR_CACHE_S:
+            hist = self.store.restored_outages(now - timedelta(days=ETR_LOOKBACK_DAYS)).to_pandas()
+            model: dict[tuple[str, str], tuple[float, int]] = {}
+            if len(hist):
+                dur = (
+                    pd.to_datetime(hist["restored_utc"], utc=True)
+                    - pd.to_datetime(hist["start_utc"], utc=True)
+                ).dt.total_seconds() / 60.0
+                hist = hist.assign(duration_min=dur)
+                for col in ("device_type", "kind"):
+                    for key, g in hist.groupby(col):
+                        model[(col, str(key))] = (float(g["duration_min"].median()), len(g))
+                model[("all", "all")] = (float(hist["duration_min"].median()), len(hist))
+            cached = (now, model)
+            self._etr_cache = cached
+        model = cached[1]
+        out: dict[str, dict[str, Any]] = {}
+        for o in outages:
+            if not o.is_open:
+                continue
+            for basis in (("device_type", o.device_type), ("kind", o.kind), ("all", "all")):
+                med, n = model.get(basis, (0.0, 0))
+                if n >= ETR_MIN_HISTORY:
+                    out[o.outage_id] = {
+                        "etr_utc": o.start_utc + timedelta(minutes=med),
+                        "etr_basis": {"by": basis[0], "value": basis[1], "median_min": med, "n": n},
+                    }
+                    break
+        return out
 
     def storm_mode(self) -> bool:
         return self.engine.in_storm(self._clock())

@@ -174,6 +174,16 @@ class OpsTableStore:
             schema=OUTAGE_EVENTS_SCHEMA,
         )
 
+    def restored_outages(self, since_utc: datetime) -> pa.Table:
+        return self.store.query_arrow(
+            "SELECT kind, device_type, start_utc, restored_utc FROM outages "
+            "WHERE status = 'restored' AND restored_utc >= ?",
+            [since_utc],
+            schema=pa.schema(
+                [OUTAGES_SCHEMA.field(c) for c in ("kind", "device_type", "start_utc", "restored_utc")]
+            ),
+        )
+
     def _max_seq(self, table: str, column: str, prefix: str) -> int:
         t = self.store.query_arrow(f"SELECT {column} FROM {table} WHERE {column} LIKE ?", [f"{prefix}%"])
         best = 0

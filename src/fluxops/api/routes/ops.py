@@ -217,8 +217,10 @@ def list_outages(
         offset=offset,
     )
     items, total = svc.list_outages(q)
+    etr = svc.etr(items)
+    empty = {"etr_utc": None, "etr_basis": None}
     return {
-        "items": [o.to_dict() for o in items],
+        "items": [{**o.to_dict(), **etr.get(o.outage_id, empty)} for o in items],
         "total": total,
         "storm_mode": svc.storm_mode(),
         "kpis": svc.kpis(),
@@ -233,9 +235,11 @@ def list_outages(
 def get_outage(outage_id: str, request: Request) -> dict[str, Any]:
     svc = _svc(request)
     rec, events, meters = svc.get_outage(parse_id(outage_id, field="outage_id"))
+    etr = svc.etr([rec]).get(rec.outage_id, {"etr_utc": None, "etr_basis": None})
     children, _n = svc.list_outages(OutageQuery(parent_outage_id=rec.outage_id, limit=5000))
     return {
         **rec.to_dict(),
+        **etr,
         "events": [e.to_dict() for e in events],
         "meter_ids": meters,
         "nested_outage_ids": [c.outage_id for c in children],
