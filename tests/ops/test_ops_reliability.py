@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 from ops_feeders import build_feeders, meters_of
 
@@ -138,6 +139,55 @@ def test_indices_from_engine_records() -> None:
     assert row.customers_interrupted == 20
     assert row.customer_minutes == pytest.approx(4 * 40 + 8 * 100 + 8 * 130)
     assert row.saifi == pytest.approx(20 / 28)
+    # per-customer records agree: 20 distinct customers, one interruption each
+    meters = pa.concat_tables([d.meter_rows for d in (d1, d2, d3)]).to_pandas()
+    meters = meters.drop_duplicates(["outage_id", "meter_id"], keep="last").assign(
+        feeder_id="F1", substation_id="S"
+    )
+    (row,) = compute_indices(
+        pd.DataFrame(events),
+        open_,
+        served,
+        level="system",
+        start_utc=P0,
+        end_utc=P1,
+        as_of_utc=as_of,
+        meter_rows=meters,
+    )
+    assert (row.customers_with_interruption, row.caifi, row.cemi_n) == (20, 1.0, 0.0)
+
+
+def test_caifi_and_cemi_from_customer_records() -> None:
+    def rec(meter: str, day: int, minutes: float) -> dict[str, object]:
+        out = P0 + timedelta(days=day)
+        return {
+            "meter_id": meter,
+            "out_utc": out,
+            "restored_utc": out + timedelta(minutes=minutes),
+            "feeder_id": "F1",
+            "substation_id": "S1",
+        }
+
+    rows = pd.DataFrame(
+        [rec("A", d, 60) for d in (1, 2, 3)]  # A: 3 sustained
+        + [rec("B", 4, 30), rec("B", 5, 2)]  # B: 1 sustained, 1 momentary
+        + [rec("C", d, 10) for d in (6, 7, 8, 9)]  # C: 4 sustained
+    )
+    (row,) = compute_indices(
+        NO_OPEN,
+        NO_OPEN,
+        {"system": 10},
+        level="system",
+        start_utc=P0,
+        end_utc=P1,
+        as_of_utc=P1,
+        meter_rows=rows,
+        cemi_threshold=3,
+    )
+    # CN = 3 customers; CI (from the steps) is 0 here, so CAIFI = 0 / 3; CEMI_3 = 1 (C) / 10
+    assert (
+        row.customers_with_interruption == 3 and row.cemi_n == pytest.approx(0.1) and row.cemi_threshold == 3
+    )
 
 
 def test_major_event_days_by_the_2_5_beta_method() -> None:

@@ -46,6 +46,11 @@ class ReliabilityRow:
     caidi_min: float | None  # undefined without sustained interruptions
     asai: float
     maifi_e: float
+    # from per-customer records (outage_meters), when given:
+    customers_with_interruption: int | None = None  # CN, distinct customers with a sustained one
+    caifi: float | None = None  # CI / CN
+    cemi_n: float | None = None  # share of customers with more than ``cemi_threshold`` sustained ones
+    cemi_threshold: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -142,6 +147,8 @@ def compute_indices(
     interval: str = "all",
     momentary_max_min: float = MOMENTARY_MAX_MIN,
     exclude_days: Sequence[date] = (),
+    meter_rows: pd.DataFrame | None = None,
+    cemi_threshold: int = 3,
 ) -> list[ReliabilityRow]:
     """Indices per key of ``level`` (and per day/month when ``interval`` asks).
 
@@ -149,6 +156,8 @@ def compute_indices(
     substation_id); ``open_outages``: rows with start_utc, customers_out, feeder_id, substation_id;
     ``customers_served``: N_T per key ("system" for the system level). Keys with customers and no
     interruption get zero indices (a feeder without outages is a result, not a gap).
+    ``meter_rows`` (meter_id, out_utc, restored_utc, feeder_id, substation_id: one row per customer
+    per outage) adds CAIFI = CI / CN and CEMI_n (customers with more than n sustained interruptions).
     """
     if level not in LEVELS:
         raise InvalidInputError(f"level must be one of {LEVELS}", field="level")
@@ -179,6 +188,11 @@ def compute_indices(
     steps["cmi"] = np.where(sustained, steps["customers"] * steps["duration_min"], 0.0)
     steps["mom"] = np.where(sustained, 0, steps["customers"])
     agg = steps.groupby(["key", "bucket"])[["ci", "cmi", "mom"]].sum()
+    per_customer = (
+        _customer_counts(meter_rows, level, edges, as_of_utc, momentary_max_min, exclude_days, cemi_threshold)
+        if meter_rows is not None
+        else None
+    )
     sums: dict[tuple[str, int], tuple[float, float, float]] = {
         (str(k), int(b)): (float(ci), float(cmi), float(mom))
         for (k, b), ci, cmi, mom in zip(
@@ -194,6 +208,11 @@ def compute_indices(
             ci, cmi, mom = sums.get((str(key), b), (0.0, 0.0, 0.0))
             minutes = (edges[b + 1] - edges[b]).total_seconds() / 60.0
             saifi, saidi = float(ci) / n_t, float(cmi) / n_t
+            cn: int | None = None
+            cemi: float | None = None
+            if per_customer is not None:
+                cn, n_over = per_customer.get((str(key), b), (0, 0))
+                cemi = n_over / n_t
             rows.append(
                 ReliabilityRow(
                     level=level,
@@ -209,9 +228,54 @@ def compute_indices(
                     caidi_min=saidi / saifi if saifi > 0 else None,
                     asai=1.0 - saidi / minutes,
                     maifi_e=float(mom) / n_t,
+                    customers_with_interruption=cn,
+                    caifi=(float(ci) / cn if cn else None) if cn is not None else None,
+                    cemi_n=cemi,
+                    cemi_threshold=cemi_threshold if per_customer is not None else None,
                 )
             )
     return rows
+
+
+def _customer_counts(
+    meter_rows: pd.DataFrame,
+    level: str,
+    edges: list[pd.Timestamp],
+    as_of: datetime,
+    momentary_max_min: float,
+    exclude_days: Sequence[date],
+    threshold: int,
+) -> dict[tuple[str, int], tuple[int, int]]:
+    """(key, bucket) -> (CN, customers with more than ``threshold`` sustained interruptions)."""
+    if len(meter_rows) == 0:
+        return {}
+    out = pd.to_datetime(meter_rows["out_utc"], utc=True)
+    back = pd.to_datetime(meter_rows["restored_utc"], utc=True).fillna(pd.Timestamp(as_of))
+    keep = (
+        ((back - out).dt.total_seconds() / 60.0 > momentary_max_min) & (out >= edges[0]) & (out < edges[-1])
+    )
+    if exclude_days:
+        day = pd.DatetimeIndex(out).tz_convert("UTC").normalize().date
+        keep &= ~np.isin(day, np.array(list(exclude_days), dtype=object))
+    rows = meter_rows[keep.to_numpy()]
+    if len(rows) == 0:
+        return {}
+    inner_ns = pd.DatetimeIndex(edges[1:-1]).as_unit("ns").asi8
+    start_ns = pd.DatetimeIndex(out[keep]).as_unit("ns").asi8
+    frame = pd.DataFrame(
+        {
+            "key": "system" if level == "system" else rows[f"{level}_id"].astype(object).to_numpy(),
+            "bucket": np.searchsorted(inner_ns, start_ns, side="right"),
+            "meter_id": rows["meter_id"].to_numpy(),
+        }
+    )
+    per_meter = frame.groupby(["key", "bucket", "meter_id"]).size().rename("n").reset_index()
+    per_meter["over"] = per_meter["n"] > threshold
+    agg = per_meter.groupby(["key", "bucket"]).agg(cn=("meter_id", "size"), over=("over", "sum"))
+    return {
+        (str(k), int(b)): (int(cn), int(over))
+        for (k, b), cn, over in zip(agg.index, agg["cn"].to_numpy(), agg["over"].to_numpy(), strict=True)
+    }
 
 
 def customers_served(meters: pd.DataFrame, level: str) -> dict[str, int]:

@@ -413,6 +413,7 @@ class OpsService:
             interval=interval,
             momentary_max_min=self.engine.config.momentary_max_min,
             exclude_days=med.days if exclude_major_events else (),
+            meter_rows=self.store.meter_interruptions(start, end).to_pandas(),
         )
         return rows, med
 

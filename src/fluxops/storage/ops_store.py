@@ -184,6 +184,23 @@ class OpsTableStore:
             ),
         )
 
+    def meter_interruptions(self, since_utc: datetime, until_utc: datetime) -> pa.Table:
+        return self.store.query_arrow(
+            "SELECT m.meter_id, m.out_utc, m.restored_utc, o.feeder_id, o.substation_id "
+            "FROM outage_meters m JOIN outages o ON o.outage_id = m.outage_id "
+            "WHERE o.status <> 'merged' AND m.out_utc >= ? AND m.out_utc < ?",
+            [since_utc, until_utc],
+            schema=pa.schema(
+                [
+                    OUTAGE_METERS_SCHEMA.field("meter_id"),
+                    OUTAGE_METERS_SCHEMA.field("out_utc"),
+                    OUTAGE_METERS_SCHEMA.field("restored_utc"),
+                    OUTAGES_SCHEMA.field("feeder_id"),
+                    OUTAGES_SCHEMA.field("substation_id"),
+                ]
+            ),
+        )
+
     def _max_seq(self, table: str, column: str, prefix: str) -> int:
         t = self.store.query_arrow(f"SELECT {column} FROM {table} WHERE {column} LIKE ?", [f"{prefix}%"])
         best = 0
