@@ -195,7 +195,17 @@ def register(app: typer.Typer) -> None:
                 level=level, start_utc=_time(start, "start"), end_utc=_time(end, "end"), interval=interval
             )
         table = Table(title=f"IEEE 1366 reliability by {level}")
-        for col in ("key", "period start", "N_T", "SAIFI", "SAIDI min", "CAIDI min", "ASAI", "MAIFI_E"):
+        for col in (
+            "key",
+            "period start",
+            "N_T",
+            "SAIFI",
+            "SAIDI min",
+            "CAIDI min",
+            "ASAI",
+            "MAIFI_E",
+            "CAIFI",
+        ):
             table.add_column(col)
         for r in rows:
             table.add_row(
@@ -207,5 +217,6 @@ def register(app: typer.Typer) -> None:
                 "" if r.caidi_min is None else f"{r.caidi_min:.1f}",
                 f"{r.asai:.6f}",
                 f"{r.maifi_e:.4f}",
+                "" if r.caifi is None else f"{r.caifi:.3f}",
             )
         console.print(table)
