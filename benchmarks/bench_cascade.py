@@ -62,12 +62,17 @@ def bench_cascades(preset: str, n: int) -> dict[str, Any]:
 
     state_mod.run_powerflow = counting  # type: ignore[assignment]
     times, pfs, waves, cust = [], [], [], []
+    slowest = pzs[0]
     try:
         for pz in pzs:
-            calls["n"] = 0
-            t = time.perf_counter()
-            r = run_cascade(ctx, patient_zero=[pz], scenario=sc)
-            times.append((time.perf_counter() - t) * 1000.0)
+            best = float("inf")
+            for _ in range(3):  # best of 3: the machine is shared, the minimum is the engine's own time
+                calls["n"] = 0
+                t = time.perf_counter()
+                r = run_cascade(ctx, patient_zero=[pz], scenario=sc)
+                best = min(best, (time.perf_counter() - t) * 1000.0)
+            times.append(best)
+            slowest = pz if best >= max(times) else slowest
             pfs.append(calls["n"])
             waves.append(r.totals.waves)
             cust.append(r.totals.peak_customers_out)
@@ -86,6 +91,7 @@ def bench_cascades(preset: str, n: int) -> dict[str, Any]:
         "median_ms": statistics.median(times),
         "p90_ms": float(np.percentile(times, 90)),
         "max_ms": max(times),
+        "slowest": slowest,
         "median_pfs": statistics.median(pfs),
         "max_waves": max(waves),
         "median_customers": statistics.median(cust),
@@ -150,23 +156,48 @@ def bench_monte_carlo(runs: int) -> dict[str, Any]:
     }
 
 
+def bench_screening() -> dict[str, Any]:
+    from fluxops.cascade.context import build_context
+    from fluxops.cascade.scenarios import get_scenario
+    from fluxops.cascade.screening import run_screening
+    from fluxops.grid.generator import generate_grid
+
+    ctx = build_context(generate_grid("demo", seed=42))
+    t = time.perf_counter()
+    res = run_screening(ctx, scenario=get_scenario("summer_peak"))
+    dt = time.perf_counter() - t
+    top = res.candidates[0]
+    return {
+        "seconds": dt,
+        "cascades": res.cascades_run,
+        "elements": res.elements_screened,
+        "ms_per_cascade": dt * 1000.0 / max(res.cascades_run, 1),
+        "top": f"{top.element_id} ({top.element_type}, {top.customers_out:,} customers, "
+        f"{top.risk_customer_minutes:,.0f} expected customer-minutes/yr)",
+        "propagating": sum(1 for c in res.candidates if c.propagated),
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--mc-runs", type=int, default=1000)
     ap.add_argument("--n", type=int, default=15)
     ap.add_argument("--skip-houston", action="store_true")
+    ap.add_argument("--screening", action="store_true", help="also time the full N-1 screening of demo")
     args = ap.parse_args()
     rows = [bench_cascades("demo", args.n)]
     if not args.skip_houston:
         rows.append(bench_cascades("houston", max(3, args.n // 3)))
     mc = bench_monte_carlo(args.mc_runs)
+    scr = bench_screening() if args.screening else None
     lines = [
         "## Cascade engine",
         "",
         f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores shared with other "
         f"work; Python {platform.python_version()}. Scenario `summer_peak` (42 °C, design peak). Patient "
         "zeros: a seeded sample of line segments, feeder breakers and substation transformers. Times are "
-        "wall-clock per cascade (protection, FLISR with power-flow checks, overload/thermal waves, outage "
+        "wall-clock per cascade, best of 3 runs each (protection, FLISR with power-flow checks, "
+        "overload/thermal waves, outage "
         "groups, restoration plan), after the per-substation sub-grid contexts are built (a one-off, cached "
         "per grid).",
         "",
@@ -180,7 +211,8 @@ def main() -> None:
         floor = f"{r['pp_cascade_floor_ms']:.0f}" if r["pp_cascade_floor_ms"] else "n/a"
         lines.append(
             f"| {r['preset']} | {r['buses']:,} | {r['customers']:,} | {r['n']} | {r['median_ms']:.1f} "
-            f"| {r['p90_ms']:.1f} | {r['max_ms']:.1f} | {r['median_pfs']:.0f} | {r['ours_pf_ms']:.2f} | {pp} "
+            f"| {r['p90_ms']:.1f} | {r['max_ms']:.1f} ({r['slowest']}) | {r['median_pfs']:.0f} "
+            f"| {r['ours_pf_ms']:.2f} | {pp} "
             f"| {floor} |"
         )
     lines += [
@@ -200,6 +232,18 @@ def main() -> None:
         f"MWh unserved P10/P50/P90 = {mc['mwh'][0]:.1f} / {mc['mwh'][1]:.1f} / {mc['mwh'][2]:.1f}; "
         f"share of runs where the cascade spread beyond the first protective operation {mc['p_beyond']:.2f}.",
         "",
+        *(
+            [
+                f"N-1 screening of `demo` (`summer_peak`): {scr['cascades']:,} cascades (one per section, "
+                f"every device, substation transformer and substation) ranking {scr['elements']:,} elements "
+                f"in {scr['seconds']:.0f} s ({scr['ms_per_cascade']:.1f} ms per cascade); "
+                f"{scr['propagating']:,} elements whose loss spreads beyond the first protective operation; "
+                f"top: {scr['top']}.",
+                "",
+            ]
+            if scr
+            else []
+        ),
         "Reading: the pandapower floor is `runpp` time × the number of power flows our engine solved for the "
         "same cascade (FLISR candidate checks and per-wave flows) — a pandapower-based cascade would cost at "
         "least that, before its own topology work.",

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
+from scipy import sparse
+from scipy.sparse import csgraph
 
 from fluxops.cascade.config import CascadeConfig, ScenarioConfig
 from fluxops.cascade.context import EngineContext
@@ -161,18 +163,27 @@ def _split_candidates(step: FlisrStep, en: EnergizationResult, tie: int, end: in
     if cfg.max_split_candidates <= 0:
         return []
     region = (en.bus_island == en.bus_island[end]) & ~en.bus_energized
+    # spanning tree of the dead region rooted at the tie's end: opening a switch leaves on the tie side
+    # everything but the subtree below it (subtree sums in reverse BFS order; no energization per switch)
+    live = st.closed & ~st.failed_edges & region[cg.from_bus] & region[cg.to_bus]
+    f, t = cg.from_bus[live], cg.to_bus[live]
+    adj = sparse.coo_matrix((np.ones(len(f), np.int8), (f, t)), shape=(cg.n_bus, cg.n_bus)).tocsr()
+    order, pred = csgraph.breadth_first_order(adj, end, directed=False, return_predecessors=True)
+    sub_kw = np.where(region, st.p_kw, 0.0)
+    sub_cust = np.where(region, cg.bus_customer_count, 0).astype(np.int64)
+    for node in order[::-1][:-1]:  # children before parents; the root has no parent
+        sub_kw[pred[node]] += sub_kw[node]
+        sub_cust[pred[node]] += sub_cust[node]
+    total_kw, total_cust = float(sub_kw[end]), int(sub_cust[end])
     is_dev = (cg.edge_kind != 0) & ~np.isin(cg.device_type, ("tie_switch", "bus_tie"))
-    inside = np.flatnonzero(is_dev & st.closed & ~st.failed_edges & region[cg.from_bus] & region[cg.to_bus])
-    total_kw = float(st.p_kw[region].sum())
     scored: list[tuple[float, int]] = []
-    for d in map(int, inside):
-        st.closed[d] = False
-        st.closed[tie] = True
-        side = st.energize().bus_energized & region
-        st.closed[tie] = False
-        st.closed[d] = True
-        kw = float(st.p_kw[side].sum())
-        if 0 < kw <= fit * total_kw and cg.bus_customer_count[side].sum() > 0:
+    for d in map(int, np.flatnonzero(is_dev & live)):
+        a_, b_ = int(cg.from_bus[d]), int(cg.to_bus[d])
+        child = b_ if pred[b_] == a_ else (a_ if pred[a_] == b_ else -1)
+        if child < 0:
+            continue  # not a tree edge of the region (a parallel path): opening it splits nothing
+        kw = total_kw - float(sub_kw[child])
+        if 0 < kw <= fit * total_kw and total_cust - int(sub_cust[child]) > 0:
             scored.append((kw, d))
     scored.sort(key=lambda x: (-x[0], x[1]))
     return [d for _, d in scored[: cfg.max_split_candidates]]
