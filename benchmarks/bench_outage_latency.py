@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import sys
 import tempfile
@@ -97,6 +98,7 @@ def main() -> None:
     ap.add_argument("--out", default=str(ROOT / "docs" / "benchmarks" / "outages.md"))
     args = ap.parse_args()
 
+    load_start = os.getloadavg()[0]
     grid = generate_grid(args.preset, seed=42)
     tree = ProtectionTree.build(grid)
     tmp = Path(tempfile.mkdtemp(prefix="bench-outages-"))
@@ -212,8 +214,12 @@ def main() -> None:
     stop_uvicorn(running)
     store.close()
 
+    load_end = os.getloadavg()[0]
     py = platform.python_version()
-    machine = f"{platform.machine()}, {platform.system()}, Python {py}; shared 2-core VM, 24 GiB"
+    machine = (
+        f"{platform.machine()}, {platform.system()}, Python {py}; shared 2-core VM, 24 GiB "
+        f"(1-min load average {load_start:.1f} at start, {load_end:.1f} at end: other work shares the cores)"
+    )
     path = (
         "POST /api/ami/events (NDJSON) → validation → durable event log → OMS engine"
         if via_http
