@@ -2,9 +2,9 @@
 
 Run: ``.venv/bin/python benchmarks/bench_powerflow.py [--quick]``; writes docs/benchmarks/powerflow.md.
 Anchors (issue #4 §5, domain-facts §1.2/§1.4): pandapower ``runpp`` ≈ 43 ms on mv_oberrhein (numba),
-N-1 ≈ 52 ms per contingency. Both sides solve the same physics: the pandapower net gets
-``c_nf_per_km = 0`` and ``pfe_kw = i0_percent = 0`` (our model has no shunt branches), and the N-1 results
-are compared contingency by contingency (max branch loading, min voltage).
+N-1 ≈ 52 ms per contingency. Both sides solve the same physics: line charging on both (the import
+carries pandapower's capacitance), ``pfe_kw = i0_percent = 0`` on the pandapower side (no magnetizing
+branch in our model); N-1 results are compared contingency by contingency (max loading, min voltage).
 """
 
 from __future__ import annotations
@@ -59,7 +59,6 @@ def oberrhein() -> tuple[Any, Any, CompiledGrid]:
     net = pn.mv_oberrhein()
     grid, _ = import_pandapower_net(net, name="mv_oberrhein")
     ref = copy.deepcopy(net)
-    ref.line["c_nf_per_km"] = 0.0
     ref.trafo["pfe_kw"] = 0.0
     ref.trafo["i0_percent"] = 0.0
     return net, ref, compile_grid(grid)
@@ -239,7 +238,8 @@ def main() -> None:
         f"Python {sys.version.split()[0]}; pandapower {pp.__version__} ({numba_state()}); "
         f"networkx {nx.__version__}. "
         "Medians after a warm-up; ±20 % noise (other jobs share the 2 cores).",
-        "Same physics on both sides (no line capacitance, no magnetizing branch); results compared per case.",
+        "Same physics on both sides (mv_oberrhein with its line charging; no magnetizing branch); "
+        "results compared per case.",
         "",
         "| case | anchor | fluxops.network | speed-up | agreement |",
         "|---|---|---|---|---|",

@@ -64,7 +64,10 @@ class CompiledGrid:
     ``to_bus`` (bus positions; "from" is upstream in the normal configuration), ``r_ohm``, ``x_ohm``
     (devices 0), ``ampacity_a`` (lines: conductor ampacity; devices: continuous ``rating_a``),
     ``device_type`` (``''`` for lines), ``normally_closed`` (lines always True), ``closed_state`` (the
-    devices' last known ``state``; lines True), ``is_protective`` (breaker/recloser/sectionalizer/fuse).
+    devices' last known ``state``; lines True), ``is_protective`` (breaker/recloser/sectionalizer/fuse),
+    ``edge_c_nf`` (line capacitance in nF: 0, or for imported grids pandapower's ``c_nf_per_km·length``
+    from ``grid.meta.params['line_c_nf']``), ``f_hz`` (``params['f_hz']``, default 60 Hz — the
+    synthetic utility is North American; imported European grids carry 50 Hz).
 
     Source arrays (length ``n_source``): ``source_ids`` (substation transformer ids), ``source_bus``,
     ``source_rating_mva``, ``source_r_ohm``/``source_x_ohm`` (series impedance on the LV side),
@@ -103,6 +106,8 @@ class CompiledGrid:
     normally_closed: BoolArray
     closed_state: BoolArray
     is_protective: BoolArray
+    edge_c_nf: FloatArray
+    f_hz: float
 
     source_ids: StrArray
     source_bus: IntArray
@@ -192,6 +197,17 @@ def _source_voltages(grid: Grid, ids: list[str]) -> FloatArray:
     if not (np.isfinite(v).all() and (v > 0).all()):
         raise InvalidInputError("grid.meta.params.source_v_pu must be positive", field="source_v_pu")
     return v
+
+
+def _line_capacitance(grid: Grid, edge_index: pd.Index) -> FloatArray:
+    given = grid.meta.params.get("line_c_nf") or {}
+    c = np.zeros(len(edge_index), dtype=np.float64)
+    if given:
+        pos = np.asarray(edge_index.get_indexer(pd.Index(list(given))), dtype=np.int64)
+        vals = np.asarray(list(given.values()), dtype=np.float64)
+        ok = pos >= 0
+        c[pos[ok]] = vals[ok]
+    return c
 
 
 def compile_grid(grid: Grid, *, loads: BusLoads | None = None) -> CompiledGrid:
@@ -340,6 +356,8 @@ def compile_grid(grid: Grid, *, loads: BusLoads | None = None) -> CompiledGrid:
         normally_closed=normally_closed,
         closed_state=closed_state,
         is_protective=is_protective,
+        edge_c_nf=_line_capacitance(grid, edge_index),
+        f_hz=float(grid.meta.params.get("f_hz") or 60.0),
         source_ids=st["transformer_id"].astype(object).to_numpy(),
         source_bus=source_bus,
         source_rating_mva=rating,

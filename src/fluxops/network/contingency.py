@@ -22,7 +22,7 @@ from scipy.sparse import linalg as sla
 from fluxops.core.errors import InvalidInputError
 from fluxops.network.compiled import BoolArray, CompiledGrid, FloatArray, IntArray
 from fluxops.network.energization import energize
-from fluxops.network.powerflow import SweepPlan, prepare_sweep, run_powerflow
+from fluxops.network.powerflow import SweepPlan, half_b_pu, prepare_sweep, run_powerflow
 
 _SQRT3 = float(np.sqrt(3.0))
 # cap on complex entries held per batch (n_free × K): ~32 MB per matrix
@@ -182,13 +182,22 @@ def _solve_tree(
     p: FloatArray,
     q: FloatArray,
     vs: FloatArray,
+    half_b: FloatArray,
     tol_mva: float,
     max_iter: int,
 ) -> dict[str, npt.NDArray[np.generic]]:
-    """All outages of one source tree (``child``: the node below each failed edge) as one fixed point."""
+    """All outages of one source tree (``child``: the node below each failed edge) as one fixed point.
+    ``half_b``: per edge, half the charging susceptance (pu) of energized lines (π-model ends)."""
     cg = plan.cg
     red = _reduce(plan)
     nf = len(plan.free_bus)
+    parent_local = _tree_parent(plan)
+    b_bus = np.bincount(cg.from_bus, weights=half_b, minlength=cg.n_bus) + np.bincount(
+        cg.to_bus, weights=half_b, minlength=cg.n_bus
+    )
+    b_free = b_bus[plan.free_bus]
+    hb_node = np.where(plan.parent_edge >= 0, half_b[np.maximum(plan.parent_edge, 0)], 0.0)
+    charging = bool(half_b.any())
     tin, size = _subtree_ranges(plan)
     full_down = _subtree_matrix(tin, size)
     free = plan.free_bus
@@ -228,14 +237,22 @@ def _solve_tree(
         dead = (tin[:, None] >= lo[None, :]) & (tin[:, None] < hi[None, :])  # nf × K
         alive = (~dead).astype(np.float64)
         s_red = agg_p @ alive + 1j * (agg_q @ alive)  # loads summed onto the impedance tree
+        b_mat = b_free[:, None] * alive
+        if charging:  # the failed line's charging at its live (parent) end goes out with it
+            cols = np.arange(len(ks))
+            pk = parent_local[child[ks]]
+            okp = pk >= 0
+            b_mat[pk[okp], cols[okp]] -= hb_node[child[ks]][okp]
+        y_red = red.agg @ b_mat  # susceptance summed onto the impedance tree
         v = np.repeat(v0_red[:, None], len(ks), axis=1)
         done = np.zeros(len(ks), bool)
         iters = np.full(len(ks), max_iter, np.int64)
         with np.errstate(all="ignore"):
             for it in range(1, max_iter + 1):
-                j = np.conj(s_red / v)
+                j = np.conj(s_red / v) + 1j * y_red * v
                 v_new = v0_red[:, None] - _spmm(red.up, red.z_pu[:, None] * _spmm(red.down, j))
-                mism = np.max(np.abs(v_new * np.conj(j) - s_red), axis=0, initial=0.0)
+                drawn = s_red - 1j * y_red * np.abs(v_new) ** 2  # loads + line charging
+                mism = np.max(np.abs(v_new * np.conj(j) - drawn), axis=0, initial=0.0)
                 v = v_new
                 newly = ~done & (mism < tol_mva)
                 iters[newly] = it
@@ -243,8 +260,11 @@ def _solve_tree(
                 if done.all() or not np.isfinite(v).all():
                     break
             v_full = v[red.rep_red]  # zero-impedance devices carry their upstream node's voltage
-            i_br = _spmm(full_down, np.conj(s_pu[:, None] * alive / v_full))
-        loading = np.abs(i_br) * scale[:, None]
+            i_br = _spmm(full_down, np.conj(s_pu[:, None] * alive / v_full) + 1j * b_mat * v_full)
+            v_par = np.where(parent_local[:, None] >= 0, v_full[np.maximum(parent_local, 0)], 0.0)
+            hb = hb_node[:, None]
+            i_term = np.maximum(np.abs(i_br + 1j * hb * v_par), np.abs(i_br - 1j * hb * v_full))
+        loading = i_term * scale[:, None]
         loading = np.where(dead | ~np.isfinite(loading), -np.inf, loading)
         worst = np.argmax(loading, axis=0)
         best = loading[worst, np.arange(len(ks))]
@@ -287,6 +307,7 @@ def run_n_minus_1(
     )
     base = run_powerflow(cg, plan=plan, p_kw=p, q_kvar=q, v_source_pu=vs, tol_mva=tol_mva, max_iter=max_iter)
     dead0 = ~base_en.bus_energized
+    half_b = np.where(base_en.edge_energized, half_b_pu(cg, cg.edge_c_nf, cg.f_hz), 0.0)
     k_all = len(e_list)
     out = {
         "converged": np.full(k_all, base.converged),
@@ -334,7 +355,7 @@ def run_n_minus_1(
         local = np.full(len(plan.free_bus), -1, dtype=np.int64)
         local[idx] = np.arange(len(idx))
         sub = _restrict(plan, idx)
-        r = _solve_tree(sub, local[child[ks]], p, q, vs, tol_mva, max_iter)
+        r = _solve_tree(sub, local[child[ks]], p, q, vs, half_b, tol_mva, max_iter)
         others = np.arange(cg.n_source) != s_id
         o_max = np.max(tree_max[others], initial=-np.inf)
         o_arg = tree_arg[others][np.argmax(tree_max[others])] if others.any() else -1

@@ -214,6 +214,8 @@ def run_powerflow(
     failed_edges: npt.ArrayLike | None = None,
     failed_buses: npt.ArrayLike | None = None,
     failed_sources: npt.ArrayLike | None = None,
+    c_nf: npt.ArrayLike | None = None,
+    f_hz: float | None = None,
     tol_mva: float = 1e-8,
     max_iter: int = 50,
     plan: SweepPlan | None = None,
@@ -222,7 +224,10 @@ def run_powerflow(
     positive), default ``cg.bus_p_kw``/``cg.bus_q_kvar``. ``v_source_pu``: scalar or per source; None →
     ``cg.source_v_pu`` (1.0 for generated grids, the import's setpoint/tap voltage for real ones).
     ``closed``/``failed_*`` as in `energize`; or pass a ``plan`` from `prepare_sweep` to reuse topology
-    work across load cases (then ``closed``/``failed_*`` are ignored). Inputs are never modified."""
+    work across load cases (then ``closed``/``failed_*`` are ignored). ``c_nf``: line
+    capacitance per edge (total nF, π model at ``f_hz``); None → ``cg.edge_c_nf`` (0 for generated
+    grids, pandapower's for imported ones). With charging, ``i_edge_a``/``loading_pct`` are the larger
+    terminal current, as pandapower reports. Inputs are never modified."""
     if plan is None:
         plan = prepare_sweep(
             cg,
@@ -248,7 +253,14 @@ def run_powerflow(
     if max_iter < 1:
         raise InvalidInputError("max_iter must be at least 1", field="max_iter")
 
+    half_b = half_b_pu(cg, cg.edge_c_nf if c_nf is None else c_nf, cg.f_hz if f_hz is None else f_hz)
+    half_b = np.where(plan.energization.edge_energized, half_b, 0.0)  # failed/open lines carry no charge
+    y_all = 1j * (
+        np.bincount(cg.from_bus, weights=half_b, minlength=cg.n_bus)
+        + np.bincount(cg.to_bus, weights=half_b, minlength=cg.n_bus)
+    )
     free = plan.free_bus
+    y = y_all[free]
     s_pu = (p[free] + 1j * q[free]) / 1000.0
     v0 = np.where(plan.src_node_of_free >= 0, vs[np.maximum(plan.src_node_of_free, 0)], 1.0).astype(
         np.complex128
@@ -261,7 +273,7 @@ def run_powerflow(
     converged = False
     with np.errstate(all="ignore"):
         for it in range(1, max_iter + 1):  # noqa: B007 — iteration count is reported
-            j = np.conj(s_pu / v)
+            j = np.conj(s_pu / v) + y * v
             v_tree = v0 - _tree_drop(plan, j)
             if meshed:
                 c = plan.loop_zinv @ (plan.loop_b.T @ v_tree)
@@ -272,15 +284,16 @@ def run_powerflow(
                 v = v_new
                 mismatch = np.inf
                 break
-            mismatch = float(np.max(np.abs(v_new * np.conj(j) - s_pu), initial=0.0))
+            drawn = s_pu + np.conj(y) * np.abs(v_new) ** 2  # loads + shunts at the new voltage
+            mismatch = float(np.max(np.abs(v_new * np.conj(j) - drawn), initial=0.0))
             v = v_new
             if mismatch < tol_mva:
                 converged = True
                 break
-        j = np.conj(s_pu / v)
+        j = np.conj(s_pu / v) + y * v
         inj = j + plan.loop_b @ c if meshed else j
         i_branch = _solve(plan.lu, inj, "T")
-    return _assemble(plan, v, i_branch, c, vs, converged, it, mismatch, meshed)
+    return _assemble(plan, v, i_branch, c, vs, converged, it, mismatch, meshed, half_b)
 
 
 def _assemble(
@@ -293,6 +306,7 @@ def _assemble(
     it: int,
     mismatch: float,
     meshed: bool,
+    half_b: FloatArray,
 ) -> PowerFlowResult:
     cg = plan.cg
     free = plan.free_bus
@@ -305,9 +319,13 @@ def _assemble(
     i_edge[plan.chord_edge] = c
     fb = cg.from_bus
     with np.errstate(invalid="ignore", divide="ignore"):
-        i_a = np.abs(i_edge) * i_base_a[fb]
+        # terminal currents of the π model (equal to the series current without charging)
+        live = plan.energization.edge_energized
+        i_from = np.where(live, i_edge + 1j * half_b * v_bus[fb], 0.0)
+        i_to = np.where(live, i_edge - 1j * half_b * v_bus[cg.to_bus], 0.0)
+        i_a = np.maximum(np.abs(i_from), np.abs(i_to)) * i_base_a[fb]
         loading = np.where(cg.ampacity_a > 0, 100.0 * i_a / cg.ampacity_a, np.nan)
-        s_from = np.where(plan.energization.edge_energized, v_bus[fb] * np.conj(i_edge), 0.0)
+        s_from = np.where(live, v_bus[fb] * np.conj(i_from), 0.0)
     losses = float(np.sum(np.abs(i_edge) ** 2 * cg.r_ohm / cg.v_base_kv[fb] ** 2))
 
     src = plan.parent_src >= 0
@@ -341,3 +359,13 @@ def _assemble(
         bus_energized=plan.energization.bus_energized,
         edge_energized=plan.energization.edge_energized,
     )
+
+
+def half_b_pu(cg: CompiledGrid, c_nf: npt.ArrayLike, f_hz: float) -> FloatArray:
+    """Half of each edge's charging susceptance ``B = 2π·f·C`` in pu on 1 MVA (π model ends)."""
+    c = np.asarray(c_nf, np.float64)
+    if c.shape != (cg.n_edge,) or not np.isfinite(c).all() or (c < 0).any():
+        raise InvalidInputError(f"c_nf must be {cg.n_edge} non-negative values", field="c_nf")
+    if not f_hz > 0:
+        raise InvalidInputError("f_hz must be positive", field="f_hz")
+    return np.asarray(0.5 * 2.0 * np.pi * f_hz * c * 1e-9 * cg.v_base_kv[cg.from_bus] ** 2, np.float64)

@@ -20,7 +20,8 @@ def test_mv_oberrhein_maps_every_element() -> None:
     assert counts["line_segments"] == 181
     assert counts["devices"] == 322  # every pandapower switch
     assert counts["customers"] >= 147  # one per load, plus generation-only buses
-    assert report.dropped["line.c_nf_per_km"] == 181
+    assert len(grid.meta.params["line_c_nf"]) == 181  # charging travels with the grid
+    assert grid.meta.params["f_hz"] == 50.0
     assert set(report.source_v_pu) == set(grid.substation_transformers["transformer_id"])
     # real line geometry and coordinates survive
     assert grid.buses["lon"].between(7.5, 8.2).all() and grid.buses["lat"].between(48.2, 48.7).all()

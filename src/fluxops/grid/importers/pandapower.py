@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from fluxops.grid.importers.pandapower_feeders import build_graph_tables
@@ -63,8 +64,24 @@ def import_pandapower_net(
     coords = pd.DataFrame(lonlat, index=net.bus.index, columns=["lon", "lat"])
     tables, report = build_graph_tables(net, coords, grid_name=name)
     # the source voltages (ext_grid setpoint / tap ratio) travel with the grid: compile_grid reads them
+    # line charging travels the same way (the asset model has no capacitance column): nF per segment
+    seg = tables["line_segments"]
+    c_nf = (
+        net.line.loc[seg["pp_index"], "c_nf_per_km"].fillna(0.0).to_numpy(float)
+        * seg["length_km"].to_numpy(float)
+        * net.line.loc[seg["pp_index"], "parallel"].fillna(1).to_numpy(float)
+        if "c_nf_per_km" in net.line.columns and "parallel" in net.line.columns
+        else np.zeros(len(seg))
+    )
     meta = GridMeta(
-        name=name, source=source, params={**(params or {}), "source_v_pu": dict(report.source_v_pu)}
+        name=name,
+        source=source,
+        params={
+            **(params or {}),
+            "source_v_pu": dict(report.source_v_pu),
+            "f_hz": float(getattr(net, "f_hz", 50.0) or 50.0),
+            "line_c_nf": {str(k): float(v) for k, v in zip(seg["segment_id"], c_nf, strict=True) if v > 0},
+        },
     )
     return grid_from_tables(meta, tables), report
 

@@ -163,7 +163,9 @@ def _edges(
             raise fail("line", lines.index[on_hv][0], end, "is on the transmission side")
     c_nf = lines.get("c_nf_per_km", pd.Series(0.0, index=lines.index)).fillna(0.0)
     if (c_nf != 0).any():
-        report.dropped["line.c_nf_per_km"] = int((c_nf != 0).sum())
+        report.notes.append(
+            f"line capacitance of {int((c_nf != 0).sum())} lines carried in grid.meta.params['line_c_nf']"
+        )
     from_id = lines["from_bus"].map(_bus_id).to_numpy(object)
     to_id = lines["to_bus"].map(_bus_id).to_numpy(object)
     new_buses: list[tuple[str, Any]] = []  # (new bus id, pandapower bus it sits at)
