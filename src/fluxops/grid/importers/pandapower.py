@@ -18,8 +18,11 @@ reproduces pandapower's ``runpp`` given `ImportReport.source_v_pu`:
 * ``load`` → one distribution transformer + meter + customer (an aggregate load point,
   ``peak_kw = p_mw·scaling``); ``sgen`` → installed PV (``pv_kw = p_mw``) on its bus's customer.
 
-Not carried (counted in the report): line shunt capacitance, transformer magnetizing branch, tap position
-(folded into ``source_v_pu``), sgen reactive power. Errors raise `ImportDataError` naming element and field.
+Carried in ``grid.meta.params`` (no model column for them): ``source_v_pu`` (ext_grid setpoint / tap
+ratio per substation transformer), ``line_c_nf`` (line capacitance per segment) and ``f_hz``;
+`fluxops.network.compiled.compile_grid` reads them. Not carried (counted in the report): transformer
+magnetizing branch, sgen reactive power, load voltage dependence. Errors raise `ImportDataError` naming
+element and field.
 """
 
 from __future__ import annotations

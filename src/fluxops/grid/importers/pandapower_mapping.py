@@ -35,7 +35,7 @@ class ImportReport:
 
     source_v_pu: dict[str, float]  # per substation transformer id: ext_grid vm_pu folded with tap ratio
     synthesized_breakers: int
-    dropped: dict[str, int] = field(default_factory=dict)  # e.g. {"line.c_nf_per_km": 181}
+    dropped: dict[str, int] = field(default_factory=dict)  # e.g. {"trafo.pfe_kw/i0_percent": 2}
     notes: list[str] = field(default_factory=list)
 
 
