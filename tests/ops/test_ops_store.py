@@ -88,32 +88,34 @@ def test_filters(store: Any) -> None:
 def test_work_orders_and_crews(store: Any) -> None:
     clock = Clock()
     svc = OpsService(OpsTableStore(store), build_feeders(), clock=clock)
-    assert svc.seed_demo_crews() == 1 and svc.seed_demo_crews() == 0
-    (crew,) = svc.list_crews()
+    assert svc.dispatch.seed_demo_crews() == 1 and svc.dispatch.seed_demo_crews() == 0
+    (crew,) = svc.dispatch.list_crews()
     assert crew.status == "available" and crew.size == 2
-    wo = svc.create_work_order(
+    wo = svc.dispatch.create_work_order(
         work_type="outage_repair", priority="high", description="fuse", asset_id="FUS1"
     )
     assert wo.work_order_id == "WO-000001" and wo.status == "open"
     with pytest.raises(InvalidInputError):
-        svc.transition_work_order(wo.work_order_id, "assign", crew_id="CREW-404")
+        svc.dispatch.transition_work_order(wo.work_order_id, "assign", crew_id="CREW-404")
     clock.now = T0 + timedelta(minutes=10)
-    svc.transition_work_order(wo.work_order_id, "assign", crew_id=crew.crew_id)
-    assert svc.list_crews()[0].status == "assigned"
+    svc.dispatch.transition_work_order(wo.work_order_id, "assign", crew_id=crew.crew_id)
+    assert svc.dispatch.list_crews()[0].status == "assigned"
     with pytest.raises(ConflictError):
-        svc.delete_work_order(wo.work_order_id)
-    svc.transition_work_order(wo.work_order_id, "start")
-    done = svc.transition_work_order(wo.work_order_id, "complete")
+        svc.dispatch.delete_work_order(wo.work_order_id)
+    svc.dispatch.transition_work_order(wo.work_order_id, "start")
+    done = svc.dispatch.transition_work_order(wo.work_order_id, "complete")
     assert done.status == "completed" and done.assigned_utc == T0 + timedelta(minutes=10)
-    assert svc.list_crews()[0].status == "available"
-    assert [w.work_order_id for w in svc.list_work_orders(WorkOrderQuery(statuses=("completed",)))] == [
-        "WO-000001"
-    ]
+    assert svc.dispatch.list_crews()[0].status == "available"
+    assert [
+        w.work_order_id for w in svc.dispatch.list_work_orders(WorkOrderQuery(statuses=("completed",)))
+    ] == ["WO-000001"]
     with pytest.raises(InvalidInputError):
-        svc.create_work_order(work_type="inspection", priority="low", description="x", asset_id="NOPE")
-    svc.delete_work_order(wo.work_order_id)
+        svc.dispatch.create_work_order(
+            work_type="inspection", priority="low", description="x", asset_id="NOPE"
+        )
+    svc.dispatch.delete_work_order(wo.work_order_id)
     with pytest.raises(NotFoundError):
-        svc.get_work_order(wo.work_order_id)
+        svc.dispatch.get_work_order(wo.work_order_id)
 
 
 def test_worker_coalesces_queued_batches_into_one_step(store: Any) -> None:

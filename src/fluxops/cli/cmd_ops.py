@@ -165,7 +165,7 @@ def register(app: typer.Typer) -> None:
         if statuses and any(s not in WORK_ORDER_STATUSES for s in statuses):
             raise InvalidInputError(f"status must be among {WORK_ORDER_STATUSES}", field="status")
         with _ops(data_dir) as svc:
-            items = svc.list_work_orders(WorkOrderQuery(statuses=statuses))
+            items = svc.dispatch.list_work_orders(WorkOrderQuery(statuses=statuses))
         table = Table(title=f"work orders ({len(items)})")
         for col in ("id", "status", "priority", "type", "asset", "crew", "created (UTC)"):
             table.add_column(col)

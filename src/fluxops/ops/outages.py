@@ -30,22 +30,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
 
-from fluxops.core.errors import ConflictError, InvalidInputError, NotFoundError
-from fluxops.ops.models import (
-    OUTAGE_METERS_SCHEMA,
-    MeterEvent,
-    OutageDelta,
-    OutageEventRecord,
-    OutageRecord,
-    TraceConfig,
-)
+from fluxops.core.errors import ConflictError, NotFoundError
+from fluxops.ops.batches import StepLog, events_to_frame, opt_str, to_utc
+from fluxops.ops.models import MeterEvent, OutageDelta, OutageRecord, TraceConfig
 from fluxops.ops.trace import NODE_METER, NODE_TRANSFORMER, IntArray, ProtectionTree
 
 _OMS = "oms"
@@ -60,38 +53,6 @@ class _Held:
     last_report_utc: datetime
     device_node: int
     seq: int  # next event sequence number
-
-
-def events_to_frame(events: pa.Table | Sequence[MeterEvent]) -> pd.DataFrame:
-    """Normalize a batch (Arrow table with meter_id/event_type/event_utc, or dataclasses)."""
-    if isinstance(events, pa.Table):
-        if "event_utc" not in events.column_names and "event_time_utc" in events.column_names:
-            events = events.rename_columns(
-                ["event_utc" if c == "event_time_utc" else c for c in events.column_names]
-            )  # the AMI domain's column name
-        for col in ("meter_id", "event_type", "event_utc"):
-            if col not in events.column_names:
-                raise InvalidInputError(f"events lack column {col!r}", field=col)
-        df: pd.DataFrame = events.select(["meter_id", "event_type", "event_utc"]).to_pandas()
-    else:
-        df = pd.DataFrame(
-            {
-                "meter_id": [e.meter_id for e in events],
-                "event_type": [e.event_type for e in events],
-                "event_utc": [e.event_utc for e in events],
-            }
-        )
-    if len(df) == 0:
-        return pd.DataFrame(
-            {
-                "meter_id": pd.Series(dtype=object),
-                "event_type": pd.Series(dtype=object),
-                "ts": pd.Series(dtype="datetime64[us, UTC]"),
-            }
-        )
-    ts = pd.to_datetime(df["event_utc"], utc=True)
-    out = pd.DataFrame({"meter_id": df["meter_id"].astype(str), "event_type": df["event_type"], "ts": ts})
-    return out
 
 
 class OutageEngine:
@@ -157,7 +118,7 @@ class OutageEngine:
     def process(self, events: pa.Table | Sequence[MeterEvent], *, now_utc: datetime) -> OutageDelta:
         """Apply a batch of meter events; returns what changed."""
         df = events_to_frame(events)
-        acc = _Acc()
+        acc = StepLog()
         if len(df) == 0:
             return acc.delta(self.storm_mode)
         known = self.tree.positions(df["meter_id"].to_numpy())
@@ -200,11 +161,11 @@ class OutageEngine:
         self._next += 1
         return oid
 
-    def _gasps(self, pos: IntArray, ts: pd.Series, now: datetime, acc: _Acc) -> None:
+    def _gasps(self, pos: IntArray, ts: pd.Series, now: datetime, acc: StepLog) -> None:
         tree, cfg = self.tree, self.config
         times = ts.to_numpy()
         owner = self._owner[pos]
-        t_batch = _py(ts.max())
+        t_batch = to_utc(ts.max())
         # late reports from a still-proposed outage: attribute them to it
         for slot in np.unique(owner[owner >= 0]):
             oid = self._slots[int(slot)]
@@ -250,7 +211,7 @@ class OutageEngine:
             cur = nxt
         first_time: dict[int, datetime] = {}
         for p, t in zip(new_pos.tolist(), pd.to_datetime(new_times, utc=True), strict=True):
-            first_time.setdefault(p, _py(t))
+            first_time.setdefault(p, to_utc(t))
         reopened_set = set(reopened)
         for _, members in pd.Series(rep_nodes).groupby(best):
             nodes = members.to_numpy(np.int64)
@@ -272,7 +233,7 @@ class OutageEngine:
         last_report: datetime,
         absorbed: list[str],
         now: datetime,
-        acc: _Acc,
+        acc: StepLog,
     ) -> None:
         """Open (or extend, when ``absorbed`` proposals roll up) an outage at ``node``."""
         tree = self.tree
@@ -329,8 +290,8 @@ class OutageEngine:
                 kind=kind,
                 device_id=device_id,
                 device_type=str(tree.node_type[node]),
-                feeder_id=_opt(tree.node_feeder[node]),
-                substation_id=_opt(tree.node_substation[node]),
+                feeder_id=opt_str(tree.node_feeder[node]),
+                substation_id=opt_str(tree.node_substation[node]),
                 lon=float(tree.node_lon[node]),
                 lat=float(tree.node_lat[node]),
                 start_utc=min(old.start_utc, start),
@@ -351,8 +312,8 @@ class OutageEngine:
                 kind=kind,
                 device_id=device_id,
                 device_type=str(tree.node_type[node]),
-                feeder_id=_opt(tree.node_feeder[node]),
-                substation_id=_opt(tree.node_substation[node]),
+                feeder_id=opt_str(tree.node_feeder[node]),
+                substation_id=opt_str(tree.node_substation[node]),
                 lon=float(tree.node_lon[node]),
                 lat=float(tree.node_lat[node]),
                 start_utc=start,
@@ -413,12 +374,12 @@ class OutageEngine:
         h.seq += 1
         return h.seq - 1
 
-    def _restores(self, pos: IntArray, ts: pd.Series, now: datetime, acc: _Acc) -> None:
+    def _restores(self, pos: IntArray, ts: pd.Series, now: datetime, acc: StepLog) -> None:
         tree = self.tree
         off = tree.meter_offset
         energized = tree.ancestors_mask(pos + off)
         times = pd.to_datetime(ts.to_numpy(), utc=True)
-        t_min = _py(times.min())
+        t_min = to_utc(times.min())
         reported = np.zeros(tree.n_meters, dtype=bool)
         reported[pos] = True
         owners = np.unique(self._owner[pos])
@@ -440,7 +401,7 @@ class OutageEngine:
                 continue
             restored = h.meters[back]
             in_zone = np.isin(pos, restored)
-            step_t = _py(times[in_zone].min()) if in_zone.any() else t_min
+            step_t = to_utc(times[in_zone].min()) if in_zone.any() else t_min
             step_t = max(step_t, rec.start_utc)
             h.meters = h.meters[~back]
             self._owner[restored] = -1
@@ -480,7 +441,7 @@ class OutageEngine:
             )
         new = replace(rec, status="confirmed", confirmed_utc=now_utc, updated_utc=now_utc)
         self._records[outage_id] = new
-        acc = _Acc()
+        acc = StepLog()
         acc.outages[outage_id] = new
         acc.event(new, "confirmed", now_utc, 0, actor, None, seq=self._seq(outage_id))
         return acc.delta(self.storm_mode)
@@ -489,7 +450,7 @@ class OutageEngine:
         rec = self._open(outage_id)
         new = replace(rec, acknowledged_utc=now_utc, acknowledged_by=actor, updated_utc=now_utc)
         self._records[outage_id] = new
-        acc = _Acc()
+        acc = StepLog()
         acc.outages[outage_id] = new
         acc.event(new, "acknowledged", now_utc, 0, actor, None, seq=self._seq(outage_id))
         return acc.delta(self.storm_mode)
@@ -498,7 +459,7 @@ class OutageEngine:
         """Operator/crew closes the device: every meter the outage holds is restored now."""
         rec = self._open(outage_id)
         h = self._held[outage_id]
-        acc = _Acc()
+        acc = StepLog()
         step_t = max(now_utc, rec.start_utc)
         minutes = len(h.meters) * (step_t - rec.start_utc).total_seconds() / 60.0
         new = replace(
@@ -518,110 +479,3 @@ class OutageEngine:
         self._records.pop(outage_id)
         self._forget(outage_id)
         return acc.delta(self.storm_mode)
-
-
-def merge_deltas(deltas: Sequence[OutageDelta]) -> OutageDelta:
-    """Several engine steps as one write: the latest record per outage, every log event, the latest
-    row per (outage, meter), and no rows for outages merged away along the way."""
-    outages: dict[str, OutageRecord] = {}
-    for d in deltas:
-        for o in d.outages:
-            outages[o.outage_id] = o
-    dropped = sorted({o for d in deltas for o in d.dropped_meter_outage_ids})
-    tables = [d.meter_rows for d in deltas if d.meter_rows.num_rows]
-    rows = OUTAGE_METERS_SCHEMA.empty_table()
-    if tables:
-        df = pa.concat_tables(tables).to_pandas().drop_duplicates(["outage_id", "meter_id"], keep="last")
-        df = df[~df["outage_id"].isin(dropped)]
-        rows = pa.Table.from_pandas(df, schema=OUTAGE_METERS_SCHEMA, preserve_index=False)
-    return OutageDelta(
-        outages=list(outages.values()),
-        events=[e for d in deltas for e in d.events],
-        meter_rows=rows,
-        dropped_meter_outage_ids=dropped,
-        storm_mode=any(d.storm_mode for d in deltas),
-        ignored_events=sum(d.ignored_events for d in deltas),
-    )
-
-
-class _Acc:
-    """Collects one step's changes (latest record per outage, log rows, meter rows)."""
-
-    def __init__(self) -> None:
-        self.outages: dict[str, OutageRecord] = {}
-        self.events: list[OutageEventRecord] = []
-        self.rows: list[pa.Table] = []
-        self.dropped: list[str] = []
-        self.ignored = 0
-
-    def event(
-        self,
-        rec: OutageRecord,
-        etype: str,
-        at: datetime,
-        customers: int,
-        actor: str,
-        detail: str | None,
-        *,
-        seq: int,
-    ) -> None:
-        self.events.append(
-            OutageEventRecord(
-                event_id=f"{rec.outage_id}:{seq:05d}",
-                outage_id=rec.outage_id,
-                event_type=etype,
-                event_utc=at,
-                customers=customers,
-                customers_out_after=rec.customers_out,
-                actor=actor,
-                start_utc=rec.start_utc,
-                detail=detail,
-                feeder_id=rec.feeder_id,
-                substation_id=rec.substation_id,
-            )
-        )
-
-    def meter_rows(
-        self, outage_id: str, meter_ids: npt.NDArray[np.object_], out_utc: datetime, restored: datetime | None
-    ) -> None:
-        n = len(meter_ids)
-        if n == 0:
-            return
-        self.rows.append(
-            pa.table(
-                {
-                    "outage_id": pa.array([outage_id] * n, pa.string()),
-                    "meter_id": pa.array(meter_ids.tolist(), pa.string()),
-                    "out_utc": pa.array([out_utc] * n, pa.timestamp("us", tz="UTC")),
-                    "restored_utc": pa.array([restored] * n, pa.timestamp("us", tz="UTC")),
-                },
-                schema=OUTAGE_METERS_SCHEMA,
-            )
-        )
-
-    def delta(self, storm: bool) -> OutageDelta:
-        rows = pa.concat_tables(self.rows) if self.rows else OUTAGE_METERS_SCHEMA.empty_table()
-        if rows.num_rows:  # the latest row per (outage, meter) wins
-            df = rows.to_pandas().drop_duplicates(["outage_id", "meter_id"], keep="last")
-            rows = pa.Table.from_pandas(df, schema=OUTAGE_METERS_SCHEMA, preserve_index=False)
-        return OutageDelta(
-            outages=list(self.outages.values()),
-            events=self.events,
-            meter_rows=rows,
-            dropped_meter_outage_ids=self.dropped,
-            storm_mode=storm,
-            ignored_events=self.ignored,
-        )
-
-
-def _py(t: object) -> datetime:
-    """A tz-aware UTC datetime from a pandas/numpy timestamp."""
-    out = pd.Timestamp(t)  # type: ignore[arg-type]
-    if out.tzinfo is None:
-        out = out.tz_localize(UTC)
-    dt: datetime = out.tz_convert(UTC).to_pydatetime()
-    return dt
-
-
-def _opt(v: object) -> str | None:
-    return None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)

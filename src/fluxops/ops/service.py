@@ -25,17 +25,23 @@ import pyarrow as pa
 from fluxops.core.clock import utc_now
 from fluxops.core.errors import ConflictError, InvalidInputError, NotFoundError
 from fluxops.grid.models import Grid
+from fluxops.ops.batches import events_to_frame, merge_deltas, normalize_event_columns
+from fluxops.ops.dispatch import Dispatch
+from fluxops.ops.etr import (
+    ETR_LOOKBACK_DAYS,
+    RestorationMedians,
+    estimate_restoration,
+    fit_restoration_medians,
+)
 from fluxops.ops.models import (
-    Crew,
     MeterEvent,
     OutageDelta,
     OutageEventRecord,
     OutageRecord,
     TraceConfig,
-    WorkOrder,
 )
-from fluxops.ops.outages import OutageEngine, events_to_frame, merge_deltas
-from fluxops.ops.ports import LoadingSource, OpsStore, OutageQuery, VoltageSource, WorkOrderQuery
+from fluxops.ops.outages import OutageEngine
+from fluxops.ops.ports import LoadingSource, OpsStore, OutageQuery, VoltageSource
 from fluxops.ops.reliability import (
     MED_LOOKBACK_DAYS,
     MajorEventDays,
@@ -47,7 +53,6 @@ from fluxops.ops.reliability import (
 from fluxops.ops.state import GridState, StateConfig
 from fluxops.ops.stream import StreamHub
 from fluxops.ops.trace import ProtectionTree
-from fluxops.ops.workorders import apply_action, edit_work_order, new_work_order
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +60,6 @@ log = logging.getLogger(__name__)
 # 1910.269(l)(1)); the demo roster uses that minimum.
 CREW_SIZE = 2
 MAX_STREAM_ITEMS = 200  # per message; beyond it the client pulls /api/grid/state?changed_since=
-ETR_MIN_HISTORY = 5  # restored outages of a device type needed before its median is used as an ETR
-ETR_LOOKBACK_DAYS = 365
 ETR_CACHE_S = 60.0
 
 
@@ -95,16 +98,17 @@ class OpsService:
         records, meters, counts = store.open_outage_state()
         self.engine.load_open(records, meters, counts)
         self.state = GridState(grid, self.tree, state_config)
+        self._state_ids = frozenset(str(a) for a in self.state.asset_id)
         self._lock = threading.RLock()  # engine + store writes
         self._cv = threading.Condition()
         self._queue: list[pa.Table] = []
         self._stop = False
         self._worker: threading.Thread | None = None
-        self._wo_seq = store.max_work_order_seq()
+        self.dispatch = Dispatch(store, grid, asset_exists=self._asset_exists, clock=clock)
         self.steps = 0
         self._loading_table: pa.Table | None = None
         self._voltage_table: pa.Table | None = None
-        self._etr_cache: tuple[datetime, dict[tuple[str, str], tuple[float, int]]] | None = None
+        self._etr_cache: tuple[datetime, RestorationMedians] | None = None
         self._loader: threading.Thread | None = None
         self._stop_loading = threading.Event()
         self._refresh_state()
@@ -162,7 +166,7 @@ class OpsService:
                 continue
             try:
                 cols = ["meter_id", "event_type", "event_utc"]
-                parts = [_normalize(t).select(cols) for t in batch]
+                parts = [normalize_event_columns(t).select(cols) for t in batch]
                 self.process_events(pa.concat_tables(parts))
             except Exception:  # the worker must survive a bad batch; the events are durable in the AMI log
                 log.exception("outage engine step failed")
@@ -180,7 +184,7 @@ class OpsService:
         subscribers): events are fed in time order, ``slice_s`` of event time per engine step, exactly
         as if they had arrived live; the records are written once at the end. Refuses a period that
         already holds outages (replaying twice would double them)."""
-        df = events_to_frame(_normalize(events))
+        df = events_to_frame(normalize_event_columns(events))
         df = df[df["event_type"].isin(("last_gasp", "power_restore"))].sort_values("ts", kind="stable")
         if len(df) == 0:
             return {"events": 0, "steps": 0, "outages": 0}
@@ -272,40 +276,16 @@ class OpsService:
         self._publish_state(changed)
 
     def etr(self, outages: list[OutageRecord]) -> dict[str, dict[str, Any]]:
-        """Estimated restoration per open outage: start + the median duration of this utility's own
-        restored outages of the same device type over the last year (else of the same kind, else of
-        all); no estimate without ``ETR_MIN_HISTORY`` such records. Computed, never a constant."""
+        """Estimated restoration of the open ones among ``outages`` (`fluxops.ops.etr`); the model is
+        refit from the store at most every ``ETR_CACHE_S``."""
         now = self._clock()
-        cached = self._etr_cache
-        if cached is None or (now - cached[0]).total_seconds() > ETR_CACHE_S:
+        if self._etr_cache is None or (now - self._etr_cache[0]).total_seconds() > ETR_CACHE_S:
             hist = self.store.restored_outages(now - timedelta(days=ETR_LOOKBACK_DAYS)).to_pandas()
-            model: dict[tuple[str, str], tuple[float, int]] = {}
-            if len(hist):
-                dur = (
-                    pd.to_datetime(hist["restored_utc"], utc=True)
-                    - pd.to_datetime(hist["start_utc"], utc=True)
-                ).dt.total_seconds() / 60.0
-                hist = hist.assign(duration_min=dur)
-                for col in ("device_type", "kind"):
-                    for key, g in hist.groupby(col):
-                        model[(col, str(key))] = (float(g["duration_min"].median()), len(g))
-                model[("all", "all")] = (float(hist["duration_min"].median()), len(hist))
-            cached = (now, model)
-            self._etr_cache = cached
-        model = cached[1]
-        out: dict[str, dict[str, Any]] = {}
-        for o in outages:
-            if not o.is_open:
-                continue
-            for basis in (("device_type", o.device_type), ("kind", o.kind), ("all", "all")):
-                med, n = model.get(basis, (0.0, 0))
-                if n >= ETR_MIN_HISTORY:
-                    out[o.outage_id] = {
-                        "etr_utc": o.start_utc + timedelta(minutes=med),
-                        "etr_basis": {"by": basis[0], "value": basis[1], "median_min": med, "n": n},
-                    }
-                    break
-        return out
+            self._etr_cache = (now, fit_restoration_medians(hist))
+        return estimate_restoration(self._etr_cache[1], outages)
+
+    def _asset_exists(self, asset_id: str) -> bool:
+        return self.tree.node_of(asset_id) is not None or asset_id in self._state_ids
 
     def storm_mode(self) -> bool:
         return self.engine.in_storm(self._clock())
@@ -416,131 +396,6 @@ class OpsService:
             meter_rows=self.store.meter_interruptions(start, end).to_pandas(),
         )
         return rows, med
-
-    # --- work orders and crews -----------------------------------------------------------------
-
-    def create_work_order(
-        self,
-        *,
-        work_type: str,
-        priority: str,
-        description: str,
-        asset_id: str | None = None,
-        outage_id: str | None = None,
-        estimated_hours: float | None = None,
-    ) -> WorkOrder:
-        if outage_id is not None and self.store.get_outage(outage_id) is None:
-            raise InvalidInputError(f"no outage {outage_id!r}", field="outage_id")
-        if asset_id is not None and self.tree.node_of(asset_id) is None and asset_id not in self.state_ids():
-            raise InvalidInputError(f"no asset {asset_id!r}", field="asset_id")
-        with self._lock:
-            self._wo_seq += 1
-            wo = new_work_order(
-                work_order_id=f"WO-{self._wo_seq:06d}",
-                work_type=work_type,
-                priority=priority,
-                description=description,
-                now_utc=self._clock(),
-                asset_id=asset_id,
-                outage_id=outage_id,
-                estimated_hours=estimated_hours,
-            )
-            self.store.save_work_order(wo)
-        return wo
-
-    def state_ids(self) -> set[str]:
-        return {str(a) for a in self.state.asset_id}
-
-    def get_work_order(self, work_order_id: str) -> WorkOrder:
-        wo = self.store.get_work_order(work_order_id)
-        if wo is None:
-            raise NotFoundError(f"no work order {work_order_id!r}", details={"work_order_id": work_order_id})
-        return wo
-
-    def list_work_orders(self, query: WorkOrderQuery) -> list[WorkOrder]:
-        return self.store.list_work_orders(query)
-
-    def transition_work_order(
-        self, work_order_id: str, action: str, *, crew_id: str | None = None
-    ) -> WorkOrder:
-        with self._lock:
-            wo = self.get_work_order(work_order_id)
-            crews = {c.crew_id: c for c in self.store.list_crews()}
-            if action == "assign" and crew_id is not None and crew_id not in crews:
-                raise InvalidInputError(f"no crew {crew_id!r}", field="crew_id")
-            new = apply_action(wo, action, now_utc=self._clock(), crew_id=crew_id)
-            self.store.save_work_order(new)
-            touched = {c for c in (wo.crew_id, new.crew_id) if c is not None}
-            self._update_crews(touched, crews)
-            return new
-
-    def update_work_order(self, work_order_id: str, changes: dict[str, Any]) -> WorkOrder:
-        asset = changes.get("asset_id")
-        if isinstance(asset, str) and self.tree.node_of(asset) is None and asset not in self.state_ids():
-            raise InvalidInputError(f"no asset {asset!r}", field="asset_id")
-        with self._lock:
-            new = edit_work_order(self.get_work_order(work_order_id), changes, now_utc=self._clock())
-            self.store.save_work_order(new)
-            return new
-
-    def delete_work_order(self, work_order_id: str) -> None:
-        wo = self.get_work_order(work_order_id)
-        if wo.status in ("assigned", "in_progress"):
-            raise ConflictError(f"work order {work_order_id} is {wo.status}; cancel or complete it first")
-        self.store.delete_work_order(work_order_id)
-
-    def _update_crews(self, crew_ids: set[str], crews: dict[str, Crew]) -> None:
-        from dataclasses import replace
-
-        updated = []
-        for cid in crew_ids:
-            crew = crews.get(cid)
-            if crew is None:
-                continue
-            busy = self.store.list_work_orders(
-                WorkOrderQuery(statuses=("assigned", "in_progress"), crew_id=cid)
-            )
-            status = "assigned" if busy else "available"
-            if crew.status != status and crew.status != "off_shift":
-                updated.append(replace(crew, status=status))
-        self.store.save_crews(updated)
-
-    def list_crews(self) -> list[Crew]:
-        return self.store.list_crews()
-
-    def seed_demo_crews(self, per_substation: int = 1) -> int:
-        """A demo roster (one two-person crew per substation by default) when none is defined."""
-        if self.store.list_crews():
-            return 0
-        subs = self.grid.substations
-        crews = [
-            Crew(
-                crew_id=f"CREW-{i * per_substation + k + 1:03d}",
-                name=f"{row.name} line crew {chr(65 + k)}",
-                size=CREW_SIZE,
-                status="available",
-                substation_id=str(row.substation_id),
-                lon=float(lon),
-                lat=float(lat),
-            )
-            for i, (row, lon, lat) in enumerate(
-                zip(
-                    subs.itertuples(index=False),
-                    subs["lon"].to_numpy(float),
-                    subs["lat"].to_numpy(float),
-                    strict=True,
-                )
-            )
-            for k in range(per_substation)
-        ]
-        self.store.save_crews(crews)
-        return len(crews)
-
-
-def _normalize(t: pa.Table) -> pa.Table:
-    if "event_utc" not in t.column_names and "event_time_utc" in t.column_names:
-        return t.rename_columns(["event_utc" if c == "event_time_utc" else c for c in t.column_names])
-    return t
 
 
 def _outage_summary(o: OutageRecord) -> dict[str, Any]:

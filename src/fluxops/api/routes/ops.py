@@ -1,31 +1,24 @@
 """Operations API: outages (OMS), work orders, crews, reliability (IEEE 1366), live grid state and the
 server-sent-event stream.
 
-Wiring (this module is a composition root for the ops domain): one `OpsService` per loaded grid,
-rebuilt when the grid's content hash changes; one `StreamHub` for the app's lifetime so stream clients
-survive a grid reload. At startup the service subscribes to accepted AMI events (the AMI routes expose
-their ingestion service as ``app.state.ami_ingest``); in demo mode (``app.state.demo``, set by
-`fluxops demo`) a fault feed runs in-process (`fluxops.ops.faults`) unless the AMI live simulator runs
-(``app.state.ami_simulator``); ``FLUXOPS_DEMO_FEED=1`` runs it in any case (on top of the simulator).
+The wiring (one `OpsService` per loaded grid, the AMI subscription, the demo fault feed) lives in
+`fluxops.api.routes._ops_runtime`; its ``on_startup`` / ``on_shutdown`` are this module's hooks.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-import logging
-import os
-import threading
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pyarrow as pa
-from fastapi import APIRouter, Body, Depends, FastAPI, Header, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
-from fluxops.api.deps import ARROW_STREAM_MEDIA_TYPE, grid_cache
+from fluxops.api.deps import ARROW_STREAM_MEDIA_TYPE
+from fluxops.api.routes._ops_runtime import OpsRuntime, on_shutdown, on_startup
 from fluxops.api.security import require_role
 from fluxops.core.errors import InvalidInputError
 from fluxops.grid.query import parse_choices, parse_id, parse_limit
@@ -34,125 +27,12 @@ from fluxops.ops.ports import OutageQuery, WorkOrderQuery
 from fluxops.ops.reliability import INTERVALS, LEVELS
 from fluxops.ops.service import OpsService
 from fluxops.ops.stream import MESSAGE_TYPES, StreamHub
-from fluxops.storage.ops_store import OpsTableStore
 
-log = logging.getLogger(__name__)
+__all__ = ["on_shutdown", "on_startup", "router"]
 router = APIRouter(prefix="/api", tags=["ops"])
 VIEWER = [Depends(require_role("viewer"))]
 OPERATOR = [Depends(require_role("operator"))]
 HEARTBEAT_S = 15.0  # SSE comment line so proxies keep the connection open
-DEMO_FEED_ENV = "FLUXOPS_DEMO_FEED"
-
-
-class _AmiVoltage:
-    """Meter voltage status from the AMI analytics (``app.state.ami``), when they are installed."""
-
-    def __init__(self, app: FastAPI) -> None:
-        self.app = app
-
-    def meter_voltage_status(self) -> pa.Table | None:
-        ami = getattr(self.app.state, "ami", None)
-        if ami is None or not hasattr(ami, "fresh_queries"):
-            return None
-        try:
-            table: pa.Table = ami.fresh_queries().meter_voltage_latest(limit=10_000_000)
-        except Exception:  # no readings yet
-            return None
-        return table.select(["meter_id", "status"])
-
-
-class OpsRuntime:
-    """Holds the current grid's service; rebuilt on grid change (thread-safe)."""
-
-    def __init__(self, app: FastAPI) -> None:
-        self.app = app
-        self.hub = StreamHub()
-        self._lock = threading.Lock()
-        self._hash: str | None = None
-        self._service: OpsService | None = None
-
-    def service(self) -> OpsService:
-        store = self.app.state.store
-        loaded = grid_cache(self.app).get(store)
-        with self._lock:
-            if self._service is None or self._hash != loaded.info.content_hash:
-                if self._service is not None:
-                    self._service.stop()
-                svc = OpsService(
-                    OpsTableStore(store),
-                    loaded.grid,
-                    hub=self.hub,
-                    asset_status_sink=store.set_asset_status,
-                    loading=getattr(self.app.state, "ami_loading", None),
-                    voltage=_AmiVoltage(self.app),
-                )
-                if _demo(self.app):
-                    svc.seed_demo_crews()
-                svc.start()
-                self._service, self._hash = svc, loaded.info.content_hash
-            return self._service
-
-    def submit(self, events: pa.Table) -> None:
-        """AMI event subscriber: hand accepted events to the current grid's engine."""
-        try:
-            self.service().submit_events(events)
-        except Exception:  # never fail the ingest that called us; the events are durable in the AMI log
-            log.exception("could not hand AMI events to the outage engine")
-
-    def stop(self) -> None:
-        with self._lock:
-            if self._service is not None:
-                self._service.stop()
-                self._service = None
-
-
-def _ami_ingest(app: FastAPI) -> Any | None:
-    """The AMI ingestion service, when the AMI routes expose one (``subscribe`` + ``ingest_events``)."""
-    ingest = getattr(app.state, "ami_ingest", None)
-    return ingest if ingest is not None and hasattr(ingest, "subscribe") else None
-
-
-def _demo(app: FastAPI) -> bool:
-    return bool(getattr(app.state, "demo", False)) or os.environ.get(DEMO_FEED_ENV) == "1"
-
-
-def on_startup(app: FastAPI) -> None:
-    rt = OpsRuntime(app)
-    app.state.ops = rt
-    ingest = _ami_ingest(app)
-    if ingest is not None:
-        ingest.subscribe(rt.submit)
-    with contextlib.suppress(Exception):  # no grid loaded yet: built on first use
-        rt.service()
-    explicit = os.environ.get(DEMO_FEED_ENV) == "1"
-    if explicit or (_demo(app) and getattr(app.state, "ami_simulator", None) is None):
-        _start_fault_feed(app, rt, ingest)
-
-
-def _start_fault_feed(app: FastAPI, rt: OpsRuntime, ingest: Any | None) -> None:
-    """Demo without the AMI live simulator: inject faults through the AMI ingestion (or, when there is
-    none, straight into the outage engine's subscriber)."""
-    from fluxops.ops.faults import DemoFeed, FaultInjector
-
-    try:
-        svc = rt.service()
-    except Exception:
-        log.warning("demo fault feed not started: no grid loaded")
-        return
-    svc.seed_demo_crews()
-    sink = ingest.ingest_events if ingest is not None and hasattr(ingest, "ingest_events") else rt.submit
-    feed = DemoFeed(FaultInjector(svc.tree), sink)
-    feed.start()
-    app.state.ops_demo_feed = feed
-
-
-def on_shutdown(app: FastAPI) -> None:
-    feed = getattr(app.state, "ops_demo_feed", None)
-    if feed is not None:
-        feed.stop()
-    rt: OpsRuntime | None = getattr(app.state, "ops", None)
-    if rt is not None:
-        rt.stop()
 
 
 def _svc(request: Request) -> OpsService:
@@ -286,7 +166,7 @@ def list_work_orders(
         asset_id=asset,
         limit=parse_limit(limit),
     )
-    return [w.to_dict() for w in _svc(request).list_work_orders(q)]
+    return [w.to_dict() for w in _svc(request).dispatch.list_work_orders(q)]
 
 
 @router.post("/work-orders", summary="Create a work order", status_code=201, dependencies=OPERATOR)
@@ -301,7 +181,7 @@ def create_work_order(request: Request, body: dict[str, Any] = Body(...)) -> dic
     hours = body.get("estimated_hours")
     if hours is not None and not isinstance(hours, int | float):
         raise InvalidInputError("estimated_hours must be a number", field="estimated_hours")
-    wo = _svc(request).create_work_order(
+    wo = _svc(request).dispatch.create_work_order(
         work_type=body["work_type"],
         priority=body["priority"],
         description=body["description"],
@@ -314,7 +194,7 @@ def create_work_order(request: Request, body: dict[str, Any] = Body(...)) -> dic
 
 @router.get("/work-orders/{work_order_id}", summary="One work order", dependencies=VIEWER)
 def get_work_order(work_order_id: str, request: Request) -> dict[str, Any]:
-    return _svc(request).get_work_order(parse_id(work_order_id, field="work_order_id")).to_dict()
+    return _svc(request).dispatch.get_work_order(parse_id(work_order_id, field="work_order_id")).to_dict()
 
 
 @router.patch(
@@ -325,7 +205,7 @@ def get_work_order(work_order_id: str, request: Request) -> dict[str, Any]:
 def update_work_order(
     work_order_id: str, request: Request, body: dict[str, Any] = Body(...)
 ) -> dict[str, Any]:
-    wo = _svc(request).update_work_order(parse_id(work_order_id, field="work_order_id"), body)
+    wo = _svc(request).dispatch.update_work_order(parse_id(work_order_id, field="work_order_id"), body)
     return wo.to_dict()
 
 
@@ -340,7 +220,7 @@ def work_order_action(
     crew = (body or {}).get("crew_id")
     if crew is not None and not isinstance(crew, str):
         raise InvalidInputError("crew_id must be a string", field="crew_id")
-    wo = _svc(request).transition_work_order(
+    wo = _svc(request).dispatch.transition_work_order(
         parse_id(work_order_id, field="work_order_id"), action, crew_id=crew
     )
     return wo.to_dict()
@@ -353,13 +233,13 @@ def work_order_action(
     dependencies=OPERATOR,
 )
 def delete_work_order(work_order_id: str, request: Request) -> Response:
-    _svc(request).delete_work_order(parse_id(work_order_id, field="work_order_id"))
+    _svc(request).dispatch.delete_work_order(parse_id(work_order_id, field="work_order_id"))
     return Response(status_code=204)
 
 
 @router.get("/crews", summary="Crews and whether they are available", dependencies=VIEWER)
 def list_crews(request: Request) -> list[dict[str, Any]]:
-    return [c.to_dict() for c in _svc(request).list_crews()]
+    return [c.to_dict() for c in _svc(request).dispatch.list_crews()]
 
 
 # --- reliability, grid state, stream -----------------------------------------------------------
