@@ -24,6 +24,7 @@ from fluxops.ami.validation import MeterRegistry
 from fluxops.cli import app as cli_app
 from fluxops.grid.models import Grid
 from fluxops.storage import open_store
+from fluxops.storage.ami_analytics import AmiAnalytics
 from fluxops.storage.lake import AmiLake
 
 
@@ -34,6 +35,7 @@ def test_backfill_cli_writes_days_once(tmp_path: Path, tiny: Grid) -> None:
     store.load_grid(tiny)
     store.close()
     args = ["ami", "backfill", "--days", "2", "--end", "2025-07-02", "--data-dir", str(data)]
+    args += ["--scenario", "heat_wave", "--scenario-start", "2025-07-01", "--scenario-days", "2"]
     res = CliRunner().invoke(cli_app, args)
     assert res.exit_code == 0, res.output
     lake = AmiLake(data / "lake")
@@ -44,6 +46,8 @@ def test_backfill_cli_writes_days_once(tmp_path: Path, tiny: Grid) -> None:
     assert again.exit_code == 0 and "2 skipped" in again.output
     assert AmiLake(data / "lake").readings.read(columns=["meter_id"]).num_rows == n
     assert (data / "lake" / "derived" / "transformer_hour" / "date=2025-07-02" / "data.parquet").exists()
+    weather = AmiAnalytics(AmiLake(data / "lake")).params.weather  # C57.91 ambient uses the same overlay
+    assert [sc.kind for sc in weather.scenarios] == ["heat_wave"]
 
 
 def test_backfill_without_grid_is_one_line_error(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ import pyarrow as pa
 import typer
 from rich.console import Console
 
+from fluxops.ami.weather import WeatherParams, WeatherScenario
 from fluxops.cli.cmd_grid import DATA_DIR_OPTION, settings_for
 from fluxops.core.config import Settings
 from fluxops.core.errors import InvalidInputError, NotFoundError
@@ -45,7 +46,14 @@ def _lake_rows(readings: pa.Table) -> pa.Table:
 
 
 def backfill(
-    settings: Settings, grid: Grid, *, days: int, end: date, seed: int, refresh: bool
+    settings: Settings,
+    grid: Grid,
+    *,
+    days: int,
+    end: date,
+    seed: int,
+    refresh: bool,
+    weather: WeatherParams | None = None,
 ) -> dict[str, Any]:
     """Generate ``days`` UTC days ending with ``end`` straight into the lake (days already present are
     skipped, so re-running changes nothing). Returns counts and timings."""
@@ -58,7 +66,9 @@ def backfill(
     lake = AmiLake(settings.lake_dir)
     analytics = AmiAnalytics(lake)
     analytics.write_dims(grid)
-    synth = AmiSynthesizer(grid, SynthParams(seed=seed))
+    weather = weather or WeatherParams()
+    analytics.write_weather(weather)
+    synth = AmiSynthesizer(grid, SynthParams(seed=seed, weather=weather))
     out: dict[str, Any] = {"days_written": 0, "days_skipped": 0, "readings": 0, "events": 0}
     t_gen = t_write = 0.0
     for k in range(days):
@@ -95,6 +105,14 @@ def backfill_cmd(
     end: str = typer.Option(None, "--end", help="Last day (YYYY-MM-DD, default yesterday UTC)"),
     seed: int = typer.Option(0, "--seed", help="AMI generator seed"),
     no_refresh: bool = typer.Option(False, "--no-refresh", help="Skip the analytics refresh"),
+    scenario: str = typer.Option(None, "--scenario", help="Weather overlay: heat_wave | winter_storm"),
+    scenario_start: str = typer.Option(None, "--scenario-start", help="Overlay start (YYYY-MM-DD, UTC)"),
+    scenario_days: float = typer.Option(4.0, "--scenario-days", help="Overlay length in days"),
+    scenario_delta_c: float = typer.Option(
+        None,
+        "--scenario-delta-c",
+        help="Heat wave: +°C at peak (default 6); winter storm: minimum °C (default -10)",
+    ),
     data_dir: Path | None = DATA_DIR_OPTION,
 ) -> None:
     """Write history for every meter of the loaded grid straight into the Parquet lake."""
@@ -103,9 +121,19 @@ def backfill_cmd(
         end_d = date.fromisoformat(end) if end else (datetime.now(UTC) - timedelta(days=1)).date()
     except ValueError:
         raise InvalidInputError("end must be YYYY-MM-DD", field="end") from None
+    weather = WeatherParams()
+    if scenario is not None:
+        try:
+            start = datetime.fromisoformat(scenario_start or end_d.isoformat()).replace(tzinfo=UTC)
+        except ValueError:
+            raise InvalidInputError("scenario start must be YYYY-MM-DD", field="scenario_start") from None
+        delta = (
+            scenario_delta_c if scenario_delta_c is not None else (6.0 if scenario == "heat_wave" else -10.0)
+        )
+        weather = WeatherParams(scenarios=(WeatherScenario(scenario, start, scenario_days, delta),))
     grid = _grid_from_store(settings)
     t0 = time.perf_counter()
-    out = backfill(settings, grid, days=days, end=end_d, seed=seed, refresh=not no_refresh)
+    out = backfill(settings, grid, days=days, end=end_d, seed=seed, refresh=not no_refresh, weather=weather)
     wall = time.perf_counter() - t0
     rate = out["readings"] / max(out["generate_s"] + out["write_s"], 1e-9)
     console.print(

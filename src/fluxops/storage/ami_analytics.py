@@ -17,8 +17,8 @@ import json
 import os
 import threading
 import time
-from dataclasses import dataclass
-from datetime import date, timedelta
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from fluxops.ami.analytics import RANGE_A_V, RANGE_B_V, AnalyticsParams, add_thermal
+from fluxops.ami.weather import WeatherParams, WeatherScenario
 from fluxops.core.errors import InvalidInputError, NotFoundError
 from fluxops.grid.models import Grid
 from fluxops.storage.lake import AmiLake, _seq_of
@@ -122,14 +123,46 @@ class AmiAnalytics:
 
     def __init__(self, lake: AmiLake, params: AnalyticsParams | None = None) -> None:
         self.lake = lake
-        self.params = params or AnalyticsParams()
         self.dir = lake.root / "derived"
         self.dim_dir = lake.root / "dim"
         self.dir.mkdir(parents=True, exist_ok=True)
         self.dim_dir.mkdir(parents=True, exist_ok=True)
+        self.params = params or AnalyticsParams(weather=self.read_weather())
         self._con = duckdb.connect()
         self._con.execute("SET TimeZone = 'UTC'")
         self._refresh_lock = threading.Lock()
+
+    # --- weather the data was generated under (ambient for the thermal model) ---------------------
+
+    def write_weather(self, weather: WeatherParams) -> None:
+        """Record the weather (seed, scenario overlays) a backfill used, so C57.91 ambient matches it."""
+        doc = {
+            "seed": weather.seed,
+            "scenarios": [
+                {
+                    "kind": sc.kind,
+                    "start_utc": sc.start_utc.isoformat(),
+                    "days": sc.days,
+                    "delta_c": sc.delta_c,
+                }
+                for sc in weather.scenarios
+            ],
+        }
+        tmp = self.dim_dir / "weather.json.tmp"
+        tmp.write_text(json.dumps(doc))
+        os.replace(tmp, self.dim_dir / "weather.json")
+        self.params = replace(self.params, weather=weather)
+
+    def read_weather(self) -> WeatherParams:
+        p = self.dim_dir / "weather.json"
+        if not p.exists():
+            return WeatherParams()
+        doc = json.loads(p.read_text())
+        scenarios = tuple(
+            WeatherScenario(sc["kind"], datetime.fromisoformat(sc["start_utc"]), sc["days"], sc["delta_c"])
+            for sc in doc.get("scenarios", [])
+        )
+        return WeatherParams(seed=int(doc.get("seed", 0)), scenarios=scenarios)
 
     # --- dimensions -----------------------------------------------------------------------------
 
