@@ -5,7 +5,7 @@
  */
 import type { Layer } from "@deck.gl/core";
 import type { MapAssets } from "./assets";
-import { perVertexColours } from "./geometry";
+import { perSegmentColours } from "./geometry";
 import { buildCascadeLayers, type CascadeLayerData } from "./layers/cascade";
 import { buildEquipmentLayer } from "./layers/equipment";
 import { buildFeederLayer } from "./layers/feeders";
@@ -22,7 +22,7 @@ export interface Colours {
   key: string;
   substations: Uint8Array;
   substationRadii: Float32Array;
-  lineVertices: Uint8Array;
+  lineSegments: Uint8Array;
   transformers: Uint8Array;
   poles: Uint8Array;
   switches: Uint8Array;
@@ -69,7 +69,7 @@ export function computeColours(
     key,
     substations: sub,
     substationRadii: radii,
-    lineVertices: perVertexColours(g.lines, colourRows(status, g.lines.rows, palette)),
+    lineSegments: perSegmentColours(g.segments, colourRows(status, g.lines.rows, palette)),
     transformers: colourRows(status, g.transformers.rows, palette),
     poles: colourRows(status, g.poles.rows, palette),
     switches: colourRows(status, g.switches.rows, palette),
@@ -98,7 +98,7 @@ export function composeLayers(i: ComposeInput): Layer[] {
   const street = z >= ZOOM.streetFrom;
   const layers: Layer[] = [
     buildFeederLayer(
-      { paths: i.geometry.lines, vertexColours: i.colours.lineVertices },
+      { segments: i.geometry.segments, colours: i.colours.lineSegments },
       { visible: z >= ZOOM.districtFrom - 0.5, colourKey: i.colours.key, widthPx: street ? 3 : 1.5 },
     ),
     buildSubstationLayer(

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { decodeMapAssets } from "./assets";
-import { bounds, pathSet, perVertexColours, pointSet } from "./geometry";
+import { bounds, pathSet, perSegmentColours, perVertexColours, pointSet, segmentSet } from "./geometry";
 import { samplePayload } from "../test/fixtures";
 import { convexHull, ownStyle, padRing } from "./basemap";
 
@@ -19,6 +19,14 @@ describe("geometry", () => {
     const v = perVertexColours(p, Uint8Array.from([1, 2, 3, 4, 9, 9, 9, 9]));
     expect(Array.from(v.slice(8, 12))).toEqual([1, 2, 3, 4]);
     expect(Array.from(v.slice(12, 16))).toEqual([9, 9, 9, 9]);
+  });
+
+  it("splits paths into two-point segments that remember their path", () => {
+    const segs = segmentSet(pathSet(a, ["line_segment"]));
+    expect(Array.from(segs.segPath)).toEqual([0, 0, 1]);
+    expect(segs.targets[0]).toBeCloseTo(segs.sources[2], 6);
+    const c = perSegmentColours(segs, Uint8Array.from([1, 1, 1, 1, 2, 2, 2, 2]));
+    expect(Array.from(c.slice(8))).toEqual([2, 2, 2, 2]);
   });
 
   it("gathers point sets and bounds", () => {

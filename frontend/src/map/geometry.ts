@@ -49,6 +49,49 @@ export function pathSet(a: MapAssets, types: readonly string[]): PathSet {
   return { rows, startIndices, coords };
 }
 
+/**
+ * The same lines as independent two-point segments (what deck.gl's LineLayer draws: far fewer
+ * vertices per segment than a PathLayer with joints, which matters under software WebGL).
+ * `segPath[k]` is the path (index into `paths.rows`) that segment k belongs to.
+ */
+export interface SegmentSet {
+  sources: Float32Array;
+  targets: Float32Array;
+  segPath: Int32Array;
+}
+
+export function segmentSet(paths: PathSet): SegmentSet {
+  const nPaths = paths.rows.length;
+  const nSeg = paths.startIndices[nPaths] - nPaths;
+  const sources = new Float32Array(nSeg * 2);
+  const targets = new Float32Array(nSeg * 2);
+  const segPath = new Int32Array(nSeg);
+  let k = 0;
+  for (let j = 0; j < nPaths; j++) {
+    for (let v = paths.startIndices[j]; v < paths.startIndices[j + 1] - 1; v++) {
+      sources[2 * k] = paths.coords[2 * v];
+      sources[2 * k + 1] = paths.coords[2 * v + 1];
+      targets[2 * k] = paths.coords[2 * v + 2];
+      targets[2 * k + 1] = paths.coords[2 * v + 3];
+      segPath[k++] = j;
+    }
+  }
+  return { sources, targets, segPath };
+}
+
+/** Per-path RGBA repeated for each of the path's segments. */
+export function perSegmentColours(segs: SegmentSet, rowColours: Uint8Array): Uint8Array {
+  const out = new Uint8Array(segs.segPath.length * 4);
+  for (let k = 0; k < segs.segPath.length; k++) {
+    const j = segs.segPath[k];
+    out[4 * k] = rowColours[4 * j];
+    out[4 * k + 1] = rowColours[4 * j + 1];
+    out[4 * k + 2] = rowColours[4 * j + 2];
+    out[4 * k + 3] = rowColours[4 * j + 3];
+  }
+  return out;
+}
+
 /** Per-path RGBA expanded to one colour per vertex (PathLayer binary colours are per vertex). */
 export function perVertexColours(paths: PathSet, rowColours: Uint8Array): Uint8Array {
   const n = paths.startIndices[paths.rows.length];

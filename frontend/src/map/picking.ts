@@ -7,9 +7,8 @@ export type Picked =
   | { kind: "cascade"; index: number }
   | null;
 
-const LAYER_SETS: Record<string, keyof MapGeometry> = {
+const LAYER_SETS: Record<string, "substations" | "transformers" | "poles" | "switches" | "protective"> = {
   "substation-aggregates": "substations",
-  "feeder-lines": "lines",
   transformers: "transformers",
   poles: "poles",
   switches: "switches",
@@ -18,6 +17,11 @@ const LAYER_SETS: Record<string, keyof MapGeometry> = {
 
 export function resolvePick(layerId: string | undefined, index: number, g: MapGeometry, meters: MeterData | null): Picked {
   if (!layerId || index < 0) return null;
+  if (layerId === "feeder-lines") {
+    // a segment of a path: back to the path, then to its payload row
+    const j = index < g.segments.segPath.length ? g.segments.segPath[index] : -1;
+    return j >= 0 ? { kind: "asset", row: g.lines.rows[j] } : null;
+  }
   const set = LAYER_SETS[layerId];
   if (set) {
     const rows = g[set].rows;

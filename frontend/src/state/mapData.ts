@@ -3,7 +3,7 @@
  * id index). Kept outside React state: the arrays are large and never change after loading.
  */
 import { indexById, type MapAssets } from "../map/assets";
-import { pathSet, pointSet, type PathSet, type PointSet } from "../map/geometry";
+import { pathSet, pointSet, segmentSet, type PathSet, type PointSet, type SegmentSet } from "../map/geometry";
 import { createStore } from "./store";
 
 /** Asset types per map representation (names from fluxops.grid.models). */
@@ -19,6 +19,8 @@ export const TYPES = {
 export interface MapGeometry {
   substations: PointSet;
   lines: PathSet;
+  /** the same lines as two-point segments, for drawing */
+  segments: SegmentSet;
   transformers: PointSet;
   poles: PointSet;
   switches: PointSet;
@@ -58,9 +60,11 @@ export const initialMapData: MapDataState = {
 };
 
 export function buildGeometry(a: MapAssets): MapGeometry {
+  const lines = pathSet(a, TYPES.lines);
   return {
     substations: pointSet(a, TYPES.substation),
-    lines: pathSet(a, TYPES.lines),
+    lines,
+    segments: segmentSet(lines),
     transformers: pointSet(a, TYPES.transformers),
     poles: pointSet(a, TYPES.poles),
     switches: pointSet(a, TYPES.switches),

@@ -1,11 +1,15 @@
-/** District zoom and closer: line-segment geometry coloured by loading / live status. */
-import { PathLayer } from "@deck.gl/layers";
-import type { PathSet } from "../geometry";
+/**
+ * District zoom and closer: line-segment geometry coloured by loading / live status. Drawn as
+ * independent two-point segments with a LineLayer (see geometry.segmentSet): under software WebGL a
+ * PathLayer's joints and caps cost several times the vertices for the same picture at these widths.
+ */
+import { LineLayer } from "@deck.gl/layers";
+import type { SegmentSet } from "../geometry";
 
 export interface FeederLayerData {
-  paths: PathSet;
-  /** RGBA per vertex (see perVertexColours) */
-  vertexColours: Uint8Array;
+  segments: SegmentSet;
+  /** RGBA per segment (see perSegmentColours) */
+  colours: Uint8Array;
 }
 
 export interface FeederLayerOpts {
@@ -15,25 +19,21 @@ export interface FeederLayerOpts {
   widthPx: number;
 }
 
-export function buildFeederLayer(data: FeederLayerData, opts: FeederLayerOpts): PathLayer {
-  return new PathLayer({
+export function buildFeederLayer(data: FeederLayerData, opts: FeederLayerOpts): LineLayer {
+  return new LineLayer({
     id: "feeder-lines",
     data: {
-      length: data.paths.rows.length,
-      startIndices: data.paths.startIndices,
+      length: data.segments.segPath.length,
       attributes: {
-        getPath: { value: data.paths.coords, size: 2 },
-        getColor: { value: data.vertexColours, size: 4, normalized: true },
+        getSourcePosition: { value: data.segments.sources, size: 2 },
+        getTargetPosition: { value: data.segments.targets, size: 2 },
+        getColor: { value: data.colours, size: 4, normalized: true },
       },
     },
-    _pathType: "open",
     visible: opts.visible,
     pickable: true,
     widthUnits: "pixels",
     getWidth: opts.widthPx,
-    widthMinPixels: 1,
-    capRounded: true,
-    jointRounded: false,
     updateTriggers: { getColor: opts.colourKey, getWidth: opts.widthPx },
   });
 }

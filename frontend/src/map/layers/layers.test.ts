@@ -25,11 +25,11 @@ const base = { selectedRow: -1, selectedPosition: null, meters: null, outages: n
 describe("layer builders", () => {
   it("give binary data, explicit ids and update triggers", () => {
     const { g, colours } = setup();
-    const f = buildFeederLayer({ paths: g.lines, vertexColours: colours.lineVertices }, { visible: true, colourKey: "k1", widthPx: 2 });
+    const f = buildFeederLayer({ segments: g.segments, colours: colours.lineSegments }, { visible: true, colourKey: "k1", widthPx: 2 });
     expect(f.id).toBe("feeder-lines");
-    const data = f.props.data as unknown as { length: number; startIndices: Int32Array; attributes: Record<string, { value: ArrayLike<number> }> };
-    expect(data.length).toBe(2);
-    expect(data.attributes.getPath.value).toBeInstanceOf(Float32Array);
+    const data = f.props.data as unknown as { length: number; attributes: Record<string, { value: ArrayLike<number> }> };
+    expect(data.length).toBe(3); // SEG-1 has 3 vertices (2 segments), SEG-2 has 2 (1 segment)
+    expect(data.attributes.getSourcePosition.value).toBeInstanceOf(Float32Array);
     expect(f.props.updateTriggers).toMatchObject({ getColor: "k1" });
 
     const s = buildSubstationLayer({ points: g.substations, colours: colours.substations, radiiPx: colours.substationRadii }, { visible: true, colourKey: "x", selectedRow: 0 });
@@ -98,6 +98,7 @@ describe("composeLayers zoom bands", () => {
     const { g } = setup();
     expect(resolvePick("switches", 1, g, null)).toEqual({ kind: "asset", row: 6 });
     expect(resolvePick("feeder-lines", 0, g, null)).toEqual({ kind: "asset", row: 2 });
+    expect(resolvePick("feeder-lines", 2, g, null)).toEqual({ kind: "asset", row: 3 });
     expect(resolvePick("selection-ring", 0, g, null)).toBeNull();
   });
 });
