@@ -126,3 +126,28 @@ def test_mv_oberrhein_with_line_capacitance(
     """The solver models line charging when given it (108 km of cable moves voltages ~0.015 pu)."""
     dv, dl = _errors(*oberrhein, with_capacitance=True, out_of_service_line=line)
     assert dv < V_TOL_PU and dl < LOADING_TOL_PCT
+
+
+def test_mv_oberrhein_batched_n_minus_1_with_charging(
+    oberrhein: tuple[Any, CompiledGrid, ImportReport],
+) -> None:
+    """The batched N-1 (one sweep for all outages) against one pandapower runpp per outage."""
+    from fluxops.network.contingency import run_n_minus_1
+
+    net, cg, _ = oberrhein
+    lines = [0, 17, 60, 120, 180]
+    edges = [int(np.flatnonzero(cg.edge_ids == f"SEG-{i}")[0]) for i in lines]
+    res = run_n_minus_1(cg, edges=edges)
+    assert res.method == "batched-radial" and res.converged.all()
+    ref = copy.deepcopy(net)
+    ref.trafo["pfe_kw"] = 0.0
+    ref.trafo["i0_percent"] = 0.0
+    mv = ref.bus.vn_kv.to_numpy() < 100
+    for k, i in enumerate(lines):
+        ref.line.loc[i, "in_service"] = False
+        pp.runpp(ref, tolerance_mva=1e-10, numba=False)
+        ref.line.loc[i, "in_service"] = True
+        assert res.min_vm_pu[k] == pytest.approx(np.nanmin(ref.res_bus.vm_pu.to_numpy()[mv]), abs=V_TOL_PU)
+        assert res.max_loading_pct[k] == pytest.approx(
+            np.nanmax(ref.res_line.loading_percent.to_numpy()), abs=LOADING_TOL_PCT
+        )
