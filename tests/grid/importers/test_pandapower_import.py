@@ -42,6 +42,10 @@ def test_simbench_grids_import_and_validate(code: str) -> None:
     validate_grid(grid)
     assert len(grid.substations) == 1 and len(grid.customers) >= 13
     assert (grid.meters["service_v"] == 400.0).all()
+    loads = grid.customers[grid.customers["customer_id"].str.startswith("CUST-L")]
+    assert (loads["annual_kwh"] > 0).all()  # from SimBench's 2016 profiles
+    load_factor = loads["annual_kwh"] / (loads["peak_kw"] * 8784)
+    assert load_factor.between(0.05, 1.0).all()
     if code == "1-MV-rural--0-sw":  # two transformers run in parallel via a closed coupler in SimBench
         assert any("couplers" in n for n in report.notes)
         assert (grid.devices["device_type"] == "bus_tie").sum() == 1
