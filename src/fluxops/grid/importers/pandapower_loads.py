@@ -156,6 +156,6 @@ def build_leaf_tables(
     )
     report.notes.append(
         "customers are aggregate load points (one per pandapower load); "
-        "install_year 0 and annual_kwh 0 mean unknown"
+        "install_year 0 means unknown; annual_kwh 0 means unknown (SimBench fills it from its profiles)"
     )
     return {"transformers": transformers, "meters": meters, "customers": customers}
