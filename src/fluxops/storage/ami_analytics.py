@@ -55,19 +55,27 @@ _PLAIN_VIEW = (
 )
 _HAS_CORRECTIONS = "SELECT count(*) FROM read_parquet({files}, hive_partitioning = false) WHERE is_correction"
 
-# One scan and one join per refreshed day; every derived dataset then aggregates this table.
-_DAY_TABLE = """
-CREATE OR REPLACE TEMP TABLE day_readings AS
-SELECT d.meter_idx, r.interval_start_utc, r.kwh_delivered, r.kwh_received, r.voltage_v, r.quality,
-       r.ingested_utc, d.xfmr_idx, d.customer_class
-FROM readings r JOIN meter_dim d USING (meter_id)
+# Per refreshed day: one join+group for transformer loads (readings × meter → transformer, interval), one
+# group by meter (no join) that every other daily dataset derives from, and one scan for latency quantiles.
+_METER_DAY = f"""
+CREATE OR REPLACE TEMP TABLE meter_day AS
+SELECT meter_id, count(*)::BIGINT AS readings,
+  sum(kwh_delivered) AS kwh_delivered, sum(kwh_received) AS kwh_received,
+  count_if(quality = 'outage')::BIGINT AS outage_intervals,
+  count(voltage_v)::BIGINT AS intervals_measured,
+  count_if(voltage_v < {RANGE_A_V[0]} OR voltage_v > {RANGE_A_V[1]})::BIGINT AS intervals_outside_a,
+  count_if(voltage_v < {RANGE_B_V[0]} OR voltage_v > {RANGE_B_V[1]})::BIGINT AS intervals_outside_b,
+  count_if(voltage_v < {RANGE_A_V[0]})::BIGINT AS intervals_low_a,
+  count_if(voltage_v > {RANGE_A_V[1]})::BIGINT AS intervals_high_a,
+  min(voltage_v) AS v_min, avg(voltage_v) AS v_avg, max(voltage_v) AS v_max
+FROM readings GROUP BY meter_id
 """
 
 _DERIVED_SQL: dict[str, str] = {
     "transformer_hour": """
 WITH iv AS (
-  SELECT xfmr_idx, interval_start_utc AS t, sum(kwh_delivered - kwh_received) * 4 AS kw, count(*) AS n
-  FROM day_readings GROUP BY ALL
+  SELECT d.xfmr_idx, r.interval_start_utc AS t, sum(r.kwh_delivered - r.kwh_received) * 4 AS kw, count(*) AS n
+  FROM readings r JOIN meter_dim d USING (meter_id) GROUP BY ALL
 )
 SELECT any_value(x.transformer_id) AS transformer_id, $day::DATE AS date, date_trunc('hour', t) AS hour_utc,
        sum(kw) / 4 AS kwh_net, sum(kw) / 4 AS kw_avg, max(kw) AS kw_peak_15,
@@ -77,32 +85,34 @@ SELECT any_value(x.transformer_id) AS transformer_id, $day::DATE AS date, date_t
 FROM iv JOIN transformer_dim x USING (xfmr_idx)
 GROUP BY iv.xfmr_idx, hour_utc
 """,
-    "voltage_meter_day": f"""
-SELECT any_value(m.meter_id) AS meter_id, $day::DATE AS date,
-  count(voltage_v)::BIGINT AS intervals_measured,
-  count_if(voltage_v < {RANGE_A_V[0]} OR voltage_v > {RANGE_A_V[1]})::BIGINT AS intervals_outside_a,
-  count_if(voltage_v < {RANGE_B_V[0]} OR voltage_v > {RANGE_B_V[1]})::BIGINT AS intervals_outside_b,
-  count_if(voltage_v < {RANGE_A_V[0]})::BIGINT AS intervals_low_a,
-  count_if(voltage_v > {RANGE_A_V[1]})::BIGINT AS intervals_high_a,
-  min(voltage_v) AS v_min, avg(voltage_v) AS v_avg, max(voltage_v) AS v_max
-FROM day_readings r JOIN meter_dim m USING (meter_idx) GROUP BY r.meter_idx
+    "voltage_meter_day": """
+SELECT meter_id, $day::DATE AS date, intervals_measured, intervals_outside_a, intervals_outside_b,
+  intervals_low_a, intervals_high_a, v_min, v_avg, v_max
+FROM meter_day
 """,
     "class_day": """
-SELECT customer_class, $day::DATE AS date, count(DISTINCT meter_idx)::BIGINT AS meters,
-  count(*)::BIGINT AS readings, sum(kwh_delivered) AS kwh_delivered, sum(kwh_received) AS kwh_received,
-  avg(kwh_delivered) AS kwh_per_interval_avg
-FROM day_readings GROUP BY customer_class
+SELECT d.customer_class, $day::DATE AS date, count(*)::BIGINT AS meters,
+  sum(m.readings)::BIGINT AS readings, sum(m.kwh_delivered) AS kwh_delivered,
+  sum(m.kwh_received) AS kwh_received,
+  sum(m.kwh_delivered) / nullif(sum(m.readings), 0) AS kwh_per_interval_avg
+FROM meter_day m JOIN meter_dim d USING (meter_id) GROUP BY d.customer_class
 """,
     "completeness_day": """
+WITH lat AS (
+  SELECT approx_quantile(epoch(ingested_utc) - epoch(interval_start_utc) - 900, 0.5) AS latency_p50_s,
+         approx_quantile(epoch(ingested_utc) - epoch(interval_start_utc) - 900, 0.95) AS latency_p95_s,
+         max(epoch(ingested_utc) - epoch(interval_start_utc) - 900) AS latency_max_s
+  FROM readings
+), m AS (
+  SELECT count(*)::BIGINT AS meters_reporting, coalesce(sum(readings), 0)::BIGINT AS readings,
+         coalesce(sum(outage_intervals), 0)::BIGINT AS outage_intervals
+  FROM meter_day WHERE meter_id IN (SELECT meter_id FROM meter_dim)
+)
 SELECT $day::DATE AS date, (SELECT count(*) FROM meter_dim)::BIGINT AS meters_expected,
-  count(DISTINCT meter_idx)::BIGINT AS meters_reporting, count(*)::BIGINT AS readings,
-  ((SELECT count(*) FROM meter_dim) * 96)::BIGINT AS readings_expected,
-  100.0 * count(*) / nullif((SELECT count(*) FROM meter_dim) * 96, 0) AS completeness_pct,
-  count_if(quality = 'outage')::BIGINT AS outage_intervals,
-  approx_quantile(epoch(ingested_utc) - epoch(interval_start_utc) - 900, 0.5) AS latency_p50_s,
-  approx_quantile(epoch(ingested_utc) - epoch(interval_start_utc) - 900, 0.95) AS latency_p95_s,
-  max(epoch(ingested_utc) - epoch(interval_start_utc) - 900) AS latency_max_s
-FROM day_readings
+  m.meters_reporting, m.readings, ((SELECT count(*) FROM meter_dim) * 96)::BIGINT AS readings_expected,
+  100.0 * m.readings / nullif((SELECT count(*) FROM meter_dim) * 96, 0) AS completeness_pct,
+  m.outage_intervals, lat.latency_p50_s, lat.latency_p95_s, lat.latency_max_s
+FROM m, lat
 """,
 }
 
@@ -205,7 +215,9 @@ class AmiAnalytics:
         for name, t in (("meter_dim", meter_dim), ("transformer_dim", transformer_dim)):
             _atomic_write(t, self.dim_dir / f"{name}.parquet")
 
-    def _session(self, files: list[Path] | None) -> duckdb.DuckDBPyConnection:
+    def _session(
+        self, files: list[Path] | None, *, materialize_dims: bool = False
+    ) -> duckdb.DuckDBPyConnection:
         cur = self._con.cursor()
         cur.execute("SET TimeZone = 'UTC'")
         for name in ("meter_dim", "transformer_dim"):
@@ -214,7 +226,8 @@ class AmiAnalytics:
                 raise NotFoundError(
                     "no grid dimensions in the lake: load a grid first", details={"table": name}
                 )
-            cur.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM read_parquet('{p}')")
+            kind = "TABLE" if materialize_dims else "VIEW"  # a table joins faster; a view costs nothing
+            cur.execute(f"CREATE OR REPLACE TEMP {kind} {name} AS SELECT * FROM read_parquet('{p}')")
         if files is not None:
             if files:
                 fl = _sql_list(files)
@@ -261,9 +274,9 @@ class AmiAnalytics:
             return RefreshReport(dates, state["watermark"], time.perf_counter() - t0)
 
     def _refresh_date(self, d: date, top_oil: dict[str, dict[str, float]]) -> None:
-        cur = self._session(self.lake.readings.files(d, d))
+        cur = self._session(self.lake.readings.files(d, d), materialize_dims=True)
         try:
-            cur.execute(_DAY_TABLE)
+            cur.execute(_METER_DAY)
             for name, sql in _DERIVED_SQL.items():
                 t = cur.execute(sql, {"day": d}).arrow() if "$day" in sql else cur.execute(sql).arrow()
                 if isinstance(t, pa.RecordBatchReader):
@@ -273,7 +286,7 @@ class AmiAnalytics:
                     t, final = add_thermal(t, prev, self.params)
                     top_oil[d.isoformat()] = final
                 _atomic_write(t, self.dir / name / f"date={d.isoformat()}" / "data.parquet")
-            cur.execute("DROP TABLE day_readings")
+            cur.execute("DROP TABLE meter_day")
         finally:
             cur.close()
 
