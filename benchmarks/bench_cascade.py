@@ -36,7 +36,7 @@ def _patient_zeros(grid: Any, n: int, seed: int = 7) -> list[str]:
 def bench_cascades(preset: str, n: int) -> dict[str, Any]:
     import fluxops.cascade.state as state_mod
     from fluxops.cascade.context import build_context, local_context
-    from fluxops.cascade.engine import _substation_of, resolve_patient_zero, run_cascade
+    from fluxops.cascade.engine import resolve_patient_zero, run_cascade, substation_of
     from fluxops.cascade.scenarios import get_scenario
     from fluxops.grid.generator import generate_grid
 
@@ -51,7 +51,7 @@ def bench_cascades(preset: str, n: int) -> dict[str, Any]:
     # warm the per-substation sub-grid contexts (built once per substation set, then cached)
     t0 = time.perf_counter()
     for pz in pzs:
-        local_context(ctx, {_substation_of(ctx, resolve_patient_zero(ctx, [pz])[0])})
+        local_context(ctx, {substation_of(ctx, resolve_patient_zero(ctx, [pz])[0])})
     t_local = time.perf_counter() - t0
     calls = {"n": 0}
     real = state_mod.run_powerflow
@@ -104,10 +104,10 @@ def bench_cascades(preset: str, n: int) -> dict[str, Any]:
 
 def _pandapower(ctx: Any, pz: str, sc: Any) -> tuple[float | None, float, int]:
     from fluxops.cascade.context import local_context, scenario_loads
-    from fluxops.cascade.engine import _substation_of, resolve_patient_zero
+    from fluxops.cascade.engine import resolve_patient_zero, substation_of
     from fluxops.network.powerflow import run_powerflow
 
-    local = local_context(ctx, {_substation_of(ctx, resolve_patient_zero(ctx, [pz])[0])})
+    local = local_context(ctx, {substation_of(ctx, resolve_patient_zero(ctx, [pz])[0])})
     p, q = scenario_loads(local, sc.load_multiplier, sc.residential_heating_factor)
     ours = []
     for _ in range(10):

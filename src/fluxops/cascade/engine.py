@@ -103,7 +103,7 @@ def run_cascade(
     substations and their tie neighbours (`local_context`) — same result, a fraction of the work.
     """
     if localize and scenario.wind_speed_mps <= 0 and bus_load_scale is None and patient_zero:
-        subs = {_substation_of(ctx, r) for r in resolve_patient_zero(ctx, patient_zero)}
+        subs = {substation_of(ctx, r) for r in resolve_patient_zero(ctx, patient_zero)}
         local = local_context(ctx, subs)
         if local is not ctx:
             res = _run(local, patient_zero, scenario, config, restoration, seed, None, load_source)
@@ -112,7 +112,7 @@ def run_cascade(
     return _run(ctx, patient_zero, scenario, config, restoration, seed, bus_load_scale, load_source)
 
 
-def _substation_of(ctx: EngineContext, ref: ElementRef) -> int:
+def substation_of(ctx: EngineContext, ref: ElementRef) -> int:
     cg = ctx.cg
     if len(ref.edges):
         return int(cg.bus_substation[cg.from_bus[ref.edges[0]]])

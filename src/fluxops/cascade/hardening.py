@@ -29,9 +29,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from fluxops.cascade.config import CascadeConfig, ScenarioConfig
-from fluxops.cascade.context import RECLOSING_DEVICE_TYPES, EngineContext
+from fluxops.cascade.context import RECLOSING_DEVICE_TYPES, EngineContext, local_context
 from fluxops.cascade.economics import EconomicsConfig, economic_impact
-from fluxops.cascade.engine import resolve_patient_zero, run_cascade
+from fluxops.cascade.engine import resolve_patient_zero, run_cascade, substation_of
 from fluxops.cascade.models import CascadeResult
 from fluxops.cascade.protection import find_protective, upstream_bus_of_edge
 from fluxops.cascade.restoration import RestorationConfig, plan_restoration
@@ -110,15 +110,20 @@ def evaluate_hardening(
     econ = economics or EconomicsConfig()
     scr = screening or ScreeningConfig()
     hc = hardening or HardeningConfig()
-    cg = ctx.cg
     calm = dataclasses.replace(scenario, wind_speed_mps=0.0)
-    rates = _edge_rates(ctx, scr, calm)
     out: list[Investment] = []
-    for ref in resolve_patient_zero(ctx, element_ids):
+    for gref in resolve_patient_zero(ctx, element_ids):
+        # work on the element's substation neighbourhood (same cascade, a fraction of the flows)
+        lctx = local_context(ctx, {substation_of(ctx, gref)})
+        ref = resolve_patient_zero(lctx, [gref.asset_id])[0]
+        lcg = lctx.cg
+        rates = _edge_rates(lctx, scr, calm)
         eid = ref.asset_id
-        base = run_cascade(ctx, patient_zero=[eid], scenario=calm, config=config, restoration=restoration)
-        base_cost = _cost_of(ctx, base, restoration, econ)
-        lam = _rate(ctx, ref.asset_type, ref.edges, rates, scr)
+        base = run_cascade(
+            lctx, patient_zero=[eid], scenario=calm, config=config, restoration=restoration, localize=False
+        )
+        base_cost = _cost_of(lctx, base, restoration, econ)
+        lam = _rate(lctx, ref.asset_type, ref.edges, rates, scr)
 
         def add(
             measure: str,
@@ -130,9 +135,10 @@ def evaluate_hardening(
             base_cost: float = base_cost,
             lam: float = lam,
             eid: str = eid,
+            lctx: EngineContext = lctx,
         ) -> None:
             after_cm = after.totals.customer_minutes if after is not None else base.totals.customer_minutes
-            after_cost = _cost_of(ctx, after, restoration, econ) if after is not None else base_cost
+            after_cost = _cost_of(lctx, after, restoration, econ) if after is not None else base_cost
             cm_avoided = hc.years * (lam * base.totals.customer_minutes - lam_after * after_cm)
             usd_avoided = hc.years * (lam * base_cost - lam_after * after_cost)
             annual = usd_avoided / hc.years
@@ -155,11 +161,11 @@ def evaluate_hardening(
 
         edges = [int(e) for e in ref.edges]
         if edges or len(ref.buses):
-            manual = _manual_boundary(ctx, edges, [int(b) for b in ref.buses])
+            manual = _manual_boundary(lctx, edges, [int(b) for b in ref.buses])
             if manual:
-                auto = ctx.edge_automated.copy()
+                auto = lctx.edge_automated.copy()
                 auto[manual] = True
-                ctx2 = dataclasses.replace(ctx, edge_automated=auto)
+                ctx2 = dataclasses.replace(lctx, edge_automated=auto)
                 after = run_cascade(
                     ctx2,
                     patient_zero=[eid],
@@ -170,15 +176,15 @@ def evaluate_hardening(
                 )
                 add(
                     "automate_switches",
-                    [str(cg.edge_ids[e]) for e in manual],
+                    [str(lcg.edge_ids[e]) for e in manual],
                     hc.cost_automated_switch_usd * len(manual),
                     after,
                     lam,
                 )
-        if edges and not cg.is_protective[edges[0]]:
-            sw = _switch_above(ctx, edges[0])
+        if edges and not lcg.is_protective[edges[0]]:
+            sw = _switch_above(lctx, edges[0])
             if sw >= 0:
-                ctx2 = _with_recloser(ctx, sw)
+                ctx2 = _with_recloser(lctx, sw)
                 after = run_cascade(
                     ctx2,
                     patient_zero=[eid],
@@ -187,9 +193,9 @@ def evaluate_hardening(
                     restoration=restoration,
                     localize=False,
                 )
-                add("recloser", [str(cg.edge_ids[sw])], hc.cost_recloser_usd, after, lam)
-        if ref.asset_type == "line_segment" and ctx.edge_overhead[edges[0]]:
-            km = float(ctx.edge_length_km[edges[0]])
+                add("recloser", [str(lcg.edge_ids[sw])], hc.cost_recloser_usd, after, lam)
+        if ref.asset_type == "line_segment" and lctx.edge_overhead[edges[0]]:
+            km = float(lctx.edge_length_km[edges[0]])
             lam_ug = scr.underground_line_per_km_yr * km
             add("underground", [eid], hc.cost_underground_per_km_usd * km, None, lam_ug)
         tripped = {
@@ -199,10 +205,10 @@ def evaluate_hardening(
             if ev.cause == "thermal" and ev.element_type == "substation_transformer"
         }
         if tripped:
-            rating = cg.source_rating_mva.copy()
-            idx = np.isin(cg.source_ids, list(tripped))
+            rating = lcg.source_rating_mva.copy()
+            idx = np.isin(lcg.source_ids, list(tripped))
             rating[idx] *= hc.upgrade_factor
-            ctx2 = dataclasses.replace(ctx, cg=dataclasses.replace(cg, source_rating_mva=rating))
+            ctx2 = dataclasses.replace(lctx, cg=dataclasses.replace(lcg, source_rating_mva=rating))
             after = run_cascade(
                 ctx2,
                 patient_zero=[eid],
