@@ -214,9 +214,10 @@ def main() -> int:
         f"| Arrow decode of the map payload in the browser | {last['decode_ms']:.0f} ms |",
         f"| bytes transferred, whole page load | {last['total_b'] / 1e6:.2f} MB |",
         f"| of which the map payload (`/api/map/assets`, gzip) | {last['payload_b'] / 1e6:.2f} MB "
-        f"({map_raw / 1e6:.2f} MB as received by httpx) |",
+        f"({map_raw / 1e6:.2f} MB uncompressed Arrow) |",
         f"| of which JS + CSS (incl. the MapLibre worker) | {last['js_b'] / 1e6:.2f} MB |",
-        f"| same {json_rows:,} assets as row JSON via `/api/assets` (seed-style), raw / gzip | "
+        f"| same {json_rows:,} assets as row JSON via `/api/assets` (seed-style; no line geometry), "
+        "raw / gzip | "
         f"{json_raw / 1e6:.2f} MB / {json_gz / 1e6:.2f} MB |",
     ]
     for label, times in frames.items():
@@ -225,6 +226,13 @@ def main() -> int:
             f"{pct(times, 0.5):.1f} / {pct(times, 0.95):.1f} ms |"
         )
     lines += [
+        "",
+        "Reading it: the whole page (JS, CSS, the Arrow map payload and the live grid-state snapshot) "
+        "weighs a few MB and renders in about two seconds, inside the anchor. Frame times are those of "
+        "SwiftShader, a CPU rasterizer sharing two cores with other jobs: they rank the zoom bands "
+        "(more geometry drawn at street zoom) but say little about a real GPU. Feeder lines are drawn as "
+        "two-point segments (LineLayer); the first version used a PathLayer with joints and measured "
+        "about 2.2 s per frame at district zoom under the same conditions.",
         "",
         "Layers at the end of the run: "
         + ", ".join(f"`{x['id']}` {x['length']:,}" for x in layers if x["length"]),

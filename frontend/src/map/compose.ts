@@ -106,6 +106,7 @@ export function composeLayers(i: ComposeInput): Layer[] {
       { visible: true, colourKey: i.colours.key + (z < ZOOM.districtFrom ? "m" : "d"), selectedRow: i.selectedRow },
     ),
   ];
+  if (i.outages) layers.push(buildOutageLayer(i.outages, { visible: true, selectionKey: i.outageKey }));
   const equipment: [string, keyof MapGeometry, keyof Colours, number][] = [
     ["poles", "poles", "poles", 2.5],
     ["transformers", "transformers", "transformers", 4],
@@ -133,7 +134,6 @@ export function composeLayers(i: ComposeInput): Layer[] {
       ),
     );
   }
-  if (i.outages) layers.push(buildOutageLayer(i.outages, { visible: true, selectionKey: i.outageKey }));
   if (i.cascade) {
     layers.push(...buildCascadeLayers(i.cascade, { visible: true, currentWave: i.currentWave, focusWave: i.focusWave }));
   }

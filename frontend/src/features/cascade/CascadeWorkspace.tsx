@@ -10,6 +10,8 @@ import { useStore } from "../../state/store";
 import { cascadeStore, clearCascade, focusWave, pickPatientZero, replay, runFailed, setResult, startRun, tick } from "../../state/cascade";
 import { jobFailed, jobIdOf, nodesOf, resultOf, wavesOf } from "./cascadeResult";
 import { CascadeTabs } from "./CascadeTabs";
+import { frameIds } from "../outages/OutagesPanel";
+import { requestFlyTo, selectionStore } from "../../state/selection";
 import { waveColour, rgbaCss } from "../../map/palette";
 
 /** Seconds per wave in the animation (seed §5.4 used 0.9 s per wave). */
@@ -81,7 +83,10 @@ export function CascadeWorkspace({ onPickOnMap, picking }: { onPickOnMap: () => 
       const body: Json = { patient_zero: [cas.patientZero], scenario: chosenScenario };
       if (params.trim()) body.overrides = JSON.parse(params) as Json;
       const result = await simulate(body);
-      cascadeStore.update((s) => setResult(s, result, nodesOf(result), body));
+      const nodes = nodesOf(result);
+      cascadeStore.update((s) => setResult(s, result, nodes, body));
+      const f = frameIds(nodes.map((n) => n.node_id));
+      if (f) selectionStore.update((s) => requestFlyTo(s, f.lon, f.lat, f.zoom));
     } catch (e) {
       cascadeStore.update((s) => runFailed(s, describeError(e).message));
     }

@@ -4,7 +4,8 @@
  */
 import { fmt, str, type Json } from "../../api/endpoints";
 
-function cell(v: unknown): string {
+function cell(v: unknown, key = ""): string {
+  if (typeof v === "number" && /year/.test(key)) return String(v);
   if (typeof v === "number") return fmt(v, Number.isInteger(v) ? 0 : 2);
   if (Array.isArray(v)) return v.length <= 4 && v.every((x) => typeof x !== "object") ? v.join(", ") : `${v.length} items`;
   if (v && typeof v === "object") return "…";
@@ -26,7 +27,7 @@ function Table({ rows, max }: { rows: Json[]; max: number }) {
         {rows.slice(0, max).map((r, i) => (
           <tr key={i}>
             {cols.map((c) => (
-              <td key={c}>{cell(r[c])}</td>
+              <td key={c}>{cell(r[c], c)}</td>
             ))}
           </tr>
         ))}
@@ -51,7 +52,7 @@ export function JsonView({ value, depth = 0, max = 30, hide = [] }: { value: unk
         <div className="chips">
           {scalars.map(([k, v]) => (
             <span className="chip" key={k}>
-              {k.replace(/_/g, " ")}: {cell(v)}
+              {k.replace(/_/g, " ")}: {cell(v, k)}
             </span>
           ))}
         </div>

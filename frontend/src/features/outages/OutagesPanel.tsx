@@ -15,18 +15,28 @@ import { outageRows } from "../../map/outageArea";
 /** Centre and zoom that frame an outage's de-energized assets (or its device). */
 export function frameOutage(o: OutageItem): { lon: number; lat: number; zoom: number } | null {
   const d = mapDataStore.get();
-  const a = d.assets;
-  if (!a) return null;
-  const rows = outageRows(a, d.byId, gridStateStore.get().out, o);
-  if (rows.length === 0) return null;
+  if (!d.assets) return null;
+  return frameRows(Array.from(outageRows(d.assets, d.byId, gridStateStore.get().out, o)));
+}
+
+/** Centre and zoom that frame the listed asset ids (those on the map). */
+export function frameIds(ids: string[]): { lon: number; lat: number; zoom: number } | null {
+  const d = mapDataStore.get();
+  return frameRows(ids.map((id) => d.byId.get(id)).filter((r): r is number => r !== undefined));
+}
+
+function frameRows(rows: number[]): { lon: number; lat: number; zoom: number } | null {
+  const a = mapDataStore.get().assets;
+  if (!a || rows.length === 0) return null;
   let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
   for (const r of rows) {
     x0 = Math.min(x0, a.lon[r]); x1 = Math.max(x1, a.lon[r]);
     y0 = Math.min(y0, a.lat[r]); y1 = Math.max(y1, a.lat[r]);
   }
   const span = Math.max(x1 - x0, y1 - y0, 0.002);
-  // ~360° / 2^zoom spans a 256 px tile; aim for the outage to fill ~3 tiles.
-  const zoom = Math.min(16, Math.max(11, Math.log2((360 * 3) / span / 2)));
+  // At zoom z a 256 px tile spans 360 / 2^z degrees; fit the span into ~300 px (margin for Mercator
+  // stretch and the panels over the map).
+  const zoom = Math.min(15, Math.max(10, Math.log2((300 / 256) * (360 / span))));
   return { lon: (x0 + x1) / 2, lat: (y0 + y1) / 2, zoom };
 }
 

@@ -66,7 +66,7 @@ export function buildCascadeLayers(data: CascadeLayerData, opts: CascadeLayerOpt
       visible: opts.visible,
       pickable: true,
       radiusUnits: "pixels",
-      getRadius: 7,
+      getRadius: 5,
       stroked: true,
       getLineColor: [15, 23, 42, 255],
       lineWidthUnits: "pixels",

@@ -1,6 +1,7 @@
 /**
- * Affected areas of active outages: every de-energized asset as a translucent halo; the selected
- * outage's assets drawn brighter. Halos grow with zoom in metres so an area reads as an area.
+ * Affected areas of active outages: every de-energized asset as a translucent halo drawn under the
+ * equipment (so the assets stay readable); the selected outage's assets drawn brighter. Halos are
+ * sized in metres, clamped in pixels, so an area reads as an area at every zoom.
  */
 import { ScatterplotLayer } from "@deck.gl/layers";
 
@@ -18,7 +19,7 @@ export interface OutageLayerOpts {
 export function outageColours(selected: Uint8Array): Uint8Array {
   const out = new Uint8Array(selected.length * 4);
   for (let j = 0; j < selected.length; j++) {
-    out.set(selected[j] ? [244, 63, 94, 200] : [217, 70, 239, 90], 4 * j);
+    out.set(selected[j] ? [244, 63, 94, 150] : [217, 70, 239, 70], 4 * j);
   }
   return out;
 }
@@ -36,8 +37,9 @@ export function buildOutageLayer(data: OutageLayerData, opts: OutageLayerOpts): 
     visible: opts.visible,
     pickable: false,
     radiusUnits: "meters",
-    getRadius: 120,
-    radiusMinPixels: 3,
+    getRadius: 45,
+    radiusMinPixels: 4,
+    radiusMaxPixels: 14,
     updateTriggers: { getFillColor: opts.selectionKey },
   });
 }
