@@ -8,6 +8,8 @@ the element it protects is simulated again; the benefit is the element's failure
 
 * ``automate_switches`` — the manual switches bounding the element's section become remotely operated
   (isolation in ``flisr_switch_time_min`` instead of a crew's ``manual_switch_time_min``);
+* ``new_tie`` — a new normally-open automated tie (switch + overhead line) from the element's outage
+  region to the nearest bus of another feeder within ``max_new_tie_km``, so FLISR can pick it up;
 * ``recloser`` — the nearest non-protective switch above the element becomes a recloser, so a fault
   below it no longer trips the larger upstream zone;
 * ``underground`` — a line segment goes underground: its failure rate drops to the underground rate
@@ -16,7 +18,8 @@ the element it protects is simulated again; the benefit is the element's failure
   rating.
 
 Costs (2024 $, *assumptions*, configurable; ranges quoted in utility filings): automated switch
-$35K, recloser $60K, undergrounding $1.5M per km, substation transformer upgrade $1.2M. The best set is an
+$35K, new tie line $350K per km (+ the switch), recloser $60K, undergrounding $1.5M per km,
+substation transformer upgrade $1.2M. The best set is an
 exact 0/1 knapsack on $1K units over the candidates.
 """
 
@@ -27,9 +30,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
+from scipy.spatial import cKDTree
 
 from fluxops.cascade.config import CascadeConfig, ScenarioConfig
-from fluxops.cascade.context import RECLOSING_DEVICE_TYPES, EngineContext, local_context
+from fluxops.cascade.context import RECLOSING_DEVICE_TYPES, EngineContext, local_context, scenario_loads
 from fluxops.cascade.economics import EconomicsConfig, economic_impact
 from fluxops.cascade.engine import resolve_patient_zero, run_cascade, substation_of
 from fluxops.cascade.models import CascadeResult
@@ -38,8 +43,11 @@ from fluxops.cascade.restoration import RestorationConfig, plan_restoration
 from fluxops.cascade.screening import ScreeningConfig, _edge_rates
 from fluxops.core.errors import InvalidInputError
 from fluxops.network.compiled import EDGE_LINE
+from fluxops.network.elements import ElementRef
+from fluxops.network.energization import energize
+from fluxops.network.powerflow import run_powerflow
 
-MEASURES: tuple[str, ...] = ("automate_switches", "recloser", "underground", "transformer_upgrade")
+MEASURES: tuple[str, ...] = ("automate_switches", "new_tie", "recloser", "underground", "transformer_upgrade")
 
 
 @dataclass(frozen=True)
@@ -50,6 +58,13 @@ class HardeningConfig:
     cost_underground_per_km_usd: float = 1_500_000.0
     cost_transformer_upgrade_usd: float = 1_200_000.0
     upgrade_factor: float = 1.5
+    # new automated tie: switch + overhead line to the nearest bus of another feeder (336 ACSR-like
+    # conductor as in the generator's catalog; construction cost per km is an assumption)
+    cost_new_tie_line_per_km_usd: float = 350_000.0
+    max_new_tie_km: float = 1.5
+    new_tie_r_ohm_per_km: float = 0.19
+    new_tie_x_ohm_per_km: float = 0.38
+    new_tie_ampacity_a: float = 530.0
 
 
 @dataclass(frozen=True)
@@ -198,6 +213,25 @@ def evaluate_hardening(
             km = float(lctx.edge_length_km[edges[0]])
             lam_ug = scr.underground_line_per_km_yr * km
             add("underground", [eid], hc.cost_underground_per_km_usd * km, None, lam_ug)
+        tie = _new_tie_site(lctx, ref, base, calm, hc)
+        if tie is not None:
+            a_bus, b_bus, km = tie
+            ctx2 = _with_new_tie(lctx, a_bus, b_bus, km, hc)
+            after = run_cascade(
+                ctx2,
+                patient_zero=[eid],
+                scenario=calm,
+                config=config,
+                restoration=restoration,
+                localize=False,
+            )
+            add(
+                "new_tie",
+                [f"{lcg.bus_ids[a_bus]}<->{lcg.bus_ids[b_bus]}"],
+                hc.cost_automated_switch_usd + hc.cost_new_tie_line_per_km_usd * km,
+                after,
+                lam,
+            )
         tripped = {
             ev.element_id
             for w in base.waves
@@ -252,8 +286,8 @@ def _manual_boundary(ctx: EngineContext, edges: list[int], buses: list[int]) -> 
     zb = [int(ctx.bus_zone[cg.from_bus[e]]) for e in edges] + [int(ctx.bus_zone[b]) for b in buses]
     in_zone = np.isin(ctx.bus_zone, zb)
     dev = (cg.edge_kind != EDGE_LINE) & (in_zone[cg.from_bus] ^ in_zone[cg.to_bus])
-    is_tie = np.isin(cg.device_type, ("tie_switch", "bus_tie"))
-    return [int(e) for e in np.flatnonzero(dev & ~ctx.edge_automated & ~is_tie)]
+    switchable = np.isin(cg.device_type, ("switch", "sectionalizer"))  # fuses cannot be automated
+    return [int(e) for e in np.flatnonzero(dev & ~ctx.edge_automated & switchable)]
 
 
 def _switch_above(ctx: EngineContext, e: int) -> int:
@@ -309,3 +343,111 @@ def _knapsack(costs: list[float], values: list[float], budget: float) -> list[in
             chosen.append(i)
             c -= w[i]
     return sorted(chosen)
+
+
+def _new_tie_site(
+    ctx: EngineContext, ref: ElementRef, base: CascadeResult, scenario: ScenarioConfig, hc: HardeningConfig
+) -> tuple[int, int, float] | None:
+    """(dark bus, bus of another feeder, km): the shortest link from the element's outage region to a
+    bus that stays supplied from a *different* substation transformer (a tie to a feeder on the same
+    transformer adds no capacity) with spare capacity for at least half the region's load at the
+    scenario's loads. The region counts the substation transformers the base cascade lost
+    (fault, protection, thermal trips), FLISR aside."""
+    cg = ctx.cg
+    lost_src = {
+        e.element_id for w in base.waves for e in w.events if e.element_type == "substation_transformer"
+    }
+    failed_src = np.union1d(ref.sources, np.flatnonzero(np.isin(cg.source_ids, list(lost_src))))
+    en = energize(cg, failed_edges=ref.edges, failed_buses=ref.buses, failed_sources=failed_src)
+    behind_fuse = _behind_fuses(ctx)  # a tie on a fused lateral is limited by the fuse: use trunks only
+    dark = ~en.bus_energized & (ctx.base_bus_pos >= 0) & ~cg.bus_is_substation
+    if not (dark & ~behind_fuse).any():
+        return None
+    base_src = ctx.base_plan.energization.bus_source
+    feeder = ctx.grid.buses["feeder_id"].to_numpy(object)
+    dark_feeders = set(feeder[dark].tolist())
+    other = (
+        en.bus_energized
+        & ~cg.bus_is_substation
+        & ~np.isin(feeder, list(dark_feeders))
+        & ~np.isin(base_src, np.unique(base_src[dark]))
+        & ~behind_fuse
+    )
+    p, q = scenario_loads(ctx, scenario.load_multiplier, scenario.residential_heating_factor)
+    pf = run_powerflow(cg, p_kw=p, q_kvar=q)
+    spare_kva = (
+        (1.0 - np.nan_to_num(pf.source_loading_pct, nan=100.0) / 100.0) * cg.source_rating_mva * 1000.0
+    )
+    need_kva = 0.5 * float(np.hypot(p[dark], q[dark]).sum())
+    other &= (base_src >= 0) & (spare_kva[np.maximum(base_src, 0)] >= need_kva)
+    if not other.any():
+        return None
+    lat0 = float(np.radians(np.nanmean(ctx.bus_lat)))
+    xy = np.c_[ctx.bus_lon * 111.32 * np.cos(lat0), ctx.bus_lat * 110.57]
+    d_idx, o_idx = np.flatnonzero(dark & ~behind_fuse), np.flatnonzero(other)
+    dist, j = cKDTree(xy[o_idx]).query(xy[d_idx])
+    k = int(np.argmin(dist))
+    km = float(dist[k])
+    if km > hc.max_new_tie_km:
+        return None
+    return int(d_idx[k]), int(o_idx[int(j[k])]), max(km, 0.01)
+
+
+def _with_new_tie(ctx: EngineContext, a: int, b: int, km: float, hc: HardeningConfig) -> EngineContext:
+    """The context with one more normally-open automated tie (a switched overhead line) from a to b."""
+    cg = ctx.cg
+    new_id = f"NEW-TIE-{cg.bus_ids[a]}-{cg.bus_ids[b]}"
+    known: dict[str, object] = {
+        "edge_ids": new_id,
+        "edge_kind": 1,
+        "from_bus": a,
+        "to_bus": b,
+        "r_ohm": hc.new_tie_r_ohm_per_km * km,
+        "x_ohm": hc.new_tie_x_ohm_per_km * km,
+        "ampacity_a": hc.new_tie_ampacity_a,
+        "device_type": "tie_switch",
+        "normally_closed": False,
+        "closed_state": False,
+        "is_protective": False,
+    }
+    # every per-edge array of the compiled grid (the contiguous block starting at edge_ids) gets one entry;
+    # per-edge arrays this module does not know (e.g. line capacitance) get a neutral zero
+    changes: dict[str, object] = {}
+    started = False
+    for f in dataclasses.fields(cg):
+        value = getattr(cg, f.name)
+        if f.name == "edge_ids":
+            started = True
+        if not started:
+            continue
+        if not isinstance(value, np.ndarray) or len(value) != cg.n_edge or f.name.startswith("source_"):
+            break
+        extra = known.get(f.name, np.zeros(1, value.dtype)[0] if value.dtype != object else "")
+        changes[f.name] = np.append(value, np.asarray([extra], dtype=value.dtype))
+    cg2 = dataclasses.replace(cg, **changes)  # type: ignore[arg-type]
+    return dataclasses.replace(
+        ctx,
+        cg=cg2,
+        edge_lon=np.append(ctx.edge_lon, (ctx.bus_lon[a] + ctx.bus_lon[b]) / 2),
+        edge_lat=np.append(ctx.edge_lat, (ctx.bus_lat[a] + ctx.bus_lat[b]) / 2),
+        edge_length_km=np.append(ctx.edge_length_km, km),
+        edge_overhead=np.append(ctx.edge_overhead, True),
+        edge_install_year=np.append(ctx.edge_install_year, np.nan),
+        edge_automated=np.append(ctx.edge_automated, True),
+        edge_type=np.append(ctx.edge_type, "tie_switch").astype(object),
+    )
+
+
+def _behind_fuses(ctx: EngineContext) -> npt.NDArray[np.bool_]:
+    """Per bus: True when a fuse lies on its normal path to the source (one triangular solve)."""
+    cg, plan = ctx.cg, ctx.base_plan
+    seeds = np.zeros(len(plan.free_bus))
+    for e in np.flatnonzero(cg.device_type == "fuse"):
+        f, t = int(cg.from_bus[e]), int(cg.to_bus[e])
+        child = t if ctx.base_parent_edge[t] == e else (f if ctx.base_parent_edge[f] == e else -1)
+        if child >= 0 and ctx.base_bus_pos[child] >= 0:
+            seeds[ctx.base_bus_pos[child]] = 1.0
+    out = np.zeros(cg.n_bus, bool)
+    if seeds.any():
+        out[plan.free_bus[plan.lu.solve(seeds) > 0.5]] = True
+    return out
