@@ -106,3 +106,22 @@ def test_fuse_saving_momentaries_on_the_reference_grid() -> None:
     assert [(e.element_id, e.cause) for e in r.waves[0].events] == [("L3", "fault"), ("REC1", "protection")]
     assert "3 reclose attempts" in r.waves[0].events[1].detail
     assert r.totals.customers_out == 15 and r.momentary == []
+
+
+def test_hardening_measures_are_simulated() -> None:
+    """T1's loss overloads T2 (see above): upgrading T2 by 1.5x keeps it below 140 C, so the only
+    interruption left is the 1-minute bus-tie transfer of F1's 40 customers. Automating SW1 shortens the
+    isolation of an L2 fault (tie pick-up after 2 min instead of 61)."""
+    from fluxops.cascade.hardening import evaluate_hardening
+
+    ctx = build_context(build_golden(sub_rating_mva=0.2))
+    sc = resolve_scenario("custom", {"load_multiplier": 1.0})
+    res = evaluate_hardening(ctx, element_ids=["T1", "L2"], scenario=sc, budget_usd=5_000_000)
+    by = {(i.measure, i.element_id): i for i in res.investments}
+    up = by[("transformer_upgrade", "T1")]
+    assert up.asset_ids == ["T2"] and up.customer_minutes_per_failure_after == pytest.approx(40.0)
+    auto = by[("automate_switches", "L2")]
+    assert auto.asset_ids == ["SW1"]
+    assert auto.customer_minutes_per_failure_after < auto.customer_minutes_per_failure_before
+    assert set(res.best_set) <= set(range(len(res.investments)))
+    assert res.best_set_cost_usd <= 5_000_000
