@@ -10,7 +10,8 @@ import { loaded, mapDataStore } from "../state/mapData";
 import { setOutages, setOutagesError, outagesStore, type OutageItem } from "../state/outages";
 import { applyStateRows, gridStateStore } from "../state/gridState";
 import { parseStateRows } from "../map/stateRows";
-import { latestTotalKw } from "../features/ami/amiShapes";
+import { latestKwBy, latestTotalKw } from "../features/ami/amiShapes";
+import type { FeederDesign } from "../map/feederLoading";
 import { liveStore, setError, setPart } from "../state/live";
 
 export async function loadMapAssets(): Promise<void> {
@@ -33,6 +34,17 @@ export async function loadMapAssets(): Promise<void> {
     mapDataStore.update((s) => ({ ...s, customersBySubstation: m }));
   } catch {
     // Sizes fall back to the payload's own customer column; nothing else depends on this list.
+  }
+  try {
+    const design = new Map<string, FeederDesign>();
+    for (const f of listOf(await api.feeders(), "feeders")) {
+      const pct = num(f.max_segment_loading_pct);
+      const kw = num(f.peak_kw);
+      if (pct !== null) design.set(str(f.feeder_id), { maxSegmentLoadingPct: pct, peakKw: kw ?? Number.NaN });
+    }
+    mapDataStore.update((s) => ({ ...s, feederDesign: design }));
+  } catch {
+    // Without the feeder list, lines show "no load data".
   }
 }
 
@@ -77,7 +89,7 @@ export async function loadGridState(full = false): Promise<void> {
   }
 }
 
-async function part<K extends "kpis" | "reliability" | "crews" | "amiLoad">(key: K, fn: () => Promise<unknown>): Promise<void> {
+async function part<K extends "kpis" | "reliability" | "crews" | "amiLoad" | "amiFeederKw">(key: K, fn: () => Promise<unknown>): Promise<void> {
   try {
     const v = await fn();
     const value = key === "crews" ? listOf(v as Json | Json[], "crews") : v;
@@ -94,5 +106,6 @@ export async function loadLive(): Promise<void> {
     part("reliability", api.reliability),
     part("crews", api.crews),
     part("amiLoad", async () => latestTotalKw(listOf(await api.ami("substations/load", { limit: 50_000 }), "rows"))),
+    part("amiFeederKw", async () => latestKwBy(listOf(await api.ami("feeders/load", { limit: 50_000 }), "rows"), "feeder_id")),
   ]);
 }

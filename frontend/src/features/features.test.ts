@@ -110,3 +110,19 @@ describe("AMI and cascade helpers", () => {
     expect(hardeningCandidates(["A", "B", "A", "C"], 2)).toEqual(["A", "B"]);
   });
 });
+
+describe("feeder line loading", () => {
+  it("scales design loading by AMI demand and fills feeder lines only", async () => {
+    const { feederLoadingPct, withFeederLoading } = await import("../map/feederLoading");
+    const a = decodeMapAssets(samplePayload());
+    const design = new Map([["FDR-1", { maxSegmentLoadingPct: 80, peakKw: 1000 }]]);
+    expect(Array.from(feederLoadingPct(a, design, null))).toEqual([80]);
+    const live = feederLoadingPct(a, design, new Map([["FDR-1", 500]]));
+    expect(Array.from(live)).toEqual([40]);
+    expect(Number.isNaN(feederLoadingPct(a, design, new Map())[0])).toBe(true);
+    const rows = withFeederLoading(a, null, live)!;
+    // feeder (1) and its segments (2, 3) take the feeder's loading; the transformer (4) does not
+    expect([rows[1], rows[2], rows[3]]).toEqual([40, 40, 40]);
+    expect(Number.isNaN(rows[4])).toBe(true);
+  });
+});

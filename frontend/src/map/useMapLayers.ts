@@ -1,5 +1,5 @@
 /** Derives deck.gl layers from the state slices; every heavy derivation is memoised on its inputs. */
-import { useMemo } from "react";
+import { useMemo, useRef } from "react";
 import type { Layer } from "@deck.gl/core";
 import { useStore } from "../state/store";
 import { mapDataStore } from "../state/mapData";
@@ -11,6 +11,8 @@ import { outageRows, outRows } from "./outageArea";
 import { cascadeStore } from "../state/cascade";
 import { computeColours, composeLayers, substationRadii } from "./compose";
 import { computeStatus } from "./status";
+import { feederLoadingPct, withFeederLoading } from "./feederLoading";
+import { liveStore } from "../state/live";
 import type { CascadeLayerData } from "./layers/cascade";
 import type { OutageLayerData } from "./layers/outages";
 
@@ -24,21 +26,31 @@ export function useMapLayers(zoom: number): { layers: Layer[]; status: Uint8Arra
   const a = data.assets;
   const live = a && gs.out && gs.out.length === a.count ? gs : null;
 
+  const liveState = useStore(liveStore);
+  const perFeeder = useMemo(
+    () => (a && data.feederDesign.size ? feederLoadingPct(a, data.feederDesign, liveState.amiFeederKw) : null),
+    [a, data.feederDesign, liveState.amiFeederKw],
+  );
+  const loading = useMemo(
+    () => (a ? withFeederLoading(a, live?.loadingPct ?? null, perFeeder) : null),
+    [a, live, perFeeder],
+  );
   const status = useMemo(
-    () => (a ? computeStatus(a, { out: live?.out ?? null, voltage: null, loadingPct: live?.loadingPct ?? null }) : null),
-    [a, live],
+    () => (a ? computeStatus(a, { out: live?.out ?? null, voltage: null, loadingPct: loading }) : null),
+    [a, live, loading],
   );
   const radii = useMemo(
     () => (a && data.geometry ? substationRadii(a, data.geometry, data.customersBySubstation) : null),
     [a, data.geometry, data.customersBySubstation],
   );
-  const colourKey = `${ui.palette}:${gs.version}:${data.meters ? 1 : 0}:${data.customersBySubstation.size}`;
+  // Every recomputation of the colour arrays gets a new key, so deck.gl re-uploads them (updateTriggers).
+  const colourSeq = useRef(0);
   const colours = useMemo(
     () =>
       a && data.geometry && status && radii
-        ? computeColours(a, data.geometry, status, ui.palette, radii, data.meters, colourKey)
+        ? computeColours(a, data.geometry, status, ui.palette, radii, data.meters, `c${++colourSeq.current}`)
         : null,
-    [a, data.byId, data.geometry, status, radii, ui.palette, data.meters, colourKey],
+    [a, data.geometry, status, radii, ui.palette, data.meters],
   );
 
   const sel0 = selectedOutage(out);

@@ -14,6 +14,8 @@ export interface LiveState {
   opsKpis: Json | null;
   /** system load from AMI: the sum of substations' kW in the latest hour with readings */
   amiLoad: { kw: number; hour: string } | null;
+  /** AMI kW per feeder id in the latest complete hour */
+  amiFeederKw: Map<string, number> | null;
   streamConnected: boolean;
   lastEventUtc: string | null;
   /** bumped on every stream event that should make panels refetch */
@@ -27,13 +29,14 @@ export const initialLive: LiveState = {
   crews: null,
   opsKpis: null,
   amiLoad: null,
+  amiFeederKw: null,
   streamConnected: false,
   lastEventUtc: null,
   revision: 0,
   errors: {},
 };
 
-export function setPart<K extends "kpis" | "reliability" | "crews" | "opsKpis" | "amiLoad">(
+export function setPart<K extends "kpis" | "reliability" | "crews" | "opsKpis" | "amiLoad" | "amiFeederKw">(
   s: LiveState,
   key: K,
   value: LiveState[K],

@@ -5,6 +5,7 @@
 import { indexById, type MapAssets } from "../map/assets";
 import { pathSet, pointSet, segmentSet, type PathSet, type PointSet, type SegmentSet } from "../map/geometry";
 import { createStore } from "./store";
+import type { FeederDesign } from "../map/feederLoading";
 
 /** Asset types per map representation (names from fluxops.grid.models). */
 export const TYPES = {
@@ -45,6 +46,8 @@ export interface MapDataState {
   error: string | null;
   /** customers per substation id, from /api/substations (sizes the metro discs) */
   customersBySubstation: Map<string, number>;
+  /** per feeder id: design-peak loading and peak kW, from /api/feeders */
+  feederDesign: Map<string, FeederDesign>;
 }
 
 export const initialMapData: MapDataState = {
@@ -57,6 +60,7 @@ export const initialMapData: MapDataState = {
   metersState: "idle",
   error: null,
   customersBySubstation: new Map(),
+  feederDesign: new Map(),
 };
 
 export function buildGeometry(a: MapAssets): MapGeometry {

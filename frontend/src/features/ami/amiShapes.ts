@@ -53,3 +53,12 @@ export function latestTotalKw(rows: Json[], nowMs: number = Date.now()): { kw: n
   for (const r of rows) if (str(r.hour_utc, "") === hour) kw += num(r.kw) ?? 0;
   return { kw, hour };
 }
+
+/** kW per group id in the latest complete hour (null when no hour has completed). */
+export function latestKwBy(rows: Json[], key: string, nowMs: number = Date.now()): Map<string, number> | null {
+  const latest = latestTotalKw(rows, nowMs);
+  if (!latest) return null;
+  const out = new Map<string, number>();
+  for (const r of rows) if (str(r.hour_utc, "") === latest.hour) out.set(str(r[key]), num(r.kw) ?? 0);
+  return out;
+}

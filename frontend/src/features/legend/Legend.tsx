@@ -35,6 +35,10 @@ export function Legend() {
         colour-blind-safe palette
       </label>
       <div className="legend-note">
+        lines: their feeder's loading (design-peak load flow × AMI demand / design peak); transformers: AMI
+        loading.
+      </div>
+      <div className="legend-note">
         substations &lt; z{ZOOM.districtFrom} · feeders ≥ z{ZOOM.districtFrom} · equipment ≥ z{ZOOM.streetFrom} · meters ≥ z{ZOOM.metersFrom}
       </div>
       <details>
