@@ -16,7 +16,7 @@ export function AssetHealthTable() {
   const cols = columnsOf(rows, PREFERRED);
   const [key, setKey] = useState<string>("");
   const [dir, setDir] = useState<SortDir>("desc");
-  const sortKey = key || (cols.includes("loss_of_life_pct") ? "loss_of_life_pct" : cols[0]) || "";
+  const sortKey = key || (cols.includes("max_loading_pct") ? "max_loading_pct" : cols[0]) || "";
   const sorted = useMemo(() => (sortKey ? sortRows(rows, sortKey, dir) : rows), [rows, sortKey, dir]);
   const locate = (id: string) => {
     const d = mapDataStore.get();
