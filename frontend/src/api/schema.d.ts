@@ -1051,7 +1051,8 @@ export interface paths {
         delete: operations["delete_work_order_api_work_orders__work_order_id__delete"];
         options?: never;
         head?: never;
-        patch?: never;
+        /** Edit priority, description, estimated_hours, asset_id or work_type of an unfinished order */
+        patch: operations["update_work_order_api_work_orders__work_order_id__patch"];
         trace?: never;
     };
     "/api/work-orders/{work_order_id}/{action}": {
@@ -3086,6 +3087,8 @@ export interface operations {
                 end?: string | null;
                 /** @description all | day | month */
                 interval?: string;
+                /** @description leave out IEEE 1366 Major Event Days (2.5 β) */
+                exclude_major_events?: boolean;
             };
             header?: never;
             path?: never;
@@ -3333,6 +3336,45 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_work_order_api_work_orders__work_order_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                work_order_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
             };
             /** @description Validation Error */
             422: {

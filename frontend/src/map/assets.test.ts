@@ -47,3 +47,30 @@ describe("decodeMapAssets", () => {
     expect(countByType(a).line_segment).toBe(2);
   });
 });
+
+describe("decodeMapAssets with the server's index columns", () => {
+  it("reads feeder_index / substation_index with ids from the schema metadata", async () => {
+    const { Field, Float32, Int16, Int32, Schema, Utf8, makeData, RecordBatch, Struct, Table, vectorFromArray } = await import("apache-arrow");
+    const cols = {
+      asset_id: vectorFromArray(["SUB-1", "SEG-1"], new Utf8()),
+      lon: vectorFromArray([1, 2], new Float32()),
+      lat: vectorFromArray([3, 4], new Float32()),
+      feeder_index: vectorFromArray([-1, 0], new Int16()),
+      substation_index: vectorFromArray([0, 0], new Int16()),
+      customers_downstream: vectorFromArray([10, 4], new Int32()),
+    };
+    const fields = Object.entries(cols).map(([k, v]) => new Field(k, v.type, true));
+    const meta = new Map([
+      ["feeders", JSON.stringify(["FDR-9"])],
+      ["substations", JSON.stringify(["SUB-1"])],
+    ]);
+    const schema = new Schema(fields, meta);
+    const data = makeData({ type: new Struct(fields), length: 2, nullCount: 0, children: Object.values(cols).map((v) => v.data[0]) });
+    const t = new Table(schema, new RecordBatch(schema, data));
+    const a = decodeMapAssets(t);
+    expect(Array.from(a.feederCode)).toEqual([-1, 0]);
+    expect(a.feederIds).toEqual(["FDR-9"]);
+    expect(a.substationIds[a.substationCode[1]]).toBe("SUB-1");
+    expect(Array.from(a.customers)).toEqual([10, 4]);
+  });
+});
