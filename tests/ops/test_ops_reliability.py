@@ -221,3 +221,17 @@ def test_major_event_days_by_the_2_5_beta_method() -> None:
     assert kept.saidi_min == pytest.approx(1.0) and kept.saifi == pytest.approx(0.02)
     short = major_event_days(log.iloc[:1], NO_OPEN, 100, start_utc=p0, end_utc=p0, as_of_utc=p0)
     assert short.t_med_min is None and short.days == ()
+
+
+def test_major_event_days_with_no_outages_at_all() -> None:
+    """A fresh store has no restore events and no open outages; the answer is 'no MED', not an error."""
+    from fluxops.ops.reliability import major_event_days
+
+    p0 = datetime(2026, 2, 1, tzinfo=UTC)
+    empty_log = pd.DataFrame(
+        columns=["event_type", "start_utc", "event_utc", "customers", "feeder_id", "substation_id"]
+    )
+    med = major_event_days(
+        empty_log, NO_OPEN, 100, start_utc=p0, end_utc=p0 + timedelta(days=7), as_of_utc=p0
+    )
+    assert med.t_med_min is None and med.days == () and med.history_days == 0

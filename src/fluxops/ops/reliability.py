@@ -121,7 +121,8 @@ def major_event_days(
     Days are UTC calendar days here (the standard uses the utility's local day)."""
     steps = _steps(restore_events, open_outages, as_of_utc)
     steps = steps[steps["duration_min"] > momentary_max_min]
-    day = pd.DatetimeIndex(steps["start_utc"]).tz_convert("UTC").normalize()
+    # utc=True: an empty frame (no outages yet) comes back tz-naive from the store.
+    day = pd.DatetimeIndex(pd.to_datetime(steps["start_utc"], utc=True)).normalize()
     saidi = (steps["customers"] * steps["duration_min"]).groupby(day).sum() / max(n_customers, 1)
     t0, t1 = pd.Timestamp(start_utc), pd.Timestamp(end_utc)
     hist = saidi[(saidi.index >= t0 - pd.Timedelta(days=MED_LOOKBACK_DAYS)) & (saidi.index < t0.normalize())]
@@ -169,7 +170,7 @@ def compute_indices(
     t0, t1 = pd.Timestamp(start_utc), pd.Timestamp(end_utc)
     steps = steps[(steps["start_utc"] >= t0) & (steps["start_utc"] < t1)].copy()
     if exclude_days:  # Major Event Days are reported separately (IEEE 1366 §4.5)
-        day = pd.DatetimeIndex(steps["start_utc"]).tz_convert("UTC").normalize().date
+        day = pd.DatetimeIndex(pd.to_datetime(steps["start_utc"], utc=True)).normalize().date
         steps = steps[~np.isin(day, np.array(list(exclude_days), dtype=object))]
     steps["key"] = "system" if level == "system" else steps[f"{level}_id"].astype(object)
     if interval == "all":
