@@ -158,3 +158,28 @@ def test_demo_mode_runs_the_live_simulator_in_process(tmp_path: Path, tiny: Grid
         asyncio.run(run())
     finally:
         store.close()
+
+
+def test_analytics_before_any_reading_are_empty_not_errors(server: Server) -> None:
+    """A fresh utility has no readings: every analytics read answers 200 with no rows (a 404 would tell
+    the UI the endpoint is missing, and a 500 would be a bug)."""
+    paths = [
+        "/api/ami/events",
+        "/api/ami/transformers/load",
+        "/api/ami/transformers/latest",
+        "/api/ami/transformers/thermal",
+        "/api/ami/feeders/load",
+        "/api/ami/feeders/summary",
+        "/api/ami/substations/load",
+        "/api/ami/substations/summary",
+        "/api/ami/voltage/meters",
+        "/api/ami/voltage/transformers",
+        "/api/ami/voltage/latest",
+        "/api/ami/consumption/classes",
+        "/api/ami/completeness",
+    ]
+    with server.client() as c:
+        for path in paths:
+            r = c.get(path)
+            assert r.status_code == 200, (path, r.status_code, r.text[:200])
+            assert r.json()["count"] == 0, path

@@ -59,12 +59,6 @@ def browser(browser_available: None) -> Iterator[Any]:
         b.close()
 
 
-# The AMI analytics routes answer 404 "no analytics yet: ingest readings first" until readings exist
-# (the `tiny` test server has none); the UI shows "no AMI readings yet". Chromium logs each such fetch
-# as a console error, the only console errors tolerated here: 404s from /api/ami/ and nothing else.
-AMI_NO_DATA_PREFIX = "/api/ami/"
-
-
 class PageWatch:
     """Console errors, uncaught page errors and every request that left the loopback host."""
 
@@ -72,21 +66,16 @@ class PageWatch:
         self.errors: list[str] = []
         self.external: list[str] = []
         self.failed: list[str] = []  # responses >= 400, to name the URL behind a console error
-        self.ami_no_data: set[str] = set()  # URLs of /api/ami/ analytics answering 404 (no readings)
 
     def console(self, msg: Any) -> None:
         if msg.type != "error":
             return
         url = (msg.location or {}).get("url", "")
-        if msg.text.startswith("Failed to load resource") and url in self.ami_no_data:
-            return
         self.errors.append(f"{msg.text} ({url})")
 
     def response(self, r: Any) -> None:
         if r.status >= 400:
             self.failed.append(f"{r.status} {r.url}")
-        if r.status == 404 and AMI_NO_DATA_PREFIX in r.url:
-            self.ami_no_data.add(r.url)
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 import time
 from dataclasses import dataclass, replace
@@ -318,8 +319,13 @@ class AmiAnalytics:
             res = cur.execute(sql, params or {}).arrow()
             return _plain_numbers(res.read_all() if isinstance(res, pa.RecordBatchReader) else res)
         except duckdb.CatalogException as exc:
+            # A derived dataset with no files yet (no readings ingested for any day) is an empty
+            # answer, not an error; any other missing name is a bug and stays loud.
+            missing = re.search(r"name (\w+) does not exist", str(exc))
+            if missing and missing.group(1) in {f"d_{n}" for n in DERIVED} | {"readings"}:
+                return pa.table({})
             raise NotFoundError(
-                "no analytics yet: ingest readings first", details={"error": str(exc)}
+                "no analytics yet: ingest readings first", details={"dataset": missing and missing.group(1)}
             ) from exc
         except duckdb.BinderException as exc:
             raise InvalidInputError(f"query failed: {exc}", field="sql") from exc
