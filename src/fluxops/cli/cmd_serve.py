@@ -14,6 +14,7 @@ want to start something only in demo mode (e.g. the live AMI simulator) check it
 
 from __future__ import annotations
 
+import os
 import socket
 from pathlib import Path
 
@@ -168,6 +169,15 @@ def register(app: typer.Typer) -> None:
         host: str | None = HOST_OPTION,
         port: int | None = PORT_OPTION,
         data_dir: Path | None = DATA_DIR_OPTION,
+        faults: bool = typer.Option(
+            True,
+            "--faults/--no-faults",
+            help="Inject demo faults (last-gasps of a protective zone, then restores) every ~40 s "
+            "through the real AMI ingestion, so outages appear within a minute; without it outages "
+            "come only at the live feed's realistic rate (about one an hour on the demo utility).",
+        ),
     ) -> None:
         """Generate the demo utility if none is loaded, then serve it (printing the URL with token)."""
+        if faults:
+            os.environ["FLUXOPS_DEMO_FEED"] = "1"  # read by the ops runtime at startup
         run_server(_with_bind(settings_for(data_dir), host, port), demo=True)
