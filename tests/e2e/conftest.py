@@ -38,7 +38,9 @@ def browser_available() -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API keeps an event loop running in the main thread
+# while it is open, which breaks every later test that calls asyncio.run().
+@pytest.fixture(scope="module")
 def ui_server(
     browser_available: None, tmp_path_factory: pytest.TempPathFactory, tiny_grid: Any
 ) -> Iterator[UiServer]:
@@ -48,7 +50,7 @@ def ui_server(
     server.store.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(browser_available: None) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
