@@ -38,7 +38,7 @@ def _load(grid: Grid, report: ImportReport, data_dir: Path | None, seconds: floa
 
 
 def register(app: typer.Typer) -> None:
-    group = typer.Typer(help="Import a real network (needs the [import] extra: pandapower, simbench).")
+    group = typer.Typer(help="Import a real network (needs the \\[import] extra: pandapower, simbench).")
     app.add_typer(group, name="import")
 
     @group.command("pandapower")
