@@ -14,7 +14,7 @@ from fluxops.network.powerflow import run_powerflow
 def test_bus_loads_sum_transformer_kw(hand_cg: CompiledGrid) -> None:
     ids = hand_cg.xfmr_ids
     kw = np.arange(1, len(ids) + 1, dtype=np.float64) * 10.0
-    d = bus_demand_from_transformers(hand_cg, list(ids) + ["XF-unknown"], np.append(kw, 99.0))
+    d = bus_demand_from_transformers(hand_cg, [*ids, "XF-unknown"], np.append(kw, 99.0))
     expected = np.zeros(hand_cg.n_bus)
     np.add.at(expected, hand_cg.xfmr_bus, kw)
     np.testing.assert_allclose(d.p_kw, expected)
