@@ -26,6 +26,10 @@ export const api = {
     const res = await getResponse(withQuery("/api/grid/state", { format: "arrow", changed_since: changedSince }));
     return { bytes: await res.arrayBuffer(), version: Number(res.headers.get("X-State-Version") ?? "0") };
   },
+  gridLoadingArrow: async () => {
+    const res = await getResponse("/api/grid/loading");
+    return { res, etag: res.headers.get("ETag") };
+  },
   outages: (q?: Query) => getJson<Json | Json[]>("/api/outages", q),
   outage: (id: string) => getJson<Json>(`/api/outages/${encodeURIComponent(id)}`),
   createOutage: (body: Json) => sendJson<Json>("POST", "/api/outages", body),

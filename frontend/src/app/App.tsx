@@ -15,7 +15,7 @@ import { setTab, uiStore, type PanelTab } from "../state/ui";
 import { mapDataStore } from "../state/mapData";
 import { liveStore, setConnected, streamEvent } from "../state/live";
 import { connectStream } from "../api/stream";
-import { loadGridState, loadLive, loadMapAssets, loadMeters, loadOutages } from "./loaders";
+import { loadGridLoading, loadGridState, loadLive, loadMapAssets, loadMeters, loadOutages } from "./loaders";
 import { ZOOM } from "../map/zoom";
 
 const TABS: [PanelTab, string][] = [
@@ -28,6 +28,8 @@ const TABS: [PanelTab, string][] = [
 
 /** Safety-net poll for when the stream is down (proxies that buffer SSE, laptops waking up). */
 const POLL_MS = 30_000;
+/** The power flow behind line colours follows the AMI hour; a few minutes is fresh enough between stream nudges. */
+const LOADING_POLL_MS = 180_000;
 
 export function App() {
   const ui = useStore(uiStore);
@@ -35,7 +37,7 @@ export function App() {
   const [picking, setPicking] = useState(false);
 
   useEffect(() => {
-    void loadMapAssets().then(() => loadGridState(true));
+    void loadMapAssets().then(() => Promise.all([loadGridState(true), loadGridLoading(true)]));
     void loadOutages();
     void loadLive();
     const stop = connectStream(
@@ -43,8 +45,9 @@ export function App() {
         if (topic === "hello") return;
         liveStore.update((s) => streamEvent(s, new Date().toISOString()));
         if (topic === "grid_state") void loadGridState();
-        else if (topic === "resync") void Promise.all([loadGridState(true), loadOutages(), loadLive()]);
-        else if (topic === "outage" || topic === "kpis") void Promise.all([loadOutages(), loadGridState()]);
+        else if (topic === "resync") void Promise.all([loadGridState(true), loadOutages(), loadLive(), loadGridLoading(true)]);
+        else if (topic === "kpis") void Promise.all([loadOutages(), loadGridState(), loadGridLoading()]);
+        else if (topic === "outage") void Promise.all([loadOutages(), loadGridState()]);
         else void loadLive();
       },
       (open) => liveStore.update((s) => setConnected(s, open)),
@@ -54,9 +57,11 @@ export function App() {
       void loadGridState();
       void loadLive();
     }, POLL_MS);
+    const loadingPoll = setInterval(() => void loadGridLoading(true), LOADING_POLL_MS);
     return () => {
       stop();
       clearInterval(poll);
+      clearInterval(loadingPoll);
     };
   }, []);
 

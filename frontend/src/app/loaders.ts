@@ -10,6 +10,8 @@ import { loaded, mapDataStore } from "../state/mapData";
 import { setOutages, setOutagesError, outagesStore, type OutageItem } from "../state/outages";
 import { applyStateRows, gridStateStore } from "../state/gridState";
 import { parseStateRows } from "../map/stateRows";
+import { parseGridLoading } from "../map/gridLoading";
+import { gridLoadingStore } from "../state/gridLoading";
 import { latestKwBy, latestTotalKw } from "../features/ami/amiShapes";
 import type { FeederDesign } from "../map/feederLoading";
 import { liveStore, setError, setPart } from "../state/live";
@@ -86,6 +88,26 @@ export async function loadGridState(full = false): Promise<void> {
   } catch (e) {
     const missing = e instanceof ApiError && e.missing;
     gridStateStore.update((s) => ({ ...s, error: missing ? "missing" : e instanceof Error ? e.message : String(e) }));
+  }
+}
+
+/** Stream nudges closer than this reuse the last answer (the flow follows the AMI hour; the backend caches it). */
+const LOADING_MIN_INTERVAL_MS = 20_000;
+let loadingFetchedAt = -Infinity;
+
+/** Per-segment loading and bus voltages from the whole-grid power flow; decoded only when the ETag changed. */
+export async function loadGridLoading(force = false): Promise<void> {
+  const now = performance.now();
+  if (!force && now - loadingFetchedAt < LOADING_MIN_INTERVAL_MS) return;
+  loadingFetchedAt = now;
+  try {
+    const { res, etag } = await api.gridLoadingArrow();
+    if (etag !== null && etag === gridLoadingStore.get().etag) return;
+    const rows = parseGridLoading(await res.arrayBuffer());
+    gridLoadingStore.update(() => ({ rows, etag, error: null }));
+  } catch (e) {
+    const missing = e instanceof ApiError && e.missing;
+    gridLoadingStore.update((s) => ({ ...s, error: missing ? "missing" : e instanceof Error ? e.message : String(e) }));
   }
 }
 

@@ -13,6 +13,8 @@ import { computeColours, composeLayers, substationRadii } from "./compose";
 import { computeStatus } from "./status";
 import { feederLoadingPct, withFeederLoading } from "./feederLoading";
 import { liveStore } from "../state/live";
+import { gridLoadingStore } from "../state/gridLoading";
+import { loadingOverlay, mergeLoading, mergeVoltage, voltageFromMeters } from "./gridLoading";
 import type { CascadeLayerData } from "./layers/cascade";
 import type { OutageLayerData } from "./layers/outages";
 
@@ -27,17 +29,26 @@ export function useMapLayers(zoom: number): { layers: Layer[]; status: Uint8Arra
   const live = a && gs.out && gs.out.length === a.count ? gs : null;
 
   const liveState = useStore(liveStore);
+  const gl = useStore(gridLoadingStore);
+  // Per-segment loading from the whole-grid power flow; without it, the per-feeder approximation.
+  const flow = useMemo(() => (a && gl.rows ? loadingOverlay(a.count, data.byId, gl.rows) : null), [a, data.byId, gl.rows]);
   const perFeeder = useMemo(
-    () => (a && data.feederDesign.size ? feederLoadingPct(a, data.feederDesign, liveState.amiFeederKw) : null),
-    [a, data.feederDesign, liveState.amiFeederKw],
+    () => (a && !flow && data.feederDesign.size ? feederLoadingPct(a, data.feederDesign, liveState.amiFeederKw) : null),
+    [a, flow, data.feederDesign, liveState.amiFeederKw],
   );
-  const loading = useMemo(
-    () => (a ? withFeederLoading(a, live?.loadingPct ?? null, perFeeder) : null),
-    [a, live, perFeeder],
+  const loading = useMemo(() => {
+    if (!a) return null;
+    const l = live?.loadingPct ?? null;
+    return flow ? mergeLoading(l, flow.loadingPct) : withFeederLoading(a, l, perFeeder);
+  }, [a, live, flow, perFeeder]);
+  const meterVoltage = useMemo(
+    () => (a ? voltageFromMeters(a.count, data.meters, gs.voltageMeters) : null),
+    [a, data.meters, gs.voltageMeters],
   );
+  const voltage = useMemo(() => mergeVoltage(flow?.voltage ?? null, meterVoltage), [flow, meterVoltage]);
   const status = useMemo(
-    () => (a ? computeStatus(a, { out: live?.out ?? null, voltage: null, loadingPct: loading }) : null),
-    [a, live, loading],
+    () => (a ? computeStatus(a, { out: live?.out ?? null, voltage, loadingPct: loading }) : null),
+    [a, live, voltage, loading],
   );
   const radii = useMemo(
     () => (a && data.geometry ? substationRadii(a, data.geometry, data.customersBySubstation) : null),

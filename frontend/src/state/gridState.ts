@@ -2,6 +2,8 @@
  * The live per-asset state from `/api/grid/state` (status normal / warning / critical / out,
  * loading %), laid over the map rows. The first fetch is the full snapshot; stream events then
  * fetch `changed_since=<version>` and apply only the changed rows. Pure updaters: new arrays out.
+ * Meters are not map rows: their warning/critical status is the AMI voltage status (ANSI C84.1; the
+ * backend's `fluxops.ops.state`), kept as a set of meter ids so the map can mark their transformers.
  */
 import { createStore } from "./store";
 
@@ -19,10 +21,19 @@ export interface GridStateState {
   loadingPct: Float32Array | null;
   /** rows out, for cheap change detection */
   outCount: number;
+  /** ids of non-map assets (meters) whose status is warning/critical: an AMI voltage violation */
+  voltageMeters: Set<string>;
   error: string | null;
 }
 
-export const initialGridState: GridStateState = { version: -1, out: null, loadingPct: null, outCount: 0, error: null };
+export const initialGridState: GridStateState = {
+  version: -1,
+  out: null,
+  loadingPct: null,
+  outCount: 0,
+  voltageMeters: new Set(),
+  error: null,
+};
 
 /** Apply a snapshot (full when `full`) or a diff of state rows to the overlay over `count` map rows. */
 export function applyStateRows(
@@ -35,16 +46,23 @@ export function applyStateRows(
 ): GridStateState {
   const out = full || !s.out || s.out.length !== count ? new Uint8Array(count) : s.out.slice();
   const load = full || !s.loadingPct || s.loadingPct.length !== count ? new Float32Array(count).fill(Number.NaN) : s.loadingPct.slice();
+  const voltageMeters = full ? new Set<string>() : new Set(s.voltageMeters);
   for (let k = 0; k < rows.asset_id.length; k++) {
     const r = byId.get(rows.asset_id[k]);
-    if (r === undefined) continue; // meters and other non-map assets
+    if (r === undefined) {
+      // meters: no loading, so warning/critical is their AMI voltage status
+      const st = rows.status[k];
+      if (st === "warning" || st === "critical") voltageMeters.add(rows.asset_id[k]);
+      else voltageMeters.delete(rows.asset_id[k]);
+      continue;
+    }
     out[r] = rows.status[k] === "out" ? 1 : 0;
     const l = rows.loading_pct[k];
     load[r] = l === null || l === undefined ? Number.NaN : l;
   }
   let outCount = 0;
   for (let i = 0; i < count; i++) outCount += out[i];
-  return { version, out, loadingPct: load, outCount, error: null };
+  return { version, out, loadingPct: load, outCount, voltageMeters, error: null };
 }
 
 export const gridStateStore = createStore<GridStateState>(initialGridState);

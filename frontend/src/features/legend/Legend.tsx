@@ -4,11 +4,14 @@ import { useStore } from "../../state/store";
 import { setBasemapStyleUrl, setPalette, uiStore } from "../../state/ui";
 import { ZOOM } from "../../map/zoom";
 import { useState } from "react";
+import { gridLoadingStore } from "../../state/gridLoading";
+import { loadingSourceNote } from "../../map/gridLoading";
 
 const ORDER: StatusCode[] = [1, 2, 3, 4, 6, 5, 0];
 
 export function Legend() {
   const ui = useStore(uiStore);
+  const gl = useStore(gridLoadingStore);
   const [url, setUrl] = useState(ui.basemapStyleUrl);
   return (
     <div className="legend" data-testid="legend">
@@ -34,9 +37,8 @@ export function Legend() {
         />
         colour-blind-safe palette
       </label>
-      <div className="legend-note">
-        lines: their feeder's loading (design-peak load flow × AMI demand / design peak); transformers: AMI
-        loading.
+      <div className="legend-note" data-testid="legend-loading-source">
+        {loadingSourceNote(gl.rows, gl.error)}
       </div>
       <div className="legend-note">
         substations &lt; z{ZOOM.districtFrom} · feeders ≥ z{ZOOM.districtFrom} · equipment ≥ z{ZOOM.streetFrom} · meters ≥ z{ZOOM.metersFrom}
