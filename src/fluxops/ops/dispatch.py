@@ -86,9 +86,12 @@ class Dispatch:
             if action == "assign" and crew_id is not None and crew_id not in crews:
                 raise InvalidInputError(f"no crew {crew_id!r}", field="crew_id")
             new = apply_action(wo, action, now_utc=self._clock(), crew_id=crew_id)
-            self.store.save_work_order(new)
-            touched = {c for c in (wo.crew_id, new.crew_id) if c is not None}
-            self._update_crews(touched, crews)
+            # The work order and the crew statuses derived from it land together (the crew query in
+            # `_update_crews` reads the transaction's own write).
+            with self.store.transaction():
+                self.store.save_work_order(new)
+                touched = {c for c in (wo.crew_id, new.crew_id) if c is not None}
+                self._update_crews(touched, crews)
             return new
 
     def update_work_order(self, work_order_id: str, changes: dict[str, Any]) -> WorkOrder:

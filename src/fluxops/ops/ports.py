@@ -8,6 +8,7 @@ how loaded each transformer is, the grid state uses it; without it, load is repo
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -44,8 +45,14 @@ class WorkOrderQuery:
 class OpsStore(Protocol):
     def ensure_tables(self) -> None: ...
 
+    def transaction(self) -> AbstractContextManager[None]:
+        """``with ops_store.transaction():`` — the calling thread's writes inside commit together, or
+        none of them does (on an exception). Nested use joins the outer transaction."""
+        ...
+
     def save_delta(self, delta: OutageDelta) -> None:
-        """Persist one engine step: upsert outages and meter rows, append log events, drop merged rows."""
+        """Persist one engine step atomically (all in one transaction): upsert outages and meter rows,
+        append log events, drop merged rows."""
         ...
 
     def list_outages(self, query: OutageQuery) -> list[OutageRecord]: ...
@@ -96,6 +103,13 @@ class LoadingSource(Protocol):
     """Latest transformer loading from AMI analytics: columns transformer_id, loading_pct."""
 
     def transformer_loading(self) -> pa.Table | None: ...
+
+
+class AgingSource(Protocol):
+    """Accumulated IEEE C57.91 insulation aging per distribution transformer from AMI hot-spot
+    history: columns transformer_id, telemetry_h (hours measured), aging_equivalent_h (Σ F_AA · 1 h)."""
+
+    def transformer_aging(self) -> pa.Table | None: ...
 
 
 class VoltageSource(Protocol):

@@ -8,6 +8,7 @@ below for other domains' tables. Only composition roots (api/app.py, cli, tests)
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from typing import Any, Literal, Protocol
 
 import pyarrow as pa
@@ -23,7 +24,8 @@ class Store(GridStore, SecurityStore, Protocol):
     """What `open_store` returns, on either backend.
 
     Generic tables (AMI, outages, work orders...): declare a pyarrow schema, ``ensure_table`` it at
-    start-up, then write Arrow and query Arrow. SQL uses ``?`` placeholders on both backends (values
+    start-up, then write Arrow and query Arrow; group writes that must land together in
+    ``transaction()``. SQL uses ``?`` placeholders on both backends (values
     always bound; the PostgreSQL store rewrites ``?`` to ``%s`` outside quoted text, so PostgreSQL's
     jsonb ``?`` operator is unavailable). ``dialect`` tells which SQL flavour runs it when a query
     must differ (e.g. DuckDB ``ST_MakeEnvelope(a, b, c, d)`` vs PostGIS ``ST_MakeEnvelope(a, b, c, d,
@@ -51,7 +53,16 @@ class Store(GridStore, SecurityStore, Protocol):
         ...
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
-        """One write statement in its own transaction; returns rows affected."""
+        """One write statement in its own transaction (or the thread's open one); returns rows affected."""
+        ...
+
+    def transaction(self) -> AbstractContextManager[None]:
+        """``with store.transaction():`` — this thread's ``append_arrow`` / ``upsert_arrow`` /
+        ``execute`` / ``ensure_table`` calls inside the block are ONE database transaction: commit on
+        normal exit, rollback on exception; reads inside see its writes, nobody else does before the
+        commit. Nested ``transaction()`` joins the outer one (a no-op; only the outermost commits);
+        an error inside dooms the whole, so a caught error still ends in rollback + `StorageError`.
+        """
         ...
 
     def counts(self) -> dict[str, int]:

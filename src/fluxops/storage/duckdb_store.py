@@ -9,6 +9,9 @@ Generic tables for other domains (AMI, outages, work orders), same methods on `P
 ``ensure_table(name, schema, primary_key)``, ``append_arrow(name, table)``,
 ``upsert_arrow(name, table, key)``, ``query_arrow(sql, params, schema=None)``, ``execute(sql, params)``.
 SQL uses ``?`` placeholders on both backends; ``dialect`` says which SQL flavour runs it.
+``with store.transaction():`` groups a thread's generic-table writes into one commit (`SqlStore.transaction`):
+here it holds the write lock and the thread's cursor stays in one DuckDB transaction throughout, so
+other threads' readers (their own cursors, MVCC) see all of its writes or none.
 """
 
 from __future__ import annotations
@@ -131,12 +134,22 @@ class DuckDBStore(SqlStore):
 
     @contextmanager
     def _session(self) -> Iterator[_DuckSession]:
-        yield _DuckSession(self._cursor())
+        session = _DuckSession(self._cursor())
+        if self._in_transaction():  # the thread's cursor is inside its open transaction
+            with self._joined(session) as joined:
+                yield joined
+            return
+        yield session
 
     @contextmanager
     def _read(self) -> Iterator[_DuckSession]:
-        """One snapshot: every statement inside sees the same committed state."""
+        """One snapshot: every statement inside sees the same committed state (inside this thread's
+        open transaction: that transaction's state, its own writes included)."""
         cur = self._cursor()
+        if self._in_transaction():
+            with self._joined(_DuckSession(cur)) as joined:
+                yield joined
+            return
         cur.execute("BEGIN TRANSACTION")
         try:
             yield _DuckSession(cur)
@@ -147,14 +160,16 @@ class DuckDBStore(SqlStore):
     def _write(self) -> Iterator[_DuckSession]:
         with self._write_lock:
             cur = self._cursor()
-            nested = getattr(self._local, "in_write", False)
-            if nested:
-                yield _DuckSession(cur)
+            if self._in_transaction():
+                with self._joined(_DuckSession(cur)) as joined:
+                    yield joined
                 return
             cur.execute("BEGIN TRANSACTION")
             self._local.in_write = True
+            self._local.doomed = False
             try:
                 yield _DuckSession(cur)
+                self._check_not_doomed()
             except BaseException:
                 cur.execute("ROLLBACK")
                 raise
@@ -165,6 +180,7 @@ class DuckDBStore(SqlStore):
                     raise _translate(exc) from exc
             finally:
                 self._local.in_write = False
+                self._local.doomed = False
 
     # --- grid swap --------------------------------------------------------------------------
     def _bbox_sql(self, alias: str) -> str:

@@ -2,12 +2,15 @@
 through the store's generic Arrow table API, so one adapter serves DuckDB and PostgreSQL alike.
 
 Tables are declared once in `fluxops.ops.models.OPS_TABLES` (pyarrow schemas + primary keys); every
-write is an Arrow bulk upsert keyed by the primary key, so replaying a step changes nothing.
+write is an Arrow bulk upsert keyed by the primary key, so replaying a step changes nothing. One
+engine step (`save_delta`) is written in one store transaction: a crash or a failed write between its
+tables can no longer leave the outage log a step ahead of the outage records.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import asdict, fields
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
@@ -45,6 +48,8 @@ class GenericTables(Protocol):
 
     def upsert_arrow(self, name: str, table: pa.Table, key: tuple[str, ...]) -> int: ...
 
+    def transaction(self) -> AbstractContextManager[None]: ...
+
 
 def _to_arrow(records: Sequence[Any], schema: pa.Schema) -> pa.Table:
     rows = [asdict(r) for r in records]
@@ -72,18 +77,26 @@ class OpsTableStore:
 
     # --- outages ---------------------------------------------------------------------------
 
+    def transaction(self) -> AbstractContextManager[None]:
+        """The store's transaction (`fluxops.storage.Store.transaction`): this thread's ops writes
+        inside it commit together or not at all."""
+        return self.store.transaction()
+
     def save_delta(self, delta: OutageDelta) -> None:
-        if delta.dropped_meter_outage_ids:
-            cond, params = _in("outage_id", delta.dropped_meter_outage_ids)
-            self.store.execute(f"DELETE FROM outage_meters WHERE {cond}", params)
-        if delta.meter_rows.num_rows:
-            self.store.upsert_arrow("outage_meters", delta.meter_rows, ("outage_id", "meter_id"))
-        if delta.events:
-            self.store.upsert_arrow(
-                "outage_events", _to_arrow(delta.events, OUTAGE_EVENTS_SCHEMA), ("event_id",)
-            )
-        if delta.outages:
-            self.store.upsert_arrow("outages", _to_arrow(delta.outages, OUTAGES_SCHEMA), ("outage_id",))
+        """One engine step, atomically: merged proposals' meter rows dropped, meter rows, log events
+        and outage records upserted — all committed together or (on any failure) none of them."""
+        events = _to_arrow(delta.events, OUTAGE_EVENTS_SCHEMA) if delta.events else None
+        outages = _to_arrow(delta.outages, OUTAGES_SCHEMA) if delta.outages else None
+        with self.store.transaction():
+            if delta.dropped_meter_outage_ids:
+                cond, params = _in("outage_id", delta.dropped_meter_outage_ids)
+                self.store.execute(f"DELETE FROM outage_meters WHERE {cond}", params)
+            if delta.meter_rows.num_rows:
+                self.store.upsert_arrow("outage_meters", delta.meter_rows, ("outage_id", "meter_id"))
+            if events is not None:
+                self.store.upsert_arrow("outage_events", events, ("event_id",))
+            if outages is not None:
+                self.store.upsert_arrow("outages", outages, ("outage_id",))
 
     def _where(self, q: OutageQuery) -> tuple[str, list[Any]]:
         conds: list[str] = []

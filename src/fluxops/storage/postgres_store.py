@@ -12,6 +12,9 @@ single-statement readers wait for the swap and then resolve names to the new tab
 
 Generic tables for other domains: see `fluxops.storage.duckdb_store` (same methods, ``?`` placeholders
 here too, rewritten to psycopg's ``%s``; a literal ``?`` operator cannot be used).
+``with store.transaction():`` (`SqlStore.transaction`) runs a thread's generic-table calls on its
+connection inside one READ COMMITTED transaction; concurrent writers of other threads are ordered by
+PostgreSQL's row locks, and readers see all of its writes or none.
 """
 
 from __future__ import annotations
@@ -174,11 +177,22 @@ class PostgresStore(SqlStore):
 
     @contextmanager
     def _session(self) -> Iterator[_PgSession]:
-        yield _PgSession(self._conn())
+        session = _PgSession(self._conn())
+        if self._in_transaction():  # the thread's connection is inside its open transaction
+            with self._joined(session) as joined:
+                yield joined
+            return
+        yield session
 
     @contextmanager
     def _read(self) -> Iterator[_PgSession]:
         conn = self._conn()
+        if self._in_transaction():
+            # Inside this thread's write transaction: read its state (a BEGIN here would only warn,
+            # and the COMMIT below would commit the caller's transaction half-way).
+            with self._joined(_PgSession(conn)) as joined:
+                yield joined
+            return
         conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         try:
             # LOCK takes no snapshot: the snapshot starts after a concurrent swap has committed.
@@ -190,13 +204,16 @@ class PostgresStore(SqlStore):
     @contextmanager
     def _write(self) -> Iterator[_PgSession]:
         conn = self._conn()
-        if getattr(self._local, "in_write", False):
-            yield _PgSession(conn)
+        if self._in_transaction():
+            with self._joined(_PgSession(conn)) as joined:
+                yield joined
             return
         conn.execute("BEGIN")
         self._local.in_write = True
+        self._local.doomed = False
         try:
             yield _PgSession(conn)
+            self._check_not_doomed()
         except BaseException:
             conn.execute("ROLLBACK")
             raise
@@ -207,6 +224,7 @@ class PostgresStore(SqlStore):
                 raise _translate(exc) from exc
         finally:
             self._local.in_write = False
+            self._local.doomed = False
 
     def _bbox_sql(self, alias: str) -> str:
         """GiST finds candidates (``&&``: float4 boxes, rounded outward), min/max makes it exact."""

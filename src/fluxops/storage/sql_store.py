@@ -3,21 +3,26 @@
 Subclasses supply sessions (`_read` for a consistent snapshot, `_write` for a serialized
 transaction, `_session` for a single statement) and the backend-specific grid swap
 (`_stage_and_swap`). Everything here is plain parameterized SQL valid in both dialects.
+
+Transactions are per thread (``self._local.in_write``): while a thread has one open, its `_write`,
+`_read` and `_session` calls run inside it (`_joined`) instead of starting their own, which is what
+makes `transaction` group several generic-table calls into one commit.
 """
 
 from __future__ import annotations
 
 import json
+import threading
 import time
-from collections.abc import Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 import pyarrow as pa
 
-from fluxops.core.errors import InvalidInputError
+from fluxops.core.errors import InvalidInputError, StorageError
 from fluxops.grid.models import ASSET_TYPES, ID_COLUMNS, TABLES, Grid, GridMeta, grid_from_tables
 from fluxops.grid.ports import (
     ASSET_STATUSES,
@@ -41,6 +46,7 @@ _ASSET_COLS = (
 _ASSET_FROM = "assets a LEFT JOIN asset_status s ON s.asset_id = a.asset_id"
 _META_COLS = "name, source, params_json, loaded_utc, content_hash, counts_json"
 CURRENT = "current"
+S = TypeVar("S")
 
 
 def _info(row: tuple[Any, ...]) -> GridInfo:
@@ -73,6 +79,48 @@ class SqlStore(SecurityTables):
 
     backend: str
     dialect: Dialect
+    _local: threading.local  # per thread: in_write (a transaction is open), doomed (it must not commit)
+
+    # --- transactions -------------------------------------------------------------------------
+    def _in_transaction(self) -> bool:
+        return bool(getattr(self._local, "in_write", False))
+
+    @contextmanager
+    def _joined(self, session: S) -> Iterator[S]:
+        """Statements run inside this thread's open transaction. A failure dooms it: both databases
+        refuse further statements in an aborted transaction, and PostgreSQL answers a COMMIT there
+        with a silent ROLLBACK — so the outermost `_write` must roll back and raise instead of
+        reporting success, even when the caller caught the error."""
+        try:
+            yield session
+        except BaseException:
+            self._local.doomed = True
+            raise
+
+    def _check_not_doomed(self) -> None:
+        """Called by the outermost `_write` before COMMIT (it rolls back when this raises)."""
+        if getattr(self._local, "doomed", False):
+            raise StorageError(
+                "transaction rolled back: a statement inside it failed and the error was caught "
+                "before the transaction ended"
+            )
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Run this thread's generic-table writes (`append_arrow`, `upsert_arrow`, `execute`, and
+        ``ensure_table``) as ONE database transaction: committed when the block exits normally,
+        rolled back when it raises. Reads (`query_arrow`) inside it see its own uncommitted writes;
+        other threads and processes see none of them until the commit.
+
+        Per thread: calls made from other threads are not part of it (on DuckDB their writes wait
+        for the commit, since this holds the store's write lock; keep the block short). Nesting
+        joins: an inner ``transaction()`` is a no-op that runs inside the outer one, and only the
+        outermost commits. An exception inside the transaction dooms all of it — if the caller
+        catches it and carries on, the outermost exit rolls back and raises `StorageError` instead
+        of committing a partial step.
+        """
+        with self._write():
+            yield
 
     # --- supplied by the backend -------------------------------------------------------------
     def _session(self) -> AbstractContextManager[Session]:
@@ -281,7 +329,8 @@ class SqlStore(SecurityTables):
             return s.arrow(sql, params, schema)
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
-        """Run one write statement (``?`` placeholders) in its own serialized transaction."""
+        """Run one write statement (``?`` placeholders) in its own serialized transaction (or in
+        this thread's open `transaction`)."""
         with self._write() as s:
             return s.execute(sql, params)
 
@@ -291,7 +340,8 @@ class SqlStore(SecurityTables):
             s.execute(create_table_sql(name, schema, self.dialect, primary_key=primary_key))
 
     def append_arrow(self, name: str, table: pa.Table) -> int:
-        """Bulk-append rows (columns matched by name) in one transaction; returns rows written."""
+        """Bulk-append rows (columns matched by name) in one transaction (or this thread's open
+        `transaction`); returns rows written."""
         with self._write() as s:
             return s.bulk_insert(ident(name), table)
 
