@@ -44,7 +44,7 @@ export function App() {
       (topic) => {
         if (topic === "hello") return;
         liveStore.update((s) => streamEvent(s, new Date().toISOString()));
-        if (topic === "grid_state") void loadGridState();
+        if (topic === "grid_state") void Promise.all([loadGridState(), loadGridLoading()]);
         else if (topic === "resync") void Promise.all([loadGridState(true), loadOutages(), loadLive(), loadGridLoading(true)]);
         else if (topic === "kpis") void Promise.all([loadOutages(), loadGridState(), loadGridLoading()]);
         else if (topic === "outage") void Promise.all([loadOutages(), loadGridState()]);

@@ -29,7 +29,6 @@ from fluxops.network.loading import BusDemand, bus_demand_from_transformers, gri
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/grid", tags=["grid"], dependencies=[Depends(require_role("viewer"))])
 CACHE_ENTRIES = 8  # a few grids × hours; each entry is one Arrow payload (~segments + buses rows)
-AMI_MAX_AGE_S = 60.0  # derived AMI data may lag a live feed by this much (as the map's transformer loading)
 
 _lock = threading.Lock()
 
@@ -56,7 +55,7 @@ def _ami_hour(request: Request) -> tuple[pa.Table, datetime, bool, int] | None:
     if rt is None:
         return None
     try:
-        q = rt.fresh_queries(max_age_s=AMI_MAX_AGE_S)
+        q = rt.fresh_queries()  # incremental; shared with the ops loop, so usually already fresh
         h = q.a.query(
             """SELECT max(hour_utc) AS newest,
                       max(hour_utc) FILTER (WHERE hour_utc < (SELECT max(hour_utc) FROM d_transformer_hour))
@@ -117,7 +116,7 @@ def _compute(request: Request, loaded: LoadedGrid) -> _Answer:
         max_v_pu=result.max_v_pu,
         transformers_voltage_violation=result.violations,
     )
-    table = result.table.replace_schema_metadata({k: str(v) for k, v in meta.items()})
+    table = result.table.replace_schema_metadata({k: str(v) for k, v in meta.items() if v is not None})
     etag = loaded.etag("loading-" + hashlib.sha1(key[1].encode()).hexdigest()[:12])
     answer = _Answer(arrow_payload(table, etag=etag), meta, table)
     with _lock:
