@@ -248,3 +248,29 @@ def test_stream_receives_outage_change(
     assert kinds[0] == "hello" and "outage" in kinds
     out = next(d for k, d in received if k == "outage")
     assert any(o["device_id"] == device and o["customers_affected"] == len(meters) for o in out["outages"])
+
+
+def test_grid_state_carries_health(ops_live: LiveServer, tokens: dict[str, str], tiny_grid: Grid) -> None:
+    """health_pct in both formats: the `fluxops.ops.health` index (no AMI readings here, so service age
+    at rated aging), null for assets without a basis (meters, devices)."""
+    from fluxops.ops.health import asset_health
+
+    expected = asset_health(tiny_grid, datetime.now(UTC))
+    want = dict(
+        zip(expected.column("asset_id").to_pylist(), expected.column("health_pct").to_pylist(), strict=True)
+    )
+    with ops_live.client(tokens["viewer"]) as v:
+        state = v.get("/api/grid/state").json()["assets"]
+        got = dict(zip(state["asset_id"], state["health_pct"], strict=True))
+        arrow = pa.ipc.open_stream(v.get("/api/grid/state", params={"format": "arrow"}).content).read_all()
+    xf = tiny_grid.transformers["transformer_id"].tolist()
+    assert all(got[x] == pytest.approx(want[x], abs=0.11) for x in xf if want[x] is not None)
+    assert any(got[x] is not None for x in xf)
+    assert got[tiny_grid.meters["meter_id"].iloc[0]] is None
+    assert got[tiny_grid.substations["substation_id"].iloc[0]] == pytest.approx(
+        want[tiny_grid.substations["substation_id"].iloc[0]], abs=0.11
+    )
+    from_arrow = dict(
+        zip(arrow.column("asset_id").to_pylist(), arrow.column("health_pct").to_pylist(), strict=True)
+    )
+    assert from_arrow == got

@@ -33,6 +33,7 @@ from fluxops.ops.etr import (
     estimate_restoration,
     fit_restoration_medians,
 )
+from fluxops.ops.health import HealthParams, asset_health
 from fluxops.ops.models import (
     MeterEvent,
     OutageDelta,
@@ -41,7 +42,7 @@ from fluxops.ops.models import (
     TraceConfig,
 )
 from fluxops.ops.outages import OutageEngine
-from fluxops.ops.ports import LoadingSource, OpsStore, OutageQuery, VoltageSource
+from fluxops.ops.ports import AgingSource, LoadingSource, OpsStore, OutageQuery, VoltageSource
 from fluxops.ops.reliability import (
     MED_LOOKBACK_DAYS,
     MajorEventDays,
@@ -67,6 +68,7 @@ ETR_CACHE_S = 60.0
 class ServiceConfig:
     storm_flush_s: float = 0.5  # in storm mode, accumulate this long before each engine step
     loading_refresh_s: float = 60.0  # re-read AMI transformer loading (hourly data: a minute is plenty)
+    health_refresh_s: float = 900.0  # health moves < 0.001 %/h at rated aging; refresh every 15 min
 
 
 class OpsService:
@@ -81,6 +83,8 @@ class OpsService:
         hub: StreamHub | None = None,
         loading: LoadingSource | None = None,
         voltage: VoltageSource | None = None,
+        aging: AgingSource | None = None,
+        health_params: HealthParams | None = None,
         asset_status_sink: Callable[[dict[str, str]], int] | None = None,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
@@ -90,6 +94,8 @@ class OpsService:
         self.hub = hub or StreamHub()
         self.loading = loading
         self.voltage = voltage
+        self.aging = aging
+        self.health_params = health_params or HealthParams()
         self._sink = asset_status_sink
         self._clock = clock
         store.ensure_tables()
@@ -106,11 +112,14 @@ class OpsService:
         self._worker: threading.Thread | None = None
         self.dispatch = Dispatch(store, grid, asset_exists=self._asset_exists, clock=clock)
         self.steps = 0
+        self._aging_read = False  # health computed with AMI aging at least once
         self._loading_table: pa.Table | None = None
         self._voltage_table: pa.Table | None = None
         self._etr_cache: tuple[datetime, RestorationMedians] | None = None
         self._loader: threading.Thread | None = None
         self._stop_loading = threading.Event()
+        self._health_at = clock()
+        self._health_table: pa.Table | None = asset_health(grid, self._health_at, None, self.health_params)
         self._refresh_state()
 
     # --- event intake --------------------------------------------------------------------------
@@ -120,7 +129,8 @@ class OpsService:
             self._stop = False
             self._worker = threading.Thread(target=self._run, name="fluxops-oms", daemon=True)
             self._worker.start()
-        if (self.loading is not None or self.voltage is not None) and self._loader is None:
+        sources = (self.loading, self.voltage, self.aging)
+        if any(src is not None for src in sources) and self._loader is None:
             self._stop_loading.clear()
             self._loader = threading.Thread(target=self._load_loop, name="fluxops-oms-loading", daemon=True)
             self._loader.start()
@@ -256,7 +266,7 @@ class OpsService:
             dtype=np.int64,
         )
         changed = self.state.recompute(
-            self.engine.meters_out(), nodes, self._loading_table, self._voltage_table
+            self.engine.meters_out(), nodes, self._loading_table, self._voltage_table, self._health_table
         )
         if self._sink is not None and len(changed):
             try:
@@ -270,8 +280,15 @@ class OpsService:
         and must not delay outage detection) and publish the changes."""
         loading = self.loading.transformer_loading() if self.loading is not None else None
         voltage = self.voltage.meter_voltage_status() if self.voltage is not None else None
+        now = self._clock()
+        health = self._health_table
+        age_s = (now - self._health_at).total_seconds()
+        if age_s >= self.config.health_refresh_s or (self.aging is not None and not self._aging_read):
+            aging = self.aging.transformer_aging() if self.aging is not None else None
+            health = asset_health(self.grid, now, aging, self.health_params)
+            self._health_at, self._aging_read = now, self.aging is not None
         with self._lock:
-            self._loading_table, self._voltage_table = loading, voltage
+            self._loading_table, self._voltage_table, self._health_table = loading, voltage, health
             changed = self._refresh_state()
         self._publish_state(changed)
 

@@ -3,8 +3,9 @@
 Derived, not stored as truth: *out* comes from the open outages (an element is de-energized when every
 meter below it has lost supply, or, with no meters below, when it lies inside an outage's device zone);
 *loading* and the warning/critical statuses come from AMI analytics when a `LoadingSource` is wired in,
-otherwise load is null (unknown), never invented. Health is likewise passed through only when the
-analytics provide it.
+otherwise load is null (unknown), never invented. Health is the remaining-life index of
+`fluxops.ops.health` (IEEE C57.91 insulation aging for distribution transformers, service age against
+an expected life for segments, poles and substations), passed in by the caller; null where it has no basis.
 
 `GridState` keeps the previous snapshot and a per-asset change sequence so that
 ``GET /api/grid/state?changed_since=N`` returns only what changed and the stream can push diffs.
@@ -67,6 +68,7 @@ class GridState:
         self.version = 0
         self._lock = threading.Lock()
         pos = pd.Series(np.arange(n), index=pd.Index(self.asset_id))
+        self._pos = pos
         # per asset, the tree node / bus deciding whether it is energized
         self._node = tree.positions(self.asset_id)
         bus_gate = pd.Series(tree.bus_gate, index=pd.Index(tree.bus_ids))
@@ -102,10 +104,12 @@ class GridState:
         outage_device_nodes: IntArray,
         loading: pa.Table | None = None,
         voltage: pa.Table | None = None,
+        health: pa.Table | None = None,
     ) -> IntArray:
         """New snapshot from the meters out now (positions), the device nodes of open device outages,
-        optional transformer loading and optional meter voltage status; returns the positions of
-        assets whose state changed."""
+        optional transformer loading, optional meter voltage status and optional asset health
+        (`fluxops.ops.health.asset_health`: asset_id, health_pct); returns the positions of assets
+        whose state changed."""
         tree, cfg = self.tree, self.config
         n_nodes = len(tree.parent)
         off = tree.meter_offset
@@ -126,14 +130,23 @@ class GridState:
             f_out = pd.Series(out[self._feeder_pos]).groupby(self._feeder_sub).all()
             out[self._sub_pos] = f_out.reindex(self._sub_ids).fillna(False).to_numpy(bool)
         load = np.full(len(self.asset_id), np.nan)
-        health = np.full(len(self.asset_id), np.nan)
+        health_pct = np.full(len(self.asset_id), np.nan)
         if loading is not None and loading.num_rows:
             df = loading.to_pandas()
             idx = self._xfmr_index.reindex(df["transformer_id"]).to_numpy()
             ok = ~np.isnan(idx)
             load[self._xfmr_pos[idx[ok].astype(np.int64)]] = df["loading_pct"].to_numpy(float)[ok]
-            if "health_pct" in df.columns:
-                health[self._xfmr_pos[idx[ok].astype(np.int64)]] = df["health_pct"].to_numpy(float)[ok]
+        if health is not None and health.num_rows:
+            ids = health.column("asset_id").to_numpy(zero_copy_only=False)
+            hpos = self._pos.reindex(ids).to_numpy()
+            ok = ~np.isnan(hpos)
+            if "asset_kind" in health.column_names:  # substation transformers are not state assets
+                kind = health.column("asset_kind").to_numpy(zero_copy_only=False)
+                ok &= kind != "substation_transformer"
+            values = health.column("health_pct").to_numpy(zero_copy_only=False).astype(np.float64)
+            # 0.1 %: the install year is known only to the year, and a finer figure would churn the
+            # diffs as health drifts (a transformer aging at rated F_AA = 1 loses 0.1 % in 18 h)
+            health_pct[hpos[ok].astype(np.int64)] = np.round(values[ok], 1)
         status = np.zeros(len(self.asset_id), dtype=np.int8)
         status[load >= cfg.warning_loading_pct] = 1
         status[load >= cfg.critical_loading_pct] = 2
@@ -149,13 +162,13 @@ class GridState:
             changed = (
                 (status != self.status)
                 | ~np.isclose(load, self.loading_pct, equal_nan=True)
-                | ~np.isclose(health, self.health_pct, equal_nan=True)
+                | ~np.isclose(health_pct, self.health_pct, equal_nan=True)
             )
             idx_changed = np.flatnonzero(changed)
             if len(idx_changed):
                 self.version += 1
                 self.changed_seq[idx_changed] = self.version
-            self.status, self.loading_pct, self.health_pct = status, load, health
+            self.status, self.loading_pct, self.health_pct = status, load, health_pct
         return idx_changed
 
     def snapshot(self, changed_since: int | None = None) -> tuple[int, pa.Table]:

@@ -128,6 +128,14 @@ class AmiQueries:
             {"s": s, "e": e, "life": life_h, "limit": limit},
         )
 
+    def transformer_aging(self) -> pa.Table:
+        """Per transformer, the whole hot-spot history: hours measured and equivalent aging hours
+        (Σ F_AA · 1 h, IEEE C57.91) — the input of the ops health index (`fluxops.ops.health`)."""
+        return self.a.query(
+            """SELECT transformer_id, count(*)::DOUBLE AS telemetry_h, sum(aging_factor) AS aging_equivalent_h
+               FROM d_transformer_hour GROUP BY transformer_id"""
+        )
+
     def group_hourly(self, level: str, *, day: date | None, limit: int) -> pa.Table:
         key = _level_key(level)
         s, e = self._range(day, day)

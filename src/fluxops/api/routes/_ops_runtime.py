@@ -46,6 +46,23 @@ class _AmiVoltage:
         return table.select(["meter_id", "status"])
 
 
+class _AmiAging:
+    """Accumulated transformer insulation aging from the AMI hot-spot history (``app.state.ami``)."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.app = app
+
+    def transformer_aging(self) -> pa.Table | None:
+        ami = getattr(self.app.state, "ami", None)
+        if ami is None or not hasattr(ami, "fresh_queries"):
+            return None
+        try:
+            table: pa.Table = ami.fresh_queries().transformer_aging()
+        except Exception:  # no readings yet: health from service age alone
+            return None
+        return table
+
+
 class OpsRuntime:
     """Holds the current grid's service; rebuilt on grid change (thread-safe)."""
 
@@ -70,6 +87,7 @@ class OpsRuntime:
                     asset_status_sink=store.set_asset_status,
                     loading=getattr(self.app.state, "ami_loading", None),
                     voltage=_AmiVoltage(self.app),
+                    aging=_AmiAging(self.app),
                 )
                 if _demo(self.app):
                     svc.dispatch.seed_demo_crews()
