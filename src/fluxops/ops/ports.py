@@ -112,13 +112,6 @@ class AgingSource(Protocol):
     def transformer_aging(self) -> pa.Table | None: ...
 
 
-class AgingSource(Protocol):
-    """Accumulated IEEE C57.91 insulation aging per distribution transformer from AMI hot-spot
-    history: columns transformer_id, telemetry_h (hours measured), aging_equivalent_h (Σ F_AA · 1 h)."""
-
-    def transformer_aging(self) -> pa.Table | None: ...
-
-
 class VoltageSource(Protocol):
     """Latest ANSI C84.1 voltage status per meter from AMI analytics: columns meter_id, status
     (normal: Range A, warning: Range B only, critical: outside Range B)."""
