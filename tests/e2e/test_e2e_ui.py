@@ -67,6 +67,19 @@ def test_asset_count_shown_equals_the_api(ui: UI, ui_server: UiServer) -> None:
     assert int(shown.replace(",", "")) == expected
 
 
+def test_line_colours_come_from_the_whole_grid_power_flow(ui: UI, ui_server: UiServer) -> None:
+    page, watch = ui
+    with api(ui_server) as c:
+        r = c.get("/api/grid/loading")
+        assert r.status_code == 200
+        source = r.headers["X-Load-Source"]
+    note = page.locator("[data-testid=legend-loading-source]")
+    note.filter(has_text="whole-grid power flow").wait_for(timeout=15_000)
+    expected = "AMI demand" if source == "ami" else "design-peak demand"
+    assert expected in note.inner_text()
+    assert watch.errors == [], watch.failed
+
+
 def test_clicking_a_substation_opens_its_inspector(ui: UI, ui_server: UiServer) -> None:
     page, _ = ui
     with api(ui_server) as c:
