@@ -15,7 +15,9 @@ from fluxops.ami.synth import AmiSynthesizer, SynthParams
 from fluxops.api.app import create_app
 from fluxops.grid.models import Grid
 from fluxops.network.compiled import EDGE_LINE, compile_grid
+from fluxops.network.energization import energize
 from fluxops.network.powerflow import run_powerflow
+from fluxops.network.regulation import SubstationRegulation, ldc_boost_pu
 from fluxops.storage import open_store
 
 
@@ -28,7 +30,11 @@ def test_grid_loading_arrow_matches_power_flow(live: LiveServer, viewer: httpx.C
     table = pa.ipc.open_stream(r.content).read_all()
     assert table.schema.metadata[b"load_source"] == b"design_peak"
     cg = compile_grid(live.store.read_grid())
-    pf = run_powerflow(cg)
+    # the served flow holds each substation bus by its LTC + line-drop compensation
+    reg = SubstationRegulation()
+    first = run_powerflow(cg, v_source_pu=reg.v_set_pu)
+    boost = ldc_boost_pu(first.vm_pu, energize(cg).bus_source, cg.n_source, reg)
+    pf = run_powerflow(cg, v_source_pu=reg.v_set_pu + boost)
     seg = np.flatnonzero(cg.edge_kind == EDGE_LINE)
     rows = table.filter(pa.compute.equal(table["kind"], "line_segment"))
     assert rows["asset_id"].to_pylist() == list(cg.edge_ids[seg])

@@ -7,8 +7,10 @@ import pytest
 
 from fluxops.core.errors import InvalidInputError
 from fluxops.network.compiled import EDGE_LINE, CompiledGrid
+from fluxops.network.energization import energize
 from fluxops.network.loading import VoltageLimits, bus_demand_from_transformers, grid_loading
 from fluxops.network.powerflow import run_powerflow
+from fluxops.network.regulation import SubstationRegulation, ldc_boost_pu
 
 
 def test_bus_loads_sum_transformer_kw(hand_cg: CompiledGrid) -> None:
@@ -44,7 +46,7 @@ def test_bad_kw_names_the_field(hand_cg: CompiledGrid) -> None:
 
 def test_result_equals_a_direct_power_flow(hand_cg: CompiledGrid) -> None:
     d = bus_demand_from_transformers(hand_cg, hand_cg.xfmr_ids, hand_cg.xfmr_p_kw * 0.8)
-    got = grid_loading(hand_cg, d)
+    got = grid_loading(hand_cg, d, regulation=None)
     pf = run_powerflow(hand_cg, p_kw=d.p_kw, q_kvar=d.q_kvar)
     t = got.table.to_pydict()
     seg = np.flatnonzero(hand_cg.edge_kind == EDGE_LINE)
@@ -60,10 +62,32 @@ def test_result_equals_a_direct_power_flow(hand_cg: CompiledGrid) -> None:
     assert got.converged and got.max_loading_pct == pytest.approx(np.nanmax(pf.loading_pct[seg]))
 
 
+def test_substation_regulation_raises_each_source_to_its_ldc_target(hand_cg: CompiledGrid) -> None:
+    """LTC + LDC: each source is raised so its lowest bus reaches the target (or the LTC cap), and the
+    answer is the flow at those set points."""
+    reg = SubstationRegulation(v_set_pu=1.0, v_max_pu=1.05, ldc_target_min_pu=1.0)
+    d = bus_demand_from_transformers(hand_cg, hand_cg.xfmr_ids, hand_cg.xfmr_p_kw * 1.5)
+    got = grid_loading(hand_cg, d, regulation=reg)
+    first = run_powerflow(hand_cg, p_kw=d.p_kw, q_kvar=d.q_kvar, v_source_pu=1.0)
+    src = energize(hand_cg).bus_source
+    boost = ldc_boost_pu(first.vm_pu, src, hand_cg.n_source, reg)
+    assert (boost > 0).any() and (boost <= 0.05 + 1e-12).all()
+    pf = run_powerflow(hand_cg, p_kw=d.p_kw, q_kvar=d.q_kvar, v_source_pu=1.0 + boost)
+    t = got.table.to_pydict()
+    buses = np.array(t["kind"]) == "bus"
+    np.testing.assert_allclose(np.array(t["v_pu"], dtype=float)[buses], pf.vm_pu)
+    # the lowest voltage on every boosted source is now within the drop's second-order error of 1.0
+    for s in np.flatnonzero(boost > 0):
+        if boost[s] < 0.05:
+            assert pf.vm_pu[src == s].min() == pytest.approx(1.0, abs=2e-3)
+
+
 def test_design_peak_and_voltage_band(hand_cg: CompiledGrid) -> None:
     pf = run_powerflow(hand_cg)
-    tight = grid_loading(hand_cg, None, limits=VoltageLimits(v_min_pu=1.0 - 1e-12, v_max_pu=1.0 + 1e-12))
+    tight = grid_loading(
+        hand_cg, None, limits=VoltageLimits(v_min_pu=1.0 - 1e-12, v_max_pu=1.0 + 1e-12), regulation=None
+    )
     v_xf = pf.vm_pu[hand_cg.xfmr_bus]
     expected = int((np.abs(v_xf - 1.0) > 1e-12).sum())
     assert tight.violations == expected > 0
-    assert grid_loading(hand_cg, None, limits=VoltageLimits(0.0, 10.0)).violations == 0
+    assert grid_loading(hand_cg, None, limits=VoltageLimits(0.0, 10.0), regulation=None).violations == 0

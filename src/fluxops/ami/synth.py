@@ -45,6 +45,7 @@ from fluxops.grid.models import Grid
 from fluxops.network.compiled import CompiledGrid, compile_grid
 from fluxops.network.energization import energize
 from fluxops.network.powerflow import SweepPlan, prepare_sweep, run_powerflow
+from fluxops.network.regulation import SubstationRegulation, ldc_boost_pu
 
 F64 = npt.NDArray[np.float64]
 RANGE_A_V = (114.0, 126.0)  # ANSI C84.1 Range A, 120 V base (domain facts §6.3)
@@ -157,14 +158,13 @@ class AmiSynthesizer:
         live = bus_src >= 0
         n_src = cg.n_source
         tan = 0.33  # aggregate pf 0.95 for reactive load on the primary
+        reg = SubstationRegulation(p.v_source_pu, p.v_source_max_pu, p.ldc_target_min_pu)
         out = np.empty((n_x, INTERVALS_PER_DAY))
         for k in range(INTERVALS_PER_DAY):
             bus_p = np.bincount(xbus, weights=xfmr_kw[:, k], minlength=cg.n_bus)
             res = run_powerflow(cg, p_kw=bus_p, q_kvar=bus_p * tan, v_source_pu=p.v_source_pu, plan=self.plan)
             vm = np.nan_to_num(res.vm_pu, nan=p.v_source_pu)
-            vmin = np.full(n_src, np.inf)
-            np.minimum.at(vmin, bus_src[live], vm[live])
-            boost = np.clip(p.ldc_target_min_pu - vmin, 0.0, p.v_source_max_pu - p.v_source_pu)
+            boost = ldc_boost_pu(vm, bus_src, n_src, reg)
             vm = vm + np.where(live, boost[np.maximum(bus_src, 0)], 0.0)
             out[:, k] = vm[xbus]
         return out

@@ -22,7 +22,11 @@ import pyarrow as pa
 
 from fluxops.core.errors import InvalidInputError
 from fluxops.network.compiled import EDGE_LINE, BoolArray, CompiledGrid, FloatArray
+from fluxops.network.energization import energize
 from fluxops.network.powerflow import PowerFlowResult, SweepPlan, run_powerflow
+from fluxops.network.regulation import SubstationRegulation, ldc_boost_pu
+
+DEFAULT_REGULATION = SubstationRegulation()
 
 KIND_SEGMENT = "line_segment"
 KIND_BUS = "bus"
@@ -154,10 +158,21 @@ def grid_loading(
     *,
     plan: SweepPlan | None = None,
     limits: VoltageLimits | None = None,
+    regulation: SubstationRegulation | None = DEFAULT_REGULATION,
 ) -> GridLoading:
     """Run the flow at ``demand`` (None → design peak) on ``plan`` (the normal configuration when
-    given; else energized from the devices' last known states) and shape the result."""
+    given; else energized from the devices' last known states) and shape the result.
+
+    With ``regulation`` (the default), each substation bus is first held at the LTC set point, then
+    raised by its line-drop compensation and the flow re-run at those set points (exact, two flows);
+    ``None`` keeps the grid's own source voltages."""
     p = None if demand is None else demand.p_kw
     q = None if demand is None else demand.q_kvar
-    pf = run_powerflow(cg, p_kw=p, q_kvar=q, plan=plan)
+    if regulation is None:
+        pf = run_powerflow(cg, p_kw=p, q_kvar=q, plan=plan)
+    else:
+        first = run_powerflow(cg, p_kw=p, q_kvar=q, plan=plan, v_source_pu=regulation.v_set_pu)
+        bus_source = (plan.energization if plan is not None else energize(cg)).bus_source
+        boost = ldc_boost_pu(first.vm_pu, bus_source, cg.n_source, regulation)
+        pf = run_powerflow(cg, p_kw=p, q_kvar=q, plan=plan, v_source_pu=regulation.v_set_pu + boost)
     return shape_loading(cg, pf, limits or VoltageLimits())
