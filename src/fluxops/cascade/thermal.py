@@ -14,16 +14,28 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from fluxops.ami.thermal import ThermalParams, aging_factor, steady_top_oil_rise
 from fluxops.cascade.config import ThermalConfig
 
 FloatArray = npt.NDArray[np.float64]
 
 
+def _params(cfg: ThermalConfig) -> ThermalParams:
+    """The same C57.91 constants in the AMI thermal model's terms (one implementation of the equations)."""
+    return ThermalParams(
+        top_oil_rise_rated_c=cfg.top_oil_rise_rated_c,
+        hot_spot_gradient_rated_c=cfg.hot_spot_gradient_rated_c,
+        loss_ratio_r=cfg.loss_ratio,
+        exponent_n=cfg.n_exp,
+        exponent_m=cfg.m_exp,
+        tau_top_oil_h=cfg.tau_top_oil_min / 60.0,
+    )
+
+
 def ultimate_rises(cfg: ThermalConfig, k: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
     """(top-oil rise, hot-spot gradient) at steady state for per-unit load ``k``."""
     kk = np.maximum(np.asarray(k, np.float64), 0.0)
-    r = cfg.loss_ratio
-    to = cfg.top_oil_rise_rated_c * ((kk**2 * r + 1.0) / (r + 1.0)) ** cfg.n_exp
+    to = steady_top_oil_rise(kk, _params(cfg))
     hs = cfg.hot_spot_gradient_rated_c * kk ** (2.0 * cfg.m_exp)
     return np.asarray(to, np.float64), np.asarray(hs, np.float64)
 
@@ -69,5 +81,4 @@ def time_to_limit_min(
 
 def aging_acceleration(hot_spot_c: npt.ArrayLike) -> FloatArray:
     """F_AA for thermally upgraded paper (=1 at 110 °C, doubling every ~6 °C)."""
-    th = np.asarray(hot_spot_c, np.float64)
-    return np.asarray(np.exp(15000.0 / 383.0 - 15000.0 / (th + 273.0)), np.float64)
+    return aging_factor(np.asarray(hot_spot_c, np.float64))
