@@ -14,8 +14,9 @@ from rich.table import Table
 
 from fluxops.cli.cmd_grid import DATA_DIR_OPTION, console, settings_for
 from fluxops.core.errors import InvalidInputError, NotFoundError
-from fluxops.ops.models import OUTAGE_STATUSES, WORK_ORDER_STATUSES
+from fluxops.ops.models import WORK_ORDER_STATUSES
 from fluxops.ops.ports import OutageQuery, WorkOrderQuery
+from fluxops.ops.query import parse_statuses, parse_time
 
 
 @contextmanager
@@ -32,31 +33,6 @@ def _ops(data_dir: Path | None) -> Iterator[Any]:
         yield OpsService(OpsTableStore(store), grid)
     finally:
         store.close()
-
-
-def _time(value: str | None, field: str) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        t = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidInputError(f"--{field} must be an ISO 8601 time, got {value!r}", field=field) from None
-    return t if t.tzinfo is not None else t.replace(tzinfo=UTC)
-
-
-def _statuses(value: str | None) -> tuple[str, ...] | None:
-    if value is None:
-        return None
-    aliases = {"active": ("proposed", "confirmed"), "history": ("restored",)}
-    out: list[str] = []
-    for p in (x.strip() for x in value.split(",")):
-        out += list(aliases.get(p, (p,)))
-    bad = [s for s in out if s not in OUTAGE_STATUSES]
-    if bad:
-        raise InvalidInputError(
-            f"unknown status {bad}; use active, history or {OUTAGE_STATUSES}", field="status"
-        )
-    return tuple(out)
 
 
 def _fmt(t: datetime | None) -> str:
@@ -80,7 +56,7 @@ def register(app: typer.Typer) -> None:
         """Newest first."""
         with _ops(data_dir) as svc:
             q = OutageQuery(
-                statuses=_statuses(status), feeder_id=feeder, substation_id=substation, limit=limit
+                statuses=parse_statuses(status), feeder_id=feeder, substation_id=substation, limit=limit
             )
             items, total = svc.list_outages(q)
         table = Table(title=f"outages ({len(items)} of {total})")
@@ -192,7 +168,10 @@ def register(app: typer.Typer) -> None:
         """IEEE 1366 indices (SAIFI, SAIDI, CAIDI, ASAI, MAIFI_E) computed from the outage records."""
         with _ops(data_dir) as svc:
             rows = svc.reliability(
-                level=level, start_utc=_time(start, "start"), end_utc=_time(end, "end"), interval=interval
+                level=level,
+                start_utc=parse_time(start, "start"),
+                end_utc=parse_time(end, "end"),
+                interval=interval,
             )
         table = Table(title=f"IEEE 1366 reliability by {level}")
         for col in (

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from typing import Any
 
 import pyarrow as pa
@@ -22,8 +21,9 @@ from fluxops.api.routes._ops_runtime import OpsRuntime, on_shutdown, on_startup
 from fluxops.api.security import require_role
 from fluxops.core.errors import InvalidInputError
 from fluxops.grid.query import parse_choices, parse_id, parse_limit
-from fluxops.ops.models import OUTAGE_KINDS, OUTAGE_STATUSES, WORK_ORDER_STATUSES
+from fluxops.ops.models import OUTAGE_KINDS, WORK_ORDER_STATUSES
 from fluxops.ops.ports import OutageQuery, WorkOrderQuery
+from fluxops.ops.query import parse_statuses, parse_time
 from fluxops.ops.reliability import INTERVALS, LEVELS
 from fluxops.ops.service import OpsService
 from fluxops.ops.stream import MESSAGE_TYPES, StreamHub
@@ -47,27 +47,6 @@ def _actor(request: Request) -> str:
     return str(getattr(principal, "actor", "unknown"))
 
 
-def _time(value: str | None, field: str) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        t = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidInputError(f"{field} must be an ISO 8601 time, got {value!r}", field=field) from None
-    return t if t.tzinfo is not None else t.replace(tzinfo=UTC)
-
-
-def _statuses(value: str | None) -> tuple[str, ...] | None:
-    if value is None:
-        return None
-    aliases = {"active": ("proposed", "confirmed"), "history": ("restored",)}
-    items: list[str] = []
-    for part in value.split(","):
-        p = part.strip()
-        items += list(aliases.get(p, (p,))) if p else []
-    return parse_choices(",".join(items), allowed=OUTAGE_STATUSES, field="status")
-
-
 # --- outages ----------------------------------------------------------------------------------
 
 
@@ -86,13 +65,13 @@ def list_outages(
 ) -> dict[str, Any]:
     svc = _svc(request)
     q = OutageQuery(
-        statuses=_statuses(status),
+        statuses=parse_statuses(status),
         kinds=parse_choices(kind, allowed=OUTAGE_KINDS, field="kind") if kind else None,
         feeder_id=parse_id(feeder, field="feeder") if feeder else None,
         substation_id=parse_id(substation, field="substation") if substation else None,
         device_id=parse_id(device, field="device") if device else None,
-        since_utc=_time(since, "since"),
-        until_utc=_time(until, "until"),
+        since_utc=parse_time(since, "since"),
+        until_utc=parse_time(until, "until"),
         limit=parse_limit(limit),
         offset=offset,
     )
@@ -260,8 +239,8 @@ def reliability(
         raise InvalidInputError(f"interval must be one of {INTERVALS}", field="interval")
     rows, med = _svc(request).reliability_report(
         level=level,
-        start_utc=_time(start, "start"),
-        end_utc=_time(end, "end"),
+        start_utc=parse_time(start, "start"),
+        end_utc=parse_time(end, "end"),
         interval=interval,
         exclude_major_events=exclude_major_events,
     )
