@@ -104,7 +104,7 @@ class CascadeConfig:
     conductor_trip_loading_pct: float = 125.0
     reclose_shots: int = 3
     max_flisr_candidates: int = 20
-    max_split_candidates: int = 3  # switches tried to split a region too big for one tie
+    max_split_candidates: int = 8  # power flows to bisect the split of a region too big for one tie
     flisr_plans_with_cold_load: bool = True
     overload_trip_delay_min: float = 0.5
     thermal: ThermalConfig = field(default_factory=ThermalConfig)
