@@ -2,36 +2,12 @@
 import { useState } from "react";
 import { api, fmt, listOf, num, str, type Json } from "../../api/endpoints";
 import { useApi } from "../../api/useApi";
+import { RecordTable } from "../common/JsonView";
 import { LineChart } from "../common/LineChart";
 import { PanelState } from "../common/Status";
 import { useStore } from "../../state/store";
 import { mapDataStore } from "../../state/mapData";
 import { curveFrom, rowsOf } from "./amiShapes";
-
-function SummaryTable({ rows, max = 12 }: { rows: Json[]; max?: number }) {
-  if (rows.length === 0) return <div className="muted">no rows</div>;
-  const cols = Object.keys(rows[0]).filter((k) => typeof rows[0][k] !== "object").slice(0, 6);
-  return (
-    <table className="list">
-      <thead>
-        <tr>
-          {cols.map((c) => (
-            <th key={c}>{c.replace(/_/g, " ")}</th>
-          ))}
-        </tr>
-      </thead>
-      <tbody>
-        {rows.slice(0, max).map((r, i) => (
-          <tr key={i}>
-            {cols.map((c) => (
-              <td key={c}>{typeof r[c] === "number" ? fmt(r[c], Number.isInteger(r[c]) ? 0 : 2) : str(r[c])}</td>
-            ))}
-          </tr>
-        ))}
-      </tbody>
-    </table>
-  );
-}
 
 function Summary({ obj }: { obj: Json | null }) {
   if (!obj) return null;
@@ -76,16 +52,16 @@ export function AmiPanel() {
       </PanelState>
       <h4>Feeder peaks today</h4>
       <PanelState loading={summary.loading} error={summary.error} missing={summary.missing} what="feeder summaries">
-        <SummaryTable rows={listOf(summary.data, "rows")} max={10} />
+        <RecordTable rows={listOf(summary.data, "rows")} max={10} maxCols={6} />
       </PanelState>
       <h4>Voltage compliance (ANSI C84.1 range A)</h4>
       <PanelState loading={voltage.loading} error={voltage.error} missing={voltage.missing} what="voltage compliance">
         <Summary obj={vRows.length ? { transformers_reporting: vRows.length, with_meters_outside_range_a: outside.length } : null} />
-        <SummaryTable rows={outside.length ? outside : vRows} />
+        <RecordTable rows={outside.length ? outside : vRows} max={12} maxCols={6} />
       </PanelState>
       <h4>Reporting completeness</h4>
       <PanelState loading={completeness.loading} error={completeness.error} missing={completeness.missing} what="completeness">
-        <SummaryTable rows={listOf(completeness.data, "rows")} />
+        <RecordTable rows={listOf(completeness.data, "rows")} max={12} maxCols={6} />
       </PanelState>
     </div>
   );

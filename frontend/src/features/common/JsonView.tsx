@@ -12,8 +12,13 @@ function cell(v: unknown, key = ""): string {
   return str(v);
 }
 
-function Table({ rows, max }: { rows: Json[]; max: number }) {
-  const cols = [...new Set(rows.slice(0, 20).flatMap((r) => Object.keys(r)))].slice(0, 8);
+/** Records as a table: the first `maxCols` scalar columns seen in the first rows, `max` rows. */
+export function RecordTable({ rows, max, maxCols = 8 }: { rows: Json[]; max: number; maxCols?: number }) {
+  if (rows.length === 0) return <div className="muted">no rows</div>;
+  const sample = rows.slice(0, 20);
+  const cols = [...new Set(sample.flatMap((r) => Object.keys(r)))]
+    .filter((c) => sample.some((r) => r[c] === null || typeof r[c] !== "object"))
+    .slice(0, maxCols);
   return (
     <table className="list">
       <thead>
@@ -39,7 +44,7 @@ function Table({ rows, max }: { rows: Json[]; max: number }) {
 export function JsonView({ value, depth = 0, max = 30, hide = [] }: { value: unknown; depth?: number; max?: number; hide?: string[] }) {
   if (Array.isArray(value)) {
     if (value.length === 0) return <div className="muted">none</div>;
-    if (value.every((x) => x && typeof x === "object" && !Array.isArray(x))) return <Table rows={value as Json[]} max={max} />;
+    if (value.every((x) => x && typeof x === "object" && !Array.isArray(x))) return <RecordTable rows={value as Json[]} max={max} />;
     return <div>{value.map((x) => cell(x)).join(", ")}</div>;
   }
   if (!value || typeof value !== "object") return <span>{cell(value)}</span>;
