@@ -134,9 +134,14 @@ def evaluate_hardening(
         lcg = lctx.cg
         rates = _edge_rates(lctx, scr, calm)
         eid = ref.asset_id
-        base = run_cascade(
-            lctx, patient_zero=[eid], scenario=calm, config=config, restoration=restoration, localize=False
-        )
+
+        def rerun(c: EngineContext, pz: str = eid) -> CascadeResult:
+            """The same fault under the same scenario on a (possibly hardened) copy of the context."""
+            return run_cascade(
+                c, patient_zero=[pz], scenario=calm, config=config, restoration=restoration, localize=False
+            )
+
+        base = rerun(lctx)
         base_cost = _cost_of(lctx, base, restoration, econ)
         lam = _rate(lctx, ref.asset_type, ref.edges, rates, scr)
 
@@ -181,14 +186,7 @@ def evaluate_hardening(
                 auto = lctx.edge_automated.copy()
                 auto[manual] = True
                 ctx2 = dataclasses.replace(lctx, edge_automated=auto)
-                after = run_cascade(
-                    ctx2,
-                    patient_zero=[eid],
-                    scenario=calm,
-                    config=config,
-                    restoration=restoration,
-                    localize=False,
-                )
+                after = rerun(ctx2)
                 add(
                     "automate_switches",
                     [str(lcg.edge_ids[e]) for e in manual],
@@ -200,14 +198,7 @@ def evaluate_hardening(
             sw = _switch_above(lctx, edges[0])
             if sw >= 0:
                 ctx2 = _with_recloser(lctx, sw)
-                after = run_cascade(
-                    ctx2,
-                    patient_zero=[eid],
-                    scenario=calm,
-                    config=config,
-                    restoration=restoration,
-                    localize=False,
-                )
+                after = rerun(ctx2)
                 add("recloser", [str(lcg.edge_ids[sw])], hc.cost_recloser_usd, after, lam)
         if ref.asset_type == "line_segment" and lctx.edge_overhead[edges[0]]:
             km = float(lctx.edge_length_km[edges[0]])
@@ -217,14 +208,7 @@ def evaluate_hardening(
         if tie is not None:
             a_bus, b_bus, km = tie
             ctx2 = _with_new_tie(lctx, a_bus, b_bus, km, hc)
-            after = run_cascade(
-                ctx2,
-                patient_zero=[eid],
-                scenario=calm,
-                config=config,
-                restoration=restoration,
-                localize=False,
-            )
+            after = rerun(ctx2)
             add(
                 "new_tie",
                 [f"{lcg.bus_ids[a_bus]}<->{lcg.bus_ids[b_bus]}"],
@@ -243,14 +227,7 @@ def evaluate_hardening(
             idx = np.isin(lcg.source_ids, list(tripped))
             rating[idx] *= hc.upgrade_factor
             ctx2 = dataclasses.replace(lctx, cg=dataclasses.replace(lcg, source_rating_mva=rating))
-            after = run_cascade(
-                ctx2,
-                patient_zero=[eid],
-                scenario=calm,
-                config=config,
-                restoration=restoration,
-                localize=False,
-            )
+            after = rerun(ctx2)
             add(
                 "transformer_upgrade",
                 sorted(tripped),
