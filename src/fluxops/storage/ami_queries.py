@@ -16,6 +16,17 @@ from fluxops.storage.ami_analytics import AmiAnalytics
 
 # --- the questions (API endpoints and the seed's sample queries) ------------------------------------
 
+# "Latest" transformer loading (`AmiQueries.transformer_latest`). Policy values, not measurements:
+# a day of data is searched for a complete hour (a feed stalled longer than that has no "latest"); an
+# hour counts as complete at 95 % of the best hour's meter-intervals (tolerates the ~0.5 % of readings
+# never delivered — CenterPoint's 99.5 % read rate, the AMI synthesizer's `missing_share` — and
+# rejects the newest hour while its last interval is still arriving: 75 % plus the arrived share of
+# that interval); below half its meter-intervals a transformer's scaled load would be more
+# extrapolation than measurement, so it is left out.
+LATEST_LOOKBACK_H = 24
+LATEST_MIN_HOUR_COMPLETENESS = 0.95
+LATEST_MIN_TRANSFORMER_COMPLETENESS = 0.5
+
 _FEEDER_HOUR = """
 SELECT {key}, hour_utc, sum(kw_avg) AS kw, sum(kw_peak_15) AS kw_peak_15_sum, count(*) AS transformers
 FROM d_transformer_hour WHERE hour_utc >= $start AND hour_utc < $end GROUP BY {key}, hour_utc
@@ -100,19 +111,72 @@ class AmiQueries:
         )
 
     def transformer_latest(
-        self, *, feeder_id: str | None, min_loading_pct: float | None, limit: int
+        self,
+        *,
+        feeder_id: str | None,
+        min_loading_pct: float | None,
+        limit: int,
+        lookback_h: int = LATEST_LOOKBACK_H,
+        min_hour_completeness: float = LATEST_MIN_HOUR_COMPLETENESS,
+        min_transformer_completeness: float = LATEST_MIN_TRANSFORMER_COMPLETENESS,
     ) -> pa.Table:
-        """Latest hour per transformer: loading %, 15-min peak, hot spot and aging (for the map and ops)."""
+        """Loading per transformer at the latest *complete* hour (for the map, ops and the risk index).
+
+        Why not simply the newest hour: readings arrive for 15 minutes after each interval ends, so the
+        newest hour is always partial and its sums count missing readings as zero load (the map read a
+        median 19.2 % at 16:00:45 and 23.0 % five minutes later, issue 9 §1). One hour is chosen for
+        the whole fleet, so the map and the power flows fed from it are one coherent snapshot: the
+        newest hour of the last ``lookback_h`` hours of data whose fleet completeness (readings /
+        4 × meters of ``transformer_dim``) is at least ``min_hour_completeness`` of the most complete
+        hour in that window (relative, so meters that never report do not make every hour
+        "incomplete"); ``hour_complete`` says whether it also reaches that share in absolute terms.
+
+        Per transformer, at that hour, ``completeness_pct`` = readings / (4 × its meters). When some
+        are missing, ``kw_avg`` and ``loading_pct`` are scaled up by 1 / completeness (the missing
+        meter-intervals taken as the mean of those received) and ``loading_basis`` says ``scaled``
+        (``measured`` when complete); ``kw_avg_measured`` keeps the unscaled sum. Below
+        ``min_transformer_completeness`` the transformer is left out (unknown beats a guess).
+        ``hot_spot_c`` and ``aging_factor`` are the thermal model's, computed from the measured sums.
+        """
         return self.a.query(
-            """SELECT * FROM (
-                 SELECT transformer_id, feeder_id, substation_id, hour_utc, kw_avg, kw_peak_15, loading_pct,
-                        hot_spot_c, aging_factor, rating_kva
-                 FROM d_transformer_hour
-                 WHERE date = (SELECT max(date) FROM d_transformer_hour) AND ($f IS NULL OR feeder_id = $f)
-                 QUALIFY row_number() OVER (PARTITION BY transformer_id ORDER BY hour_utc DESC) = 1)
-               WHERE $m IS NULL OR loading_pct >= $m
-               ORDER BY loading_pct DESC LIMIT $limit""",
-            {"f": feeder_id, "m": min_loading_pct, "limit": limit},
+            """WITH expected AS (SELECT transformer_id, 4 * meters AS readings_expected FROM transformer_dim),
+               recent AS (
+                 SELECT * FROM d_transformer_hour
+                 WHERE hour_utc > (SELECT max(hour_utc) FROM d_transformer_hour) - to_hours(CAST($lb AS BIGINT))),
+               hours AS (
+                 SELECT hour_utc,
+                        sum(readings)::DOUBLE / nullif((SELECT sum(readings_expected) FROM expected), 0) AS c
+                 FROM recent GROUP BY hour_utc),
+               pick AS (
+                 SELECT max(hour_utc) AS hour_utc FROM hours
+                 WHERE c >= $hc * (SELECT max(c) FROM hours)),
+               rows AS (
+                 SELECT r.transformer_id, r.feeder_id, r.substation_id, r.hour_utc, r.readings,
+                        e.readings_expected,
+                        100.0 * r.readings / nullif(e.readings_expected, 0) AS completeness_pct,
+                        greatest(1.0, e.readings_expected::DOUBLE / nullif(r.readings, 0)) AS scale,
+                        r.kw_avg AS kw_avg_measured, r.kw_peak_15, r.loading_pct AS loading_pct_measured,
+                        r.hot_spot_c, r.aging_factor, r.rating_kva,
+                        100.0 * h.c AS hour_completeness_pct, h.c >= $hc AS hour_complete
+                 FROM recent r JOIN pick p USING (hour_utc) JOIN hours h USING (hour_utc)
+                 LEFT JOIN expected e USING (transformer_id)
+                 WHERE ($f IS NULL OR r.feeder_id = $f))
+               SELECT transformer_id, feeder_id, substation_id, hour_utc, kw_avg_measured * scale AS kw_avg,
+                      kw_avg_measured, kw_peak_15, loading_pct_measured * scale AS loading_pct,
+                      CASE WHEN scale > 1.0 THEN 'scaled' ELSE 'measured' END AS loading_basis,
+                      readings, readings_expected, completeness_pct, hour_completeness_pct, hour_complete,
+                      hot_spot_c, aging_factor, rating_kva
+               FROM rows
+               WHERE completeness_pct >= 100.0 * $tc AND ($m IS NULL OR loading_pct_measured * scale >= $m)
+               ORDER BY loading_pct DESC, transformer_id LIMIT $limit""",
+            {
+                "f": feeder_id,
+                "m": min_loading_pct,
+                "limit": limit,
+                "lb": lookback_h,
+                "hc": min_hour_completeness,
+                "tc": min_transformer_completeness,
+            },
         )
 
     def transformer_thermal(self, *, start: date | None, end: date | None, limit: int) -> pa.Table:
