@@ -9,11 +9,15 @@ Costs are in 2013 $ in the table and scaled by ``cpi_factor`` (CPI-U 313.689/232
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from fluxops.cascade.models import CascadeResult
-from fluxops.cascade.restoration import RestorationConfig, RestorationPlan, repair_hours
+from fluxops.cascade.repair import material_usd
+
+if TYPE_CHECKING:
+    from fluxops.cascade.restoration import RestorationPlan
 
 ICE_CLASSES: tuple[str, ...] = ("residential", "small_ci", "medium_large_ci")
 # Small vs medium/large C&I split used by ICE: annual consumption 50,000 kWh.
@@ -99,10 +103,11 @@ def economic_impact(
     plan: RestorationPlan,
     *,
     cfg: EconomicsConfig,
-    underground: dict[str, bool] | None = None,
 ) -> EconomicImpact:
-    """Cost of ``result`` given the restoration ``plan`` that sets each group's duration."""
-    underground = underground or {}
+    """Cost of ``result`` given the restoration ``plan`` that sets each group's duration.
+
+    Crew hours and material come from the plan's steps (their repair hours and construction, priced by
+    `fluxops.cascade.repair`), so the cost and the plan describe the same repairs."""
     restored = {s.group_id: s.restored_min / 60.0 for s in plan.steps}
     by_class: list[ClassCost] = []
     interruption = 0.0
@@ -133,15 +138,11 @@ def economic_impact(
     # residential (the class split of momentary-only customers is not tracked; conservative lower bound).
     momentary_customers = sum(m.customers for m in result.momentary)
     momentary = float(momentary_customers * cost_per_event(cfg, "residential", np.zeros(1))[0])
-    rcfg: RestorationConfig = plan.config
     crew_hours = 0.0
     material = 0.0
     for s in plan.steps:
-        crew_hours += s.travel_min / 60.0 + repair_hours(
-            rcfg, s.element_type, s.repair_kind, underground.get(s.element_id, False)
-        )
-        if s.repair_kind != "reclose":
-            material += _material(cfg, s.element_type, underground.get(s.element_id, False))
+        crew_hours += s.travel_min / 60.0 + s.repair_h
+        material += material_usd(cfg, s.element_type, s.repair_kind, s.construction)
     crew_cost = crew_hours * cfg.crew_cost_per_hour
     mwh = float(sum(g.p_kw * restored.get(g.group_id, 0.0) for g in result.outage_groups) / 1000.0)
     cm = float(sum(g.customers * restored.get(g.group_id, 0.0) * 60.0 for g in result.outage_groups))
@@ -167,17 +168,3 @@ def economic_impact(
         dollar_year=cfg.dollar_year,
         config=cfg,
     )
-
-
-def _material(cfg: EconomicsConfig, element_type: str, underground: bool) -> float:
-    if element_type == "line_segment":
-        return cfg.material_usd_underground_line if underground else cfg.material_usd_line_segment
-    table = {
-        "transformer": cfg.material_usd_transformer,
-        "fuse": cfg.material_usd_fuse,
-        "substation_transformer": cfg.material_usd_substation_transformer,
-        "substation": cfg.material_usd_substation,
-        "pole": cfg.material_usd_line_segment,
-        "bus": cfg.material_usd_line_segment,
-    }
-    return table.get(element_type, cfg.material_usd_device)

@@ -33,7 +33,6 @@ from fluxops.cascade.models import (
     CascadeTotals,
     Event,
     MomentaryEvent,
-    OutageGroup,
     WaveResult,
 )
 from fluxops.cascade.protection import (
@@ -44,6 +43,7 @@ from fluxops.cascade.protection import (
     upstream_bus_of_edge,
 )
 from fluxops.cascade.recorder import WaveRecorder
+from fluxops.cascade.repair import crew_depots
 from fluxops.cascade.restoration import RestorationConfig, plan_restoration
 from fluxops.cascade.state import CascadeState
 from fluxops.cascade.trips import mark_source_clock, momentary_events, thermal_trips
@@ -311,9 +311,8 @@ def _run(
     groups, bus_group, xfmr_group = build_groups(
         ctx, rec.repair_actions(), dead_end, st.failed_xfmr, st.p_kw, w
     )
-    rplan = plan_restoration(
-        groups, cfg=restoration, depots=crew_depots(ctx, groups), underground=rec.underground_map()
-    )
+    depots = crew_depots(ctx, groups, restoration.crews)
+    rplan = plan_restoration(groups, cfg=restoration, depots=depots)
     waves = rec.finish(groups, bus_group, xfmr_group, rplan)
     cust_out, crit_out = st.customers(en_end)
     by_class = {c: int(sum(g.customers_by_class[c] for g in groups)) for c in ICE_CLASSES}
@@ -363,23 +362,26 @@ def _run(
                 "customer_minutes": rplan.customer_minutes,
                 "naive_customer_minutes": rplan.naive_customer_minutes,
                 "milestones": [m.__dict__ for m in rplan.milestones],
+                # where the crews started and each repair's hours: a re-plan (restoration sequence,
+                # economic impact, hardening) starts from the same depots (`repair.plan_for`)
+                "depots_lonlat": [[lon, lat] for lon, lat in depots],
+                "repairs": [
+                    {
+                        "group_id": s.group_id,
+                        "element_id": s.element_id,
+                        "construction": s.construction,
+                        "repair_h": s.repair_h,
+                        "restored_min": s.restored_min,
+                    }
+                    for s in rplan.steps
+                ],
             },
         },
     )
-
-
-def crew_depots(ctx: EngineContext, groups: list[OutageGroup]) -> list[tuple[float, float]]:
-    """Crews start at the substation nearest the first repair (the service centre is not modelled)."""
-    if not groups or ctx.cg.n_source == 0:
-        return [(float(ctx.bus_lon[0]), float(ctx.bus_lat[0]))] if ctx.cg.n_bus else [(0.0, 0.0)]
-    g = groups[0]
-    d = (ctx.substation_lon - g.lon) ** 2 + (ctx.substation_lat - g.lat) ** 2
-    s = int(np.nanargmin(d))
-    return [(float(ctx.substation_lon[s]), float(ctx.substation_lat[s]))]
 
 
 def _etype(ctx: EngineContext, e: int) -> str:
     return "line_segment" if ctx.cg.edge_kind[e] == 0 else str(ctx.cg.device_type[e])
 
 
-__all__ = ["Event", "WaveResult", "resolve_patient_zero", "run_cascade"]
+__all__ = ["Event", "WaveResult", "crew_depots", "resolve_patient_zero", "run_cascade"]

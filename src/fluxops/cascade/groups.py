@@ -18,6 +18,7 @@ import numpy.typing as npt
 from fluxops.cascade.context import EngineContext
 from fluxops.cascade.economics import ICE_CLASSES
 from fluxops.cascade.models import OutageGroup
+from fluxops.cascade.repair import construction_of_edge
 
 BoolArray = npt.NDArray[np.bool_]
 
@@ -166,6 +167,11 @@ def build_groups(
                 customers_by_class={c: int(cust[i, j]) for j, c in enumerate(ICE_CLASSES)},
                 p_kw_by_class={c: round(float(pkw[i, j]), 3) for j, c in enumerate(ICE_CLASSES)},
                 depends_on=deps[k],
+                construction=(
+                    construction_of_edge(ctx, int(a.edges[0]))
+                    if a.edges and a.element_type == "line_segment"
+                    else ""
+                ),
             )
         )
     return groups, bus_group, xfmr_group

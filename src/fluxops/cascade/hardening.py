@@ -39,7 +39,8 @@ from fluxops.cascade.economics import EconomicsConfig, economic_impact
 from fluxops.cascade.engine import resolve_patient_zero, run_cascade, substation_of
 from fluxops.cascade.models import CascadeResult
 from fluxops.cascade.protection import find_protective, upstream_bus_of_edge
-from fluxops.cascade.restoration import RestorationConfig, plan_restoration
+from fluxops.cascade.repair import plan_for
+from fluxops.cascade.restoration import RestorationConfig
 from fluxops.cascade.screening import ScreeningConfig, _edge_rates
 from fluxops.core.errors import InvalidInputError
 from fluxops.network.compiled import EDGE_LINE
@@ -96,12 +97,9 @@ class HardeningResult:
 def _cost_of(
     ctx: EngineContext, r: CascadeResult, restoration: RestorationConfig, econ: EconomicsConfig
 ) -> float:
-    plan = plan_restoration(
-        r.outage_groups,
-        cfg=restoration,
-        depots=[(float(ctx.substation_lon[0]), float(ctx.substation_lat[0]))],
-    )
-    return economic_impact(r, plan, cfg=econ).total_cost_usd
+    """ICE + restoration cost of one failure, with the cascade's own restoration plan (same depots,
+    same repair model as ``simulate``; not a crew from the grid's first substation)."""
+    return economic_impact(r, plan_for(ctx, r, restoration), cfg=econ).total_cost_usd
 
 
 def evaluate_hardening(

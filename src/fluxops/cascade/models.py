@@ -88,6 +88,9 @@ class OutageGroup:
     customers_by_class: dict[str, int]
     p_kw_by_class: dict[str, float]
     depends_on: list[str]  # group ids that must be restored first (upstream)
+    # overhead | underground for a line-segment repair, "" otherwise: fixed here once so that every
+    # caller prices the same repair (`fluxops.cascade.repair`)
+    construction: str = ""
 
 
 @dataclass(frozen=True)

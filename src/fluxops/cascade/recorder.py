@@ -137,14 +137,6 @@ class WaveRecorder:
     def unique_lost(self) -> int:
         return len(self._lost_ids)
 
-    def underground_map(self) -> dict[str, bool]:
-        cg = self.ctx.cg
-        return {
-            str(cg.edge_ids[e]): not bool(self.ctx.edge_overhead[e])
-            for e in self.fault_edges
-            if cg.edge_kind[e] == EDGE_LINE
-        }
-
     def repair_actions(self) -> list[RepairAction]:
         """Repairs still needed at the end: faults (with the devices opened to clear and isolate them),
         devices tripped on overload, transformers tripped or failed thermally."""

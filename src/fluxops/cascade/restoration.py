@@ -8,7 +8,8 @@ the repair unlocks, i.e. of the group and of every group downstream that waits o
 group come back when its repair and every repair upstream of it are done. The same crews working the
 groups in the order the cascade produced them is reported as the naive baseline.
 
-Constants (``RestorationConfig``) with sources in ``docs/cascade.md`` §Restoration.
+Constants (``RestorationConfig``) with sources in ``docs/cascade.md`` §Restoration; which constant applies to
+a repair (element type × overhead/underground construction) is decided in `fluxops.cascade.repair`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from fluxops.cascade.models import OutageGroup
+from fluxops.cascade.repair import repair_hours
 from fluxops.core.errors import InvalidInputError
 
 EARTH_RADIUS_KM = 6371.0088  # IUGG mean Earth radius
@@ -68,6 +70,8 @@ class RestorationStep:
     element_id: str
     element_type: str
     repair_kind: str
+    construction: str  # overhead | underground | "" (not a conductor) — see `fluxops.cascade.repair`
+    repair_h: float  # hours on site (`fluxops.cascade.repair.repair_hours`)
     crew: int
     travel_min: float
     start_min: float
@@ -96,22 +100,6 @@ class RestorationPlan:
     improvement_pct: float
     total_customers: int
     config: RestorationConfig = field(default_factory=RestorationConfig)
-
-
-def repair_hours(cfg: RestorationConfig, element_type: str, repair_kind: str, underground: bool) -> float:
-    """Hours on site for one repair, by element type (see `RestorationConfig`)."""
-    if repair_kind == "reclose":
-        return cfg.reclose_h
-    table = {
-        "line_segment": cfg.repair_h_underground_line if underground else cfg.repair_h_overhead_line,
-        "transformer": cfg.repair_h_transformer,
-        "fuse": cfg.repair_h_fuse,
-        "substation_transformer": cfg.repair_h_substation_transformer,
-        "substation": cfg.repair_h_substation,
-        "bus": cfg.repair_h_bus,
-        "pole": cfg.repair_h_overhead_line,
-    }
-    return table.get(element_type, cfg.repair_h_device)
 
 
 def road_km(
@@ -210,6 +198,8 @@ def _schedule(
                 element_id=g.repair_element_id,
                 element_type=g.repair_element_type,
                 repair_kind=g.repair_kind,
+                construction=g.construction,
+                repair_h=float(hours[i]),
                 crew=int(crew_of[i]) + 1,
                 travel_min=round(float(travel[i]), 2),
                 start_min=round(float(start[i]), 2),
@@ -244,20 +234,17 @@ def plan_restoration(
     *,
     cfg: RestorationConfig,
     depots: list[tuple[float, float]],
-    underground: dict[str, bool] | None = None,
 ) -> RestorationPlan:
-    """Schedule ``groups`` with ``cfg.crews`` crews from ``depots`` (lon, lat), prioritised and naive."""
+    """Schedule ``groups`` with ``cfg.crews`` crews from ``depots`` (lon, lat), prioritised and naive.
+
+    Each group's repair time comes from its element type and construction (`repair_hours`), the same
+    figure for every caller: the cascade's own plan, the restoration sequence, the economic impact and
+    the hardening ROI."""
     cfg.validate()
     if not depots:
         raise InvalidInputError("at least one crew depot is needed", field="depots")
-    underground = underground or {}
     hours = np.array(
-        [
-            repair_hours(
-                cfg, g.repair_element_type, g.repair_kind, underground.get(g.repair_element_id, False)
-            )
-            for g in groups
-        ],
+        [repair_hours(cfg, g.repair_element_type, g.repair_kind, g.construction) for g in groups],
         np.float64,
     )
     total = int(sum(g.customers for g in groups))

@@ -27,7 +27,8 @@ from fluxops.cascade.config import CascadeConfig, ScenarioConfig, config_to_dict
 from fluxops.cascade.context import EngineContext
 from fluxops.cascade.engine import run_cascade
 from fluxops.cascade.hurricane import failure_probability
-from fluxops.cascade.restoration import RestorationConfig, repair_hours
+from fluxops.cascade.repair import repair_hours
+from fluxops.cascade.restoration import RestorationConfig
 from fluxops.network.centrality import Centrality, centrality, downstream_exposure
 from fluxops.network.compiled import EDGE_LINE
 
@@ -239,7 +240,7 @@ def _transformer_candidates(
     energized — what the engine computes for it), so its consequence is its own customers for the
     replacement time; computed vectorized instead of one cascade per transformer."""
     cg = ctx.cg
-    hours = repair_hours(restoration, "transformer", "replace", False)
+    hours = repair_hours(restoration, "transformer", "replace", "")
     p = ctx.xfmr_p_kw_by_class @ (
         np.array([scenario.residential_heating_factor, 1.0, 1.0]) * scenario.load_multiplier
     )

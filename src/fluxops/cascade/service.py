@@ -15,14 +15,15 @@ from typing import Any
 from fluxops.cascade.config import CascadeConfig, ScenarioConfig, config_from_dict, config_to_dict
 from fluxops.cascade.context import EngineContext
 from fluxops.cascade.economics import EconomicsConfig, economic_impact
-from fluxops.cascade.engine import crew_depots, run_cascade
+from fluxops.cascade.engine import run_cascade
 from fluxops.cascade.hardening import HardeningConfig, evaluate_hardening
 from fluxops.cascade.jobs import Job, JobRunner, Progress
 from fluxops.cascade.models import CascadeResult, jsonable
 from fluxops.cascade.montecarlo import MonteCarloConfig, run_monte_carlo
 from fluxops.cascade.playbook import build_playbook
 from fluxops.cascade.ports import CascadeRunStore, RunSummary, StoredRun
-from fluxops.cascade.restoration import RestorationConfig, RestorationPlan, plan_restoration
+from fluxops.cascade.repair import plan_for
+from fluxops.cascade.restoration import RestorationConfig, RestorationPlan
 from fluxops.cascade.scenarios import resolve_scenario
 from fluxops.cascade.screening import ScreeningConfig, run_screening
 from fluxops.core.clock import utc_now
@@ -162,9 +163,7 @@ class CascadeService:
         return out
 
     def plan(self, ctx: EngineContext, result: CascadeResult, inp: SimulationInputs) -> RestorationPlan:
-        return plan_restoration(
-            result.outage_groups, cfg=inp.restoration, depots=crew_depots(ctx, result.outage_groups)
-        )
+        return plan_for(ctx, result, inp.restoration)
 
     def restoration_sequence(self, ctx: EngineContext, inp: SimulationInputs) -> dict[str, Any]:
         result = self.run(ctx, inp)
