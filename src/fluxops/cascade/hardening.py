@@ -19,8 +19,15 @@ the element it protects is simulated again; the benefit is the element's failure
 
 Costs (2024 $, *assumptions*, configurable; ranges quoted in utility filings): automated switch
 $35K, new tie line $350K per km (+ the switch), recloser $60K, undergrounding $1.5M per km,
-substation transformer upgrade $1.2M. The best set is an
-exact 0/1 knapsack on $1K units over the candidates.
+substation transformer upgrade $1.2M.
+
+Why net present value and not gross avoided cost: a portfolio that maximises avoided cost alone buys
+anything with a benefit, whatever it costs (it recommended a $73,783 tie for $5.24 of benefit). Each
+investment is valued as ``NPV = annual avoided cost × A(r, n) − capital cost`` with the annuity factor
+``A(r, n) = Σ_{t=1..n} (1 + r)^−t = (1 − (1 + r)^−n) / r`` (``n`` = ``years``, ``r`` =
+``discount_rate``; avoided costs accrue at the end of each year, constant 2024 $, so ``r`` is a real
+rate). The best set is the exact 0/1 knapsack that maximises total NPV with total capital cost within
+the budget; an item with NPV ≤ 0 is never recommended (`_knapsack`).
 """
 
 from __future__ import annotations
@@ -53,7 +60,18 @@ MEASURES: tuple[str, ...] = ("automate_switches", "new_tie", "recloser", "underg
 
 @dataclass(frozen=True)
 class HardeningConfig:
+    """Horizon, discount rate and capital costs of the hardening measures.
+
+    * ``years`` — analysis horizon (planning policy, configurable; a longer horizon values long-lived
+      assets such as underground cable more).
+    * ``discount_rate`` — real discount rate for the NPV: 7 %, the base-case real rate of OMB Circular
+      A-94 (1992), §8.b(1), for public investments (a utility would put its after-tax WACC here;
+      configurable).
+    * Capital costs: *assumptions*, see the module docstring.
+    """
+
     years: int = 5
+    discount_rate: float = 0.07
     cost_automated_switch_usd: float = 35_000.0
     cost_recloser_usd: float = 60_000.0
     cost_underground_per_km_usd: float = 1_500_000.0
@@ -67,6 +85,21 @@ class HardeningConfig:
     new_tie_x_ohm_per_km: float = 0.38
     new_tie_ampacity_a: float = 530.0
 
+    def validate(self) -> HardeningConfig:
+        if not (1 <= self.years <= 100):
+            raise InvalidInputError("hardening.years must be within [1, 100]", field="hardening.years")
+        if not (0.0 <= self.discount_rate < 1.0):
+            raise InvalidInputError(
+                "hardening.discount_rate must be within [0, 1) (a fraction per year, e.g. 0.07)",
+                field="hardening.discount_rate",
+            )
+        return self
+
+    def annuity_factor(self) -> float:
+        """Present value of $1 a year for ``years`` years at ``discount_rate`` (end-of-year payments)."""
+        r, n = self.discount_rate, self.years
+        return float(n) if r == 0 else (1.0 - (1.0 + r) ** -n) / r
+
 
 @dataclass(frozen=True)
 class Investment:
@@ -78,10 +111,12 @@ class Investment:
     customer_minutes_per_failure_before: float
     customer_minutes_per_failure_after: float
     expected_customer_minutes_avoided: float  # over the horizon
-    cost_avoided_usd: float  # ICE + restoration, over the horizon
-    net_benefit_usd: float
-    roi_pct: float
-    payback_years: float | None
+    cost_avoided_usd: float  # ICE + restoration, over the horizon, undiscounted
+    cost_avoided_pv_usd: float  # the same, discounted to present value
+    npv_usd: float  # cost_avoided_pv_usd − cost_usd
+    net_benefit_usd: float  # = npv_usd
+    roi_pct: float  # 100 × npv_usd / cost_usd
+    payback_years: float | None  # simple: cost_usd / annual avoided cost (None when nothing is avoided)
 
 
 @dataclass(frozen=True)
@@ -90,8 +125,10 @@ class HardeningResult:
     budget_usd: float
     best_set: list[int]  # indices into investments
     best_set_cost_usd: float
-    best_set_benefit_usd: float
+    best_set_benefit_usd: float  # undiscounted avoided cost of the set over the horizon
+    best_set_npv_usd: float
     years: int
+    discount_rate: float
 
 
 def _cost_of(
@@ -122,7 +159,8 @@ def evaluate_hardening(
     restoration = restoration or RestorationConfig()
     econ = economics or EconomicsConfig()
     scr = screening or ScreeningConfig()
-    hc = hardening or HardeningConfig()
+    hc = (hardening or HardeningConfig()).validate()
+    annuity = hc.annuity_factor()
     calm = dataclasses.replace(scenario, wind_speed_mps=0.0)
     out: list[Investment] = []
     for gref in resolve_patient_zero(ctx, element_ids):
@@ -158,8 +196,10 @@ def evaluate_hardening(
             after_cm = after.totals.customer_minutes if after is not None else base.totals.customer_minutes
             after_cost = _cost_of(lctx, after, restoration, econ) if after is not None else base_cost
             cm_avoided = hc.years * (lam * base.totals.customer_minutes - lam_after * after_cm)
-            usd_avoided = hc.years * (lam * base_cost - lam_after * after_cost)
-            annual = usd_avoided / hc.years
+            annual = lam * base_cost - lam_after * after_cost
+            usd_avoided = hc.years * annual
+            pv = annual * annuity
+            npv = pv - cost
             out.append(
                 Investment(
                     measure=measure,
@@ -171,8 +211,10 @@ def evaluate_hardening(
                     customer_minutes_per_failure_after=round(after_cm, 1),
                     expected_customer_minutes_avoided=round(cm_avoided, 1),
                     cost_avoided_usd=round(usd_avoided, 2),
-                    net_benefit_usd=round(usd_avoided - cost, 2),
-                    roi_pct=round(100.0 * (usd_avoided - cost) / cost, 2) if cost > 0 else 0.0,
+                    cost_avoided_pv_usd=round(pv, 2),
+                    npv_usd=round(npv, 2),
+                    net_benefit_usd=round(npv, 2),
+                    roi_pct=round(100.0 * npv / cost, 2) if cost > 0 else 0.0,
                     payback_years=round(cost / annual, 2) if annual > 0 else None,
                 )
             )
@@ -233,14 +275,16 @@ def evaluate_hardening(
                 after,
                 lam,
             )
-    best = _knapsack([i.cost_usd for i in out], [max(i.cost_avoided_usd, 0.0) for i in out], budget_usd)
+    best = _knapsack([i.cost_usd for i in out], [i.npv_usd for i in out], budget_usd)
     return HardeningResult(
         investments=out,
         budget_usd=budget_usd,
         best_set=best,
         best_set_cost_usd=round(sum(out[i].cost_usd for i in best), 2),
         best_set_benefit_usd=round(sum(out[i].cost_avoided_usd for i in best), 2),
+        best_set_npv_usd=round(sum(out[i].npv_usd for i in best), 2),
         years=hc.years,
+        discount_rate=hc.discount_rate,
     )
 
 
@@ -295,7 +339,12 @@ def _with_recloser(ctx: EngineContext, e: int) -> EngineContext:
 
 
 def _knapsack(costs: list[float], values: list[float], budget: float) -> list[int]:
-    """Exact 0/1 knapsack on $1,000 units (indices of the chosen items)."""
+    """Indices of the items that maximise total ``values`` (NPV) with total ``costs`` within ``budget``.
+
+    Exact 0/1 knapsack by dynamic programming on $1,000 units: each cost is rounded *up* to whole
+    $1,000 (so the chosen set always fits the budget; the optimum is exact when costs are whole $1,000)
+    and the budget down. Items with a value ≤ 0 (NPV ≤ 0) are never taken: they can only lower the total.
+    """
     unit = 1000.0
     w = [int(np.ceil(c / unit)) for c in costs]
     cap = int(budget // unit)
