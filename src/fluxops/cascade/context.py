@@ -41,6 +41,10 @@ class EngineContext:
     bus_q_kvar_by_class: FloatArray
     xfmr_customers_by_class: IntArray
     xfmr_p_kw_by_class: FloatArray
+    # per bus / distribution transformer × ICE class: the customers' summed annual energy (kWh/yr) —
+    # the ICE cost of an interruption scales with it (`fluxops.cascade.economics.customer_cost_usd`)
+    bus_annual_kwh_by_class: FloatArray
+    xfmr_annual_kwh_by_class: FloatArray
     bus_lon: FloatArray
     bus_lat: FloatArray
     edge_lon: FloatArray
@@ -106,12 +110,16 @@ def build_context(grid: Grid) -> EngineContext:
     xf_cust = np.bincount(flat, minlength=size).reshape(n_xf, n_cls).astype(np.int64)
     xf_p = np.bincount(flat, weights=p, minlength=size).reshape(n_xf, n_cls).astype(np.float64)
     xf_q = np.bincount(flat, weights=q, minlength=size).reshape(n_xf, n_cls).astype(np.float64)
+    kwh = np.nan_to_num(joined["annual_kwh"].to_numpy(np.float64), nan=0.0)
+    xf_kwh = np.bincount(flat, weights=kwh, minlength=size).reshape(n_xf, n_cls).astype(np.float64)
     bus_cust = np.zeros((n_bus, n_cls), np.int64)
     bus_p = np.zeros((n_bus, n_cls))
     bus_q = np.zeros((n_bus, n_cls))
     np.add.at(bus_cust, cg.xfmr_bus, xf_cust)
     np.add.at(bus_p, cg.xfmr_bus, xf_p)
     np.add.at(bus_q, cg.xfmr_bus, xf_q)
+    bus_kwh = np.zeros((n_bus, n_cls))
+    np.add.at(bus_kwh, cg.xfmr_bus, xf_kwh)
 
     buses = grid.buses
     bus_lon = buses["lon"].to_numpy(np.float64)
@@ -151,6 +159,8 @@ def build_context(grid: Grid) -> EngineContext:
         bus_q_kvar_by_class=bus_q,
         xfmr_customers_by_class=xf_cust,
         xfmr_p_kw_by_class=xf_p,
+        bus_annual_kwh_by_class=bus_kwh,
+        xfmr_annual_kwh_by_class=xf_kwh,
         bus_lon=bus_lon,
         bus_lat=bus_lat,
         edge_lon=edge_lon,

@@ -1,8 +1,20 @@
 """Economic impact of a cascade: customer interruption cost (DOE/LBNL ICE) plus restoration cost.
 
-Why per-event ICE costs by class and duration: the interruption cost of a customer depends mostly on who
-they are and how long they are out (Sullivan, Schellenberg & Blundell, LBNL-6941E, 2015, Table ES-1; see
-domain-facts §6.1). The durations come from the restoration plan (crews, travel, repair), not a constant.
+Why ICE costs by class, duration *and annual energy*: the interruption cost of a customer depends on who
+they are, how long they are out and how large they are (Sullivan, Schellenberg & Blundell, LBNL-6941E,
+2015; the ICE calculator's customer damage functions take duration and annual kWh per class; see
+domain-facts §6.1). Table ES-1 gives, per class, the cost per event of the *average* customer and the
+same cost per unserved kWh; their ratio is the class's average demand ``D̄`` (1.44 kW residential,
+2.19 kW small C&I, 817 kW medium & large C&I). A customer with annual energy ``E`` (kWh/yr) out for
+``d`` hours costs::
+
+    cost(class, d, E) = C_class(d) × E / (8760 h × D̄_class) × cpi_factor
+
+with ``C_class(d)`` the per-event row interpolated in ``d``. At the table's durations this is exactly the
+table's cost per unserved kWh × the customer's own unserved energy (``E/8760 × d``): cost is increasing
+in duration (the rows are) and proportional to annual energy within a class. Before, every commercial
+customer above 50 MWh/yr was charged the medium & large C&I average (a 7.2 GWh/yr customer): 89 shops
+carried $6.09 M of a $6.31 M event. The durations come from the restoration plan (crews, travel, repair).
 Costs are in 2013 $ in the table and scaled by ``cpi_factor`` (CPI-U 313.689/232.957 = 1.347 → 2024 $).
 """
 
@@ -15,6 +27,7 @@ import numpy as np
 
 from fluxops.cascade.models import CascadeResult
 from fluxops.cascade.repair import material_usd
+from fluxops.core.errors import InvalidInputError
 
 if TYPE_CHECKING:
     from fluxops.cascade.restoration import RestorationPlan
@@ -22,6 +35,7 @@ if TYPE_CHECKING:
 ICE_CLASSES: tuple[str, ...] = ("residential", "small_ci", "medium_large_ci")
 # Small vs medium/large C&I split used by ICE: annual consumption 50,000 kWh.
 SMALL_CI_MAX_ANNUAL_KWH = 50_000.0
+HOURS_PER_YEAR = 8760.0
 
 
 @dataclass(frozen=True)
@@ -29,6 +43,10 @@ class EconomicsConfig:
     """ICE per-event costs (2013 $) at durations 0 (momentary), 0.5, 1, 4, 8, 16 h — LBNL-6941E Table ES-1.
 
     Beyond 16 h the 8→16 h slope is extrapolated linearly (LBNL warns the surveys stop at 16 h).
+    ``mean_demand_kw`` (residential, small C&I, medium & large C&I): the average demand behind each
+    per-event row — per-event cost ÷ (cost per unserved kWh × duration), e.g. M&L C&I 1 h $17,804 ÷
+    $21.8/kWh = 817 kW (Table ES-1, domain-facts §6.1); a customer's cost scales by its annual energy
+    over ``8760 h × mean_demand_kw`` (see the module docstring).
     Restoration cost: a two-person line crew with bucket truck at ``crew_cost_per_hour`` (2 × BLS OEWS
     2023 line-installer mean ≈ $43/h × 2.0 labour burden + ≈ $150/h truck ≈ $320/h; *assumption*) and
     replacement material per element type (*assumptions*, 2024 $). Severity tiers are a reporting policy.
@@ -38,6 +56,7 @@ class EconomicsConfig:
     residential_usd: tuple[float, ...] = (3.9, 4.5, 5.1, 9.5, 17.2, 32.4)
     small_ci_usd: tuple[float, ...] = (412.0, 520.0, 647.0, 1880.0, 4690.0, 9055.0)
     medium_large_ci_usd: tuple[float, ...] = (12952.0, 15241.0, 17804.0, 39458.0, 84083.0, 165482.0)
+    mean_demand_kw: tuple[float, ...] = (1.44, 2.19, 817.0)
     cpi_factor: float = 1.347
     dollar_year: int = 2024  # the year cpi_factor converts to
     crew_cost_per_hour: float = 320.0
@@ -56,6 +75,7 @@ class EconomicsConfig:
 class ClassCost:
     customer_class: str
     customers: int
+    annual_kwh: float  # the interrupted customers' summed annual energy (scales their cost)
     mean_duration_h: float
     cost_usd: float
 
@@ -78,7 +98,8 @@ class EconomicImpact:
 
 
 def cost_per_event(cfg: EconomicsConfig, customer_class: str, duration_h: np.ndarray) -> np.ndarray:
-    """ICE cost per customer for interruptions of ``duration_h`` hours (vectorized), in target-year $."""
+    """ICE cost per event of the class's *average* customer for ``duration_h`` hours (vectorized), in
+    target-year $: the Table ES-1 row interpolated linearly in duration, the 8→16 h slope beyond 16 h."""
     table = {
         "residential": cfg.residential_usd,
         "small_ci": cfg.small_ci_usd,
@@ -91,6 +112,23 @@ def cost_per_event(cfg: EconomicsConfig, customer_class: str, duration_h: np.nda
     slope = (c[-1] - c[-2]) / (d[-1] - d[-2])
     y = np.where(x > d[-1], c[-1] + slope * (x - d[-1]), y)
     return np.asarray(y * cfg.cpi_factor, np.float64)
+
+
+def class_mean_annual_kwh(cfg: EconomicsConfig, customer_class: str) -> float:
+    """Annual energy (kWh/yr) of the class's average customer behind the ICE per-event row."""
+    kw = cfg.mean_demand_kw[ICE_CLASSES.index(customer_class)]
+    if not kw > 0:
+        raise InvalidInputError("economics.mean_demand_kw must be positive", field="economics.mean_demand_kw")
+    return HOURS_PER_YEAR * kw
+
+
+def customer_cost_usd(
+    cfg: EconomicsConfig, customer_class: str, duration_h: np.ndarray, annual_kwh: float | np.ndarray
+) -> np.ndarray:
+    """ICE cost of one interruption of ``duration_h`` hours for a customer of ``annual_kwh`` kWh/yr
+    (or customers of that summed energy), in target-year $: ``C_class(d) × E / (8760 × D̄_class)``."""
+    scale = np.asarray(annual_kwh, np.float64) / class_mean_annual_kwh(cfg, customer_class)
+    return np.asarray(cost_per_event(cfg, customer_class, duration_h) * scale, np.float64)
 
 
 def tier_for(cfg: EconomicsConfig, customers: int) -> str:
@@ -109,31 +147,45 @@ def economic_impact(
     Crew hours and material come from the plan's steps (their repair hours and construction, priced by
     `fluxops.cascade.repair`), so the cost and the plan describe the same repairs."""
     restored = {s.group_id: s.restored_min / 60.0 for s in plan.steps}
-    by_class: list[ClassCost] = []
-    interruption = 0.0
-    for cls in ICE_CLASSES:
-        n = np.array([g.customers_by_class.get(cls, 0) for g in result.outage_groups], np.float64)
-        h = np.array([restored.get(g.group_id, 0.0) for g in result.outage_groups], np.float64)
-        cost = float((n * cost_per_event(cfg, cls, h)).sum()) if len(n) else 0.0
-        total_n = int(n.sum())
-        by_class.append(
-            ClassCost(
-                cls, total_n, round(float((n * h).sum() / total_n), 3) if total_n else 0.0, round(cost, 2)
-            )
+    groups = result.outage_groups
+    h = np.array([restored.get(g.group_id, 0.0) for g in groups], np.float64)
+    n_all = np.zeros(len(ICE_CLASSES))
+    kwh_all = np.zeros(len(ICE_CLASSES))
+    hours_all = np.zeros(len(ICE_CLASSES))
+    cost_all = np.zeros(len(ICE_CLASSES))
+    interrupted = [
+        (float(i["duration_min"]) / 60.0, i["customers_by_class"], i.get("annual_kwh_by_class"))
+        for i in result.extras.get("interrupted_restored", [])  # FLISR pick-ups, transfers
+    ]
+    for j, cls in enumerate(ICE_CLASSES):
+        mean_kwh = class_mean_annual_kwh(cfg, cls)
+        n = np.array([g.customers_by_class.get(cls, 0) for g in groups], np.float64)
+        # results stored before energies were recorded: the class-average customer
+        e = np.array(
+            [_energy(g.annual_kwh_by_class, cls, c, mean_kwh) for g, c in zip(groups, n, strict=True)]
         )
-        interruption += cost
-    # Customers interrupted and brought back during the cascade (FLISR pick-ups, transfers).
-    for item in result.extras.get("interrupted_restored", []):
-        h = np.array([float(item["duration_min"]) / 60.0])
-        for j, cls in enumerate(ICE_CLASSES):
-            n_cls = int(item["customers_by_class"].get(cls, 0))
-            if n_cls:
-                c = float(n_cls * cost_per_event(cfg, cls, h)[0])
-                interruption += c
-                prev = by_class[j]
-                n_all = prev.customers + n_cls
-                mean_h = (prev.mean_duration_h * prev.customers + float(h[0]) * n_cls) / n_all
-                by_class[j] = ClassCost(cls, n_all, round(mean_h, 3), round(prev.cost_usd + c, 2))
+        dur = h
+        if interrupted:
+            n_i = np.array([float(c.get(cls, 0)) for _, c, _ in interrupted])
+            e_i = np.array(
+                [_energy(k, cls, c, mean_kwh) for (_, _, k), c in zip(interrupted, n_i, strict=True)]
+            )
+            n, e = np.r_[n, n_i], np.r_[e, e_i]
+            dur = np.r_[h, [d for d, _, _ in interrupted]]
+        if len(n):
+            cost_all[j] = float(customer_cost_usd(cfg, cls, dur, e).sum())
+            n_all[j], kwh_all[j], hours_all[j] = n.sum(), e.sum(), float((n * dur).sum())
+    by_class = [
+        ClassCost(
+            cls,
+            int(n_all[j]),
+            round(float(kwh_all[j]), 1),
+            round(float(hours_all[j] / n_all[j]), 3) if n_all[j] else 0.0,
+            round(float(cost_all[j]), 2),
+        )
+        for j, cls in enumerate(ICE_CLASSES)
+    ]
+    interruption = float(cost_all.sum())
     # Momentary interruptions: customers who saw reclosing but stayed on, costed at the momentary rate as
     # residential (the class split of momentary-only customers is not tracked; conservative lower bound).
     momentary_customers = sum(m.customers for m in result.momentary)
@@ -168,3 +220,10 @@ def economic_impact(
         dollar_year=cfg.dollar_year,
         config=cfg,
     )
+
+
+def _energy(by_class: dict[str, float] | None, cls: str, customers: float, mean_kwh: float) -> float:
+    """Summed annual kWh of ``customers`` of ``cls``; the class average when it was not recorded."""
+    if by_class and cls in by_class:
+        return float(by_class[cls])
+    return customers * mean_kwh

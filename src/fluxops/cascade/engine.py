@@ -354,8 +354,12 @@ def _run(
         restoration_crews=restoration.crews,
         extras={
             "interrupted_restored": [
-                {"duration_min": d, "customers_by_class": dict(zip(ICE_CLASSES, c, strict=True))}
-                for d, c in st.interruptions
+                {
+                    "duration_min": d,
+                    "customers_by_class": dict(zip(ICE_CLASSES, c, strict=True)),
+                    "annual_kwh_by_class": dict(zip(ICE_CLASSES, e, strict=True)),
+                }
+                for d, c, e in st.interruptions
             ],
             "storm_failures": [str(cg.edge_ids[e]) for e in storm_edges],
             "restoration": {

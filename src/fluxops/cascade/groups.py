@@ -93,8 +93,10 @@ def build_groups(
     xf_p_cls = ctx.xfmr_p_kw_by_class * failed_xfmr[:, None]
     bus_cls = ctx.bus_customers_by_class.copy()
     bus_p_cls = ctx.bus_p_kw_by_class.copy()
+    bus_kwh_cls = ctx.bus_annual_kwh_by_class.copy()
     np.subtract.at(bus_cls, cg.xfmr_bus, xf_cls)
     np.subtract.at(bus_p_cls, cg.xfmr_bus, xf_p_cls)
+    np.subtract.at(bus_kwh_cls, cg.xfmr_bus, ctx.xfmr_annual_kwh_by_class * failed_xfmr[:, None])
     bus_p_cls = bus_p_cls * scale_by_class[None, :]
     bus_crit = cg.bus_critical_count - np.bincount(
         cg.xfmr_bus, weights=cg.xfmr_critical_count * failed_xfmr, minlength=cg.n_bus
@@ -103,17 +105,20 @@ def build_groups(
     n_k, n_c = len(keys), len(ICE_CLASSES)
     cust = np.zeros((n_k, n_c), np.int64)
     pkw = np.zeros((n_k, n_c))
+    kwh = np.zeros((n_k, n_c))
     crit = np.zeros(n_k, np.int64)
     dead_idx = np.flatnonzero(bus_dead & (nearest >= 0))
     if len(dead_idx):
         gk = np.array([key_pos[bus_actions[j].key] for j in nearest[dead_idx]], np.int64)
         np.add.at(cust, gk, bus_cls[dead_idx])
         np.add.at(pkw, gk, bus_p_cls[dead_idx])
+        np.add.at(kwh, gk, bus_kwh_cls[dead_idx])
         np.add.at(crit, gk, bus_crit[dead_idx])
     unattributed = np.flatnonzero(bus_dead & (nearest < 0))
     if len(unattributed) and keys:
         np.add.at(cust, 0, bus_cls[unattributed].sum(axis=0))
         np.add.at(pkw, 0, bus_p_cls[unattributed].sum(axis=0))
+        np.add.at(kwh, 0, bus_kwh_cls[unattributed].sum(axis=0))
         crit[0] += int(bus_crit[unattributed].sum())
     deps: dict[str, list[str]] = {k: [] for k in keys}
     for a in actions:
@@ -122,6 +127,7 @@ def build_groups(
             ki = key_pos[a.key]
             cust[ki] += ctx.xfmr_customers_by_class[a.xfmr]
             pkw[ki] += ctx.xfmr_p_kw_by_class[a.xfmr] * scale_by_class
+            kwh[ki] += ctx.xfmr_annual_kwh_by_class[a.xfmr]
             crit[ki] += int(cg.xfmr_critical_count[a.xfmr])
             if up_bus >= 0 and nearest[up_bus] >= 0 and bus_dead[up_bus]:
                 _add_dep(deps, a.key, bus_actions[int(nearest[up_bus])].key)
@@ -172,6 +178,7 @@ def build_groups(
                     if a.edges and a.element_type == "line_segment"
                     else ""
                 ),
+                annual_kwh_by_class={c: round(float(kwh[i, j]), 1) for j, c in enumerate(ICE_CLASSES)},
             )
         )
     return groups, bus_group, xfmr_group

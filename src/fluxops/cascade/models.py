@@ -91,6 +91,8 @@ class OutageGroup:
     # overhead | underground for a line-segment repair, "" otherwise: fixed here once so that every
     # caller prices the same repair (`fluxops.cascade.repair`)
     construction: str = ""
+    # the customers' summed annual energy per ICE class (kWh/yr): scales their ICE cost
+    annual_kwh_by_class: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

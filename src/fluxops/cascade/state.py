@@ -40,7 +40,8 @@ class CascadeState:
     energy_kwh_by_wave: dict[int, float] = field(default_factory=dict)
     cust_min_by_wave: dict[int, float] = field(default_factory=dict)
     en: EnergizationResult | None = None
-    interruptions: list[tuple[float, list[int]]] = field(default_factory=list)
+    # (duration min, customers by ICE class, their annual kWh by ICE class) of interruptions ended early
+    interruptions: list[tuple[float, list[int], list[float]]] = field(default_factory=list)
     _memo: dict[tuple[str, bytes], object] = field(default_factory=dict)
 
     @classmethod
@@ -164,11 +165,15 @@ class CascadeState:
             if record:
                 idx = np.flatnonzero(m)
                 cls = self.ctx.bus_customers_by_class[idx]
+                kwh = self.ctx.bus_annual_kwh_by_class[idx]
                 for d in np.unique(np.round(dur_h * 60.0, 1)):
                     sel = np.round(dur_h * 60.0, 1) == d
                     counts = cls[sel].sum(axis=0)
                     if counts.sum() > 0:
-                        self.interruptions.append((float(d), [int(c) for c in counts]))
+                        energy = kwh[sel].sum(axis=0)
+                        self.interruptions.append(
+                            (float(d), [int(c) for c in counts], [round(float(e), 1) for e in energy])
+                        )
         t_x = np.broadcast_to(
             np.asarray(t_min if t_xfmr_min is None else t_xfmr_min, np.float64), (len(cg.xfmr_ids),)
         )
