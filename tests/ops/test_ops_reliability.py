@@ -12,7 +12,7 @@ from ops_feeders import build_feeders, meters_of
 from fluxops.core.errors import InvalidInputError
 from fluxops.ops.models import MeterEvent
 from fluxops.ops.outages import OutageEngine
-from fluxops.ops.reliability import compute_indices, customers_served
+from fluxops.ops.reliability import MedConfig, compute_indices, customers_served
 from fluxops.ops.trace import ProtectionTree
 
 P0 = datetime(2026, 6, 1, tzinfo=UTC)
@@ -202,7 +202,13 @@ def test_major_event_days_by_the_2_5_beta_method() -> None:
     rows.append(step("F1", p0 + timedelta(days=3), 50, 2))
     rows.append(step("F1", p0 + timedelta(days=7, hours=2), 80, 100))
     log = pd.DataFrame(rows)
-    med = major_event_days(log, NO_OPEN, 100, start_utc=p0, end_utc=p0 + timedelta(days=28), as_of_utc=p0)
+    # the fit's arithmetic on a short history: the minimum history is lifted here on purpose (the
+    # default refuses to fit on 31 days, see test_med_threshold_falls_back_to_the_default_rule)
+    fit_anyway = MedConfig(min_history_days=0)
+    med = major_event_days(
+        log, NO_OPEN, 100, start_utc=p0, end_utc=p0 + timedelta(days=28), as_of_utc=p0, config=fit_anyway
+    )
+    assert med.threshold_source == "fitted"
     # ln SAIDI: nine 0s and ln 100 = 4.60517; α = 0.460517; β (sample) = sqrt(19.0872 / 9) = 1.456305
     # T_MED = exp(0.460517 + 2.5 × 1.456305) = exp(4.101280) = 60.42 min
     assert med.history_days == 10
@@ -219,8 +225,10 @@ def test_major_event_days_by_the_2_5_beta_method() -> None:
         exclude_days=med.days,
     )
     assert kept.saidi_min == pytest.approx(1.0) and kept.saifi == pytest.approx(0.02)
-    short = major_event_days(log.iloc[:1], NO_OPEN, 100, start_utc=p0, end_utc=p0, as_of_utc=p0)
-    assert short.t_med_min is None and short.days == ()
+    short = major_event_days(
+        log.iloc[:1], NO_OPEN, 100, start_utc=p0, end_utc=p0, as_of_utc=p0, config=fit_anyway
+    )
+    assert short.t_med_min is None and short.days == () and short.threshold_source == "default"
 
 
 def test_major_event_days_with_no_outages_at_all() -> None:

@@ -6,12 +6,19 @@ device (fuse, recloser, sectionalizer; breakers rarer) or a distribution transfo
 events its meters would send: a last-gasp from each meter (a share never arrives), posted after the
 head-end's 30–45 s declaration delay, then power-restores after a sampled repair time (a share never
 arrives either). The events go through the same sink as a head-end's (the AMI ingestion service when
-it is running), so the outage engine cannot tell them from real ones.
+it is running), so the outage engine cannot tell them from real ones — which is why the feed *tells*
+it (``on_synthetic``): outages made only of injected meters are flagged ``synthetic`` and left out of
+the reliability indices and ETR statistics unless asked (issue 9 §1).
 
-Rates and shares match the AMI generator's documented defaults (`fluxops.ami.outages.OutageParams`:
-EIA-861 CAIDI ~100–130 min → median repair 95 min, log-normal σ 0.8; 15 % of last-gasps and 3 % of
-restores lost). Wall-clock time is accelerated by ``speed`` for repair times only (a demo cannot wait
-95 minutes); event timestamps are real UTC times, so durations the indices see are the accelerated ones.
+Rates and shares match the AMI generator's documented defaults (`fluxops.ami.outages.OutageParams`):
+faults arrive as a Poisson process whose expected customer interruptions per year equal
+``saifi_per_year`` (1.3, EIA-861 2022 SAIFI excluding major events) × customers served, i.e.
+``saifi · N_T / 8760 h / mean customers per fault`` — on the ``demo`` utility about one fault every
+2–3 hours (the first comes ``first_fault_s`` after start so the demo shows the path at once); repairs
+log-normal around 95 min (σ 0.8, EIA-861 CAIDI ~100–130 min); 15 % of last-gasps and 3 % of restores
+lost. Repair times are real: ``speed`` > 1 shortens them on the wall clock for a faster show, and
+then the recorded durations are the accelerated ones — another reason synthetic outages stay out of
+the statistics. (Before: a fault every 40 s, repairs ×10 faster, ~26 faults/h counted as real.)
 """
 
 from __future__ import annotations
@@ -32,11 +39,15 @@ log = logging.getLogger(__name__)
 EVENT_COLUMNS_TS = pa.timestamp("us", tz="UTC")
 
 
+HOURS_PER_YEAR = 8760.0
+
+
 @dataclass(frozen=True)
 class FaultParams:
-    mean_interval_s: float = 40.0  # wall seconds between faults (demo pacing, not a failure rate)
+    saifi_per_year: float = 1.3  # as `fluxops.ami.outages.OutageParams` (EIA-861 2022, without MEDs)
+    mean_interval_s: float | None = None  # None: from saifi_per_year and the grid (module docstring)
     max_active: int = 6
-    speed: float = 10.0  # repair-time acceleration
+    speed: float = 1.0  # repair-time acceleration on the wall clock (1: real durations)
     repair_median_min: float = 95.0
     repair_sigma: float = 0.8
     transformer_share: float = 0.35
@@ -63,6 +74,7 @@ class Fault:
 class _Pending:
     due: float  # time.monotonic() when to post
     table: pa.Table
+    clears: list[str] | None = None  # meters no longer inside an injected fault once this is posted
 
 
 def events_table(meter_ids: list[str], event_type: str, at: datetime) -> pa.Table:
@@ -90,6 +102,27 @@ class FaultInjector:
         w = np.where(types[self._devices] == "breaker", self.params.breaker_weight, 1.0)
         self._device_w = w / w.sum() if len(w) else w
         self._transformers = n[(kinds == NODE_TRANSFORMER) & (tree.meter_count > 0)]
+        self.mean_interval_s = (
+            self.params.mean_interval_s
+            if self.params.mean_interval_s is not None
+            else 3600.0 / self.expected_faults_per_h()
+        )
+
+    def mean_customers_per_fault(self) -> float:
+        """Expected meters under one drawn fault (transformer or device zone, as `draw` picks them)."""
+        p, counts = self.params, self.tree.meter_count
+        x = float(counts[self._transformers].mean()) if len(self._transformers) else 0.0
+        d = float((counts[self._devices] * self._device_w).sum()) if len(self._devices) else 0.0
+        if not len(self._devices):
+            return max(x, 1.0)
+        if not len(self._transformers):
+            return max(d, 1.0)
+        return max(p.transformer_share * x + (1 - p.transformer_share) * d, 1.0)
+
+    def expected_faults_per_h(self) -> float:
+        """Faults per hour whose customer interruptions add up to ``saifi_per_year`` per customer."""
+        n_t = float(self.tree.n_meters)
+        return max(self.params.saifi_per_year * n_t / HOURS_PER_YEAR / self.mean_customers_per_fault(), 1e-9)
 
     def draw(self, now: datetime, busy: np.ndarray[tuple[int], np.dtype[np.bool_]]) -> Fault | None:
         """A new fault whose zone does not overlap meters already faulted (``busy`` per meter)."""
@@ -129,6 +162,8 @@ class DemoFeed:
     injector: FaultInjector
     sink: Callable[[pa.Table], object]
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    # told which meters are inside an injected fault (True at injection, False once restores post)
+    on_synthetic: Callable[[list[str], bool], object] | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
     faults_started: int = 0
@@ -141,6 +176,10 @@ class DemoFeed:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
+
+    def _synthetic(self, fault: Fault, on: bool) -> None:
+        if self.on_synthetic is not None:
+            self.on_synthetic([str(m) for m in self.injector.tree.meter_ids[fault.meters]], on)
 
     def _run(self) -> None:
         p = self.injector.params
@@ -156,20 +195,24 @@ class DemoFeed:
                     fault = self.injector.draw(self.clock(), busy)
                     if fault is not None:
                         busy[fault.meters] = True
+                        self._synthetic(fault, True)
                         delay = float(self.injector.rng.uniform(*p.declaration_delay_s))
                         pending.append(_Pending(now_m + delay, self.injector.last_gasps(fault)))
                         wall = (fault.restore_utc - fault.start_utc).total_seconds()
                         active.append((now_m + wall, fault))
                         self.faults_started += 1
-                    next_fault = now_m + float(self.injector.rng.exponential(p.mean_interval_s))
+                    next_fault = now_m + float(self.injector.rng.exponential(self.injector.mean_interval_s))
                 for due, fault in [a for a in active if a[0] <= now_m]:
                     active.remove((due, fault))
                     busy[fault.meters] = False
                     delay = float(self.injector.rng.uniform(*p.restore_delay_s))
-                    pending.append(_Pending(now_m + delay, self.injector.restores(fault)))
+                    ids = [str(m) for m in tree.meter_ids[fault.meters]]
+                    pending.append(_Pending(now_m + delay, self.injector.restores(fault), ids))
                 for item in [x for x in pending if x.due <= now_m]:
                     pending.remove(item)
                     if item.table.num_rows:
                         self.sink(item.table)
+                    if item.clears is not None and self.on_synthetic is not None:
+                        self.on_synthetic(item.clears, False)
             except Exception:  # the demo feed must keep running
                 log.exception("demo fault feed step failed")

@@ -69,6 +69,10 @@ OUTAGES_SCHEMA = pa.schema(
         pa.field("reports", _i, nullable=False),  # last-gasps attributed to it
         pa.field("customer_minutes", _f, nullable=False),  # restored customer-minutes
         pa.field("storm_mode", pa.bool_(), nullable=False),
+        # made from demo-injected faults (`fluxops.ops.faults`), not from the grid: kept out of the
+        # reliability indices and restoration statistics unless asked. Nullable only so an existing
+        # table can gain the column (ALTER ... DEFAULT FALSE); always written.
+        pa.field("synthetic", pa.bool_(), nullable=True),
     ]
 )
 
@@ -187,6 +191,7 @@ class OutageRecord:
     reports: int
     customer_minutes: float = 0.0
     storm_mode: bool = False
+    synthetic: bool = False  # every report came from a demo-injected fault
     lon: float | None = None
     lat: float | None = None
     parent_outage_id: str | None = None

@@ -70,6 +70,9 @@ class OutageEngine:
         self._next = next_seq
         self._recent_gasps: list[tuple[datetime, int]] = []  # (batch time, count) for storm detection
         self.storm_mode = False
+        # meters inside a demo-injected fault right now (`fluxops.ops.faults`): their reports make
+        # synthetic outages, which reliability and ETR statistics leave out unless asked
+        self._synthetic = np.zeros(tree.n_meters, dtype=bool)
 
     # --- state access ------------------------------------------------------------------------
 
@@ -112,6 +115,15 @@ class OutageEngine:
             self._held[rec.outage_id] = _Held(pos, pos[:0], rec.updated_utc, dnode, seq)
             if dnode >= 0:
                 self._by_node[dnode] = rec.outage_id
+
+    def mark_synthetic(self, meter_ids: Sequence[str], synthetic: bool) -> None:
+        """Say which meters are inside a demo-injected fault (``True`` when it starts, ``False`` once
+        its restores are posted). An outage is synthetic when every meter that reported it is."""
+        nodes, _ = self.tree.meter_nodes(list(meter_ids))
+        self._synthetic[nodes - self.tree.meter_offset] = synthetic
+
+    def _all_synthetic(self, reporters: IntArray) -> bool:
+        return bool(len(reporters)) and bool(self._synthetic[reporters].all())
 
     # --- event processing --------------------------------------------------------------------
 
@@ -245,7 +257,8 @@ class OutageEngine:
             held.last_report_utc = max(held.last_report_utc, last_report)
             old = self._records[absorbed[0]]
             if old.reports != len(held.reporters):
-                rec = replace(old, reports=len(held.reporters), updated_utc=now)
+                synthetic = self._all_synthetic(held.reporters)
+                rec = replace(old, reports=len(held.reporters), synthetic=synthetic, updated_utc=now)
                 self._records[absorbed[0]] = rec
                 acc.outages[absorbed[0]] = rec
             return
@@ -301,6 +314,7 @@ class OutageEngine:
                 customers_out=len(meters),
                 reports=len(held.reporters),
                 storm_mode=old.storm_mode or self.storm_mode,
+                synthetic=self._all_synthetic(held.reporters),
                 parent_outage_id=parent,
             )
             etype = "extended"
@@ -324,6 +338,7 @@ class OutageEngine:
                 customers_out=len(meters),
                 reports=len(np.unique(reporters)),
                 storm_mode=self.storm_mode,
+                synthetic=self._all_synthetic(np.unique(reporters)),
                 parent_outage_id=parent,
             )
             etype = "proposed"

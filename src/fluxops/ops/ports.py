@@ -69,17 +69,24 @@ class OpsStore(Protocol):
         """Open outages, their unrestored meter rows, and the number of log events of each."""
         ...
 
-    def restoration_steps(self, since_utc: datetime, until_utc: datetime) -> pa.Table:
-        """Log rows of type restored / partial_restore of outages starting in [since, until)."""
+    def restoration_steps(
+        self, since_utc: datetime, until_utc: datetime, *, include_synthetic: bool = False
+    ) -> pa.Table:
+        """Log rows of type restored / partial_restore of outages starting in [since, until); those of
+        synthetic (demo-injected) outages only with ``include_synthetic``."""
         ...
 
-    def restored_outages(self, since_utc: datetime) -> pa.Table:
-        """kind, device_type, start_utc, restored_utc of outages restored since ``since_utc``."""
+    def restored_outages(self, since_utc: datetime, *, include_synthetic: bool = False) -> pa.Table:
+        """kind, device_type, start_utc, restored_utc of outages restored since ``since_utc`` (synthetic
+        ones only with ``include_synthetic``)."""
         ...
 
-    def meter_interruptions(self, since_utc: datetime, until_utc: datetime) -> pa.Table:
+    def meter_interruptions(
+        self, since_utc: datetime, until_utc: datetime, *, include_synthetic: bool = False
+    ) -> pa.Table:
         """meter_id, out_utc, restored_utc, feeder_id, substation_id: one row per customer per outage
-        (merged proposals excluded) with out_utc in [since, until)."""
+        (merged proposals excluded; synthetic ones unless ``include_synthetic``) with out_utc in
+        [since, until)."""
         ...
 
     def max_outage_seq(self) -> int: ...
@@ -103,6 +110,13 @@ class LoadingSource(Protocol):
     """Latest transformer loading from AMI analytics: columns transformer_id, loading_pct."""
 
     def transformer_loading(self) -> pa.Table | None: ...
+
+
+class CoverageSource(Protocol):
+    """When the utility's data begin (e.g. the AMI lake's first day): what period reliability indices
+    can honestly cover. None when unknown."""
+
+    def history_start_utc(self) -> datetime | None: ...
 
 
 class AgingSource(Protocol):

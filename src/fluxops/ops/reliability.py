@@ -17,7 +17,7 @@ its start). Pure: DataFrames in, rows out.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -51,6 +51,11 @@ class ReliabilityRow:
     caifi: float | None = None  # CI / CN
     cemi_n: float | None = None  # share of customers with more than ``cemi_threshold`` sustained ones
     cemi_threshold: int | None = None
+    # per-year extrapolations, only when asked (`annualize_rows`): × 365.25 / days of the bucket
+    saifi_annualized: float | None = None
+    saidi_min_annualized: float | None = None
+    maifi_e_annualized: float | None = None
+    annualization_factor: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -95,14 +100,49 @@ def _steps(restore_events: pd.DataFrame, open_outages: pd.DataFrame, as_of: date
 
 
 MED_BETA_MULTIPLIER = 2.5  # IEEE 1366-2022 §4.5 ("2.5 beta" method)
-MED_LOOKBACK_DAYS = 5 * 365  # five years of daily SAIDI history (all available when fewer)
+MED_LOOKBACK_DAYS = 5 * 365  # five years of daily SAIDI history (IEEE 1366: the five years before)
+DAYS_PER_YEAR = 365.25  # annualization (Julian year), only when asked
+
+
+@dataclass(frozen=True)
+class MedConfig:
+    """How Major Event Days are identified, and what to do without the history the standard needs.
+
+    IEEE 1366 fits T_MED on the five years of daily SAIDI before the reporting period (all there is
+    while fewer exist). A fit on a few days or weeks has seen one season's weather and calls ordinary
+    days "major" (or never does), so below ``min_history_days`` of history the threshold is not
+    fitted and the ``default`` rule applies instead, and the answer says so (``threshold_source``):
+
+    * ``default_t_med_min`` set (e.g. the utility's own T_MED from its regulatory filing): a day is
+      a MED when its system SAIDI exceeds it (source ``"configured T_MED"``);
+    * otherwise the customer-share rule regulators used before the 2.5 β method and some still use
+      for excludable events: a day on which sustained interruptions reach ``default_customer_share``
+      (10 %) of the customers served (CPUC D.96-09-045: events affecting more than 10 % of the
+      utility's customers; Oklahoma OAC 165:35-25-20 reports major events by 10 % of a region).
+
+    ``min_history_days`` = 365: a full year, so every season is in the fit (a policy choice; IEEE
+    1366 itself asks for five years and the answer reports how many there were).
+    """
+
+    min_history_days: float = 365.0
+    default_t_med_min: float | None = None
+    default_t_med_source: str = "configured T_MED"
+    default_customer_share: float = 0.10
+    default_customer_share_source: str = (
+        "sustained interruptions reaching 10 % of customers served in a day "
+        "(CPUC D.96-09-045 major event; OAC 165:35-25-20)"
+    )
 
 
 @dataclass(frozen=True)
 class MajorEventDays:
-    t_med_min: float | None  # None: fewer than two days with interruptions in the history
-    days: tuple[date, ...]  # UTC days whose system SAIDI exceeds T_MED
-    history_days: int  # days with non-zero SAIDI that the threshold was fitted on
+    t_med_min: float | None  # the SAIDI threshold used (fitted or configured); None under the share rule
+    days: tuple[date, ...]  # UTC days of the period classified as major event days
+    history_days: int  # days with non-zero SAIDI in the history window (the fit's sample)
+    threshold_source: str = "fitted"  # "fitted" (2.5 β) | "default" (MedConfig, history too short)
+    rule: str = "IEEE 1366 2.5 beta: daily SAIDI > exp(alpha + 2.5 beta)"
+    history_span_days: float = 0.0  # days of history before the period that the data covers
+    customer_share: float | None = None  # the share rule's threshold when it was used
 
 
 def major_event_days(
@@ -114,26 +154,89 @@ def major_event_days(
     end_utc: datetime,
     as_of_utc: datetime,
     momentary_max_min: float = MOMENTARY_MAX_MIN,
+    history_start_utc: datetime | None = None,
+    config: MedConfig | None = None,
 ) -> MajorEventDays:
     """Major Event Days of [start, end) by the IEEE 1366 2.5 β method: T_MED = exp(α + 2.5 β), α and β
     the mean and (sample) standard deviation of ln(daily system SAIDI) over the five years before
     ``start`` (or all the history there is), days with zero SAIDI left out as the log is undefined.
-    Days are UTC calendar days here (the standard uses the utility's local day)."""
+    Days are UTC calendar days here (the standard uses the utility's local day).
+
+    ``history_start_utc`` is when the data begin (the AMI lake's first day; default: the earliest
+    interruption on record, which understates coverage). With less than ``config.min_history_days``
+    of history before ``start`` the threshold is not fitted: `MedConfig`'s default rule is used and
+    ``threshold_source`` says ``"default"``."""
+    cfg = config or MedConfig()
     steps = _steps(restore_events, open_outages, as_of_utc)
     steps = steps[steps["duration_min"] > momentary_max_min]
     # utc=True: an empty frame (no outages yet) comes back tz-naive from the store.
     day = pd.DatetimeIndex(pd.to_datetime(steps["start_utc"], utc=True)).normalize()
     saidi = (steps["customers"] * steps["duration_min"]).groupby(day).sum() / max(n_customers, 1)
+    ci = steps["customers"].groupby(day).sum()
     t0, t1 = pd.Timestamp(start_utc), pd.Timestamp(end_utc)
-    hist = saidi[(saidi.index >= t0 - pd.Timedelta(days=MED_LOOKBACK_DAYS)) & (saidi.index < t0.normalize())]
+    window0 = t0 - pd.Timedelta(days=MED_LOOKBACK_DAYS)
+    first = pd.Timestamp(history_start_utc) if history_start_utc is not None else None
+    if first is None and len(day):
+        first = day.min()
+    span_start = max(window0, first) if first is not None else t0
+    span_days = max(0.0, (t0 - span_start).total_seconds() / 86_400.0)
+    hist = saidi[(saidi.index >= window0) & (saidi.index < t0.normalize())]
     hist = hist[hist > 0]
-    if len(hist) < 2:
-        return MajorEventDays(None, (), len(hist))
-    logs = np.log(hist.to_numpy(dtype=float))
-    t_med = float(np.exp(logs.mean() + MED_BETA_MULTIPLIER * logs.std(ddof=1)))
     inside = saidi[(saidi.index >= t0.normalize()) & (saidi.index < t1)]
-    days = tuple(pd.Timestamp(d).date() for d in inside.index[inside.to_numpy() > t_med])
-    return MajorEventDays(t_med, days, len(hist))
+    if span_days >= cfg.min_history_days and len(hist) >= 2:
+        logs = np.log(hist.to_numpy(dtype=float))
+        t_med = float(np.exp(logs.mean() + MED_BETA_MULTIPLIER * logs.std(ddof=1)))
+        days = tuple(pd.Timestamp(d).date() for d in inside.index[inside.to_numpy() > t_med])
+        return MajorEventDays(t_med, days, len(hist), "fitted", history_span_days=span_days)
+    if cfg.default_t_med_min is not None:
+        t_med = float(cfg.default_t_med_min)
+        days = tuple(pd.Timestamp(d).date() for d in inside.index[inside.to_numpy() > t_med])
+        rule = f"daily SAIDI > {t_med:g} min ({cfg.default_t_med_source})"
+        return MajorEventDays(t_med, days, len(hist), "default", rule, span_days)
+    share = cfg.default_customer_share
+    ci_in = ci[(ci.index >= t0.normalize()) & (ci.index < t1)]
+    days = tuple(pd.Timestamp(d).date() for d in ci_in.index[ci_in.to_numpy() >= share * max(n_customers, 1)])
+    return MajorEventDays(
+        None, days, len(hist), "default", cfg.default_customer_share_source, span_days, share
+    )
+
+
+@dataclass(frozen=True)
+class ReliabilityReport:
+    """Indices with what they cover: the period (and why that period), the customers served, the
+    Major Event Days and whether synthetic (demo-injected) outages are in. Values are for the period
+    as it is; ``annualized`` rows also carry per-year figures (× 365.25 / days of the bucket)."""
+
+    rows: list[ReliabilityRow]
+    med: MajorEventDays
+    period_start_utc: datetime
+    period_end_utc: datetime
+    days_covered: float
+    period_basis: str  # "requested" | "data_coverage" (less than a year of data) | "last_365_days"
+    data_start_utc: datetime | None  # when the data begin (None: unknown)
+    data_start_source: str | None  # "coverage" (e.g. the AMI lake's first day) | "first_outage_on_record"
+    customers_served: int  # system N_T
+    include_synthetic: bool
+    annualized: bool
+
+
+def annualize_rows(rows: Sequence[ReliabilityRow]) -> list[ReliabilityRow]:
+    """Rows with the per-year figures filled (SAIFI, SAIDI, MAIFI_E × 365.25 days / bucket days).
+    Only on request: a week's SAIDI × 52 is an extrapolation, not a measured annual figure."""
+    out = []
+    for r in rows:
+        days = (r.period_end_utc - r.period_start_utc).total_seconds() / 86_400.0
+        f = DAYS_PER_YEAR / days if days > 0 else float("nan")
+        out.append(
+            replace(
+                r,
+                saifi_annualized=r.saifi * f,
+                saidi_min_annualized=r.saidi_min * f,
+                maifi_e_annualized=r.maifi_e * f,
+                annualization_factor=f,
+            )
+        )
+    return out
 
 
 def compute_indices(

@@ -42,11 +42,20 @@ from fluxops.ops.models import (
     TraceConfig,
 )
 from fluxops.ops.outages import OutageEngine
-from fluxops.ops.ports import AgingSource, LoadingSource, OpsStore, OutageQuery, VoltageSource
+from fluxops.ops.ports import (
+    AgingSource,
+    CoverageSource,
+    LoadingSource,
+    OpsStore,
+    OutageQuery,
+    VoltageSource,
+)
 from fluxops.ops.reliability import (
     MED_LOOKBACK_DAYS,
-    MajorEventDays,
+    MedConfig,
+    ReliabilityReport,
     ReliabilityRow,
+    annualize_rows,
     compute_indices,
     customers_served,
     major_event_days,
@@ -85,6 +94,8 @@ class OpsService:
         voltage: VoltageSource | None = None,
         aging: AgingSource | None = None,
         health_params: HealthParams | None = None,
+        coverage: CoverageSource | None = None,
+        med_config: MedConfig | None = None,
         asset_status_sink: Callable[[dict[str, str]], int] | None = None,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
@@ -96,6 +107,8 @@ class OpsService:
         self.voltage = voltage
         self.aging = aging
         self.health_params = health_params or HealthParams()
+        self.coverage = coverage
+        self.med_config = med_config or MedConfig()
         self._sink = asset_status_sink
         self._clock = clock
         store.ensure_tables()
@@ -297,7 +310,9 @@ class OpsService:
         refit from the store at most every ``ETR_CACHE_S``."""
         now = self._clock()
         if self._etr_cache is None or (now - self._etr_cache[0]).total_seconds() > ETR_CACHE_S:
-            hist = self.store.restored_outages(now - timedelta(days=ETR_LOOKBACK_DAYS)).to_pandas()
+            # synthetic (demo-injected) repairs are not this utility's history
+            since = now - timedelta(days=ETR_LOOKBACK_DAYS)
+            hist = self.store.restored_outages(since, include_synthetic=False).to_pandas()
             self._etr_cache = (now, fit_restoration_medians(hist))
         return estimate_restoration(self._etr_cache[1], outages)
 
@@ -365,6 +380,7 @@ class OpsService:
         end_utc: datetime | None,
         interval: str = "all",
         exclude_major_events: bool = False,
+        include_synthetic: bool = False,
     ) -> list[ReliabilityRow]:
         return self.reliability_report(
             level=level,
@@ -372,7 +388,17 @@ class OpsService:
             end_utc=end_utc,
             interval=interval,
             exclude_major_events=exclude_major_events,
-        )[0]
+            include_synthetic=include_synthetic,
+        ).rows
+
+    def _data_start(self) -> datetime | None:
+        if self.coverage is None:
+            return None
+        try:
+            return self.coverage.history_start_utc()
+        except Exception:  # coverage unknown: fall back to the records
+            log.exception("reading the data coverage failed")
+            return None
 
     def reliability_report(
         self,
@@ -382,22 +408,50 @@ class OpsService:
         end_utc: datetime | None,
         interval: str = "all",
         exclude_major_events: bool = False,
-    ) -> tuple[list[ReliabilityRow], MajorEventDays]:
-        """Indices, and the period's Major Event Days (always identified; excluded on request)."""
+        include_synthetic: bool = False,
+        annualize: bool = False,
+    ) -> ReliabilityReport:
+        """Indices, the period they cover and the period's Major Event Days (always identified;
+        excluded on request).
+
+        Why the period is said: without ``start`` the period is the last 365 days *or the data there
+        are*, whichever is shorter (a week of records is a week's SAIDI, never shown as a year's);
+        ``annualize`` adds labelled per-year extrapolations. Synthetic (demo-injected) outages stay out
+        unless ``include_synthetic``."""
         now = self._clock()
         end = end_utc or now
-        start = start_utc or (end - timedelta(days=365))
-        lookback = start - timedelta(days=MED_LOOKBACK_DAYS)
-        steps = self.store.restoration_steps(lookback, end).to_pandas()
-        opened = pd.DataFrame([o.to_dict() for o in self.engine.open_outages()])
+        year_ago = end - timedelta(days=365)
+        earliest = start_utc or year_ago
+        lookback = earliest - timedelta(days=MED_LOOKBACK_DAYS)
+        steps = self.store.restoration_steps(lookback, end, include_synthetic=include_synthetic).to_pandas()
+        opened_recs = [o for o in self.engine.open_outages() if include_synthetic or not o.synthetic]
+        opened = pd.DataFrame([o.to_dict() for o in opened_recs])
+        data_start = self._data_start()
+        data_source: str | None = "coverage" if data_start is not None else None
+        if data_start is None:
+            starts = [pd.Timestamp(t) for t in pd.to_datetime(steps.get("start_utc", []), utc=True)]
+            starts += [pd.Timestamp(o.start_utc) for o in opened_recs]
+            if starts:
+                data_start, data_source = min(starts).to_pydatetime(), "first_outage_on_record"
+        if start_utc is not None:
+            start, basis = start_utc, "requested"
+        elif data_start is not None and data_start > year_ago:
+            start, basis = data_start, "data_coverage"
+        else:
+            start, basis = year_ago, "last_365_days"
+        if end <= start:
+            raise InvalidInputError("end must be after start", field="end")
+        n_t = int(self.tree.n_meters)
         med = major_event_days(
             steps,
             opened,
-            int(self.tree.n_meters),
+            n_t,
             start_utc=start,
             end_utc=end,
             as_of_utc=min(now, end),
             momentary_max_min=self.engine.config.momentary_max_min,
+            history_start_utc=data_start if data_source == "coverage" else None,
+            config=self.med_config,
         )
         rows = compute_indices(
             steps,
@@ -410,9 +464,28 @@ class OpsService:
             interval=interval,
             momentary_max_min=self.engine.config.momentary_max_min,
             exclude_days=med.days if exclude_major_events else (),
-            meter_rows=self.store.meter_interruptions(start, end).to_pandas(),
+            meter_rows=self.store.meter_interruptions(
+                start, end, include_synthetic=include_synthetic
+            ).to_pandas(),
         )
-        return rows, med
+        return ReliabilityReport(
+            rows=annualize_rows(rows) if annualize else rows,
+            med=med,
+            period_start_utc=start,
+            period_end_utc=end,
+            days_covered=(end - start).total_seconds() / 86_400.0,
+            period_basis=basis,
+            data_start_utc=data_start,
+            data_start_source=data_source,
+            customers_served=n_t,
+            include_synthetic=include_synthetic,
+            annualized=annualize,
+        )
+
+    def mark_synthetic(self, meter_ids: Sequence[str], synthetic: bool) -> None:
+        """The demo fault feed says which meters are inside an injected fault (`fluxops.ops.faults`)."""
+        with self._lock:
+            self.engine.mark_synthetic(meter_ids, synthetic)
 
 
 def _outage_summary(o: OutageRecord) -> dict[str, Any]:

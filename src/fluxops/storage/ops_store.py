@@ -74,6 +74,10 @@ class OpsTableStore:
     def ensure_tables(self) -> None:
         for name, (schema, key) in OPS_TABLES.items():
             self.store.ensure_table(name, schema, key)
+        # additive: ``outages.synthetic`` came after the table (issue 9); older rows were all real
+        have = set(self.store.query_arrow("SELECT * FROM outages LIMIT 0").schema.names)
+        if "synthetic" not in have:
+            self.store.execute("ALTER TABLE outages ADD COLUMN synthetic BOOLEAN DEFAULT FALSE")
 
     # --- outages ---------------------------------------------------------------------------
 
@@ -179,29 +183,37 @@ class OpsTableStore:
         }
         return records, meters, n
 
-    def restoration_steps(self, since_utc: datetime, until_utc: datetime) -> pa.Table:
+    def restoration_steps(
+        self, since_utc: datetime, until_utc: datetime, *, include_synthetic: bool = False
+    ) -> pa.Table:
+        real = "" if include_synthetic else " AND NOT coalesce(o.synthetic, FALSE)"
         return self.store.query_arrow(
-            "SELECT * FROM outage_events WHERE event_type IN ('restored', 'partial_restore') "
-            "AND start_utc >= ? AND start_utc < ?",
+            "SELECT e.* FROM outage_events e JOIN outages o ON o.outage_id = e.outage_id "
+            "WHERE e.event_type IN ('restored', 'partial_restore') "
+            f"AND e.start_utc >= ? AND e.start_utc < ?{real}",
             [since_utc, until_utc],
             schema=OUTAGE_EVENTS_SCHEMA,
         )
 
-    def restored_outages(self, since_utc: datetime) -> pa.Table:
+    def restored_outages(self, since_utc: datetime, *, include_synthetic: bool = False) -> pa.Table:
+        real = "" if include_synthetic else " AND NOT coalesce(synthetic, FALSE)"
         return self.store.query_arrow(
             "SELECT kind, device_type, start_utc, restored_utc FROM outages "
-            "WHERE status = 'restored' AND restored_utc >= ?",
+            f"WHERE status = 'restored' AND restored_utc >= ?{real}",
             [since_utc],
             schema=pa.schema(
                 [OUTAGES_SCHEMA.field(c) for c in ("kind", "device_type", "start_utc", "restored_utc")]
             ),
         )
 
-    def meter_interruptions(self, since_utc: datetime, until_utc: datetime) -> pa.Table:
+    def meter_interruptions(
+        self, since_utc: datetime, until_utc: datetime, *, include_synthetic: bool = False
+    ) -> pa.Table:
+        real = "" if include_synthetic else " AND NOT coalesce(o.synthetic, FALSE)"
         return self.store.query_arrow(
             "SELECT m.meter_id, m.out_utc, m.restored_utc, o.feeder_id, o.substation_id "
             "FROM outage_meters m JOIN outages o ON o.outage_id = m.outage_id "
-            "WHERE o.status <> 'merged' AND m.out_utc >= ? AND m.out_utc < ?",
+            f"WHERE o.status <> 'merged' AND m.out_utc >= ? AND m.out_utc < ?{real}",
             [since_utc, until_utc],
             schema=pa.schema(
                 [

@@ -15,6 +15,7 @@ import contextlib
 import logging
 import os
 import threading
+from datetime import UTC, datetime, time
 from typing import Any
 
 import pyarrow as pa
@@ -63,6 +64,25 @@ class _AmiAging:
         return table
 
 
+class _AmiCoverage:
+    """When the utility's data begin: the first day of the AMI lake (``app.state.ami``), so reliability
+    indices say what period they cover instead of assuming a year."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.app = app
+
+    def history_start_utc(self) -> datetime | None:
+        ami = getattr(self.app.state, "ami", None)
+        lake = getattr(ami, "lake", None)
+        if lake is None:
+            return None
+        try:
+            days = lake.readings.partitions()
+        except Exception:  # no lake yet
+            return None
+        return datetime.combine(days[0], time(0), tzinfo=UTC) if days else None
+
+
 class OpsRuntime:
     """Holds the current grid's service; rebuilt on grid change (thread-safe)."""
 
@@ -88,6 +108,7 @@ class OpsRuntime:
                     loading=getattr(self.app.state, "ami_loading", None),
                     voltage=_AmiVoltage(self.app),
                     aging=_AmiAging(self.app),
+                    coverage=_AmiCoverage(self.app),
                 )
                 if _demo(self.app):
                     svc.dispatch.seed_demo_crews()
@@ -144,7 +165,7 @@ def _start_fault_feed(app: FastAPI, rt: OpsRuntime, ingest: Any | None) -> None:
         return
     svc.dispatch.seed_demo_crews()
     sink = ingest.ingest_events if ingest is not None and hasattr(ingest, "ingest_events") else rt.submit
-    feed = DemoFeed(FaultInjector(svc.tree), sink)
+    feed = DemoFeed(FaultInjector(svc.tree), sink, on_synthetic=svc.mark_synthetic)
     feed.start()
     app.state.ops_demo_feed = feed
 

@@ -228,33 +228,55 @@ def list_crews(request: Request) -> list[dict[str, Any]]:
 def reliability(
     request: Request,
     level: str = Query("system", description="system | substation | feeder"),
-    start: str | None = Query(None, description="period start (ISO 8601); default end − 365 days"),
+    start: str | None = Query(
+        None, description="period start (ISO 8601); default the later of end − 365 days and the data start"
+    ),
     end: str | None = Query(None, description="period end (ISO 8601); default now"),
     interval: str = Query("all", description="all | day | month"),
     exclude_major_events: bool = Query(False, description="leave out IEEE 1366 Major Event Days (2.5 β)"),
+    include_synthetic: bool = Query(False, description="count outages made by demo-injected faults"),
+    annualize: bool = Query(False, description="add per-year extrapolations (× 365.25 / days), labelled"),
 ) -> dict[str, Any]:
     if level not in LEVELS:
         raise InvalidInputError(f"level must be one of {LEVELS}", field="level")
     if interval not in INTERVALS:
         raise InvalidInputError(f"interval must be one of {INTERVALS}", field="interval")
-    rows, med = _svc(request).reliability_report(
+    rep = _svc(request).reliability_report(
         level=level,
         start_utc=parse_time(start, "start"),
         end_utc=parse_time(end, "end"),
         interval=interval,
         exclude_major_events=exclude_major_events,
+        include_synthetic=include_synthetic,
+        annualize=annualize,
     )
+    med = rep.med
     return {
         "level": level,
         "interval": interval,
         "method": "IEEE 1366-2022; sustained > 5 min; MAIFI_E counts momentary events",
+        "period": {
+            "start_utc": rep.period_start_utc.isoformat(),
+            "end_utc": rep.period_end_utc.isoformat(),
+            "days_covered": round(rep.days_covered, 3),
+            "basis": rep.period_basis,
+            "data_start_utc": rep.data_start_utc.isoformat() if rep.data_start_utc else None,
+            "data_start_source": rep.data_start_source,
+        },
+        "customers_served": rep.customers_served,
+        "include_synthetic": rep.include_synthetic,
+        "annualized": rep.annualized,
         "major_event_days": {
             "t_med_min": med.t_med_min,
+            "med_threshold_source": med.threshold_source,
+            "rule": med.rule,
+            "customer_share": med.customer_share,
             "days": [d.isoformat() for d in med.days],
             "history_days": med.history_days,
+            "history_span_days": round(med.history_span_days, 3),
             "excluded": exclude_major_events,
         },
-        "rows": [r.to_dict() for r in rows],
+        "rows": [r.to_dict() for r in rep.rows],
     }
 
 
