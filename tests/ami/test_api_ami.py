@@ -9,6 +9,7 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import orjson
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -63,6 +64,7 @@ def test_three_formats_idempotent_and_analytics(server: Server) -> None:
         assert rep["accepted"] == c.num_rows
         again = cl.post("/api/ami/readings", content=_arrow(a), headers={"Content-Type": ARROW}).json()
         assert (again["accepted"], again["duplicates"]) == (0, 20_000)
+        _wait_materialized(cl, rep["batch_seq"])  # analytics answer from the refresher's materialization
         th = cl.get(
             "/api/ami/transformers/load", params={"date": _day().isoformat(), "limit": 100_000}
         ).json()
@@ -86,6 +88,17 @@ def test_three_formats_idempotent_and_analytics(server: Server) -> None:
             assert cl.get(f"/api/ami/checks/{name}").status_code == 200, name
         arrow = cl.get("/api/ami/completeness", headers={"Accept": ARROW})
         assert pa.ipc.open_stream(arrow.content).read_all().num_rows == 1
+
+
+def _wait_materialized(cl: httpx.Client, seq: int) -> None:
+    """Until the background refresher has materialized batch ``seq`` (GETs never refresh themselves)."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        r = cl.get("/api/ami/completeness")
+        if int(r.headers["X-Data-Watermark"]) >= seq:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"batch {seq} never materialized")
 
 
 def _grid(server: Server):  # type: ignore[no-untyped-def]

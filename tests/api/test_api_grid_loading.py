@@ -65,6 +65,7 @@ def test_grid_loading_follows_the_latest_complete_ami_hour(tiny_grid: Grid, tmp_
     try:
         day = AmiSynthesizer(tiny_grid, SynthParams(seed=1)).day(date(2026, 7, 1))
         app.state.ami.ingest_readings(day.readings.drop_columns(["delivered_utc"]))
+        app.state.ami.refresh_now()  # what the background refresher does (GETs never refresh)
         with httpx.Client(
             base_url=f"http://127.0.0.1:{running.port}",
             headers={"Authorization": f"Bearer {BOOTSTRAP_TOKEN}"},

@@ -3,13 +3,29 @@ grid's `IngestService` (rebuilt when the grid's content hash changes).
 
 Published as ``app.state.ami_ingest`` (``subscribe(callback)``, ``ingest_events(table)``,
 ``ingest_readings(table)``) and ``app.state.ami_loading`` (``transformer_loading()``) for the ops routes.
+
+Analytics are answered from the last materialization, never refreshed on the read path (issue 8 §5): a
+refresh under a live feed takes seconds, and 64 readers must not each wait for it. A refresher thread is
+woken by every accepted batch, coalesces what arrives while it works (at most one refresh per
+``REFRESH_MIN_INTERVAL_S``) and publishes a `Materialization` (the lake batch seq the derived data
+covers and when it was made); the routes send it as ``X-Data-Watermark`` / ``X-Data-As-Of``. Before the
+first materialization of a fresh lake, analytics answer empty with watermark 0 and as-of ``none``.
+
+With several worker processes (``fluxops serve --workers N``, PostgreSQL only) exactly one of them owns
+the lake writer (an ``flock`` on ``<lake>/.ingest-owner.lock`` taken at startup): it ingests, refreshes,
+compacts and runs the demo simulator; the others answer ingestion with 503 + ``Retry-After`` and read the
+owner's materialization from ``derived/_state.json``.
 """
 
 from __future__ import annotations
 
+import fcntl
+import json
 import logging
+import os
 import threading
-import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import pyarrow as pa
@@ -19,6 +35,7 @@ from fluxops.ami.ingest import EventBus, IngestReport, IngestService
 from fluxops.ami.ports import EventSubscriber
 from fluxops.ami.validation import MeterRegistry
 from fluxops.api.deps import grid_cache
+from fluxops.core.errors import StorageError
 from fluxops.storage.ami_analytics import AmiAnalytics
 from fluxops.storage.ami_queries import AmiQueries
 from fluxops.storage.lake import AmiLake
@@ -26,8 +43,24 @@ from fluxops.storage.lake import AmiLake
 log = logging.getLogger(__name__)
 COMPACT_EVERY_S = 60.0
 DEMO_SPEED = 30.0
-LOADING_MAX_AGE_S = 60.0  # the map's transformer loading may lag a live feed by this much
 DEMO_LOOKBACK_H = 1.0
+REFRESH_MIN_INTERVAL_S = 2.0  # batches arriving faster are coalesced into one refresh
+REFRESH_POLL_S = 30.0  # the refresher also looks for unmaterialized batches this often
+INGEST_RETRY_AFTER_S = 1
+OWNER_LOCK = ".ingest-owner.lock"
+
+
+@dataclass(frozen=True)
+class Materialization:
+    """What the derived analytics cover: lake batches up to ``seq``, made at ``as_of_utc`` (None: never)."""
+
+    seq: int
+    as_of_utc: datetime | None
+    seconds: float = 0.0
+
+    def headers(self) -> dict[str, str]:
+        as_of = self.as_of_utc.isoformat().replace("+00:00", "Z") if self.as_of_utc else "none"
+        return {"X-Data-Watermark": str(self.seq), "X-Data-As-Of": as_of}
 
 
 class AmiRuntime:
@@ -37,15 +70,20 @@ class AmiRuntime:
         self.app = app
         self.lake = AmiLake(app.state.settings.lake_dir)
         self.analytics = AmiAnalytics(self.lake)
-        self.queries = AmiQueries(self.analytics)
+        self._queries = AmiQueries(self.analytics)
         self.bus = EventBus()
         self._lock = threading.Lock()
         self._hash: str | None = None
         self._svc: IngestService | None = None
-        self._refreshed_seq = -1
-        self._refreshed_at = 0.0
         self._stop = threading.Event()
+        self._dirty = threading.Event()  # set by every accepted batch; the refresher clears it
         self._compactor: threading.Thread | None = None
+        self._refresher: threading.Thread | None = None
+        self._mat_lock = threading.Lock()
+        self._materialized = self._stored_materialization()
+        self._owner_fd: int | None = None
+        self.owner = True  # False in a worker that does not own the lake writer (multi-worker serving)
+        self.refresh_count = 0  # refreshes this process ran (the tests read it)
         self.simulator: Any = None
 
     # the facade the ops routes use (app.state.ami_ingest)
@@ -65,30 +103,88 @@ class AmiRuntime:
                 self._hash = loaded.info.content_hash
             return self._svc
 
+    def _check_owner(self) -> None:
+        if not self.owner:
+            raise StorageError(
+                "this worker process does not own the AMI lake writer (one writer per lake); "
+                "retry: ingestion is served by one worker",
+                details={"retry_after_s": INGEST_RETRY_AFTER_S},
+            )
+
     def ingest_readings(self, table: pa.Table, *, correction: bool = False) -> IngestReport:
-        return self.service().ingest_readings(table, correction=correction)
+        self._check_owner()
+        rep = self.service().ingest_readings(table, correction=correction)
+        if rep.accepted:
+            self._dirty.set()  # the refresher materializes it; readers never wait for that
+        return rep
 
     def ingest_events(self, table: pa.Table) -> IngestReport:
+        self._check_owner()
         return self.service().ingest_events(table)
 
-    def fresh_queries(self, *, max_age_s: float = 0.0) -> AmiQueries:
-        """Analytics with derived data brought up to date (incremental: only when batches arrived since
-        the last refresh, and then only the dates they touched). ``max_age_s`` lets background readers
-        accept derived data that old while a live feed keeps arriving."""
+    # --- analytics: answered from the last materialization ----------------------------------------
+
+    def _stored_materialization(self) -> Materialization:
+        """The watermark a previous refresh (this process, a previous run, or the owner worker) left in
+        ``derived/_state.json``; its modification time is the as-of."""
+        path = self.analytics.dir / "_state.json"
+        try:
+            st = path.stat()
+            seq = int(json.loads(path.read_text())["watermark"])
+        except (OSError, ValueError, KeyError):
+            return Materialization(0, None)
+        return Materialization(seq, datetime.fromtimestamp(st.st_mtime, UTC) if seq else None)
+
+    def materialization(self) -> Materialization:
+        """What the analytics answer from now (never waits for a refresh)."""
+        if not self.owner:  # the owner worker refreshes; follow what it wrote
+            return self._stored_materialization()
+        with self._mat_lock:
+            return self._materialized
+
+    def queries(self) -> tuple[AmiQueries, Materialization]:
+        """The analytics and the materialization they answer from (no refresh on the read path)."""
+        self.service()  # dims for the current grid (rewritten when the grid changes)
+        return self._queries, self.materialization()
+
+    def refresh_now(self) -> Materialization:
+        """Materialize every batch accepted so far, in the caller's thread (``POST /api/ami/refresh``, the
+        refresher thread, tests). Incremental: only the dates that received batches since the watermark."""
         self.service()  # dims for the current grid
-        seq = self.lake.readings.last_seq
-        stale = time.monotonic() - self._refreshed_at >= max_age_s
-        if seq != self._refreshed_seq and stale:
-            self._refreshed_seq = self.analytics.refresh().watermark
-            self._refreshed_at = time.monotonic()
-        return self.queries
+        rep = self.analytics.refresh()
+        mat = Materialization(rep.watermark, datetime.now(UTC), rep.seconds)
+        with self._mat_lock:
+            self._materialized = mat
+            self.refresh_count += 1
+        return mat
+
+    def pending(self) -> bool:
+        return self.lake.readings.last_seq > self.materialization().seq
+
+    def _refresh_loop(self) -> None:
+        if self.pending():
+            self._dirty.set()  # batches a previous run accepted but never materialized
+        while not self._stop.is_set():
+            self._dirty.wait(REFRESH_POLL_S)
+            if self._stop.is_set():
+                return
+            self._dirty.clear()
+            if not self.pending():
+                continue
+            try:
+                mat = self.refresh_now()
+                log.debug("AMI analytics materialized to seq %d in %.2f s", mat.seq, mat.seconds)
+            except Exception:  # no grid yet, a torn file: keep answering from the previous one
+                log.exception("AMI analytics refresh failed")
+            # coalesce: batches arriving during the pause are materialized together
+            if self._stop.wait(REFRESH_MIN_INTERVAL_S):
+                return
 
     # the ops LoadingSource (app.state.ami_loading)
     def transformer_loading(self) -> pa.Table | None:
         try:
-            return self.fresh_queries().transformer_latest(
-                feeder_id=None, min_loading_pct=None, limit=10_000_000
-            )
+            q, _mat = self.queries()
+            return q.transformer_latest(feeder_id=None, min_loading_pct=None, limit=10_000_000)
         except Exception:  # no grid, no data yet: the map shows design loading
             return None
 
@@ -114,7 +210,25 @@ class AmiRuntime:
 
         threading.Thread(target=run, name="ami-demo-simulator", daemon=True).start()
 
+    def claim_ownership(self) -> bool:
+        """Multi-worker serving: become the one worker that writes the lake, if no other has."""
+        fd = os.open(self.lake.root / OWNER_LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            self.owner = False
+            return False
+        self._owner_fd, self.owner = fd, True
+        return True
+
     def start(self) -> None:
+        if getattr(self.app.state, "multi_worker", False) and not self.claim_ownership():
+            log.info("AMI: another worker owns the lake writer; this one serves reads only")
+            return
+        self._refresher = threading.Thread(target=self._refresh_loop, name="ami-refresher", daemon=True)
+        self._refresher.start()
+
         def loop() -> None:
             while not self._stop.wait(COMPACT_EVERY_S):
                 try:
@@ -127,8 +241,13 @@ class AmiRuntime:
 
     def stop(self) -> None:
         self._stop.set()
-        if self._compactor is not None:
-            self._compactor.join(timeout=30)
+        self._dirty.set()
+        for t in (self._refresher, self._compactor):
+            if t is not None:
+                t.join(timeout=30)
+        if self._owner_fd is not None:
+            os.close(self._owner_fd)
+            self._owner_fd = None
 
 
 _rt_lock = threading.Lock()

@@ -74,6 +74,8 @@ def error_response(
         details = {**details, "request_id": request_id(scope)}
     if status == 401:
         headers["WWW-Authenticate"] = "Bearer"
+    if status == 503:  # e.g. ingestion sent to a worker that does not own the AMI lake writer
+        headers["Retry-After"] = str(details.get("retry_after_s", 1))
     body = {"code": code, "message": message, "details": details}
     return JSONResponse(body, status_code=status, headers=headers)
 

@@ -8,12 +8,16 @@ otherwise load is null (unknown), never invented. Health is the remaining-life i
 an expected life for segments, poles and substations), passed in by the caller; null where it has no basis.
 
 `GridState` keeps the previous snapshot and a per-asset change sequence so that
-``GET /api/grid/state?changed_since=N`` returns only what changed and the stream can push diffs.
+``GET /api/grid/state?changed_since=N`` returns only what changed and the stream can push diffs. The
+full snapshot is built once per version and kept (`full_snapshot`), so 64 readers of an unchanged state
+share one table; ``epoch`` (new for every `GridState`, i.e. every loaded grid and process) and the version
+name a snapshot, which is what the API's ETag says.
 """
 
 from __future__ import annotations
 
 import threading
+import uuid
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,6 +54,16 @@ def _asset_frame(grid: Grid) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True).astype({"asset_id": object, "asset_type": object})
 
 
+@dataclass(frozen=True)
+class StateSnapshot:
+    """Every asset's state at one version, with the status counts of that same version."""
+
+    epoch: str
+    version: int
+    table: pa.Table
+    counts: dict[str, int]
+
+
 class GridState:
     """Snapshot of per-asset state with change tracking (thread-safe)."""
 
@@ -66,6 +80,8 @@ class GridState:
         self.health_pct = np.full(n, np.nan)
         self.changed_seq = np.zeros(n, dtype=np.int64)
         self.version = 0
+        self.epoch = uuid.uuid4().hex[:12]
+        self._full: StateSnapshot | None = None  # the full snapshot of the current version, once built
         self._lock = threading.Lock()
         pos = pd.Series(np.arange(n), index=pd.Index(self.asset_id))
         self._pos = pos
@@ -173,24 +189,34 @@ class GridState:
 
     def snapshot(self, changed_since: int | None = None) -> tuple[int, pa.Table]:
         """(version, table) of every asset, or of those changed after ``changed_since``."""
+        if changed_since is None:
+            full = self.full_snapshot()
+            return full.version, full.table
         with self._lock:
-            sel = (
-                np.arange(len(self.asset_id))
-                if changed_since is None
-                else np.flatnonzero(self.changed_seq > changed_since)
-            )
-            codes = np.array(STATUS_CODES, dtype=object)
-            table = pa.table(
-                {
-                    "asset_id": pa.array(self.asset_id[sel].tolist(), pa.string()),
-                    "asset_type": pa.array(self.asset_type[sel].tolist(), pa.string()),
-                    "status": pa.array(codes[self.status[sel]].tolist(), pa.string()),
-                    "energized": pa.array(self.status[sel] != 3, pa.bool_()),
-                    "loading_pct": pa.array(self.loading_pct[sel], pa.float64(), from_pandas=True),
-                    "health_pct": pa.array(self.health_pct[sel], pa.float64(), from_pandas=True),
-                }
-            )
-            return self.version, table
+            return self.version, self._table(np.flatnonzero(self.changed_seq > changed_since))
+
+    def full_snapshot(self) -> StateSnapshot:
+        """Every asset at the current version; built once per version and shared by every reader."""
+        with self._lock:
+            if self._full is None or self._full.version != self.version:
+                self._full = StateSnapshot(
+                    self.epoch, self.version, self._table(np.arange(len(self.asset_id))), self._counts()
+                )
+            return self._full
+
+    def _table(self, sel: npt.NDArray[np.int64]) -> pa.Table:
+        """The rows at positions ``sel`` (caller holds the lock)."""
+        codes = np.array(STATUS_CODES, dtype=object)
+        return pa.table(
+            {
+                "asset_id": pa.array(self.asset_id[sel].tolist(), pa.string()),
+                "asset_type": pa.array(self.asset_type[sel].tolist(), pa.string()),
+                "status": pa.array(codes[self.status[sel]].tolist(), pa.string()),
+                "energized": pa.array(self.status[sel] != 3, pa.bool_()),
+                "loading_pct": pa.array(self.loading_pct[sel], pa.float64(), from_pandas=True),
+                "health_pct": pa.array(self.health_pct[sel], pa.float64(), from_pandas=True),
+            }
+        )
 
     def statuses(self, positions: npt.NDArray[np.int64]) -> dict[str, str]:
         with self._lock:
@@ -198,5 +224,8 @@ class GridState:
 
     def counts(self) -> dict[str, int]:
         with self._lock:
-            c = np.bincount(self.status, minlength=len(STATUS_CODES))
-            return {s: int(c[i]) for i, s in enumerate(STATUS_CODES)}
+            return self._counts()
+
+    def _counts(self) -> dict[str, int]:
+        c = np.bincount(self.status, minlength=len(STATUS_CODES))
+        return {s: int(c[i]) for i, s in enumerate(STATUS_CODES)}

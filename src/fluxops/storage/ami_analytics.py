@@ -235,11 +235,11 @@ class AmiAnalytics:
                 has_corr = cur.execute(_HAS_CORRECTIONS.format(files=fl)).fetchone()
                 view = _READINGS_VIEW if has_corr is not None and has_corr[0] else _PLAIN_VIEW
                 cur.execute(view.format(files=fl))
-            else:
-                cur.execute(
-                    "CREATE OR REPLACE TEMP VIEW readings AS SELECT * FROM read_parquet("
-                    f"'{self.dim_dir / 'empty_readings.parquet'}')"
-                )
+            else:  # no readings yet (a fresh lake; no refresh has run to write the empty file)
+                empty = self.dim_dir / "empty_readings.parquet"
+                if not empty.exists():
+                    _atomic_write(self.lake.readings.schema.empty_table(), empty)
+                cur.execute(f"CREATE OR REPLACE TEMP VIEW readings AS SELECT * FROM read_parquet('{empty}')")
         return cur
 
     # --- incremental refresh ---------------------------------------------------------------------

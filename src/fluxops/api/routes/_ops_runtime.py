@@ -38,10 +38,10 @@ class _AmiVoltage:
 
     def meter_voltage_status(self) -> pa.Table | None:
         ami = getattr(self.app.state, "ami", None)
-        if ami is None or not hasattr(ami, "fresh_queries"):
+        if ami is None or not hasattr(ami, "queries"):
             return None
-        try:
-            table: pa.Table = ami.fresh_queries().meter_voltage_latest(limit=10_000_000)
+        try:  # the last materialization (the AMI refresher keeps it current)
+            table: pa.Table = ami.queries()[0].meter_voltage_latest(limit=10_000_000)
         except Exception:  # no readings yet
             return None
         return table.select(["meter_id", "status"])
@@ -55,10 +55,10 @@ class _AmiAging:
 
     def transformer_aging(self) -> pa.Table | None:
         ami = getattr(self.app.state, "ami", None)
-        if ami is None or not hasattr(ami, "fresh_queries"):
+        if ami is None or not hasattr(ami, "queries"):
             return None
         try:
-            table: pa.Table = ami.fresh_queries().transformer_aging()
+            table: pa.Table = ami.queries()[0].transformer_aging()
         except Exception:  # no readings yet: health from service age alone
             return None
         return table
@@ -149,6 +149,8 @@ def on_startup(app: FastAPI) -> None:
     with contextlib.suppress(Exception):  # no grid loaded yet: built on first use
         rt.service()
     explicit = os.environ.get(DEMO_FEED_ENV) == "1"
+    if ingest is not None and not getattr(ingest, "owner", True):
+        return  # several workers: only the one owning the AMI lake writer injects demo faults
     if explicit or (_demo(app) and getattr(app.state, "ami_simulator", None) is None):
         _start_fault_feed(app, rt, ingest)
 

@@ -7,6 +7,7 @@ The runtime behind it (lake, analytics, ingestion service, simulator, compactor)
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
@@ -16,7 +17,7 @@ from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from fluxops.ami.formats import parse_table
-from fluxops.api.ami_runtime import AmiRuntime, ami_runtime
+from fluxops.api.ami_runtime import AmiRuntime, Materialization, ami_runtime
 from fluxops.api.deps import ARROW_STREAM_MEDIA_TYPE
 from fluxops.api.security import require_role
 from fluxops.core.errors import InvalidInputError
@@ -33,7 +34,7 @@ MAX_LIMIT = 200_000
 def on_startup(app: FastAPI) -> None:
     rt = ami_runtime(app)
     rt.start()
-    if getattr(app.state, "demo", False):
+    if getattr(app.state, "demo", False) and rt.owner:
         app.state.ami_simulator = rt  # tells the ops routes a live AMI feed runs (no synthetic fault feed)
         rt.start_simulator()
 
@@ -55,14 +56,18 @@ def _json(payload: Any, status: int = 200) -> Response:
     )
 
 
-def _table_response(request: Request, table: pa.Table) -> Response:
-    """Rows as JSON ({"count", "rows"}), or an Arrow IPC stream when the client accepts it."""
+def _table_response(request: Request, table: pa.Table, mat: Materialization | None = None) -> Response:
+    """Rows as JSON ({"count", "rows"}), or an Arrow IPC stream when the client accepts it; analytics
+    answers carry the materialization they come from (``X-Data-Watermark``, ``X-Data-As-Of``)."""
+    headers = mat.headers() if mat is not None else {}
     if ARROW_STREAM_MEDIA_TYPE in request.headers.get("accept", ""):
         sink = pa.BufferOutputStream()
         with pa.ipc.new_stream(sink, table.schema) as w:
             w.write_table(table)
-        return Response(sink.getvalue().to_pybytes(), media_type=ARROW_STREAM_MEDIA_TYPE)
-    return _json({"count": table.num_rows, "rows": table.to_pylist()})
+        return Response(sink.getvalue().to_pybytes(), media_type=ARROW_STREAM_MEDIA_TYPE, headers=headers)
+    resp = _json({"count": table.num_rows, "rows": table.to_pylist()})
+    resp.headers.update(headers)
+    return resp
 
 
 async def _ingest(request: Request, kind: str, correction: bool = False) -> Response:
@@ -98,10 +103,11 @@ async def post_events(request: Request) -> Response:
 
 @router.post("/refresh", dependencies=OPERATOR)
 def post_refresh(request: Request) -> Response:
-    rep = ami_runtime(request.app).analytics.refresh()
-    return _json(
-        {"dates": [d.isoformat() for d in rep.dates], "watermark": rep.watermark, "seconds": rep.seconds}
-    )
+    """Materialize every accepted batch now (the refresher thread does this in the background)."""
+    mat = ami_runtime(request.app).refresh_now()
+    resp = _json({"watermark": mat.seq, "as_of_utc": mat.headers()["X-Data-As-Of"], "seconds": mat.seconds})
+    resp.headers.update(mat.headers())
+    return resp
 
 
 @router.post("/compact", dependencies=ADMIN)
@@ -115,17 +121,21 @@ def post_compact(request: Request) -> Response:
 Limit = Query(1000, ge=1, le=MAX_LIMIT)
 
 
-def _q(request: Request) -> AmiQueries:
-    return ami_runtime(request.app).fresh_queries()
+def _answer(request: Request, ask: Callable[[AmiQueries], pa.Table], *, derived: bool = True) -> Response:
+    """Answer from the last materialization (never refreshed here: the refresher thread does that);
+    ``derived=False`` for raw reads (readings, events), which see every accepted batch at once."""
+    q, mat = ami_runtime(request.app).queries()
+    return _table_response(request, ask(q), mat if derived else None)
 
 
 @router.get("/readings", dependencies=VIEWER)
 def get_readings(
     request: Request, meter_id: str, start: date | None = None, end: date | None = None, limit: int = Limit
 ) -> Response:
-    return _table_response(
-        request, _q(request).readings(meter_id=meter_id, start=start, end=end, limit=limit)
-    )
+    def ask(q: AmiQueries) -> pa.Table:
+        return q.readings(meter_id=meter_id, start=start, end=end, limit=limit)
+
+    return _answer(request, ask, derived=False)
 
 
 @router.get("/events", dependencies=VIEWER)
@@ -136,8 +146,10 @@ def get_events(
     meter_id: str | None = None,
     limit: int = Limit,
 ) -> Response:
-    t = _q(request).events(since=since, event_type=event_type, meter_id=meter_id, limit=limit)
-    return _table_response(request, t)
+    def ask(q: AmiQueries) -> pa.Table:
+        return q.events(since=since, event_type=event_type, meter_id=meter_id, limit=limit)
+
+    return _answer(request, ask, derived=False)
 
 
 @router.get("/transformers/load", dependencies=VIEWER)
@@ -149,18 +161,22 @@ def get_transformer_load(
     limit: int = Limit,
 ) -> Response:
     """Transformer load per hour: kWh, average and 15-min peak kW, % of rating, hot spot, aging."""
-    t = _q(request).transformer_hours(
-        day=day, transformer_id=transformer_id, feeder_id=feeder_id, limit=limit
+    return _answer(
+        request,
+        lambda q: q.transformer_hours(
+            day=day, transformer_id=transformer_id, feeder_id=feeder_id, limit=limit
+        ),
     )
-    return _table_response(request, t)
 
 
 @router.get("/transformers/latest", dependencies=VIEWER)
 def get_transformer_latest(
     request: Request, feeder_id: str | None = None, min_loading_pct: float | None = None, limit: int = Limit
 ) -> Response:
-    t = _q(request).transformer_latest(feeder_id=feeder_id, min_loading_pct=min_loading_pct, limit=limit)
-    return _table_response(request, t)
+    return _answer(
+        request,
+        lambda q: q.transformer_latest(feeder_id=feeder_id, min_loading_pct=min_loading_pct, limit=limit),
+    )
 
 
 @router.get("/transformers/thermal", dependencies=VIEWER)
@@ -168,14 +184,14 @@ def get_transformer_thermal(
     request: Request, start: date | None = None, end: date | None = None, limit: int = Limit
 ) -> Response:
     """IEEE C57.91 per transformer over a period: max hot spot, equivalent aging, % loss of life."""
-    return _table_response(request, _q(request).transformer_thermal(start=start, end=end, limit=limit))
+    return _answer(request, lambda q: q.transformer_thermal(start=start, end=end, limit=limit))
 
 
 def _group_load(level: str) -> Any:
     def handler(
         request: Request, day: date | None = Query(None, alias="date"), limit: int = Limit
     ) -> Response:
-        return _table_response(request, _q(request).group_hourly(level, day=day, limit=limit))
+        return _answer(request, lambda q: q.group_hourly(level, day=day, limit=limit))
 
     handler.__doc__ = f"{level.capitalize()} load per hour (sum of its transformers' average kW)."
     return handler
@@ -185,7 +201,7 @@ def _group_summary(level: str) -> Any:
     def handler(
         request: Request, start: date | None = None, end: date | None = None, limit: int = Limit
     ) -> Response:
-        return _table_response(request, _q(request).group_summary(level, start=start, end=end, limit=limit))
+        return _answer(request, lambda q: q.group_summary(level, start=start, end=end, limit=limit))
 
     handler.__doc__ = f"Peak kW and hour, average kW, load factor and energy per {level} over a period."
     return handler
@@ -206,30 +222,30 @@ def get_voltage_meters(
     """ANSI C84.1 compliance per meter and day: intervals/minutes outside Range A and B, min/avg/max V."""
     if status is not None and status not in ("normal", "warning", "critical"):
         raise InvalidInputError("status must be normal, warning or critical", field="status")
-    return _table_response(request, _q(request).voltage_meters(day=day, status=status, limit=limit))
+    return _answer(request, lambda q: q.voltage_meters(day=day, status=status, limit=limit))
 
 
 @router.get("/voltage/transformers", dependencies=VIEWER)
 def get_voltage_transformers(
     request: Request, day: date | None = Query(None, alias="date"), limit: int = Limit
 ) -> Response:
-    return _table_response(request, _q(request).voltage_transformers(day=day, limit=limit))
+    return _answer(request, lambda q: q.voltage_transformers(day=day, limit=limit))
 
 
 @router.get("/voltage/latest", dependencies=VIEWER)
 def get_voltage_latest(request: Request, limit: int = Limit) -> Response:
-    return _table_response(request, _q(request).meter_voltage_latest(limit=limit))
+    return _answer(request, lambda q: q.meter_voltage_latest(limit=limit))
 
 
 @router.get("/consumption/classes", dependencies=VIEWER)
 def get_class_consumption(request: Request, start: date | None = None, end: date | None = None) -> Response:
-    return _table_response(request, _q(request).class_consumption(start=start, end=end))
+    return _answer(request, lambda q: q.class_consumption(start=start, end=end))
 
 
 @router.get("/completeness", dependencies=VIEWER)
 def get_completeness(request: Request, start: date | None = None, end: date | None = None) -> Response:
     """Meters and readings received vs expected per day; reporting latency percentiles."""
-    return _table_response(request, _q(request).completeness(start=start, end=end))
+    return _answer(request, lambda q: q.completeness(start=start, end=end))
 
 
 @router.get("/checks", dependencies=VIEWER)
@@ -240,4 +256,4 @@ def list_checks() -> Response:
 
 @router.get("/checks/{name}", dependencies=VIEWER)
 def get_check(request: Request, name: str, days: int = Query(7, ge=1, le=366)) -> Response:
-    return _table_response(request, _q(request).check(name, days=days))
+    return _answer(request, lambda q: q.check(name, days=days))

@@ -55,7 +55,7 @@ def _ami_hour(request: Request) -> tuple[pa.Table, datetime, bool, int] | None:
     if rt is None:
         return None
     try:
-        q = rt.fresh_queries()  # incremental; shared with the ops loop, so usually already fresh
+        q, mat = rt.queries()  # the last materialization (the AMI refresher keeps it current)
         h = q.a.query(
             """SELECT max(hour_utc) AS newest,
                       max(hour_utc) FILTER (WHERE hour_utc < (SELECT max(hour_utc) FROM d_transformer_hour))
@@ -70,7 +70,7 @@ def _ami_hour(request: Request) -> tuple[pa.Table, datetime, bool, int] | None:
                WHERE hour_utc = $h AND kw_avg IS NOT NULL""",
             {"h": hour},
         )
-        return rows, hour, complete, int(rt.lake.readings.last_seq)
+        return rows, hour, complete, int(mat.seq)
     except Exception:  # no derived data yet (no readings since start): design peak
         log.debug("no AMI transformer hours; loading at design peak", exc_info=True)
         return None

@@ -1,0 +1,80 @@
+"""``GET /api/grid/state`` from the maintained snapshot (issue 8 §5): an ETag naming the state version
+and representation, 304 on a matching ``If-None-Match``, a new ETag once an outage changes the state,
+and the diff since the previous version (what the SSE ``asset_status`` messages announce)."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+from live_server import BOOTSTRAP_TOKEN, LiveServer, make_settings, start_uvicorn, stop_uvicorn
+
+from fluxops.api.app import create_app
+from fluxops.grid.models import Grid
+from fluxops.ops.trace import NODE_DEVICE, ProtectionTree
+from fluxops.storage import open_store
+
+
+@pytest.fixture
+def own(tmp_path: Path, tiny_grid: Grid) -> Iterator[LiveServer]:
+    settings = make_settings(tmp_path)
+    store = open_store(settings)
+    store.load_grid(tiny_grid)
+    app = create_app(settings, store=store)
+    running = start_uvicorn(app)
+    yield LiveServer(f"http://127.0.0.1:{running.port}", app, store, BOOTSTRAP_TOKEN)
+    stop_uvicorn(running)
+    store.close()
+
+
+def _fuse_zone(grid: Grid) -> tuple[str, list[str]]:
+    tree = ProtectionTree.build(grid)
+    n = next(
+        n
+        for n in range(tree.n_devices)
+        if tree.node_kind[n] == NODE_DEVICE and tree.node_type[n] == "fuse" and tree.meter_count[n] >= 3
+    )
+    return str(tree.node_ids[n]), [str(m) for m in tree.node_ids[tree.meters_under(n)]]
+
+
+def test_grid_state_etag_304_and_a_new_etag_after_an_outage(own: LiveServer, tiny_grid: Grid) -> None:
+    with own.client(own.admin_token) as c:
+        first = c.get("/api/grid/state")
+        etag = first.headers["ETag"]
+        assert first.status_code == 200 and etag and first.headers["Cache-Control"] == "no-cache"
+        assert first.json()["count"] == int(first.headers["X-Row-Count"])
+        again = c.get("/api/grid/state", headers={"If-None-Match": etag})
+        assert again.status_code == 304 and again.content == b"" and again.headers["ETag"] == etag
+        weak = c.get("/api/grid/state", headers={"If-None-Match": f'"nope", W/{etag}'})
+        assert weak.status_code == 304
+        arrow = c.get("/api/grid/state", params={"format": "arrow"}, headers={"If-None-Match": etag})
+        assert arrow.status_code == 200 and arrow.headers["ETag"] != etag  # another representation
+        assert pa.ipc.open_stream(arrow.content).read_all().num_rows == first.json()["count"]
+
+        device, meters = _fuse_zone(tiny_grid)
+        ts = (datetime.now(UTC) - timedelta(minutes=10)).isoformat().replace("+00:00", "Z")
+        body = "".join(
+            json.dumps({"meter_id": m, "event_type": "last_gasp", "event_time_utc": ts}) + "\n"
+            for m in meters
+        )
+        r = c.post("/api/ami/events", content=body, headers={"Content-Type": "application/x-ndjson"})
+        assert r.status_code == 200 and r.json()["accepted"] == len(meters)
+        deadline = time.monotonic() + 60
+        now = c.get("/api/grid/state", headers={"If-None-Match": etag})
+        while now.status_code == 304 and time.monotonic() < deadline:
+            time.sleep(0.05)
+            now = c.get("/api/grid/state", headers={"If-None-Match": etag})
+        assert now.status_code == 200 and now.headers["ETag"] != etag
+        state = now.json()
+        assert state["version"] > first.json()["version"]
+        status = dict(zip(state["assets"]["asset_id"], state["assets"]["status"], strict=True))
+        assert all(status[m] == "out" for m in meters) and status[device] == "out"
+        # the new version is itself cacheable, and the diff since the old one holds the zone
+        assert c.get("/api/grid/state", headers={"If-None-Match": now.headers["ETag"]}).status_code == 304
+        diff = c.get("/api/grid/state", params={"changed_since": first.json()["version"]}).json()
+        assert set(meters) <= set(diff["assets"]["asset_id"]) and diff["count"] < state["count"]
