@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from fastapi import APIRouter, Body, Depends, FastAPI, Query, Request
 
+from fluxops.ami.weather import WeatherParams
 from fluxops.api.deps import LoadedGrid, get_loaded_grid
 from fluxops.api.security import require_role
 from fluxops.cascade.config import config_from_dict, config_to_dict
@@ -22,9 +23,10 @@ from fluxops.cascade.explain import EXPLANATION_TYPES, explain
 from fluxops.cascade.jobs import JobRunner
 from fluxops.cascade.models import jsonable
 from fluxops.cascade.montecarlo import MonteCarloConfig
-from fluxops.cascade.risk import risk_index
+from fluxops.cascade.risk import current_ambient_c, risk_index
 from fluxops.cascade.scenarios import list_scenarios, resolve_scenario
 from fluxops.cascade.service import CascadeService, parse_inputs
+from fluxops.core.clock import utc_now
 from fluxops.core.errors import InvalidInputError, NotFoundError
 from fluxops.network.powerflow import run_powerflow
 from fluxops.security.roles import Principal, role_allows
@@ -363,12 +365,24 @@ def screening(
 
 @router.get("/cascade/realtime-risk", dependencies=VIEWER)
 def realtime_risk(
-    request: Request, loaded: LoadedGrid = Depends(get_loaded_grid), scenario: str = "normal"
+    request: Request,
+    loaded: LoadedGrid = Depends(get_loaded_grid),
+    scenario: str | None = Query(
+        None, description="a what-if scenario (its loads and ambient); default: live, weather-model ambient"
+    ),
 ) -> dict[str, Any]:
-    """Risk index from the live state (AMI loading, outages) or, without it, the scenario's flows."""
+    """Risk index from the live state (AMI loading, outages) or, without it, the scenario's flows. The
+    thermal term's ambient is the weather model's temperature now, unless a scenario is asked for."""
     ctx = _ctx(loaded)
     cg = ctx.cg
-    sc = resolve_scenario(scenario)
+    sc = resolve_scenario(scenario or "normal")
+    if scenario is None:
+        ami = getattr(request.app.state, "ami", None)
+        params = getattr(getattr(ami, "analytics", None), "params", None)
+        weather = getattr(params, "weather", None) or WeatherParams()
+        ambient_c, ambient_source = current_ambient_c(utc_now(), weather), "weather_model"
+    else:
+        ambient_c, ambient_source = sc.ambient_temp_c, "scenario"
     p, q = scenario_loads(ctx, sc.load_multiplier, sc.residential_heating_factor)
     scale, source, coverage = _live_scale(request, ctx, p)
     if scale is not None:
@@ -392,9 +406,10 @@ def realtime_risk(
         ctx,
         xfmr_loading_pct=xl,
         source_loading_pct=pf.source_loading_pct,
-        ambient_c=sc.ambient_temp_c,
+        ambient_c=ambient_c,
         customers_out=customers_out,
         load_source=source,
+        ambient_source=ambient_source,
     )
     out: dict[str, Any] = jsonable(ri)
     out["live_coverage"] = round(coverage, 4)
