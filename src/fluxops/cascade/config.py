@@ -93,9 +93,16 @@ class CascadeConfig:
       (``manual_switch_time_min``; RBTS switching time 1 h, Allan et al. 1991).
     * Reclosers and feeder breakers try ``reclose_shots`` reclosings before lockout (domain-facts §4.2:
       2–3 shots); each is a momentary interruption (IEEE 1366: ≤ 5 min).
+    * Bounded run time: at most ``max_waves`` waves and ``max_compute_s`` seconds of computation; a run
+      that reaches either stops after the wave in progress and returns a partial result flagged in
+      ``extras["stopped_by"]`` (``max_waves`` / ``time_limit``; ``stable`` when it ended by itself,
+      ``cancelled`` when the caller's stop flag was raised). 60 s is a service policy (an interactive
+      request must answer; measured: a full-grid hurricane on ``demo`` takes ≈ 3 s, one cascade on
+      ``demo`` ≤ 0.2 s — docs/benchmarks.md), configurable up to an hour for batch use.
     """
 
     max_waves: int = 10
+    max_compute_s: float = 60.0
     flisr_enabled: bool = True
     flisr_max_loading_pct: float = 100.0
     flisr_min_v_pu: float = 0.95
@@ -111,6 +118,7 @@ class CascadeConfig:
 
     def validate(self) -> CascadeConfig:
         _range("config.max_waves", self.max_waves, 1, 100)
+        _range("config.max_compute_s", self.max_compute_s, 0.001, 3600.0)
         _range("config.flisr_max_loading_pct", self.flisr_max_loading_pct, 10.0, 300.0)
         _range("config.flisr_min_v_pu", self.flisr_min_v_pu, 0.5, 1.05)
         _range("config.conductor_trip_loading_pct", self.conductor_trip_loading_pct, 50.0, 1000.0)

@@ -16,7 +16,7 @@ deterministic for a seed (the seed only drives hurricane damage and Monte Carlo 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from time import perf_counter
 
 import numpy as np
@@ -96,8 +96,13 @@ def run_cascade(
     bus_load_scale: FloatArray | None = None,
     load_source: str = "generated_peak",
     localize: bool = True,
+    should_stop: Callable[[], bool] | None = None,
 ) -> CascadeResult:
     """Run one cascade. ``bus_load_scale`` multiplies each bus's scenario load (live state, Monte Carlo).
+
+    ``should_stop`` is a cooperative cancel flag, polled between waves: when it returns True the run
+    stops and returns what it has, flagged ``extras["stopped_by"] = "cancelled"`` (so does the
+    ``config.max_compute_s`` time bound, flagged ``time_limit``).
 
     With ``localize`` (and no storm, no per-bus scale) the run uses the sub-grid of the patient zeros'
     substations and their tie neighbours (`local_context`) — same result, a fraction of the work.
@@ -106,10 +111,14 @@ def run_cascade(
         subs = {substation_of(ctx, r) for r in resolve_patient_zero(ctx, patient_zero)}
         local = local_context(ctx, subs)
         if local is not ctx:
-            res = _run(local, patient_zero, scenario, config, restoration, seed, None, load_source)
+            res = _run(
+                local, patient_zero, scenario, config, restoration, seed, None, load_source, should_stop
+            )
             totals = dataclasses.replace(res.totals, customers_total=int(ctx.cg.total_customers))
             return dataclasses.replace(res, totals=totals, grid_name=ctx.grid.meta.name)
-    return _run(ctx, patient_zero, scenario, config, restoration, seed, bus_load_scale, load_source)
+    return _run(
+        ctx, patient_zero, scenario, config, restoration, seed, bus_load_scale, load_source, should_stop
+    )
 
 
 def substation_of(ctx: EngineContext, ref: ElementRef) -> int:
@@ -134,6 +143,7 @@ def _run(
     seed: int,
     bus_load_scale: FloatArray | None,
     load_source: str,
+    should_stop: Callable[[], bool] | None = None,
 ) -> CascadeResult:
     t_start = perf_counter()
     config = (config or CascadeConfig()).validate()
@@ -242,7 +252,15 @@ def _run(
 
     # ---- later waves: overload, thermal, restoration -----------------------------------------------------
     stable = False
+    stopped_by = "max_waves"
+    deadline = t_start + config.max_compute_s
     while rec.n_waves < config.max_waves:
+        if should_stop is not None and should_stop():
+            stopped_by = "cancelled"
+            break
+        if perf_counter() > deadline:
+            stopped_by = "time_limit"
+            break
         en = st.energize()
         pf, plan = st.powerflow(en, scenario.cold_load_pickup_factor)
         pe, ps = tree_parents(ctx, plan)
@@ -302,6 +320,7 @@ def _run(
                 mark_source_clock(ctx, st, t)
                 continue
         stable = True
+        stopped_by = "stable"
         break
 
     # ---- outage groups, restoration, energy ---------------------------------------------------------------
@@ -353,6 +372,7 @@ def _run(
         compute_ms=round((perf_counter() - t_start) * 1000.0, 2),
         restoration_crews=restoration.crews,
         extras={
+            "stopped_by": stopped_by,
             "interrupted_restored": [
                 {
                     "duration_min": d,
