@@ -204,3 +204,30 @@ def test_med_threshold_falls_back_to_the_default_rule() -> None:
     # every history day has SAIDI 2 × 60 / 100 = 1.2 min: β = 0, T_MED = 1.2 min; both period days exceed it
     assert fitted.threshold_source == "fitted" and fitted.t_med_min == pytest.approx(1.2)
     assert len(fitted.days) == 2
+
+
+# --- storm mode -------------------------------------------------------------------------------------
+
+
+def test_one_lockout_is_not_a_storm_many_feeders_are() -> None:
+    from fluxops.ops.outages import OutageEngine
+
+    per = 120  # 6 transformers × 120 meters: a feeder of 720 customers
+    copies = 6
+    tree = ProtectionTree.build(build_feeders(copies, per=per))
+    eng = OutageEngine(tree)
+    feeder = [f"{t}_1" for t in ("T1", "T2", "T3", "T4", "T5", "T6")]
+    lockout = meters_of(*feeder, per=per)
+    lockout = lockout[: int(len(lockout) * 0.95)]  # 684 last-gasps from one breaker lockout
+    assert len(lockout) > 500  # the old rule: > 500 last-gasps in 120 s = storm
+    delta = eng.process([MeterEvent(m, "last_gasp", T0) for m in lockout], now_utc=T0)
+    assert not delta.storm_mode and not eng.in_storm(T0)
+    # faults on 5 distinct feeders within 15 minutes: a storm, even with few last-gasps each
+    t = T0
+    for k in range(2, 6):
+        t = t + timedelta(minutes=3)
+        small = meters_of(f"T6_{k}", per=per)[:3]
+        delta = eng.process([MeterEvent(m, "last_gasp", t) for m in small], now_utc=t)
+    assert delta.storm_mode and eng.in_storm(t)
+    # and it decays once the window has passed
+    assert not eng.in_storm(t + timedelta(minutes=16))

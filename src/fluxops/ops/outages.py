@@ -68,7 +68,8 @@ class OutageEngine:
         self._held: dict[str, _Held] = {}
         self._by_node: dict[int, str] = {}  # device node -> open outage predicted there
         self._next = next_seq
-        self._recent_gasps: list[tuple[datetime, int]] = []  # (batch time, count) for storm detection
+        # (batch time, feeder, last-gasps) per feeder with last-gasps in a batch, for storm detection
+        self._recent_gasps: list[tuple[datetime, str, int]] = []
         self.storm_mode = False
         # meters inside a demo-injected fault right now (`fluxops.ops.faults`): their reports make
         # synthetic outages, which reliability and ETR statistics leave out unless asked
@@ -151,16 +152,24 @@ class OutageEngine:
         return acc.delta(self.storm_mode)
 
     def _update_storm(self, df: pd.DataFrame, now_utc: datetime) -> None:
-        n = int((df["event_type"] == "last_gasp").sum())
-        self._recent_gasps.append((now_utc, n))
+        gasps = df[df["event_type"] == "last_gasp"]
+        if len(gasps):
+            feeders = self.tree.node_feeder[gasps["pos"].to_numpy(np.int64) + self.tree.meter_offset]
+            counts = pd.Series(feeders).dropna().astype(str).value_counts()
+            self._recent_gasps += [(now_utc, str(f), int(n)) for f, n in counts.items()]
         self.storm_mode = self.in_storm(now_utc)
 
     def in_storm(self, now_utc: datetime) -> bool:
-        """Storm mode: at least ``storm_threshold`` last-gasps processed within the last ``window_s``
-        (decays by itself once the flood stops)."""
-        horizon = now_utc - timedelta(seconds=self.config.window_s)
-        self._recent_gasps = [(t, c) for t, c in self._recent_gasps if t >= horizon]
-        return sum(c for _, c in self._recent_gasps) >= self.config.storm_threshold
+        """Storm mode: at least ``storm_min_feeders`` distinct feeders with ``min_reports`` or more
+        last-gasps each processed within the last ``storm_window_s`` (see `TraceConfig`; decays by
+        itself once the events stop)."""
+        cfg = self.config
+        horizon = now_utc - timedelta(seconds=cfg.storm_window_s)
+        self._recent_gasps = [r for r in self._recent_gasps if r[0] >= horizon]
+        per_feeder: dict[str, int] = {}
+        for _, f, n in self._recent_gasps:
+            per_feeder[f] = per_feeder.get(f, 0) + n
+        return sum(n >= cfg.min_reports for n in per_feeder.values()) >= cfg.storm_min_feeders
 
     def _slot(self, outage_id: str) -> int:
         if outage_id not in self._slot_of:
