@@ -34,6 +34,14 @@ class ServerSettings(BaseModel):
     oidc_audience: str | None = None
     oidc_jwks_url: str | None = None
     oidc_hs256_secret: str | None = None
+    # A bearer token that may read GET /metrics only (for a Prometheus scraper); admins always may.
+    metrics_token: str | None = None
+
+
+class LogSettings(BaseModel):
+    # "json": one JSON object per line (for a log collector); "plain": human-readable text.
+    format: Literal["plain", "json"] = "plain"
+    level: str = "INFO"
 
 
 class Settings(BaseSettings):
@@ -44,6 +52,7 @@ class Settings(BaseSettings):
     data_dir: Path = Path("data")
     store: StoreSettings = Field(default_factory=StoreSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
+    log: LogSettings = Field(default_factory=LogSettings)
     demo_preset: str = "demo"
     demo_seed: int = 42
 
