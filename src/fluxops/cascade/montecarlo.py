@@ -112,7 +112,7 @@ def run_monte_carlo(
     amb = scenario.ambient_temp_c + rng.normal(0.0, mc.ambient_sigma_c, mc.runs)
     samples = {m: np.zeros(mc.runs) for m in METRICS}
     beyond = 0
-    step = max(1, mc.runs // 50)
+    step = max(1, min(20, mc.runs // 50))  # progress (and a cancelled job's stop) every <= 20 runs
     for i in range(mc.runs):
         sc = dataclasses.replace(
             scenario, load_multiplier=float(np.clip(mult[i], 0.0, 5.0)), ambient_temp_c=float(amb[i])
