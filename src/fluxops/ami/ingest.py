@@ -31,9 +31,18 @@ from fluxops.ami.models import EVENT_TYPES, INTERVAL_S, INTERVALS_PER_DAY, TS
 from fluxops.ami.ports import EventLog, EventSubscriber, ReadingLog
 from fluxops.ami.validation import MeterRegistry, Rejection, validate_events, validate_readings
 from fluxops.core.clock import utc_now
+from fluxops.core.metrics import counter
 
 log = logging.getLogger(__name__)
 _US_PER_DAY = 86_400_000_000
+# Prometheus counters (GET /metrics): rate() of accepted rows is the live feed's rows/s; rejections by
+# reason tell a head-end misconfiguration (unknown meters, clock skew) from noise.
+INGEST_ROWS = counter(
+    "fluxops_ingest_rows_total", "AMI rows received, by dataset and outcome", ("dataset", "outcome")
+)
+INGEST_REJECTIONS = counter(
+    "fluxops_ingest_rejections_total", "AMI rows rejected by validation, by reason", ("dataset", "reason")
+)
 
 
 @dataclass(frozen=True)
@@ -52,6 +61,19 @@ class IngestReport:
         d = asdict(self)
         d["rejections"] = [asdict(r) for r in self.rejections]
         return d
+
+    def count(self, dataset: str) -> IngestReport:
+        """Add this batch to the ingestion counters; returns itself."""
+        for outcome, n in (
+            ("accepted", self.accepted),
+            ("duplicate", self.duplicates),
+            ("rejected", self.rejected),
+        ):
+            if n:
+                INGEST_ROWS.inc(n, dataset=dataset, outcome=outcome)
+        for reason, n in self.rejected_by_reason.items():
+            INGEST_REJECTIONS.inc(n, dataset=dataset, reason=reason)
+        return self
 
 
 class SeenIndex:
@@ -187,7 +209,7 @@ class IngestService:
             rejected_by_reason=v.rejected_by_reason,
             rejections=v.rejections,
             batch_seq=seq,
-        )
+        ).count("readings")
 
     # --- events ---------------------------------------------------------------------------------
 
@@ -259,7 +281,7 @@ class IngestService:
             rejected_by_reason=v.rejected_by_reason,
             rejections=v.rejections,
             batch_seq=seq,
-        )
+        ).count("events")
 
     def _with_topology(self, t: pa.Table, midx: npt.NDArray[np.int64]) -> pa.Table:
         r = self.registry

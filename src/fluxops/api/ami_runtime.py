@@ -35,6 +35,7 @@ from fluxops.ami.ingest import EventBus, IngestReport, IngestService
 from fluxops.ami.ports import EventSubscriber
 from fluxops.ami.validation import MeterRegistry
 from fluxops.api.deps import grid_cache
+from fluxops.api.metrics import timed_compaction
 from fluxops.core.errors import StorageError
 from fluxops.storage.ami_analytics import AmiAnalytics
 from fluxops.storage.ami_queries import AmiQueries
@@ -232,7 +233,7 @@ class AmiRuntime:
         def loop() -> None:
             while not self._stop.wait(COMPACT_EVERY_S):
                 try:
-                    self.lake.compact(min_files=16)
+                    timed_compaction("background", lambda: self.lake.compact(min_files=16))
                 except Exception:
                     log.exception("AMI lake compaction failed")
 

@@ -64,6 +64,9 @@ def create_app(settings: Settings | None = None, *, store: Any | None = None) ->
     install_security(app, settings)
     for mod in modules:
         app.include_router(mod.router)
+    from fluxops.api.metrics import install_metrics
+
+    install_metrics(app)  # before the web mount at "/", which would shadow /metrics
     from fluxops.api.static import mount_web
 
     mount_web(app)

@@ -9,6 +9,7 @@ sent). Handlers raise domain errors and never build error responses themselves.
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from typing import Any
 
@@ -31,6 +32,8 @@ from fluxops.core.errors import (
     StorageError,
     TopologyError,
 )
+from fluxops.core.logging import request_id_var
+from fluxops.core.metrics import counter
 
 log = logging.getLogger("fluxops.api")
 
@@ -52,6 +55,11 @@ STATUS_BY_ERROR: dict[type[FluxOpsError], int] = {
 }
 
 _HTTP_CODES: dict[int, str] = {404: "not_found", 405: "method_not_allowed", 401: "unauthenticated"}
+# An id a proxy already gave the request is kept (one id across the proxy's and our logs) when it is sane.
+_INBOUND_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+STORE_ERRORS = counter(
+    "fluxops_store_errors_total", "Store or lake errors (StorageError) answered with 503", ("code",)
+)
 
 
 def status_for(exc: FluxOpsError) -> int:
@@ -70,7 +78,7 @@ def error_response(
     status: int, code: str, message: str, details: dict[str, Any], *, scope: Scope | None = None
 ) -> JSONResponse:
     headers: dict[str, str] = {}  # X-Request-ID itself is added by RequestIdMiddleware
-    if scope is not None and status >= 500:
+    if scope is not None:  # every error names its request, so a user's report finds its log lines
         details = {**details, "request_id": request_id(scope)}
     if status == 401:
         headers["WWW-Authenticate"] = "Bearer"
@@ -83,6 +91,8 @@ def error_response(
 async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, FluxOpsError)
     status = status_for(exc)
+    if isinstance(exc, StorageError):
+        STORE_ERRORS.inc(code=exc.code)
     if status >= 500:
         log.error("request %s failed: %s", request_id(request.scope), exc.message)
     return error_response(status, exc.code, exc.message, exc.details, scope=request.scope)
@@ -116,8 +126,9 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 class RequestIdMiddleware:
-    """Gives each request an id (``X-Request-ID``, echoed) and turns an unexpected exception into a
-    500 in the one body shape, with the id, after logging the traceback server-side."""
+    """Gives each request an id (``X-Request-ID``: the caller's when it sent a sane one, else a new one;
+    echoed, put in every error body and, through `request_id_var`, in every log line of the request) and
+    turns an unexpected exception into a 500 in the one body shape, after logging the traceback."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -126,8 +137,10 @@ class RequestIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        rid = uuid.uuid4().hex[:16]
+        inbound = dict(scope.get("headers") or ()).get(b"x-request-id", b"").decode("latin-1")
+        rid = inbound if _INBOUND_ID.fullmatch(inbound) else uuid.uuid4().hex[:16]
         scope[REQUEST_ID_KEY] = rid
+        token = request_id_var.set(rid)
         started = False
 
         async def send_with_id(message: Message) -> None:
@@ -163,6 +176,8 @@ class RequestIdMiddleware:
                 }
             )
             await send({"type": "http.response.body", "body": body})
+        finally:
+            request_id_var.reset(token)
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from fluxops.ami.formats import parse_table
 from fluxops.api.ami_runtime import AmiRuntime, Materialization, ami_runtime
 from fluxops.api.deps import ARROW_STREAM_MEDIA_TYPE
+from fluxops.api.metrics import timed_compaction
 from fluxops.api.security import require_role
 from fluxops.core.errors import InvalidInputError
 from fluxops.storage.ami_queries import CHECKS, AmiQueries
@@ -112,7 +113,8 @@ def post_refresh(request: Request) -> Response:
 
 @router.post("/compact", dependencies=ADMIN)
 def post_compact(request: Request) -> Response:
-    reps = ami_runtime(request.app).lake.compact(min_files=2)
+    lake = ami_runtime(request.app).lake
+    reps = timed_compaction("api", lambda: lake.compact(min_files=2))
     return _json({k: vars(v) for k, v in reps.items()})
 
 
