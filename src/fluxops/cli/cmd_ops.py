@@ -160,7 +160,9 @@ def register(app: typer.Typer) -> None:
     @app.command("reliability")
     def reliability(
         level: str = typer.Option("system", help="system | substation | feeder"),
-        start: str | None = typer.Option(None, help="period start, ISO 8601 (default: end - 365 days)"),
+        start: str | None = typer.Option(
+            None, help="period start, ISO 8601 (default: end - 365 days, or the data start if later)"
+        ),
         end: str | None = typer.Option(None, help="period end, ISO 8601 (default: now)"),
         interval: str = typer.Option("all", help="all | day | month"),
         data_dir: Path | None = DATA_DIR_OPTION,

@@ -13,8 +13,9 @@ the reliability indices and ETR statistics unless asked (issue 9 §1).
 Rates and shares match the AMI generator's documented defaults (`fluxops.ami.outages.OutageParams`):
 faults arrive as a Poisson process whose expected customer interruptions per year equal
 ``saifi_per_year`` (1.3, EIA-861 2022 SAIFI excluding major events) × customers served, i.e.
-``saifi · N_T / 8760 h / mean customers per fault`` — on the ``demo`` utility about one fault every
-2–3 hours (the first comes ``first_fault_s`` after start so the demo shows the path at once); repairs
+``saifi · N_T / 8760 h / mean customers per fault`` — on the ``demo`` utility (164,017 customers,
+~40 per drawn fault) 0.61 faults/h, one every ~98 minutes (the first comes ``first_fault_s`` after
+start so the demo shows the path at once); repairs
 log-normal around 95 min (σ 0.8, EIA-861 CAIDI ~100–130 min); 15 % of last-gasps and 3 % of restores
 lost. Repair times are real: ``speed`` > 1 shortens them on the wall clock for a faster show, and
 then the recorded durations are the accelerated ones — another reason synthetic outages stay out of
