@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import socket
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -44,9 +45,36 @@ def _check_port_free(host: str, port: int) -> None:
             raise InvalidInputError(f"cannot bind {host}:{port}: {exc.strerror}", field="port") from None
 
 
-def run_server(settings: Settings, *, demo: bool) -> None:
+SHUTDOWN_GRACE_S = 10  # after SIGTERM/Ctrl-C, open requests get this long before they are cut
+
+
+def serve_app(app: Any, settings: Settings, **uvicorn_options: Any) -> None:
+    """One process: uvicorn with the configured log format (``FLUXOPS_LOG__FORMAT``, access log too), a
+    10 s graceful shutdown, and `fluxops.api.lifecycle.begin_shutdown` (end live streams, cancel jobs,
+    naming them) run as soon as the server stops accepting connections, so it does not sit out the grace
+    period for streams that never end by themselves."""
     import uvicorn
 
+    from fluxops.api.lifecycle import begin_shutdown
+    from fluxops.core.logging import uvicorn_log_config
+
+    class GracefulServer(uvicorn.Server):
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            begin_shutdown(app)
+            await super().shutdown(sockets)
+
+    config = uvicorn.Config(
+        app,
+        host=settings.server.host,
+        port=settings.server.port,
+        log_config=uvicorn_log_config(settings.log.format, settings.log.level),
+        timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
+        **uvicorn_options,
+    )
+    GracefulServer(config).run()
+
+
+def run_server(settings: Settings, *, demo: bool) -> None:
     from fluxops.api.app import create_app
     from fluxops.storage import open_store
 
@@ -70,7 +98,7 @@ def run_server(settings: Settings, *, demo: bool) -> None:
         console.print(f"Flux Operations Center on {shown}, store {store_location(settings)}")
         console.print(f"  open  [bold]{base}/?token={app.state.bootstrap_token}[/bold]")
         console.print(f"  API   {base}/docs  (Authorize with the token above as a Bearer token)")
-        uvicorn.run(app, host=host, port=port, log_level="info")
+        serve_app(app, settings)
     finally:
         store.close()
 
