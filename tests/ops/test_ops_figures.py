@@ -63,9 +63,9 @@ def test_injected_outages_are_flagged_and_left_out_of_indices_and_etr(duckdb_sto
     _outage(svc, clock, real, T0 + timedelta(hours=1), 95.0)
     outs = {o.device_id: o for o in svc.list_outages(OutageQuery())[0]}
     assert outs["FUS1"].synthetic and not any(o.synthetic for k, o in outs.items() if k != "FUS1")
-    period = {"start_utc": T0 - timedelta(hours=1), "end_utc": T0 + timedelta(days=1)}
-    real_only = svc.reliability_report(level="system", **period)
-    everything = svc.reliability_report(level="system", include_synthetic=True, **period)
+    p0, p1 = T0 - timedelta(hours=1), T0 + timedelta(days=1)
+    real_only = svc.reliability_report(level="system", start_utc=p0, end_utc=p1)
+    everything = svc.reliability_report(level="system", start_utc=p0, end_utc=p1, include_synthetic=True)
     n_t = len(grid.meters)
     n_real = sum(o.customers_affected for k, o in outs.items() if k != "FUS1")  # T7's customers
     assert real_only.rows[0].customer_minutes == pytest.approx(n_real * 95.0)
@@ -184,8 +184,10 @@ def test_med_threshold_falls_back_to_the_default_rule() -> None:
     week = _daily(p0 - timedelta(days=7), 7, 2, 60)  # a week of ordinary days: 2 of 100 customers
     period = [*_daily(p0 + timedelta(days=2), 1, 5, 600), *_daily(p0 + timedelta(days=5), 1, 20, 300)]
     log = pd.DataFrame([*week, *period])
-    kw = {"start_utc": p0, "end_utc": p0 + timedelta(days=10), "as_of_utc": p0 + timedelta(days=10)}
-    med = major_event_days(log, NO_OPEN, 100, **kw, history_start_utc=p0 - timedelta(days=7))
+    p1 = p0 + timedelta(days=10)
+    med = major_event_days(
+        log, NO_OPEN, 100, start_utc=p0, end_utc=p1, as_of_utc=p1, history_start_utc=p0 - timedelta(days=7)
+    )
     # 7 days < 365: not fitted. Default: a day interrupting >= 10 % of customers (20 of 100: day 5),
     # not the 5-customer day (day 2)
     assert med.threshold_source == "default" and med.t_med_min is None
@@ -194,13 +196,24 @@ def test_med_threshold_falls_back_to_the_default_rule() -> None:
     assert med.history_span_days == pytest.approx(7.0)
     # a configured T_MED (e.g. the utility's filed value) is used as the default instead
     cfg = MedConfig(default_t_med_min=40.0, default_t_med_source="filed T_MED 2025")
-    med = major_event_days(log, NO_OPEN, 100, **kw, history_start_utc=p0 - timedelta(days=7), config=cfg)
+    med = major_event_days(
+        log,
+        NO_OPEN,
+        100,
+        start_utc=p0,
+        end_utc=p1,
+        as_of_utc=p1,
+        history_start_utc=p0 - timedelta(days=7),
+        config=cfg,
+    )
     assert med.threshold_source == "default" and med.t_med_min == 40.0 and "filed T_MED 2025" in med.rule
     assert med.days == ((p0 + timedelta(days=5)).date(),)  # SAIDI 20 × 300 / 100 = 60 > 40; day 2: 30
     # with more than a year of history the 2.5 β fit is used
     year = _daily(p0 - timedelta(days=400), 400, 2, 60)
     long = pd.DataFrame([*year, *period])
-    fitted = major_event_days(long, NO_OPEN, 100, **kw, history_start_utc=p0 - timedelta(days=400))
+    fitted = major_event_days(
+        long, NO_OPEN, 100, start_utc=p0, end_utc=p1, as_of_utc=p1, history_start_utc=p0 - timedelta(days=400)
+    )
     # every history day has SAIDI 2 × 60 / 100 = 1.2 min: β = 0, T_MED = 1.2 min; both period days exceed it
     assert fitted.threshold_source == "fitted" and fitted.t_med_min == pytest.approx(1.2)
     assert len(fitted.days) == 2
