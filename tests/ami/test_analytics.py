@@ -111,3 +111,28 @@ def test_every_sample_query_answers(analytics: AmiAnalytics) -> None:
     latest = q.transformer_latest(feeder_id=None, min_loading_pct=None, limit=1000)
     assert latest.num_rows == 105
     assert q.meter_voltage_latest(limit=10_000).num_rows > 600
+
+
+def test_refresh_writes_new_generations_readers_of_the_old_one_still_read_it(
+    analytics: AmiAnalytics, day_ami: DayAmi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The refresher runs while queries read (issue 8 §5): a refresh never rewrites a file in place, so
+    a query that listed the previous generation reads it whole; superseded ones go after the grace."""
+    import pyarrow.parquet as pq
+
+    import fluxops.storage.ami_analytics as mod
+
+    analytics.refresh()
+    (first,) = analytics.derived_files("transformer_hour")
+    listed = pq.read_table(first)
+    row = _to_lake(day_ami).slice(0, 1)
+    fixed = row.set_column(row.schema.get_field_index("is_correction"), "is_correction", pa.array([True]))
+    analytics.lake.readings.append(fixed.cast(fixed.schema), bulk=True)
+    assert analytics.refresh().dates == [DAY]
+    (second,) = analytics.derived_files("transformer_hour")
+    assert second != first and first.exists()  # still readable by whoever listed it
+    assert pq.read_table(first).equals(listed)
+    monkeypatch.setattr(mod, "DERIVED_GRACE_S", -1.0)
+    analytics.refresh()
+    assert not first.exists() and second.exists()
+    assert sorted(second.parent.glob("data*.parquet")) == [second]

@@ -45,7 +45,7 @@ def test_backfill_cli_writes_days_once(tmp_path: Path, tiny: Grid) -> None:
     again = CliRunner().invoke(cli_app, args)
     assert again.exit_code == 0 and "2 skipped" in again.output
     assert AmiLake(data / "lake").readings.read(columns=["meter_id"]).num_rows == n
-    assert (data / "lake" / "derived" / "transformer_hour" / "date=2025-07-02" / "data.parquet").exists()
+    assert list((data / "lake" / "derived" / "transformer_hour" / "date=2025-07-02").glob("data-*.parquet"))
     weather = AmiAnalytics(AmiLake(data / "lake")).params.weather  # C57.91 ambient uses the same overlay
     assert [sc.kind for sc in weather.scenarios] == ["heat_wave"]
 

@@ -1,10 +1,14 @@
 """AMI analytics over the Parquet lake with DuckDB: incremental derived datasets and query answers.
 
 The domain (`fluxops.ami.analytics`) says what is computed; this module holds the SQL. Derived datasets
-live next to the raw data (``<lake>/derived/<name>/date=YYYY-MM-DD/data.parquet``) so Spark or any
-Parquet engine reads them too. `AmiAnalytics.refresh` finds the date partitions holding files newer than
-the stored watermark (file names carry the batch sequence, so no data is scanned to find them),
-recomputes only those dates and advances the watermark.
+live next to the raw data (``<lake>/derived/<name>/date=YYYY-MM-DD/data-<generation>.parquet``, the
+newest generation of a date being the current one) so Spark or any Parquet engine reads them too. A
+refresh writes a new generation instead of replacing the file in place: a query reading while the refresher
+works (they run concurrently) opens a file more than once, and a file swapped under it reads as corrupt. A
+superseded generation is deleted once ``DERIVED_GRACE_S`` have passed since it was superseded.
+`AmiAnalytics.refresh` finds the date partitions holding files newer than the stored watermark (file
+names carry the batch sequence, so no data is scanned to find them), recomputes only those dates and
+advances the watermark.
 
 Readings as queried (``readings`` view): originals, minus keys that have an explicit correction, plus
 the latest correction per key. Dimension tables (``meter_dim``, ``transformer_dim``) are written from the
@@ -13,6 +17,7 @@ grid by `write_dims`.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -36,6 +41,7 @@ from fluxops.grid.models import Grid
 from fluxops.storage.lake import AmiLake, _seq_of
 
 DERIVED = ("transformer_hour", "voltage_meter_day", "class_day", "completeness_day")
+DERIVED_GRACE_S = 120.0  # a superseded derived file stays readable this long (for queries that listed it)
 
 # Readings as queried: originals minus keys with an explicit correction, plus the latest correction per
 # key. Corrections are rare, so the anti join's hash table is small; with none, the view is the files.
@@ -244,6 +250,29 @@ class AmiAnalytics:
 
     # --- incremental refresh ---------------------------------------------------------------------
 
+    def derived_files(self, name: str) -> list[Path]:
+        """The current (newest) generation of every date of a derived dataset."""
+        out = []
+        for day_dir in sorted((self.dir / name).glob("date=*")):
+            gens = _generations(day_dir)
+            if gens:
+                out.append(gens[-1])
+        return out
+
+    def _purge_superseded(self) -> None:
+        """Delete generations superseded more than ``DERIVED_GRACE_S`` ago (the next generation's write
+        time is when a file was superseded; stateless, so any process may run it)."""
+        cutoff = time.time() - DERIVED_GRACE_S
+        for name in DERIVED:
+            for day_dir in (self.dir / name).glob("date=*"):
+                gens = _generations(day_dir)
+                for old, newer in itertools.pairwise(gens):
+                    try:
+                        if newer.stat().st_mtime < cutoff:
+                            old.unlink(missing_ok=True)
+                    except FileNotFoundError:
+                        continue
+
     def _state(self) -> dict[str, Any]:
         p = self.dir / "_state.json"
         return json.loads(p.read_text()) if p.exists() else {"watermark": 0, "top_oil": {}}
@@ -272,6 +301,7 @@ class AmiAnalytics:
             tmp = self.dir / "_state.json.tmp"
             tmp.write_text(json.dumps(state))
             os.replace(tmp, self.dir / "_state.json")
+            self._purge_superseded()
             return RefreshReport(dates, state["watermark"], time.perf_counter() - t0)
 
     def _refresh_date(self, d: date, top_oil: dict[str, dict[str, float]]) -> None:
@@ -286,7 +316,9 @@ class AmiAnalytics:
                     prev = top_oil.get((d - timedelta(days=1)).isoformat(), {})
                     t, final = add_thermal(t, prev, self.params)
                     top_oil[d.isoformat()] = final
-                _atomic_write(t, self.dir / name / f"date={d.isoformat()}" / "data.parquet")
+                _atomic_write(
+                    t, self.dir / name / f"date={d.isoformat()}" / f"data-{time.time_ns():020d}.parquet"
+                )
             cur.execute("DROP TABLE meter_day")
         finally:
             cur.close()
@@ -306,7 +338,7 @@ class AmiAnalytics:
         cur = self._session(files)
         try:
             for name in DERIVED:
-                dfiles = sorted((self.dir / name).glob("date=*/data.parquet"))
+                dfiles = self.derived_files(name)
                 if dfiles:
                     src_sql = f"SELECT * FROM read_parquet({_sql_list(dfiles)}, hive_partitioning = false)"
                     cur.execute(f"CREATE OR REPLACE TEMP VIEW d_{name} AS {src_sql}")
@@ -331,6 +363,16 @@ class AmiAnalytics:
             raise InvalidInputError(f"query failed: {exc}", field="sql") from exc
         finally:
             cur.close()
+
+
+def _generation(f: Path) -> int:
+    """``data-<ns>.parquet`` → ns; a pre-generation ``data.parquet`` is the oldest."""
+    stem = f.stem
+    return int(stem[5:]) if stem.startswith("data-") and stem[5:].isdigit() else -1
+
+
+def _generations(day_dir: Path) -> list[Path]:
+    return sorted(day_dir.glob("data*.parquet"), key=_generation)
 
 
 def _plain_numbers(t: pa.Table) -> pa.Table:
