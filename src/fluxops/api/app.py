@@ -40,9 +40,13 @@ def create_app(settings: Settings | None = None, *, store: Any | None = None) ->
             hook: Callable[[FastAPI], Any] | None = getattr(mod, "on_startup", None)
             if hook is not None:
                 hook(app)
+        from fluxops.api.lifecycle import hook_signals
+
+        unhook_signals = hook_signals(app)  # end streams, cancel jobs at the first SIGTERM, not after 10 s
         try:
             yield
         finally:
+            unhook_signals()
             for mod in reversed(modules):
                 hook = getattr(mod, "on_shutdown", None)
                 if hook is not None:

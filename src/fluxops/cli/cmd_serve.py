@@ -49,21 +49,14 @@ SHUTDOWN_GRACE_S = 10  # after SIGTERM/Ctrl-C, open requests get this long befor
 
 
 def serve_app(app: Any, settings: Settings, **uvicorn_options: Any) -> None:
-    """One process: uvicorn with the configured log format (``FLUXOPS_LOG__FORMAT``, access log too), a
-    10 s graceful shutdown, and `fluxops.api.lifecycle.begin_shutdown` (end live streams, cancel jobs,
-    naming them) run as soon as the server stops accepting connections, so it does not sit out the grace
-    period for streams that never end by themselves."""
+    """One process: uvicorn with the configured log format (``FLUXOPS_LOG__FORMAT``, access log too) and
+    a 10 s graceful shutdown; at the first signal the app itself ends live streams and cancels jobs
+    (`fluxops.api.lifecycle`), so the grace period is for ordinary requests."""
     import uvicorn
 
-    from fluxops.api.lifecycle import begin_shutdown
     from fluxops.core.logging import uvicorn_log_config
 
-    class GracefulServer(uvicorn.Server):
-        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
-            begin_shutdown(app)
-            await super().shutdown(sockets)
-
-    config = uvicorn.Config(
+    uvicorn.run(
         app,
         host=settings.server.host,
         port=settings.server.port,
@@ -71,7 +64,6 @@ def serve_app(app: Any, settings: Settings, **uvicorn_options: Any) -> None:
         timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
         **uvicorn_options,
     )
-    GracefulServer(config).run()
 
 
 def run_server(settings: Settings, *, demo: bool) -> None:
