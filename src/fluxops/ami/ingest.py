@@ -4,7 +4,9 @@ Why it is built this way (issue 3 §2):
 * **Idempotent on (meter_id, interval_start_utc).** A `SeenIndex` per UTC day holds one bit per
   (meter, interval) — 600K meters × 96 intervals is 57.6 MB per day for houston — rebuilt lazily from
   the durable log the first time a day is touched, so it survives restarts. A re-sent reading is
-  counted as ``duplicates`` and writes nothing. Events are idempotent on (meter, type, time).
+  counted as ``duplicates`` and writes nothing. When the log loses rows (a damaged file quarantined,
+  ``removed_epoch`` changes) the index is rebuilt, so re-sending the lost readings stores them again.
+  Events are idempotent on (meter, type, time).
 * **Corrections are explicit** (``correction=True``, the ``/corrections`` endpoint): they are written
   with ``is_correction`` and the analytics view takes the latest correction over the original.
 * **Durable before acknowledged.** The check-write-mark sequence runs under one lock, and the write
@@ -171,7 +173,9 @@ class IngestService:
         """Call ``callback(events)`` with every accepted event batch after it is durably written."""
         self.bus.subscribe(callback)
 
+        self._seen_epoch = readings.removed_epoch()
     # --- readings -------------------------------------------------------------------------------
+        self._seen_events_epoch = events.removed_epoch()
 
     def _stored_positions(self, day: date) -> npt.NDArray[np.int64]:
         keys = self._readings.reading_keys(day)
@@ -199,6 +203,10 @@ class IngestService:
                 out = vt.drop_columns(["meter_idx"]).take(sel)
                 out = out.append_column("ingested_utc", _const_ts(now, n_write))
                 out = out.append_column("is_correction", pa.array(np.full(n_write, correction)))
+            epoch = self._readings.removed_epoch()
+            if epoch != self._seen_epoch:  # stored keys were quarantined: re-sent readings are new again
+                self._seen = SeenIndex(self.registry.size, self._stored_positions)
+                self._seen_epoch = epoch
                 seq = self._readings.append_readings(out)
                 self._seen.mark(day[write], pos[write])
         return IngestReport(
@@ -262,6 +270,10 @@ class IngestService:
                 sel_idx = np.flatnonzero(new)
                 out = vt.drop_columns(["meter_idx"]).take(pa.array(sel_idx))
                 out = out.append_column("ingested_utc", _const_ts(now, sel_idx.size))
+            epoch = self._events.removed_epoch()
+            if epoch != self._seen_events_epoch:
+                self._seen_events.clear()
+                self._seen_events_epoch = epoch
                 seq = self._events.append_events(out)
                 for d in np.unique(day[new]):
                     self._seen_events[int(d)] = np.union1d(

@@ -37,3 +37,12 @@ class EventLog(Protocol):
     def event_keys(self, day: date) -> pa.Table:
         """``meter_id``, ``event_type``, ``event_time_utc`` of stored events on ``day`` (UTC)."""
         ...
+    def removed_epoch(self) -> int:
+        """A value that changes whenever stored rows were taken out of the log (a damaged file
+        quarantined), so a de-duplication index built from `reading_keys` must be rebuilt."""
+        ...
+
+
+    def removed_epoch(self) -> int:
+        """As `ReadingLog.removed_epoch`."""
+        ...

@@ -238,8 +238,8 @@ def compact_cmd(data_dir: Path | None = DATA_DIR_OPTION) -> None:
 
     lake = AmiLake(settings_for(data_dir).lake_dir)
     reps = lake.compact(min_files=2)
-    lake.readings.purge_hidden()
-    lake.events.purge_hidden()
+    lake.readings.purge_retired()
+    lake.events.purge_retired()
     for name, r in reps.items():
         console.print(f"{name}: {r.files_merged} files merged into {r.partitions} ({r.rows:,} rows)")
 

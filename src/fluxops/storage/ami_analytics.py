@@ -36,9 +36,10 @@ import pyarrow.parquet as pq
 
 from fluxops.ami.analytics import RANGE_A_V, RANGE_B_V, AnalyticsParams, add_thermal
 from fluxops.ami.weather import WeatherParams, WeatherScenario
-from fluxops.core.errors import InvalidInputError, NotFoundError
+from fluxops.core.errors import InvalidInputError, NotFoundError, StorageError
 from fluxops.grid.models import Grid
 from fluxops.storage.lake import AmiLake, _seq_of
+from fluxops.storage.lake_manifest import quarantine_records
 
 DERIVED = ("transformer_hour", "voltage_meter_day", "class_day", "completeness_day")
 DERIVED_GRACE_S = 120.0  # a superseded derived file stays readable this long (for queries that listed it)
@@ -284,20 +285,27 @@ class AmiAnalytics:
             state = self._state()
             wm = int(state["watermark"])
             high = self.lake.readings.last_seq
-            dates = sorted(
-                {
-                    date.fromisoformat(f.parent.name[5:])
-                    for f in self.lake.readings.files()
-                    if _seq_of(f.name) > wm
-                }
-            )
+            changed = {
+                date.fromisoformat(f.parent.name[5:])
+                for f in self.lake.readings.files()
+                if _seq_of(f.name) > wm
+            }
+            # Dates that lost a quarantined file since the last refresh: their derived rows must go too.
+            lost = [r for r in quarantine_records(self.lake.root) if r.get("dataset") == "readings"]
+            if len(lost) != state.get("quarantined", 0):
+                changed |= {date.fromisoformat(str(r["date"])) for r in lost if "date" in r}
+            dates = sorted(changed)
             empty = self.dim_dir / "empty_readings.parquet"
             if not empty.exists():
                 _atomic_write(self.lake.readings.schema.empty_table(), empty)
             top_oil: dict[str, dict[str, float]] = state.get("top_oil", {})
             for d in dates:
                 self._refresh_date(d, top_oil)
-            state = {"watermark": max(high, wm), "top_oil": {k: top_oil[k] for k in sorted(top_oil)[-3:]}}
+            state = {
+                "watermark": max(high, wm),
+                "top_oil": {k: top_oil[k] for k in sorted(top_oil)[-3:]},
+                "quarantined": len(lost),
+            }
             tmp = self.dir / "_state.json.tmp"
             tmp.write_text(json.dumps(state))
             os.replace(tmp, self.dir / "_state.json")
@@ -305,7 +313,16 @@ class AmiAnalytics:
             return RefreshReport(dates, state["watermark"], time.perf_counter() - t0)
 
     def _refresh_date(self, d: date, top_oil: dict[str, dict[str, float]]) -> None:
-        cur = self._session(self.lake.readings.files(d, d), materialize_dims=True)
+        for _ in range(8):
+            files = self.lake.readings.files(d, d)
+            try:
+                return self._refresh_files(d, files, top_oil)
+            except (duckdb.IOException, duckdb.InvalidInputException) as exc:
+                self._heal(exc, files, [])
+        raise StorageError(f"the lake keeps changing under the refresh of {d}; try again")
+
+    def _refresh_files(self, d: date, files: list[Path], top_oil: dict[str, dict[str, float]]) -> None:
+        cur = self._session(files, materialize_dims=True)
         try:
             cur.execute(_METER_DAY)
             for name, sql in _DERIVED_SQL.items():
@@ -326,15 +343,45 @@ class AmiAnalytics:
     # --- queries ---------------------------------------------------------------------------------
 
     def query(
-        self, sql: str, params: dict[str, Any] | None = None, *, raw_days: int | None = None
+        self,
+        sql: str,
+        params: dict[str, Any] | None = None,
+        *,
+        raw_days: int | None = None,
+        raw_range: tuple[date, date] | None = None,
     ) -> pa.Table:
-        """Run SQL with views ``readings`` (last ``raw_days`` UTC days of raw data; None = no raw view),
-        ``events``, the dims and every derived dataset (``d_<name>``)."""
-        files = None
-        if raw_days is not None:
-            parts = self.lake.readings.partitions()
-            start = parts[-1] - timedelta(days=raw_days - 1) if parts else None
-            files = self.lake.readings.files(start, None)
+        """Run SQL with views ``readings`` (raw data of the UTC days ``raw_range`` = (first, last), or of
+        the last ``raw_days`` stored days; neither = no raw view), ``events``, the dims and every derived
+        dataset (``d_<name>``). Files come from the lake's manifests; a damaged one is quarantined and
+        the query runs again over the rest, so one bad file never fails every read."""
+        for _ in range(8):
+            files = None
+            if raw_range is not None:
+                files = self.lake.readings.files(*raw_range)
+            elif raw_days is not None:
+                parts = self.lake.readings.partitions()
+                start = parts[-1] - timedelta(days=raw_days - 1) if parts else None
+                files = self.lake.readings.files(start, None)
+            efiles = self.lake.events.files()
+            try:
+                return self._query_once(sql, params, files, efiles)
+            except (duckdb.IOException, duckdb.InvalidInputException) as exc:
+                self._heal(exc, files or [], efiles)
+        raise StorageError("the lake keeps changing under the query; try again")
+
+    def _heal(self, exc: duckdb.Error, rfiles: list[Path], efiles: list[Path]) -> None:
+        """Quarantine the lake file a DuckDB error names, or re-raise when it names none."""
+        msg = str(exc)
+        bad_r = [f for f in rfiles if str(f) in msg]
+        bad_e = [f for f in efiles if str(f) in msg]
+        if not bad_r and not bad_e:
+            raise exc
+        if not (self.lake.readings.heal(bad_r) | self.lake.events.heal(bad_e)):
+            raise StorageError(f"lake read failed: {msg}") from exc
+
+    def _query_once(
+        self, sql: str, params: dict[str, Any] | None, files: list[Path] | None, efiles: list[Path]
+    ) -> pa.Table:
         cur = self._session(files)
         try:
             for name in DERIVED:
@@ -342,7 +389,6 @@ class AmiAnalytics:
                 if dfiles:
                     src_sql = f"SELECT * FROM read_parquet({_sql_list(dfiles)}, hive_partitioning = false)"
                     cur.execute(f"CREATE OR REPLACE TEMP VIEW d_{name} AS {src_sql}")
-            efiles = self.lake.events.files()
             src = _sql_list(efiles) if efiles else f"'{self.dim_dir / 'empty_events.parquet'}'"
             if not efiles and not (self.dim_dir / "empty_events.parquet").exists():
                 _atomic_write(self.lake.events.schema.empty_table(), self.dim_dir / "empty_events.parquet")

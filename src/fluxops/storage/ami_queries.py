@@ -285,7 +285,7 @@ class AmiQueries:
             """SELECT * FROM readings WHERE meter_id = $m AND interval_start_utc >= $s AND interval_start_utc < $e
                ORDER BY interval_start_utc LIMIT $limit""",
             {"m": meter_id, "s": s, "e": e, "limit": limit},
-            raw_days=max((e - s).days, 1) + 1,
+            raw_range=(s, e - timedelta(days=1)),  # the asked dates, wherever they are in the lake
         )
 
     def events(self, *, since: Any, event_type: str | None, meter_id: str | None, limit: int) -> pa.Table:

@@ -1,37 +1,44 @@
-"""A Parquet lake partitioned by date, with durable appends and compaction.
+"""A Parquet lake partitioned by date: durable appends, one manifest per partition, exclusive compaction.
 
-Why this design (issue 3 §2): an acknowledged reading must never be lost, and billions of readings must
-stay readable by any engine (DuckDB here, Spark or Trino on a cluster). So every accepted batch becomes
-one Parquet file per date partition, written to a temporary name, ``fsync``-ed, renamed into place and its
-directory ``fsync``-ed *before* the caller acknowledges. Nothing lives only in memory.
+Why this design (issue 3 §2, issue 8 §3): an acknowledged reading must never be lost, never be seen twice
+and never be hidden, and billions of readings must stay readable by any engine (DuckDB here, Spark or
+Trino on a cluster). Layout::
 
-Layout::
-
-    <root>/<dataset>/date=YYYY-MM-DD/part-<seq:012d>-<n>.parquet      one per appended batch (small)
+    <root>/<dataset>/date=YYYY-MM-DD/_manifest.json                     the live files (lake_manifest)
+    <root>/<dataset>/date=YYYY-MM-DD/part-<seq:012d>-<n>.parquet        one per appended batch (small)
     <root>/<dataset>/date=YYYY-MM-DD/compact-<maxseq:012d>-<uuid>.parquet   merged by `compact`
+    <root>/<dataset>/.writer.lock  .compact.lock  .manifest.lock        flock files
+    <root>/_quarantine/<dataset>/                                       damaged files moved aside
 
-``seq`` is a lake-wide monotonically increasing batch number, assigned under the writer lock and also
-stored in the ``batch_seq`` column, so a file with seq s is visible only after all smaller ones: that is
-the watermark incremental analytics resume from.
-
-Compaction merges a partition's small files into one and records the names it replaces in the Parquet
-key-value metadata (``fluxops.replaces``). It renames the merged file in first and only then deletes the
-inputs; a crash in between leaves both, and `ParquetLake.__init__` (recovery) deletes the inputs that a
-compact file says it replaces, so a row is never visible twice. Replaced files are hidden from readers at
-once but deleted one compaction later, so a query that listed them a moment earlier can still read them.
+* **Append**: each batch becomes one part file per date (temporary name, ``fsync``, rename, directory
+  ``fsync``), then the manifests name it (under the manifest lock), and only then is it acknowledged.
+  ``seq`` is a lake-wide increasing batch number (also the ``batch_seq`` column): the watermark
+  incremental analytics resume from. One writing process per dataset (``.writer.lock``).
+* **Compaction** runs one at a time across threads and processes (``.compact.lock``). It merges exactly
+  the files the manifest lists, writes the compact file, swaps the manifest (inputs become *retired*) and
+  deletes retired files a grace period later, so a query that listed them a moment ago still reads them.
+* **Recovery** (a process's first write, compaction excluded): deletes temporaries and the files no
+  manifest names (unacknowledged parts, unswapped compact files), forgets retired names already deleted,
+  quarantines entries that are missing or truncated. Each step is idempotent, so a crash anywhere, even
+  in recovery, is finished by the next one.
+* **Readers** (pyarrow here, DuckDB in `ami_analytics`, Spark) take their file lists from `files()`; a
+  read that hits a damaged file calls `heal`, which quarantines it, and retries.
 """
 
 from __future__ import annotations
 
 import fcntl
 import json
+import logging
 import os
 import re
 import threading
+import time
 import uuid
 from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -40,22 +47,29 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from fluxops.core.errors import StorageError
+from fluxops.storage.lake_manifest import (
+    MANIFEST,
+    META_KEY,
+    Entry,
+    Manifest,
+    fault_point,
+    flocked,
+    fsync_dir,
+    manifest_from_disk,
+    move_to_quarantine,
+    quarantine_dir,
+    read_manifest,
+    write_manifest,
+)
 
+log = logging.getLogger(__name__)
 _PART = re.compile(r"^(part|compact)-(\d{12})-[0-9a-z]+\.parquet$")
 _DATE_DIR = re.compile(r"^date=(\d{4}-\d{2}-\d{2})$")
-_META_KEY = b"fluxops.replaces"
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+_READ_ERRORS = (OSError, ValueError, pa.ArrowException)
 
 
 def _seq_of(name: str) -> int:
-    m = _PART.match(name)
+    m = _PART.match(name.removesuffix(".tmp"))
     return int(m.group(2)) if m else -1
 
 
@@ -69,54 +83,88 @@ class CompactionReport:
 class ParquetLake:
     """One dataset (e.g. ``readings``) of the lake. Thread-safe; one writer process per directory."""
 
+    retire_grace_s = 60.0  # how long replaced files stay readable for queries that already listed them
+
     def __init__(self, root: Path, dataset: str, schema: pa.Schema, time_column: str) -> None:
-        self.dir = Path(root) / dataset
+        self.root = Path(root)
+        self.dataset = dataset
+        self.dir = self.root / dataset
         self.schema = schema
         self.time_column = time_column
-        self._lock = threading.Lock()
-        self._hidden: set[Path] = set()  # replaced by a compact file, awaiting deletion
+        self._lock = threading.Lock()  # appends: the seq counter and the writer claim
         self._writer_fd: int | None = None
-        self._replaces_cache: dict[Path, list[str]] = {}
+        self._removed = 0  # files this process quarantined (see `removed_epoch`)
         try:
             self.dir.mkdir(parents=True, exist_ok=True)
-            self._seq = self._max_seq()
+            self._seq = max((_seq_of(f.name) for d in self.partition_dirs() for f in d.iterdir()), default=0)
         except OSError as exc:
             raise StorageError(f"cannot open lake at {self.dir}: {exc}") from exc
 
-    # --- recovery -----------------------------------------------------------------------------
-
-    def _max_seq(self) -> int:
-        return max((_seq_of(f.name) for d in self._partition_dirs() for f in d.glob("*.parquet")), default=0)
-
-    def _replaced(self, part_dir: Path) -> set[Path]:
-        """Files that a compact file in ``part_dir`` says it replaces (still on disk until deleted)."""
-        out: set[Path] = set()
-        for f in part_dir.glob("compact-*.parquet"):
-            names = self._replaces_cache.get(f)
-            if names is None:
-                meta = pq.read_schema(f).metadata or {}
-                names = json.loads(meta.get(_META_KEY, b"[]"))
-                self._replaces_cache[f] = names
-            out.update(part_dir / n for n in names)
+    def partition_dirs(self, start: date | None = None, end: date | None = None) -> list[Path]:
+        """The ``date=`` directories with start <= date <= end (all when None)."""
+        out = []
+        for p in sorted(self.dir.iterdir()):
+            if p.is_dir() and _DATE_DIR.match(p.name):
+                d = date.fromisoformat(p.name[5:])
+                if (start is None or d >= start) and (end is None or d <= end):
+                    out.append(p)
         return out
 
-    def _recover(self) -> int:
-        """Writer only: remove torn temporaries and compacted inputs; return the highest seq."""
-        max_seq = 0
-        for part_dir in self._partition_dirs():
-            for tmp in part_dir.glob("*.tmp"):
-                tmp.unlink(missing_ok=True)
-            for f in part_dir.glob("compact-*.parquet"):
-                meta = pq.read_schema(f).metadata or {}
-                for name in json.loads(meta.get(_META_KEY, b"[]")):
-                    (part_dir / name).unlink(missing_ok=True)
-                max_seq = max(max_seq, _seq_of(f.name))
-            for f in part_dir.glob("part-*.parquet"):
-                max_seq = max(max_seq, _seq_of(f.name))
-        return max_seq
+    # --- manifests -------------------------------------------------------------------------------
 
-    def _partition_dirs(self) -> list[Path]:
-        return sorted(p for p in self.dir.iterdir() if p.is_dir() and _DATE_DIR.match(p.name))
+    def _mlock(self) -> AbstractContextManager[None]:
+        return flocked(self.dir / ".manifest.lock")
+
+    def manifest(self, part_dir: Path) -> Manifest:
+        """The partition's manifest; built from its files first for a lake written before manifests."""
+        try:
+            m = read_manifest(part_dir)
+        except StorageError:
+            m = None
+        if m is not None:
+            return m
+        with self._mlock():
+            return self._load_locked(part_dir)
+
+    def _load_locked(self, part_dir: Path) -> Manifest:
+        """Read (or rebuild and write) the manifest; the caller holds the manifest lock."""
+        try:
+            m = read_manifest(part_dir)
+            if m is not None:
+                return m
+        except StorageError as exc:  # torn by the disk, not by us (atomic rename): keep it for forensics
+            move_to_quarantine(self.root, self.dataset, part_dir, MANIFEST, f"{exc.message}; rebuilt")
+            self._removed += 1
+        m, damaged, overlaps = manifest_from_disk(part_dir)
+        for name, reason in damaged.items():
+            move_to_quarantine(self.root, self.dataset, part_dir, name, reason)
+            self._removed += 1
+        for group in overlaps:
+            self._merge_overlap(part_dir, m, group)
+        write_manifest(part_dir, m)
+        return m
+
+    def _merge_overlap(self, part_dir: Path, m: Manifest, group: list[str]) -> None:
+        """Compact files of the old unlocked compaction that share some rows: one file of distinct rows."""
+        t = pa.concat_tables([pq.read_table(part_dir / n).cast(self.schema) for n in group])
+        t = t.group_by(t.column_names).aggregate([]).select(self.schema.names)
+        name = f"compact-{max(_seq_of(n) for n in group):012d}-{uuid.uuid4().hex[:8]}.parquet"
+        m.files[name] = self._write_file(part_dir, name, t.sort_by(self.time_column), group)
+        for n in group:
+            m.files.pop(n, None)
+            m.retired[n] = 0.0
+
+    def files(self, start: date | None = None, end: date | None = None) -> list[Path]:
+        """Live Parquet files of partitions with start <= date <= end (all when None), per the manifests."""
+        return [p / n for p in self.partition_dirs(start, end) for n in sorted(self.manifest(p).files)]
+
+    def partitions(self) -> list[date]:
+        """Dates holding at least one live file."""
+        return [date.fromisoformat(p.name[5:]) for p in self.partition_dirs() if self.manifest(p).files]
+
+    def rows(self, start: date | None = None, end: date | None = None) -> int:
+        """Live rows, from the manifests (no data read)."""
+        return sum(self.manifest(p).rows for p in self.partition_dirs(start, end))
 
     # --- writes -------------------------------------------------------------------------------
 
@@ -126,7 +174,7 @@ class ParquetLake:
 
     def _claim_writer(self) -> None:
         """One writing process per dataset (the seq counter and the de-duplication index are per process):
-        an exclusive ``flock`` taken on the first write and held until the process exits."""
+        an exclusive ``flock`` taken on the first write and held until `close` or the process exits."""
         if self._writer_fd is not None:
             return
         fd = os.open(self.dir / ".writer.lock", os.O_RDWR | os.O_CREAT, 0o644)
@@ -137,8 +185,41 @@ class ParquetLake:
             raise StorageError(
                 f"the lake at {self.dir} is being written by another process; stop it or send through it"
             ) from None
+        try:
+            self._seq = max(self._seq, self._recover())  # finish what a previous writer left
+        except BaseException:
+            os.close(fd)
+            raise
         self._writer_fd = fd
-        self._seq = max(self._seq, self._recover())  # pick up what a previous writer left
+
+    def _recover(self) -> int:
+        """Make disk and manifests agree (see the module docstring); returns the highest seq ever seen,
+        so a seq an unacknowledged batch used is never reused (analytics watermarks may have seen it)."""
+        max_seq = 0
+        with flocked(self.dir / ".compact.lock"), self._mlock():
+            for part_dir in self.partition_dirs():
+                for p in list(part_dir.iterdir()):
+                    max_seq = max(max_seq, _seq_of(p.name))
+                    if p.name.endswith(".tmp"):
+                        p.unlink(missing_ok=True)
+                m = self._load_locked(part_dir)
+                disk = {p.name for p in part_dir.glob("*.parquet")}
+                for name in sorted(disk - set(m.files) - set(m.retired)):
+                    (part_dir / name).unlink()  # unacknowledged, or a compact file never swapped in
+                changed = False
+                for name in set(m.retired) - disk:
+                    del m.retired[name]
+                    changed = True
+                for name, e in sorted(m.files.items()):
+                    size = (part_dir / name).stat().st_size if name in disk else None
+                    if size != e.bytes:
+                        why = "missing" if size is None else f"truncated: {size} of {e.bytes} bytes"
+                        self._quarantine_locked(part_dir, m, name, why)
+                        changed = True
+                if changed:
+                    write_manifest(part_dir, m)
+                fsync_dir(part_dir)
+        return max_seq
 
     def close(self) -> None:
         if self._writer_fd is not None:
@@ -148,9 +229,9 @@ class ParquetLake:
     def append(self, table: pa.Table, *, bulk: bool = False) -> int:
         """Durably append ``table`` (the schema without ``batch_seq``); returns the batch's seq.
 
-        Returns only after every file and directory entry is on disk (fsync). ``bulk``: the caller
-        guarantees the columns (string columns may be dictionary-encoded; written as Parquet strings),
-        so the cast is skipped (backfill path)."""
+        Returns only after every file, manifest and directory entry is on disk (fsync). ``bulk``: the
+        caller guarantees the columns (string columns may be dictionary-encoded; written as Parquet
+        strings), so the cast is skipped (backfill path)."""
         with self._lock:
             self._claim_writer()
             seq = self._seq + 1
@@ -159,120 +240,235 @@ class ParquetLake:
             if not bulk:
                 full = full.cast(self.schema)
             try:
-                self._write_partitions(full, seq)
+                written = self._write_partitions(full, seq)
+                fault_point("append.parts_written")
+                with self._mlock():
+                    for part_dir, name, entry in written:
+                        m = self._load_locked(part_dir)
+                        m.files[name] = entry
+                        write_manifest(part_dir, m)
+                        fault_point("append.partition_committed")
             except OSError as exc:
                 raise StorageError(f"lake write failed: {exc}") from exc
             self._seq = seq
             return seq
 
-    def _write_partitions(self, table: pa.Table, seq: int) -> None:
+    def _write_partitions(self, table: pa.Table, seq: int) -> list[tuple[Path, str, Entry]]:
         if table.num_rows == 0:
-            return
-        days = pc.cast(pc.cast(table[self.time_column], pa.int64()), pa.int64()).to_numpy()
+            return []
+        days = pc.cast(table[self.time_column], pa.int64()).to_numpy()
         day_no = np.floor_divide(days, 86_400_000_000)  # µs -> days since epoch
         uniq, inverse = np.unique(day_no, return_inverse=True)
         order = np.argsort(inverse, kind="stable")
         bounds = np.searchsorted(inverse[order], np.arange(uniq.size + 1))
+        out = []
         for i, d in enumerate(uniq):
             idx = order[bounds[i] : bounds[i + 1]]
             part = table.take(pa.array(idx)) if uniq.size > 1 else table
-            self._write_file(self._day_dir(int(d)), f"part-{seq:012d}-{i}.parquet", part, None)
+            part_dir, name = self._day_dir(int(d)), f"part-{seq:012d}-{i}.parquet"
+            out.append((part_dir, name, self._write_file(part_dir, name, part, None)))
+        return out
 
     def _day_dir(self, day_no: int) -> Path:
         d = date.fromordinal(date(1970, 1, 1).toordinal() + day_no)
         p = self.dir / f"date={d.isoformat()}"
-        if not p.exists():
-            p.mkdir(parents=True, exist_ok=True)
-            _fsync_dir(self.dir)
+        if not (p / MANIFEST).exists():
+            with self._mlock():  # a new partition has a manifest before its first file
+                p.mkdir(parents=True, exist_ok=True)
+                fsync_dir(self.dir)
+                self._load_locked(p)
         return p
 
-    def _write_file(self, part_dir: Path, name: str, table: pa.Table, replaces: list[str] | None) -> None:
+    def _write_file(self, part_dir: Path, name: str, table: pa.Table, replaces: list[str] | None) -> Entry:
         tmp = part_dir / (name + ".tmp")
-        if replaces is not None:
+        if replaces is not None:  # kept for forensics and for rebuilding a lost manifest
             meta = dict(table.schema.metadata or {})
-            meta[_META_KEY] = json.dumps(replaces).encode()
+            meta[META_KEY] = json.dumps(replaces).encode()
             table = table.replace_schema_metadata(meta)
-        compression = "zstd" if replaces is not None else "lz4"
         with open(tmp, "wb") as fh:
             # Batch files: store_schema=False, so dictionary-encoded columns read back as plain strings.
             # Compact files are cast to the schema and keep it (it carries the ``replaces`` metadata).
             pq.write_table(
-                table, fh, compression=compression, row_group_size=1 << 20, store_schema=replaces is not None
+                table,
+                fh,
+                compression="zstd" if replaces is not None else "lz4",
+                row_group_size=1 << 20,
+                store_schema=replaces is not None,
             )
             fh.flush()
             os.fsync(fh.fileno())
+            size = os.fstat(fh.fileno()).st_size
+        fault_point("write.tmp_written")
         os.replace(tmp, part_dir / name)
-        _fsync_dir(part_dir)
+        fsync_dir(part_dir)
+        return Entry(table.num_rows, size)
 
-    # --- reads --------------------------------------------------------------------------------
-
-    def files(self, start: date | None = None, end: date | None = None) -> list[Path]:
-        """Live Parquet files of partitions with start <= date <= end (all when None)."""
-        out: list[Path] = []
-        with self._lock:
-            hidden = set(self._hidden)
-        for part_dir in self._partition_dirs():
-            d = date.fromisoformat(part_dir.name[5:])
-            if (start is not None and d < start) or (end is not None and d > end):
-                continue
-            gone = hidden | self._replaced(part_dir)  # other processes' compactions too
-            out.extend(f for f in sorted(part_dir.glob("*.parquet")) if f not in gone)
-        return out
-
-    def partitions(self) -> list[date]:
-        return [date.fromisoformat(p.name[5:]) for p in self._partition_dirs()]
+    # --- reads and healing -----------------------------------------------------------------------
 
     def read(
         self, start: date | None = None, end: date | None = None, columns: Iterable[str] | None = None
     ) -> pa.Table:
-        files = self.files(start, end)
+        """Live rows of the dates; a damaged file is quarantined and the rest is read."""
         cols = list(columns) if columns is not None else self.schema.names
-        if not files:
-            return self.schema.empty_table().select(cols)
         target = pa.schema([self.schema.field(c) for c in cols])
-        return pa.concat_tables([pq.read_table(f, columns=cols).cast(target) for f in files])
+        for _ in range(8):
+            tables, bad = self._read_files(self.files(start, end), cols, target)
+            if bad is None:
+                return pa.concat_tables(tables) if tables else self.schema.empty_table().select(cols)
+            if not self.heal([bad[0]]):
+                raise StorageError(f"cannot read {bad[0]}: {bad[1]}") from bad[1]
+        raise StorageError(f"the {self.dataset} lake keeps changing under the reader; try again")
+
+    @staticmethod
+    def _read_files(
+        files: list[Path], cols: list[str] | None, target: pa.Schema
+    ) -> tuple[list[pa.Table], tuple[Path, Exception] | None]:
+        out = []
+        for f in files:
+            try:
+                out.append(pq.read_table(f, columns=cols).cast(target))
+            except _READ_ERRORS as exc:
+                return out, (f, exc)
+        return out, None
+
+    def heal(self, files: Iterable[Path]) -> bool:
+        """After a failed read of ``files``: quarantine the damaged ones. True when the listing changed
+        (a file quarantined, or retired by a compaction meanwhile), so the caller should list again."""
+        changed = False
+        suspects = []
+        for f in files:
+            entry = self.manifest(f.parent).files.get(f.name)
+            if entry is None:
+                changed = True  # compacted away since the listing
+                continue
+            why = damage(f, entry, deep=False)
+            if why is not None:
+                changed |= self._quarantine(f.parent, f.name, why)
+            else:
+                suspects.append((f, entry))
+        if not changed:  # footers fine: look at the data pages
+            for f, entry in suspects:
+                why = damage(f, entry, deep=True)
+                if why is not None:
+                    changed |= self._quarantine(f.parent, f.name, why)
+        return changed
+
+    def _quarantine(self, part_dir: Path, name: str, reason: str) -> bool:
+        with self._mlock():
+            m = read_manifest(part_dir)
+            if m is None or name not in m.files:
+                return False
+            self._quarantine_locked(part_dir, m, name, reason)
+            write_manifest(part_dir, m)
+        return True
+
+    def _quarantine_locked(self, part_dir: Path, m: Manifest, name: str, reason: str) -> None:
+        log.error("lake: quarantining %s/%s/%s: %s", self.dataset, part_dir.name, name, reason)
+        move_to_quarantine(self.root, self.dataset, part_dir, name, reason)
+        del m.files[name]
+        self._removed += 1
+
+    def removed_epoch(self) -> int:
+        """Changes whenever stored rows were taken out (a file quarantined, here or by another process),
+        so a de-duplication index built from this dataset must be rebuilt."""
+        try:
+            st = quarantine_dir(self.root, self.dataset).stat().st_mtime_ns
+        except FileNotFoundError:
+            st = 0
+        return hash((st, self._removed))
 
     # --- compaction ---------------------------------------------------------------------------
 
     def compact(self, *, min_files: int = 8, before: date | None = None) -> CompactionReport:
-        """Merge each partition holding at least ``min_files`` files (optionally only dates < before)."""
-        with self._lock:
-            self._claim_writer()
-            stale = list(self._hidden)
-            self._hidden.clear()
-        for f in stale:  # replaced one compaction ago: no reader can still be listing them
-            f.unlink(missing_ok=True)
+        """Merge each partition holding at least ``min_files`` files (optionally only dates < before).
+        One compaction at a time across threads and processes; a second caller waits, then finds
+        nothing left to merge."""
         n_parts = n_files = n_rows = 0
-        for part_dir in self._partition_dirs():
-            if before is not None and date.fromisoformat(part_dir.name[5:]) >= before:
-                continue
-            files = sorted(part_dir.glob("*.parquet"))
-            if len(files) < min_files:
-                continue
-            table = pa.concat_tables([pq.read_table(f).cast(self.schema) for f in files])
-            table = table.sort_by([(self.time_column, "ascending")])
-            max_seq = max(_seq_of(f.name) for f in files)
-            name = f"compact-{max_seq:012d}-{uuid.uuid4().hex[:8]}.parquet"
-            try:
-                self._write_file(part_dir, name, table, [f.name for f in files])
-            except OSError as exc:
-                raise StorageError(f"compaction failed in {part_dir}: {exc}") from exc
-            with self._lock:
-                self._hidden.update(files)
-            n_parts += 1
-            n_files += len(files)
-            n_rows += table.num_rows
+        end = None if before is None else before - timedelta(days=1)
+        with flocked(self.dir / ".compact.lock"):
+            self._delete_retired(self.retire_grace_s)
+            for part_dir in self.partition_dirs(None, end):
+                names = sorted(self.manifest(part_dir).files)
+                if len(names) < min_files:
+                    continue
+                tables, bad = self._read_files([part_dir / n for n in names], None, self.schema)
+                if bad is not None:
+                    if not self.heal([bad[0]]):
+                        raise StorageError(f"compaction cannot read {bad[0]}: {bad[1]}") from bad[1]
+                    continue  # damaged input quarantined; the next compaction merges the rest
+                table = pa.concat_tables(tables)
+                table = table.sort_by([(self.time_column, "ascending")])
+                name = f"compact-{max(_seq_of(n) for n in names):012d}-{uuid.uuid4().hex[:8]}.parquet"
+                try:
+                    entry = self._write_file(part_dir, name, table, names)
+                    fault_point("compact.file_written")
+                    with self._mlock():
+                        m = self._load_locked(part_dir)
+                        if not set(names) <= set(m.files):  # an input was quarantined meanwhile
+                            (part_dir / name).unlink()
+                            continue
+                        now = time.time()
+                        for n in names:
+                            del m.files[n]
+                            m.retired[n] = now
+                        m.files[name] = entry
+                        write_manifest(part_dir, m)
+                    fault_point("compact.manifest_swapped")
+                except OSError as exc:
+                    raise StorageError(f"compaction failed in {part_dir}: {exc}") from exc
+                n_parts += 1
+                n_files += len(names)
+                n_rows += table.num_rows
         return CompactionReport(partitions=n_parts, files_merged=n_files, rows=n_rows)
 
-    def purge_hidden(self) -> None:
-        """Delete replaced files now (no concurrent readers, e.g. at shutdown or in a CLI run)."""
+    def _delete_retired(self, grace_s: float) -> None:
+        cutoff = time.time() - grace_s
+        for part_dir in self.partition_dirs():
+            old = [n for n, t in self.manifest(part_dir).retired.items() if t <= cutoff]
+            if not old:
+                continue
+            for n in old:
+                (part_dir / n).unlink(missing_ok=True)
+                fault_point("compact.retired_unlinked")
+            with self._mlock():
+                m = self._load_locked(part_dir)
+                for n in old:
+                    m.retired.pop(n, None)
+                write_manifest(part_dir, m)
+
+    def repair(self, *, deep: bool = False) -> None:
+        """Offline repair (takes the writer lock, so not beside a live writer): recovery, then every live
+        file verified (size, footer, row count; ``deep``: every page), damaged ones quarantined, replaced
+        files deleted."""
         with self._lock:
-            stale = list(self._hidden)
-            self._hidden.clear()
-        for f in stale:
-            f.unlink(missing_ok=True)
-        for part_dir in self._partition_dirs():
-            _fsync_dir(part_dir)
+            self._claim_writer()
+        for p in self.partition_dirs():
+            for name, entry in sorted(self.manifest(p).files.items()):
+                why = damage(p / name, entry, deep=deep)
+                if why is not None:
+                    self._quarantine(p, name, why)
+        self.purge_retired()
+
+    def purge_retired(self) -> None:
+        """Delete replaced files now (no concurrent readers, e.g. in a CLI run)."""
+        with flocked(self.dir / ".compact.lock"):
+            self._delete_retired(0.0)
+
+
+def damage(path: Path, entry: Entry, *, deep: bool) -> str | None:
+    """Why ``path`` cannot serve its manifest entry, or None. Shallow: exists, size, footer, row count;
+    deep: every data page decodes."""
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        return "missing"
+    if size != entry.bytes:
+        return f"truncated: {size} of {entry.bytes} bytes"
+    try:
+        rows = pq.read_metadata(path).num_rows if not deep else pq.read_table(path).num_rows
+    except _READ_ERRORS as exc:
+        return f"{'data' if deep else 'footer'} unreadable: {exc}"
+    return None if rows == entry.rows else f"{rows} rows, manifest says {entry.rows}"
 
 
 def utc_day(ts: datetime) -> date:
@@ -301,6 +497,9 @@ class AmiLake:
 
     def event_keys(self, day: date) -> pa.Table:
         return self.events.read(day, day, columns=["meter_id", "event_type", "event_time_utc"])
+
+    def removed_epoch(self) -> int:
+        return hash((self.readings.removed_epoch(), self.events.removed_epoch()))
 
     def close(self) -> None:
         self.readings.close()

@@ -1,4 +1,5 @@
-"""``GET /health``: public liveness; ``?detailed=true`` (viewer) adds store status, grid and counts."""
+"""``GET /health``: public liveness; ``?detailed=true`` (viewer) adds store status, grid, counts and the
+AMI lake (degraded while a damaged lake file sits in quarantine)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from fluxops.api.deps import get_store
 from fluxops.api.security import allow_anonymous, authorize, bearer_scheme
 from fluxops.core.clock import utc_now
 from fluxops.core.errors import FluxOpsError
+from fluxops.storage.lake_manifest import lake_health
 
 router = APIRouter(tags=["health"])
 
@@ -24,6 +26,7 @@ class HealthOut(BaseModel):
     store: dict[str, Any] | None = None
     grid: dict[str, Any] | None = None
     counts: dict[str, int] | None = None
+    lake: dict[str, Any] | None = None
 
 
 @router.get(
@@ -52,6 +55,9 @@ def health(
         out.store = {"ok": False, "error": exc.message}
         return out
     if out.store.get("ok") is False:
+        out.status = "degraded"
+    out.lake = lake_health(request.app.state.settings.lake_dir)  # quarantined files name themselves
+    if not out.lake["ok"]:
         out.status = "degraded"
     out.grid = (
         None
