@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import socket
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,37 @@ def _check_port_free(host: str, port: int) -> None:
             raise InvalidInputError(f"cannot bind {host}:{port}: {exc.strerror}", field="port") from None
 
 
+WORKER_DEMO_ENV = "FLUXOPS_SERVE_DEMO"  # tells each worker process it serves `fluxops demo`
+WORKER_LIVE_START_ENV = "FLUXOPS_SERVE_LIVE_START_UTC"
+
+
+def check_workers(settings: Settings, workers: int) -> None:
+    """Several worker processes need a store that several processes may write: PostgreSQL."""
+    if workers < 1:
+        raise InvalidInputError("--workers must be at least 1", field="workers")
+    if workers > 1 and settings.store.backend != "postgres":
+        raise InvalidInputError(
+            f"--workers {workers} needs the PostgreSQL store (FLUXOPS_STORE__BACKEND=postgres): the DuckDB "
+            "file is embedded and single-writer, so serve it with one worker",
+            field="workers",
+        )
+
+
+def worker_app() -> Any:
+    """The app of one worker process (``uvicorn --factory``): settings from the environment the parent
+    set up; exactly one worker becomes the AMI lake writer (`fluxops.api.ami_runtime`)."""
+    from fluxops.api.app import create_app
+    from fluxops.core.config import get_settings
+
+    app = create_app(get_settings())
+    app.state.demo = os.environ.get(WORKER_DEMO_ENV) == "1"
+    app.state.multi_worker = True
+    live_start = os.environ.get(WORKER_LIVE_START_ENV)
+    if live_start:
+        app.state.ami_live_start_utc = datetime.fromisoformat(live_start)
+    return app
+
+
 SHUTDOWN_GRACE_S = 10  # after SIGTERM/Ctrl-C, open requests get this long before they are cut
 
 
@@ -66,11 +98,20 @@ def serve_app(app: Any, settings: Settings, **uvicorn_options: Any) -> None:
     )
 
 
-def run_server(settings: Settings, *, demo: bool) -> None:
+def run_server(
+    settings: Settings,
+    *,
+    demo: bool,
+    workers: int = 1,
+    proxy_headers: bool = True,
+    forwarded_allow_ips: str | None = None,
+) -> None:
     from fluxops.api.app import create_app
     from fluxops.storage import open_store
 
+    check_workers(settings, workers)
     host, port = settings.server.host, settings.server.port
+    proxy = {"proxy_headers": proxy_headers, "forwarded_allow_ips": forwarded_allow_ips}
     store = open_store(settings)
     try:
         check_bind_address(
@@ -82,6 +123,10 @@ def run_server(settings: Settings, *, demo: bool) -> None:
         _check_port_free(host, port)
         if demo and store.get_grid_info() is None:
             generate_and_load(store, preset=settings.demo_preset, seed=settings.demo_seed)
+        if workers > 1:
+            store.close()
+            _run_workers(settings, demo=demo, workers=workers, live_start=None, proxy=proxy)
+            return
         app = create_app(settings, store=store)
         app.state.demo = demo
         shown = host if is_loopback(host) else f"{host} (reachable from other machines)"
@@ -90,9 +135,48 @@ def run_server(settings: Settings, *, demo: bool) -> None:
         console.print(f"Flux Operations Center on {shown}, store {store_location(settings)}")
         console.print(f"  open  [bold]{base}/?token={app.state.bootstrap_token}[/bold]")
         console.print(f"  API   {base}/docs  (Authorize with the token above as a Bearer token)")
-        serve_app(app, settings)
+        serve_app(app, settings, **proxy)
     finally:
         store.close()
+
+
+def _run_workers(
+    settings: Settings, *, demo: bool, workers: int, live_start: datetime | None, proxy: dict[str, Any]
+) -> None:
+    """``workers`` processes behind one socket (uvicorn's supervisor). They share one bootstrap token
+    and the data directory through the environment; each opens its own PostgreSQL connections."""
+    import secrets
+
+    import uvicorn
+
+    from fluxops.core.logging import uvicorn_log_config
+
+    host, port = settings.server.host, settings.server.port
+    token = settings.server.bootstrap_token or secrets.token_urlsafe(32)
+    os.environ["FLUXOPS_DATA_DIR"] = str(settings.data_dir)
+    os.environ["FLUXOPS_SERVER__BOOTSTRAP_TOKEN"] = token
+    os.environ[WORKER_DEMO_ENV] = "1" if demo else "0"
+    if live_start is not None:
+        os.environ[WORKER_LIVE_START_ENV] = live_start.isoformat()
+    url_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    base = f"http://{url_host}:{port}"
+    console.print(
+        f"Flux Operations Center on {host}, {workers} worker processes, store {store_location(settings)}"
+    )
+    console.print(f"  open  [bold]{base}/?token={token}[/bold]")
+    console.print(
+        "  AMI ingestion: one worker owns the lake writer; the others answer it with 503 + Retry-After"
+    )
+    uvicorn.run(
+        "fluxops.cli.cmd_serve:worker_app",
+        factory=True,
+        workers=workers,
+        host=host,
+        port=port,
+        log_config=uvicorn_log_config(settings.log.format, settings.log.level),
+        timeout_graceful_shutdown=SHUTDOWN_GRACE_S,  # each worker; streams are cut when it runs out
+        **proxy,
+    )
 
 
 def _with_bind(settings: Settings, host: str | None, port: int | None) -> Settings:
@@ -104,6 +188,19 @@ def _with_bind(settings: Settings, host: str | None, port: int | None) -> Settin
 
 HOST_OPTION = typer.Option(None, help="Bind address (default 127.0.0.1; others need auth configured)")
 PORT_OPTION = typer.Option(None, help="Port (default 8000)")
+WORKERS_OPTION = typer.Option(
+    1, "--workers", help="Worker processes (PostgreSQL only; DuckDB is single-writer and is refused)"
+)
+PROXY_HEADERS_OPTION = typer.Option(
+    True,
+    "--proxy-headers/--no-proxy-headers",
+    help="Take client address and scheme from X-Forwarded-For/-Proto sent by --forwarded-allow-ips",
+)
+FORWARDED_IPS_OPTION = typer.Option(
+    None,
+    "--forwarded-allow-ips",
+    help="Comma list of reverse-proxy addresses trusted for X-Forwarded-* (default 127.0.0.1; '*' = any)",
+)
 
 
 def _audit_cli(store: SecurityStore, action: str, status: int, detail: dict[str, str]) -> None:
@@ -180,9 +277,18 @@ def register(app: typer.Typer) -> None:
         host: str | None = HOST_OPTION,
         port: int | None = PORT_OPTION,
         data_dir: Path | None = DATA_DIR_OPTION,
+        workers: int = WORKERS_OPTION,
+        proxy_headers: bool = PROXY_HEADERS_OPTION,
+        forwarded_allow_ips: str | None = FORWARDED_IPS_OPTION,
     ) -> None:
         """Serve the API and UI over the configured store."""
-        run_server(_with_bind(settings_for(data_dir), host, port), demo=False)
+        run_server(
+            _with_bind(settings_for(data_dir), host, port),
+            demo=False,
+            workers=workers,
+            proxy_headers=proxy_headers,
+            forwarded_allow_ips=forwarded_allow_ips,
+        )
 
     @app.command()
     def demo(
