@@ -38,7 +38,7 @@ def test_unmeasured_transformers_scale_with_the_measured_ratio(hand_cg: Compiled
 
 def test_bad_kw_names_the_field(hand_cg: CompiledGrid) -> None:
     with pytest.raises(InvalidInputError) as e:
-        bus_demand_from_transformers(hand_cg, hand_cg.xfmr_ids[:1], [-1.0])
+        bus_demand_from_transformers(hand_cg, hand_cg.xfmr_ids[:1], [float("nan")])
     assert e.value.field == "p_kw"
     with pytest.raises(InvalidInputError):
         bus_demand_from_transformers(hand_cg, hand_cg.xfmr_ids[:2], [1.0])
@@ -91,3 +91,34 @@ def test_design_peak_and_voltage_band(hand_cg: CompiledGrid) -> None:
     expected = int((np.abs(v_xf - 1.0) > 1e-12).sum())
     assert tight.violations == expected > 0
     assert grid_loading(hand_cg, None, limits=VoltageLimits(0.0, 10.0), regulation=None).violations == 0
+
+
+def test_rooftop_pv_export_is_reverse_flow_not_an_error(hand_cg: CompiledGrid) -> None:
+    """Regression: a transformer whose customers export (net-negative kW) used to fail the whole flow
+    (422 "transformer kW must be finite and non-negative"). It is an injection; the segments feeding
+    only exporters carry power back towards the substation and say so."""
+    kw = hand_cg.xfmr_p_kw * 0.3
+    kw[-1] = -hand_cg.xfmr_p_kw[-1] * 2.0  # the last transformer exports twice its design peak
+    d = bus_demand_from_transformers(hand_cg, hand_cg.xfmr_ids, kw)
+    assert d.p_kw.min() < 0
+    assert d.q_kvar[hand_cg.xfmr_bus[-1]] == 0.0  # an exporting bus at unity power factor
+    got = grid_loading(hand_cg, d, regulation=None)
+    assert got.converged
+    pf = run_powerflow(hand_cg, p_kw=d.p_kw, q_kvar=d.q_kvar)
+    t = got.table.to_pydict()
+    segs = np.array(t["kind"]) == "line_segment"
+    p_from = np.array(t["p_from_kw"], dtype=float)[segs]
+    reverse = np.array(t["reverse_flow"], dtype=bool)[segs]
+    seg = np.flatnonzero(hand_cg.edge_kind == EDGE_LINE)
+    np.testing.assert_allclose(p_from, pf.p_from_kw[seg])
+    assert reverse.any() and (reverse == (p_from < 0)).all()
+    assert np.isfinite(np.array(t["loading_pct"], dtype=float)[segs]).all()
+    # with every transformer at a positive load, nothing flows backwards
+    fwd = grid_loading(hand_cg, bus_demand_from_transformers(hand_cg, hand_cg.xfmr_ids, hand_cg.xfmr_p_kw))
+    assert not any(fwd.table.column("reverse_flow").to_pylist())
+
+
+def test_net_export_does_not_make_unmeasured_transformers_export(hand_cg: CompiledGrid) -> None:
+    d = bus_demand_from_transformers(hand_cg, hand_cg.xfmr_ids[:1], [-5.0])
+    assert d.scale_unmeasured == 0.0
+    assert d.p_kw.min() == pytest.approx(-5.0) and d.p_kw.sum() == pytest.approx(-5.0)

@@ -9,6 +9,12 @@ shaping the result is pure NumPy/Arrow here; the API route only fetches inputs a
 Transformers without an AMI figure for the hour keep their design-peak kW scaled by the measured /
 design ratio of the transformers that do have one, so a partial feed does not read as a load drop.
 Reactive power keeps each bus's design power factor (``cg.bus_q_kvar / cg.bus_p_kw``).
+
+Reverse flow is a normal state, not an error: a transformer behind rooftop PV that exports reads a
+net-negative kW in its hour, and the sweep takes negative loads as injections. Such a bus keeps no
+reactive demand (PV inverters run at unity power factor by default, IEEE 1547-2018 §5.3), and each
+segment row says the direction of its flow (``p_from_kw`` < 0 and ``reverse_flow``: power flowing
+from the customers' side back towards the substation).
 """
 
 from __future__ import annotations
@@ -40,6 +46,9 @@ LOADING_SCHEMA = pa.schema(
         pa.field("i_a", pa.float64()),
         pa.field("v_pu", pa.float64()),
         pa.field("voltage_violation", pa.bool_()),
+        # segments: real power leaving the end nearer the substation (kW); negative = reverse flow
+        pa.field("p_from_kw", pa.float64()),
+        pa.field("reverse_flow", pa.bool_()),
     ]
 )
 
@@ -81,13 +90,14 @@ def bus_demand_from_transformers(
     cg: CompiledGrid, transformer_ids: npt.ArrayLike, p_kw: npt.ArrayLike
 ) -> BusDemand:
     """Sum transformer kW onto their buses (vectorized). Unknown transformer ids are ignored; duplicate
-    ids are summed. Raises `InvalidInputError` on mismatched lengths or a non-finite/negative kW."""
+    ids are summed. A negative kW is a net export (PV behind the meter) and is kept as an injection.
+    Raises `InvalidInputError` on mismatched lengths or a non-finite kW."""
     ids = np.asarray(transformer_ids, dtype=object)
     kw = np.asarray(p_kw, dtype=np.float64)
     if ids.shape != kw.shape:
         raise InvalidInputError("transformer_ids and p_kw differ in length", field="p_kw")
-    if kw.size and (not np.all(np.isfinite(kw)) or np.any(kw < 0)):
-        raise InvalidInputError("transformer kW must be finite and non-negative", field="p_kw")
+    if kw.size and not np.all(np.isfinite(kw)):
+        raise InvalidInputError("transformer kW must be finite", field="p_kw")
     pos = pd.Index(cg.xfmr_ids).get_indexer(pd.Index(ids))
     ok = pos >= 0
     n_xf = len(cg.xfmr_ids)
@@ -96,14 +106,16 @@ def bus_demand_from_transformers(
     xf_kw = np.bincount(pos[ok], weights=kw[ok], minlength=n_xf).astype(np.float64)
     design = cg.xfmr_p_kw
     design_measured = float(design[measured].sum())
-    scale = float(xf_kw[measured].sum()) / design_measured if design_measured > 0 else 1.0
+    # The measured/design ratio scales transformers without a figure; when the measured ones export
+    # on net (midday PV), the unmeasured are taken at zero demand rather than made to export too.
+    scale = max(0.0, float(xf_kw[measured].sum()) / design_measured) if design_measured > 0 else 1.0
     xf_kw = np.where(measured, xf_kw, design * scale)
     bus_p = np.bincount(cg.xfmr_bus, weights=xf_kw, minlength=cg.n_bus).astype(np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
         q_per_p = np.where(cg.bus_p_kw > 0, cg.bus_q_kvar / cg.bus_p_kw, 0.0)
     return BusDemand(
         p_kw=bus_p,
-        q_kvar=bus_p * q_per_p,
+        q_kvar=np.maximum(bus_p, 0.0) * q_per_p,  # exporting buses at unity power factor
         measured_transformers=int(measured.sum()),
         scale_unmeasured=scale,
     )
@@ -119,6 +131,8 @@ def shape_loading(cg: CompiledGrid, pf: PowerFlowResult, limits: VoltageLimits) 
     n_seg, n_bus, n_xf = len(seg), cg.n_bus, len(cg.xfmr_ids)
     i_seg = np.where(pf.edge_energized[seg], pf.i_edge_a[seg], np.nan)
     load_seg = np.where(pf.edge_energized[seg], pf.loading_pct[seg], np.nan)
+    p_seg = np.where(pf.edge_energized[seg], pf.p_from_kw[seg], np.nan)
+    reverse = np.isfinite(p_seg) & (p_seg < 0)
     v_bus = pf.vm_pu
     v_xf = v_bus[cg.xfmr_bus]
     viol_bus: BoolArray = np.isfinite(v_bus) & ((v_bus < limits.v_min_pu) | (v_bus > limits.v_max_pu))
@@ -136,6 +150,8 @@ def shape_loading(cg: CompiledGrid, pf: PowerFlowResult, limits: VoltageLimits) 
             "i_a": _nullable(np.concatenate([i_seg, nan_bus_xf])),
             "v_pu": _nullable(np.concatenate([np.full(n_seg, np.nan), v_bus, v_xf])),
             "voltage_violation": pa.array(np.concatenate([np.zeros(n_seg, bool), viol_bus, viol_xf])),
+            "p_from_kw": _nullable(np.concatenate([p_seg, nan_bus_xf])),
+            "reverse_flow": pa.array(np.concatenate([reverse, np.zeros(n_bus + n_xf, bool)])),
         },
         schema=LOADING_SCHEMA,
     )
