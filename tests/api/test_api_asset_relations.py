@@ -1,0 +1,112 @@
+"""``/api/assets/{id}/related`` over HTTP: relations from the outage's own members and the work order's
+asset (a substation shows the fuse outage on its feeder; a meter on the same feeder that kept supply
+does not; a work order created for a device is listed on that device)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pyarrow as pa
+import pytest
+from live_server import BOOTSTRAP_TOKEN, LiveServer, make_settings, start_uvicorn, stop_uvicorn
+
+from fluxops.api.app import create_app
+from fluxops.grid.models import Grid
+from fluxops.grid.topology import GridTopology
+from fluxops.ops.trace import NODE_DEVICE, ProtectionTree
+from fluxops.storage import open_store
+
+
+@pytest.fixture(scope="module")
+def rel_live(tmp_path_factory: pytest.TempPathFactory, tiny_grid: Grid) -> Iterator[LiveServer]:
+    settings = make_settings(tmp_path_factory.mktemp("relations-api"))
+    store = open_store(settings)
+    store.load_grid(tiny_grid)
+    app = create_app(settings, store=store)
+    running = start_uvicorn(app)
+    yield LiveServer(
+        base_url=f"http://127.0.0.1:{running.port}", app=app, store=store, admin_token=BOOTSTRAP_TOKEN
+    )
+    stop_uvicorn(running)
+    store.close()
+
+
+def _fuse_zone(grid: Grid) -> tuple[str, list[str]]:
+    tree = ProtectionTree.build(grid)
+    n = next(
+        n
+        for n in range(tree.n_devices)
+        if tree.node_kind[n] == NODE_DEVICE and tree.node_type[n] == "fuse" and tree.meter_count[n] >= 3
+    )
+    return str(tree.node_ids[n]), [str(m) for m in tree.node_ids[tree.meters_under(n)]]
+
+
+def _last_gasps(live: LiveServer, meters: list[str], at: datetime) -> None:
+    table = pa.table(
+        {
+            "meter_id": meters,
+            "event_type": ["last_gasp"] * len(meters),
+            "event_time_utc": pa.array([at] * len(meters), pa.timestamp("us", tz="UTC")),
+        }
+    )
+    live.app.state.ops.submit(table)
+
+
+def _wait(fn: Any, timeout: float = 20.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if got := fn():
+            return got
+        time.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
+def test_relations_come_from_the_outage_members_and_the_work_order_asset(
+    rel_live: LiveServer, tiny_grid: Grid
+) -> None:
+    fuse, members = _fuse_zone(tiny_grid)
+    meters = tiny_grid.meters
+    feeder = str(meters.loc[meters.meter_id == members[0], "feeder_id"].iat[0])
+    substation = str(meters.loc[meters.meter_id == members[0], "substation_id"].iat[0])
+    outsider = str(meters[(meters.feeder_id == feeder) & ~meters.meter_id.isin(members)].meter_id.iat[0])
+    xf = str(meters.loc[meters.meter_id == members[0], "transformer_id"].iat[0])
+    upstream_of_fuse = GridTopology.build(tiny_grid).path_to_substation(fuse)[1]
+    _last_gasps(rel_live, members, datetime.now(UTC) - timedelta(minutes=3))
+    with rel_live.client(rel_live.admin_token) as c:
+        active = _wait(
+            lambda: c.get("/api/outages", params={"status": "active", "device": fuse}).json()["items"]
+        )
+        oid = active[0]["outage_id"]
+
+        def related(asset: str) -> dict[str, str]:
+            r = c.get(f"/api/assets/{asset}/related")
+            assert r.status_code == 200, r.text
+            return {o["outage_id"]: o["relation"] for o in r.json()["outages"]}
+
+        assert related(substation) == {oid: "feeds"}  # the substation carries the fuse outage
+        assert related(feeder) == {oid: "feeds"}
+        assert related(upstream_of_fuse) == {oid: "feeds"}
+        assert related(fuse) == {oid: "device"}
+        assert related(members[0]) == {oid: "member"}
+        assert related(xf) == {oid: "inside"}
+        assert related(outsider) == {}  # same feeder, kept its supply: not part of the outage
+
+        r = c.post(
+            "/api/work-orders",
+            json={"work_type": "inspection", "priority": "low", "description": "look at it", "asset_id": xf},
+        )
+        assert r.status_code == 201, r.text
+        wo = r.json()["work_order_id"]
+        r = c.post(
+            "/api/work-orders",
+            json={"work_type": "outage_repair", "priority": "high", "description": "fix", "outage_id": oid},
+        )
+        repair = r.json()["work_order_id"]
+        on_xf = [w["work_order_id"] for w in c.get(f"/api/assets/{xf}/related").json()["work_orders"]]
+        assert on_xf == [repair, wo] or sorted(on_xf) == sorted([repair, wo])
+        on_outsider = c.get(f"/api/assets/{outsider}/related").json()["work_orders"]
+        assert on_outsider == []
+        assert c.get("/api/assets/NOPE-1/related").status_code == 404
