@@ -82,6 +82,10 @@ class GridState:
         self.version = 0
         self.epoch = uuid.uuid4().hex[:12]
         self._full: StateSnapshot | None = None  # the full snapshot of the current version, once built
+        # the columns that never change, as Arrow once (a snapshot then costs vector operations only)
+        self._ids = pa.array(self.asset_id, pa.string())
+        self._types = pa.array(self.asset_type, pa.string())
+        self._codes = pa.array(STATUS_CODES, pa.string())
         self._lock = threading.Lock()
         pos = pd.Series(np.arange(n), index=pd.Index(self.asset_id))
         self._pos = pos
@@ -199,22 +203,23 @@ class GridState:
         """Every asset at the current version; built once per version and shared by every reader."""
         with self._lock:
             if self._full is None or self._full.version != self.version:
-                self._full = StateSnapshot(
-                    self.epoch, self.version, self._table(np.arange(len(self.asset_id))), self._counts()
-                )
+                self._full = StateSnapshot(self.epoch, self.version, self._table(None), self._counts())
             return self._full
 
-    def _table(self, sel: npt.NDArray[np.int64]) -> pa.Table:
-        """The rows at positions ``sel`` (caller holds the lock)."""
-        codes = np.array(STATUS_CODES, dtype=object)
+    def _table(self, sel: npt.NDArray[np.int64] | None) -> pa.Table:
+        """The rows at positions ``sel``, or every row (caller holds the lock)."""
+        status = self.status if sel is None else self.status[sel]
+        loading = self.loading_pct if sel is None else self.loading_pct[sel]
+        health = self.health_pct if sel is None else self.health_pct[sel]
+        ids, types = (self._ids, self._types) if sel is None else (self._ids.take(sel), self._types.take(sel))
         return pa.table(
             {
-                "asset_id": pa.array(self.asset_id[sel].tolist(), pa.string()),
-                "asset_type": pa.array(self.asset_type[sel].tolist(), pa.string()),
-                "status": pa.array(codes[self.status[sel]].tolist(), pa.string()),
-                "energized": pa.array(self.status[sel] != 3, pa.bool_()),
-                "loading_pct": pa.array(self.loading_pct[sel], pa.float64(), from_pandas=True),
-                "health_pct": pa.array(self.health_pct[sel], pa.float64(), from_pandas=True),
+                "asset_id": ids,
+                "asset_type": types,
+                "status": self._codes.take(pa.array(status)),
+                "energized": pa.array(status != 3, pa.bool_()),
+                "loading_pct": pa.array(loading, pa.float64(), from_pandas=True),
+                "health_pct": pa.array(health, pa.float64(), from_pandas=True),
             }
         )
 
