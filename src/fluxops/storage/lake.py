@@ -33,12 +33,9 @@ import logging
 import os
 import re
 import threading
-import time
-import uuid
 from collections.abc import Iterable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import numpy as np
@@ -47,11 +44,19 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from fluxops.core.errors import StorageError
+from fluxops.storage.lake_compaction import (
+    CompactionReport,
+    compact_partitions,
+    delete_retired,
+    merge_overlap,
+    recover,
+)
 from fluxops.storage.lake_manifest import (
     MANIFEST,
     META_KEY,
     Entry,
     Manifest,
+    damage,
     fault_point,
     flocked,
     fsync_dir,
@@ -61,23 +66,13 @@ from fluxops.storage.lake_manifest import (
     read_manifest,
     write_manifest,
 )
+from fluxops.storage.lake_manifest import seq_of as _seq_of
+
+__all__ = ["AmiLake", "CompactionReport", "ParquetLake", "_seq_of", "damage", "utc_day"]
 
 log = logging.getLogger(__name__)
-_PART = re.compile(r"^(part|compact)-(\d{12})-[0-9a-z]+\.parquet$")
 _DATE_DIR = re.compile(r"^date=(\d{4}-\d{2}-\d{2})$")
 _READ_ERRORS = (OSError, ValueError, pa.ArrowException)
-
-
-def _seq_of(name: str) -> int:
-    m = _PART.match(name.removesuffix(".tmp"))
-    return int(m.group(2)) if m else -1
-
-
-@dataclass(frozen=True)
-class CompactionReport:
-    partitions: int
-    files_merged: int
-    rows: int
 
 
 class ParquetLake:
@@ -112,7 +107,8 @@ class ParquetLake:
 
     # --- manifests -------------------------------------------------------------------------------
 
-    def _mlock(self) -> AbstractContextManager[None]:
+    def manifest_lock(self) -> AbstractContextManager[None]:
+        """Held for every read-modify-write of a manifest (brief), by any thread or process."""
         return flocked(self.dir / ".manifest.lock")
 
     def manifest(self, part_dir: Path) -> Manifest:
@@ -123,10 +119,10 @@ class ParquetLake:
             m = None
         if m is not None:
             return m
-        with self._mlock():
-            return self._load_locked(part_dir)
+        with self.manifest_lock():
+            return self.load_manifest_locked(part_dir)
 
-    def _load_locked(self, part_dir: Path) -> Manifest:
+    def load_manifest_locked(self, part_dir: Path) -> Manifest:
         """Read (or rebuild and write) the manifest; the caller holds the manifest lock."""
         try:
             m = read_manifest(part_dir)
@@ -140,19 +136,9 @@ class ParquetLake:
             move_to_quarantine(self.root, self.dataset, part_dir, name, reason)
             self._removed += 1
         for group in overlaps:
-            self._merge_overlap(part_dir, m, group)
+            merge_overlap(self, part_dir, m, group)
         write_manifest(part_dir, m)
         return m
-
-    def _merge_overlap(self, part_dir: Path, m: Manifest, group: list[str]) -> None:
-        """Compact files of the old unlocked compaction that share some rows: one file of distinct rows."""
-        t = pa.concat_tables([pq.read_table(part_dir / n).cast(self.schema) for n in group])
-        t = t.group_by(t.column_names).aggregate([]).select(self.schema.names)
-        name = f"compact-{max(_seq_of(n) for n in group):012d}-{uuid.uuid4().hex[:8]}.parquet"
-        m.files[name] = self._write_file(part_dir, name, t.sort_by(self.time_column), group)
-        for n in group:
-            m.files.pop(n, None)
-            m.retired[n] = 0.0
 
     def files(self, start: date | None = None, end: date | None = None) -> list[Path]:
         """Live Parquet files of partitions with start <= date <= end (all when None), per the manifests."""
@@ -186,40 +172,11 @@ class ParquetLake:
                 f"the lake at {self.dir} is being written by another process; stop it or send through it"
             ) from None
         try:
-            self._seq = max(self._seq, self._recover())  # finish what a previous writer left
+            self._seq = max(self._seq, recover(self))  # finish what a previous writer left
         except BaseException:
             os.close(fd)
             raise
         self._writer_fd = fd
-
-    def _recover(self) -> int:
-        """Make disk and manifests agree (see the module docstring); returns the highest seq ever seen,
-        so a seq an unacknowledged batch used is never reused (analytics watermarks may have seen it)."""
-        max_seq = 0
-        with flocked(self.dir / ".compact.lock"), self._mlock():
-            for part_dir in self.partition_dirs():
-                for p in list(part_dir.iterdir()):
-                    max_seq = max(max_seq, _seq_of(p.name))
-                    if p.name.endswith(".tmp"):
-                        p.unlink(missing_ok=True)
-                m = self._load_locked(part_dir)
-                disk = {p.name for p in part_dir.glob("*.parquet")}
-                for name in sorted(disk - set(m.files) - set(m.retired)):
-                    (part_dir / name).unlink()  # unacknowledged, or a compact file never swapped in
-                changed = False
-                for name in set(m.retired) - disk:
-                    del m.retired[name]
-                    changed = True
-                for name, e in sorted(m.files.items()):
-                    size = (part_dir / name).stat().st_size if name in disk else None
-                    if size != e.bytes:
-                        why = "missing" if size is None else f"truncated: {size} of {e.bytes} bytes"
-                        self._quarantine_locked(part_dir, m, name, why)
-                        changed = True
-                if changed:
-                    write_manifest(part_dir, m)
-                fsync_dir(part_dir)
-        return max_seq
 
     def close(self) -> None:
         if self._writer_fd is not None:
@@ -242,9 +199,9 @@ class ParquetLake:
             try:
                 written = self._write_partitions(full, seq)
                 fault_point("append.parts_written")
-                with self._mlock():
+                with self.manifest_lock():
                     for part_dir, name, entry in written:
-                        m = self._load_locked(part_dir)
+                        m = self.load_manifest_locked(part_dir)
                         m.files[name] = entry
                         write_manifest(part_dir, m)
                         fault_point("append.partition_committed")
@@ -266,20 +223,20 @@ class ParquetLake:
             idx = order[bounds[i] : bounds[i + 1]]
             part = table.take(pa.array(idx)) if uniq.size > 1 else table
             part_dir, name = self._day_dir(int(d)), f"part-{seq:012d}-{i}.parquet"
-            out.append((part_dir, name, self._write_file(part_dir, name, part, None)))
+            out.append((part_dir, name, self.write_file(part_dir, name, part, None)))
         return out
 
     def _day_dir(self, day_no: int) -> Path:
         d = date.fromordinal(date(1970, 1, 1).toordinal() + day_no)
         p = self.dir / f"date={d.isoformat()}"
         if not (p / MANIFEST).exists():
-            with self._mlock():  # a new partition has a manifest before its first file
+            with self.manifest_lock():  # a new partition has a manifest before its first file
                 p.mkdir(parents=True, exist_ok=True)
                 fsync_dir(self.dir)
-                self._load_locked(p)
+                self.load_manifest_locked(p)
         return p
 
-    def _write_file(self, part_dir: Path, name: str, table: pa.Table, replaces: list[str] | None) -> Entry:
+    def write_file(self, part_dir: Path, name: str, table: pa.Table, replaces: list[str] | None) -> Entry:
         tmp = part_dir / (name + ".tmp")
         if replaces is not None:  # kept for forensics and for rebuilding a lost manifest
             meta = dict(table.schema.metadata or {})
@@ -312,7 +269,7 @@ class ParquetLake:
         cols = list(columns) if columns is not None else self.schema.names
         target = pa.schema([self.schema.field(c) for c in cols])
         for _ in range(8):
-            tables, bad = self._read_files(self.files(start, end), cols, target)
+            tables, bad = self.read_files(self.files(start, end), cols, target)
             if bad is None:
                 return pa.concat_tables(tables) if tables else self.schema.empty_table().select(cols)
             if not self.heal([bad[0]]):
@@ -320,7 +277,7 @@ class ParquetLake:
         raise StorageError(f"the {self.dataset} lake keeps changing under the reader; try again")
 
     @staticmethod
-    def _read_files(
+    def read_files(
         files: list[Path], cols: list[str] | None, target: pa.Schema
     ) -> tuple[list[pa.Table], tuple[Path, Exception] | None]:
         out = []
@@ -343,26 +300,26 @@ class ParquetLake:
                 continue
             why = damage(f, entry, deep=False)
             if why is not None:
-                changed |= self._quarantine(f.parent, f.name, why)
+                changed |= self.quarantine(f.parent, f.name, why)
             else:
                 suspects.append((f, entry))
         if not changed:  # footers fine: look at the data pages
             for f, entry in suspects:
                 why = damage(f, entry, deep=True)
                 if why is not None:
-                    changed |= self._quarantine(f.parent, f.name, why)
+                    changed |= self.quarantine(f.parent, f.name, why)
         return changed
 
-    def _quarantine(self, part_dir: Path, name: str, reason: str) -> bool:
-        with self._mlock():
+    def quarantine(self, part_dir: Path, name: str, reason: str) -> bool:
+        with self.manifest_lock():
             m = read_manifest(part_dir)
             if m is None or name not in m.files:
                 return False
-            self._quarantine_locked(part_dir, m, name, reason)
+            self.quarantine_locked(part_dir, m, name, reason)
             write_manifest(part_dir, m)
         return True
 
-    def _quarantine_locked(self, part_dir: Path, m: Manifest, name: str, reason: str) -> None:
+    def quarantine_locked(self, part_dir: Path, m: Manifest, name: str, reason: str) -> None:
         log.error("lake: quarantining %s/%s/%s: %s", self.dataset, part_dir.name, name, reason)
         move_to_quarantine(self.root, self.dataset, part_dir, name, reason)
         del m.files[name]
@@ -377,64 +334,18 @@ class ParquetLake:
             st = 0
         return hash((st, self._removed))
 
-    # --- compaction ---------------------------------------------------------------------------
+    # --- compaction (fluxops.storage.lake_compaction) ---------------------------------------------
 
     def compact(self, *, min_files: int = 8, before: date | None = None) -> CompactionReport:
         """Merge each partition holding at least ``min_files`` files (optionally only dates < before).
         One compaction at a time across threads and processes; a second caller waits, then finds
         nothing left to merge."""
-        n_parts = n_files = n_rows = 0
-        end = None if before is None else before - timedelta(days=1)
-        with flocked(self.dir / ".compact.lock"):
-            self._delete_retired(self.retire_grace_s)
-            for part_dir in self.partition_dirs(None, end):
-                names = sorted(self.manifest(part_dir).files)
-                if len(names) < min_files:
-                    continue
-                tables, bad = self._read_files([part_dir / n for n in names], None, self.schema)
-                if bad is not None:
-                    if not self.heal([bad[0]]):
-                        raise StorageError(f"compaction cannot read {bad[0]}: {bad[1]}") from bad[1]
-                    continue  # damaged input quarantined; the next compaction merges the rest
-                table = pa.concat_tables(tables)
-                table = table.sort_by([(self.time_column, "ascending")])
-                name = f"compact-{max(_seq_of(n) for n in names):012d}-{uuid.uuid4().hex[:8]}.parquet"
-                try:
-                    entry = self._write_file(part_dir, name, table, names)
-                    fault_point("compact.file_written")
-                    with self._mlock():
-                        m = self._load_locked(part_dir)
-                        if not set(names) <= set(m.files):  # an input was quarantined meanwhile
-                            (part_dir / name).unlink()
-                            continue
-                        now = time.time()
-                        for n in names:
-                            del m.files[n]
-                            m.retired[n] = now
-                        m.files[name] = entry
-                        write_manifest(part_dir, m)
-                    fault_point("compact.manifest_swapped")
-                except OSError as exc:
-                    raise StorageError(f"compaction failed in {part_dir}: {exc}") from exc
-                n_parts += 1
-                n_files += len(names)
-                n_rows += table.num_rows
-        return CompactionReport(partitions=n_parts, files_merged=n_files, rows=n_rows)
+        return compact_partitions(self, min_files=min_files, before=before)
 
-    def _delete_retired(self, grace_s: float) -> None:
-        cutoff = time.time() - grace_s
-        for part_dir in self.partition_dirs():
-            old = [n for n, t in self.manifest(part_dir).retired.items() if t <= cutoff]
-            if not old:
-                continue
-            for n in old:
-                (part_dir / n).unlink(missing_ok=True)
-                fault_point("compact.retired_unlinked")
-            with self._mlock():
-                m = self._load_locked(part_dir)
-                for n in old:
-                    m.retired.pop(n, None)
-                write_manifest(part_dir, m)
+    def purge_retired(self) -> None:
+        """Delete replaced files now (no concurrent readers, e.g. in a CLI run)."""
+        with flocked(self.dir / ".compact.lock"):
+            delete_retired(self, 0.0)
 
     def repair(self, *, deep: bool = False) -> None:
         """Offline repair (takes the writer lock, so not beside a live writer): recovery, then every live
@@ -446,29 +357,8 @@ class ParquetLake:
             for name, entry in sorted(self.manifest(p).files.items()):
                 why = damage(p / name, entry, deep=deep)
                 if why is not None:
-                    self._quarantine(p, name, why)
+                    self.quarantine(p, name, why)
         self.purge_retired()
-
-    def purge_retired(self) -> None:
-        """Delete replaced files now (no concurrent readers, e.g. in a CLI run)."""
-        with flocked(self.dir / ".compact.lock"):
-            self._delete_retired(0.0)
-
-
-def damage(path: Path, entry: Entry, *, deep: bool) -> str | None:
-    """Why ``path`` cannot serve its manifest entry, or None. Shallow: exists, size, footer, row count;
-    deep: every data page decodes."""
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        return "missing"
-    if size != entry.bytes:
-        return f"truncated: {size} of {entry.bytes} bytes"
-    try:
-        rows = pq.read_metadata(path).num_rows if not deep else pq.read_table(path).num_rows
-    except _READ_ERRORS as exc:
-        return f"{'data' if deep else 'footer'} unreadable: {exc}"
-    return None if rows == entry.rows else f"{rows} rows, manifest says {entry.rows}"
 
 
 def utc_day(ts: datetime) -> date:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -34,6 +35,7 @@ import pyarrow.parquet as pq
 from fluxops.core.errors import StorageError
 
 META_KEY = b"fluxops.replaces"  # Parquet key-value metadata of a compact file: the names it replaced
+_PART = re.compile(r"^(part|compact)-(\d{12})-[0-9a-z]+\.parquet$")
 MANIFEST = "_manifest.json"
 QUARANTINE = "_quarantine"
 _VERSION = 1
@@ -41,6 +43,12 @@ _VERSION = 1
 # Fault injection for the crash tests (tests/storage/test_lake_crash.py): a subprocess sets this to a
 # function that ends the process at a named step. Production code leaves it None.
 FAULT_HOOK: Callable[[str], None] | None = None
+
+
+def seq_of(name: str) -> int:
+    """The batch seq in a lake file name (``part-<seq>-…``, ``compact-<max seq>-…``, ``….tmp``); -1."""
+    found = _PART.match(name.removesuffix(".tmp"))
+    return int(found.group(2)) if found else -1
 
 
 def fault_point(step: str) -> None:
@@ -165,6 +173,22 @@ def manifest_from_disk(part_dir: Path) -> tuple[Manifest, dict[str, str], list[l
         retired={n: 0.0 for n in sorted(gone) if n in entries or n in damaged},
     )
     return m, {n: r for n, r in damaged.items() if n not in gone}, [sorted(g) for g in groups if len(g) > 1]
+
+
+def damage(path: Path, entry: Entry, *, deep: bool) -> str | None:
+    """Why ``path`` cannot serve its manifest entry, or None. Shallow: exists, size, footer, row count;
+    deep: every data page decodes."""
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        return "missing"
+    if size != entry.bytes:
+        return f"truncated: {size} of {entry.bytes} bytes"
+    try:
+        rows = pq.read_metadata(path).num_rows if not deep else pq.read_table(path).num_rows
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        return f"{'data' if deep else 'footer'} unreadable: {exc}"
+    return None if rows == entry.rows else f"{rows} rows, manifest says {entry.rows}"
 
 
 # --- quarantine ------------------------------------------------------------------------------------
