@@ -23,13 +23,31 @@ $(DEV_STAMP): pyproject.toml | $(BIN)/python
 
 install: $(RUN_STAMP)
 
-# The browser UI, built into the package's static folder (skipped with a message when npm is missing).
+# The browser UI, built into the package's static folder only when its sources changed since the last
+# build (the built index.html is the stamp); `npm ci` only when package.json / package-lock.json changed.
+# Skipped with a message when npm is missing.
+WEB_SOURCES := $(shell find frontend/src -type f 2>/dev/null) \
+  $(wildcard frontend/index.html frontend/package.json frontend/package-lock.json frontend/vite.config.ts \
+  frontend/tsconfig.json)
+NPM_STAMP := frontend/node_modules/.fluxops-npm-ci
+
+ifeq ($(wildcard frontend/package.json),)
 web:
-	@if [ -f frontend/package.json ]; then \
-	  if command -v npm >/dev/null; then \
-	    (cd frontend && (npm ci --no-audit --no-fund || npm install --no-audit --no-fund) && npm run build); \
-	  else echo "npm not found: the API runs, the UI at / is not built"; fi; \
-	fi
+	@true
+else ifeq ($(shell command -v npm),)
+web:
+	@echo "npm not found: the API runs, the UI at / is not built"
+else
+web: $(WEB_STAMP)
+
+$(NPM_STAMP): $(wildcard frontend/package.json frontend/package-lock.json)
+	cd frontend && (npm ci --no-audit --no-fund || npm install --no-audit --no-fund)
+	touch $@
+
+$(WEB_STAMP): $(NPM_STAMP) $(WEB_SOURCES)
+	cd frontend && npm run build
+	touch $@
+endif
 
 run: $(RUN_STAMP) web
 	$(BIN)/fluxops demo

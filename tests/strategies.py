@@ -44,3 +44,38 @@ def generator_params(draw: st.DrawFn) -> GeneratorParams:
         max_tie_m=draw(st.floats(0.0, 3000.0)),
         ties_per_feeder=draw(st.integers(0, 4)),
     )
+
+
+# --- AMI bodies: NDJSON records as a head-end (or an attacker) might send them ---------------------------
+
+AMI_FIELDS = ("meter_id", "interval_start_utc", "kwh_delivered", "kwh_received", "voltage_v", "quality")
+json_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=12)
+    | st.sampled_from(["MTR-0001", "2026-03-01T00:15:00Z", "0001-01-01T00:00:00Z", "9999-12-31", "1e400"])
+)
+json_values = st.recursive(
+    json_scalars,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3),
+    max_leaves=6,
+)
+
+
+@st.composite
+def ami_ndjson_bodies(draw: st.DrawFn) -> bytes:
+    """NDJSON bodies: records over the reading columns plus odd keys, values of any JSON shape (nested
+    ones included), and now and then a line of raw bytes."""
+    import json
+
+    lines: list[bytes] = []
+    for _ in range(draw(st.integers(min_value=1, max_value=6))):
+        if draw(st.integers(min_value=0, max_value=9)) == 0:
+            lines.append(draw(st.binary(max_size=20)).replace(b"\n", b" "))
+            continue
+        keys = draw(st.lists(st.sampled_from(AMI_FIELDS) | st.text(max_size=5), max_size=7, unique=True))
+        values = json_scalars if draw(st.booleans()) else json_values
+        lines.append(json.dumps({k: draw(values) for k in keys}).encode())
+    return b"\n".join(lines) + b"\n"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 
 from fluxops.grid.generator import GeneratorParams
-from strategies import generator_params, seeds
+from strategies import ami_ndjson_bodies, generator_params, seeds
 
 
 @settings(max_examples=30, deadline=None)
@@ -16,3 +16,10 @@ def test_generator_params_are_valid_and_small(params: GeneratorParams, seed: int
     assert params.n_substations <= 3
     assert params.customers_per_feeder[0] <= params.customers_per_feeder[1]
     assert 0 <= seed < 2**31
+
+
+@settings(max_examples=30, deadline=None)
+@given(body=ami_ndjson_bodies())
+def test_ami_ndjson_bodies_are_newline_terminated_lines(body: bytes) -> None:
+    lines = body.split(b"\n")
+    assert body.endswith(b"\n") and 2 <= len(lines) <= 7

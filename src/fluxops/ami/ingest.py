@@ -31,7 +31,13 @@ import pyarrow.compute as pc
 
 from fluxops.ami.models import EVENT_TYPES, INTERVAL_S, INTERVALS_PER_DAY, TS
 from fluxops.ami.ports import EventLog, EventSubscriber, ReadingLog
-from fluxops.ami.validation import MeterRegistry, Rejection, validate_events, validate_readings
+from fluxops.ami.validation import (
+    MeterRegistry,
+    Rejection,
+    TimeWindow,
+    validate_events,
+    validate_readings,
+)
 from fluxops.core.clock import utc_now
 from fluxops.core.metrics import counter
 
@@ -156,8 +162,10 @@ class IngestService:
         *,
         clock: Callable[[], datetime] = utc_now,
         bus: EventBus | None = None,
+        window: TimeWindow | None = None,
     ) -> None:
         self.registry = registry
+        self.window = window or TimeWindow()  # record times accepted (deployment setting)
         self._readings = readings
         self._events = events
         self._clock = clock
@@ -165,7 +173,9 @@ class IngestService:
         self._event_lock = threading.Lock()
         self.bus = bus or EventBus()
         self._seen = SeenIndex(registry.size, self._stored_positions)
+        self._seen_epoch = readings.removed_epoch()
         self._seen_events: dict[int, npt.NDArray[np.int64]] = {}
+        self._seen_events_epoch = events.removed_epoch()
 
     # --- subscribers ----------------------------------------------------------------------------
 
@@ -173,9 +183,7 @@ class IngestService:
         """Call ``callback(events)`` with every accepted event batch after it is durably written."""
         self.bus.subscribe(callback)
 
-        self._seen_epoch = readings.removed_epoch()
     # --- readings -------------------------------------------------------------------------------
-        self._seen_events_epoch = events.removed_epoch()
 
     def _stored_positions(self, day: date) -> npt.NDArray[np.int64]:
         keys = self._readings.reading_keys(day)
@@ -189,12 +197,16 @@ class IngestService:
     def ingest_readings(self, table: pa.Table, *, correction: bool = False) -> IngestReport:
         """Validate and durably store a batch; re-sent readings are counted as duplicates, not rewritten."""
         now = self._clock()
-        v = validate_readings(table, self.registry, now)
+        v = validate_readings(table, self.registry, now, self.window)
         vt = v.table
         ts = pc.cast(vt["interval_start_utc"], pa.int64()).to_numpy(zero_copy_only=False)
         midx = vt["meter_idx"].to_numpy(zero_copy_only=False)
         seq: int | None = None
         with self._lock:
+            epoch = self._readings.removed_epoch()
+            if epoch != self._seen_epoch:  # stored keys were quarantined: re-sent readings are new again
+                self._seen = SeenIndex(self.registry.size, self._stored_positions)
+                self._seen_epoch = epoch
             day, pos, seen = self._seen.split(midx, ts)
             write = np.ones(ts.size, dtype=bool) if correction else ~seen
             n_write = int(write.sum())
@@ -203,10 +215,6 @@ class IngestService:
                 out = vt.drop_columns(["meter_idx"]).take(sel)
                 out = out.append_column("ingested_utc", _const_ts(now, n_write))
                 out = out.append_column("is_correction", pa.array(np.full(n_write, correction)))
-            epoch = self._readings.removed_epoch()
-            if epoch != self._seen_epoch:  # stored keys were quarantined: re-sent readings are new again
-                self._seen = SeenIndex(self.registry.size, self._stored_positions)
-                self._seen_epoch = epoch
                 seq = self._readings.append_readings(out)
                 self._seen.mark(day[write], pos[write])
         return IngestReport(
@@ -248,7 +256,7 @@ class IngestService:
 
     def ingest_events(self, table: pa.Table) -> IngestReport:
         now = self._clock()
-        v = validate_events(table, self.registry, now)
+        v = validate_events(table, self.registry, now, self.window)
         vt = v.table
         ts = pc.cast(vt["event_time_utc"], pa.int64()).to_numpy(zero_copy_only=False)
         midx = vt["meter_idx"].to_numpy(zero_copy_only=False).astype(np.int64)
@@ -262,6 +270,10 @@ class IngestService:
         seq: int | None = None
         accepted: pa.Table | None = None
         with self._event_lock:
+            epoch = self._events.removed_epoch()
+            if epoch != self._seen_events_epoch:
+                self._seen_events.clear()
+                self._seen_events_epoch = epoch
             new = np.ones(ts.size, dtype=bool)
             for d in np.unique(day):
                 sel = day == d
@@ -270,10 +282,6 @@ class IngestService:
                 sel_idx = np.flatnonzero(new)
                 out = vt.drop_columns(["meter_idx"]).take(pa.array(sel_idx))
                 out = out.append_column("ingested_utc", _const_ts(now, sel_idx.size))
-            epoch = self._events.removed_epoch()
-            if epoch != self._seen_events_epoch:
-                self._seen_events.clear()
-                self._seen_events_epoch = epoch
                 seq = self._events.append_events(out)
                 for d in np.unique(day[new]):
                     self._seen_events[int(d)] = np.union1d(

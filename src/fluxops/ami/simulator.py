@@ -19,9 +19,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import httpx
 import numpy as np
 import orjson
 import pyarrow as pa
@@ -29,7 +28,10 @@ import pyarrow.compute as pc
 
 from fluxops.ami.synth import AmiSynthesizer
 from fluxops.core.clock import utc_now
-from fluxops.core.errors import InvalidInputError
+from fluxops.core.errors import CapabilityError, InvalidInputError
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger(__name__)
 ARROW_STREAM = "application/vnd.apache.arrow.stream"
@@ -56,15 +58,25 @@ class SimulatorParams:
 
 
 class HttpSink:
-    """Posts to a running server. Retries with back-off; a batch is retried until acknowledged."""
+    """Posts to a running server. Retries with back-off; a batch is retried until acknowledged.
+
+    Needs ``httpx`` (imported here, not at module level: the demo's in-process feed runs with the run
+    extras only, which do not install it)."""
 
     def __init__(
         self, base_url: str, token: str | None, *, fmt: str = "arrow", timeout_s: float = 60.0
     ) -> None:
         if fmt not in ("arrow", "ndjson"):
             raise InvalidInputError("format must be arrow or ndjson", field="format")
+        try:
+            import httpx
+        except ImportError:
+            raise CapabilityError(
+                "posting to a server needs httpx: pip install httpx (or the dev extra)"
+            ) from None
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        self.client = httpx.Client(base_url=base_url, headers=headers, timeout=timeout_s)
+        self._http_error: type[Exception] = httpx.HTTPError
+        self.client: httpx.Client = httpx.Client(base_url=base_url, headers=headers, timeout=timeout_s)
         self.fmt = fmt
         self.sent_rows = 0
 
@@ -99,7 +111,7 @@ class HttpSink:
                 if 400 <= r.status_code < 500:  # our bug or bad data: retrying will not help
                     log.error("head-end batch refused (%s): %s", r.status_code, r.text[:300])
                     return
-            except httpx.HTTPError as exc:
+            except self._http_error as exc:
                 log.warning("head-end post failed (%s); retrying", exc)
             time.sleep(delay)
             delay = min(delay * 2, 10.0)

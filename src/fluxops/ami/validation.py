@@ -5,15 +5,17 @@ sender needs to know exactly which rows failed and why (issue 3 §2). A batch is
 when its *shape* is wrong (a required column missing), which raises `InvalidInputError` naming the column.
 
 Checks, in order (a row reports its first failure): unparseable or missing values, unknown meter,
-timestamp not on a 15-minute boundary (readings), timestamp in the future, negative or implausible
-energy, voltage outside physical limits (0-300 V: a measurement outside it is a broken meter, not a
-power-quality event), unknown quality / event type, duplicate key inside the batch.
+timestamp not on a 15-minute boundary (readings), timestamp in the future, timestamp outside the
+accepted window (`TimeWindow`: before 2000-01-01 or more than a day ahead by default — one reading
+stamped 0001-01-01 used to be stored and then broke every analytics query, issue 8 §3), negative or
+implausible energy, voltage outside physical limits (0-300 V: a measurement outside it is a broken
+meter, not a power-quality event), unknown quality / event type, duplicate key inside the batch.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 import numpy as np
 import numpy.typing as npt
@@ -30,11 +32,40 @@ from fluxops.ami.models import (
     VOLTAGE_MAX_V,
     VOLTAGE_MIN_V,
 )
+from fluxops.core.config import IngestSettings
 from fluxops.core.errors import InvalidInputError
 
 # A reading may arrive this much before its interval's end by the receiver's clock (head-end clock skew).
 CLOCK_SKEW_S = 300
 MAX_REJECTIONS_LISTED = 1000
+_I64_MAX = np.iinfo(np.int64).max
+_US_PER_UNIT = {"s": 1_000_000, "ms": 1_000, "us": 1}
+
+
+@dataclass(frozen=True)
+class TimeWindow:
+    """Record times accepted: ``earliest_utc`` to ``max_ahead_s`` after the receiver's clock.
+
+    Deployment settings (``FLUXOPS_INGEST__EARLIEST_UTC``, ``__MAX_AHEAD_S``) build it; the default is
+    2000-01-01 to now + 1 day. The finer future checks (clock skew) still apply inside it."""
+
+    earliest_utc: datetime = datetime(2000, 1, 1, tzinfo=UTC)
+    max_ahead_s: int = 86_400
+
+    @classmethod
+    def from_settings(cls, s: IngestSettings) -> TimeWindow:
+        return cls(earliest_utc=s.earliest_utc, max_ahead_s=s.max_ahead_s)
+
+    def flag(
+        self, r: _Reasons, ts_us: npt.NDArray[np.int64], ok: npt.NDArray[np.bool_], column: str, now: datetime
+    ) -> None:
+        lo = int(self.earliest_utc.timestamp() * 1_000_000)
+        hi = int(now.timestamp() * 1_000_000) + self.max_ahead_s * 1_000_000
+        since = self.earliest_utc.isoformat().replace("+00:00", "Z")
+        r.flag(ok & (ts_us < lo), f"{column} before {since} (outside the accepted window)")
+        r.flag(
+            ok & (ts_us > hi), f"{column} more than {self.max_ahead_s} s ahead (outside the accepted window)"
+        )
 
 
 class MeterRegistry:
@@ -150,16 +181,26 @@ def _col(table: pa.Table, name: str, required: bool) -> pa.ChunkedArray | None:
 
 
 def _ts_us(col: pa.ChunkedArray) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
-    """Epoch microseconds and a validity mask; strings parsed as ISO 8601 (naive taken as UTC)."""
-    if pa.types.is_timestamp(col.type):
-        arr = col.cast(pa.timestamp("us", tz=col.type.tz)).cast(pa.int64())
-        ok = np.asarray(arr.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
-        vals = np.asarray(arr.fill_null(0).to_numpy(zero_copy_only=False), dtype=np.int64)
-        return vals, ok
-    if pa.types.is_integer(col.type):  # epoch seconds
-        ok = np.asarray(col.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
-        vals = np.asarray(col.fill_null(0).to_numpy(zero_copy_only=False), dtype=np.int64) * 1_000_000
-        return vals, ok
+    """Epoch microseconds and a validity mask; strings parsed as ISO 8601 (naive taken as UTC), integers
+    as epoch seconds, timestamps of any unit (ns floored to µs). A value whose microseconds do not fit in
+    an int64 is invalid (unparseable), never wrapped around."""
+    ok = np.asarray(col.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+    if pa.types.is_timestamp(col.type) or pa.types.is_integer(col.type):
+        raw = np.asarray(
+            col.cast(pa.int64(), safe=False).fill_null(0).to_numpy(zero_copy_only=False), dtype=np.int64
+        )
+        if pa.types.is_timestamp(col.type) and col.type.unit == "ns":
+            return raw // 1000, ok
+        per = _US_PER_UNIT[col.type.unit] if pa.types.is_timestamp(col.type) else 1_000_000
+        if pa.types.is_unsigned_integer(col.type):  # above int64: wrapped by the cast, invalid
+            big = np.asarray(col.cast(pa.float64()).fill_null(0).to_numpy(zero_copy_only=False)) > _I64_MAX
+            ok &= ~big
+        ok &= np.abs(raw) <= _I64_MAX // per
+        return np.where(ok, raw, 0) * per, ok
+    if not (
+        pa.types.is_string(col.type) or pa.types.is_large_string(col.type) or pa.types.is_dictionary(col.type)
+    ):
+        return np.zeros(len(col), dtype=np.int64), np.zeros(len(col), dtype=bool)
     s = pd.Series(col.to_pandas(), dtype=object)
     parsed = pd.to_datetime(s, errors="coerce", utc=True, format="ISO8601")
     ok = np.asarray(parsed.notna().to_numpy(), dtype=bool)
@@ -230,7 +271,9 @@ def _dup_in_batch(key_a: npt.NDArray[np.int64], key_b: npt.NDArray[np.int64]) ->
     return out
 
 
-def validate_readings(table: pa.Table, registry: MeterRegistry, now_utc: datetime) -> Validated:
+def validate_readings(
+    table: pa.Table, registry: MeterRegistry, now_utc: datetime, window: TimeWindow | None = None
+) -> Validated:
     """Normalize and check a batch of readings (any of NDJSON/CSV/Arrow once parsed to a table)."""
     n = table.num_rows
     ids = _str_arrow(table, "meter_id", True, None)
@@ -256,6 +299,7 @@ def validate_readings(table: pa.Table, registry: MeterRegistry, now_utc: datetim
     r.flag(ts % (INTERVAL_S * 1_000_000) != 0, "interval_start_utc not on a 15-minute boundary")
     now_us = int(now_utc.timestamp() * 1_000_000)
     r.flag(ts + INTERVAL_S * 1_000_000 > now_us + CLOCK_SKEW_S * 1_000_000, "interval in the future")
+    (window or TimeWindow()).flag(r, ts, ts_ok, "interval_start_utc", now_utc)
     r.flag((kwh < 0) | (rec < 0), "negative energy")
     r.flag((kwh > KWH_MAX_PER_INTERVAL) | (rec > KWH_MAX_PER_INTERVAL), "energy above physical limit")
     r.flag(~volt_null & ((volt < VOLTAGE_MIN_V) | (volt > VOLTAGE_MAX_V)), "voltage outside physical limits")
@@ -274,7 +318,9 @@ def validate_readings(table: pa.Table, registry: MeterRegistry, now_utc: datetim
     return _finish(r, ids, cols)
 
 
-def validate_events(table: pa.Table, registry: MeterRegistry, now_utc: datetime) -> Validated:
+def validate_events(
+    table: pa.Table, registry: MeterRegistry, now_utc: datetime, window: TimeWindow | None = None
+) -> Validated:
     n = table.num_rows
     ids = _str_arrow(table, "meter_id", True, None)
     etype_arr = _str_arrow(table, "event_type", True, None)
@@ -289,6 +335,7 @@ def validate_events(table: pa.Table, registry: MeterRegistry, now_utc: datetime)
     r.flag(~np.isin(etype.astype(str), EVENT_TYPES), "unknown event_type")
     now_us = int(now_utc.timestamp() * 1_000_000)
     r.flag(ts > now_us + CLOCK_SKEW_S * 1_000_000, "event in the future")
+    (window or TimeWindow()).flag(r, ts, ts_ok, "event_time_utc", now_utc)
     type_code = pd.Index(EVENT_TYPES).get_indexer(pd.Index(etype.astype(str))).astype(np.int64)
     r.flag(
         _dup_in_batch(np.where(idx >= 0, idx * 8 + type_code, -1 - np.arange(n)), ts),

@@ -33,7 +33,7 @@ from fastapi import FastAPI
 
 from fluxops.ami.ingest import EventBus, IngestReport, IngestService
 from fluxops.ami.ports import EventSubscriber
-from fluxops.ami.validation import MeterRegistry
+from fluxops.ami.validation import MeterRegistry, TimeWindow
 from fluxops.api.deps import grid_cache
 from fluxops.api.metrics import timed_compaction
 from fluxops.core.errors import StorageError
@@ -100,7 +100,8 @@ class AmiRuntime:
                     me["meter_id"], me["transformer_id"], me["feeder_id"], me["substation_id"]
                 )
                 self.analytics.write_dims(loaded.grid)
-                self._svc = IngestService(reg, self.lake, self.lake, bus=self.bus)
+                window = TimeWindow.from_settings(self.app.state.settings.ingest)
+                self._svc = IngestService(reg, self.lake, self.lake, bus=self.bus, window=window)
                 self._hash = loaded.info.content_hash
             return self._svc
 
@@ -191,7 +192,8 @@ class AmiRuntime:
 
     def start_simulator(self) -> None:
         """Demo: the live head-end simulator feeding this process's ingestion (30× real time from one
-        hour ago, then real time), so the map and outages move."""
+        hour ago, then real time), so the map and outages move. When `fluxops demo` has just written
+        history it starts where that ends (``app.state.ami_live_start_utc``)."""
         from fluxops.ami.simulator import CallableSink, LiveSimulator, SimulatorParams, default_start
         from fluxops.ami.synth import AmiSynthesizer, SynthParams
 
@@ -201,7 +203,11 @@ class AmiRuntime:
                 sim = LiveSimulator(
                     AmiSynthesizer(grid, SynthParams(seed=self.app.state.settings.demo_seed)),
                     CallableSink(self.ingest_readings, self.ingest_events),
-                    SimulatorParams(speed=DEMO_SPEED, start_utc=default_start(DEMO_LOOKBACK_H)),
+                    SimulatorParams(
+                        speed=DEMO_SPEED,
+                        start_utc=getattr(self.app.state, "ami_live_start_utc", None)
+                        or default_start(DEMO_LOOKBACK_H),
+                    ),
                 )
             except Exception:
                 log.exception("AMI demo simulator not started")

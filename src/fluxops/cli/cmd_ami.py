@@ -10,8 +10,10 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import typer
 from rich.console import Console
+from rich.progress import Progress
 
 from fluxops.ami.weather import WeatherParams, WeatherScenario
 from fluxops.cli.cmd_grid import DATA_DIR_OPTION, settings_for
@@ -45,6 +47,15 @@ def _lake_rows(readings: pa.Table) -> pa.Table:
     )
 
 
+def _until(table: pa.Table, column: str, until: datetime | None) -> pa.Table:
+    """Rows with ``column <= until`` (all when ``until`` is None)."""
+    if until is None or table.num_rows == 0:
+        return table
+    ts = pc.cast(table[column], pa.int64()).to_numpy(zero_copy_only=False)
+    keep = np.flatnonzero(ts <= int(until.timestamp() * 1_000_000))
+    return table if keep.size == table.num_rows else table.take(pa.array(keep))
+
+
 def backfill(
     settings: Settings,
     grid: Grid,
@@ -54,15 +65,30 @@ def backfill(
     seed: int,
     refresh: bool,
     weather: WeatherParams | None = None,
+    until: datetime | None = None,
+    progress: Progress | None = None,
 ) -> dict[str, Any]:
     """Generate ``days`` UTC days ending with ``end`` straight into the lake (days already present are
-    skipped, so re-running changes nothing). Returns counts and timings."""
+    skipped, so re-running changes nothing). Returns counts and timings.
+
+    ``until`` keeps only readings delivered and events raised by then: history that a live feed started
+    at ``until`` with the same seed continues without a gap or an overlap (`LiveSimulator` sends what is
+    delivered after its start). ``progress`` shows a bar (one step per day, one for the analytics)
+    instead of a line per day."""
     from fluxops.ami.synth import AmiSynthesizer, SynthParams
     from fluxops.storage.ami_analytics import AmiAnalytics
     from fluxops.storage.lake import AmiLake
 
     if not 1 <= days <= 3660:
         raise InvalidInputError("days must be in 1..3660", field="days")
+    if until is not None and until.tzinfo is None:
+        raise InvalidInputError("until must be tz-aware UTC", field="until")
+    task = None if progress is None else progress.add_task("AMI history", total=days + int(refresh))
+
+    def step(description: str | None = None, *, advance: int = 0) -> None:
+        if progress is not None and task is not None:
+            progress.update(task, description=description, advance=advance)
+
     lake = AmiLake(settings.lake_dir)
     analytics = AmiAnalytics(lake)
     analytics.write_dims(grid)
@@ -75,26 +101,35 @@ def backfill(
         d = end - timedelta(days=days - 1 - k)
         if lake.readings.files(d, d):
             out["days_skipped"] += 1
+            step(advance=1)
             continue
+        step(f"AMI history {d}")
         t0 = time.perf_counter()
         gen = synth.day(d)
+        readings = _until(gen.readings, "delivered_utc", until)
+        events = _until(gen.events, "event_time_utc", until)
         t1 = time.perf_counter()
-        lake.readings.append(_lake_rows(gen.readings), bulk=True)
-        if gen.events.num_rows:
-            lake.events.append(gen.events.append_column("ingested_utc", gen.events["event_time_utc"]))
+        if readings.num_rows:
+            lake.readings.append(_lake_rows(readings), bulk=True)
+        if events.num_rows:
+            lake.events.append(events.append_column("ingested_utc", events["event_time_utc"]))
         t2 = time.perf_counter()
         t_gen, t_write = t_gen + t1 - t0, t_write + t2 - t1
         out["days_written"] += 1
-        out["readings"] += gen.readings.num_rows
-        out["events"] += gen.events.num_rows
-        console.print(
-            f"  {d}: {gen.readings.num_rows:,} readings, {gen.events.num_rows:,} events, {t2 - t0:.1f} s"
-        )
+        out["readings"] += readings.num_rows
+        out["events"] += events.num_rows
+        step(advance=1)
+        if progress is None:
+            console.print(
+                f"  {d}: {readings.num_rows:,} readings, {events.num_rows:,} events, {t2 - t0:.1f} s"
+            )
     out["generate_s"], out["write_s"] = t_gen, t_write
     if refresh:
+        step("AMI analytics")
         t0 = time.perf_counter()
         rep = analytics.refresh()
         out["refresh_s"], out["refreshed_dates"] = time.perf_counter() - t0, len(rep.dates)
+        step(advance=1)
     lake.close()
     return out
 

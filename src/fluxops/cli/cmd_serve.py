@@ -7,6 +7,11 @@ configured. The printed ``/?token=`` URL carries this process's bootstrap admin 
 ``fluxops keys create|list|revoke`` manages the API keys that make binding beyond loopback
 allowed (the CLI's own key changes are written to the audit log with method ``CLI``).
 
+First start of ``demo``: with no AMI history yet (no ``_demo_history.json`` in the lake) it writes
+``FLUXOPS_DEMO_BACKFILL_DAYS`` UTC days of synthetic AMI straight into the lake (the last one being today
+up to the live feed's start), with a progress bar; the live simulator then continues from exactly there
+with the same seed, so history and live feed neither overlap nor leave a gap. Later starts skip it.
+
 Extension point for ``demo``: the server runs with ``app.state.demo = True``; route modules that
 want to start something only in demo mode (e.g. the live AMI simulator) check it in their
 ``on_startup(app)`` hook, so this file never needs to know them.
@@ -14,18 +19,22 @@ want to start something only in demo mode (e.g. the live AMI simulator) check it
 
 from __future__ import annotations
 
+import json
 import os
 import socket
-from datetime import datetime
+import time
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from fluxops.cli.cmd_grid import DATA_DIR_OPTION, console, generate_and_load, settings_for, store_location
 from fluxops.core.clock import utc_now
 from fluxops.core.config import Settings
 from fluxops.core.errors import InvalidInputError
+from fluxops.grid.ports import GridStore
 from fluxops.security.ports import AuditEntry, SecurityStore
 from fluxops.security.service import (
     active_api_keys,
@@ -44,6 +53,63 @@ def _check_port_free(host: str, port: int) -> None:
             sock.bind((host, port))
         except OSError as exc:
             raise InvalidInputError(f"cannot bind {host}:{port}: {exc.strerror}", field="port") from None
+
+
+DEMO_HISTORY_MARKER = "_demo_history.json"
+
+
+def demo_history(settings: Settings, store: GridStore, *, now: datetime | None = None) -> datetime | None:
+    """Once per data directory: AMI history for the demo, ending where the live feed will start.
+
+    Returns the live feed's start when history was written now, None when it exists already (the
+    marker file), is switched off (``demo_backfill_days = 0``) or no grid is loaded."""
+    from fluxops.api.ami_runtime import DEMO_LOOKBACK_H
+    from fluxops.cli.cmd_ami import backfill
+
+    days = settings.demo_backfill_days
+    marker = settings.lake_dir / DEMO_HISTORY_MARKER
+    if days == 0 or marker.exists():
+        return None
+    grid = store.read_grid()
+    if grid is None:
+        return None
+    live_start = (now or utc_now()) - timedelta(hours=DEMO_LOOKBACK_H)
+    t0 = time.perf_counter()
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    ) as progress:
+        out = backfill(
+            settings,
+            grid,
+            days=days,
+            end=live_start.date(),
+            seed=settings.demo_seed,
+            refresh=True,
+            until=live_start,
+            progress=progress,
+        )
+    wall = time.perf_counter() - t0
+    marker.write_text(
+        json.dumps(
+            {
+                "days": days,
+                "until_utc": live_start.isoformat(),
+                "seed": settings.demo_seed,
+                "readings": out["readings"],
+                "events": out["events"],
+                "seconds": round(wall, 1),
+            }
+        )
+    )
+    console.print(
+        f"AMI history: {out['days_written']} days, {out['readings']:,} readings, {out['events']:,} events "
+        f"in {wall:.0f} s (first start only; FLUXOPS_DEMO_BACKFILL_DAYS={days})"
+    )
+    return live_start
 
 
 WORKER_DEMO_ENV = "FLUXOPS_SERVE_DEMO"  # tells each worker process it serves `fluxops demo`
@@ -123,12 +189,15 @@ def run_server(
         _check_port_free(host, port)
         if demo and store.get_grid_info() is None:
             generate_and_load(store, preset=settings.demo_preset, seed=settings.demo_seed)
+        live_start = demo_history(settings, store) if demo else None
         if workers > 1:
             store.close()
-            _run_workers(settings, demo=demo, workers=workers, live_start=None, proxy=proxy)
+            _run_workers(settings, demo=demo, workers=workers, live_start=live_start, proxy=proxy)
             return
         app = create_app(settings, store=store)
         app.state.demo = demo
+        if live_start is not None:
+            app.state.ami_live_start_utc = live_start  # the simulator continues the history from here
         shown = host if is_loopback(host) else f"{host} (reachable from other machines)"
         url_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
         base = f"http://{url_host}:{port}"

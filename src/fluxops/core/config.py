@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     log: LogSettings = Field(default_factory=LogSettings)
     demo_preset: str = "demo"
     demo_seed: int = 42
+    # On its first start `fluxops demo` writes this many UTC days of AMI history into the lake, the last
+    # one being today up to the live feed's start (0: none).
+    demo_backfill_days: int = Field(default=2, ge=0, le=3660)
 
     @property
     def duckdb_path(self) -> Path:

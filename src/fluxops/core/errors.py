@@ -59,6 +59,12 @@ class ImportDataError(FluxOpsError):
     code = "import_error"
 
 
+class PayloadTooLargeError(FluxOpsError):
+    """Raised when a request body exceeds the configured size limit; ``details['limit_bytes']`` names it."""
+
+    code = "payload_too_large"
+
+
 class ConflictError(FluxOpsError):
     """Raised when a request conflicts with the current state (illegal state transition, duplicate id)."""
 
