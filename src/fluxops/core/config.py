@@ -6,11 +6,12 @@ parameters are frozen config objects passed explicitly, never settings.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -44,6 +45,29 @@ class LogSettings(BaseModel):
     level: str = "INFO"
 
 
+class IngestSettings(BaseModel):
+    """Limits on what AMI ingestion accepts (issue 8 §2-§4): deployment knobs, not algorithm parameters."""
+
+    # Request bodies above this are refused with 413 before they are read (Content-Length, or counted).
+    max_body_bytes: int = Field(default=64 * 1024 * 1024, ge=1)
+    # JSON bodies nested deeper than this are refused before a native parser sees them (readings are flat).
+    max_json_depth: int = Field(default=8, ge=2, le=64)
+    # Readings and events stamped outside [earliest_utc, now + max_ahead_s] are rejected per record.
+    earliest_utc: datetime = datetime(2000, 1, 1, tzinfo=UTC)
+    max_ahead_s: int = Field(default=86_400, ge=0)
+    # MQTT: the persistent session's client id, and how a transient storage error is retried before the
+    # message is dead-lettered (attempts in all, the wait doubling from retry_backoff_s).
+    mqtt_client_id: str = "fluxops-ami-ingest"
+    mqtt_store_attempts: int = Field(default=4, ge=1, le=20)
+    mqtt_retry_backoff_s: float = Field(default=0.5, ge=0.0, le=60.0)
+
+    @field_validator("earliest_utc")
+    @classmethod
+    def _utc(cls, v: datetime) -> datetime:
+        """A naive time is UTC (every time in the product is), never the host's local zone."""
+        return v.replace(tzinfo=UTC) if v.tzinfo is None else v.astimezone(UTC)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="FLUXOPS_", env_nested_delimiter="__", env_file=".env", extra="ignore"
@@ -53,6 +77,7 @@ class Settings(BaseSettings):
     store: StoreSettings = Field(default_factory=StoreSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
     log: LogSettings = Field(default_factory=LogSettings)
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
     demo_preset: str = "demo"
     demo_seed: int = 42
     # On its first start `fluxops demo` writes this many UTC days of AMI history into the lake, the last
