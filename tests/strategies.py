@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pyarrow as pa
 from hypothesis import strategies as st
 
 from fluxops.grid.generator import PRESETS, GeneratorParams
@@ -79,3 +80,34 @@ def ami_ndjson_bodies(draw: st.DrawFn) -> bytes:
         values = json_scalars if draw(st.booleans()) else json_values
         lines.append(json.dumps({k: draw(values) for k in keys}).encode())
     return b"\n".join(lines) + b"\n"
+
+
+AMI_COLUMNS = (*AMI_FIELDS, "event_type", "event_time_utc", "value")
+ARROW_TYPES = (
+    pa.int8(), pa.uint64(), pa.int64(), pa.float16(), pa.float64(), pa.bool_(),
+    pa.string(), pa.large_string(),
+    pa.binary(), pa.binary(3), pa.large_binary(), pa.string_view(), pa.null(), pa.date32(), pa.date64(),
+    pa.time32("s"), pa.duration("s"), pa.decimal128(10, 2), pa.month_day_nano_interval(),
+    pa.timestamp("s"), pa.timestamp("ms", tz="UTC"), pa.timestamp("ns", tz="America/Chicago"),
+    pa.dictionary(pa.int8(), pa.string()), pa.dictionary(pa.int16(), pa.int64()),
+    pa.list_(pa.int64()), pa.struct([("a", pa.int64())]),
+)  # fmt: skip
+
+
+@st.composite
+def ami_arrow_tables(draw: st.DrawFn) -> pa.Table:
+    """Tables over the AMI column names with any Arrow type per column (nested and exotic ones too) and
+    extreme integers cast into it."""
+    n = draw(st.integers(min_value=0, max_value=5))
+    cols: dict[str, pa.Array] = {}
+    for name in draw(st.lists(st.sampled_from(AMI_COLUMNS), min_size=1, max_size=9, unique=True)):
+        typ = draw(st.sampled_from(ARROW_TYPES))
+        raw = draw(st.lists(st.integers(-(2**63), 2**63 - 1) | st.none(), min_size=n, max_size=n))
+        try:
+            cols[name] = pa.array(raw, pa.int64()).cast(typ, safe=False)
+        except (pa.ArrowException, ValueError):
+            try:
+                cols[name] = pa.array([None if v is None else str(v) for v in raw]).cast(typ, safe=False)
+            except (pa.ArrowException, ValueError):
+                cols[name] = pa.nulls(n, typ)
+    return pa.table(cols)

@@ -16,7 +16,7 @@ from fluxops.ami.formats import ARROW_FILE, ARROW_STREAM_MEDIA_TYPE, ParseLimits
 from fluxops.ami.jsonscan import json_nesting
 from fluxops.ami.validation import MeterRegistry, TimeWindow, validate_events, validate_readings
 from fluxops.core.errors import InvalidInputError, PayloadTooLargeError
-from strategies import ami_ndjson_bodies
+from strategies import ami_arrow_tables, ami_ndjson_bodies
 
 NOW = datetime(2026, 3, 2, tzinfo=UTC)
 REG = MeterRegistry(["M1", "M2"])
@@ -81,6 +81,7 @@ def test_csv_duplicate_columns_and_truncated_rows_are_refused() -> None:
     assert _refused("text/csv", b"meter_id,meter_id,kwh_delivered\nM1,M2,0.5\n").field == "meter_id"
     assert _refused("text/csv", b"meter_id,kwh_delivered\nM1,0.5\nM2\n").field == "body"
     assert _refused("text/csv", b"meter_id,kwh_delivered\n\xff\xfe,0.5\n").field == "meter_id"  # not UTF-8
+    assert _refused("text/csv", b"meter_id,\x80\n1,2\n").field == "body"  # a name not UTF-8
 
 
 def test_arrow_nested_duplicate_and_truncated_are_refused() -> None:
@@ -177,3 +178,15 @@ def test_random_bytes_raise_nothing_but_invalid_input(ctype: str, prefix: bytes,
 def test_random_records_raise_nothing_but_invalid_input(body: bytes) -> None:
     _parse_and_validate(NDJSON, body)
     _parse_and_validate("application/json", b"[" + body.strip().replace(b"\n", b",") + b"]")
+
+
+@FUZZ
+@given(table=ami_arrow_tables(), file=st.booleans())
+def test_random_arrow_tables_raise_nothing_but_invalid_input(table: pa.Table, file: bool) -> None:
+    _parse_and_validate(ARROW_FILE if file else ARROW_STREAM_MEDIA_TYPE, _ipc(table, file=file))
+
+
+def test_unsigned_values_above_int64_are_rejected_rows() -> None:
+    big = pa.array([2**64 - 1], pa.uint64())
+    t = pa.table({"meter_id": ["M1"], "interval_start_utc": big, "kwh_delivered": big})
+    assert validate_readings(t, REG, NOW).rejections[0].reason == "unparseable interval_start_utc"

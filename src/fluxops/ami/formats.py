@@ -182,8 +182,12 @@ def flat_columns(table: pa.Table) -> pa.Table:
     Kept: null, boolean, integer, floating, string, timestamp. Converted: dictionary (decoded unless its
     values are strings), binary (must be UTF-8), decimal (to float64), date (to timestamp). Refused:
     nested (list, struct, map, union) and every other type."""
+    try:
+        names = table.column_names
+    except UnicodeDecodeError as exc:  # a CSV header or Arrow schema with non-UTF-8 names
+        raise InvalidInputError(f"column names must be UTF-8 text: {exc}", field="body") from exc
     seen: set[str] = set()
-    for name in table.column_names:
+    for name in names:
         if name in seen:
             raise InvalidInputError(f"column {name!r} appears more than once", field=name)
         seen.add(name)

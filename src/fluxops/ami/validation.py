@@ -193,7 +193,8 @@ def _ts_us(col: pa.ChunkedArray) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.
             return raw // 1000, ok
         per = _US_PER_UNIT[col.type.unit] if pa.types.is_timestamp(col.type) else 1_000_000
         if pa.types.is_unsigned_integer(col.type):  # above int64: wrapped by the cast, invalid
-            big = np.asarray(col.cast(pa.float64()).fill_null(0).to_numpy(zero_copy_only=False)) > _I64_MAX
+            big = pc.greater(col.cast(pa.uint64()), pa.scalar(_I64_MAX, pa.uint64())).fill_null(False)
+            big = np.asarray(big.to_numpy(zero_copy_only=False), dtype=bool)
             ok &= ~big
         ok &= np.abs(raw) <= _I64_MAX // per
         return np.where(ok, raw, 0) * per, ok
@@ -214,7 +215,7 @@ def _float(table: pa.Table, name: str, required: bool, default: float | None) ->
         return np.full(table.num_rows, np.nan if default is None else default)
     if pa.types.is_floating(c.type) or pa.types.is_integer(c.type):
         fast: npt.NDArray[np.float64] = np.asarray(
-            c.cast(pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64
+            c.cast(pa.float64(), safe=False).to_numpy(zero_copy_only=False), dtype=np.float64
         )
         return fast
     out: npt.NDArray[np.float64] = pd.to_numeric(pd.Series(c.to_pandas()), errors="coerce").to_numpy(

@@ -1,11 +1,13 @@
-"""`GridTopology`: the normal-configuration tree of a grid, for tracing and downstream totals.
+"""`GridTopology`: the configuration's tree of a grid, for tracing and downstream totals.
 
 Why precomputed arrays: the API answers "path to the substation" and "what is downstream" for any
 asset, and the outage side needs "lowest common protective device" over sets of meters. One
 unweighted shortest-path pass (scipy, from a virtual root joined to every source bus section) gives
 a parent bus, parent edge and depth per bus; downstream totals and the nearest upstream protective
 device then follow by one vectorized step per tree level (tens of levels, not per element).
-Normal configuration: line segments plus devices whose ``normal_state`` is closed.
+Configuration: line segments plus devices whose ``state`` is closed — the recorded state, which equals
+``normal_state`` for a grid as generated or imported, and the operated state for the live configuration
+the API serves (`fluxops.ops.switching.apply_switch_states`), so a trace follows the switching.
 """
 
 from __future__ import annotations
@@ -72,9 +74,7 @@ class GridTopology:
                 "to_pos": bus_index.get_indexer(
                     pd.Index(pd.concat([seg.to_bus_id, dev.to_bus_id], ignore_index=True))
                 ),
-                "closed": np.concatenate(
-                    [np.ones(len(seg), dtype=bool), (dev.normal_state == "closed").to_numpy()]
-                ),
+                "closed": np.concatenate([np.ones(len(seg), dtype=bool), (dev.state == "closed").to_numpy()]),
             }
         )
         use = (
@@ -274,7 +274,7 @@ class GridTopology:
     @cached_property
     def protective_ancestors(self) -> pd.Series:
         """Bus id -> id of the nearest upstream protective device (breaker, recloser, sectionalizer,
-        fuse) in the normal configuration; None for source bus sections and unreached buses."""
+        fuse) in the configuration; None for source bus sections and unreached buses."""
         ids = self.edges.edge_id.to_numpy(dtype=object)
         values = np.full(len(self.protective), None, dtype=object)
         has = self.protective >= 0

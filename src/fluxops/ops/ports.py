@@ -8,6 +8,7 @@ how loaded each transformer is, the grid state uses it; without it, load is repo
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,6 +17,7 @@ from typing import Protocol
 import pyarrow as pa
 
 from fluxops.ops.models import Crew, OutageDelta, OutageEventRecord, OutageRecord, WorkOrder
+from fluxops.ops.switching import SwitchingOrder, SwitchOperation, SwitchState
 
 
 @dataclass(frozen=True)
@@ -131,3 +133,46 @@ class VoltageSource(Protocol):
     (normal: Range A, warning: Range B only, critical: outside Range B)."""
 
     def meter_voltage_status(self) -> pa.Table | None: ...
+
+
+class SwitchingStore(Protocol):
+    """Switch states, the switching log and switching orders (`fluxops.ops.switching` tables).
+
+    Implemented by `fluxops.storage.switching_store.SwitchingTableStore` on both stores."""
+
+    def transaction(self) -> AbstractContextManager[None]:
+        """The calling thread's writes inside commit together, or none of them does."""
+        ...
+
+    def list_switch_states(self, grid_hash: str) -> list[SwitchState]:
+        """The operated state of every device operated on the grid ``grid_hash`` (ordered by id)."""
+        ...
+
+    def save_switch_states(self, states: Sequence[SwitchState]) -> None:
+        """Upsert by (grid_hash, device_id): the last operation wins."""
+        ...
+
+    def append_switch_operations(self, ops: Sequence[SwitchOperation]) -> None: ...
+
+    def list_switch_operations(
+        self, *, grid_hash: str | None = None, device_id: str | None = None, limit: int = 500
+    ) -> list[SwitchOperation]:
+        """Newest first."""
+        ...
+
+    def save_order(self, order: SwitchingOrder) -> None:
+        """Upsert by order id."""
+        ...
+
+    def get_order(self, order_id: str) -> SwitchingOrder | None: ...
+
+    def list_orders(
+        self, *, statuses: tuple[str, ...] | None = None, limit: int = 500
+    ) -> list[SwitchingOrder]:
+        """Newest first."""
+        ...
+
+    def replace_order_if(self, order: SwitchingOrder, *, expected_status: str) -> bool:
+        """Write ``order`` only if the stored one is still ``expected_status`` (True when written):
+        two executions of one order cannot both succeed, whichever process runs them."""
+        ...

@@ -73,7 +73,21 @@ def _initial(dialect: Dialect) -> list[str]:
     return stmts
 
 
-MIGRATIONS: tuple[Migration, ...] = (Migration(1, "initial schema", _initial),)
+def _switching(dialect: Dialect) -> list[str]:
+    """Switch states, the switching log and switching orders (`fluxops.ops.switching`): read by every
+    API request (the live configuration), so they exist from the store's open on."""
+    from fluxops.ops.switching import SWITCHING_TABLES
+
+    return [
+        create_table_sql(name, schema, dialect, primary_key=pk)
+        for name, (schema, pk) in SWITCHING_TABLES.items()
+    ]
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "initial schema", _initial),
+    Migration(2, "switching: switch_overrides, switching_log, switching_orders", _switching),
+)
 
 
 def apply_migrations(s: Session, dialect: Dialect) -> list[int]:
