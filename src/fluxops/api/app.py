@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from types import ModuleType
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from fluxops import __version__
 from fluxops.api import routes as routes_pkg
@@ -54,16 +54,22 @@ def create_app(settings: Settings | None = None, *, store: Any | None = None) ->
             if owns_store:
                 app.state.store.close()
 
+    from fluxops.api.query_guard import reject_unknown_query_params
+
     app = FastAPI(
         title="Flux Operations Center",
         version=__version__,
         description="Operations center API for an electric distribution utility.",
         lifespan=lifespan,
+        dependencies=[Depends(reject_unknown_query_params)],  # unknown query parameters are a 422
     )
     app.state.settings = settings
     from fluxops.api.errors import install_error_handlers
     from fluxops.api.security import install_security
 
+    from fluxops.api.export import ExportMiddleware
+
+    app.add_middleware(ExportMiddleware)  # ?format=csv|geojson|parquet on any list answer, inside gzip
     install_error_handlers(app)
     install_security(app, settings)
     for mod in modules:

@@ -33,6 +33,7 @@ class AssetQuery:
     statuses: tuple[str, ...] | None = None
     feeder_id: str | None = None
     substation_id: str | None = None
+    transformer_id: str | None = None  # the meters on this distribution transformer
     bbox: BBox | None = None
     cursor: str | None = None  # opaque: the last asset_id of the previous page (ordering is by asset_id)
     limit: int = 500

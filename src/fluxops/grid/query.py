@@ -86,6 +86,7 @@ def build_asset_query(
     statuses: str | None = None,
     feeder_id: str | None = None,
     substation_id: str | None = None,
+    transformer_id: str | None = None,
     bbox: str | None = None,
     cursor: str | None = None,
     limit: int | None = None,
@@ -98,6 +99,9 @@ def build_asset_query(
         else None,
         feeder_id=parse_id(feeder_id, field="feeder") if feeder_id is not None else None,
         substation_id=parse_id(substation_id, field="substation") if substation_id is not None else None,
+        transformer_id=parse_id(transformer_id, field="transformer_id")
+        if transformer_id is not None
+        else None,
         bbox=parse_bbox(bbox) if bbox is not None else None,
         cursor=parse_id(cursor, field="cursor") if cursor is not None else None,
         limit=parse_limit(limit),

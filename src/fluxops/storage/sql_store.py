@@ -228,6 +228,9 @@ class SqlStore(SecurityTables):
         if query.substation_id is not None:
             where.append("a.substation_id = ?")
             params.append(query.substation_id)
+        if query.transformer_id is not None:
+            where.append("a.asset_id IN (SELECT meter_id FROM meters WHERE transformer_id = ?)")
+            params.append(query.transformer_id)
         if query.bbox is not None:
             where.append(self._bbox_sql("a"))
             params.extend(self._bbox_params(query.bbox))
