@@ -51,6 +51,9 @@ def create_app(settings: Settings | None = None, *, store: Any | None = None) ->
                 hook = getattr(mod, "on_shutdown", None)
                 if hook is not None:
                     hook(app)
+            from fluxops.api.audit import flush_refusals
+
+            flush_refusals(app)  # counted anonymous refusals not yet written
             if owns_store:
                 app.state.store.close()
 
