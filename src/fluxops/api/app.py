@@ -68,6 +68,7 @@ def create_app(settings: Settings | None = None, *, store: Any | None = None) ->
     )
     app.state.settings = settings
     from fluxops.api.errors import install_error_handlers
+    from fluxops.api.openapi import install_openapi
     from fluxops.api.security import install_security
 
     from fluxops.api.export import ExportMiddleware
@@ -83,4 +84,5 @@ def create_app(settings: Settings | None = None, *, store: Any | None = None) ->
     from fluxops.api.static import mount_web
 
     mount_web(app)
+    install_openapi(app)
     return app

@@ -17,6 +17,7 @@ import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -39,6 +40,17 @@ log = logging.getLogger("fluxops.api")
 
 REQUEST_ID_KEY = "fluxops.request_id"
 REQUEST_ID_HEADER = "X-Request-ID"
+
+
+class ErrorBody(BaseModel):
+    """The one error body every 4xx/5xx carries (documented on each route by `fluxops.api.openapi`)."""
+
+    code: str = Field(..., description="Machine-readable error code, e.g. invalid_input, not_found")
+    message: str = Field(..., description="One human-readable line; names the offending field")
+    details: dict[str, Any] = Field(
+        ..., description="Context: `field` (the parameter at fault), `errors`, ids, `request_id` on 5xx"
+    )
+
 
 # The table. Looked up along the exception's MRO, so a subclass inherits its parent's status.
 STATUS_BY_ERROR: dict[type[FluxOpsError], int] = {
@@ -98,10 +110,16 @@ async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(status, exc.code, exc.message, exc.details, scope=request.scope)
 
 
+def _is_union_tag(part: Any) -> bool:
+    """Pydantic names the member of a union it tried (``constrained-str``, ``list[...]``, a model's
+    class name) in the error location; our field names are snake_case and never look like that."""
+    return isinstance(part, str) and (any(c in part for c in "-[") or part[:1].isupper())
+
+
 def _field_of(loc: tuple[Any, ...] | list[Any]) -> str:
-    parts = [str(p) for p in loc]
-    if parts and parts[0] in ("query", "path", "header", "cookie"):
-        return parts[-1]
+    parts = [str(p) for p in loc if not _is_union_tag(p)]
+    if len(parts) > 1 and parts[0] in ("query", "path", "header", "cookie"):
+        return parts[1]
     if parts and parts[0] == "body":
         return ".".join(parts[1:]) or "body"
     return ".".join(parts) or "request"
@@ -121,6 +139,9 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400:  # FastAPI's own: a body it could not parse (bad JSON, bad encoding)
+        message = f"invalid body: {exc.detail}"
+        return error_response(422, InvalidInputError.code, message, {"field": "body"}, scope=request.scope)
     code = _HTTP_CODES.get(exc.status_code, "http_error")
     return error_response(exc.status_code, code, str(exc.detail), {}, scope=request.scope)
 

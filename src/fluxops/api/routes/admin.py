@@ -7,9 +7,11 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from fluxops.api.audit import flush_refusals
 from fluxops.api.deps import get_store, grid_cache
+from fluxops.api.params import id_path, one_of
 from fluxops.api.security import require_role
 from fluxops.core.errors import InvalidInputError
 from fluxops.grid.generator import PRESETS, generate_grid
@@ -24,7 +26,8 @@ MAX_AUDIT_ENTRIES = 1000
 
 
 class LoadGridIn(BaseModel):
-    preset: str = Field("demo", description=f"Synthetic utility preset: {', '.join(PRESETS)}")
+    model_config = ConfigDict(extra="forbid", strict=True)  # JSON types as declared
+    preset: one_of(tuple(PRESETS)) = Field("demo", description="Synthetic utility preset")  # type: ignore[valid-type]
     seed: int = Field(42, ge=0, le=2**31 - 1, description="Generator seed (same seed, same grid)")
 
 
@@ -39,7 +42,8 @@ class LoadGridOut(BaseModel):
 
 
 class KeyIn(BaseModel):
-    role: str = Field(..., description=f"One of {', '.join(ROLES)}")
+    model_config = ConfigDict(extra="forbid", strict=True)  # JSON types as declared
+    role: one_of(tuple(ROLES)) = Field(..., description="The key's role")  # type: ignore[valid-type]
     label: str = Field("", max_length=MAX_LABEL_CHARS, description="Who or what the key is for")
 
 
@@ -115,7 +119,7 @@ def list_keys(
 
 
 @router.delete("/keys/{key_id}", summary="Revoke an API key", status_code=204)
-def delete_key(key_id: str, request: Request) -> None:
+def delete_key(request: Request, key_id: str = id_path("API key id")) -> None:
     revoke_api_key(get_store(request), key_id)
 
 
@@ -124,6 +128,7 @@ def read_audit(
     request: Request,
     limit: int = Query(100, ge=1, le=MAX_AUDIT_ENTRIES, description=f"At most {MAX_AUDIT_ENTRIES}"),
 ) -> list[AuditOut]:
+    flush_refusals(request.app)  # counted anonymous refusals become rows before they are read
     return [
         AuditOut(
             at_utc=e.at_utc,

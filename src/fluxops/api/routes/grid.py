@@ -13,9 +13,10 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from fluxops.api.deps import ARROW_STREAM_MEDIA_TYPE, ArrowPayload, LoadedGrid, arrow_payload, get_loaded_grid
+from fluxops.api.params import bbox_query, id_query
 from fluxops.api.security import require_role
 from fluxops.core.errors import InvalidInputError, NotFoundError
 from fluxops.grid.map_assets import build_map_assets, build_meter_points
@@ -66,7 +67,7 @@ def list_substations(loaded: LoadedGrid = Depends(get_loaded_grid)) -> list[dict
 
 @router.get("/feeders", summary="Feeders: customers, connected kVA, length, bbox, tie points")
 def list_feeders(
-    substation: str | None = Query(None, description="Only the feeders of this substation id"),
+    substation: str | None = id_query("Only the feeders of this substation id"),
     loaded: LoadedGrid = Depends(get_loaded_grid),
 ) -> list[dict[str, Any]]:
     topo = _topology(loaded)
@@ -81,8 +82,8 @@ def list_feeders(
 
 @router.get("/topology", summary="Topology edges (segments and devices) of one feeder or inside a bbox")
 def get_topology(
-    feeder: str | None = Query(None, description="Feeder id; `feeder` or `bbox` is required"),
-    bbox: str | None = Query(None, description="minLon,minLat,maxLon,maxLat (WGS84 degrees)"),
+    feeder: str | None = id_query("Feeder id; `feeder` or `bbox` is required"),
+    bbox: str | None = bbox_query(),
     loaded: LoadedGrid = Depends(get_loaded_grid),
 ) -> dict[str, Any]:
     if feeder is None and bbox is None:
@@ -130,7 +131,7 @@ def map_assets(request: Request, loaded: LoadedGrid = Depends(get_loaded_grid)) 
 )
 def map_meters(
     request: Request,
-    bbox: str | None = Query(None, description="minLon,minLat,maxLon,maxLat (WGS84 degrees)"),
+    bbox: str | None = bbox_query(),
     loaded: LoadedGrid = Depends(get_loaded_grid),
 ) -> Response:
     if bbox is None:

@@ -17,10 +17,11 @@ from typing import Any
 
 import orjson
 import pyarrow as pa
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from fluxops.api.deps import ARROW_STREAM_MEDIA_TYPE, ArrowPayload, LoadedGrid, arrow_payload, get_loaded_grid
+from fluxops.api.params import one_of_query
 from fluxops.api.security import require_role
 from fluxops.cascade.context import build_context
 from fluxops.core.errors import InvalidInputError
@@ -135,7 +136,7 @@ def _compute(request: Request, loaded: LoadedGrid) -> _Answer:
 )
 async def get_grid_loading(
     request: Request,
-    format: str = Query("arrow", description="arrow (IPC stream) or json"),
+    format: str = one_of_query(("arrow", "json"), "arrow (IPC stream) or json", default="arrow"),
     loaded: LoadedGrid = Depends(get_loaded_grid),
 ) -> Response:
     if format not in ("arrow", "json"):
