@@ -20,7 +20,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from fluxops.ami.models import READING_SCHEMA
+from fluxops.ami.synth import AmiSynthesizer
 from fluxops.core.errors import StorageError
+from fluxops.grid.models import Grid
+from fluxops.storage.ami_analytics import AmiAnalytics
 from fluxops.storage.lake import AmiLake, ParquetLake
 from fluxops.storage.lake_check import check_lake, repair_lake
 from fluxops.storage.lake_manifest import MANIFEST, lake_health, quarantine_records
@@ -208,3 +211,26 @@ def test_repair_rebuilds_manifests_drops_orphans_and_refuses_beside_a_writer(tmp
     assert after.files == 4 and after.rows == 4 * 480
     assert [f.file for f in after.findings] == [MANIFEST]  # the torn manifest, kept in quarantine
     assert _lake(tmp_path).read().num_rows == 4 * 480
+
+
+def test_analytics_skip_a_damaged_file_and_recompute_the_date_that_lost_it(
+    tmp_path: Path, tiny_grid: Grid
+) -> None:
+    lake = AmiLake(tmp_path)
+    analytics = AmiAnalytics(lake)
+    analytics.write_dims(tiny_grid)
+    day_rows = AmiSynthesizer(tiny_grid).day(DAY).readings
+    stored = day_rows.drop_columns(["delivered_utc"]).append_column("ingested_utc", day_rows["delivered_utc"])
+    stored = stored.append_column("is_correction", pa.array(np.zeros(day_rows.num_rows, dtype=bool)))
+    half = day_rows.num_rows // 2
+    lake.append_readings(stored.slice(0, half))
+    lake.append_readings(stored.slice(half))
+    assert analytics.refresh().dates == [DAY]
+    count = "SELECT sum(readings)::BIGINT AS n FROM d_completeness_day WHERE date = $d"
+    assert analytics.query(count, {"d": DAY})["n"][0].as_py() == day_rows.num_rows
+    _truncate(lake.readings.files()[1])
+    raw = analytics.query("SELECT count(*) AS n FROM readings", raw_range=(DAY, DAY))  # DuckDB path heals
+    assert raw["n"][0].as_py() == half
+    assert analytics.refresh().dates == [DAY]  # the derived rows of the lost file go too
+    assert analytics.query(count, {"d": DAY})["n"][0].as_py() == half
+    assert analytics.refresh().dates == []

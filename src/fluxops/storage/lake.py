@@ -223,7 +223,10 @@ class ParquetLake:
             idx = order[bounds[i] : bounds[i + 1]]
             part = table.take(pa.array(idx)) if uniq.size > 1 else table
             part_dir, name = self._day_dir(int(d)), f"part-{seq:012d}-{i}.parquet"
-            out.append((part_dir, name, self.write_file(part_dir, name, part, None)))
+            # No directory fsync here: the manifest written next lives in the same directory and its
+            # fsync makes both entries durable (a journal commits the part's rename first): 3 fsyncs
+            # per batch and date instead of 4.
+            out.append((part_dir, name, self.write_file(part_dir, name, part, None, sync_dir=False)))
         return out
 
     def _day_dir(self, day_no: int) -> Path:
@@ -236,7 +239,9 @@ class ParquetLake:
                 self.load_manifest_locked(p)
         return p
 
-    def write_file(self, part_dir: Path, name: str, table: pa.Table, replaces: list[str] | None) -> Entry:
+    def write_file(
+        self, part_dir: Path, name: str, table: pa.Table, replaces: list[str] | None, *, sync_dir: bool = True
+    ) -> Entry:
         tmp = part_dir / (name + ".tmp")
         if replaces is not None:  # kept for forensics and for rebuilding a lost manifest
             meta = dict(table.schema.metadata or {})
@@ -257,7 +262,8 @@ class ParquetLake:
             size = os.fstat(fh.fileno()).st_size
         fault_point("write.tmp_written")
         os.replace(tmp, part_dir / name)
-        fsync_dir(part_dir)
+        if sync_dir:
+            fsync_dir(part_dir)
         return Entry(table.num_rows, size)
 
     # --- reads and healing -----------------------------------------------------------------------
