@@ -268,7 +268,7 @@ def refresh_cmd(data_dir: Path | None = DATA_DIR_OPTION) -> None:
 
 @ami_app.command("compact")
 def compact_cmd(data_dir: Path | None = DATA_DIR_OPTION) -> None:
-    """Merge small lake files (fails if a server is writing the same lake: it compacts by itself)."""
+    """Merge small lake files and delete replaced ones (safe beside a server: one compaction at a time)."""
     from fluxops.storage.lake import AmiLake
 
     lake = AmiLake(settings_for(data_dir).lake_dir)
