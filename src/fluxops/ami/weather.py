@@ -7,6 +7,11 @@ window's start, and generation in chunks agrees with generation in one piece.
 
 Calibration (NOAA 1991-2020 climate normals, Houston Intercontinental, rounded): January mean daily
 high ~17 °C / low ~6 °C, August high ~35 °C / low ~24 °C. Annual mean ~21 °C, coldest around 15 Jan.
+Wind (10 m, hourly mean speed): NOAA normals for Houston Intercontinental give an annual mean of
+about 7.5 mph (3.4 m/s), windiest in March-April (~9 mph, 4.0 m/s), calmest in August (~6 mph,
+2.7 m/s); surface wind peaks in the mid-afternoon when the boundary layer mixes. These are rounded
+figures quoted from memory of the normals, not checked against a stored copy. The model is for display
+and context (the AMI load model does not use wind); scenario overlays do not change it.
 Scenario overlays: a heat wave (+Δ °C for some days) and a winter storm shaped on February 2021, when
 Houston fell to about -10 °C (13 °F on 16 Feb 2021, NWS Houston/Galveston).
 """
@@ -60,6 +65,9 @@ class WeatherParams:
     warmest_local_hour: float = 15.5  # daily maximum mid-afternoon
     utc_offset_h: float = -6.0  # Houston standard time; the diurnal phase only (DST is a load matter)
     synoptic_amplitude_c: float = 3.0  # fronts and warm spells, larger in winter
+    wind_mean_m_s: float = 3.4  # annual mean 10 m wind speed (~7.5 mph)
+    wind_seasonal_amplitude_m_s: float = 0.65  # 4.0 m/s 1 April, 2.7 m/s 1 October (normals: August)
+    wind_diurnal_share: float = 0.3  # afternoon maximum +30 %, pre-dawn minimum -30 %
     scenarios: tuple[WeatherScenario, ...] = field(default_factory=tuple)
 
 
@@ -110,6 +118,27 @@ def temperature_c(t_utc_s: npt.NDArray[np.int64], params: WeatherParams) -> npt.
             storm_mean = sc.delta_c + 2.0
             temp = temp * (1.0 - w) + (storm_mean + 0.5 * amp_d * diurnal) * w
     out: npt.NDArray[np.float64] = temp
+    return out
+
+
+_WINDIEST_PHASE_S = 91.0 * _DAY_S  # 1 April
+
+
+def wind_speed_m_s(t_utc_s: npt.NDArray[np.int64], params: WeatherParams) -> npt.NDArray[np.float64]:
+    """Hourly mean wind speed (m/s, 10 m) at the given instants: seasonal + diurnal + a synoptic
+    anomaly (seeded, pure in t), never negative."""
+    t = np.asarray(t_utc_s, dtype=np.float64)
+    season = np.cos(2.0 * np.pi * (t - _WINDIEST_PHASE_S) / _YEAR_S)
+    mean = params.wind_mean_m_s + params.wind_seasonal_amplitude_m_s * season
+    local_h = ((t / 3600.0) + params.utc_offset_h) % 24.0
+    diurnal = np.cos(2.0 * np.pi * (local_h - params.warmest_local_hour) / 24.0)
+    rng = np.random.default_rng([params.seed, 15_485_863])
+    periods_d = np.array([1.7, 3.1, 6.3])
+    phases = rng.uniform(0.0, 2.0 * np.pi, size=periods_d.size)
+    syn = np.sin(2.0 * np.pi * t[:, None] / (periods_d[None, :] * _DAY_S) + phases[None, :]).mean(axis=1)
+    out: npt.NDArray[np.float64] = np.maximum(
+        mean * (1.0 + params.wind_diurnal_share * diurnal + 0.35 * syn), 0.0
+    )
     return out
 
 
