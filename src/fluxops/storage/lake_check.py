@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fluxops.core.errors import StorageError
+from fluxops.core.errors import NotFoundError, StorageError
 from fluxops.storage.lake import AmiLake, ParquetLake, damage
 from fluxops.storage.lake_manifest import quarantine_records, read_manifest
 
@@ -40,6 +40,8 @@ class LakeCheck:
 def check_lake(root: Path, *, deep: bool = False) -> LakeCheck:
     """Read-only: every manifest entry exists, has its size, its footer reads and its row count matches
     (``deep``: every data page decodes); files on disk that no manifest names; quarantined files."""
+    if not Path(root).is_dir():
+        raise NotFoundError(f"no AMI lake at {root}")
     out = LakeCheck()
     lake = AmiLake(root)
     for pl in (lake.readings, lake.events):
