@@ -8,6 +8,11 @@ Why cancellation is cooperative: a Python thread cannot be killed, and the inter
 threads at exit, so a server asked to stop would wait for an N-1 sweep to finish. Instead each job has a
 flag; the progress callback the job loops already call (screening every 20 cascades, Monte Carlo every
 ≤20 runs) raises `JobCancelled` once it is set, and the job ends as ``cancelled`` without storing a result.
+
+Why jobs have keys: the UI polls patient-zero candidates every 5 s and each operator GET used to start
+its own 7-minute N-1 screening. A job submitted with a ``key`` (e.g. grid configuration hash, scenario
+and config) joins the queued or running job of the same key instead of starting another; a finished
+job's key is free again.
 """
 
 from __future__ import annotations
@@ -56,12 +61,25 @@ class JobRunner:
         self._jobs: dict[str, Job] = {}
         self._cancel: dict[str, threading.Event] = {}
         self._futures: dict[str, Future[None]] = {}
+        self._keys: dict[str, str] = {}  # key -> job id of the last job submitted with it
         self._lock = threading.Lock()
 
-    def submit(self, kind: str, work: Callable[[Progress], str]) -> Job:
-        """Run ``work(progress)`` in the background; it returns the stored result's id."""
-        job = Job(uuid.uuid4().hex[:16], kind, "queued", 0.0, "queued", utc_now())
+    def submit(self, kind: str, work: Callable[[Progress], str], *, key: str | None = None) -> Job:
+        """Run ``work(progress)`` in the background; it returns the stored result's id. With ``key``, a
+        queued or running job submitted with the same key (and not asked to stop) is returned instead
+        of starting a new one."""
         with self._lock:
+            if key is not None:
+                same = self._jobs.get(self._keys.get(key, ""))
+                if (
+                    same is not None
+                    and same.state in ACTIVE_STATES
+                    and not self._cancel[same.job_id].is_set()
+                ):
+                    return same
+            job = Job(uuid.uuid4().hex[:16], kind, "queued", 0.0, "queued", utc_now())
+            if key is not None:
+                self._keys[key] = job.job_id
             self._jobs[job.job_id] = job
             self._cancel[job.job_id] = threading.Event()
             self._futures[job.job_id] = self._pool.submit(self._run, job.job_id, work)

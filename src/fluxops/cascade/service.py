@@ -8,6 +8,8 @@ as arguments and never imports the web framework or a storage backend.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -319,7 +321,14 @@ class CascadeService:
                 d,
             )
 
-        return self.jobs.submit("screening", work)
+        return self.jobs.submit("screening", work, key=screening_key(grid_hash, scenario, config))
+
+
+def screening_key(grid_hash: str, scenario: ScenarioConfig, config: CascadeConfig | None) -> str:
+    """One N-1 screening job per (grid configuration, scenario, engine config): later requests join it."""
+    cfg = {"scenario": config_to_dict(scenario), "config": None if config is None else config_to_dict(config)}
+    digest = hashlib.sha256(json.dumps(cfg, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    return f"screening:{grid_hash}:{digest}"
 
 
 def _summary(r: CascadeResult) -> dict[str, Any]:
