@@ -67,10 +67,12 @@ def create_app(settings: Settings | None = None, *, store: Any | None = None) ->
         dependencies=[Depends(reject_unknown_query_params)],  # unknown query parameters are a 422
     )
     app.state.settings = settings
+    from fluxops.api.body_limit import install_body_limit
     from fluxops.api.errors import install_error_handlers
     from fluxops.api.openapi import install_openapi
     from fluxops.api.security import install_security
 
+    install_body_limit(app, settings)  # innermost middleware: added first
     from fluxops.api.export import ExportMiddleware
 
     app.add_middleware(ExportMiddleware)  # ?format=csv|geojson|parquet on any list answer, inside gzip

@@ -16,7 +16,7 @@ import pyarrow as pa
 from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from fluxops.ami.formats import parse_table
+from fluxops.ami.formats import ParseLimits, parse_table
 from fluxops.api.ami_runtime import AmiRuntime, Materialization, ami_runtime
 from fluxops.api.deps import ARROW_STREAM_MEDIA_TYPE
 from fluxops.api.metrics import timed_compaction
@@ -71,32 +71,55 @@ def _table_response(request: Request, table: pa.Table, mat: Materialization | No
     return resp
 
 
+# Statuses an ingestion body can add to what `fluxops.api.openapi` derives (401/403/422).
+INGEST_RESPONSES: dict[int | str, dict[str, Any]] = {
+    413: {
+        "description": "Body larger than FLUXOPS_INGEST__MAX_BODY_BYTES (default 64 MiB), refused before "
+        "it is read; `details.limit_bytes` names the limit"
+    },
+    422: {
+        "description": "Body not parseable (malformed JSON: `details.line`, `details.column`), nested "
+        "deeper than FLUXOPS_INGEST__MAX_JSON_DEPTH, or a column nested, duplicated or missing "
+        "(`details.field`). Bad rows in a parseable body are a 200 with a rejection report"
+    },
+}
+
+
 async def _ingest(request: Request, kind: str, correction: bool = False) -> Response:
+    """Read the body (only now: the role dependency already ran, and `BodyLimitMiddleware` counts it
+    against the size limit), then parse, validate and write it in the thread pool: parsing a 50 MB CSV
+    on the event loop stalled every other request, ``/health`` included, for seconds (issue 8 §2)."""
     rt = ami_runtime(request.app)
-    table = parse_table(request.headers.get("content-type", ""), await request.body())
-    if kind == "events":
-        rep = await run_in_threadpool(rt.ingest_events, table)
-    else:
-        rep = await run_in_threadpool(lambda: rt.ingest_readings(table, correction=correction))
+    limits = ParseLimits.from_settings(request.app.state.settings.ingest)
+    ctype = request.headers.get("content-type", "")
+    body = await request.body()
+
+    def work() -> Any:
+        table = parse_table(ctype, body, limits)
+        if kind == "events":
+            return rt.ingest_events(table)
+        return rt.ingest_readings(table, correction=correction)
+
+    rep = await run_in_threadpool(work)
     return _json(rep.to_dict())
 
 
 # --- ingestion ------------------------------------------------------------------------------------
 
 
-@router.post("/readings", dependencies=OPERATOR)
+@router.post("/readings", dependencies=OPERATOR, responses=INGEST_RESPONSES)
 async def post_readings(request: Request) -> Response:
     """Interval readings; idempotent on (meter_id, interval_start_utc). 200 with a rejection report."""
     return await _ingest(request, "readings")
 
 
-@router.post("/readings/corrections", dependencies=OPERATOR)
+@router.post("/readings/corrections", dependencies=OPERATOR, responses=INGEST_RESPONSES)
 async def post_corrections(request: Request) -> Response:
     """Explicit corrections: replace stored readings with the same key (or add them)."""
     return await _ingest(request, "readings", correction=True)
 
 
-@router.post("/events", dependencies=OPERATOR)
+@router.post("/events", dependencies=OPERATOR, responses=INGEST_RESPONSES)
 async def post_events(request: Request) -> Response:
     """Meter events (last_gasp, power_restore, voltage_sag/swell, tamper, reverse_flow)."""
     return await _ingest(request, "events")
