@@ -68,7 +68,7 @@ def test_simulate_roles_and_errors(viewer: httpx.Client, operator: httpx.Client,
     )
     assert bad.status_code == 422 and bad.json()["details"]["field"] == "failure_threshold"
     bad = operator.post("/api/cascade/simulate", json={"patient_zero": _segment(live), "load_multiplier": -2})
-    assert bad.status_code == 422 and bad.json()["details"]["field"] == "scenario.load_multiplier"
+    assert bad.status_code == 422 and bad.json()["details"]["field"] == "load_multiplier"  # as sent
     bad = operator.post("/api/cascade/simulate", json={"scenario": "normal"})
     assert bad.status_code == 422 and bad.json()["details"]["field"] == "patient_zero"
 

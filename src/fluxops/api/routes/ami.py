@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import date, datetime
 from typing import Any
 
 import orjson
@@ -17,11 +16,12 @@ from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from fluxops.ami.formats import ParseLimits, parse_table
+from fluxops.ami.models import EVENT_TYPES
 from fluxops.api.ami_runtime import AmiRuntime, Materialization, ami_runtime
 from fluxops.api.deps import ARROW_STREAM_MEDIA_TYPE
 from fluxops.api.metrics import timed_compaction
+from fluxops.api.params import BoundedDate, BoundedDateTime, id_query, one_of_query
 from fluxops.api.security import require_role
-from fluxops.core.errors import InvalidInputError
 from fluxops.storage.ami_queries import CHECKS, AmiQueries
 
 log = logging.getLogger(__name__)
@@ -30,6 +30,7 @@ VIEWER = [Depends(require_role("viewer"))]
 OPERATOR = [Depends(require_role("operator"))]
 ADMIN = [Depends(require_role("admin"))]
 MAX_LIMIT = 200_000
+MAX_LOADING_PCT = 10_000.0  # a filter threshold; 100x rating is past any transformer's survival
 
 
 def on_startup(app: FastAPI) -> None:
@@ -155,7 +156,11 @@ def _answer(request: Request, ask: Callable[[AmiQueries], pa.Table], *, derived:
 
 @router.get("/readings", dependencies=VIEWER)
 def get_readings(
-    request: Request, meter_id: str, start: date | None = None, end: date | None = None, limit: int = Limit
+    request: Request,
+    meter_id: str = id_query("Meter id", required=True),
+    start: BoundedDate | None = None,
+    end: BoundedDate | None = None,
+    limit: int = Limit,
 ) -> Response:
     def ask(q: AmiQueries) -> pa.Table:
         return q.readings(meter_id=meter_id, start=start, end=end, limit=limit)
@@ -166,9 +171,9 @@ def get_readings(
 @router.get("/events", dependencies=VIEWER)
 def get_events(
     request: Request,
-    since: datetime | None = None,
-    event_type: str | None = None,
-    meter_id: str | None = None,
+    since: BoundedDateTime | None = None,
+    event_type: str | None = one_of_query(EVENT_TYPES, "Event type"),
+    meter_id: str | None = id_query("Meter id"),
     limit: int = Limit,
 ) -> Response:
     def ask(q: AmiQueries) -> pa.Table:
@@ -180,9 +185,9 @@ def get_events(
 @router.get("/transformers/load", dependencies=VIEWER)
 def get_transformer_load(
     request: Request,
-    day: date | None = Query(None, alias="date"),
-    transformer_id: str | None = None,
-    feeder_id: str | None = None,
+    day: BoundedDate | None = Query(None, alias="date"),
+    transformer_id: str | None = id_query("Transformer id"),
+    feeder_id: str | None = id_query("Feeder id"),
     limit: int = Limit,
 ) -> Response:
     """Transformer load per hour: kWh, average and 15-min peak kW, % of rating, hot spot, aging."""
@@ -196,7 +201,10 @@ def get_transformer_load(
 
 @router.get("/transformers/latest", dependencies=VIEWER)
 def get_transformer_latest(
-    request: Request, feeder_id: str | None = None, min_loading_pct: float | None = None, limit: int = Limit
+    request: Request,
+    feeder_id: str | None = id_query("Feeder id"),
+    min_loading_pct: float | None = Query(None, ge=0, le=MAX_LOADING_PCT, allow_inf_nan=False),
+    limit: int = Limit,
 ) -> Response:
     return _answer(
         request,
@@ -206,7 +214,7 @@ def get_transformer_latest(
 
 @router.get("/transformers/thermal", dependencies=VIEWER)
 def get_transformer_thermal(
-    request: Request, start: date | None = None, end: date | None = None, limit: int = Limit
+    request: Request, start: BoundedDate | None = None, end: BoundedDate | None = None, limit: int = Limit
 ) -> Response:
     """IEEE C57.91 per transformer over a period: max hot spot, equivalent aging, % loss of life."""
     return _answer(request, lambda q: q.transformer_thermal(start=start, end=end, limit=limit))
@@ -214,7 +222,7 @@ def get_transformer_thermal(
 
 def _group_load(level: str) -> Any:
     def handler(
-        request: Request, day: date | None = Query(None, alias="date"), limit: int = Limit
+        request: Request, day: BoundedDate | None = Query(None, alias="date"), limit: int = Limit
     ) -> Response:
         return _answer(request, lambda q: q.group_hourly(level, day=day, limit=limit))
 
@@ -224,7 +232,7 @@ def _group_load(level: str) -> Any:
 
 def _group_summary(level: str) -> Any:
     def handler(
-        request: Request, start: date | None = None, end: date | None = None, limit: int = Limit
+        request: Request, start: BoundedDate | None = None, end: BoundedDate | None = None, limit: int = Limit
     ) -> Response:
         return _answer(request, lambda q: q.group_summary(level, start=start, end=end, limit=limit))
 
@@ -240,19 +248,17 @@ for _level in ("feeder", "substation"):
 @router.get("/voltage/meters", dependencies=VIEWER)
 def get_voltage_meters(
     request: Request,
-    day: date | None = Query(None, alias="date"),
-    status: str | None = None,
+    day: BoundedDate | None = Query(None, alias="date"),
+    status: str | None = one_of_query(("normal", "warning", "critical"), "ANSI C84.1 status"),
     limit: int = Limit,
 ) -> Response:
     """ANSI C84.1 compliance per meter and day: intervals/minutes outside Range A and B, min/avg/max V."""
-    if status is not None and status not in ("normal", "warning", "critical"):
-        raise InvalidInputError("status must be normal, warning or critical", field="status")
     return _answer(request, lambda q: q.voltage_meters(day=day, status=status, limit=limit))
 
 
 @router.get("/voltage/transformers", dependencies=VIEWER)
 def get_voltage_transformers(
-    request: Request, day: date | None = Query(None, alias="date"), limit: int = Limit
+    request: Request, day: BoundedDate | None = Query(None, alias="date"), limit: int = Limit
 ) -> Response:
     return _answer(request, lambda q: q.voltage_transformers(day=day, limit=limit))
 
@@ -263,12 +269,16 @@ def get_voltage_latest(request: Request, limit: int = Limit) -> Response:
 
 
 @router.get("/consumption/classes", dependencies=VIEWER)
-def get_class_consumption(request: Request, start: date | None = None, end: date | None = None) -> Response:
+def get_class_consumption(
+    request: Request, start: BoundedDate | None = None, end: BoundedDate | None = None
+) -> Response:
     return _answer(request, lambda q: q.class_consumption(start=start, end=end))
 
 
 @router.get("/completeness", dependencies=VIEWER)
-def get_completeness(request: Request, start: date | None = None, end: date | None = None) -> Response:
+def get_completeness(
+    request: Request, start: BoundedDate | None = None, end: BoundedDate | None = None
+) -> Response:
     """Meters and readings received vs expected per day; reporting latency percentiles."""
     return _answer(request, lambda q: q.completeness(start=start, end=end))
 

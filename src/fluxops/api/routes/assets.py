@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
 from fluxops.api.deps import get_loaded_grid, get_store
+from fluxops.api.params import bbox_query, choices_query, id_path, id_query
 from fluxops.api.security import require_role
 from fluxops.core.errors import NotFoundError
 from fluxops.grid.models import ASSET_TYPES, DEVICE_TYPES
@@ -15,6 +16,7 @@ from fluxops.grid.ports import ASSET_STATUSES, MAX_PAGE_SIZE, AssetRow
 from fluxops.grid.query import DEFAULT_PAGE_SIZE, build_asset_query, parse_id
 from fluxops.grid.topology import GridTopology
 
+MAX_CURSOR_CHARS = 1000  # an opaque `next_cursor` is an encoded (type, id) key, far shorter
 router = APIRouter(prefix="/api/assets", tags=["assets"], dependencies=[Depends(require_role("viewer"))])
 
 
@@ -73,14 +75,19 @@ def _out(row: AssetRow) -> AssetOut:
 @router.get("", summary="List assets (filters, bbox, cursor pagination)")
 def list_assets(
     request: Request,
-    type: str | None = Query(None, description=f"Comma list of asset types: {', '.join(ASSET_TYPES)}"),
-    status: str | None = Query(None, description=f"Comma list of statuses: {', '.join(ASSET_STATUSES)}"),
-    feeder: str | None = Query(None, description="Feeder id, e.g. FDR-0001-01"),
-    substation: str | None = Query(None, description="Substation id, e.g. SUB-0001"),
-    bbox: str | None = Query(None, description="minLon,minLat,maxLon,maxLat (WGS84 degrees)"),
-    cursor: str | None = Query(None, description="`next_cursor` of the previous page"),
+    type: str | None = choices_query(ASSET_TYPES, "Asset types"),
+    status: str | None = choices_query(ASSET_STATUSES, "Statuses"),
+    feeder: str | None = id_query("Feeder id, e.g. FDR-0001-01"),
+    substation: str | None = id_query("Substation id, e.g. SUB-0001"),
+    bbox: str | None = bbox_query(),
+    cursor: str | None = Query(
+        None, min_length=1, max_length=MAX_CURSOR_CHARS, description="`next_cursor` of the previous page"
+    ),
     limit: int | None = Query(
-        None, description=f"Page size, default {DEFAULT_PAGE_SIZE}, at most {MAX_PAGE_SIZE}"
+        None,
+        ge=1,
+        le=MAX_PAGE_SIZE,
+        description=f"Page size, default {DEFAULT_PAGE_SIZE}, at most {MAX_PAGE_SIZE}",
     ),
 ) -> AssetPageOut:
     query = build_asset_query(
@@ -116,7 +123,7 @@ def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
     summary="One asset: attributes, path up to its substation, downstream counts",
     responses={404: {"description": "No asset with this id"}},
 )
-def get_asset(asset_id: str, request: Request) -> AssetDetailOut:
+def get_asset(request: Request, asset_id: str = id_path("Asset id")) -> AssetDetailOut:
     asset_id = parse_id(asset_id, field="asset_id")
     store = get_store(request)
     row = store.get_asset(asset_id)

@@ -8,14 +8,16 @@ stored result's id, readable at ``GET /api/cascade/precomputed/{id}``.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 import pandas as pd
 from fastapi import APIRouter, Body, Depends, FastAPI, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
 
 from fluxops.ami.weather import WeatherParams
 from fluxops.api.deps import LoadedGrid, get_loaded_grid
+from fluxops.api.params import IdText, finite, id_path, id_query, one_of, one_of_query
 from fluxops.api.security import require_role
 from fluxops.cascade.config import config_from_dict, config_to_dict
 from fluxops.cascade.context import EngineContext, build_context, local_context, scenario_loads
@@ -24,10 +26,10 @@ from fluxops.cascade.jobs import JobRunner
 from fluxops.cascade.models import jsonable
 from fluxops.cascade.montecarlo import MonteCarloConfig
 from fluxops.cascade.risk import current_ambient_c, risk_index
-from fluxops.cascade.scenarios import list_scenarios, resolve_scenario
+from fluxops.cascade.scenarios import PRESETS, list_scenarios, resolve_scenario
 from fluxops.cascade.service import CascadeService, parse_inputs
 from fluxops.core.clock import utc_now
-from fluxops.core.errors import InvalidInputError, NotFoundError
+from fluxops.core.errors import NotFoundError
 from fluxops.network.powerflow import run_powerflow
 from fluxops.security.roles import Principal, role_allows
 from fluxops.storage.cascade_runs import CascadeRunTableStore
@@ -58,12 +60,65 @@ def _ctx(loaded: LoadedGrid) -> EngineContext:
     return loaded.derived("cascade_context", lambda: build_context(loaded.grid))
 
 
-def _body(body: Any) -> dict[str, Any]:
-    if body is None:
-        return {}
-    if not isinstance(body, dict):
-        raise InvalidInputError("the request body must be a JSON object", field="body")
-    return body
+SCENARIO_NAMES = (*PRESETS, "custom")
+MAX_PATIENT_ZEROS = 1000
+MAX_BUDGET_USD = 1e12  # a utility's whole capital plan is ~1e9-1e10 USD
+Scenario = one_of(SCENARIO_NAMES)
+SCENARIO_PATTERN = "^(" + "|".join(SCENARIO_NAMES) + ")$"
+PatientZero = IdText | Annotated[list[IdText], Field(max_length=MAX_PATIENT_ZEROS)]
+
+
+class CascadeIn(BaseModel):
+    """What starts a cascade. The seed's names (``initial_failure_node``, ``scenario_name``) are accepted
+    next to ours; ``overrides`` / ``config`` / ``restoration`` are checked field by field by the model
+    (`fluxops.cascade.config.config_from_dict`), each error naming its field."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)  # JSON types as declared
+    patient_zero: PatientZero | None = Field(None, description="Element id(s) that fail first")
+    initial_failure_node: PatientZero | None = Field(None, description="The seed's name for patient_zero")
+    scenario: Scenario | None = None  # type: ignore[valid-type]
+    scenario_name: Scenario | None = Field(None, description="The seed's name for scenario")  # type: ignore[valid-type]
+    overrides: dict[str, Any] | None = Field(None, description="ScenarioConfig fields to override")
+    temperature_c: finite(ge=-50.0, le=60.0) | None = Field(None, description="Ambient temperature")  # type: ignore[valid-type]
+    load_multiplier: finite(ge=0.0, le=5.0) | None = Field(None, description="× design peak load")  # type: ignore[valid-type]
+    config: dict[str, Any] | None = Field(None, description="CascadeConfig fields")
+    restoration: dict[str, Any] | None = Field(None, description="RestorationConfig fields")
+    crews: int | None = Field(None, ge=1, le=1000, description="Repair crews (restoration.crews)")
+    seed: int = Field(0, ge=0, le=2**32 - 1)
+    failure_threshold: None = Field(
+        None, description="Not a model input (elements fail by protection, ampacity and hot-spot limits)"
+    )
+
+    def inputs(self) -> dict[str, Any]:
+        """The body as the model's input parser reads it (absent fields left out)."""
+        return self.model_dump(exclude_none=True, include=set(CascadeIn.model_fields))
+
+
+class SimulateIn(CascadeIn):
+    save: bool = Field(False, description="Store the result (listed under /api/cascade/precomputed)")
+    name: Annotated[str, Field(max_length=200)] | None = Field(None, description="Name of the stored run")
+
+
+class EconomicIn(CascadeIn):
+    economics: dict[str, Any] | None = Field(None, description="EconomicsConfig fields")
+
+
+class MonteCarloIn(CascadeIn):
+    montecarlo: dict[str, Any] | None = Field(None, description="MonteCarloConfig fields")
+
+
+class CompareIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)  # JSON types as declared
+    node_ids: Annotated[list[IdText], Field(max_length=MAX_PATIENT_ZEROS)] = Field(default_factory=list)
+    hardening: dict[str, Any] | None = Field(None, description="Hardening options")
+
+
+class ExplainIn(BaseModel):
+    """A cascade result (as returned by simulate), or ``{"result": ..., "explanation_type": ...}``."""
+
+    model_config = ConfigDict(extra="allow", strict=True)
+    explanation_type: one_of(tuple(EXPLANATION_TYPES)) = "summary"  # type: ignore[valid-type]
+    result: dict[str, Any] | None = None
 
 
 # --- reading ---------------------------------------------------------------------------------------------
@@ -77,8 +132,8 @@ def scenarios() -> dict[str, Any]:
 @router.get("/cascade/grid-topology", dependencies=VIEWER)
 def grid_topology(
     loaded: LoadedGrid = Depends(get_loaded_grid),
-    substation_id: str | None = None,
-    feeder_id: str | None = None,
+    substation_id: str | None = id_query("Substation id"),
+    feeder_id: str | None = id_query("Feeder id"),
     limit: int = Query(1000, ge=1, le=5000),
 ) -> dict[str, Any]:
     """Buses (with customers and design load) and edges (segments and devices with state and rating)."""
@@ -130,13 +185,15 @@ def grid_topology(
 
 @router.get("/cascade/precomputed", dependencies=VIEWER)
 def precomputed(
-    request: Request, kind: str | None = None, limit: int = Query(10, ge=1, le=1000)
+    request: Request,
+    kind: str | None = Query(None, max_length=40, description="Run kind, e.g. screening, montecarlo"),
+    limit: int = Query(10, ge=1, le=1000),
 ) -> dict[str, Any]:
     return {"runs": [jsonable(r) for r in _svc(request).list_runs(kind, limit)]}
 
 
 @router.get("/cascade/precomputed/{run_id}", dependencies=VIEWER)
-def precomputed_one(request: Request, run_id: str) -> dict[str, Any]:
+def precomputed_one(request: Request, run_id: str = id_path("Stored run id")) -> dict[str, Any]:
     out: dict[str, Any] = jsonable(_svc(request).get_run(run_id))
     return out
 
@@ -169,7 +226,7 @@ def patient_zero_candidates(
     request: Request,
     principal: Principal = Depends(require_role("viewer")),
     loaded: LoadedGrid = Depends(get_loaded_grid),
-    scenario: str = "summer_peak",
+    scenario: str = one_of_query(SCENARIO_NAMES, "Scenario", default="summer_peak"),
     limit: int = Query(20, ge=1, le=500),
 ) -> dict[str, Any]:
     """Elements ranked by expected customer-minutes (N-1 simulated consequence × failure rate)."""
@@ -191,7 +248,7 @@ def high_risk_nodes(
     request: Request,
     principal: Principal = Depends(require_role("viewer")),
     loaded: LoadedGrid = Depends(get_loaded_grid),
-    scenario: str = "summer_peak",
+    scenario: str = one_of_query(SCENARIO_NAMES, "Scenario", default="summer_peak"),
     limit: int = Query(100, ge=1, le=5000),
     min_customers: int = Query(0, ge=0),
 ) -> dict[str, Any]:
@@ -203,22 +260,17 @@ def high_risk_nodes(
 
 
 @router.get("/jobs/{job_id}", dependencies=VIEWER)
-def job(request: Request, job_id: str) -> dict[str, Any]:
+def job(request: Request, job_id: str = id_path("Job id")) -> dict[str, Any]:
     out: dict[str, Any] = jsonable(_svc(request).jobs.get(job_id))
     return out
 
 
 @router.post("/cascade/explain", dependencies=VIEWER)
-def explain_result(body: Any = Body(...)) -> dict[str, Any]:
+def explain_result(body: ExplainIn) -> dict[str, Any]:
     """Body: a cascade result (as returned by simulate), optionally wrapped as ``{"result": ...,
     "explanation_type": ...}``."""
-    b = _body(body)
-    kind = b.get("explanation_type", "summary")
-    result = b.get("result", b)
-    if not isinstance(kind, str) or kind not in EXPLANATION_TYPES:
-        raise InvalidInputError(
-            f"explanation_type must be one of {list(EXPLANATION_TYPES)}", field="explanation_type"
-        )
+    kind = body.explanation_type
+    result = body.result if body.result is not None else body.model_extra or {}
     return {
         "explanation_type": kind,
         "text": explain(result, kind),
@@ -231,14 +283,10 @@ def explain_result(body: Any = Body(...)) -> dict[str, Any]:
 
 @router.post("/cascade/simulate", dependencies=OPERATOR)
 def simulate(
-    request: Request, loaded: LoadedGrid = Depends(get_loaded_grid), body: Any = Body(None)
+    request: Request, body: SimulateIn, loaded: LoadedGrid = Depends(get_loaded_grid)
 ) -> dict[str, Any]:
-    b = _body(body)
-    inp = parse_inputs(b)
-    save = b.get("save", False)
-    if not isinstance(save, bool):
-        raise InvalidInputError("save must be a boolean", field="save")
-    return _svc(request).simulate(_ctx(loaded), loaded.info.content_hash, inp, save=save, name=b.get("name"))
+    inp = parse_inputs(body.inputs())
+    return _svc(request).simulate(_ctx(loaded), loaded.info.content_hash, inp, save=body.save, name=body.name)
 
 
 def _live_scale(
@@ -276,9 +324,9 @@ def _live_scale(
 def simulate_realtime(
     request: Request,
     loaded: LoadedGrid = Depends(get_loaded_grid),
-    patient_zero_id: str = Query(...),
-    scenario_name: str = "normal",
-    seed: int = Query(0, ge=0),
+    patient_zero_id: str = id_query("Element that fails first", required=True),
+    scenario_name: str = one_of_query(SCENARIO_NAMES, "Scenario", default="normal"),
+    seed: int = Query(0, ge=0, le=2**32 - 1),
 ) -> dict[str, Any]:
     """A cascade from the live state: measured transformer loading (AMI) when present, else design peak
     × the scenario multiplier; ``load_source`` says which."""
@@ -298,34 +346,34 @@ def simulate_realtime(
 
 @router.post("/cascade/economic-impact", dependencies=OPERATOR)
 def economic(
-    request: Request, loaded: LoadedGrid = Depends(get_loaded_grid), body: Any = Body(None)
+    request: Request, body: EconomicIn, loaded: LoadedGrid = Depends(get_loaded_grid)
 ) -> dict[str, Any]:
-    b = _body(body)
-    econ = b.pop("economics", None)
-    return _svc(request).economic_impact(_ctx(loaded), parse_inputs(b), econ)
+    return _svc(request).economic_impact(_ctx(loaded), parse_inputs(body.inputs()), body.economics)
 
 
 @router.post("/cascade/mitigation-actions", dependencies=OPERATOR)
 def mitigation(
-    request: Request, loaded: LoadedGrid = Depends(get_loaded_grid), body: Any = Body(None)
+    request: Request, body: CascadeIn, loaded: LoadedGrid = Depends(get_loaded_grid)
 ) -> dict[str, Any]:
-    return _svc(request).mitigation_actions(_ctx(loaded), parse_inputs(_body(body)))
+    return _svc(request).mitigation_actions(_ctx(loaded), parse_inputs(body.inputs()))
 
 
 @router.post("/cascade/restoration-sequence", dependencies=OPERATOR)
 def restoration(
-    request: Request, loaded: LoadedGrid = Depends(get_loaded_grid), body: Any = Body(None)
+    request: Request, body: CascadeIn, loaded: LoadedGrid = Depends(get_loaded_grid)
 ) -> dict[str, Any]:
-    return _svc(request).restoration_sequence(_ctx(loaded), parse_inputs(_body(body)))
+    return _svc(request).restoration_sequence(_ctx(loaded), parse_inputs(body.inputs()))
 
 
 @router.post("/cascade/compare-mitigations", dependencies=OPERATOR)
 def compare_mitigations(
     request: Request,
     loaded: LoadedGrid = Depends(get_loaded_grid),
-    investment_budget: float = Query(1_000_000.0, ge=0),
-    scenario: str = "summer_peak",
-    body: Any = Body(None),
+    investment_budget: float = Query(
+        1_000_000.0, ge=0, le=MAX_BUDGET_USD, allow_inf_nan=False, description="USD"
+    ),
+    scenario: str = one_of_query(SCENARIO_NAMES, "Scenario", default="summer_peak"),
+    body: CompareIn | Annotated[list[IdText], Field(max_length=MAX_PATIENT_ZEROS)] | None = Body(None),
 ) -> dict[str, Any]:
     """Body: a list of element ids (the seed's shape) or ``{"node_ids": [...], "hardening": {...}}``."""
     hardening = None
@@ -333,13 +381,8 @@ def compare_mitigations(
         ids: list[str] = []
     elif isinstance(body, list):
         ids = body
-    elif isinstance(body, dict):
-        ids = body.get("node_ids") or []
-        hardening = body.get("hardening")
     else:
-        raise InvalidInputError("body must be a list of element ids or an object", field="body")
-    if not all(isinstance(x, str) for x in ids):
-        raise InvalidInputError("node_ids must be strings", field="node_ids")
+        ids, hardening = body.node_ids, body.hardening
     return _svc(request).compare_mitigations(
         _ctx(loaded), loaded.info.content_hash, ids, investment_budget, resolve_scenario(scenario), hardening
     )
@@ -347,17 +390,20 @@ def compare_mitigations(
 
 @router.post("/cascade/montecarlo", dependencies=OPERATOR, status_code=202)
 def montecarlo(
-    request: Request, loaded: LoadedGrid = Depends(get_loaded_grid), body: Any = Body(None)
+    request: Request, body: MonteCarloIn, loaded: LoadedGrid = Depends(get_loaded_grid)
 ) -> dict[str, Any]:
-    b = _body(body)
-    mc = config_from_dict(MonteCarloConfig, b.pop("montecarlo", None), prefix="montecarlo").validate()
-    job = _svc(request).start_monte_carlo(_ctx(loaded), loaded.info.content_hash, parse_inputs(b), mc)
+    mc = config_from_dict(MonteCarloConfig, body.montecarlo, prefix="montecarlo").validate()
+    job = _svc(request).start_monte_carlo(
+        _ctx(loaded), loaded.info.content_hash, parse_inputs(body.inputs()), mc
+    )
     return {"job": jsonable(job), "poll": f"/api/jobs/{job.job_id}"}
 
 
 @router.post("/cascade/screening", dependencies=OPERATOR, status_code=202)
 def screening(
-    request: Request, loaded: LoadedGrid = Depends(get_loaded_grid), scenario: str = "summer_peak"
+    request: Request,
+    loaded: LoadedGrid = Depends(get_loaded_grid),
+    scenario: str = one_of_query(SCENARIO_NAMES, "Scenario", default="summer_peak"),
 ) -> dict[str, Any]:
     job = _svc(request).start_screening(_ctx(loaded), loaded.info.content_hash, resolve_scenario(scenario))
     return {"job": jsonable(job), "poll": f"/api/jobs/{job.job_id}"}
@@ -368,7 +414,9 @@ def realtime_risk(
     request: Request,
     loaded: LoadedGrid = Depends(get_loaded_grid),
     scenario: str | None = Query(
-        None, description="a what-if scenario (its loads and ambient); default: live, weather-model ambient"
+        None,
+        pattern=SCENARIO_PATTERN,
+        description="a what-if scenario (its loads and ambient); default: live, weather-model ambient",
     ),
 ) -> dict[str, Any]:
     """Risk index from the live state (AMI loading, outages) or, without it, the scenario's flows. The
@@ -419,7 +467,9 @@ def realtime_risk(
 
 @router.get("/powerflow/{feeder_id}", dependencies=VIEWER)
 def powerflow(
-    loaded: LoadedGrid = Depends(get_loaded_grid), feeder_id: str = "", scenario: str = "normal"
+    loaded: LoadedGrid = Depends(get_loaded_grid),
+    feeder_id: str = id_path("Feeder id"),
+    scenario: str = one_of_query(SCENARIO_NAMES, "Scenario", default="normal"),
 ) -> dict[str, Any]:
     """Power flow of the feeder's substation (scenario loads); voltages and loadings of the feeder."""
     ctx = _ctx(loaded)

@@ -16,26 +16,53 @@ from typing import Any
 
 import orjson
 import pyarrow as pa
-from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, ConfigDict
 
 from fluxops.api.deps import ARROW_STREAM_MEDIA_TYPE
+from fluxops.api.openapi import error_responses
+from fluxops.api.params import (
+    MAX_OFFSET,
+    BoundedDateTime,
+    IdText,
+    Text,
+    choices_query,
+    finite,
+    id_path,
+    id_query,
+    offset_query,
+    one_of,
+    one_of_path,
+    one_of_query,
+    page_limit_query,
+)
 from fluxops.api.routes._ops_runtime import OpsRuntime, on_shutdown, on_startup
 from fluxops.api.security import require_role
 from fluxops.core.errors import InvalidInputError
 from fluxops.grid.query import parse_choices, parse_id, parse_limit
-from fluxops.ops.models import OUTAGE_KINDS, WORK_ORDER_STATUSES
+from fluxops.ops.models import (
+    OUTAGE_KINDS,
+    OUTAGE_STATUSES,
+    WORK_ORDER_PRIORITIES,
+    WORK_ORDER_STATUSES,
+    WORK_ORDER_TYPES,
+)
 from fluxops.ops.ports import OutageQuery, WorkOrderQuery
-from fluxops.ops.query import parse_statuses, parse_time
+from fluxops.ops.query import STATUS_ALIASES, parse_statuses
 from fluxops.ops.reliability import INTERVALS, LEVELS
 from fluxops.ops.service import OpsService
 from fluxops.ops.state import StateSnapshot
 from fluxops.ops.stream import MESSAGE_TYPES, StreamHub
+from fluxops.ops.workorders import ACTIONS as WORK_ORDER_ACTIONS
 
 __all__ = ["on_shutdown", "on_startup", "router"]
 router = APIRouter(prefix="/api", tags=["ops"])
 VIEWER = [Depends(require_role("viewer"))]
 OPERATOR = [Depends(require_role("operator"))]
+OUTAGE_ACTIONS = ("acknowledge", "confirm", "restore")
+MAX_WORK_HOURS = 24 * 365  # what `fluxops.ops.workorders.new_work_order` accepts (under a year)
+MAX_STATE_VERSION = MAX_OFFSET * 2**20  # far past any state version a process reaches; well inside int64
 HEARTBEAT_S = 15.0  # SSE comment line so proxies keep the connection open
 
 
@@ -57,15 +84,17 @@ def _actor(request: Request) -> str:
 @router.get("/outages", summary="Outages, active and history, with filters", dependencies=VIEWER)
 def list_outages(
     request: Request,
-    status: str | None = Query(None, description="active, history, or proposed,confirmed,restored,merged"),
-    kind: str | None = Query(None, description="device, transformer, lights_out (comma list)"),
-    feeder: str | None = Query(None),
-    substation: str | None = Query(None),
-    device: str | None = Query(None),
-    since: str | None = Query(None, description="start_utc >= since (ISO 8601)"),
-    until: str | None = Query(None, description="start_utc < until (ISO 8601)"),
-    limit: int | None = Query(None),
-    offset: int = Query(0, ge=0),
+    status: str | None = choices_query(
+        (*STATUS_ALIASES, *OUTAGE_STATUSES), "active, history, or proposed,confirmed,restored,merged"
+    ),
+    kind: str | None = choices_query(OUTAGE_KINDS, "device, transformer, lights_out"),
+    feeder: str | None = id_query("Feeder id"),
+    substation: str | None = id_query("Substation id"),
+    device: str | None = id_query("Protective device id"),
+    since: BoundedDateTime | None = Query(None, description="start_utc >= since (ISO 8601)"),
+    until: BoundedDateTime | None = Query(None, description="start_utc < until (ISO 8601)"),
+    limit: int | None = page_limit_query(),
+    offset: int = offset_query(),
 ) -> dict[str, Any]:
     svc = _svc(request)
     q = OutageQuery(
@@ -74,8 +103,8 @@ def list_outages(
         feeder_id=parse_id(feeder, field="feeder") if feeder else None,
         substation_id=parse_id(substation, field="substation") if substation else None,
         device_id=parse_id(device, field="device") if device else None,
-        since_utc=parse_time(since, "since"),
-        until_utc=parse_time(until, "until"),
+        since_utc=since,
+        until_utc=until,
         limit=parse_limit(limit),
         offset=offset,
     )
@@ -95,7 +124,7 @@ def list_outages(
     summary="One outage with its event log, meters and nested outages",
     dependencies=VIEWER,
 )
-def get_outage(outage_id: str, request: Request) -> dict[str, Any]:
+def get_outage(request: Request, outage_id: str = id_path("Outage id")) -> dict[str, Any]:
     svc = _svc(request)
     rec, events, meters = svc.get_outage(parse_id(outage_id, field="outage_id"))
     etr = svc.etr([rec]).get(rec.outage_id, {"etr_utc": None, "etr_basis": None})
@@ -113,10 +142,13 @@ def get_outage(outage_id: str, request: Request) -> dict[str, Any]:
     "/outages/{outage_id}/{action}",
     summary="Operator action: acknowledge, confirm or restore",
     dependencies=OPERATOR,
+    responses=error_responses(409),
 )
-def outage_action(outage_id: str, action: str, request: Request) -> dict[str, Any]:
-    if action not in ("acknowledge", "confirm", "restore"):
-        raise InvalidInputError("action must be acknowledge, confirm or restore", field="action")
+def outage_action(
+    request: Request,
+    outage_id: str = id_path("Outage id"),
+    action: str = one_of_path(OUTAGE_ACTIONS, "Action"),
+) -> dict[str, Any]:
     svc = _svc(request)
     oid = parse_id(outage_id, field="outage_id")
     actor = _actor(request)
@@ -132,14 +164,14 @@ def outage_action(outage_id: str, action: str, request: Request) -> dict[str, An
 @router.get("/work-orders", summary="Work orders (priority, then newest first)", dependencies=VIEWER)
 def list_work_orders(
     request: Request,
-    status: str | None = Query(
-        None, description="comma list of open, assigned, in_progress, completed, cancelled"
+    status: str | None = choices_query(
+        WORK_ORDER_STATUSES, "open, assigned, in_progress, completed, cancelled"
     ),
-    priority: str | None = Query(None),
-    crew: str | None = Query(None),
-    outage: str | None = Query(None),
-    asset: str | None = Query(None),
-    limit: int | None = Query(None),
+    priority: str | None = one_of_query(WORK_ORDER_PRIORITIES, "Priority"),
+    crew: str | None = id_query("Crew id"),
+    outage: str | None = id_query("Outage id"),
+    asset: str | None = id_query("Asset id"),
+    limit: int | None = page_limit_query(),
 ) -> list[dict[str, Any]]:
     q = WorkOrderQuery(
         statuses=parse_choices(status, allowed=WORK_ORDER_STATUSES, field="status") if status else None,
@@ -152,31 +184,64 @@ def list_work_orders(
     return [w.to_dict() for w in _svc(request).dispatch.list_work_orders(q)]
 
 
-@router.post("/work-orders", summary="Create a work order", status_code=201, dependencies=OPERATOR)
-def create_work_order(request: Request, body: dict[str, Any] = Body(...)) -> dict[str, Any]:
-    allowed = {"work_type", "priority", "description", "asset_id", "outage_id", "estimated_hours"}
-    unknown = sorted(set(body) - allowed)
-    if unknown:
-        raise InvalidInputError(f"unknown field(s) {unknown}", field=unknown[0])
-    for f in ("work_type", "priority", "description"):
-        if not isinstance(body.get(f), str):
-            raise InvalidInputError(f"{f} is required (a string)", field=f)
-    hours = body.get("estimated_hours")
-    if hours is not None and not isinstance(hours, int | float):
-        raise InvalidInputError("estimated_hours must be a number", field="estimated_hours")
+class WorkOrderIn(BaseModel):
+    """A new work order (unknown fields are refused)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)  # JSON types as declared
+    work_type: one_of(WORK_ORDER_TYPES)  # type: ignore[valid-type]
+    priority: one_of(WORK_ORDER_PRIORITIES)  # type: ignore[valid-type]
+    description: Text
+    asset_id: IdText | None = None
+    outage_id: IdText | None = None
+    estimated_hours: finite(gt=0, lt=MAX_WORK_HOURS) | None = None  # type: ignore[valid-type]
+
+
+class WorkOrderPatch(BaseModel):
+    """Fields to change; absent (or null) ``work_type`` / ``priority`` / ``description`` stay as they are,
+    a null ``asset_id`` / ``estimated_hours`` clears them."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)  # JSON types as declared
+    work_type: one_of(WORK_ORDER_TYPES) | None = None  # type: ignore[valid-type]
+    priority: one_of(WORK_ORDER_PRIORITIES) | None = None  # type: ignore[valid-type]
+    description: Text | None = None
+    asset_id: IdText | None = None
+    estimated_hours: finite(gt=0, lt=MAX_WORK_HOURS) | None = None  # type: ignore[valid-type]
+
+    def changes(self) -> dict[str, Any]:
+        keep_null = {"asset_id", "estimated_hours"}
+        return {
+            k: v for k, v in self.model_dump(exclude_unset=True).items() if v is not None or k in keep_null
+        }
+
+
+class WorkOrderActionIn(BaseModel):
+    """``assign`` names the crew; the other actions take no body (or an empty object)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)  # JSON types as declared
+    crew_id: IdText | None = None
+
+
+@router.post(
+    "/work-orders",
+    summary="Create a work order",
+    status_code=201,
+    dependencies=OPERATOR,
+    responses=error_responses(409),
+)
+def create_work_order(request: Request, body: WorkOrderIn) -> dict[str, Any]:
     wo = _svc(request).dispatch.create_work_order(
-        work_type=body["work_type"],
-        priority=body["priority"],
-        description=body["description"],
-        asset_id=body.get("asset_id"),
-        outage_id=body.get("outage_id"),
-        estimated_hours=None if hours is None else float(hours),
+        work_type=body.work_type,
+        priority=body.priority,
+        description=body.description,
+        asset_id=body.asset_id,
+        outage_id=body.outage_id,
+        estimated_hours=body.estimated_hours,
     )
     return wo.to_dict()
 
 
 @router.get("/work-orders/{work_order_id}", summary="One work order", dependencies=VIEWER)
-def get_work_order(work_order_id: str, request: Request) -> dict[str, Any]:
+def get_work_order(request: Request, work_order_id: str = id_path("Work order id")) -> dict[str, Any]:
     return _svc(request).dispatch.get_work_order(parse_id(work_order_id, field="work_order_id")).to_dict()
 
 
@@ -184,11 +249,14 @@ def get_work_order(work_order_id: str, request: Request) -> dict[str, Any]:
     "/work-orders/{work_order_id}",
     summary="Edit priority, description, estimated_hours, asset_id or work_type of an unfinished order",
     dependencies=OPERATOR,
+    responses=error_responses(409),
 )
 def update_work_order(
-    work_order_id: str, request: Request, body: dict[str, Any] = Body(...)
+    request: Request, body: WorkOrderPatch, work_order_id: str = id_path("Work order id")
 ) -> dict[str, Any]:
-    wo = _svc(request).dispatch.update_work_order(parse_id(work_order_id, field="work_order_id"), body)
+    wo = _svc(request).dispatch.update_work_order(
+        parse_id(work_order_id, field="work_order_id"), body.changes()
+    )
     return wo.to_dict()
 
 
@@ -196,13 +264,15 @@ def update_work_order(
     "/work-orders/{work_order_id}/{action}",
     summary="Transition: assign (body crew_id), unassign, start, complete, cancel",
     dependencies=OPERATOR,
+    responses=error_responses(409),
 )
 def work_order_action(
-    work_order_id: str, action: str, request: Request, body: dict[str, Any] | None = Body(None)
+    request: Request,
+    work_order_id: str = id_path("Work order id"),
+    action: str = one_of_path(tuple(WORK_ORDER_ACTIONS), "Transition"),
+    body: WorkOrderActionIn | None = None,
 ) -> dict[str, Any]:
-    crew = (body or {}).get("crew_id")
-    if crew is not None and not isinstance(crew, str):
-        raise InvalidInputError("crew_id must be a string", field="crew_id")
+    crew = body.crew_id if body is not None else None
     wo = _svc(request).dispatch.transition_work_order(
         parse_id(work_order_id, field="work_order_id"), action, crew_id=crew
     )
@@ -214,8 +284,9 @@ def work_order_action(
     summary="Delete an open/completed/cancelled work order",
     status_code=204,
     dependencies=OPERATOR,
+    responses=error_responses(409),
 )
-def delete_work_order(work_order_id: str, request: Request) -> Response:
+def delete_work_order(request: Request, work_order_id: str = id_path("Work order id")) -> Response:
     _svc(request).dispatch.delete_work_order(parse_id(work_order_id, field="work_order_id"))
     return Response(status_code=204)
 
@@ -231,12 +302,12 @@ def list_crews(request: Request) -> list[dict[str, Any]]:
 @router.get("/reliability", summary="IEEE 1366 indices from outage records", dependencies=VIEWER)
 def reliability(
     request: Request,
-    level: str = Query("system", description="system | substation | feeder"),
-    start: str | None = Query(
+    level: str = one_of_query(LEVELS, "Aggregation level", default="system"),
+    start: BoundedDateTime | None = Query(
         None, description="period start (ISO 8601); default the later of end − 365 days and the data start"
     ),
-    end: str | None = Query(None, description="period end (ISO 8601); default now"),
-    interval: str = Query("all", description="all | day | month"),
+    end: BoundedDateTime | None = Query(None, description="period end (ISO 8601); default now"),
+    interval: str = one_of_query(INTERVALS, "Interval", default="all"),
     exclude_major_events: bool = Query(False, description="leave out IEEE 1366 Major Event Days (2.5 β)"),
     include_synthetic: bool = Query(False, description="count outages made by demo-injected faults"),
     annualize: bool = Query(False, description="add per-year extrapolations (× 365.25 / days), labelled"),
@@ -247,8 +318,8 @@ def reliability(
         raise InvalidInputError(f"interval must be one of {INTERVALS}", field="interval")
     rep = _svc(request).reliability_report(
         level=level,
-        start_utc=parse_time(start, "start"),
-        end_utc=parse_time(end, "end"),
+        start_utc=start,
+        end_utc=end,
         interval=interval,
         exclude_major_events=exclude_major_events,
         include_synthetic=include_synthetic,
@@ -288,11 +359,21 @@ def reliability(
     "/grid/state",
     summary="Live state of every asset (or of those changed since a version)",
     dependencies=VIEWER,
+    response_class=Response,
+    responses={
+        200: {
+            "content": {"application/json": {}, ARROW_STREAM_MEDIA_TYPE: {}},
+            "description": "Columnar JSON, or an Arrow IPC stream with format=arrow",
+        },
+        304: {"description": "Unchanged since the ETag in If-None-Match"},
+    },
 )
 def grid_state(
     request: Request,
-    changed_since: int | None = Query(None, ge=0, description="only assets changed after this version"),
-    format: str = Query("json", description="json (columnar) | arrow"),
+    changed_since: int | None = Query(
+        None, ge=0, le=MAX_STATE_VERSION, description="only assets changed after this version"
+    ),
+    format: str = one_of_query(("json", "arrow"), "json (columnar) or arrow", default="json"),
     if_none_match: str | None = Header(None, alias="If-None-Match"),
 ) -> Response:
     """Served from the maintained snapshot (built and encoded once per state version). The ETag names
@@ -380,7 +461,7 @@ def _encoded_snapshot(request: Request, snap: StateSnapshot, fmt: str) -> bytes:
 @router.get("/stream", summary="Server-sent events: asset_status, outage, kpi", dependencies=VIEWER)
 async def stream(
     request: Request,
-    types: str | None = Query(None, description="comma list of asset_status, outage, kpi"),
+    types: str | None = choices_query(MESSAGE_TYPES, "asset_status, outage, kpi"),
     last_event_id: str | None = Header(None, alias="Last-Event-ID"),
 ) -> StreamingResponse:
     wanted = frozenset(parse_choices(types, allowed=MESSAGE_TYPES, field="types")) if types else None

@@ -21,6 +21,7 @@ from fluxops.ami.weather import (
     temperature_c,
     wind_speed_m_s,
 )
+from fluxops.api.params import BoundedDateTime
 from fluxops.api.security import require_role
 from fluxops.core.clock import utc_now
 from fluxops.core.errors import InvalidInputError
@@ -74,10 +75,10 @@ def weather_rows(params: WeatherParams, start: datetime, hours: int) -> list[dic
 @router.get("/weather", summary="Hourly temperature, wind and cloud cover (weather model) for a window")
 def get_weather(
     request: Request,
-    start: datetime | None = Query(
+    start: BoundedDateTime | None = Query(
         None, description=f"Window start, ISO 8601 (no offset: UTC); default now - {DEFAULT_BACK_H} h"
     ),
-    end: datetime | None = Query(
+    end: BoundedDateTime | None = Query(
         None, description=f"Window end (exclusive), ISO 8601; default now + {DEFAULT_AHEAD_H} h"
     ),
 ) -> dict[str, Any]:
