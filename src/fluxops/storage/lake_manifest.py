@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -102,10 +103,10 @@ def read_manifest(part_dir: Path) -> Manifest | None:
     """The partition's manifest, or None when it has none (a lake written before manifests)."""
     path = part_dir / MANIFEST
     try:
-        doc = json.loads(path.read_bytes())
+        doc = orjson.loads(path.read_bytes())  # orjson: a manifest may list thousands of parts
     except FileNotFoundError:
         return None
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError) as exc:  # orjson.JSONDecodeError is a ValueError
         raise StorageError(f"unreadable lake manifest {path}: {exc}; run `fluxops lake repair`") from exc
     try:
         files = {n: Entry(int(e["rows"]), int(e["bytes"])) for n, e in doc["files"].items()}
@@ -124,7 +125,7 @@ def write_manifest(part_dir: Path, m: Manifest) -> None:
     }
     tmp = part_dir / (MANIFEST + ".tmp")
     with open(tmp, "wb") as fh:
-        fh.write(json.dumps(doc, separators=(",", ":")).encode())
+        fh.write(orjson.dumps(doc))
         fh.flush()
         os.fsync(fh.fileno())
     fault_point("manifest.tmp_written")
