@@ -4,10 +4,17 @@ The grid is read from the store once and kept in ``app.state`` with what is deri
 topology index, the Arrow map payloads). Each request compares the store's ``content_hash`` with the
 cached one, so a grid loaded by ``POST /api/admin/grid`` or by ``fluxops generate`` in another
 process is picked up on the next request, and never mixed with the previous one.
+
+The grid served is the *live configuration*: the stored grid with the operated switch states laid
+over ``devices.state`` (`fluxops.ops.switching`). Its ``info.content_hash`` is the configuration's
+identity (`fluxops.ops.switching.configuration_hash`: the stored hash when nothing is operated away
+from its recorded state), so every cache keyed on it (derived views, the loading map, ETags, stored
+N-1 screenings, the ops and AMI runtimes) follows a switching operation on the next request.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import threading
 from collections.abc import Callable
@@ -20,7 +27,9 @@ from fastapi import FastAPI, Request
 from fluxops.core.errors import NotFoundError, StorageError
 from fluxops.grid.models import Grid
 from fluxops.grid.ports import GridInfo, GridStore
+from fluxops.ops.switching import SwitchState, apply_switch_states, configuration_hash, differing_states
 from fluxops.security.ports import SecurityStore
+from fluxops.storage.switching_store import read_switch_states
 
 ARROW_STREAM_MEDIA_TYPE = "application/vnd.apache.arrow.stream"
 T = TypeVar("T")
@@ -65,8 +74,10 @@ def arrow_payload(table: pa.Table, *, etag: str) -> ArrowPayload:
 class LoadedGrid:
     """The grid as loaded, plus lazily derived, cached views of it (never mutated)."""
 
-    info: GridInfo
-    grid: Grid
+    info: GridInfo  # content_hash: the live configuration's identity (see the module docstring)
+    grid: Grid  # the live configuration (operated switch states applied)
+    base_hash: str = ""  # content hash of the grid as stored ("" = info.content_hash)
+    switch_states: tuple[SwitchState, ...] = ()  # the operated states (incl. ones equal to the record)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _derived: dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -80,11 +91,18 @@ class LoadedGrid:
     def etag(self, kind: str) -> str:
         return f'"{self.info.content_hash[:24]}-{kind}"'
 
+    @property
+    def stored_hash(self) -> str:
+        """The content hash of the grid as stored (the key of its switch states)."""
+        return self.base_hash or self.info.content_hash
+
 
 class GridCache:
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._loaded: LoadedGrid | None = None
+        self._base: LoadedGrid | None = None  # the grid as stored
+        self._loaded: LoadedGrid | None = None  # the live configuration served
+        self._key: tuple[str, tuple[tuple[str, str], ...]] | None = None
 
     def get(self, store: GridStore) -> LoadedGrid:
         info = store.get_grid_info()
@@ -93,24 +111,52 @@ class GridCache:
                 "no grid is loaded: run `fluxops generate` or POST /api/admin/grid",
                 details={"grid": None},
             )
+        states = tuple(read_switch_states(store, info.content_hash))
+        key = (info.content_hash, tuple((s.device_id, s.state) for s in states))
         with self._lock:
-            current = self._loaded
-            if current is not None and current.info.content_hash == info.content_hash:
-                return current
-            for _ in range(3):  # a load may land between reading the info and the tables
-                grid = store.read_grid()
-                after = store.get_grid_info()
-                if grid is not None and after is not None and after.content_hash == info.content_hash:
-                    self._loaded = LoadedGrid(info=after, grid=grid)
-                    return self._loaded
-                if after is None:
-                    break
-                info = after
-            raise StorageError("the grid changed while it was being read; retry")
+            if self._loaded is not None and self._key == key:
+                return self._loaded
+            base = self._read_base(store, info)
+            if base.info.content_hash != info.content_hash:  # a load landed meanwhile: its own states
+                states = tuple(read_switch_states(store, base.info.content_hash))
+                key = (base.info.content_hash, tuple((s.device_id, s.state) for s in states))
+            self._loaded, self._key = self._live(base, states), key
+            return self._loaded
+
+    def _read_base(self, store: GridStore, info: GridInfo) -> LoadedGrid:
+        current = self._base
+        if current is not None and current.info.content_hash == info.content_hash:
+            return current
+        for _ in range(3):  # a load may land between reading the info and the tables
+            grid = store.read_grid()
+            after = store.get_grid_info()
+            if grid is not None and after is not None and after.content_hash == info.content_hash:
+                self._base = LoadedGrid(info=after, grid=grid)
+                return self._base
+            if after is None:
+                break
+            info = after
+        raise StorageError("the grid changed while it was being read; retry")
+
+    @staticmethod
+    def _live(base: LoadedGrid, states: tuple[SwitchState, ...]) -> LoadedGrid:
+        wanted = {s.device_id: s.state for s in states}
+        diff = differing_states(base.grid, wanted)
+        if not diff:  # nothing away from its recorded state: the stored grid (and its derived views)
+            return base
+        info = dataclasses.replace(base.info, content_hash=configuration_hash(base.info.content_hash, diff))
+        return LoadedGrid(
+            info=info,
+            grid=apply_switch_states(base.grid, diff),
+            base_hash=base.info.content_hash,
+            switch_states=states,
+        )
 
     def invalidate(self) -> None:
         with self._lock:
+            self._base = None
             self._loaded = None
+            self._key = None
 
 
 _cache_lock = threading.Lock()

@@ -120,9 +120,12 @@ class SwitchingService:
         why = parse_reason(reason)
         with self._lock:
             cfg = live()
-            step = parse_steps(cfg.grid, [{"device_id": device_id, "action": action}], field="device_id")[0]
+            recorded = device_states(cfg.grid)
+            if device_id not in recorded:
+                raise NotFoundError(f"no switching device {device_id!r}", details={"device_id": device_id})
+            step = SwitchingStep(device_id, action)
             check = self._validate(cfg, (step,), load_multiplier)
-            before = device_states(cfg.grid)[device_id]
+            before = recorded[device_id]
             if before == step.to_state:
                 raise ConflictError(
                     f"{device_id} is already {before}", details={"device_id": device_id, "state": before}
