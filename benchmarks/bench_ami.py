@@ -218,6 +218,7 @@ def bench_mqtt(grid: Any, readings: pa.Table, tmp: Path, *, rows: int) -> dict[s
     from fluxops.ami.ingest import IngestService
     from fluxops.ami.mqtt import MqttIngest
     from fluxops.ami.validation import MeterRegistry
+    from fluxops.storage.deadletter import DeadLetterDir
     from fluxops.storage.lake import AmiLake
 
     lake = AmiLake(tmp / "mqtt-lake")
@@ -227,7 +228,11 @@ def bench_mqtt(grid: Any, readings: pa.Table, tmp: Path, *, rows: int) -> dict[s
     )
     prefix = f"fluxops-bench/{uuid.uuid4().hex[:8]}"
     sub = MqttIngest(
-        svc, broker="127.0.0.1:1883", topic=f"{prefix}/#", client_id=f"bench-{uuid.uuid4().hex[:8]}"
+        svc,
+        broker="127.0.0.1:1883",
+        topic=f"{prefix}/#",
+        client_id=f"bench-{uuid.uuid4().hex[:8]}",
+        dead_letters=DeadLetterDir(tmp / "mqtt-deadletter"),
     )
     sub.start()
     sub.connected.wait(10)

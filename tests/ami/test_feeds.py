@@ -25,6 +25,7 @@ from fluxops.cli import app as cli_app
 from fluxops.grid.models import Grid
 from fluxops.storage import open_store
 from fluxops.storage.ami_analytics import AmiAnalytics
+from fluxops.storage.deadletter import DeadLetterDir
 from fluxops.storage.lake import AmiLake
 
 
@@ -81,7 +82,11 @@ def mqtt_ingest(tmp_path: Path, tiny: Grid) -> tuple[MqttIngest, AmiLake, str]:
     )
     prefix = f"fluxops-test/{uuid.uuid4().hex[:8]}"
     sub = MqttIngest(
-        svc, broker="127.0.0.1:1883", topic=f"{prefix}/#", client_id=f"fluxops-test-{uuid.uuid4().hex[:8]}"
+        svc,
+        broker="127.0.0.1:1883",
+        topic=f"{prefix}/#",
+        client_id=f"fluxops-test-{uuid.uuid4().hex[:8]}",
+        dead_letters=DeadLetterDir(tmp_path / "deadletter"),
     )
     return sub, lake, prefix
 

@@ -4,12 +4,15 @@ Storage implements `ReadingLog` / `EventLog` (`fluxops.storage.lake.AmiLake`: du
 Other domains (ops: outage detection) subscribe to accepted events with an `EventSubscriber`: the
 ingestion service calls every subscriber with each accepted batch of events *after* the durable write,
 in the ingesting thread; subscribers must be quick (queue the work) and must not raise.
+A message that can be neither parsed nor stored goes to a `DeadLetterStore` with its reason and its
+payload bytes (`fluxops.storage.deadletter.DeadLetterDir`), so that every MQTT message ends acknowledged.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Protocol
 
 import pyarrow as pa
@@ -17,6 +20,40 @@ import pyarrow as pa
 # Receives an Arrow table with `fluxops.ami.models.EVENT_SCHEMA` columns plus transformer_id, feeder_id,
 # substation_id (resolved from the meter registry).
 EventSubscriber = Callable[[pa.Table], None]
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """A message that could not be stored: where it came from, why, and how big its kept payload is."""
+
+    id: str
+    received_utc: datetime
+    source: str  # "mqtt"
+    topic: str
+    reason: str
+    error: str  # the exception's class name
+    attempts: int  # store attempts made (more than 1 after transient storage errors)
+    payload_bytes: int
+
+
+class DeadLetterStore(Protocol):
+    """Durable keeping of rejected messages (payload bytes included) for an operator to inspect."""
+
+    def put(
+        self, *, source: str, topic: str, reason: str, error: str, attempts: int, payload: bytes
+    ) -> DeadLetter:
+        """Write durably (fsync) before returning, so the message may then be acknowledged."""
+        ...
+
+    def recent(self, *, limit: int) -> list[DeadLetter]:
+        """The newest ``limit`` letters, newest first."""
+        ...
+
+    def count(self) -> int: ...
+
+    def get_payload(self, letter_id: str) -> bytes | None:
+        """The kept payload bytes, None for an unknown id."""
+        ...
 
 
 class ReadingLog(Protocol):
@@ -30,6 +67,11 @@ class ReadingLog(Protocol):
         """``meter_id``, ``interval_start_utc`` of stored readings starting on ``day`` (UTC)."""
         ...
 
+    def removed_epoch(self) -> int:
+        """A value that changes whenever stored rows were taken out of the log (a damaged file
+        quarantined), so a de-duplication index built from `reading_keys` must be rebuilt."""
+        ...
+
 
 class EventLog(Protocol):
     def append_events(self, table: pa.Table) -> int: ...
@@ -37,11 +79,6 @@ class EventLog(Protocol):
     def event_keys(self, day: date) -> pa.Table:
         """``meter_id``, ``event_type``, ``event_time_utc`` of stored events on ``day`` (UTC)."""
         ...
-    def removed_epoch(self) -> int:
-        """A value that changes whenever stored rows were taken out of the log (a damaged file
-        quarantined), so a de-duplication index built from `reading_keys` must be rebuilt."""
-        ...
-
 
     def removed_epoch(self) -> int:
         """As `ReadingLog.removed_epoch`."""

@@ -223,15 +223,21 @@ def simulate_cmd(
 def mqtt_cmd(
     broker: str = typer.Option("127.0.0.1:1883", "--broker", help="host:port"),
     topic: str = typer.Option("fluxops/ami/#", "--topic", help="Subscription (…/readings, …/events)"),
+    client_id: str = typer.Option(
+        None, "--client-id", help="Persistent session id (default: FLUXOPS_INGEST__MQTT_CLIENT_ID)"
+    ),
     data_dir: Path | None = DATA_DIR_OPTION,
 ) -> None:
     """Ingest readings/events from MQTT (QoS 1, acknowledged after the durable write) into the lake.
 
-    Writes the lake itself, so it cannot run against a data directory a server is writing."""
+    A message that cannot be stored is acknowledged into the dead-letter store (`fluxops ami
+    rejections`). Writes the lake itself, so it cannot run against a data directory a server is writing."""
+    from fluxops.ami.formats import ParseLimits
     from fluxops.ami.ingest import IngestService
-    from fluxops.ami.mqtt import MqttIngest
-    from fluxops.ami.validation import MeterRegistry
+    from fluxops.ami.mqtt import MqttIngest, RetryPolicy
+    from fluxops.ami.validation import MeterRegistry, TimeWindow
     from fluxops.storage.ami_analytics import AmiAnalytics
+    from fluxops.storage.deadletter import DeadLetterDir, dead_letter_dir
     from fluxops.storage.lake import AmiLake
 
     settings = settings_for(data_dir)
@@ -240,9 +246,20 @@ def mqtt_cmd(
     AmiAnalytics(lake).write_dims(grid)
     me = grid.meters
     svc = IngestService(
-        MeterRegistry(me["meter_id"], me["transformer_id"], me["feeder_id"], me["substation_id"]), lake, lake
+        MeterRegistry(me["meter_id"], me["transformer_id"], me["feeder_id"], me["substation_id"]),
+        lake,
+        lake,
+        window=TimeWindow.from_settings(settings.ingest),
     )
-    sub = MqttIngest(svc, broker=broker, topic=topic)
+    sub = MqttIngest(
+        svc,
+        broker=broker,
+        topic=topic,
+        dead_letters=DeadLetterDir(dead_letter_dir(settings)),
+        client_id=client_id or settings.ingest.mqtt_client_id,
+        retry=RetryPolicy.from_settings(settings.ingest),
+        limits=ParseLimits.from_settings(settings.ingest),
+    )
     console.print(f"subscribed to {topic} on {broker}; lake {settings.lake_dir} (Ctrl-C to stop)")
     try:
         sub.run_forever()
@@ -252,8 +269,39 @@ def mqtt_cmd(
         lake.close()
     s = sub.stats
     console.print(
-        f"{s.messages} messages: {s.readings_accepted:,} readings, {s.events_accepted:,} events accepted"
+        f"{s.messages} messages: {s.readings_accepted:,} readings, {s.events_accepted:,} events accepted, "
+        f"{s.dead_lettered} dead-lettered"
     )
+
+
+@ami_app.command("rejections")
+def rejections_cmd(
+    limit: int = typer.Option(50, "--limit", min=1, max=10_000, help="Newest this many"),
+    payload: str = typer.Option(None, "--payload", help="Write this letter's payload bytes to stdout"),
+    data_dir: Path | None = DATA_DIR_OPTION,
+) -> None:
+    """Messages ingestion could not store (dead letters): when, topic, reason, attempts, payload size."""
+    import sys
+
+    from fluxops.storage.deadletter import DeadLetterDir, dead_letter_dir
+
+    store = DeadLetterDir(dead_letter_dir(settings_for(data_dir)))
+    if payload is not None:
+        data = store.get_payload(payload)
+        if data is None:
+            raise NotFoundError(f"no dead letter {payload!r}")
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
+    letters = store.recent(limit=limit)
+    for d in letters:
+        console.print(
+            f"{d.id}  {d.source}:{d.topic}  {d.error} after {d.attempts} attempt(s), "
+            f"{d.payload_bytes:,} bytes: {d.reason}",
+            markup=False,
+            highlight=False,
+        )
+    console.print(f"{len(letters)} of {store.count()} dead letters shown")
 
 
 @ami_app.command("refresh")
