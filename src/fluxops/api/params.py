@@ -27,7 +27,14 @@ MAX_DATE = date(2099, 12, 31)
 MAX_OFFSET = 2**31 - 1  # rows to skip; far past any table this product holds, far below DuckDB's BIGINT
 MAX_FLOAT = 1e15  # money (USD), kW, hours: anything larger is not an input, it is an overflow waiting
 
-_YMD = r"20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+# Exactly the calendar days of 2000-2099 (days 29-31 by month; 29 February in leap years, 2000 included),
+# so a client generating from the pattern never sends a day the server refuses.
+_YMD = (
+    r"(20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])"
+    r"|20[0-9]{2}-(0[13-9]|1[0-2])-(29|30)"
+    r"|20[0-9]{2}-(0[13578]|1[02])-31"
+    r"|20([02468][048]|[13579][26])-02-29)"
+)
 DATE_PATTERN = rf"^{_YMD}$"
 _HMS = r"([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?"
 _TZ = r"(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])?"
