@@ -207,12 +207,17 @@ def _accept_format(accept: str) -> str | None:
     return None if fmt == "json" else fmt
 
 
+ROUTE_FORMATS = frozenset({"arrow"})  # /api/grid/state, /api/grid/loading: ?format=arrow (documented there)
+
+
 def requested_format(scope: Scope) -> tuple[str | None, bool]:
     """(format, explicit) for a request: ``?format=`` wins over ``Accept``. Raises on an unknown name."""
     query = scope.get("query_string", b"").decode("latin-1")
     values = [v for k, v in parse_qsl(query, keep_blank_values=True) if k == FORMAT_PARAM]
     if values:
         fmt = values[-1].strip().lower()
+        if fmt in ROUTE_FORMATS:  # a route's own representation (Arrow IPC): the route answers it
+            return None, False
         if fmt not in FORMAT_NAMES:
             raise InvalidInputError(
                 f"unknown format {values[-1][:40]!r}; one of {', '.join(FORMAT_NAMES)}",
