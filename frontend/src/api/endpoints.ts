@@ -10,6 +10,12 @@ type Schemas = components["schemas"];
 export type AssetDetail = Schemas["AssetDetailOut"];
 export type AssetPage = Schemas["AssetPageOut"];
 export type Health = Schemas["HealthOut"];
+export interface RelatedOut {
+  asset_id: string;
+  /** each with `relation`: device | member | feeds | inside */
+  outages: Json[];
+  work_orders: Json[];
+}
 
 export const api = {
   health: () => getJson<Health>("/health"),
@@ -20,7 +26,9 @@ export const api = {
   substations: () => getJson<Json | Json[]>("/api/substations"),
   feeders: () => getJson<Json | Json[]>("/api/feeders"),
   kpis: () => getJson<Json>("/api/kpis"),
-  reliability: () => getJson<Json>("/api/reliability"),
+  reliability: (q?: Query) => getJson<Json>("/api/reliability", q),
+  /** open outages the asset is part of (from the outage's members) and its work orders */
+  related: (id: string) => getJson<RelatedOut>(`/api/assets/${encodeURIComponent(id)}/related`),
   crews: () => getJson<Json | Json[]>("/api/crews"),
   gridStateArrow: async (changedSince?: number) => {
     const res = await getResponse(withQuery("/api/grid/state", { format: "arrow", changed_since: changedSince }));

@@ -10,6 +10,7 @@ import { WorkOrdersPanel } from "../features/workorders/WorkOrdersPanel";
 import { AmiPanel } from "../features/ami/AmiPanel";
 import { AssetHealthTable } from "../features/health/AssetHealthTable";
 import { CascadeWorkspace } from "../features/cascade/CascadeWorkspace";
+import { SimulationBanner } from "../features/cascade/SimulationBanner";
 import { useStore } from "../state/store";
 import { setTab, uiStore, type PanelTab } from "../state/ui";
 import { mapDataStore } from "../state/mapData";
@@ -85,9 +86,7 @@ export function App() {
       <header className="top">
         <div className="brand">
           FLUX OPERATIONS CENTER
-          <span className="muted small">
-            {data.assets ? `${(data.bytes / 1e6).toFixed(2)} MB Arrow map payload · decoded in ${data.decodeMs.toFixed(0)} ms` : data.error ? "" : "loading map…"}
-          </span>
+          {!data.assets && !data.error && <span className="muted small">loading map…</span>}
         </div>
         <KpiHeader />
         <SearchBox />
@@ -96,6 +95,7 @@ export function App() {
         <div className="map-col">
           <MapView pickingPatientZero={picking} onPatientZeroPicked={onPicked} />
           {data.error && <div className="notice error map-error">Map data unavailable: {data.error}</div>}
+          <SimulationBanner />
           <Legend />
           <AssetInspector />
         </div>

@@ -125,7 +125,7 @@ async function part<K extends "kpis" | "reliability" | "crews" | "amiLoad" | "am
 export async function loadLive(): Promise<void> {
   await Promise.all([
     part("kpis", api.kpis),
-    part("reliability", api.reliability),
+    part("reliability", () => api.reliability()),
     part("crews", api.crews),
     part("amiLoad", async () => latestTotalKw(listOf(await api.ami("substations/load", { limit: 50_000 }), "rows"))),
     part("amiFeederKw", async () => latestKwBy(listOf(await api.ami("feeders/load", { limit: 50_000 }), "rows"), "feeder_id")),

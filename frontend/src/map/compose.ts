@@ -13,8 +13,10 @@ import { buildMeterLayer } from "./layers/meters";
 import { buildOutageLayer, type OutageLayerData } from "./layers/outages";
 import { buildSelectionLayer } from "./layers/selection";
 import { buildSubstationLayer, radiusForCustomers } from "./layers/substations";
-import { PALETTES, type PaletteName, type StatusCode } from "./palette";
-import { colourRows, worstBySubstation } from "./status";
+import { buildSubstationOutageLayers } from "./layers/substationOutages";
+import { PALETTES, STATUS, type MapPalette, type StatusCode } from "./palette";
+import { colourRows, substationDiscStatus } from "./status";
+import type { SubstationOutages } from "./substationOutages";
 import { ZOOM } from "./zoom";
 import type { MapGeometry, MeterData } from "../state/mapData";
 
@@ -45,18 +47,17 @@ export function computeColours(
   a: MapAssets,
   g: MapGeometry,
   status: Uint8Array,
-  palette: PaletteName,
+  palette: MapPalette,
   radii: Float32Array,
   meters: MeterData | null,
   key: string,
 ): Colours {
-  const worst = worstBySubstation(a, status);
   const pal = PALETTES[palette];
+  // A disc's fill is the substation's own state (out only when it is, else its most loaded feeder),
+  // never the worst status of anything under it; outages below it are drawn as a share (composeLayers).
+  const disc = substationDiscStatus(a, status, g.substations.rows);
   const sub = new Uint8Array(g.substations.rows.length * 4);
-  g.substations.rows.forEach((r, j) => {
-    const code = a.substationCode[r];
-    sub.set(pal[(code >= 0 ? worst[code] : status[r]) as StatusCode], 4 * j);
-  });
+  disc.forEach((code, j) => sub.set(pal[code as StatusCode], 4 * j));
   let meterColours: Uint8Array | null = null;
   if (meters) {
     // Meters take their transformer's status (a meter is out when its transformer is).
@@ -91,6 +92,14 @@ export interface ComposeInput {
   cascade: CascadeLayerData | null;
   currentWave: number;
   focusWave: number;
+  /** customers out per substation disc (same order as geometry.substations) */
+  substationOutages?: SubstationOutages | null;
+  /** changes whenever the outage figures change */
+  outageDataKey?: string;
+  /** the palette the live layers use; its "out" colour fills the outage share */
+  palette?: MapPalette;
+  /** a cascade simulation is on screen: its waves are drawn (and only then) */
+  simulating?: boolean;
 }
 
 export function composeLayers(i: ComposeInput): Layer[] {
@@ -106,7 +115,20 @@ export function composeLayers(i: ComposeInput): Layer[] {
       { visible: true, colourKey: i.colours.key + (z < ZOOM.districtFrom ? "m" : "d"), selectedRow: i.selectedRow },
     ),
   ];
-  if (i.outages) layers.push(buildOutageLayer(i.outages, { visible: true, selectionKey: i.outageKey }));
+  if (i.substationOutages && !i.simulating) {
+    layers.push(
+      ...buildSubstationOutageLayers(
+        {
+          positions: i.geometry.substations.positions,
+          radiiPx: i.colours.substationRadii,
+          share: i.substationOutages.share,
+          customersOut: i.substationOutages.customersOut,
+        },
+        { visible: z < ZOOM.streetFrom, outColour: PALETTES[i.palette ?? "default"][STATUS.out], dataKey: i.outageDataKey ?? "" },
+      ),
+    );
+  }
+  if (i.outages && !i.simulating) layers.push(buildOutageLayer(i.outages, { visible: true, selectionKey: i.outageKey }));
   const equipment: [string, keyof MapGeometry, keyof Colours, number][] = [
     ["poles", "poles", "poles", 2.5],
     ["transformers", "transformers", "transformers", 4],
@@ -134,7 +156,7 @@ export function composeLayers(i: ComposeInput): Layer[] {
       ),
     );
   }
-  if (i.cascade) {
+  if (i.cascade && i.simulating) {
     layers.push(...buildCascadeLayers(i.cascade, { visible: true, currentWave: i.currentWave, focusWave: i.focusWave }));
   }
   layers.push(buildSelectionLayer(i.selectedPosition));

@@ -30,8 +30,10 @@ export const STATUS_LABELS: Record<StatusCode, string> = {
 export const SEVERITY: Record<StatusCode, number> = { 0: 0, 1: 1, 2: 2, 3: 3, 6: 4, 4: 5, 5: 6 };
 
 export type PaletteName = "default" | "colorblind";
+/** "simulation": the live map greyed under a cascade simulation, so only the simulated waves carry colour. */
+export type MapPalette = PaletteName | "simulation";
 
-export const PALETTES: Record<PaletteName, Record<StatusCode, Rgba>> = {
+export const PALETTES: Record<MapPalette, Record<StatusCode, Rgba>> = {
   default: {
     0: [100, 116, 139, 200],
     1: [34, 197, 94, 230],
@@ -50,6 +52,15 @@ export const PALETTES: Record<PaletteName, Record<StatusCode, Rgba>> = {
     5: [204, 121, 167, 255], // reddish purple
     6: [240, 228, 66, 255], // yellow
   },
+  simulation: {
+    0: [71, 85, 105, 120],
+    1: [100, 116, 139, 140],
+    2: [100, 116, 139, 140],
+    3: [100, 116, 139, 140],
+    4: [100, 116, 139, 140],
+    5: [51, 65, 85, 160],
+    6: [100, 116, 139, 140],
+  },
 };
 
 /** Loading thresholds (percent of rating); 80 % and 100 % follow common planning limits (normal vs. emergency). */
@@ -63,7 +74,10 @@ export function statusOf(loadingPct: number, out: boolean, voltageViolation: boo
   return STATUS.normal;
 }
 
-/** Cascade waves: one colour per wave, cycling (viridis-like, readable on dark and for colour-blind users). */
+/**
+ * Cascade waves (simulation mode only, over the greyed live map): one colour per wave, cycling
+ * (viridis-like, readable on dark and for colour-blind users).
+ */
 export const WAVE_COLOURS: Rgba[] = [
   [253, 231, 37, 255],
   [122, 209, 81, 255],

@@ -3,7 +3,7 @@
  * live overlays (assets out from outages, voltage violations from AMI). Pure: new arrays out.
  */
 import type { MapAssets } from "./assets";
-import { PALETTES, SEVERITY, statusOf, type PaletteName, type StatusCode } from "./palette";
+import { PALETTES, SEVERITY, STATUS, statusOf, type MapPalette, type StatusCode } from "./palette";
 
 export interface LiveOverlay {
   /** rows de-energized right now (outages), 1 = out; overrides the payload's last known state */
@@ -28,7 +28,7 @@ export function computeStatus(a: MapAssets, live: LiveOverlay): Uint8Array {
 }
 
 /** RGBA per chosen row, for a deck.gl colour binary attribute. */
-export function colourRows(status: Uint8Array, rows: Int32Array, palette: PaletteName): Uint8Array {
+export function colourRows(status: Uint8Array, rows: Int32Array, palette: MapPalette): Uint8Array {
   const pal = PALETTES[palette];
   const out = new Uint8Array(rows.length * 4);
   for (let j = 0; j < rows.length; j++) {
@@ -52,6 +52,33 @@ export function worstBySubstation(a: MapAssets, status: Uint8Array): Uint8Array 
     }
   }
   return worst;
+}
+
+/**
+ * The status a substation disc is filled with: out only when the substation itself is (all its feeders
+ * are, in the live state), else the loading class of its most loaded feeder that is in service. Outages
+ * below it are not folded in (they are drawn as a share of its customers, `substationOutages.ts`).
+ */
+export function substationDiscStatus(a: MapAssets, status: Uint8Array, discRows: Int32Array): Uint8Array {
+  const feederType = a.typeNames.indexOf("feeder");
+  const best = new Int8Array(a.substationIds.length).fill(-1);
+  const code = new Uint8Array(a.substationIds.length);
+  for (let i = 0; i < a.count; i++) {
+    if (a.typeCode[i] !== feederType) continue;
+    const s = a.substationCode[i];
+    const st = status[i] as StatusCode;
+    if (s < 0 || st === STATUS.out) continue;
+    if (SEVERITY[st] > best[s]) {
+      best[s] = SEVERITY[st];
+      code[s] = st;
+    }
+  }
+  const out = new Uint8Array(discRows.length);
+  discRows.forEach((r, j) => {
+    const s = a.substationCode[r];
+    out[j] = status[r] === STATUS.out || s < 0 || best[s] < 0 ? status[r] : code[s];
+  });
+  return out;
 }
 
 /** Mask (1 = listed) over map rows from a list of ids; unknown ids are ignored. */

@@ -17,6 +17,8 @@ import { gridLoadingStore } from "../state/gridLoading";
 import { loadingOverlay, mergeLoading, mergeVoltage, voltageFromMeters } from "./gridLoading";
 import type { CascadeLayerData } from "./layers/cascade";
 import type { OutageLayerData } from "./layers/outages";
+import { substationOutages } from "./substationOutages";
+import { isSimulating } from "../state/simulation";
 
 export function useMapLayers(zoom: number): { layers: Layer[]; status: Uint8Array | null } {
   const data = useStore(mapDataStore);
@@ -54,15 +56,25 @@ export function useMapLayers(zoom: number): { layers: Layer[]; status: Uint8Arra
     () => (a && data.geometry ? substationRadii(a, data.geometry, data.customersBySubstation) : null),
     [a, data.geometry, data.customersBySubstation],
   );
+  // Under a cascade simulation the live map is greyed so only the simulated waves carry colour.
+  const simulating = isSimulating(ui.tab, cas.nodes.length);
+  const palette = simulating ? "simulation" : ui.palette;
   // Every recomputation of the colour arrays gets a new key, so deck.gl re-uploads them (updateTriggers).
   const colourSeq = useRef(0);
   const colours = useMemo(
     () =>
       a && data.geometry && status && radii
-        ? computeColours(a, data.geometry, status, ui.palette, radii, data.meters, `c${++colourSeq.current}`)
+        ? computeColours(a, data.geometry, status, palette, radii, data.meters, `c${++colourSeq.current}`)
         : null,
-    [a, data.geometry, status, radii, ui.palette, data.meters],
+    [a, data.geometry, status, radii, palette, data.meters],
   );
+  const subOutages = useMemo(() => {
+    if (!a || !data.geometry) return null;
+    const rows = data.geometry.substations.rows;
+    const ids = Array.from(rows, (r) => a.ids[r]);
+    const served = Array.from(rows, (r, j) => (Number.isNaN(a.customers[r]) ? (data.customersBySubstation.get(ids[j]) ?? Number.NaN) : a.customers[r]));
+    return substationOutages(ids, served, out.items);
+  }, [a, data.geometry, data.customersBySubstation, out.items]);
 
   const sel0 = selectedOutage(out);
   const outageData = useMemo((): OutageLayerData | null => {
@@ -128,8 +140,12 @@ export function useMapLayers(zoom: number): { layers: Layer[]; status: Uint8Arra
       cascade: cascadeData,
       currentWave: cas.currentWave,
       focusWave: cas.focusWave,
+      substationOutages: subOutages,
+      outageDataKey: out.items.map((o) => `${o.outage_id}:${String(o.customers_out)}`).join("|"),
+      palette: ui.palette,
+      simulating,
     });
-  }, [a, data.geometry, colours, zoom, selectedRow, selectedPosition, data.meters, outageData, out.selectedId, gs.version, cascadeData, cas.currentWave, cas.focusWave]);
+  }, [a, data.geometry, colours, zoom, selectedRow, selectedPosition, data.meters, outageData, out.selectedId, out.items, gs.version, cascadeData, cas.currentWave, cas.focusWave, subOutages, ui.palette, simulating]);
 
   return { layers, status };
 }

@@ -54,6 +54,11 @@ export function streamEvent(s: LiveState, atUtc: string): LiveState {
   return { ...s, lastEventUtc: atUtc, revision: s.revision + 1, streamConnected: true };
 }
 
+/** Something this tab changed (an outage action, a new work order): panels that read it refetch. */
+export function bumpRevision(s: LiveState): LiveState {
+  return { ...s, revision: s.revision + 1 };
+}
+
 export function setConnected(s: LiveState, connected: boolean): LiveState {
   return s.streamConnected === connected ? s : { ...s, streamConnected: connected };
 }

@@ -2,14 +2,15 @@
  * The asset inspector: attributes, path to the substation (each step clickable), downstream customers
  * and critical facilities, the AMI load chart, and related outages and work orders.
  */
-import { api, fmt, listOf, str, type Json } from "../../api/endpoints";
+import { api, fmt, str, type Json } from "../../api/endpoints";
 import { useApi } from "../../api/useApi";
+import { humanLabel } from "../common/labels";
 import { PanelState } from "../common/Status";
 import { useStore } from "../../state/store";
 import { requestFlyTo, selectAsset, selectionStore } from "../../state/selection";
 import { mapDataStore } from "../../state/mapData";
-import { outagesStore } from "../../state/outages";
 import { AmiLoadChart } from "../ami/AmiLoadChart";
+import { RelatedRecords } from "./RelatedRecords";
 
 function locate(id: string) {
   const d = mapDataStore.get();
@@ -27,7 +28,7 @@ function Attributes({ attrs }: { attrs: Json }) {
       <tbody>
         {entries.map(([k, v]) => (
           <tr key={k}>
-            <th>{k}</th>
+            <th>{humanLabel(k)}</th>
             <td>{typeof v === "number" ? fmt(v, Number.isInteger(v) ? 0 : 2) : str(v)}</td>
           </tr>
         ))}
@@ -38,22 +39,17 @@ function Attributes({ attrs }: { attrs: Json }) {
 
 export function AssetInspector() {
   const sel = useStore(selectionStore);
-  const outages = useStore(outagesStore);
   const id = sel.selectedId;
   const detail = useApi(id ? () => api.asset(id) : null, [id]);
-  const orders = useApi(id ? () => api.workOrders({ asset: id }) : null, [id]);
   if (!id) return null;
   const d = detail.data;
   const downstream = d?.downstream ?? {};
   const path = d?.path_to_substation ?? [];
-  const related = outages.items.filter(
-    (o) => o.device_id === id || (d && o.feeder_id && o.feeder_id === d.feeder_id),
-  );
   return (
     <aside className="inspector" data-testid="inspector">
       <header>
         <div>
-          <div className="muted">{str(d?.asset_type, "asset")}</div>
+          <div className="muted">{humanLabel(str(d?.asset_type, "asset"))}</div>
           <h3 data-testid="inspector-id">{id}</h3>
           {d?.name ? <div>{str(d.name)}</div> : null}
         </div>
@@ -69,7 +65,7 @@ export function AssetInspector() {
               <div className="chips" data-testid="downstream">
                 {Object.entries(downstream).map(([k, v]) => (
                   <span key={k} className={`chip ${k.includes("critical") && Number(v) > 0 ? "warn" : ""}`}>
-                    {k.replace(/_/g, " ")}: {fmt(v, Number.isInteger(v) ? 0 : 1)}
+                    {humanLabel(k)}: {fmt(v, Number.isInteger(v) ? 0 : 1)}
                   </span>
                 ))}
               </div>
@@ -88,35 +84,7 @@ export function AssetInspector() {
               <h4>Load (AMI)</h4>
               <AmiLoadChart assetId={id} assetType={str(d.asset_type, "")} feederId={str(d.feeder_id, "")} />
             </section>
-            <section>
-              <h4>Related outages</h4>
-              {outages.error === "missing" ? (
-                <div className="muted">outage backend not available</div>
-              ) : related.length === 0 ? (
-                <div className="muted">none active</div>
-              ) : (
-                <ul>
-                  {related.map((o) => (
-                    <li key={o.outage_id}>
-                      {o.outage_id} · {o.status} · {fmt(o.customers_out)} out
-                    </li>
-                  ))}
-                </ul>
-              )}
-            </section>
-            <section>
-              <h4>Work orders</h4>
-              <PanelState loading={orders.loading} error={orders.error} missing={orders.missing} what="work orders">
-                <ul>
-                  {listOf(orders.data, "work_orders").map((w) => (
-                    <li key={str(w.work_order_id)}>
-                      {str(w.work_order_id)} · {str(w.work_type)} · {str(w.status)}
-                    </li>
-                  ))}
-                  {orders.data && listOf(orders.data, "work_orders").length === 0 && <li className="muted">none</li>}
-                </ul>
-              </PanelState>
-            </section>
+            <RelatedRecords assetId={id} />
             <section>
               <h4>Attributes</h4>
               <Attributes attrs={d.attributes} />

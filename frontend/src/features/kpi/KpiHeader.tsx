@@ -1,9 +1,11 @@
 /** The header strip: customers served/out, load, active outages, SAIDI/SAIFI/CAIDI with period, crews. */
-import { fmt, num, str, type Json } from "../../api/endpoints";
+import { fmt, num, type Json } from "../../api/endpoints";
 import { useStore } from "../../state/store";
 import { liveStore } from "../../state/live";
 import { outagesStore } from "../../state/outages";
-import { mapDataStore } from "../../state/mapData";
+import { uiStore } from "../../state/ui";
+import { formatFigure, formatTime } from "../common/format";
+import { TimeZonePicker } from "./TimeZonePicker";
 
 /** First numeric field among `keys` (backends name things slightly differently; we read what is there). */
 export function pickNum(obj: Json | null | undefined, ...keys: string[]): number | null {
@@ -28,7 +30,7 @@ function Kpi({ label, value, sub, testid }: { label: string; value: string; sub?
 export function KpiHeader() {
   const live = useStore(liveStore);
   const out = useStore(outagesStore);
-  const map = useStore(mapDataStore);
+  const ui = useStore(uiStore);
   const k = live.kpis;
   const ops = live.opsKpis;
   const relRows = Array.isArray(live.reliability?.rows) ? (live.reliability.rows as Json[]) : [];
@@ -40,12 +42,11 @@ export function KpiHeader() {
   const liveMw = live.amiLoad ? live.amiLoad.kw / 1000 : null;
   const peakMw = pickNum(k, "peak_mw");
   const relMissing = live.errors.reliability === "missing";
-  const period = rel ? `${str(rel.period_start_utc, "").slice(0, 10)} → ${str(rel.period_end_utc, "").slice(0, 10)}` : "";
+  const period = rel ? `${formatTime(rel.period_start_utc, ui.timeZone)} → ${formatTime(rel.period_end_utc, ui.timeZone)}` : "";
   const crews = live.crews;
   const available = crews ? crews.filter((c) => c.status === "available").length : null;
   return (
     <div className="kpis" data-testid="kpi-header">
-      <Kpi testid="kpi-assets" label="map assets" value={map.assets ? map.assets.count.toLocaleString() : "…"} />
       <Kpi testid="kpi-customers" label="customers served" value={served === null ? "—" : fmt(served)} />
       <Kpi
         testid="kpi-customers-out"
@@ -55,16 +56,17 @@ export function KpiHeader() {
       />
       <Kpi
         testid="kpi-load"
-        label={liveMw !== null ? "load MW (AMI)" : "design peak MW"}
-        value={fmt(liveMw ?? peakMw, 1)}
-        sub={liveMw === null ? "no AMI readings yet" : `hour ${live.amiLoad!.hour.slice(11, 16)} UTC`}
+        label={liveMw !== null ? "load (AMI)" : "design peak"}
+        value={formatFigure(liveMw ?? peakMw, "MW", 1)}
+        sub={liveMw === null ? "no AMI readings yet" : `hour from ${formatTime(live.amiLoad!.hour, ui.timeZone, false)}`}
       />
       <Kpi testid="kpi-outages" label="active outages" value={activeOutages === null ? "—" : fmt(activeOutages)} />
+      <Kpi testid="kpi-saidi" label="SAIDI" value={rel ? formatFigure(num(rel.saidi_min), "min") : "—"} sub={relMissing ? "reliability route missing" : period} />
+      <Kpi testid="kpi-saifi" label="SAIFI" value={rel ? formatFigure(num(rel.saifi), "int./cust.") : "—"} />
       <Kpi
-        testid="kpi-saidi"
-        label="SAIDI min / SAIFI / CAIDI min"
-        value={rel ? `${fmt(rel.saidi_min, 1)} / ${fmt(rel.saifi, 3)} / ${fmt(rel.caidi_min, 1)}` : "—"}
-        sub={relMissing ? "reliability route missing" : period}
+        testid="kpi-caidi"
+        label="CAIDI"
+        value={rel ? (rel.caidi_min === null || rel.caidi_min === undefined ? "no interruptions" : formatFigure(num(rel.caidi_min), "min")) : "—"}
       />
       <Kpi
         testid="kpi-crews"
@@ -72,6 +74,7 @@ export function KpiHeader() {
         value={crews ? `${available} / ${crews.length}` : "—"}
         sub={live.errors.crews === "missing" ? "crews route missing" : undefined}
       />
+      <TimeZonePicker />
       <div className={`live-dot ${live.streamConnected ? "on" : "off"}`} title={live.lastEventUtc ? `last event ${live.lastEventUtc}` : "stream"}>
         {live.streamConnected ? "LIVE" : "offline"}
       </div>

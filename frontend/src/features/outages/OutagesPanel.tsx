@@ -1,14 +1,22 @@
 /**
- * Active outages: predicted device, start, customers, critical customers, status. Selecting one
- * zooms to it and highlights its de-energized assets on the map.
+ * Active outages: predicted device, start and duration, customers, critical customers, status.
+ * Selecting one zooms to it, highlights its de-energized assets on the map and opens its detail row
+ * (ETR with its source, acknowledge / confirm / restore). Sub-views: restored history, reliability.
  */
+import { Fragment, useState } from "react";
 import { fmt, str } from "../../api/endpoints";
 import { Missing } from "../common/Status";
 import { useStore } from "../../state/store";
 import { outagesStore, selectOutage, type OutageItem } from "../../state/outages";
 import { mapDataStore } from "../../state/mapData";
 import { requestFlyTo, selectionStore } from "../../state/selection";
-import { shortTime } from "../ami/amiShapes";
+import { uiStore } from "../../state/ui";
+import { formatDuration, formatTime, minutesBetween, zoneAbbreviation } from "../common/format";
+import { humanLabel } from "../common/labels";
+import { OutageActions } from "./OutageActions";
+import { etrSource } from "./outageLifecycle";
+import { OutageHistory } from "./OutageHistory";
+import { FeederReliability } from "./FeederReliability";
 import { gridStateStore } from "../../state/gridState";
 import { outageRows } from "../../map/outageArea";
 
@@ -40,8 +48,55 @@ function frameRows(rows: number[]): { lon: number; lat: number; zoom: number } |
   return { lon: (x0 + x1) / 2, lat: (y0 + y1) / 2, zoom };
 }
 
+/** The outages side panel: active outages (with actions), restored history, reliability per feeder. */
 export function OutagesPanel() {
+  const [view, setView] = useState<"active" | "history" | "reliability">("active");
+  return (
+    <div>
+      <nav className="sub-tabs">
+        {(
+          [
+            ["active", "Active"],
+            ["history", "Restored history"],
+            ["reliability", "Reliability by feeder"],
+          ] as const
+        ).map(([v, label]) => (
+          <button key={v} data-testid={`outages-view-${v}`} className={view === v ? "active" : ""} onClick={() => setView(v)}>
+            {label}
+          </button>
+        ))}
+      </nav>
+      {view === "active" && <ActiveOutages />}
+      {view === "history" && <OutageHistory />}
+      {view === "reliability" && <FeederReliability />}
+    </div>
+  );
+}
+
+function OutageDetail({ o, tz }: { o: OutageItem; tz: string }) {
+  return (
+    <tr className="detail" data-testid="outage-detail">
+      <td colSpan={6}>
+        <div>
+          {humanLabel(str(o.kind, ""))} {str(o.device_type, "")} {str(o.device_id)} · feeder {str(o.feeder_id)} · {fmt(o.customers_affected)} affected,{" "}
+          {fmt(o.customers_out)} still out · {fmt(o.reports)} last-gasps
+        </div>
+        <div className="muted">
+          started {formatTime(o.start_utc, tz)} · {o.acknowledged_utc ? `acknowledged ${formatTime(o.acknowledged_utc, tz)} by ${str(o.acknowledged_by)}` : "not acknowledged"}
+          {o.confirmed_utc ? ` · confirmed ${formatTime(o.confirmed_utc, tz)}` : ""}
+        </div>
+        <div className="muted" data-testid="outage-etr">
+          ETR {o.etr_utc ? formatTime(o.etr_utc, tz) : "—"} · {etrSource(o.etr_basis)}
+        </div>
+        <OutageActions outage={o} />
+      </td>
+    </tr>
+  );
+}
+
+function ActiveOutages() {
   const s = useStore(outagesStore);
+  const ui = useStore(uiStore);
   if (s.error === "missing") return <Missing what="outages (/api/outages)" />;
   if (s.error) return <div className="notice error">Could not load outages: {s.error}</div>;
   if (!s.loaded) return <div className="notice">Loading outages…</div>;
@@ -52,13 +107,15 @@ export function OutagesPanel() {
   };
   return (
     <div data-testid="outages-panel">
-      <div className="panel-sub">{s.items.length} active</div>
+      <div className="panel-sub">
+        {s.items.length} active · times in {zoneAbbreviation(ui.timeZone)}
+      </div>
       <table className="list">
         <thead>
           <tr>
             <th>outage</th>
             <th>device</th>
-            <th>start</th>
+            <th>since</th>
             <th>cust. out</th>
             <th>critical</th>
             <th>status</th>
@@ -66,19 +123,22 @@ export function OutagesPanel() {
         </thead>
         <tbody>
           {s.items.map((o) => (
-            <tr
-              key={o.outage_id}
-              data-testid="outage-row"
-              className={s.selectedId === o.outage_id ? "selected" : ""}
-              onClick={() => pick(o)}
-            >
-              <td>{o.outage_id}</td>
-              <td>{str(o.device_id)}</td>
-              <td>{shortTime(str(o.start_utc, ""))}</td>
-              <td>{fmt(o.customers_out)}</td>
-              <td className={(o.critical_customers_affected ?? 0) > 0 ? "warn" : ""}>{fmt(o.critical_customers_affected)}</td>
-              <td>{o.status}</td>
-            </tr>
+            <Fragment key={o.outage_id}>
+              <tr data-testid="outage-row" className={s.selectedId === o.outage_id ? "selected" : ""} onClick={() => pick(o)}>
+                <td>{o.outage_id}</td>
+                <td>{str(o.device_id)}</td>
+                <td title={formatTime(o.start_utc, ui.timeZone)}>
+                  {formatTime(o.start_utc, ui.timeZone, false)} · {formatDuration(minutesBetween(o.start_utc, null))}
+                </td>
+                <td>{fmt(o.customers_out)}</td>
+                <td className={(o.critical_customers_affected ?? 0) > 0 ? "warn" : ""}>{fmt(o.critical_customers_affected)}</td>
+                <td>
+                  {humanLabel(o.status)}
+                  {o.acknowledged_utc ? " · ack" : ""}
+                </td>
+              </tr>
+              {s.selectedId === o.outage_id && <OutageDetail o={o} tz={ui.timeZone} />}
+            </Fragment>
           ))}
         </tbody>
       </table>

@@ -40,6 +40,7 @@ export function SearchBox() {
         onChange={(e) => setQ(e.target.value)}
         onKeyDown={(e) => {
           if (e.key === "Enter") {
+            if (!q.trim()) return; // nothing typed: nothing to look up
             if (hits.length > 0) go(hits[0]);
             else void remote();
           }

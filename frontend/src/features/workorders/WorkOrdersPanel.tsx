@@ -4,7 +4,7 @@ import { api, listOf, str, type Json } from "../../api/endpoints";
 import { useApi, describeError } from "../../api/useApi";
 import { PanelState } from "../common/Status";
 import { useStore } from "../../state/store";
-import { liveStore } from "../../state/live";
+import { bumpRevision, liveStore } from "../../state/live";
 import { selectionStore } from "../../state/selection";
 import { ACTION_TO, nextStatus, WORK_ORDER_PRIORITIES, WORK_ORDER_TYPES } from "./workOrders";
 
@@ -25,7 +25,7 @@ export function WorkOrdersPanel() {
       const wo = await api.createWorkOrder(body);
       setMessage(`created ${str(wo.work_order_id)}`);
       setDescription("");
-      list.reload();
+      liveStore.update(bumpRevision); // the list here and the asset's inspector both refetch
     } catch (e) {
       setMessage(describeError(e).message);
     }

@@ -1,0 +1,60 @@
+/**
+ * Human labels for the code names the backend uses (scenarios, customer classes, columns), so the
+ * control room reads "Summer peak, 42 °C" and "Small C&I", not summer_peak and small_ci. Unknown
+ * codes are de-snaked and capitalised rather than shown raw.
+ */
+const LABELS: Record<string, string> = {
+  // customer classes
+  residential: "Residential",
+  small_ci: "Small C&I",
+  large_ci: "Large C&I",
+  commercial: "Commercial",
+  industrial: "Industrial",
+  critical: "Critical facility",
+  // cascade scenarios
+  summer_peak: "Summer peak",
+  winter_storm: "Winter storm",
+  hurricane: "Hurricane",
+  custom: "Custom scenario",
+  normal: "Normal conditions",
+  // columns and measures
+  hot_spot_c: "Hot spot °C",
+  hotspot_c: "Hot spot °C",
+  top_oil_c: "Top oil °C",
+  loading_pct: "Loading %",
+  aging_factor: "Aging factor",
+  faa: "Aging factor",
+  health_pct: "Health %",
+  kw_avg: "Average kW",
+  kw_max: "Peak kW",
+  v_pu: "Voltage (pu)",
+  customers_out: "Customers out",
+  customers_affected: "Customers affected",
+  critical_customers_affected: "Critical customers",
+  peak_kw: "Peak kW",
+  rating_kva: "Rating kVA",
+  // outage and work-order states
+  proposed: "Proposed",
+  confirmed: "Confirmed",
+  restored: "Restored",
+  merged: "Merged",
+  lights_out: "Single customer",
+  in_progress: "In progress",
+  outage_repair: "Outage repair",
+  design_peak: "Design peak",
+  ami: "AMI",
+  etr_model: "Restoration history",
+};
+
+export function humanLabel(code: string): string {
+  const known = LABELS[code] ?? LABELS[code.toLowerCase()];
+  if (known) return known;
+  const words = code.replace(/[_-]+/g, " ").trim();
+  return words ? words[0].toUpperCase() + words.slice(1) : code;
+}
+
+/** A scenario with its defining condition, e.g. "Summer peak, 42 °C". */
+export function scenarioLabel(code: string, ambientC?: number | null): string {
+  const name = humanLabel(code);
+  return typeof ambientC === "number" && Number.isFinite(ambientC) ? `${name}, ${Math.round(ambientC)} °C` : name;
+}

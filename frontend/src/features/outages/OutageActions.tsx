@@ -1,0 +1,38 @@
+/** Acknowledge / confirm / restore buttons for one outage; the lists refresh after each action. */
+import { useState } from "react";
+import { api, type Json } from "../../api/endpoints";
+import { describeError } from "../../api/useApi";
+import { loadOutages } from "../../app/loaders";
+import { bumpRevision, liveStore } from "../../state/live";
+import { ACTION_LABELS, allowedActions, type LifecycleFields } from "./outageLifecycle";
+
+export function OutageActions({ outage }: { outage: LifecycleFields & { outage_id: string } & Json }) {
+  const [busy, setBusy] = useState(false);
+  const [message, setMessage] = useState<string | null>(null);
+  const actions = allowedActions(outage);
+  if (actions.length === 0) return null;
+  const act = async (action: (typeof actions)[number]) => {
+    if (action === "restore" && !window.confirm(`Restore ${outage.outage_id}? Every customer it holds is marked as back on supply.`)) return;
+    setBusy(true);
+    try {
+      await api.outageAction(outage.outage_id, action);
+      setMessage(null);
+      await loadOutages();
+      liveStore.update(bumpRevision);
+    } catch (e) {
+      setMessage(describeError(e).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <span className="actions" onClick={(e) => e.stopPropagation()}>
+      {actions.map((a) => (
+        <button key={a} data-testid={`outage-${a}`} disabled={busy} onClick={() => void act(a)}>
+          {ACTION_LABELS[a]}
+        </button>
+      ))}
+      {message && <span className="error-text">{message}</span>}
+    </span>
+  );
+}

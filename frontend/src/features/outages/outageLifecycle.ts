@@ -1,0 +1,38 @@
+/**
+ * Which operator actions an outage allows now (the OMS states of fluxops.ops.models): acknowledge
+ * once, confirm a proposal, restore an open outage. Pure, so the rules are tested without a browser.
+ */
+export type OutageAction = "acknowledge" | "confirm" | "restore";
+
+export interface LifecycleFields {
+  status: string;
+  acknowledged_utc?: unknown;
+}
+
+export function allowedActions(o: LifecycleFields): OutageAction[] {
+  const status = String(o.status).toLowerCase();
+  if (status !== "proposed" && status !== "confirmed") return [];
+  const out: OutageAction[] = [];
+  if (!o.acknowledged_utc) out.push("acknowledge");
+  if (status === "proposed") out.push("confirm");
+  out.push("restore");
+  return out;
+}
+
+export const ACTION_LABELS: Record<OutageAction, string> = {
+  acknowledge: "Acknowledge",
+  confirm: "Confirm",
+  restore: "Restore",
+};
+
+/**
+ * Where an ETR comes from, in words (the API's `etr_basis`: the median restoration time of `n`
+ * restored outages of the same device type, kind, or all): "median of 12 past fuse outages".
+ */
+export function etrSource(basis: unknown): string {
+  if (!basis || typeof basis !== "object") return "no estimate: too few restored outages on record";
+  const b = basis as { by?: unknown; value?: unknown; n?: unknown };
+  const n = typeof b.n === "number" ? b.n : null;
+  const what = b.by === "all" ? "outages" : `${String(b.value ?? "").replace(/_/g, " ")} outages`;
+  return `median of ${n ?? "?"} past ${what}`;
+}
