@@ -47,11 +47,12 @@ def _session(data_dir: Path | None, preset: str | None, seed: int) -> Iterator[t
 
             grid, grid_hash = generate_grid(preset, seed=seed), f"preset:{preset}:{seed}"
         else:
-            info = store.get_grid_info()
-            stored = store.read_grid()
-            if stored is None or info is None:
+            from fluxops.storage.switching_store import read_live_grid
+
+            live = read_live_grid(store)  # the grid as switched now (`fluxops switch`)
+            if live is None:
                 raise NotFoundError("no grid is loaded: run `fluxops generate` first, or pass --preset")
-            grid, grid_hash = stored, info.content_hash
+            grid, grid_hash = live[0], live[1].content_hash
         yield CascadeService(runs, jobs), build_context(grid), grid_hash, store
     finally:
         jobs.shutdown()

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import pyarrow as pa
 
+from fluxops.grid.models import Grid
+from fluxops.grid.ports import GridInfo
 from fluxops.ops.switching import (
     SWITCH_OVERRIDES_SCHEMA,
     SWITCHING_LOG_SCHEMA,
@@ -24,6 +26,9 @@ from fluxops.ops.switching import (
     SwitchingOrder,
     SwitchOperation,
     SwitchState,
+    apply_switch_states,
+    configuration_hash,
+    differing_states,
 )
 
 
@@ -60,6 +65,20 @@ def read_switch_states(store: Any, grid_hash: str) -> list[SwitchState]:
     if not hasattr(store, "query_arrow"):
         return []
     return SwitchingTableStore(store).list_switch_states(grid_hash)
+
+
+def read_live_grid(store: Any) -> tuple[Grid, GridInfo, str] | None:
+    """The stored grid as switched now: (grid with the operated states, its info with the configuration
+    hash as ``content_hash``, the stored content hash); None when no grid is loaded. For one-shot
+    readers (the CLI); the API keeps the same thing cached (`fluxops.api.deps.GridCache`)."""
+    info = store.get_grid_info()
+    grid = store.read_grid()
+    if info is None or grid is None:
+        return None
+    wanted = {s.device_id: s.state for s in read_switch_states(store, info.content_hash)}
+    diff = differing_states(grid, wanted)
+    live_info = replace(info, content_hash=configuration_hash(info.content_hash, diff))
+    return apply_switch_states(grid, diff), live_info, info.content_hash
 
 
 class SwitchingTableStore:
