@@ -173,8 +173,14 @@ def asset_index(grid: Grid) -> pd.DataFrame:
     )
 
     mtr = grid.meters
-    cust_name = grid.customers.set_index("customer_id")["name"]
-    mtr_name = mtr.customer_id.map(cust_name).fillna(mtr.meter_id)
+    cust = grid.customers.set_index("customer_id")
+    # Homes by their address (the premise); businesses by name and address; imported networks
+    # without addresses by the customer's name, else the meter id.
+    name_of = mtr.customer_id.map(cust["name"])
+    home = mtr.customer_id.map(cust["customer_class"]).eq("residential").to_numpy()
+    with_name = (name_of + ", " + mtr.address).to_numpy(dtype=object)
+    mtr_name = pd.Series(np.where(home, mtr.address, with_name), index=mtr.index)
+    mtr_name = mtr_name.fillna(mtr.address).fillna(name_of).fillna(mtr.meter_id)
     parts.append(_frame(mtr.meter_id, "meter", mtr_name, mtr.feeder_id, mtr.substation_id, mtr.lon, mtr.lat))
 
     out = pd.concat([p for p in parts if len(p)], ignore_index=True)

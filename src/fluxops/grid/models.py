@@ -190,13 +190,16 @@ TABLES: dict[str, pa.Schema] = {
             pa.field("lon", _f, nullable=False),
             pa.field("lat", _f, nullable=False),
             pa.field("service_v", _f, nullable=False),  # nominal service voltage, 240 (120/240 split phase)
+            pa.field("address", _s, nullable=True),  # premise street address, e.g. "1203 Elm St"
+            pa.field("zip_code", _s, nullable=True),  # 5-digit ZIP (synthetic grids: per street-grid cell)
         ]
     ),
     "customers": pa.schema(
         [
             pa.field("customer_id", _s, nullable=False),
             pa.field("meter_id", _s, nullable=False),
-            pa.field("name", _s, nullable=False),
+            pa.field("name", _s, nullable=False),  # the account holder: a person or a business
+            pa.field("account_id", _s, nullable=True),  # billing account number
             pa.field("customer_class", _s, nullable=False),  # CUSTOMER_CLASSES
             pa.field("is_critical", _b, nullable=False),
             pa.field("critical_type", _s, nullable=True),  # CRITICAL_TYPES
@@ -273,12 +276,16 @@ def empty_table(name: str) -> pd.DataFrame:
 
 
 def grid_from_tables(meta: GridMeta, tables: dict[str, pd.DataFrame]) -> Grid:
-    """Build a Grid, coercing each table to its declared columns and dtypes (extra columns dropped)."""
+    """Build a Grid, coercing each table to its declared columns and dtypes (extra columns dropped;
+    a missing nullable column is all null, e.g. premise addresses an imported network does not have)."""
     coerced: dict[str, pd.DataFrame] = {}
     for name, schema in TABLES.items():
         df = tables.get(name)
         if df is None:
             df = empty_table(name)
+        absent = [f.name for f in schema if f.nullable and f.name not in df.columns]
+        if absent:
+            df = df.assign(**dict.fromkeys(absent, None))
         missing = [c for c in schema.names if c not in df.columns]
         if missing:
             raise KeyError(f"table {name!r} lacks columns {missing}")

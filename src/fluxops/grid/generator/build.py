@@ -27,16 +27,16 @@ from fluxops.grid.generator.assemble import (
 )
 from fluxops.grid.generator.feeder import SEG, FeederArrays, build_feeder
 from fluxops.grid.generator.geography import place_substations
-from fluxops.grid.generator.naming import ids, street_names, substation_names
+from fluxops.grid.generator.naming import ids, substation_names
 from fluxops.grid.generator.params import PRESETS, GeneratorParams
 from fluxops.grid.generator.poles import poles_table
+from fluxops.grid.generator.premises import account_numbers, customer_names, premise_addresses
 from fluxops.grid.generator.substation import TransformerPlan, feeder_specs, plan_transformers
 from fluxops.grid.generator.ties import Ties, find_ties
 from fluxops.grid.models import CRITICAL_TYPES, CUSTOMER_CLASSES, PHASES, Grid, GridMeta, grid_from_tables
 
 _FI = npt.NDArray[np.int64]
 _OBJ = npt.NDArray[np.object_]
-_CRITICAL_LABEL = ("Hospital", "Water plant", "Fire/EMS station", "Telecom hub")
 
 
 def resolve_params(preset: str, params: GeneratorParams | None) -> GeneratorParams:
@@ -132,7 +132,9 @@ def generate_grid(
             "v_nom_kv": cat.V_PRIMARY_KV,
         }
     )
-    xf, meters, customers = _service_tables(feeders, nodes, node_off, fsub, fno, feeder_ids, sub_of_feeder)
+    xf, meters, customers = _service_tables(
+        feeders, nodes, node_off, fsub, fno, feeder_ids, sub_of_feeder, seed=seed
+    )
     names = substation_names(n_sub, rng)
     tables = {
         "substations": pd.DataFrame(
@@ -230,6 +232,8 @@ def _service_tables(
     fno: _FI,
     feeder_ids: _OBJ,
     sub_of_feeder: _OBJ,
+    *,
+    seed: int,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Distribution transformers, meters and customers of every feeder."""
     n_xf = np.array([len(f.xf_node) for f in feeders], dtype=np.int64)
@@ -264,11 +268,16 @@ def _service_tables(
     cust_ids = ids("CUST", (seq, 8))
     klass = np.concatenate([f.cu_class for f in feeders]).astype(np.int64)
     crit = np.concatenate([f.cu_critical for f in feeders]).astype(np.int64)
-    house = pd.Series(np.concatenate([f.cu_house_no for f in feeders])).astype(str).to_numpy(dtype=object)
-    street = street_names(cu_f, np.concatenate([f.cu_street for f in feeders]))
-    address = house + " " + street
-    label = np.asarray(_CRITICAL_LABEL, dtype=object)[np.maximum(crit, 0)]
-    name = np.where(crit >= 0, label + ", " + address, address)
+    cu_lon = np.concatenate([f.cu_lon for f in feeders])
+    cu_lat = np.concatenate([f.cu_lat for f in feeders])
+    address, zip_code = premise_addresses(
+        cu_f,
+        np.concatenate([f.cu_street for f in feeders]).astype(np.int64),
+        np.concatenate([f.cu_house_no for f in feeders]).astype(np.int64),
+        cu_lon,
+        cu_lat,
+        klass,
+    )
 
     def cat_(field: str) -> npt.NDArray[np.generic]:
         return np.concatenate([np.asarray(getattr(f.loads, field)) for f in feeders])
@@ -280,17 +289,20 @@ def _service_tables(
             "transformer_id": xf_ids[cu_xf],
             "feeder_id": feeder_ids[cu_f],
             "substation_id": sub_of_feeder[cu_f],
-            "lon": np.concatenate([f.cu_lon for f in feeders]),
-            "lat": np.concatenate([f.cu_lat for f in feeders]),
+            "lon": cu_lon,
+            "lat": cu_lat,
             # 120/240 V split phase homes, 208Y/120 V commercial, 480Y/277 V industrial.
             "service_v": np.array([240.0, 208.0, 480.0])[klass],
+            "address": address,
+            "zip_code": zip_code,
         }
     )
     customers = pd.DataFrame(
         {
             "customer_id": cust_ids,
             "meter_id": meter_ids,
-            "name": name,
+            "name": customer_names(klass, crit, seed),
+            "account_id": account_numbers(seq),
             "customer_class": np.asarray(CUSTOMER_CLASSES, dtype=object)[klass],
             "is_critical": crit >= 0,
             "critical_type": np.where(

@@ -114,6 +114,9 @@ _ARTERIALS = (
     "Mykawa",
 )
 
+PLACE_WORDS: tuple[str, ...] = (*_FIRST, *_ARTERIALS)
+"""Local place words (neighbourhood and arterial names) for business and facility names."""
+
 
 def substation_names(n: int, rng: np.random.Generator) -> list[str]:
     """Distinct place-like names; a number is appended once the pool is exhausted."""

@@ -18,6 +18,8 @@ from fluxops.storage.schema import (
     Dialect,
     assets_geom_sql,
     create_table_sql,
+    ident,
+    sql_type,
 )
 from fluxops.storage.session import Session
 
@@ -84,9 +86,32 @@ def _switching(dialect: Dialect) -> list[str]:
     ]
 
 
+# Columns added to a grid table after migration 1 (nullable: a stored grid reads them as null until the
+# next load, which writes every table from the current declaration anyway).
+PREMISE_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("meters", "address"),
+    ("meters", "zip_code"),
+    ("customers", "account_id"),
+)
+
+
+def _premises(dialect: Dialect) -> list[str]:
+    """Premise addresses and ZIP codes on meters, account numbers on customers (search by them)."""
+    from fluxops.grid.models import TABLES
+
+    stmts = []
+    for table, column in PREMISE_COLUMNS:
+        f = TABLES[table].field(column)
+        stmts.append(
+            f"ALTER TABLE {ident(table)} ADD COLUMN IF NOT EXISTS {ident(column)} {sql_type(f.type, dialect)}"
+        )
+    return stmts
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _initial),
     Migration(2, "switching: switch_overrides, switching_log, switching_orders", _switching),
+    Migration(3, "premises: meters.address, meters.zip_code, customers.account_id", _premises),
 )
 
 
