@@ -24,6 +24,7 @@ from fluxops.storage import open_store
 FUSE, TIE, BRK = "FUS-0001-02-00011", "TIE-00002", "BRK-0001-02"
 LATERAL_SEG = "SEG-0001-02-00023"
 HEAD_01 = "SEG-0001-01-00002"  # head segment of FDR-0001-01 (carries the lateral once transferred)
+LATERAL_METERS = ["MTR-00000189", "MTR-00000197", "MTR-00000204"]  # one per transformer on the lateral
 TRANSFER = [{"device_id": FUSE, "action": "open"}, {"device_id": TIE, "action": "close"}]
 
 
@@ -77,6 +78,7 @@ def test_operating_tie_adjacent_devices_changes_energization_and_loading(
     before = _loading(op)
     etag = op.get("/api/grid/loading").headers["etag"]
     assert before[LATERAL_SEG] is not None and _closed(op, FUSE)
+    assert server.app.state.ops.service().tree.lowest_common_protective_device(LATERAL_METERS) == FUSE
 
     r = op.post(f"/api/devices/{FUSE}/open", json={"reason": "fault patrol on the lateral"})
     assert r.status_code == 200, r.text
@@ -92,6 +94,9 @@ def test_operating_tie_adjacent_devices_changes_energization_and_loading(
     assert r.status_code == 200, r.text
     transferred = _loading(op)
     assert transferred[LATERAL_SEG] is not None
+    # the outage engine traces the lateral's last-gasps to feeder 01's protection now
+    tree = server.app.state.ops.service().tree
+    assert tree.lowest_common_protective_device(LATERAL_METERS) == "FUS-0001-01-00014"
     assert transferred[HEAD_01] > before[HEAD_01]  # feeder 01 now carries the lateral
 
     # closing the fuse now would loop the two feeders and overload it: refused, naming the device
