@@ -105,6 +105,8 @@ def test_operating_tie_adjacent_devices_changes_energization_and_loading(
     assert r.json()["details"]["device_id"] == FUSE
     states = op.get("/api/switching/states").json()
     assert {s["device_id"]: s["state"] for s in states["states"]} == {FUSE: "open", TIE: "closed"}
+    assert {d["device_id"]: d["state"] for d in states["off_normal"]} == {FUSE: "open", TIE: "closed"}
+    assert op.get(f"/api/devices/{TIE}/switching").json()["off_normal"] is True
     log = op.get("/api/switching/log", params={"device_id": FUSE}).json()["operations"]
     assert [o["action"] for o in log] == ["open"]
 
@@ -188,7 +190,7 @@ def test_whatif_never_changes_the_live_configuration(op: httpx.Client) -> None:
     assert r.status_code == 200, r.text
     r = op.post("/api/whatif/powerflow", json={"switch_states": [{"device_id": "NOPE", "state": "open"}]})
     assert r.status_code == 422 and r.json()["details"]["field"] == "switch_states[0].device_id"
-    assert op.get("/api/switching/states").json()["states"] == []
+    assert op.get("/api/switching/states").json()["off_normal"] == []
     assert _loading(op) == before and _closed(op, FUSE)
 
 

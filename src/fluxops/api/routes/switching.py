@@ -217,7 +217,7 @@ def device_switching(
             "device_type": str(row["device_type"]),
             "normal_state": str(row["normal_state"]),
             "state": live[device_id],
-            "operated": any(s.device_id == device_id for s in loaded.switch_states),
+            "off_normal": live[device_id] != str(row["normal_state"]),
             "operations": [o.to_dict() for o in ops],
         }
     )
@@ -253,15 +253,28 @@ def operate_device(
 # --- live configuration and log -------------------------------------------------------------------------
 
 
-@router.get("/switching/states", summary="Devices operated on the loaded grid", dependencies=VIEWER)
-def switching_states(loaded: LoadedGrid = Depends(get_loaded_grid)) -> dict[str, Any]:
-    recorded = device_states(loaded.grid)
+@router.get(
+    "/switching/states",
+    summary="The live configuration: devices operated on the loaded grid, every device off its normal state",
+    dependencies=VIEWER,
+)
+def switching_states(request: Request, loaded: LoadedGrid = Depends(get_loaded_grid)) -> dict[str, Any]:
+    live = device_states(loaded.grid)
+    dev = loaded.grid.devices
+    off = dev[dev["device_id"].astype(str).map(live) != dev["normal_state"].astype(str)]
     return _json(
         {
             "grid_hash": loaded.stored_hash,
             "configuration_hash": loaded.info.content_hash,
-            "states": [
-                {**s.to_dict(), "live_state": recorded.get(s.device_id)} for s in loaded.switch_states
+            "states": [s.to_dict() for s in _svc(request).switch_states(loaded.stored_hash)],
+            "off_normal": [
+                {
+                    "device_id": str(r.device_id),
+                    "device_type": str(r.device_type),
+                    "normal_state": str(r.normal_state),
+                }
+                | {"state": live[str(r.device_id)]}
+                for r in off.itertuples(index=False)
             ],
         }
     )
