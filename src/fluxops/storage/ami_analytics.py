@@ -370,13 +370,16 @@ class AmiAnalytics:
         raise StorageError("the lake keeps changing under the query; try again")
 
     def _heal(self, exc: duckdb.Error, rfiles: list[Path], efiles: list[Path]) -> None:
-        """Quarantine the lake file a DuckDB error names, or re-raise when it names none."""
+        """Quarantine the lake file a DuckDB error names (every page checked); when it names none, any
+        listed file whose size, footer or row count is wrong. Raises when nothing was found."""
         msg = str(exc)
         bad_r = [f for f in rfiles if str(f) in msg]
         bad_e = [f for f in efiles if str(f) in msg]
-        if not bad_r and not bad_e:
-            raise exc
-        if not (self.lake.readings.heal(bad_r) | self.lake.events.heal(bad_e)):
+        if bad_r or bad_e:
+            healed = self.lake.readings.heal(bad_r) | self.lake.events.heal(bad_e)
+        else:
+            healed = self.lake.readings.heal(rfiles, deep=False) | self.lake.events.heal(efiles, deep=False)
+        if not healed:
             raise StorageError(f"lake read failed: {msg}") from exc
 
     def _query_once(

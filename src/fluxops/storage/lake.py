@@ -294,9 +294,10 @@ class ParquetLake:
                 return out, (f, exc)
         return out, None
 
-    def heal(self, files: Iterable[Path]) -> bool:
+    def heal(self, files: Iterable[Path], *, deep: bool = True) -> bool:
         """After a failed read of ``files``: quarantine the damaged ones. True when the listing changed
-        (a file quarantined, or retired by a compaction meanwhile), so the caller should list again."""
+        (a file quarantined, or retired by a compaction meanwhile), so the caller should list again.
+        Size, footer and row count first; then, when those are fine and ``deep``, every data page."""
         changed = False
         suspects = []
         for f in files:
@@ -309,7 +310,7 @@ class ParquetLake:
                 changed |= self.quarantine(f.parent, f.name, why)
             else:
                 suspects.append((f, entry))
-        if not changed:  # footers fine: look at the data pages
+        if deep and not changed:  # footers fine: look at the data pages
             for f, entry in suspects:
                 why = damage(f, entry, deep=True)
                 if why is not None:

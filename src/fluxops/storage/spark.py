@@ -91,13 +91,14 @@ def lake_files(spark: Any, lake_root: str, dataset: str, day: str | None = None)
     """The live files of one date partition (or all) per the lake's manifests, never a glob: a glob of
     a partition also finds files a compaction replaced and not yet deleted, and an unacknowledged part
     a crash left behind (3.88 M rows counted for 2.21 M real ones). A local lake is read through
-    `ParquetLake` (which also migrates partitions written before manifests); a remote one (``s3a://``,
-    ``hdfs://``) by reading its ``_manifest.json`` files with Spark."""
-    if "://" not in lake_root or lake_root.startswith("file://"):
+    `ParquetLake` (which also migrates partitions written before manifests); a URL (``s3a://``,
+    ``hdfs://``, ``file://``) by reading its ``_manifest.json`` files with Spark (a lake from before
+    manifests needs one ``fluxops lake repair`` first)."""
+    if "://" not in lake_root:
         from fluxops.ami.models import EVENT_SCHEMA, READING_SCHEMA
         from fluxops.storage.lake import ParquetLake
 
-        root = Path(lake_root.removeprefix("file://"))
+        root = Path(lake_root)
         schema, col = (
             (READING_SCHEMA, "interval_start_utc")
             if dataset == "readings"
@@ -105,11 +106,19 @@ def lake_files(spark: Any, lake_root: str, dataset: str, day: str | None = None)
         )
         d = date.fromisoformat(day) if day else None
         return [str(f) for f in ParquetLake(root, dataset, schema, col).files(d, d)]
-    from pyspark.sql.functions import input_file_name  # type: ignore[import-not-found]
-
-    pattern = f"{lake_root.rstrip('/')}/{dataset}/date={day or '*'}/{MANIFEST}"
-    rows = spark.read.text(pattern, wholetext=True).select(input_file_name().alias("p"), "value").collect()
-    return [f"{r.p.rsplit('/', 1)[0]}/{name}" for r in rows for name in sorted(json.loads(r.value)["files"])]
+    # Through Hadoop's FileSystem (s3a, hdfs, file): Spark's own readers skip ``_``-prefixed files.
+    jvm = spark._jvm
+    pattern = jvm.org.apache.hadoop.fs.Path(f"{lake_root.rstrip('/')}/{dataset}/date={day or '*'}/{MANIFEST}")
+    fs = pattern.getFileSystem(spark._jsc.hadoopConfiguration())
+    out: list[str] = []
+    for status in fs.globStatus(pattern) or []:
+        stream = fs.open(status.getPath())
+        try:
+            doc = json.loads(bytes(jvm.org.apache.commons.io.IOUtils.toByteArray(stream)))
+        finally:
+            stream.close()
+        out.extend(f"{status.getPath().getParent().toString()}/{n}" for n in sorted(doc["files"]))
+    return sorted(out)
 
 
 def register_lake(spark: Any, lake_root: str, day: str | None = None) -> None:
