@@ -115,7 +115,9 @@ class ParquetLake:
         """The partition's manifest; built from its files first for a lake written before manifests."""
         try:
             m = read_manifest(part_dir)
-        except StorageError:
+        except StorageError as exc:
+            if not exc.details.get("torn"):
+                raise
             m = None
         if m is not None:
             return m
@@ -129,6 +131,8 @@ class ParquetLake:
             if m is not None:
                 return m
         except StorageError as exc:  # torn by the disk, not by us (atomic rename): keep it for forensics
+            if not exc.details.get("torn"):
+                raise
             move_to_quarantine(self.root, self.dataset, part_dir, MANIFEST, f"{exc.message}; rebuilt")
             self._removed += 1
         m, damaged, overlaps = manifest_from_disk(part_dir)

@@ -106,14 +106,24 @@ def read_manifest(part_dir: Path) -> Manifest | None:
         doc = orjson.loads(path.read_bytes())  # orjson: a manifest may list thousands of parts
     except FileNotFoundError:
         return None
-    except (OSError, ValueError) as exc:  # orjson.JSONDecodeError is a ValueError
-        raise StorageError(f"unreadable lake manifest {path}: {exc}; run `fluxops lake repair`") from exc
+    except OSError as exc:
+        raise StorageError(f"cannot read lake manifest {path}: {exc}") from exc
+    except ValueError as exc:  # orjson.JSONDecodeError is a ValueError
+        raise _torn(path, exc) from exc
     try:
         files = {n: Entry(int(e["rows"]), int(e["bytes"])) for n, e in doc["files"].items()}
         retired = {n: float(t) for n, t in doc.get("retired", {}).items()}
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise StorageError(f"malformed lake manifest {path}: {exc!r}; run `fluxops lake repair`") from exc
+        raise _torn(path, exc) from exc
     return Manifest(files, retired)
+
+
+def _torn(path: Path, exc: Exception) -> StorageError:
+    """A manifest whose bytes are not a manifest (the disk's doing: ours are renamed into place whole);
+    ``details['torn']`` tells it from an I/O error, which must not trigger a rebuild."""
+    return StorageError(
+        f"unreadable lake manifest {path}: {exc!r}; run `fluxops lake repair`", details={"torn": True}
+    )
 
 
 def write_manifest(part_dir: Path, m: Manifest) -> None:
