@@ -148,3 +148,20 @@ def test_running_a_cascade_shows_waves_on_the_map_and_in_the_panel(ui: UI, tiny_
     assert waves is not None and waves["visible"]
     assert "elements lost" in page.locator("[data-testid=cascade-summary]").inner_text()
     page.wait_for_selector("[data-testid=cascade-tabs] .chip", timeout=60_000)  # economic impact loaded
+
+
+def test_api_docs_load_with_no_external_requests(browser: Any, ui_server: UiServer) -> None:
+    """/docs renders Swagger UI from files this server ships (an air-gapped control room has no CDN)."""
+    context = browser.new_context()
+    page = context.new_page()
+    external: list[str] = []
+    errors: list[str] = []
+    page.on("request", lambda r: external.append(r.url) if not r.url.startswith(ui_server.base_url) else None)
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{ui_server.base_url}/docs")
+    page.wait_for_selector(".swagger-ui .opblock", timeout=30_000)  # operations rendered
+    assert page.locator(".swagger-ui .opblock").count() >= 10
+    assert external == []
+    assert errors == []
+    context.close()

@@ -65,6 +65,8 @@ def create_app(settings: Settings | None = None, *, store: Any | None = None) ->
         description="Operations center API for an electric distribution utility.",
         lifespan=lifespan,
         dependencies=[Depends(reject_unknown_query_params)],  # unknown query parameters are a 422
+        docs_url=None,  # our own /docs with Swagger UI shipped in the package (docs_ui.py), no CDN
+        redoc_url=None,  # ReDoc loads from a CDN and has no local bundle
     )
     app.state.settings = settings
     from fluxops.api.body_limit import install_body_limit
@@ -83,6 +85,9 @@ def create_app(settings: Settings | None = None, *, store: Any | None = None) ->
     from fluxops.api.metrics import install_metrics
 
     install_metrics(app)  # before the web mount at "/", which would shadow /metrics
+    from fluxops.api.docs_ui import install_docs
+
+    install_docs(app)  # before the web mount at "/", which would shadow /docs
     from fluxops.api.static import mount_web
 
     mount_web(app)
