@@ -1,0 +1,74 @@
+"""``GET /api/search?q=``: premises (address, customer name, account, meter), assets and streets,
+ranked, with coordinates to fly to (`fluxops.grid.search`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, Field
+
+from fluxops.api.deps import LoadedGrid, get_loaded_grid
+from fluxops.api.security import require_role
+from fluxops.grid.query import parse_choices
+from fluxops.grid.search import MAX_HITS, MAX_QUERY_CHARS, MIN_QUERY_CHARS, SEARCH_KINDS, SearchIndex
+
+router = APIRouter(prefix="/api", tags=["search"], dependencies=[Depends(require_role("viewer"))])
+DEFAULT_HITS = 20
+
+
+class SearchHit(BaseModel):
+    kind: str = Field(..., description=f"What was found: {', '.join(SEARCH_KINDS)} (meter = a premise)")
+    id: str = Field(..., description="Asset id (meters: the meter id; streets: 'Street, ZIP')")
+    label: str
+    detail: str = ""
+    lon: float
+    lat: float
+    score: int = Field(..., description="100 exact, 80 prefix, 60 word start, 40 anywhere")
+    feeder_id: str | None = None
+    substation_id: str | None = None
+    transformer_id: str | None = None
+    customer_id: str | None = None
+    customer_name: str | None = None
+    account_id: str | None = None
+    address: str | None = None
+    zip_code: str | None = None
+    customer_class: str | None = None
+    premises: int | None = Field(None, description="Streets: premises on it")
+    bbox: list[float] | None = Field(None, description="Streets: minLon, minLat, maxLon, maxLat")
+
+
+class SearchOut(BaseModel):
+    query: str
+    items: list[SearchHit]
+    count: int
+
+
+def search_index(loaded: LoadedGrid) -> SearchIndex:
+    return loaded.derived("search_index", lambda: SearchIndex.build(loaded.grid))
+
+
+@router.get(
+    "/search",
+    response_model=SearchOut,
+    summary="Search premises (address, customer name, account, meter), assets and streets, ranked",
+)
+def search(
+    q: str = Query(
+        ...,
+        min_length=MIN_QUERY_CHARS,
+        max_length=MAX_QUERY_CHARS,
+        description="Words to find: an address ('1203 Elm St 77045'), a customer name, an account number, "
+        "a meter / transformer / feeder / substation id, a street",
+    ),
+    kind: str | None = Query(
+        None,
+        description=f"Only these kinds (comma list): {', '.join(SEARCH_KINDS)}",
+        max_length=400,
+    ),
+    limit: int = Query(DEFAULT_HITS, ge=1, le=MAX_HITS, description=f"Hits, at most {MAX_HITS}"),
+    loaded: LoadedGrid = Depends(get_loaded_grid),
+) -> dict[str, Any]:
+    kinds = parse_choices(kind, allowed=SEARCH_KINDS, field="kind") if kind is not None else None
+    items = search_index(loaded).search(q, kinds=kinds, limit=limit)
+    return {"query": q, "items": items, "count": len(items)}
