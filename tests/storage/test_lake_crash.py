@@ -1,4 +1,4 @@
-"""Recovery is idempotent from every crash point of ingest and compaction (issue 8 §3).
+"""Recovery is idempotent from every crash point of ingest, compaction and recovery itself (issue 8 §3).
 
 A subprocess appends batches (each spanning two date partitions), compacts in between, and records a
 batch as acknowledged only after `append` returned; a fault hook ends the process (``os._exit``, no
@@ -9,6 +9,7 @@ leave files a later compaction duplicated."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -73,6 +74,31 @@ os._exit(0)
 """
 )
 
+# The next writer: its first append runs recovery (which may itself be killed at a fault point).
+RECOVERING_WRITER = (
+    BATCH
+    + """
+import os, sys
+import fluxops.storage.lake_manifest as lm
+from fluxops.storage.lake import AmiLake
+
+root, step, nth = sys.argv[1], sys.argv[2], int(sys.argv[3])
+seen = {"n": 0}
+
+def hook(s):
+    if step == "trace":
+        print(s, flush=True)
+    elif s == step:
+        seen["n"] += 1
+        if seen["n"] == nth:
+            os._exit(77)
+
+lm.FAULT_HOOK = hook
+AmiLake(root).readings.append(batch(100))
+os._exit(0)
+"""
+)
+
 NS: dict[str, object] = {}
 exec(BATCH, NS)  # the same batches the writer process appends
 
@@ -94,7 +120,8 @@ def _trace(tmp_path: Path) -> list[str]:
     return proc.stdout.split()
 
 
-def _crash_and_check(tmp_path: Path, step: str, nth: int) -> None:
+def _crash_writer(tmp_path: Path, step: str, nth: int) -> list[int]:
+    """Run the writer until it dies at ``step``'s ``nth`` pass; returns the acknowledged batches."""
     tmp_path.mkdir()
     acks = tmp_path / "acks"
     acks.touch()
@@ -105,22 +132,30 @@ def _crash_and_check(tmp_path: Path, step: str, nth: int) -> None:
         timeout=120,
     )
     assert proc.returncode == 77, f"{step}#{nth} not reached: {proc.stderr[-2000:]}"
-    acked = [int(x) for x in acks.read_text().split()]
+    return [int(x) for x in acks.read_text().split()]
 
+
+def _crash_and_check(tmp_path: Path, step: str, nth: int) -> None:
+    acked = _crash_writer(tmp_path, step, nth)
+    _check(tmp_path, acked, f"{step}#{nth}")
+
+
+def _check(tmp_path: Path, acked: list[int], label: str) -> None:
+    """A new writer recovers, writes, compacts: every acknowledged batch there once, the manifests right."""
     lake = AmiLake(tmp_path / "lake")  # the next writer: recovers on its first write
     lake.readings.append(NS["batch"](100))  # type: ignore[operator]
     lake.readings.compact(min_files=2)
     lake.readings.purge_retired()
     stored = lake.readings.read()
     keys = _keys(stored)
-    assert pc.count_distinct(keys).as_py() == stored.num_rows, f"{step}#{nth}: a key is stored twice"
+    assert pc.count_distinct(keys).as_py() == stored.num_rows, f"{label}: a key is stored twice"
     want = pa.concat_tables([NS["batch"](k) for k in [*acked, 100]])  # type: ignore[operator]
     missing = pc.sum(pc.invert(pc.is_in(_keys(want), keys))).as_py()
-    assert missing == 0, f"{step}#{nth}: {missing} acknowledged readings lost"
+    assert missing == 0, f"{label}: {missing} acknowledged readings lost"
     assert lake.readings.rows() == stored.num_rows
     lake.close()
     chk = check_lake(tmp_path / "lake")
-    assert chk.ok, (step, nth, chk.findings)
+    assert chk.ok, (label, chk.findings)
 
 
 def _occurrences(trace: list[str]) -> list[tuple[str, int]]:
@@ -143,3 +178,27 @@ def test_crash_at_first_and_last_pass_of_every_step(tmp_path: Path) -> None:
 def test_crash_at_every_pass_of_every_step(tmp_path: Path) -> None:
     for i, (step, nth) in enumerate(_occurrences(_trace(tmp_path))):
         _crash_and_check(tmp_path / f"case{i}", step, nth)
+
+
+def test_a_crash_during_recovery_is_finished_by_the_next_writer(tmp_path: Path) -> None:
+    """Recovery itself killed at each of its steps (temporaries and orphans deleted, manifests
+    rewritten) after crashes that leave it work: the writer after that still loses and doubles nothing."""
+    for i, (step, nth) in enumerate(
+        [("write.tmp_written", 3), ("append.parts_written", 2), ("compact.file_written", 2)]
+    ):
+        case = tmp_path / f"first{i}"
+        acked = _crash_writer(case, step, nth)
+        pristine = tmp_path / f"pristine{i}"
+        shutil.copytree(case / "lake", pristine)
+        trace_copy = tmp_path / f"trace{i}"
+        shutil.copytree(pristine, trace_copy)
+        args = [sys.executable, "-c", RECOVERING_WRITER, str(trace_copy), "trace", "0"]
+        trace = subprocess.run(args, capture_output=True, text=True, timeout=120, check=True).stdout.split()
+        in_recovery = [(s, n) for s, n in _occurrences(trace) if s.startswith("recover.")]
+        assert in_recovery, f"{step}#{nth} left recovery nothing to do"
+        for j, (rstep, rnth) in enumerate(in_recovery):
+            again = tmp_path / f"again{i}-{j}"
+            shutil.copytree(pristine, again / "lake")
+            args = [sys.executable, "-c", RECOVERING_WRITER, str(again / "lake"), rstep, str(rnth)]
+            assert subprocess.run(args, capture_output=True, timeout=120).returncode == 77
+            _check(again, acked, f"{step}#{nth} then {rstep}#{rnth}")

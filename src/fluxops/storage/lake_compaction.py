@@ -124,10 +124,12 @@ def recover(lake: ParquetLake) -> int:
                 max_seq = max(max_seq, seq_of(p.name))
                 if p.name.endswith(".tmp"):
                     p.unlink(missing_ok=True)
+                    fault_point("recover.tmp_deleted")
             m = lake.load_manifest_locked(part_dir)
             disk = {p.name for p in part_dir.glob("*.parquet")}
             for name in sorted(disk - set(m.files) - set(m.retired)):
                 (part_dir / name).unlink()  # unacknowledged, or a compact file never swapped in
+                fault_point("recover.orphan_deleted")
             changed = False
             for name in set(m.retired) - disk:
                 del m.retired[name]
