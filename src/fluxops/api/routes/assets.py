@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from fluxops.api.deps import get_loaded_grid, get_store
 from fluxops.api.params import bbox_query, choices_query, id_path, id_query
 from fluxops.api.security import require_role
-from fluxops.core.errors import NotFoundError
+from fluxops.core.errors import InvalidInputError, NotFoundError
 from fluxops.grid.models import ASSET_TYPES, DEVICE_TYPES
 from fluxops.grid.ports import ASSET_STATUSES, MAX_PAGE_SIZE, AssetRow
 from fluxops.grid.query import DEFAULT_PAGE_SIZE, build_asset_query, parse_id
@@ -72,13 +72,26 @@ def _out(row: AssetRow) -> AssetOut:
     )
 
 
-@router.get("", summary="List assets (filters, bbox, cursor pagination)")
+def _either(value: str | None, older: str | None, name: str, older_name: str) -> str | None:
+    """A filter given by its name or its older name (both: they must agree)."""
+    if value is not None and older is not None and value != older:
+        raise InvalidInputError(f"{name} and {older_name} name different ids; give one", field=older_name)
+    return value if value is not None else older
+
+
+@router.get(
+    "",
+    summary="List assets (filters, bbox, cursor pagination); `transformer_id`: the meters on a transformer",
+)
 def list_assets(
     request: Request,
     type: str | None = choices_query(ASSET_TYPES, "Asset types"),
     status: str | None = choices_query(ASSET_STATUSES, "Statuses"),
-    feeder: str | None = id_query("Feeder id, e.g. FDR-0001-01"),
-    substation: str | None = id_query("Substation id, e.g. SUB-0001"),
+    feeder_id: str | None = id_query("Feeder id, e.g. FDR-0001-01"),
+    substation_id: str | None = id_query("Substation id, e.g. SUB-0001"),
+    transformer_id: str | None = id_query("Distribution transformer id: the meters it serves"),
+    feeder: str | None = id_query("Older name of `feeder_id`"),
+    substation: str | None = id_query("Older name of `substation_id`"),
     bbox: str | None = bbox_query(),
     cursor: str | None = Query(
         None, min_length=1, max_length=MAX_CURSOR_CHARS, description="`next_cursor` of the previous page"
@@ -93,8 +106,9 @@ def list_assets(
     query = build_asset_query(
         types=type,
         statuses=status,
-        feeder_id=feeder,
-        substation_id=substation,
+        feeder_id=_either(feeder_id, feeder, "feeder_id", "feeder"),
+        substation_id=_either(substation_id, substation, "substation_id", "substation"),
+        transformer_id=transformer_id,
         bbox=bbox,
         cursor=cursor,
         limit=limit,
