@@ -183,6 +183,7 @@ def test_whatif_never_changes_the_live_configuration(op: httpx.Client) -> None:
     assert b["proposed"]["configuration_hash"] != b["live"]["configuration_hash"]
     r = op.post("/api/whatif/n-1", json={"switch_states": proposed, "limit": 5})
     assert r.status_code == 200 and r.json()["contingencies"] > 0 and len(r.json()["worst"]) == 5
+    assert r.json()["substations"] == ["SUB-0001", "SUB-0002"]  # SUB-0001 changed, SUB-0002 tied to it
     r = op.post(
         "/api/whatif/cascade",
         json={"switch_states": proposed, "patient_zero": "SEG-0001-02-00003", "scenario": "normal"},

@@ -25,7 +25,7 @@ from fluxops.api.openapi import error_responses
 from fluxops.api.params import IdText, finite, id_path, id_query, one_of, one_of_path, one_of_query
 from fluxops.api.security import require_role
 from fluxops.cascade.config import config_from_dict
-from fluxops.cascade.context import EngineContext, build_context, scenario_loads
+from fluxops.cascade.context import EngineContext, build_context, local_context, scenario_loads
 from fluxops.cascade.economics import EconomicsConfig, economic_impact
 from fluxops.cascade.models import CascadeResult, jsonable
 from fluxops.cascade.scenarios import PRESETS, resolve_scenario
@@ -477,14 +477,26 @@ def whatif_powerflow(
     )
 
 
-@router.post("/whatif/n-1", summary="N-1 (every line segment out, one at a time) on a proposed configuration")
+@router.post(
+    "/whatif/n-1",
+    summary="N-1 (every line segment out, one at a time) on a proposed configuration, over the substations "
+    "it changes and those tied to them",
+)
 def whatif_n_minus_1(
     request: Request,
     body: WhatIfFlowIn,
     loaded: LoadedGrid = Depends(get_loaded_grid),
     principal: Principal = Depends(OPERATOR),
 ) -> dict[str, Any]:
-    ctx, key = _proposed(request, loaded, _states(body.switch_states))
+    full, key = _proposed(request, loaded, _states(body.switch_states))
+    # scope: the substations whose devices the proposal changes, and those tied to them (a contingency
+    # elsewhere is the same as in the live configuration); the whole grid when nothing changes
+    wanted = parse_states(loaded.grid, _states(body.switch_states))
+    changed = set(differing_states(loaded.grid, wanted))
+    dev = loaded.grid.devices
+    subs = set(dev.loc[dev["device_id"].astype(str).isin(changed), "substation_id"].astype(str))
+    pos = {str(x): i for i, x in enumerate(full.cg.substation_ids)}
+    ctx = local_context(full, {pos[x] for x in subs if x in pos}) if subs else full
     sc = resolve_scenario(body.scenario)
     p, q = scenario_loads(ctx, sc.load_multiplier, sc.residential_heating_factor)
     cg = ctx.cg
@@ -511,6 +523,7 @@ def whatif_n_minus_1(
         {
             "configuration_hash": key,
             "scenario": sc.name,
+            "substations": sorted(str(x) for x in cg.substation_ids),
             "method": res.method,
             "contingencies": len(res.edges),
             "contingencies_with_overload": overloading,
