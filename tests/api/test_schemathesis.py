@@ -16,16 +16,15 @@ from typing import Any
 
 import pytest
 import requests
+import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from live_server import BOOTSTRAP_TOKEN, make_settings, start_uvicorn, stop_uvicorn
+from schemathesis import GenerationMode
+from schemathesis.core.failures import FailureGroup
 
 from fluxops.api.app import create_app
 from fluxops.grid.models import Grid
 from fluxops.storage import open_store
-
-schemathesis = pytest.importorskip("schemathesis")
-from schemathesis import GenerationMode  # noqa: E402
-from schemathesis.core.failures import FailureGroup  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
