@@ -89,6 +89,8 @@ def test_operating_tie_adjacent_devices_changes_energization_and_loading(
     assert opened[LATERAL_SEG] is None  # de-energized: no flow on the lateral
     assert not _closed(op, FUSE)
     assert op.get("/api/grid/loading").headers["etag"] != etag  # the cache follows the configuration
+    detail = op.get(f"/api/assets/{FUSE}").json()  # the inspector shows the operated state
+    assert (detail["attributes"]["state"], detail["attributes"]["normal_state"]) == ("open", "closed")
 
     r = op.post(f"/api/devices/{TIE}/close", json={"reason": "pick the lateral up from FDR-0001-01"})
     assert r.status_code == 200, r.text

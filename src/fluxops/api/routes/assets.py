@@ -15,6 +15,7 @@ from fluxops.grid.models import ASSET_TYPES, DEVICE_TYPES
 from fluxops.grid.ports import ASSET_STATUSES, MAX_PAGE_SIZE, AssetRow
 from fluxops.grid.query import DEFAULT_PAGE_SIZE, build_asset_query, parse_id
 from fluxops.grid.topology import GridTopology
+from fluxops.ops.switching import device_states
 
 MAX_CURSOR_CHARS = 1000  # an opaque `next_cursor` is an encoded (type, id) key, far shorter
 router = APIRouter(prefix="/api/assets", tags=["assets"], dependencies=[Depends(require_role("viewer"))])
@@ -149,6 +150,9 @@ def get_asset(request: Request, asset_id: str = id_path("Asset id")) -> AssetDet
         customer = _jsonable(store.get_element("customers", str(attributes["customer_id"])) or {})
     loaded = get_loaded_grid(request)
     topology = loaded.derived("topology", lambda: GridTopology.build(loaded.grid))
+    if row.asset_type in DEVICE_TYPES and "state" in attributes:  # as operated now (`fluxops.ops.switching`)
+        live = loaded.derived("device_states", lambda: device_states(loaded.grid))
+        attributes["state"] = live.get(asset_id, attributes["state"])
     base = _out(row)
     return AssetDetailOut(
         **base.model_dump(),
