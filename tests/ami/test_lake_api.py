@@ -10,6 +10,7 @@ from datetime import date, timedelta
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pytest
 
 from conftest import Server
 from fluxops.ami.synth import AmiSynthesizer
@@ -91,20 +92,26 @@ def test_concurrent_compactions_over_http_leave_one_generation(server: Server, t
     assert stored.num_rows == rows[OLD].num_rows + rows[NEW].num_rows == pc.count_distinct(key).as_py()
 
 
+@pytest.mark.parametrize("damage", ["truncated", "missing"])
 def test_damaged_file_is_quarantined_named_in_health_and_nothing_else_fails(
-    server: Server, tiny: Grid
+    server: Server, tiny: Grid, damage: str
 ) -> None:
     rows = _fill(server, tiny, [OLD, NEW], pieces=2)
     lake = ami_runtime(server.app).lake.readings
     bad = lake.files(OLD, OLD)[1]
-    with open(bad, "r+b") as fh:
-        fh.truncate(bad.stat().st_size // 3)
+    if damage == "missing":
+        bad.unlink()
+    else:
+        with open(bad, "r+b") as fh:
+            fh.truncate(bad.stat().st_size // 3)
     meter_late = rows[OLD]["meter_id"][rows[OLD].num_rows - 1].as_py()  # in the damaged second half
     meter_early = rows[OLD]["meter_id"][0].as_py()
     with server.client() as c:
         health = c.get("/health", params={"detailed": "true"}).json()  # seen before any read trips on it
         assert health["status"] == "degraded"
-        assert [(d["file"], d["reason"][:9]) for d in health["lake"]["damaged"]] == [(bad.name, "truncated")]
+        assert [(d["file"], d["reason"].split(":")[0]) for d in health["lake"]["damaged"]] == [
+            (bad.name, damage)
+        ]
         assert _meter_rows(c, meter_early, NEW) == 96  # undamaged dates: 200
         assert _meter_rows(c, meter_early, OLD) == 96  # the damaged date: 200, with what is intact
         assert _meter_rows(c, meter_late, OLD) == 0
