@@ -117,3 +117,43 @@ def test_pick_list() -> None:
     assert pick_list({"waves": [{"a": 1}], "summary": {"n": 1}}) == [{"a": 1}]
     assert pick_list({"a": [{"x": 1}], "b": [{"y": 2}]}) is None
     assert pick_list({"n": 1}) is None
+
+
+def test_pick_a_nested_list_by_path() -> None:
+    body = {
+        "waves": [
+            {"wave": 0, "label": "fault", "lost": [{"element_id": "a"}, {"element_id": "b"}]},
+            {"wave": 1, "label": "overload", "lost": [{"element_id": "c"}]},
+        ],
+        "totals": {"n": 3},
+    }
+    rows = pick_list(body, "waves.lost")
+    assert rows == [
+        {"waves.wave": 0, "waves.label": "fault", "element_id": "a"},
+        {"waves.wave": 0, "waves.label": "fault", "element_id": "b"},
+        {"waves.wave": 1, "waves.label": "overload", "element_id": "c"},
+    ]
+    assert pick_list(body, "waves") == [
+        {"wave": 0, "label": "fault", "lost": body["waves"][0]["lost"]},  # type: ignore[index]
+        {"wave": 1, "label": "overload", "lost": body["waves"][1]["lost"]},  # type: ignore[index]
+    ]
+    assert pick_list(body, "totals") is None and pick_list(body, "nope") is None
+
+
+def test_cascade_result_export(admin: httpx.Client) -> None:
+    """A POST answer exports too: every element a cascade lost, with its wave."""
+    run = {"patient_zero": ["FDR-0001-01"], "scenario": "summer_peak"}
+    plain = admin.post("/api/cascade/simulate", json=run)
+    assert plain.status_code == 200, plain.text
+    lost = [x for w in plain.json()["waves"] for x in w["lost"]]
+    r = admin.post("/api/cascade/simulate", params={"format": "csv", "list": "waves.lost"}, json=run)
+    assert r.status_code == 200, r.text
+    assert r.headers["content-disposition"].endswith('filename="cascade-simulate.csv"')
+    rows = list(csv.DictReader(io.StringIO(r.text)))
+    assert [row["element_id"] for row in rows] == [x["element_id"] for x in lost]
+    assert {"waves.wave", "waves.label", "cause"} <= set(rows[0])
+    unnamed = admin.post("/api/cascade/simulate", params={"format": "csv"}, json=run)
+    assert unnamed.status_code == 422 and unnamed.json()["details"]["field"] == "format"
+    assert "waves" in unnamed.json()["details"]["lists"]
+    wrong = admin.post("/api/cascade/simulate", params={"format": "csv", "list": "nope"}, json=run)
+    assert wrong.status_code == 422 and wrong.json()["details"]["field"] == "list"

@@ -9,8 +9,9 @@ without a line in their routes:
   ``text/csv``, ``application/geo+json``, ``application/vnd.apache.parquet`` (``application/x-parquet``)
   that the ``Accept`` header prefers over JSON;
 * the list is the answer itself when it is a JSON array, else its ``items`` or ``rows`` member, else its
-  only member that is a list of objects. Nested objects become dotted columns (``customer.name``),
-  nested lists JSON text;
+  only member that is a list of objects, or the one ``?list=`` names, dotted through nested lists
+  (a cascade's ``list=waves.lost``: every lost element, with its wave's fields). Nested objects become
+  dotted columns (``customer.name``), nested lists JSON text;
 * GeoJSON needs a location: ``lon``/``lat`` columns (Points), a ``coordinates`` column of
   ``[lon, lat]`` vertices (LineStrings) or a ``geometry_wkb`` column;
 * the response carries the format's ``Content-Type`` and ``Content-Disposition: attachment;
@@ -40,6 +41,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from fluxops.core.errors import InvalidInputError
 
 FORMAT_PARAM = "format"
+LIST_PARAM = "list"  # which member list to export, dotted through nested lists (``waves.lost``)
 
 
 @dataclass(frozen=True)
@@ -169,8 +171,40 @@ def rows_to_table(rows: list[dict[str, Any]]) -> pa.Table:
     return pa.table(arrays) if arrays else pa.table({})
 
 
-def pick_list(body: Any) -> list[dict[str, Any]] | None:
-    """The list a JSON answer exports (see the module doc), or None when it holds no single list."""
+def _rows_at(
+    value: Any, path: list[str], carried: dict[str, Any], prefix: str
+) -> list[dict[str, Any]] | None:
+    """Rows of the list at ``path`` under ``value``; each row carries its parents' scalar fields."""
+    if not path:
+        if isinstance(value, list) and all(isinstance(r, dict) for r in value):
+            return [{**carried, **r} for r in value]
+        return None
+    key, rest = path[0], path[1:]
+    if isinstance(value, dict):
+        return _rows_at(value.get(key), rest, carried, prefix) if key in value else None
+    if isinstance(value, list) and all(isinstance(r, dict) for r in value):
+        out: list[dict[str, Any]] = []
+        for item in value:
+            scalars = {f"{prefix}{k}": v for k, v in item.items() if not isinstance(v, dict | list)}
+            rows = _rows_at(item.get(key), rest, {**carried, **scalars}, f"{prefix}{key}.")
+            if rows is None:
+                return None
+            out.extend(rows)
+        return out
+    return None
+
+
+def pick_list(body: Any, path: str | None = None) -> list[dict[str, Any]] | None:
+    """The list a JSON answer exports (see the module doc), or None when it holds no single list.
+
+    ``path`` (the ``list`` parameter) names it instead, dotted through nested lists: ``waves.lost``
+    is one row per lost element of every wave, carrying the wave's scalar fields (``wave``, ``label``)."""
+    if path:
+        parts = path.split(".")
+        head = parts[0]
+        if isinstance(body, dict) and head in body:
+            return _rows_at(body[head], parts[1:], {}, f"{head}.")
+        return None
     if isinstance(body, list):
         return body if all(isinstance(r, dict) for r in body) else None
     if not isinstance(body, dict):
@@ -181,6 +215,13 @@ def pick_list(body: Any) -> list[dict[str, Any]] | None:
             return value
     lists = [v for v in body.values() if isinstance(v, list) and v and all(isinstance(r, dict) for r in v)]
     return lists[0] if len(lists) == 1 else None
+
+
+def list_members(body: Any) -> list[str]:
+    """Member names of an object answer whose values are lists of objects (what ``list=`` can name)."""
+    if not isinstance(body, dict):
+        return []
+    return [k for k, v in body.items() if isinstance(v, list) and v and all(isinstance(r, dict) for r in v)]
 
 
 # --- negotiation and the middleware -------------------------------------------------------------
@@ -210,6 +251,12 @@ def _accept_format(accept: str) -> str | None:
 ROUTE_FORMATS = frozenset({"arrow"})  # /api/grid/state, /api/grid/loading: ?format=arrow (documented there)
 
 
+def requested_list(scope: Scope) -> str | None:
+    query = scope.get("query_string", b"").decode("latin-1")
+    values = [v for k, v in parse_qsl(query, keep_blank_values=True) if k == LIST_PARAM]
+    return values[-1].strip()[:200] if values and values[-1].strip() else None
+
+
 def requested_format(scope: Scope) -> tuple[str | None, bool]:
     """(format, explicit) for a request: ``?format=`` wins over ``Accept``. Raises on an unknown name."""
     query = scope.get("query_string", b"").decode("latin-1")
@@ -235,9 +282,9 @@ def export_filename(path: str, fmt: str) -> str:
     return f"{stem[:100]}.{FORMATS[fmt].extension}"
 
 
-def export_body(body: Any, fmt: str) -> bytes | None:
+def export_body(body: Any, fmt: str, path: str | None = None) -> bytes | None:
     """The exported bytes of a JSON answer, or None when it holds no list to export."""
-    rows = pick_list(body)
+    rows = pick_list(body, path)
     if rows is None:
         return None
     return encode_table(rows_to_table(rows), fmt)
@@ -304,9 +351,10 @@ class ExportMiddleware:
         self, scope: Scope, send: Send, start: Message | None, raw: bytes, fmt: str, explicit: bool
     ) -> None:
         assert start is not None
+        body = orjson.loads(raw)
+        path = requested_list(scope)
         try:
-            body = orjson.loads(raw)
-            data = export_body(body, fmt)
+            data = export_body(body, fmt, path)
         except InvalidInputError as exc:
             if explicit:
                 await _send_error(scope, send, exc)
@@ -318,8 +366,12 @@ class ExportMiddleware:
                     scope,
                     send,
                     InvalidInputError(
-                        f"format {fmt} needs a list answer; {scope.get('path')} does not answer a list",
-                        field=FORMAT_PARAM,
+                        f"no list {path!r} in this answer to export"
+                        if path
+                        else f"format {fmt} needs a list answer; {scope.get('path')} does not answer one "
+                        f"list (name one with {LIST_PARAM}=)",
+                        field=LIST_PARAM if path else FORMAT_PARAM,
+                        details={"lists": list_members(body)},
                     ),
                 )
                 return

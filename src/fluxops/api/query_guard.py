@@ -10,7 +10,8 @@ Accepted on every GET route besides the declared ones (`COMMON_QUERY_PARAMS`):
 
 * ``access_token`` — the bearer token for clients that cannot set a header (``EventSource``; see
   `fluxops.api.security`);
-* ``format`` — export a list answer as CSV, GeoJSON or Parquet (`fluxops.api.export`).
+* ``format`` — export a list answer as CSV, GeoJSON or Parquet, and ``list`` — which member list
+  (`fluxops.api.export`).
 """
 
 from __future__ import annotations
@@ -21,11 +22,11 @@ from fastapi import Request
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
-from fluxops.api.export import FORMAT_PARAM
+from fluxops.api.export import FORMAT_PARAM, LIST_PARAM
 from fluxops.api.security import TOKEN_QUERY_PARAM
 from fluxops.core.errors import InvalidInputError
 
-COMMON_QUERY_PARAMS: frozenset[str] = frozenset({TOKEN_QUERY_PARAM, FORMAT_PARAM})
+COMMON_QUERY_PARAMS: frozenset[str] = frozenset({TOKEN_QUERY_PARAM, FORMAT_PARAM, LIST_PARAM})
 GUARDED_METHODS: frozenset[str] = frozenset({"GET", "HEAD"})
 
 _ALLOWED_BY_ROUTE: dict[int, frozenset[str]] = {}
