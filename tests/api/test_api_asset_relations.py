@@ -110,3 +110,34 @@ def test_relations_come_from_the_outage_members_and_the_work_order_asset(
         on_outsider = c.get(f"/api/assets/{outsider}/related").json()["work_orders"]
         assert on_outsider == []
         assert c.get("/api/assets/NOPE-1/related").status_code == 404
+
+
+def test_crew_proposals_rank_by_skill_and_distance(rel_live: LiveServer, tiny_grid: Grid) -> None:
+    """The demo roster has one crew per substation: a work order on an underground segment proposes
+    the nearest available crew with the underground skill, with its distance."""
+    seg = tiny_grid.line_segments
+    segment = str(seg[seg.construction == "underground"].segment_id.iat[0])
+    rel_live.app.state.ops.service().dispatch.seed_demo_crews()  # as `fluxops demo` does
+    with rel_live.client(rel_live.admin_token) as c:
+        r = c.post(
+            "/api/work-orders",
+            json={
+                "work_type": "outage_repair",
+                "priority": "high",
+                "description": "cable fault",
+                "asset_id": segment,
+            },
+        )
+        assert r.status_code == 201, r.text
+        wo = r.json()["work_order_id"]
+        r = c.get(f"/api/work-orders/{wo}/crew-proposals")
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["required_skill"] == "underground" and body["asset_id"] == segment
+        props = body["proposals"]
+        assert len(props) == len(c.get("/api/crews").json())
+        first = props[0]
+        assert first["qualified"] is True and first["status"] == "available"
+        qualified = [p for p in props if p["qualified"] and p["status"] == "available"]
+        assert first["distance_km"] == min(p["distance_km"] for p in qualified)
+        assert c.get("/api/work-orders/WO-999999/crew-proposals").status_code == 404

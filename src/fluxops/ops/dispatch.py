@@ -18,6 +18,16 @@ from fluxops.ops.models import Crew, WorkOrder
 from fluxops.ops.ports import OpsStore, WorkOrderQuery
 from fluxops.ops.workorders import apply_action, edit_work_order, new_work_order
 
+
+def _demo_skills(base: int) -> str:
+    skills = ["overhead", "service"]
+    if base % 3 == 1:
+        skills.append("underground")
+    if base % 4 == 2:
+        skills.append("substation")
+    return ",".join(skills)
+
+
 # A line crew on energized distribution work is at least two qualified workers (OSHA 29 CFR
 # 1910.269(l)(1)); the demo roster uses that minimum.
 CREW_SIZE = 2
@@ -127,7 +137,11 @@ class Dispatch:
         return self.store.list_crews()
 
     def seed_demo_crews(self, per_substation: int = 1) -> int:
-        """A demo roster (one two-person crew per substation by default) when none is defined."""
+        """A demo roster (one two-person crew per substation by default) when none is defined.
+
+        Skills (`CREW_SKILLS`) follow a plausible mix, not a survey: every base has an overhead line
+        crew that also takes service calls; every third base's crew also works underground cable and
+        every fourth's substation equipment."""
         if self.store.list_crews():
             return 0
         subs = self.grid.substations
@@ -140,6 +154,7 @@ class Dispatch:
                 substation_id=str(row.substation_id),
                 lon=float(lon),
                 lat=float(lat),
+                skills=_demo_skills(i),
             )
             for i, (row, lon, lat) in enumerate(
                 zip(

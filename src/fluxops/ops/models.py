@@ -37,6 +37,10 @@ WORK_ORDER_STATUSES: tuple[str, ...] = ("open", "assigned", "in_progress", "comp
 WORK_ORDER_PRIORITIES: tuple[str, ...] = ("critical", "high", "medium", "low")
 WORK_ORDER_TYPES: tuple[str, ...] = ("outage_repair", "inspection", "maintenance", "replacement")
 CREW_STATUSES: tuple[str, ...] = ("available", "assigned", "off_shift")
+# overhead: line crew (bucket truck; overhead lines, poles, fuses, reclosers, pole-mount transformers);
+# underground: cable crew (cable, splices, pad-mount transformers); substation: breakers, power
+# transformers, bus work; service: a troubleshooter for one customer's service and meter.
+CREW_SKILLS: tuple[str, ...] = ("overhead", "underground", "substation", "service")
 
 _s = pa.string()
 _t = pa.timestamp("us", tz="UTC")
@@ -129,6 +133,9 @@ CREWS_SCHEMA = pa.schema(
         pa.field("substation_id", _s, nullable=True),  # home base
         pa.field("lon", _f, nullable=True),
         pa.field("lat", _f, nullable=True),
+        # comma list of CREW_SKILLS (what work the crew is qualified and equipped for); nullable only so an
+        # existing table can gain the column; null = not recorded (proposals then treat it as unknown)
+        pa.field("skills", _s, nullable=True),
     ]
 )
 
@@ -269,6 +276,11 @@ class Crew:
     substation_id: str | None = None
     lon: float | None = None
     lat: float | None = None
+    skills: str | None = None  # comma list of CREW_SKILLS; None: not recorded
+
+    @property
+    def skill_set(self) -> frozenset[str]:
+        return frozenset(x.strip() for x in (self.skills or "").split(",") if x.strip())
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
