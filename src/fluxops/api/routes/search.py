@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from fluxops.api.deps import LoadedGrid, get_loaded_grid
+from fluxops.api.params import choices_query
 from fluxops.api.security import require_role
 from fluxops.grid.query import parse_choices
 from fluxops.grid.search import MAX_HITS, MAX_QUERY_CHARS, MIN_QUERY_CHARS, SEARCH_KINDS, SearchIndex
@@ -61,11 +62,7 @@ def search(
         description="Words to find: an address ('1203 Elm St 77045'), a customer name, an account number, "
         "a meter / transformer / feeder / substation id, a street",
     ),
-    kind: str | None = Query(
-        None,
-        description=f"Only these kinds (comma list): {', '.join(SEARCH_KINDS)}",
-        max_length=400,
-    ),
+    kind: str | None = choices_query(SEARCH_KINDS, "Only these kinds"),
     limit: int = Query(DEFAULT_HITS, ge=1, le=MAX_HITS, description=f"Hits, at most {MAX_HITS}"),
     loaded: LoadedGrid = Depends(get_loaded_grid),
 ) -> dict[str, Any]:
