@@ -89,6 +89,10 @@ def test_operating_tie_adjacent_devices_changes_energization_and_loading(
     assert opened[LATERAL_SEG] is None  # de-energized: no flow on the lateral
     assert not _closed(op, FUSE)
     assert op.get("/api/grid/loading").headers["etag"] != etag  # the cache follows the configuration
+    # the live grid state shows the lateral's meters and transformers out (no outage holds them)
+    cols = op.get("/api/grid/state").json()["assets"]  # columnar
+    state = dict(zip(cols["asset_id"], cols["status"], strict=True))
+    assert state[LATERAL_METERS[0]] == state["XFMR-0001-02-0004"] == "out" and state[HEAD_01] != "out"
     detail = op.get(f"/api/assets/{FUSE}").json()  # the inspector shows the operated state
     assert (detail["attributes"]["state"], detail["attributes"]["normal_state"]) == ("open", "closed")
 

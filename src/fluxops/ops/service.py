@@ -25,6 +25,8 @@ import pyarrow as pa
 from fluxops.core.clock import utc_now
 from fluxops.core.errors import ConflictError, InvalidInputError, NotFoundError
 from fluxops.grid.models import Grid
+from fluxops.network.compiled import compile_grid
+from fluxops.network.energization import energize
 from fluxops.ops.batches import events_to_frame, merge_deltas, normalize_event_columns
 from fluxops.ops.dispatch import Dispatch
 from fluxops.ops.etr import (
@@ -133,7 +135,20 @@ class OpsService:
         self._stop_loading = threading.Event()
         self._health_at = clock()
         self._health_table: pa.Table | None = asset_health(grid, self._health_at, None, self.health_params)
+        self._switched_out = self._deenergized_meters(grid)
         self._refresh_state()
+
+    def _deenergized_meters(self, grid: Grid) -> np.ndarray[Any, np.dtype[np.int64]]:
+        """Meter positions (tree order) without supply in this configuration — behind a device operated
+        open (`fluxops.ops.switching`) — so the live state shows them out although no outage holds them.
+        None for a grid whose devices are all in their normal state (no compile needed)."""
+        dev = grid.devices
+        if bool((dev["state"].astype(str) == dev["normal_state"].astype(str)).all()):
+            return np.zeros(0, np.int64)
+        cg = compile_grid(grid)
+        dead = ~energize(cg).bus_energized[cg.xfmr_bus[cg.meter_xfmr]]
+        nodes, _ = self.tree.meter_nodes(cg.meter_ids[dead])
+        return np.asarray(nodes - self.tree.meter_offset, np.int64)
 
     # --- event intake --------------------------------------------------------------------------
 
@@ -278,8 +293,11 @@ class OpsService:
             [n for o in opened if o.kind == "device" and (n := self.tree.node_of(o.device_id)) is not None],
             dtype=np.int64,
         )
+        meters_out = self.engine.meters_out()
+        if len(self._switched_out):
+            meters_out = np.union1d(meters_out, self._switched_out)
         changed = self.state.recompute(
-            self.engine.meters_out(), nodes, self._loading_table, self._voltage_table, self._health_table
+            meters_out, nodes, self._loading_table, self._voltage_table, self._health_table
         )
         if self._sink is not None and len(changed):
             try:
