@@ -204,3 +204,37 @@ def test_layout_fits_control_room_screens(sized_page: Any, shots: Path, width: i
     assert fits["map"] >= width * 0.5 and fits["side"] >= 320, fits
     assert fits["legendBottom"] <= height, fits
     assert watch.errors == [] and watch.external == []
+
+
+def test_a_work_order_gets_the_proposed_crew_and_shows_in_the_inspector(
+    ui: UI, ui_server: UiServer, tiny_grid: Any
+) -> None:
+    page, watch = ui
+    ui_server.app.state.ops.service().dispatch.seed_demo_crews()  # the roster `fluxops demo` seeds
+    seg = tiny_grid.line_segments
+    segment = str(seg[seg.construction == "underground"].segment_id.iat[0])
+    with api(ui_server) as c:
+        page.fill("[data-testid=search-input]", segment)
+        page.press("[data-testid=search-input]", "Enter")
+        page.wait_for_selector("[data-testid=inspector]")
+        page.click("[data-testid=tab-workorders]")
+        page.locator(".wo-form button[type=submit]").click()
+        row = page.locator("[data-testid=workorder-row]", has_text=segment)
+        row.wait_for(timeout=15_000)
+        wo = row.locator("td").first.inner_text()
+        best = c.get(f"/api/work-orders/{wo}/crew-proposals").json()["proposals"][0]
+        row.locator("[data-testid=propose-crew]").click()
+        choice = row.locator("[data-testid=crew-choice]")
+        choice.wait_for()
+        assert choice.input_value() == best["crew_id"]  # the nearest qualified crew, preselected
+        row.locator("[data-testid=assign-crew]").click()
+        page.wait_for_function(
+            "(wo) => [...document.querySelectorAll('[data-testid=workorder-row]')]"
+            ".some(r => r.innerText.includes(wo) && r.innerText.includes('assigned'))",
+            arg=wo,
+            timeout=15_000,
+        )
+        assert c.get(f"/api/work-orders/{wo}").json()["crew_id"] == best["crew_id"]
+    # the inspector of the segment lists the order (no reload)
+    page.locator("[data-testid=related-workorder]", has_text=wo).wait_for(timeout=15_000)
+    assert watch.errors == [], watch.failed

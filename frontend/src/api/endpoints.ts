@@ -46,6 +46,8 @@ export const api = {
   /** action: assign (body crew_id), unassign, start, complete, cancel */
   workOrderAction: (id: string, action: string, body?: Json) =>
     sendJson<Json>("POST", `/api/work-orders/${encodeURIComponent(id)}/${action}`, body),
+  /** crews ranked for a work order: available, qualified for the asset, nearest first */
+  crewProposals: (id: string) => getJson<Json>(`/api/work-orders/${encodeURIComponent(id)}/crew-proposals`),
   outageAction: (id: string, action: "acknowledge" | "confirm" | "restore") =>
     sendJson<Json>("POST", `/api/outages/${encodeURIComponent(id)}/${action}`),
   ami: (path: string, q?: Query) => getJson<Json | Json[]>(`/api/ami/${path}`, q),

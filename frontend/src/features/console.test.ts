@@ -3,6 +3,7 @@ import { formatDuration, formatFigure, formatTime, minutesBetween, zoneAbbreviat
 import { humanLabel, scenarioLabel } from "./common/labels";
 import { allowedActions, etrSource } from "./outages/outageLifecycle";
 import { initialUi, setTimeZone } from "../state/ui";
+import { proposalLabel } from "./workorders/CrewPicker";
 
 describe("control-room formatting", () => {
   it("shows times in the utility's zone, with the zone", () => {
@@ -43,5 +44,13 @@ describe("outage lifecycle", () => {
     expect(allowedActions({ status: "restored" })).toEqual([]);
     expect(etrSource({ by: "device_type", value: "fuse", median_min: 84, n: 12 })).toBe("median of 12 past fuse outages");
     expect(etrSource(null)).toMatch(/^no estimate/);
+  });
+});
+
+describe("crew proposals", () => {
+  it("label distance and fit", () => {
+    expect(proposalLabel({ crew_id: "CREW-002", distance_km: 4.812, qualified: true, status: "available" })).toBe("CREW-002 · 4.81 km · qualified");
+    expect(proposalLabel({ crew_id: "CREW-001", distance_km: 110.4, qualified: false, status: "assigned" })).toBe("CREW-001 · 110 km · lacks the skill · Assigned");
+    expect(proposalLabel({ crew_id: "C", distance_km: null, qualified: null, status: "available" })).toBe("C · distance unknown · skills not recorded");
   });
 });

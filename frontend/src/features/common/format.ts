@@ -32,6 +32,13 @@ export function formatTime(iso: unknown, timeZone: string, withDate = true): str
   return new Intl.DateTimeFormat("en-US", opts).format(d);
 }
 
+/** "Dec 7" in the zone (or "—"). */
+export function formatDate(iso: unknown, timeZone: string): string {
+  if (typeof iso !== "string" || !iso) return "—";
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? "—" : new Intl.DateTimeFormat("en-US", { timeZone, month: "short", day: "numeric" }).format(d);
+}
+
 /** The zone's short name now, e.g. "CST" / "CDT". */
 export function zoneAbbreviation(timeZone: string, at: Date = new Date()): string {
   const parts = new Intl.DateTimeFormat("en-US", { timeZone, timeZoneName: "short" }).formatToParts(at);

@@ -4,7 +4,7 @@ import { useStore } from "../../state/store";
 import { liveStore } from "../../state/live";
 import { outagesStore } from "../../state/outages";
 import { uiStore } from "../../state/ui";
-import { formatFigure, formatTime } from "../common/format";
+import { formatDate, formatFigure, formatTime } from "../common/format";
 import { TimeZonePicker } from "./TimeZonePicker";
 
 /** First numeric field among `keys` (backends name things slightly differently; we read what is there). */
@@ -17,10 +17,13 @@ export function pickNum(obj: Json | null | undefined, ...keys: string[]): number
   return null;
 }
 
-function Kpi({ label, value, sub, testid }: { label: string; value: string; sub?: string; testid: string }) {
+function Kpi({ label, value, unit, sub, testid }: { label: string; value: string; unit?: string; sub?: string; testid: string }) {
   return (
-    <div className="kpi" data-testid={testid}>
-      <div className="kpi-value">{value}</div>
+    <div className="kpi" data-testid={testid} title={sub ? `${label}: ${sub}` : label}>
+      <div className="kpi-value">
+        {value}
+        {unit && value !== "—" && <span className="kpi-unit"> {unit}</span>}
+      </div>
       <div className="kpi-label">{label}</div>
       {sub && <div className="kpi-sub">{sub}</div>}
     </div>
@@ -42,7 +45,7 @@ export function KpiHeader() {
   const liveMw = live.amiLoad ? live.amiLoad.kw / 1000 : null;
   const peakMw = pickNum(k, "peak_mw");
   const relMissing = live.errors.reliability === "missing";
-  const period = rel ? `${formatTime(rel.period_start_utc, ui.timeZone)} → ${formatTime(rel.period_end_utc, ui.timeZone)}` : "";
+  const period = rel ? `${formatDate(rel.period_start_utc, ui.timeZone)} → ${formatDate(rel.period_end_utc, ui.timeZone)}` : "";
   const crews = live.crews;
   const available = crews ? crews.filter((c) => c.status === "available").length : null;
   return (
@@ -57,16 +60,19 @@ export function KpiHeader() {
       <Kpi
         testid="kpi-load"
         label={liveMw !== null ? "load (AMI)" : "design peak"}
-        value={formatFigure(liveMw ?? peakMw, "MW", 1)}
+        value={formatFigure(liveMw ?? peakMw, "", 1)}
+        unit="MW"
         sub={liveMw === null ? "no AMI readings yet" : `hour from ${formatTime(live.amiLoad!.hour, ui.timeZone, false)}`}
       />
       <Kpi testid="kpi-outages" label="active outages" value={activeOutages === null ? "—" : fmt(activeOutages)} />
-      <Kpi testid="kpi-saidi" label="SAIDI" value={rel ? formatFigure(num(rel.saidi_min), "min") : "—"} sub={relMissing ? "reliability route missing" : period} />
-      <Kpi testid="kpi-saifi" label="SAIFI" value={rel ? formatFigure(num(rel.saifi), "int./cust.") : "—"} />
+      <Kpi testid="kpi-saidi" label="SAIDI" value={rel ? formatFigure(num(rel.saidi_min)) : "—"} unit="min" sub={relMissing ? "reliability route missing" : period} />
+      <Kpi testid="kpi-saifi" label="SAIFI" value={rel ? formatFigure(num(rel.saifi)) : "—"} unit="int./cust." />
       <Kpi
         testid="kpi-caidi"
         label="CAIDI"
-        value={rel ? (rel.caidi_min === null || rel.caidi_min === undefined ? "no interruptions" : formatFigure(num(rel.caidi_min), "min")) : "—"}
+        value={rel && num(rel.caidi_min) !== null ? formatFigure(num(rel.caidi_min)) : "—"}
+        unit="min"
+        sub={rel && num(rel.caidi_min) === null ? "no interruptions" : undefined}
       />
       <Kpi
         testid="kpi-crews"

@@ -26,7 +26,7 @@ export function TimeZonePicker() {
       >
         {zones.map((z) => (
           <option key={z} value={z}>
-            {z.replace(/_/g, " ")} ({zoneAbbreviation(z)})
+            {(z.split("/").pop() ?? z).replace(/_/g, " ")} ({zoneAbbreviation(z)})
           </option>
         ))}
       </select>
