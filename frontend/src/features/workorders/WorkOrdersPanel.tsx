@@ -7,6 +7,7 @@ import { useStore } from "../../state/store";
 import { bumpRevision, liveStore } from "../../state/live";
 import { selectionStore } from "../../state/selection";
 import { ACTION_TO, nextStatus, WORK_ORDER_PRIORITIES, WORK_ORDER_TYPES } from "./workOrders";
+import { CrewPicker } from "./CrewPicker";
 
 export function WorkOrdersPanel() {
   const live = useStore(liveStore);
@@ -100,7 +101,20 @@ export function WorkOrdersPanel() {
                   <td>{str(w.asset_id)}</td>
                   <td>{str(w.crew_id)}</td>
                   <td>{str(w.status)}</td>
-                  <td>{to && <button onClick={() => void advance(w)}>→ {to}</button>}</td>
+                  <td>
+                    {to === "assigned" ? (
+                      <CrewPicker
+                        workOrderId={str(w.work_order_id)}
+                        onAssigned={(crew) => {
+                          setMessage(`${str(w.work_order_id)} → assigned to ${crew}`);
+                          liveStore.update(bumpRevision);
+                        }}
+                        onError={setMessage}
+                      />
+                    ) : (
+                      to && <button onClick={() => void advance(w)}>→ {to}</button>
+                    )}
+                  </td>
                 </tr>
               );
             })}
