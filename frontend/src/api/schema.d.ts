@@ -275,8 +275,52 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Post Refresh */
+        /**
+         * Post Refresh
+         * @description Materialize every accepted batch now (the refresher thread does this in the background).
+         */
         post: operations["post_refresh_api_ami_refresh_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ami/rejections": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Rejections
+         * @description The newest dead letters first: id, received_utc, source, topic, reason, error, attempts,
+         *     payload_bytes; ``total`` counts them all.
+         */
+        get: operations["list_rejections_api_ami_rejections_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ami/rejections/{letter_id}/payload": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Rejection Payload
+         * @description The payload bytes exactly as received.
+         */
+        get: operations["get_rejection_payload_api_ami_rejections__letter_id__payload_get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -441,7 +485,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List assets (filters, bbox, cursor pagination) */
+        /** List assets (filters, bbox, cursor pagination); `transformer_id`: the meters on a transformer */
         get: operations["list_assets_api_assets_get"];
         put?: never;
         post?: never;
@@ -462,6 +506,40 @@ export interface paths {
         get: operations["get_asset_api_assets__asset_id__get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/assets/{asset_id}/related": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Open outages this asset is part of (device, member, feeding or inside) and its work orders */
+        get: operations["get_related_api_assets__asset_id__related_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/cascade/compare": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Two cascades (inputs and proposed switch states each) side by side, with their differences */
+        post: operations["compare_api_cascade_compare_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -660,7 +738,8 @@ export interface paths {
         };
         /**
          * Realtime Risk
-         * @description Risk index from the live state (AMI loading, outages) or, without it, the scenario's flows.
+         * @description Risk index from the live state (AMI loading, outages) or, without it, the scenario's flows. The
+         *     thermal term's ambient is the weather model's temperature now, unless a scenario is asked for.
          */
         get: operations["realtime_risk_api_cascade_realtime_risk_get"];
         put?: never;
@@ -777,6 +856,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/devices/{device_id}/switching": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A device's recorded and live state */
+        get: operations["device_switching_api_devices__device_id__switching_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/devices/{device_id}/{action}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Open or close a switching device now (validated first; a reason is required) */
+        post: operations["operate_device_api_devices__device_id___action__post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/feeders": {
         parameters: {
             query?: never;
@@ -794,6 +907,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/grid/loading": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Per segment loading % and current, per bus / transformer voltage (pu), from a whole-grid power flow at the latest complete AMI hour (design peak without AMI) */
+        get: operations["get_grid_loading_api_grid_loading_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/grid/state": {
         parameters: {
             query?: never;
@@ -801,7 +931,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Live state of every asset (or of those changed since a version) */
+        /**
+         * Live state of every asset (or of those changed since a version)
+         * @description Served from the maintained snapshot (built and encoded once per state version). The ETag names
+         *     the state (its epoch and version) and the representation; a matching ``If-None-Match`` answers 304.
+         *     Between versions the SSE stream (``asset_status``) carries the diffs.
+         */
         get: operations["grid_state_api_grid_state_get"];
         put?: never;
         post?: never;
@@ -967,6 +1102,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Search premises (address, customer name, account, meter), assets and streets, ranked */
+        get: operations["search_api_search_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/stream": {
         parameters: {
             query?: never;
@@ -1001,6 +1153,126 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/switching/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Validate switching steps against the live configuration */
+        post: operations["switching_check_api_switching_check_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/switching/log": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Switching operations, newest first */
+        get: operations["switching_log_api_switching_log_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/switching/orders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Switching orders, newest first */
+        get: operations["list_orders_api_switching_orders_get"];
+        put?: never;
+        /** Create a switching order (draft), refused when a step fails validation */
+        post: operations["create_order_api_switching_orders_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/switching/orders/{order_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One switching order */
+        get: operations["get_order_api_switching_orders__order_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/switching/orders/{order_id}/validate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Validate an order's steps against the configuration live now (changes nothing) */
+        post: operations["validate_order_api_switching_orders__order_id__validate_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/switching/orders/{order_id}/{action}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Transition: approve (re-validated), execute (re-validated, applied atomically), cancel */
+        post: operations["order_action_api_switching_orders__order_id___action__post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/switching/states": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The live configuration: devices operated on the loaded grid, every device off its normal state */
+        get: operations["switching_states_api_switching_states_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/topology": {
         parameters: {
             query?: never;
@@ -1012,6 +1284,74 @@ export interface paths {
         get: operations["get_topology_api_topology_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/weather": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Hourly temperature, wind and cloud cover (weather model) for a window */
+        get: operations["get_weather_api_weather_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/whatif/cascade": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A cascade on a proposed configuration (the live one is unchanged) */
+        post: operations["whatif_cascade_api_whatif_cascade_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/whatif/n-1": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** N-1 (every line segment out, one at a time) on a proposed configuration, over the substations it changes and those tied to them */
+        post: operations["whatif_n_minus_1_api_whatif_n_1_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/whatif/powerflow": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Power flow on a proposed configuration, next to the live one */
+        post: operations["whatif_powerflow_api_whatif_powerflow_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1055,6 +1395,23 @@ export interface paths {
         patch: operations["update_work_order_api_work_orders__work_order_id__patch"];
         trace?: never;
     };
+    "/api/work-orders/{work_order_id}/crew-proposals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Crews for a work order: available and qualified first, then by distance to the asset */
+        get: operations["crew_proposals_api_work_orders__work_order_id__crew_proposals_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/work-orders/{work_order_id}/{action}": {
         parameters: {
             query?: never;
@@ -1081,6 +1438,23 @@ export interface paths {
         };
         /** Liveness (public); detailed=true adds store, grid and counts (viewer) */
         get: operations["health_health_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Prometheus metrics (admin, or the scrape token FLUXOPS_SERVER__METRICS_TOKEN) */
+        get: operations["metrics_metrics_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1191,10 +1565,253 @@ export interface components {
             /** Status Code */
             status_code: number;
         };
-        /** HTTPValidationError */
-        HTTPValidationError: {
-            /** Detail */
-            detail?: components["schemas"]["ValidationError"][];
+        /**
+         * CascadeIn
+         * @description What starts a cascade. The seed's names (``initial_failure_node``, ``scenario_name``) are accepted
+         *     next to ours; ``overrides`` / ``config`` / ``restoration`` are checked field by field by the model
+         *     (`fluxops.cascade.config.config_from_dict`), each error naming its field.
+         */
+        CascadeIn: {
+            /**
+             * Config
+             * @description CascadeConfig fields
+             */
+            config?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Crews
+             * @description Repair crews (restoration.crews)
+             */
+            crews?: number | null;
+            /**
+             * Failure Threshold
+             * @description Not a model input (elements fail by protection, ampacity and hot-spot limits)
+             */
+            failure_threshold?: null;
+            /**
+             * Initial Failure Node
+             * @description The seed's name for patient_zero
+             */
+            initial_failure_node?: string | string[] | null;
+            /**
+             * Load Multiplier
+             * @description × design peak load
+             */
+            load_multiplier?: number | null;
+            /**
+             * Overrides
+             * @description ScenarioConfig fields to override
+             */
+            overrides?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Patient Zero
+             * @description Element id(s) that fail first
+             */
+            patient_zero?: string | string[] | null;
+            /**
+             * Restoration
+             * @description RestorationConfig fields
+             */
+            restoration?: {
+                [key: string]: unknown;
+            } | null;
+            /** Scenario */
+            scenario?: ("normal" | "summer_peak" | "winter_storm" | "hurricane" | "custom") | null;
+            /**
+             * Scenario Name
+             * @description The seed's name for scenario
+             */
+            scenario_name?: ("normal" | "summer_peak" | "winter_storm" | "hurricane" | "custom") | null;
+            /**
+             * Seed
+             * @default 0
+             */
+            seed: number;
+            /**
+             * Temperature C
+             * @description Ambient temperature
+             */
+            temperature_c?: number | null;
+        };
+        /** CheckIn */
+        CheckIn: {
+            /**
+             * Load Multiplier
+             * @description Validation load: × design peak
+             * @default 1
+             */
+            load_multiplier: number;
+            /** Steps */
+            steps: components["schemas"]["StepIn"][];
+        };
+        /** CompareSide */
+        CompareSide: {
+            /**
+             * Config
+             * @description CascadeConfig fields
+             */
+            config?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Crews
+             * @description Repair crews (restoration.crews)
+             */
+            crews?: number | null;
+            /** Label */
+            label?: string | null;
+            /**
+             * Overrides
+             * @description ScenarioConfig fields to override
+             */
+            overrides?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Patient Zero
+             * @description Element id(s) that fail first
+             */
+            patient_zero?: string | string[] | null;
+            /**
+             * Restoration
+             * @description RestorationConfig fields
+             */
+            restoration?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Scenario
+             * @default normal
+             * @enum {string}
+             */
+            scenario: "normal" | "summer_peak" | "winter_storm" | "hurricane" | "custom";
+            /**
+             * Seed
+             * @default 0
+             */
+            seed: number;
+            /**
+             * Switch States
+             * @description Proposed switch states
+             */
+            switch_states?: components["schemas"]["SwitchStateIn"][];
+        };
+        /** EconomicIn */
+        EconomicIn: {
+            /**
+             * Config
+             * @description CascadeConfig fields
+             */
+            config?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Crews
+             * @description Repair crews (restoration.crews)
+             */
+            crews?: number | null;
+            /**
+             * Economics
+             * @description EconomicsConfig fields
+             */
+            economics?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Failure Threshold
+             * @description Not a model input (elements fail by protection, ampacity and hot-spot limits)
+             */
+            failure_threshold?: null;
+            /**
+             * Initial Failure Node
+             * @description The seed's name for patient_zero
+             */
+            initial_failure_node?: string | string[] | null;
+            /**
+             * Load Multiplier
+             * @description × design peak load
+             */
+            load_multiplier?: number | null;
+            /**
+             * Overrides
+             * @description ScenarioConfig fields to override
+             */
+            overrides?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Patient Zero
+             * @description Element id(s) that fail first
+             */
+            patient_zero?: string | string[] | null;
+            /**
+             * Restoration
+             * @description RestorationConfig fields
+             */
+            restoration?: {
+                [key: string]: unknown;
+            } | null;
+            /** Scenario */
+            scenario?: ("normal" | "summer_peak" | "winter_storm" | "hurricane" | "custom") | null;
+            /**
+             * Scenario Name
+             * @description The seed's name for scenario
+             */
+            scenario_name?: ("normal" | "summer_peak" | "winter_storm" | "hurricane" | "custom") | null;
+            /**
+             * Seed
+             * @default 0
+             */
+            seed: number;
+            /**
+             * Temperature C
+             * @description Ambient temperature
+             */
+            temperature_c?: number | null;
+        };
+        /**
+         * ErrorBody
+         * @description The one error body every 4xx/5xx carries (documented on each route by `fluxops.api.openapi`).
+         */
+        ErrorBody: {
+            /**
+             * Code
+             * @description Machine-readable error code, e.g. invalid_input, not_found
+             */
+            code: string;
+            /**
+             * Details
+             * @description Context: `field` (the parameter at fault), `errors`, ids, `request_id` on 5xx
+             */
+            details: {
+                [key: string]: unknown;
+            };
+            /**
+             * Message
+             * @description One human-readable line; names the offending field
+             */
+            message: string;
+        };
+        /**
+         * ExplainIn
+         * @description A cascade result (as returned by simulate), or ``{"result": ..., "explanation_type": ...}``.
+         */
+        ExplainIn: {
+            /**
+             * Explanation Type
+             * @default summary
+             * @enum {string}
+             */
+            explanation_type: "summary" | "patient_zero" | "wave_analysis" | "recommendations";
+            /** Result */
+            result?: {
+                [key: string]: unknown;
+            } | null;
+        } & {
+            [key: string]: unknown;
         };
         /** HealthOut */
         HealthOut: {
@@ -1204,6 +1821,10 @@ export interface components {
             } | null;
             /** Grid */
             grid?: {
+                [key: string]: unknown;
+            } | null;
+            /** Lake */
+            lake?: {
                 [key: string]: unknown;
             } | null;
             /** Status */
@@ -1248,9 +1869,10 @@ export interface components {
             label: string;
             /**
              * Role
-             * @description One of viewer, operator, admin
+             * @description The key's role
+             * @enum {string}
              */
-            role: string;
+            role: "viewer" | "operator" | "admin";
         };
         /** KeyOut */
         KeyOut: {
@@ -1272,10 +1894,11 @@ export interface components {
         LoadGridIn: {
             /**
              * Preset
-             * @description Synthetic utility preset: tiny, demo, houston, stress
+             * @description Synthetic utility preset
              * @default demo
+             * @enum {string}
              */
-            preset: string;
+            preset: "tiny" | "demo" | "houston" | "stress";
             /**
              * Seed
              * @description Generator seed (same seed, same grid)
@@ -1302,18 +1925,429 @@ export interface components {
             /** Source */
             source: string;
         };
-        /** ValidationError */
-        ValidationError: {
-            /** Context */
-            ctx?: Record<string, never>;
-            /** Input */
-            input?: unknown;
-            /** Location */
-            loc: (string | number)[];
-            /** Message */
-            msg: string;
-            /** Error Type */
-            type: string;
+        /** MonteCarloIn */
+        MonteCarloIn: {
+            /**
+             * Config
+             * @description CascadeConfig fields
+             */
+            config?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Crews
+             * @description Repair crews (restoration.crews)
+             */
+            crews?: number | null;
+            /**
+             * Failure Threshold
+             * @description Not a model input (elements fail by protection, ampacity and hot-spot limits)
+             */
+            failure_threshold?: null;
+            /**
+             * Initial Failure Node
+             * @description The seed's name for patient_zero
+             */
+            initial_failure_node?: string | string[] | null;
+            /**
+             * Load Multiplier
+             * @description × design peak load
+             */
+            load_multiplier?: number | null;
+            /**
+             * Montecarlo
+             * @description MonteCarloConfig fields
+             */
+            montecarlo?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Overrides
+             * @description ScenarioConfig fields to override
+             */
+            overrides?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Patient Zero
+             * @description Element id(s) that fail first
+             */
+            patient_zero?: string | string[] | null;
+            /**
+             * Restoration
+             * @description RestorationConfig fields
+             */
+            restoration?: {
+                [key: string]: unknown;
+            } | null;
+            /** Scenario */
+            scenario?: ("normal" | "summer_peak" | "winter_storm" | "hurricane" | "custom") | null;
+            /**
+             * Scenario Name
+             * @description The seed's name for scenario
+             */
+            scenario_name?: ("normal" | "summer_peak" | "winter_storm" | "hurricane" | "custom") | null;
+            /**
+             * Seed
+             * @default 0
+             */
+            seed: number;
+            /**
+             * Temperature C
+             * @description Ambient temperature
+             */
+            temperature_c?: number | null;
+        };
+        /**
+         * OperateIn
+         * @description Why the device is operated (required, recorded with the state and in the switching log).
+         */
+        OperateIn: {
+            /**
+             * Force
+             * @description Emergency switching: apply even when the check finds an islanded critical customer or an overload (recorded as forced, with the check)
+             * @default false
+             */
+            force: boolean;
+            /**
+             * Load Multiplier
+             * @description Check load: × design peak
+             * @default 1
+             */
+            load_multiplier: number;
+            /**
+             * Reason
+             * @description Why (required; recorded with the operation)
+             */
+            reason: string;
+        };
+        /** OrderIn */
+        OrderIn: {
+            /**
+             * Load Multiplier
+             * @description Validation load: × design peak
+             * @default 1
+             */
+            load_multiplier: number;
+            /** Reason */
+            reason: string;
+            /** Steps */
+            steps: components["schemas"]["StepIn"][];
+            /** Title */
+            title: string;
+        };
+        /** SearchHit */
+        SearchHit: {
+            /** Account Id */
+            account_id?: string | null;
+            /** Address */
+            address?: string | null;
+            /**
+             * Bbox
+             * @description Streets: minLon, minLat, maxLon, maxLat
+             */
+            bbox?: number[] | null;
+            /** Customer Class */
+            customer_class?: string | null;
+            /** Customer Id */
+            customer_id?: string | null;
+            /** Customer Name */
+            customer_name?: string | null;
+            /**
+             * Detail
+             * @default
+             */
+            detail: string;
+            /** Feeder Id */
+            feeder_id?: string | null;
+            /**
+             * Id
+             * @description Asset id (meters: the meter id; streets: 'Street, ZIP')
+             */
+            id: string;
+            /**
+             * Kind
+             * @description What was found: substation, feeder, street, meter, transformer, breaker, recloser, sectionalizer, fuse, switch, tie_switch, bus_tie, substation_transformer, pole, line_segment (meter = a premise)
+             */
+            kind: string;
+            /** Label */
+            label: string;
+            /** Lat */
+            lat: number;
+            /** Lon */
+            lon: number;
+            /**
+             * Premises
+             * @description Streets: premises on it
+             */
+            premises?: number | null;
+            /**
+             * Score
+             * @description 100 exact, 80 prefix, 60 word start, 40 anywhere
+             */
+            score: number;
+            /** Substation Id */
+            substation_id?: string | null;
+            /** Transformer Id */
+            transformer_id?: string | null;
+            /** Zip Code */
+            zip_code?: string | null;
+        };
+        /** SearchOut */
+        SearchOut: {
+            /** Count */
+            count: number;
+            /** Items */
+            items: components["schemas"]["SearchHit"][];
+            /** Query */
+            query: string;
+        };
+        /** SimulateIn */
+        SimulateIn: {
+            /**
+             * Config
+             * @description CascadeConfig fields
+             */
+            config?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Crews
+             * @description Repair crews (restoration.crews)
+             */
+            crews?: number | null;
+            /**
+             * Failure Threshold
+             * @description Not a model input (elements fail by protection, ampacity and hot-spot limits)
+             */
+            failure_threshold?: null;
+            /**
+             * Initial Failure Node
+             * @description The seed's name for patient_zero
+             */
+            initial_failure_node?: string | string[] | null;
+            /**
+             * Load Multiplier
+             * @description × design peak load
+             */
+            load_multiplier?: number | null;
+            /**
+             * Name
+             * @description Name of the stored run
+             */
+            name?: string | null;
+            /**
+             * Overrides
+             * @description ScenarioConfig fields to override
+             */
+            overrides?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Patient Zero
+             * @description Element id(s) that fail first
+             */
+            patient_zero?: string | string[] | null;
+            /**
+             * Restoration
+             * @description RestorationConfig fields
+             */
+            restoration?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Save
+             * @description Store the result (listed under /api/cascade/precomputed)
+             * @default false
+             */
+            save: boolean;
+            /** Scenario */
+            scenario?: ("normal" | "summer_peak" | "winter_storm" | "hurricane" | "custom") | null;
+            /**
+             * Scenario Name
+             * @description The seed's name for scenario
+             */
+            scenario_name?: ("normal" | "summer_peak" | "winter_storm" | "hurricane" | "custom") | null;
+            /**
+             * Seed
+             * @default 0
+             */
+            seed: number;
+            /**
+             * Temperature C
+             * @description Ambient temperature
+             */
+            temperature_c?: number | null;
+        };
+        /** StepIn */
+        StepIn: {
+            /**
+             * Action
+             * @enum {string}
+             */
+            action: "open" | "close";
+            /** Device Id */
+            device_id: string;
+        };
+        /** SwitchStateIn */
+        SwitchStateIn: {
+            /** Device Id */
+            device_id: string;
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "closed" | "open";
+        };
+        /**
+         * WhatIfCascadeIn
+         * @description A cascade's inputs (as ``POST /api/cascade/simulate`` takes them; nested configs are checked
+         *     field by field by the model, each error naming its field) and the proposed switch states.
+         */
+        WhatIfCascadeIn: {
+            /**
+             * Config
+             * @description CascadeConfig fields
+             */
+            config?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Crews
+             * @description Repair crews (restoration.crews)
+             */
+            crews?: number | null;
+            /**
+             * Overrides
+             * @description ScenarioConfig fields to override
+             */
+            overrides?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Patient Zero
+             * @description Element id(s) that fail first
+             */
+            patient_zero?: string | string[] | null;
+            /**
+             * Restoration
+             * @description RestorationConfig fields
+             */
+            restoration?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Scenario
+             * @default normal
+             * @enum {string}
+             */
+            scenario: "normal" | "summer_peak" | "winter_storm" | "hurricane" | "custom";
+            /**
+             * Seed
+             * @default 0
+             */
+            seed: number;
+            /**
+             * Switch States
+             * @description Proposed switch states
+             */
+            switch_states?: components["schemas"]["SwitchStateIn"][];
+        };
+        /**
+         * WhatIfFlowIn
+         * @description A proposed configuration: switch states laid over the live ones (nothing is written).
+         */
+        WhatIfFlowIn: {
+            /**
+             * Limit
+             * @description Rows listed (overloads, contingencies)
+             * @default 50
+             */
+            limit: number;
+            /**
+             * Scenario
+             * @default normal
+             * @enum {string}
+             */
+            scenario: "normal" | "summer_peak" | "winter_storm" | "hurricane" | "custom";
+            /** Switch States */
+            switch_states?: components["schemas"]["SwitchStateIn"][];
+        };
+        /**
+         * WorkOrderActionIn
+         * @description ``assign`` names the crew; the other actions take no body (or an empty object).
+         */
+        WorkOrderActionIn: {
+            /** Crew Id */
+            crew_id?: string | null;
+        };
+        /**
+         * WorkOrderIn
+         * @description A new work order (unknown fields are refused).
+         */
+        WorkOrderIn: {
+            /** Asset Id */
+            asset_id?: string | null;
+            /** Description */
+            description: string;
+            /** Estimated Hours */
+            estimated_hours?: number | null;
+            /** Outage Id */
+            outage_id?: string | null;
+            /**
+             * Priority
+             * @enum {string}
+             */
+            priority: "critical" | "high" | "medium" | "low";
+            /**
+             * Work Type
+             * @enum {string}
+             */
+            work_type: "outage_repair" | "inspection" | "maintenance" | "replacement";
+        };
+        /**
+         * WorkOrderPatch
+         * @description Fields to change; absent (or null) ``work_type`` / ``priority`` / ``description`` stay as they are,
+         *     a null ``asset_id`` / ``estimated_hours`` clears them.
+         */
+        WorkOrderPatch: {
+            /** Asset Id */
+            asset_id?: string | null;
+            /** Description */
+            description?: string | null;
+            /** Estimated Hours */
+            estimated_hours?: number | null;
+            /** Priority */
+            priority?: ("critical" | "high" | "medium" | "low") | null;
+            /** Work Type */
+            work_type?: ("outage_repair" | "inspection" | "maintenance" | "replacement") | null;
+        };
+        /** CompareIn */
+        fluxops__api__routes__cascade__CompareIn: {
+            /**
+             * Hardening
+             * @description Hardening options
+             */
+            hardening?: {
+                [key: string]: unknown;
+            } | null;
+            /** Node Ids */
+            node_ids?: string[];
+        };
+        /**
+         * CompareIn
+         * @description Two cascades (each its inputs and proposed switch states) run and compared side by side.
+         */
+        fluxops__api__routes__switching__CompareIn: {
+            a: components["schemas"]["CompareSide"];
+            b: components["schemas"]["CompareSide"];
+            /**
+             * Economics
+             * @description EconomicsConfig fields (both sides)
+             */
+            economics?: {
+                [key: string]: unknown;
+            } | null;
         };
     };
     responses: never;
@@ -1345,13 +2379,31 @@ export interface operations {
                     "application/json": components["schemas"]["AuditOut"][];
                 };
             };
-            /** @description Validation Error */
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -1378,13 +2430,40 @@ export interface operations {
                     "application/json": components["schemas"]["LoadGridOut"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -1410,13 +2489,31 @@ export interface operations {
                     "application/json": components["schemas"]["KeyOut"][];
                 };
             };
-            /** @description Validation Error */
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -1443,13 +2540,40 @@ export interface operations {
                     "application/json": components["schemas"]["IssuedKeyOut"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -1459,6 +2583,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description API key id */
                 key_id: string;
             };
             cookie?: never;
@@ -1472,13 +2597,40 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation Error */
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found: the id in the path, or no grid is loaded */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -1499,6 +2651,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": unknown;
+                };
+            };
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -1525,13 +2695,40 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
-            /** @description Validation Error */
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found: the id in the path, or no grid is loaded */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -1552,6 +2749,42 @@ export interface operations {
                 };
                 content: {
                     "application/json": unknown;
+                };
+            };
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -1577,13 +2810,31 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
-            /** @description Validation Error */
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -1609,13 +2860,31 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
-            /** @description Validation Error */
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -1624,7 +2893,9 @@ export interface operations {
         parameters: {
             query?: {
                 since?: string | null;
+                /** @description Event type: one of last_gasp, power_restore, voltage_sag, voltage_swell, tamper, reverse_flow */
                 event_type?: string | null;
+                /** @description Meter id */
                 meter_id?: string | null;
                 limit?: number;
             };
@@ -1643,13 +2914,31 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
-            /** @description Validation Error */
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -1670,6 +2959,42 @@ export interface operations {
                 };
                 content: {
                     "application/json": unknown;
+                };
+            };
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body larger than FLUXOPS_INGEST__MAX_BODY_BYTES (default 64 MiB), refused before it is read; `details.limit_bytes` names the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body not parseable (malformed JSON: `details.line`, `details.column`), nested deeper than FLUXOPS_INGEST__MAX_JSON_DEPTH, or a column nested, duplicated or missing (`details.field`). Bad rows in a parseable body are a 200 with a rejection report */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -1695,13 +3020,31 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
-            /** @description Validation Error */
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -1728,13 +3071,31 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
-            /** @description Validation Error */
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -1742,6 +3103,7 @@ export interface operations {
     get_readings_api_ami_readings_get: {
         parameters: {
             query: {
+                /** @description Meter id */
                 meter_id: string;
                 start?: string | null;
                 end?: string | null;
@@ -1762,13 +3124,31 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
-            /** @description Validation Error */
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -1791,6 +3171,42 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body larger than FLUXOPS_INGEST__MAX_BODY_BYTES (default 64 MiB), refused before it is read; `details.limit_bytes` names the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body not parseable (malformed JSON: `details.line`, `details.column`), nested deeper than FLUXOPS_INGEST__MAX_JSON_DEPTH, or a column nested, duplicated or missing (`details.field`). Bad rows in a parseable body are a 200 with a rejection report */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     post_corrections_api_ami_readings_corrections_post: {
@@ -1811,6 +3227,42 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body larger than FLUXOPS_INGEST__MAX_BODY_BYTES (default 64 MiB), refused before it is read; `details.limit_bytes` names the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body not parseable (malformed JSON: `details.line`, `details.column`), nested deeper than FLUXOPS_INGEST__MAX_JSON_DEPTH, or a column nested, duplicated or missing (`details.field`). Bad rows in a parseable body are a 200 with a rejection report */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     post_refresh_api_ami_refresh_post: {
@@ -1829,6 +3281,149 @@ export interface operations {
                 };
                 content: {
                     "application/json": unknown;
+                };
+            };
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_rejections_api_ami_rejections_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_rejection_payload_api_ami_rejections__letter_id__payload_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                letter_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found: the id in the path, or no grid is loaded */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -1854,13 +3449,31 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
-            /** @description Validation Error */
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -1887,13 +3500,31 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
-            /** @description Validation Error */
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -1901,6 +3532,7 @@ export interface operations {
     get_transformer_latest_api_ami_transformers_latest_get: {
         parameters: {
             query?: {
+                /** @description Feeder id */
                 feeder_id?: string | null;
                 min_loading_pct?: number | null;
                 limit?: number;
@@ -1920,13 +3552,31 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
-            /** @description Validation Error */
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -1935,7 +3585,9 @@ export interface operations {
         parameters: {
             query?: {
                 date?: string | null;
+                /** @description Transformer id */
                 transformer_id?: string | null;
+                /** @description Feeder id */
                 feeder_id?: string | null;
                 limit?: number;
             };
@@ -1954,13 +3606,31 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
-            /** @description Validation Error */
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -1987,13 +3657,31 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
-            /** @description Validation Error */
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -2018,13 +3706,31 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
-            /** @description Validation Error */
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -2033,6 +3739,7 @@ export interface operations {
         parameters: {
             query?: {
                 date?: string | null;
+                /** @description ANSI C84.1 status: one of normal, warning, critical */
                 status?: string | null;
                 limit?: number;
             };
@@ -2051,13 +3758,31 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
-            /** @description Validation Error */
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -2083,13 +3808,31 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
-            /** @description Validation Error */
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -2097,15 +3840,21 @@ export interface operations {
     list_assets_api_assets_get: {
         parameters: {
             query?: {
-                /** @description Comma list of asset types: substation, substation_transformer, feeder, line_segment, breaker, recloser, sectionalizer, fuse, switch, tie_switch, bus_tie, pole, transformer, meter */
+                /** @description Asset types (comma list) */
                 type?: string | null;
-                /** @description Comma list of statuses: normal, warning, critical, out */
+                /** @description Statuses (comma list) */
                 status?: string | null;
                 /** @description Feeder id, e.g. FDR-0001-01 */
-                feeder?: string | null;
+                feeder_id?: string | null;
                 /** @description Substation id, e.g. SUB-0001 */
+                substation_id?: string | null;
+                /** @description Distribution transformer id: the meters it serves */
+                transformer_id?: string | null;
+                /** @description Older name of `feeder_id` */
+                feeder?: string | null;
+                /** @description Older name of `substation_id` */
                 substation?: string | null;
-                /** @description minLon,minLat,maxLon,maxLat (WGS84 degrees) */
+                /** @description minLon,minLat,maxLon,maxLat (WGS84 degrees; lon in [-180, 180], lat in [-90, 90], min <= max) */
                 bbox?: string | null;
                 /** @description `next_cursor` of the previous page */
                 cursor?: string | null;
@@ -2127,13 +3876,31 @@ export interface operations {
                     "application/json": components["schemas"]["AssetPageOut"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -2143,6 +3910,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description Asset id */
                 asset_id: string;
             };
             cookie?: never;
@@ -2158,37 +3926,115 @@ export interface operations {
                     "application/json": components["schemas"]["AssetDetailOut"];
                 };
             };
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description No asset with this id */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
-            /** @description Validation Error */
+            /** @description Invalid input: `details.field` names the parameter at fault */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
     };
-    compare_mitigations_api_cascade_compare_mitigations_post: {
+    get_related_api_assets__asset_id__related_get: {
         parameters: {
-            query?: {
-                investment_budget?: number;
-                scenario?: string;
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Asset id */
+                asset_id: string;
             };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No asset with this id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    compare_api_cascade_compare_post: {
+        parameters: {
+            query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
-                "application/json": unknown;
+                "application/json": components["schemas"]["fluxops__api__routes__switching__CompareIn"];
             };
         };
         responses: {
@@ -2203,13 +4049,125 @@ export interface operations {
                     };
                 };
             };
-            /** @description Validation Error */
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found: the id in the path, or no grid is loaded */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    compare_mitigations_api_cascade_compare_mitigations_post: {
+        parameters: {
+            query?: {
+                /** @description USD */
+                investment_budget?: number;
+                /** @description Scenario: one of normal, summer_peak, winter_storm, hurricane, custom */
+                scenario?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["fluxops__api__routes__cascade__CompareIn"] | string[] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found: the id in the path, or no grid is loaded */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -2221,9 +4179,9 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
-                "application/json": unknown;
+                "application/json": components["schemas"]["EconomicIn"];
             };
         };
         responses: {
@@ -2238,13 +4196,49 @@ export interface operations {
                     };
                 };
             };
-            /** @description Validation Error */
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found: the id in the path, or no grid is loaded */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -2258,7 +4252,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": unknown;
+                "application/json": components["schemas"]["ExplainIn"];
             };
         };
         responses: {
@@ -2273,13 +4267,40 @@ export interface operations {
                     };
                 };
             };
-            /** @description Validation Error */
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -2287,7 +4308,9 @@ export interface operations {
     grid_topology_api_cascade_grid_topology_get: {
         parameters: {
             query?: {
+                /** @description Substation id */
                 substation_id?: string | null;
+                /** @description Feeder id */
                 feeder_id?: string | null;
                 limit?: number;
             };
@@ -2308,13 +4331,40 @@ export interface operations {
                     };
                 };
             };
-            /** @description Validation Error */
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found: the id in the path, or no grid is loaded */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -2322,6 +4372,7 @@ export interface operations {
     high_risk_nodes_api_cascade_high_risk_nodes_get: {
         parameters: {
             query?: {
+                /** @description Scenario: one of normal, summer_peak, winter_storm, hurricane, custom */
                 scenario?: string;
                 limit?: number;
                 min_customers?: number;
@@ -2343,13 +4394,40 @@ export interface operations {
                     };
                 };
             };
-            /** @description Validation Error */
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found: the id in the path, or no grid is loaded */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -2361,9 +4439,9 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
-                "application/json": unknown;
+                "application/json": components["schemas"]["CascadeIn"];
             };
         };
         responses: {
@@ -2378,13 +4456,49 @@ export interface operations {
                     };
                 };
             };
-            /** @description Validation Error */
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found: the id in the path, or no grid is loaded */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -2396,9 +4510,9 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
-                "application/json": unknown;
+                "application/json": components["schemas"]["MonteCarloIn"];
             };
         };
         responses: {
@@ -2413,13 +4527,49 @@ export interface operations {
                     };
                 };
             };
-            /** @description Validation Error */
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found: the id in the path, or no grid is loaded */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -2427,6 +4577,7 @@ export interface operations {
     patient_zero_candidates_api_cascade_patient_zero_candidates_get: {
         parameters: {
             query?: {
+                /** @description Scenario: one of normal, summer_peak, winter_storm, hurricane, custom */
                 scenario?: string;
                 limit?: number;
             };
@@ -2447,13 +4598,40 @@ export interface operations {
                     };
                 };
             };
-            /** @description Validation Error */
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found: the id in the path, or no grid is loaded */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -2461,6 +4639,7 @@ export interface operations {
     precomputed_api_cascade_precomputed_get: {
         parameters: {
             query?: {
+                /** @description Run kind, e.g. screening, montecarlo */
                 kind?: string | null;
                 limit?: number;
             };
@@ -2481,13 +4660,31 @@ export interface operations {
                     };
                 };
             };
-            /** @description Validation Error */
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -2497,6 +4694,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description Stored run id */
                 run_id: string;
             };
             cookie?: never;
@@ -2514,13 +4712,40 @@ export interface operations {
                     };
                 };
             };
-            /** @description Validation Error */
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found: the id in the path, or no grid is loaded */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -2528,7 +4753,8 @@ export interface operations {
     realtime_risk_api_cascade_realtime_risk_get: {
         parameters: {
             query?: {
-                scenario?: string;
+                /** @description a what-if scenario (its loads and ambient); default: live, weather-model ambient */
+                scenario?: string | null;
             };
             header?: never;
             path?: never;
@@ -2547,13 +4773,40 @@ export interface operations {
                     };
                 };
             };
-            /** @description Validation Error */
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found: the id in the path, or no grid is loaded */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -2565,9 +4818,9 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
-                "application/json": unknown;
+                "application/json": components["schemas"]["CascadeIn"];
             };
         };
         responses: {
@@ -2582,13 +4835,49 @@ export interface operations {
                     };
                 };
             };
-            /** @description Validation Error */
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found: the id in the path, or no grid is loaded */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -2613,11 +4902,30 @@ export interface operations {
                     };
                 };
             };
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     screening_api_cascade_screening_post: {
         parameters: {
             query?: {
+                /** @description Scenario: one of normal, summer_peak, winter_storm, hurricane, custom */
                 scenario?: string;
             };
             header?: never;
@@ -2637,13 +4945,49 @@ export interface operations {
                     };
                 };
             };
-            /** @description Validation Error */
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found: the id in the path, or no grid is loaded */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -2655,9 +4999,9 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
-                "application/json": unknown;
+                "application/json": components["schemas"]["SimulateIn"];
             };
         };
         responses: {
@@ -2672,13 +5016,49 @@ export interface operations {
                     };
                 };
             };
-            /** @description Validation Error */
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found: the id in the path, or no grid is loaded */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -2686,7 +5066,9 @@ export interface operations {
     simulate_realtime_api_cascade_simulate_realtime_post: {
         parameters: {
             query: {
+                /** @description Element that fails first */
                 patient_zero_id: string;
+                /** @description Scenario: one of normal, summer_peak, winter_storm, hurricane, custom */
                 scenario_name?: string;
                 seed?: number;
             };
@@ -2707,13 +5089,49 @@ export interface operations {
                     };
                 };
             };
-            /** @description Validation Error */
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found: the id in the path, or no grid is loaded */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -2736,6 +5154,173 @@ export interface operations {
                     "application/json": {
                         [key: string]: unknown;
                     }[];
+                };
+            };
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    device_switching_api_devices__device_id__switching_get: {
+        parameters: {
+            query?: {
+                /** @description Operations listed */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description Device id */
+                device_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found: the id in the path, or no grid is loaded */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    operate_device_api_devices__device_id___action__post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Device id */
+                device_id: string;
+                /** @description Operation: one of open, close */
+                action: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OperateIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found: the id in the path, or no grid is loaded */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the current state (illegal transition, duplicate) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -2763,23 +5348,48 @@ export interface operations {
                     }[];
                 };
             };
-            /** @description Validation Error */
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found: the id in the path, or no grid is loaded */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
     };
-    grid_state_api_grid_state_get: {
+    get_grid_loading_api_grid_loading_get: {
         parameters: {
             query?: {
-                /** @description only assets changed after this version */
-                changed_since?: number | null;
-                /** @description json (columnar) | arrow */
+                /** @description arrow (IPC stream) or json: one of arrow, json */
                 format?: string;
             };
             header?: never;
@@ -2795,15 +5405,105 @@ export interface operations {
                 };
                 content: {
                     "application/json": unknown;
+                    "application/vnd.apache.arrow.stream": unknown;
                 };
             };
-            /** @description Validation Error */
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found: the id in the path, or no grid is loaded */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    grid_state_api_grid_state_get: {
+        parameters: {
+            query?: {
+                /** @description only assets changed after this version */
+                changed_since?: number | null;
+                /** @description json (columnar) or arrow: one of json, arrow */
+                format?: string;
+            };
+            header?: {
+                "If-None-Match"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Columnar JSON, or an Arrow IPC stream with format=arrow */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "application/vnd.apache.arrow.stream": unknown;
+                };
+            };
+            /** @description Unchanged since the ETag in If-None-Match */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -2813,6 +5513,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description Job id */
                 job_id: string;
             };
             cookie?: never;
@@ -2830,13 +5531,40 @@ export interface operations {
                     };
                 };
             };
-            /** @description Validation Error */
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found: the id in the path, or no grid is loaded */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -2859,6 +5587,33 @@ export interface operations {
                     "application/json": {
                         [key: string]: unknown;
                     };
+                };
+            };
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found: the id in the path, or no grid is loaded */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -2888,12 +5643,39 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found: the id in the path, or no grid is loaded */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     map_meters_api_map_meters_get: {
         parameters: {
             query?: {
-                /** @description minLon,minLat,maxLon,maxLat (WGS84 degrees) */
+                /** @description minLon,minLat,maxLon,maxLat (WGS84 degrees; lon in [-180, 180], lat in [-90, 90], min <= max) */
                 bbox?: string | null;
             };
             header?: never;
@@ -2918,13 +5700,40 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation Error */
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found: the id in the path, or no grid is loaded */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -2932,18 +5741,23 @@ export interface operations {
     list_outages_api_outages_get: {
         parameters: {
             query?: {
-                /** @description active, history, or proposed,confirmed,restored,merged */
+                /** @description active, history, or proposed,confirmed,restored,merged (comma list) */
                 status?: string | null;
                 /** @description device, transformer, lights_out (comma list) */
                 kind?: string | null;
+                /** @description Feeder id */
                 feeder?: string | null;
+                /** @description Substation id */
                 substation?: string | null;
+                /** @description Protective device id */
                 device?: string | null;
                 /** @description start_utc >= since (ISO 8601) */
                 since?: string | null;
                 /** @description start_utc < until (ISO 8601) */
                 until?: string | null;
+                /** @description Page size, at most 5000 */
                 limit?: number | null;
+                /** @description Rows to skip (at most 2147483647) */
                 offset?: number;
             };
             header?: never;
@@ -2963,13 +5777,31 @@ export interface operations {
                     };
                 };
             };
-            /** @description Validation Error */
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -2979,6 +5811,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description Outage id */
                 outage_id: string;
             };
             cookie?: never;
@@ -2996,13 +5829,40 @@ export interface operations {
                     };
                 };
             };
-            /** @description Validation Error */
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found: the id in the path, or no grid is loaded */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -3012,7 +5872,9 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description Outage id */
                 outage_id: string;
+                /** @description Action: one of acknowledge, confirm, restore */
                 action: string;
             };
             cookie?: never;
@@ -3030,13 +5892,58 @@ export interface operations {
                     };
                 };
             };
-            /** @description Validation Error */
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found: the id in the path, or no grid is loaded */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the current state (illegal transition, duplicate) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -3044,10 +5951,12 @@ export interface operations {
     powerflow_api_powerflow__feeder_id__get: {
         parameters: {
             query?: {
+                /** @description Scenario: one of normal, summer_peak, winter_storm, hurricane, custom */
                 scenario?: string;
             };
             header?: never;
             path: {
+                /** @description Feeder id */
                 feeder_id: string;
             };
             cookie?: never;
@@ -3065,13 +5974,40 @@ export interface operations {
                     };
                 };
             };
-            /** @description Validation Error */
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found: the id in the path, or no grid is loaded */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -3079,16 +6015,20 @@ export interface operations {
     reliability_api_reliability_get: {
         parameters: {
             query?: {
-                /** @description system | substation | feeder */
+                /** @description Aggregation level: one of system, substation, feeder */
                 level?: string;
-                /** @description period start (ISO 8601); default end − 365 days */
+                /** @description period start (ISO 8601); default the later of end − 365 days and the data start */
                 start?: string | null;
                 /** @description period end (ISO 8601); default now */
                 end?: string | null;
-                /** @description all | day | month */
+                /** @description Interval: one of all, day, month */
                 interval?: string;
                 /** @description leave out IEEE 1366 Major Event Days (2.5 β) */
                 exclude_major_events?: boolean;
+                /** @description count outages made by demo-injected faults */
+                include_synthetic?: boolean;
+                /** @description add per-year extrapolations (× 365.25 / days), labelled */
+                annualize?: boolean;
             };
             header?: never;
             path?: never;
@@ -3107,13 +6047,94 @@ export interface operations {
                     };
                 };
             };
-            /** @description Validation Error */
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    search_api_search_get: {
+        parameters: {
+            query: {
+                /** @description Words to find: an address ('1203 Elm St 77045'), a customer name, an account number, a meter / transformer / feeder / substation id, a street */
+                q: string;
+                /** @description Only these kinds (comma list) */
+                kind?: string | null;
+                /** @description Hits, at most 100 */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchOut"];
+                };
+            };
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found: the id in the path, or no grid is loaded */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -3121,7 +6142,7 @@ export interface operations {
     stream_api_stream_get: {
         parameters: {
             query?: {
-                /** @description comma list of asset_status, outage, kpi */
+                /** @description asset_status, outage, kpi (comma list) */
                 types?: string | null;
             };
             header?: {
@@ -3141,13 +6162,31 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
-            /** @description Validation Error */
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -3172,6 +6211,560 @@ export interface operations {
                     }[];
                 };
             };
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found: the id in the path, or no grid is loaded */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    switching_check_api_switching_check_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CheckIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found: the id in the path, or no grid is loaded */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    switching_log_api_switching_log_get: {
+        parameters: {
+            query?: {
+                /** @description Device id */
+                device_id?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found: the id in the path, or no grid is loaded */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_orders_api_switching_orders_get: {
+        parameters: {
+            query?: {
+                /** @description Order status: one of draft, approved, executed, cancelled */
+                status?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_order_api_switching_orders_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OrderIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found: the id in the path, or no grid is loaded */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_order_api_switching_orders__order_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Switching order id */
+                order_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found: the id in the path, or no grid is loaded */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    validate_order_api_switching_orders__order_id__validate_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Switching order id */
+                order_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found: the id in the path, or no grid is loaded */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the current state (illegal transition, duplicate) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    order_action_api_switching_orders__order_id___action__post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Switching order id */
+                order_id: string;
+                /** @description Transition: one of approve, execute, cancel */
+                action: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found: the id in the path, or no grid is loaded */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the current state (illegal transition, duplicate) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    switching_states_api_switching_states_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found: the id in the path, or no grid is loaded */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     get_topology_api_topology_get: {
@@ -3179,7 +6772,7 @@ export interface operations {
             query?: {
                 /** @description Feeder id; `feeder` or `bbox` is required */
                 feeder?: string | null;
-                /** @description minLon,minLat,maxLon,maxLat (WGS84 degrees) */
+                /** @description minLon,minLat,maxLon,maxLat (WGS84 degrees; lon in [-180, 180], lat in [-90, 90], min <= max) */
                 bbox?: string | null;
             };
             header?: never;
@@ -3199,13 +6792,307 @@ export interface operations {
                     };
                 };
             };
-            /** @description Validation Error */
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found: the id in the path, or no grid is loaded */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_weather_api_weather_get: {
+        parameters: {
+            query?: {
+                /** @description Window start, ISO 8601 (no offset: UTC); default now - 48 h */
+                start?: string | null;
+                /** @description Window end (exclusive), ISO 8601; default now + 24 h */
+                end?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    whatif_cascade_api_whatif_cascade_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WhatIfCascadeIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found: the id in the path, or no grid is loaded */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    whatif_n_minus_1_api_whatif_n_1_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WhatIfFlowIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found: the id in the path, or no grid is loaded */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    whatif_powerflow_api_whatif_powerflow_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WhatIfFlowIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found: the id in the path, or no grid is loaded */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -3213,12 +7100,17 @@ export interface operations {
     list_work_orders_api_work_orders_get: {
         parameters: {
             query?: {
-                /** @description comma list of open, assigned, in_progress, completed, cancelled */
+                /** @description open, assigned, in_progress, completed, cancelled (comma list) */
                 status?: string | null;
+                /** @description Priority: one of critical, high, medium, low */
                 priority?: string | null;
+                /** @description Crew id */
                 crew?: string | null;
+                /** @description Outage id */
                 outage?: string | null;
+                /** @description Asset id */
                 asset?: string | null;
+                /** @description Page size, at most 5000 */
                 limit?: number | null;
             };
             header?: never;
@@ -3238,13 +7130,31 @@ export interface operations {
                     }[];
                 };
             };
-            /** @description Validation Error */
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -3258,9 +7168,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    [key: string]: unknown;
-                };
+                "application/json": components["schemas"]["WorkOrderIn"];
             };
         };
         responses: {
@@ -3275,13 +7183,49 @@ export interface operations {
                     };
                 };
             };
-            /** @description Validation Error */
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the current state (illegal transition, duplicate) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -3291,6 +7235,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description Work order id */
                 work_order_id: string;
             };
             cookie?: never;
@@ -3308,13 +7253,40 @@ export interface operations {
                     };
                 };
             };
-            /** @description Validation Error */
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found: the id in the path, or no grid is loaded */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -3324,6 +7296,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description Work order id */
                 work_order_id: string;
             };
             cookie?: never;
@@ -3337,13 +7310,49 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation Error */
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found: the id in the path, or no grid is loaded */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the current state (illegal transition, duplicate) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -3353,15 +7362,14 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description Work order id */
                 work_order_id: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
-                "application/json": {
-                    [key: string]: unknown;
-                };
+                "application/json": components["schemas"]["WorkOrderPatch"];
             };
         };
         responses: {
@@ -3376,13 +7384,119 @@ export interface operations {
                     };
                 };
             };
-            /** @description Validation Error */
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found: the id in the path, or no grid is loaded */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the current state (illegal transition, duplicate) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    crew_proposals_api_work_orders__work_order_id__crew_proposals_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Work order id */
+                work_order_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No work order with this id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -3392,16 +7506,16 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description Work order id */
                 work_order_id: string;
+                /** @description Transition: one of assign, unassign, start, complete, cancel */
                 action: string;
             };
             cookie?: never;
         };
         requestBody?: {
             content: {
-                "application/json": {
-                    [key: string]: unknown;
-                } | null;
+                "application/json": components["schemas"]["WorkOrderActionIn"] | null;
             };
         };
         responses: {
@@ -3416,13 +7530,58 @@ export interface operations {
                     };
                 };
             };
-            /** @description Validation Error */
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found: the id in the path, or no grid is loaded */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the current state (illegal transition, duplicate) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -3448,13 +7607,69 @@ export interface operations {
                     "application/json": components["schemas"]["HealthOut"];
                 };
             };
-            /** @description Validation Error */
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    metrics_metrics_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain; version=0.0.4; charset=utf-8": unknown;
+                };
+            };
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };

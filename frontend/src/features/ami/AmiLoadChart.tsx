@@ -4,6 +4,7 @@ import { useApi } from "../../api/useApi";
 import { LineChart } from "../common/LineChart";
 import { PanelState } from "../common/Status";
 import { curveFrom, rowsOf } from "./amiShapes";
+import { WeatherStrip } from "./WeatherStrip";
 
 /** Hourly rows for one day across all feeders stay well under this (demo: ~300 feeders × 24 h). */
 const FEEDER_ROWS = 50_000;
@@ -16,13 +17,15 @@ export function AmiLoadChart({ assetId, assetType, feederId }: { assetId: string
     [assetId],
   );
   const rows = listOf(res.data, "rows");
-  const curve = curveFrom(isXfmr ? rows : rowsOf(rows, "feeder_id", feeder));
+  const points = isXfmr ? rows : rowsOf(rows, "feeder_id", feeder);
+  const curve = curveFrom(points);
   return (
     <PanelState loading={res.loading} error={res.error} missing={res.missing} what="AMI load curves">
       {curve.kw.length > 0 ? (
         <>
           <div className="muted small">{isXfmr ? "transformer average kW per hour" : `feeder ${feeder}: kW per hour`}</div>
           <LineChart series={[{ label: "kW", values: curve.kw, colour: "#38bdf8" }]} xLabels={curve.labels} unit=" kW" />
+          <WeatherStrip points={points} labels={curve.labels} />
         </>
       ) : (
         <div className="muted">no AMI readings for {isXfmr ? "this transformer" : `feeder ${feeder}`} today</div>

@@ -8,6 +8,7 @@ import { PanelState } from "../common/Status";
 import { useStore } from "../../state/store";
 import { mapDataStore } from "../../state/mapData";
 import { curveFrom, rowsOf } from "./amiShapes";
+import { WeatherStrip } from "./WeatherStrip";
 
 function Summary({ obj }: { obj: Json | null }) {
   if (!obj) return null;
@@ -32,7 +33,8 @@ export function AmiPanel() {
   const summary = useApi(() => api.ami("feeders/summary", { limit: 20 }), []);
   const voltage = useApi(() => api.ami("voltage/transformers", { limit: 200 }), []);
   const completeness = useApi(() => api.ami("completeness"), []);
-  const c = curveFrom(rowsOf(listOf(curve.data, "rows"), "feeder_id", chosen));
+  const points = rowsOf(listOf(curve.data, "rows"), "feeder_id", chosen);
+  const c = curveFrom(points);
   const vRows = listOf(voltage.data, "rows");
   const outside = vRows.filter((r) => (num(r.meters_outside_a) ?? 0) > 0);
   return (
@@ -45,23 +47,26 @@ export function AmiPanel() {
       </select>
       <PanelState loading={curve.loading} error={curve.error} missing={curve.missing} what="AMI load curves">
         {c.kw.length > 0 ? (
-          <LineChart series={[{ label: chosen, values: c.kw, colour: "#38bdf8" }]} xLabels={c.labels} unit=" kW" />
+          <>
+            <LineChart series={[{ label: chosen, values: c.kw, colour: "#38bdf8" }]} xLabels={c.labels} unit=" kW" />
+            <WeatherStrip points={points} labels={c.labels} />
+          </>
         ) : (
           <div className="muted">no readings for {chosen}</div>
         )}
       </PanelState>
       <h4>Feeder peaks today</h4>
       <PanelState loading={summary.loading} error={summary.error} missing={summary.missing} what="feeder summaries">
-        <RecordTable rows={listOf(summary.data, "rows")} max={10} maxCols={6} />
+        <RecordTable rows={listOf(summary.data, "rows")} max={10} maxCols={6} exportFrom={{ path: "/api/ami/feeders/summary" }} />
       </PanelState>
       <h4>Voltage compliance (ANSI C84.1 range A)</h4>
       <PanelState loading={voltage.loading} error={voltage.error} missing={voltage.missing} what="voltage compliance">
         <Summary obj={vRows.length ? { transformers_reporting: vRows.length, with_meters_outside_range_a: outside.length } : null} />
-        <RecordTable rows={outside.length ? outside : vRows} max={12} maxCols={6} />
+        <RecordTable rows={outside.length ? outside : vRows} max={12} maxCols={6} exportFrom={{ path: "/api/ami/voltage/transformers", query: { limit: 200 } }} />
       </PanelState>
       <h4>Reporting completeness</h4>
       <PanelState loading={completeness.loading} error={completeness.error} missing={completeness.missing} what="completeness">
-        <RecordTable rows={listOf(completeness.data, "rows")} max={12} maxCols={6} />
+        <RecordTable rows={listOf(completeness.data, "rows")} max={12} maxCols={6} exportFrom={{ path: "/api/ami/completeness" }} />
       </PanelState>
     </div>
   );

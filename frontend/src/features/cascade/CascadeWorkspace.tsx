@@ -13,6 +13,7 @@ import { CascadeTabs } from "./CascadeTabs";
 import { frameIds } from "../outages/OutagesPanel";
 import { requestFlyTo, selectionStore } from "../../state/selection";
 import { waveColour, rgbaCss } from "../../map/palette";
+import { ExportButton } from "../export/ExportButton";
 
 /** Seconds per wave in the animation (seed §5.4 used 0.9 s per wave). */
 const WAVE_MS = 900;
@@ -165,6 +166,10 @@ export function CascadeWorkspace({ onPickOnMap, picking }: { onPickOnMap: () => 
             <span className="chip warn">critical {fmt(totals?.critical_out)}</span>
             <span className="chip">{fmt(totals?.p_mw_out, 2)} MW</span>
             <span className="chip">{fmt(totals?.mwh_unserved, 1)} MWh unserved</span>
+            <ExportButton
+              source={{ path: "/api/cascade/simulate", method: "POST", body: cas.inputs ?? {}, query: { list: "waves.lost" } }}
+              geo={false}
+            />
           </div>
           <div className="waves" data-testid="wave-breakdown">
             {waves.map((w) => (

@@ -3,6 +3,8 @@
  * objects as titled sections. The backend owns the figures; the UI only lays them out.
  */
 import { fmt, str, type Json } from "../../api/endpoints";
+import type { ExportSource } from "../../api/download";
+import { ExportButton } from "../export/ExportButton";
 
 function cell(v: unknown, key = ""): string {
   if (typeof v === "number" && /year/.test(key)) return String(v);
@@ -12,14 +14,30 @@ function cell(v: unknown, key = ""): string {
   return str(v);
 }
 
-/** Records as a table: the first `maxCols` scalar columns seen in the first rows, `max` rows. */
-export function RecordTable({ rows, max, maxCols = 8 }: { rows: Json[]; max: number; maxCols?: number }) {
+/**
+ * Records as a table: the first `maxCols` scalar columns seen in the first rows, `max` rows. With
+ * `exportFrom` (the route the rows came from) an Export button offers the whole list as a file.
+ */
+export function RecordTable({
+  rows,
+  max,
+  maxCols = 8,
+  exportFrom,
+}: {
+  rows: Json[];
+  max: number;
+  maxCols?: number;
+  exportFrom?: ExportSource;
+}) {
   if (rows.length === 0) return <div className="muted">no rows</div>;
   const sample = rows.slice(0, 20);
   const cols = [...new Set(sample.flatMap((r) => Object.keys(r)))]
     .filter((c) => sample.some((r) => r[c] === null || typeof r[c] !== "object"))
     .slice(0, maxCols);
+  const geo = rows.some((r) => typeof r.lon === "number" && typeof r.lat === "number");
   return (
+    <>
+    {exportFrom && <ExportButton source={exportFrom} geo={geo} />}
     <table className="list">
       <thead>
         <tr>
@@ -38,6 +56,7 @@ export function RecordTable({ rows, max, maxCols = 8 }: { rows: Json[]; max: num
         ))}
       </tbody>
     </table>
+    </>
   );
 }
 

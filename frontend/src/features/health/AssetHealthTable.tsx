@@ -6,6 +6,7 @@ import { PanelState } from "../common/Status";
 import { mapDataStore } from "../../state/mapData";
 import { requestFlyTo, selectAsset, selectionStore } from "../../state/selection";
 import { columnsOf, sortRows, type SortDir } from "./healthTable";
+import { ExportButton } from "../export/ExportButton";
 
 // Columns of /api/ami/transformers/thermal (IEEE C57.91 over the period).
 const PREFERRED = ["transformer_id", "feeder_id", "max_loading_pct", "max_hot_spot_c", "equivalent_aging_factor", "loss_of_life_pct", "hours_above_110c", "hours"];
@@ -27,6 +28,7 @@ export function AssetHealthTable() {
     <div data-testid="health-panel">
       <PanelState loading={res.loading} error={res.error} missing={res.missing} what="transformer thermal ageing (/api/ami/transformers/thermal)">
         {rows.length === 0 && <div className="muted">No AMI-derived transformer loading yet (no readings ingested).</div>}
+        <ExportButton source={{ path: "/api/ami/transformers/thermal", query: { limit: 2000 } }} geo={false} />
         <table className="list sortable">
           <thead>
             <tr>

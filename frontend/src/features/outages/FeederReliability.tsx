@@ -6,6 +6,7 @@ import { useStore } from "../../state/store";
 import { uiStore } from "../../state/ui";
 import { liveStore } from "../../state/live";
 import { formatFigure, formatTime } from "../common/format";
+import { ExportButton } from "../export/ExportButton";
 
 export function FeederReliability() {
   const ui = useStore(uiStore);
@@ -22,6 +23,7 @@ export function FeederReliability() {
             sustained interruptions &gt; 5 min (IEEE 1366)
           </div>
         )}
+        <ExportButton source={{ path: "/api/reliability", query: { level: "feeder" } }} geo={false} />
         <table className="list">
           <thead>
             <tr>

@@ -8,6 +8,7 @@ import { uiStore } from "../../state/ui";
 import { liveStore } from "../../state/live";
 import { formatDuration, formatTime, minutesBetween } from "../common/format";
 import { humanLabel } from "../common/labels";
+import { ExportButton } from "../export/ExportButton";
 
 const PERIODS: [number, string][] = [
   [1, "last 24 h"],
@@ -24,10 +25,8 @@ export function OutageHistory() {
   const [feeder, setFeeder] = useState("");
   const [kind, setKind] = useState("");
   const since = new Date(Date.now() - days * 86_400_000).toISOString().slice(0, 13) + ":00:00Z";
-  const list = useApi(
-    () => api.outages({ status: "restored", since, feeder: feeder.trim() || undefined, kind: kind || undefined, limit: 200 }),
-    [since, feeder, kind, live.revision],
-  );
+  const query = { status: "restored", since, feeder: feeder.trim() || undefined, kind: kind || undefined, limit: 200 };
+  const list = useApi(() => api.outages(query), [since, feeder, kind, live.revision]);
   const rows = listOf(list.data, "items");
   return (
     <div data-testid="outage-history">
@@ -47,6 +46,7 @@ export function OutageHistory() {
           ))}
         </select>
         <input placeholder="feeder id" value={feeder} onChange={(e) => setFeeder(e.target.value)} aria-label="feeder" />
+        <ExportButton source={{ path: "/api/outages", query }} />
       </div>
       <PanelState loading={list.loading} error={list.error} missing={list.missing} what="outage history">
         <table className="list">

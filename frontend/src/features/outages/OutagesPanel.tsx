@@ -19,6 +19,7 @@ import { OutageHistory } from "./OutageHistory";
 import { FeederReliability } from "./FeederReliability";
 import { gridStateStore } from "../../state/gridState";
 import { outageRows } from "../../map/outageArea";
+import { ExportButton } from "../export/ExportButton";
 
 /** Centre and zoom that frame an outage's de-energized assets (or its device). */
 export function frameOutage(o: OutageItem): { lon: number; lat: number; zoom: number } | null {
@@ -109,6 +110,7 @@ function ActiveOutages() {
     <div data-testid="outages-panel">
       <div className="panel-sub">
         {s.items.length} active · times in {zoneAbbreviation(ui.timeZone)}
+        <ExportButton source={{ path: "/api/outages", query: { status: "active", limit: 500 } }} />
       </div>
       <table className="list">
         <thead>

@@ -8,6 +8,7 @@ import { bumpRevision, liveStore } from "../../state/live";
 import { selectionStore } from "../../state/selection";
 import { ACTION_TO, nextStatus, WORK_ORDER_PRIORITIES, WORK_ORDER_TYPES } from "./workOrders";
 import { CrewPicker } from "./CrewPicker";
+import { ExportButton } from "../export/ExportButton";
 
 export function WorkOrdersPanel() {
   const live = useStore(liveStore);
@@ -78,6 +79,7 @@ export function WorkOrdersPanel() {
           <button type="submit">Create</button>
         </form>
         {message && <div className="notice">{message}</div>}
+        <ExportButton source={{ path: "/api/work-orders" }} />
         <table className="list">
           <thead>
             <tr>
