@@ -6,7 +6,8 @@ day, ``9999-12-31`` plus one, an ``OFFSET`` past 64 bits, an ``inf`` budget).
 
 * `BoundedDate` / `BoundedDateTime`: calendar dates and ISO 8601 times in 2000-01-01 .. 2099-12-31 (the
   years a utility's records and plans can hold; the ``20YY`` pattern is the bound, so clients read it
-  from the schema). A time without an offset is taken as UTC.
+  from the schema). A time without an offset is taken as UTC; every time is handed on in UTC (a
+  ``+10:29`` start next to a ``Z`` end made pandas refuse the period: a 500).
 * `Offset`, `FiniteFloat`, and the id / comma-list patterns used by the routes.
 """
 
@@ -76,7 +77,7 @@ def _datetime(value: Any) -> datetime:
         t = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise ValueError(f"{text!r} is not a calendar time") from None
-    return t if t.tzinfo is not None else t.replace(tzinfo=UTC)
+    return t.astimezone(UTC) if t.tzinfo is not None else t.replace(tzinfo=UTC)
 
 
 BoundedDate = Annotated[
@@ -91,8 +92,15 @@ BoundedDateTime = Annotated[
     BeforeValidator(_datetime),
     WithJsonSchema({"type": "string", "pattern": DATETIME_PATTERN}),
 ]
-"""An ISO 8601 time between `MIN_DATE` and `MAX_DATE` (tz-aware; no offset means UTC)."""
+"""An ISO 8601 time between `MIN_DATE` and `MAX_DATE`, as tz-aware UTC (no offset means UTC)."""
 
+
+def _integral(value: Any) -> Any:
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+JsonInt = Annotated[int, BeforeValidator(_integral)]
+"""An integer body field in a strict model: JSON Schema's integer (``5``, ``5.0``), never ``"5"`` or true."""
 
 FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
 """A float that is neither NaN nor ±inf."""

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from fluxops.api.audit import flush_refusals
 from fluxops.api.deps import get_store, grid_cache
-from fluxops.api.params import id_path, one_of
+from fluxops.api.params import JsonInt, id_path, one_of
 from fluxops.api.security import require_role
 from fluxops.core.errors import InvalidInputError
 from fluxops.grid.generator import PRESETS, generate_grid
@@ -28,7 +28,7 @@ MAX_AUDIT_ENTRIES = 1000
 class LoadGridIn(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)  # JSON types as declared
     preset: one_of(tuple(PRESETS)) = Field("demo", description="Synthetic utility preset")  # type: ignore[valid-type]
-    seed: int = Field(42, ge=0, le=2**31 - 1, description="Generator seed (same seed, same grid)")
+    seed: JsonInt = Field(42, ge=0, le=2**31 - 1, description="Generator seed (same seed, same grid)")
 
 
 class LoadGridOut(BaseModel):

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from fluxops.ami.weather import WeatherParams
 from fluxops.api.deps import LoadedGrid, get_loaded_grid
-from fluxops.api.params import IdText, finite, id_path, id_query, one_of, one_of_query
+from fluxops.api.params import IdText, JsonInt, finite, id_path, id_query, one_of, one_of_query
 from fluxops.api.security import require_role
 from fluxops.cascade.config import config_from_dict, config_to_dict
 from fluxops.cascade.context import EngineContext, build_context, local_context, scenario_loads
@@ -83,8 +83,8 @@ class CascadeIn(BaseModel):
     load_multiplier: finite(ge=0.0, le=5.0) | None = Field(None, description="× design peak load")  # type: ignore[valid-type]
     config: dict[str, Any] | None = Field(None, description="CascadeConfig fields")
     restoration: dict[str, Any] | None = Field(None, description="RestorationConfig fields")
-    crews: int | None = Field(None, ge=1, le=1000, description="Repair crews (restoration.crews)")
-    seed: int = Field(0, ge=0, le=2**32 - 1)
+    crews: JsonInt | None = Field(None, ge=1, le=1000, description="Repair crews (restoration.crews)")
+    seed: JsonInt = Field(0, ge=0, le=2**32 - 1)
     failure_threshold: None = Field(
         None, description="Not a model input (elements fail by protection, ampacity and hot-spot limits)"
     )
