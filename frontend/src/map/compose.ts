@@ -14,6 +14,7 @@ import { buildOutageLayer, type OutageLayerData } from "./layers/outages";
 import { buildSelectionLayer } from "./layers/selection";
 import { buildSubstationLayer, radiusForCustomers } from "./layers/substations";
 import { buildSubstationOutageLayers } from "./layers/substationOutages";
+import { buildReverseFlowLayer } from "./layers/reverseFlow";
 import { PALETTES, STATUS, type MapPalette, type StatusCode } from "./palette";
 import { colourRows, substationDiscStatus } from "./status";
 import type { SubstationOutages } from "./substationOutages";
@@ -100,6 +101,8 @@ export interface ComposeInput {
   palette?: MapPalette;
   /** a cascade simulation is on screen: its waves are drawn (and only then) */
   simulating?: boolean;
+  /** per map row: 1 on segments with reverse flow (power flow), null when unknown */
+  reverseFlow?: Uint8Array | null;
 }
 
 export function composeLayers(i: ComposeInput): Layer[] {
@@ -110,6 +113,14 @@ export function composeLayers(i: ComposeInput): Layer[] {
       { segments: i.geometry.segments, colours: i.colours.lineSegments },
       { visible: z >= ZOOM.districtFrom - 0.5, colourKey: i.colours.key, widthPx: street ? 3 : 1.5 },
     ),
+    ...(i.reverseFlow && !i.simulating
+      ? [
+          buildReverseFlowLayer(
+            { segments: i.geometry.segments, lines: i.geometry.lines, reverse: i.reverseFlow },
+            { visible: z >= ZOOM.districtFrom - 0.5, key: i.colours.key },
+          ),
+        ]
+      : []),
     buildSubstationLayer(
       { points: i.geometry.substations, colours: i.colours.substations, radiiPx: i.colours.substationRadii },
       { visible: true, colourKey: i.colours.key + (z < ZOOM.districtFrom ? "m" : "d"), selectedRow: i.selectedRow },

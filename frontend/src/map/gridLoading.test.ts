@@ -87,6 +87,43 @@ describe("grid loading", () => {
     expect(loadingSourceNote(rows, null)).toContain("AMI demand, hour 2026-11-26 09:00 UTC");
     const design: GridLoadingRows = { ...rows, loadSource: "design_peak", hourUtc: null };
     expect(loadingSourceNote(design, null)).toContain("design-peak demand");
-    expect(loadingSourceNote(null, "missing")).toContain("no /api/grid/loading");
+    expect(loadingSourceNote(null, "missing")).toContain("no per-segment power flow");
+    // a server error is never printed raw in the legend
+    const failed = loadingSourceNote(null, "transformer kW must be finite and non-negative");
+    expect(failed).not.toContain("non-negative");
+    expect(failed).toContain("unavailable right now");
+  });
+});
+
+describe("reverse flow (rooftop PV export) is a state of the line, not an error", () => {
+  it("reads reverse_flow, maps it to rows and draws those segments", async () => {
+    const { buildGeometry } = await import("../state/mapData");
+    const { buildReverseFlowLayer, reverseSegments } = await import("./layers/reverseFlow");
+    const a = decodeMapAssets(samplePayload());
+    const byId = indexById(a);
+    const cols: Record<string, Vector> = {
+      asset_id: vectorFromArray(["SEG-1", "SEG-2"], new Utf8()),
+      kind: vectorFromArray(["line_segment", "line_segment"], new Utf8()),
+      loading_pct: vectorFromArray([12, 30], new Float64()),
+      i_a: vectorFromArray([10, 20], new Float64()),
+      v_pu: vectorFromArray([null, null], new Float64()),
+      voltage_violation: vectorFromArray([false, false], new Bool()),
+      p_from_kw: vectorFromArray([-85, 140], new Float64()),
+      reverse_flow: vectorFromArray([true, false], new Bool()),
+    };
+    const t = makeTable(cols as never) as unknown as Table;
+    t.schema.metadata.set("load_source", "ami");
+    const rows = parseGridLoading(tableToIPC(t, "stream"));
+    expect(Array.from(rows.reverse)).toEqual([1, 0]);
+    const o = loadingOverlay(a.count, byId, rows);
+    expect(o.reverseCount).toBe(1);
+    expect(o.reverse[byId.get("SEG-1")!]).toBe(1);
+    expect(o.loadingPct[byId.get("SEG-1")!]).toBeCloseTo(12); // still coloured by its loading
+    const g = buildGeometry(a);
+    const segs = reverseSegments({ segments: g.segments, lines: g.lines, reverse: o.reverse });
+    expect(segs.sources.length / 2).toBe(2); // SEG-1 has 3 vertices: 2 two-point segments
+    const layer = buildReverseFlowLayer({ segments: g.segments, lines: g.lines, reverse: o.reverse }, { visible: true, key: "k" });
+    expect(layer.id).toBe("reverse-flow");
+    expect(loadingSourceNote(rows, null)).toContain("1 segment carries reverse flow");
   });
 });

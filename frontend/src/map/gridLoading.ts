@@ -16,6 +16,8 @@ export interface GridLoadingRows {
   vPu: Float32Array;
   /** 1 where the voltage is outside the backend's band (ANSI C84.1 Range A, 0.95–1.05 pu) */
   violation: Uint8Array;
+  /** segments: 1 where power flows back towards the substation (net PV export downstream) */
+  reverse: Uint8Array;
   /** "ami" or "design_peak" */
   loadSource: string;
   /** the AMI hour the flow used (ISO), null at design peak */
@@ -30,12 +32,14 @@ export function parseGridLoading(bytes: ArrayBuffer | Uint8Array): GridLoadingRo
   const load = t.getChild("loading_pct");
   const v = t.getChild("v_pu");
   const viol = t.getChild("voltage_violation");
+  const rev = t.getChild("reverse_flow"); // absent on servers before reverse-flow support
   const out: GridLoadingRows = {
     assetId: new Array<string>(n),
     kind: new Array<string>(n),
     loadingPct: new Float32Array(n),
     vPu: new Float32Array(n),
     violation: new Uint8Array(n),
+    reverse: new Uint8Array(n),
     loadSource: t.schema.metadata.get("load_source") ?? "unknown",
     hourUtc: null,
   };
@@ -49,6 +53,7 @@ export function parseGridLoading(bytes: ArrayBuffer | Uint8Array): GridLoadingRo
     const vv: unknown = v?.get(i);
     out.vPu[i] = typeof vv === "number" ? vv : Number.NaN;
     out.violation[i] = viol?.get(i) === true ? 1 : 0;
+    out.reverse[i] = rev?.get(i) === true ? 1 : 0;
   }
   return out;
 }
@@ -58,21 +63,30 @@ export interface LoadingOverlay {
   loadingPct: Float32Array;
   /** per map row: 1 where the flow puts the row's bus outside the voltage band */
   voltage: Uint8Array;
+  /** per map row: 1 on segments carrying power back towards the substation */
+  reverse: Uint8Array;
+  /** how many segments carry reverse flow */
+  reverseCount: number;
 }
 
 /** Map the flow's rows onto map rows by id (segments → loading, transformers → voltage violation). */
 export function loadingOverlay(count: number, byId: Map<string, number>, rows: GridLoadingRows): LoadingOverlay {
   const loadingPct = new Float32Array(count).fill(Number.NaN);
   const voltage = new Uint8Array(count);
+  const reverse = new Uint8Array(count);
+  let reverseCount = 0;
   for (let k = 0; k < rows.assetId.length; k++) {
     const kind = rows.kind[k];
     if (kind !== "line_segment" && kind !== "transformer") continue;
     const r = byId.get(rows.assetId[k]);
     if (r === undefined) continue;
-    if (kind === "line_segment") loadingPct[r] = rows.loadingPct[k];
-    else voltage[r] = rows.violation[k];
+    if (kind === "line_segment") {
+      loadingPct[r] = rows.loadingPct[k];
+      reverse[r] = rows.reverse[k];
+      reverseCount += rows.reverse[k];
+    } else voltage[r] = rows.violation[k];
   }
-  return { loadingPct, voltage };
+  return { loadingPct, voltage, reverse, reverseCount };
 }
 
 /** Transformer rows with at least one meter in AMI voltage violation (ids from `/api/grid/state`). */
@@ -104,12 +118,15 @@ export function mergeVoltage(a: Uint8Array | null, b: Uint8Array | null): Uint8A
   return out;
 }
 
-/** One line for the legend: where the line colours come from now. */
+/** One line for the legend: where the line colours come from now (never a raw server error). */
 export function loadingSourceNote(rows: GridLoadingRows | null, error: string | null): string {
   if (rows) {
     const when = rows.loadSource === "ami" && rows.hourUtc ? `AMI demand, hour ${rows.hourUtc.slice(0, 16).replace("T", " ")} UTC` : "design-peak demand";
-    return `lines: per-segment loading from a whole-grid power flow at ${when}; transformers: AMI loading; voltage: bus outside 0.95–1.05 pu or meters' AMI voltage status.`;
+    let reverse = 0;
+    for (let k = 0; k < rows.reverse.length; k++) reverse += rows.reverse[k];
+    const rev = reverse > 0 ? ` ${reverse.toLocaleString("en-US")} ${reverse === 1 ? "segment carries" : "segments carry"} reverse flow (PV export), drawn in white.` : "";
+    return `lines: per-segment loading from a whole-grid power flow at ${when}; transformers: AMI loading; voltage: bus outside 0.95–1.05 pu or meters' AMI voltage status.${rev}`;
   }
-  const why = error === "missing" ? "no /api/grid/loading on this server" : error ? `grid loading unavailable (${error})` : "grid loading not loaded yet";
+  const why = error === "missing" ? "this server has no per-segment power flow" : error ? "the per-segment power flow is unavailable right now" : "the per-segment power flow is still loading";
   return `lines: their feeder's loading (design-peak load flow × AMI demand / design peak) — ${why}; transformers: AMI loading.`;
 }

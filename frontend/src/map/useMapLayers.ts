@@ -144,8 +144,9 @@ export function useMapLayers(zoom: number): { layers: Layer[]; status: Uint8Arra
       outageDataKey: out.items.map((o) => `${o.outage_id}:${String(o.customers_out)}`).join("|"),
       palette: ui.palette,
       simulating,
+      reverseFlow: flow && flow.reverseCount > 0 ? flow.reverse : null,
     });
-  }, [a, data.geometry, colours, zoom, selectedRow, selectedPosition, data.meters, outageData, out.selectedId, out.items, gs.version, cascadeData, cas.currentWave, cas.focusWave, subOutages, ui.palette, simulating]);
+  }, [a, data.geometry, colours, zoom, selectedRow, selectedPosition, data.meters, outageData, out.selectedId, out.items, gs.version, cascadeData, cas.currentWave, cas.focusWave, subOutages, ui.palette, simulating, flow]);
 
   return { layers, status };
 }

@@ -81,7 +81,7 @@ export function Legend() {
         />
         colour-blind-safe palette
       </label>
-      <div className="legend-note" data-testid="legend-loading-source">
+      <div className="legend-note" data-testid="legend-loading-source" title={gl.error && gl.error !== "missing" ? `server: ${gl.error}` : undefined}>
         {loadingSourceNote(gl.rows, gl.error)}
       </div>
       <div className="legend-note" data-testid="kpi-assets">
