@@ -16,6 +16,7 @@ from fluxops.grid.search import MAX_HITS, MAX_QUERY_CHARS, MIN_QUERY_CHARS, SEAR
 
 router = APIRouter(prefix="/api", tags=["search"], dependencies=[Depends(require_role("viewer"))])
 DEFAULT_HITS = 20
+QUERY_PATTERN = r"\S[\s\S]*\S"  # at least two characters that are not blanks, anywhere
 
 
 class SearchHit(BaseModel):
@@ -59,6 +60,7 @@ def search(
         ...,
         min_length=MIN_QUERY_CHARS,
         max_length=MAX_QUERY_CHARS,
+        pattern=QUERY_PATTERN,
         description="Words to find: an address ('1203 Elm St 77045'), a customer name, an account number, "
         "a meter / transformer / feeder / substation id, a street",
     ),
