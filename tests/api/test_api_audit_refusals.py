@@ -28,12 +28,13 @@ def test_a_thousand_anonymous_refusals_add_a_few_audit_rows(live: LiveServer) ->
         for path in paths:
             assert anon.post(path, headers=with_bad_key).status_code == 401
     written_during_burst = _all_rows(live) - before
-    assert written_during_burst <= 2  # the first refusal of each (route, reason), if its window was new
+    # per reason: the first refusal of a new window, and the count of an expired earlier window
+    assert written_during_burst <= 4
 
     with live.client(live.admin_token) as admin:  # reading the log writes the pending counts
         entries = admin.get("/api/admin/audit", params={"limit": 20}).json()
     added = _all_rows(live) - before
-    assert added <= 4, added
+    assert added <= 6, added
     route = "/api/work-orders/{work_order_id}/{action}"
     mine = [e for e in entries[:added] if e["status_code"] == 401 and e["actor"] == "anonymous"]
     counted = {
