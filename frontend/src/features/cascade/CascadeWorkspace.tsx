@@ -3,7 +3,7 @@
  * parameters, run; the waves animate on the map; per-wave breakdown; analysis tabs; risk badge.
  */
 import { useEffect, useState } from "react";
-import { api, fmt, listOf, str, type Json } from "../../api/endpoints";
+import { api, fmt, listOf, num, str, type Json } from "../../api/endpoints";
 import { useApi, describeError } from "../../api/useApi";
 import { Missing, PanelState } from "../common/Status";
 import { useStore } from "../../state/store";
@@ -13,6 +13,7 @@ import { CascadeTabs } from "./CascadeTabs";
 import { frameIds } from "../outages/OutagesPanel";
 import { requestFlyTo, selectionStore } from "../../state/selection";
 import { waveColour, rgbaCss } from "../../map/palette";
+import { scenarioLabel } from "../common/labels";
 import { ExportButton } from "../export/ExportButton";
 
 /** Seconds per wave in the animation (seed §5.4 used 0.9 s per wave). */
@@ -141,7 +142,7 @@ export function CascadeWorkspace({ onPickOnMap, picking }: { onPickOnMap: () => 
             const name = str(s.name);
             return (
               <option key={name} value={name} title={str(s.description, "")}>
-                {name} ({str(s.kind, "")}, {fmt(s.ambient_temp_c, 0)} °C, load × {fmt(s.load_multiplier, 2)})
+                {scenarioLabel(name, num(s.ambient_temp_c))} · load × {fmt(s.load_multiplier, 2)}
               </option>
             );
           })}

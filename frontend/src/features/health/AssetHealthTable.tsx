@@ -6,6 +6,7 @@ import { PanelState } from "../common/Status";
 import { mapDataStore } from "../../state/mapData";
 import { requestFlyTo, selectAsset, selectionStore } from "../../state/selection";
 import { columnsOf, sortRows, type SortDir } from "./healthTable";
+import { humanLabel } from "../common/labels";
 import { ExportButton } from "../export/ExportButton";
 
 // Columns of /api/ami/transformers/thermal (IEEE C57.91 over the period).
@@ -40,7 +41,7 @@ export function AssetHealthTable() {
                     else setKey(c);
                   }}
                 >
-                  {c.replace(/_/g, " ")}
+                  {humanLabel(c)}
                   {c === sortKey ? (dir === "asc" ? " ▲" : " ▼") : ""}
                 </th>
               ))}
