@@ -1,0 +1,148 @@
+"""Asset risk (issue 12): failure-history generation and model training time on a preset, and the test
+metrics of every model on the held-out split (published failure rates, 5 years, seed 0).
+
+Anchor: the brief's scale target — ``houston`` (~400 K assets × 1,826 days) must not be a Python loop;
+history generation is timed per preset. Each preset runs in a fresh subprocess (its own peak RSS).
+Writes docs/benchmarks/risk.md.
+Run: ``.venv/bin/python benchmarks/bench_risk.py [--presets demo houston] [--bootstrap 200]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "docs" / "benchmarks" / "risk.md"
+END = datetime(2026, 12, 1, tzinfo=UTC)
+
+
+def child(preset: str, bootstrap: int) -> dict[str, Any]:
+    from fluxops.grid.generator import generate_grid
+    from fluxops.risk.assets import risk_assets
+    from fluxops.risk.history import generate_history
+    from fluxops.risk.models import TrainConfig, evaluate, fit_served
+
+    grid = generate_grid(preset, seed=42)
+    t0 = time.perf_counter()
+    assets = risk_assets(grid)
+    t1 = time.perf_counter()
+    h = generate_history(assets, end_utc=END, years=5, seed=0)
+    t2 = time.perf_counter()
+    rss_hist = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    cfg = TrainConfig(bootstrap=bootstrap)
+    ev = evaluate(h, cfg)
+    t3 = time.perf_counter()
+    fit_served(h, ev["chosen"], cfg)
+    t4 = time.perf_counter()
+    return {
+        "preset": preset,
+        "assets": len(assets),
+        "asset_days": len(assets) * h.n_days,
+        "failures": len(h.failures),
+        "assets_s": t1 - t0,
+        "history_s": t2 - t1,
+        "evaluate_s": t3 - t2,
+        "fit_served_s": t4 - t3,
+        "rss_after_history_mb": rss_hist,
+        "rss_peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+        "chosen": ev["chosen"],
+        "split": ev["split"],
+        "test": {k: v["overall"] for k, v in ev["test"].items()},
+        "by_type": {k: v["by_type"] for k, v in ev["test"].items()},
+    }
+
+
+def _fmt(r: dict[str, float]) -> str:
+    if "ci_lo" in r:
+        return f"{r['value']:.4f} [{r['ci_lo']:.4f}, {r['ci_hi']:.4f}]"
+    return f"{r['value']:.4f}"
+
+
+def render(results: list[dict[str, Any]], bootstrap: int) -> str:
+    lines = [
+        "## Asset risk: failure history and likelihood models (issue 12)\n",
+        "`benchmarks/bench_risk.py`: grid seed 42, 5 years of history ending 2026-12-01, hazard seed 0, "
+        f"published rates (docs/risk.md); held-out substations (25 %), test year = last year; "
+        f"{bootstrap} bootstrap replicates for the 95 % intervals.\n",
+        "| preset | assets | asset-days | failures | asset table s | history s | evaluate s | served fit s "
+        "| peak RSS MB |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r['preset']} | {r['assets']:,} | {r['asset_days']:,} | {r['failures']:,} "
+            f"| {r['assets_s']:.1f} | {r['history_s']:.1f} | {r['evaluate_s']:.1f} "
+            f"| {r['fit_served_s']:.1f} | {r['rss_peak_mb']:.0f} |"
+        )
+    for r in results:
+        s = r["split"]
+        lines += [
+            "",
+            f"**{r['preset']}** — test: {s['test_assets']:,} assets on {len(s['test_substations'])} held-out "
+            f"substations, {s['test_positives']} failing in the test year; chosen by validation: "
+            f"`{r['chosen']}`.\n",
+            "| model | AUPRC | ROC AUC | Brier | ECE | top-10 % capture |",
+            "|---|---|---|---|---|---|",
+        ]
+        for kind, m in r["test"].items():
+            lines.append(
+                f"| {kind} | {_fmt(m['auprc'])} | {_fmt(m['roc_auc'])} | {_fmt(m['brier'])} "
+                f"| {_fmt(m['ece'])} | {_fmt(m['top10_capture'])} |"
+            )
+        lines += [
+            "",
+            "By asset type (types with at least 5 failing assets in the test year), ROC AUC / AUPRC:",
+            "",
+        ]
+        types = sorted({t for v in r["by_type"].values() for t in v})
+        lines.append("| model | " + " | ".join(f"{t}" for t in types) + " |")
+        lines.append("|---|" + "---|" * len(types))
+        for kind, bt in r["by_type"].items():
+            cells = [
+                f"{bt[t]['roc_auc']:.3f} / {bt[t]['auprc']:.3f} (n={bt[t]['assets']}, +{bt[t]['positives']})"
+                if t in bt
+                else "–"
+                for t in types
+            ]
+            lines.append(f"| {kind} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--presets", nargs="*", default=["demo"])
+    parser.add_argument("--bootstrap", type=int, default=200)
+    parser.add_argument("--child", default=None)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(child(args.child, args.bootstrap)))
+        return 0
+    results = []
+    for preset in args.presets:
+        out = subprocess.run(
+            [sys.executable, __file__, "--child", preset, "--bootstrap", str(args.bootstrap)],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        results.append(json.loads(out.stdout.strip().splitlines()[-1]))
+        print(
+            f"{preset}: history {results[-1]['history_s']:.1f} s, evaluate {results[-1]['evaluate_s']:.1f} s"
+        )
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(render(results, args.bootstrap))
+    print(f"wrote {OUT}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

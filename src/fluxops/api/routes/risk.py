@@ -1,0 +1,157 @@
+"""Asset risk: the served likelihood model's scores, one asset's drivers, the model cards, and (admin)
+history generation and training as background jobs (`fluxops.risk.service`).
+
+The hidden truth of the generated history is never served; the failure records are (they are what an
+OMS would hold). A grid without history answers 409 with what to do; so does a grid without a model.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from fluxops.api.deps import LoadedGrid, get_loaded_grid
+from fluxops.api.openapi import error_responses
+from fluxops.api.params import BoundedDate, id_path, id_query, offset_query, one_of_query
+from fluxops.api.security import require_role
+from fluxops.cascade.jobs import Job, JobRunner
+from fluxops.risk.assets import RISK_ASSET_TYPES
+from fluxops.risk.models import TrainConfig
+from fluxops.risk.service import RiskService
+from fluxops.storage.risk_files import RiskFileStore
+
+router = APIRouter(prefix="/api/risk", tags=["risk"])
+VIEWER = [Depends(require_role("viewer"))]
+ADMIN = [Depends(require_role("admin"))]
+SORTS = ("-probability", "probability", "-customers_affected", "-past_failures", "asset_id")
+MAX_PAGE = 1000
+
+
+def on_startup(app: FastAPI) -> None:
+    app.state.risk = RiskService(RiskFileStore(app.state.settings.data_dir), JobRunner(max_workers=1))
+
+
+def on_shutdown(app: FastAPI) -> None:
+    svc: RiskService | None = getattr(app.state, "risk", None)
+    if svc is not None:
+        svc.jobs.shutdown()
+
+
+def _svc(request: Request) -> RiskService:
+    svc: RiskService = request.app.state.risk
+    return svc
+
+
+def _job(job: Job) -> dict[str, Any]:
+    return {
+        "job_id": job.job_id,
+        "kind": job.kind,
+        "state": job.state,
+        "progress": job.progress,
+        "message": job.message,
+        "created_utc": job.created_utc.isoformat(),
+        "finished_utc": job.finished_utc.isoformat() if job.finished_utc else None,
+        "result_id": job.result_id,
+        "error": job.error,
+    }
+
+
+class HistoryIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    years: int = Field(5, ge=4, le=30, description="Years of history (4 or more: training needs them)")
+    seed: int = Field(0, ge=0, le=2**32 - 1)
+    end_date: BoundedDate | None = Field(None, description="History ends before this UTC day (default today)")  # type: ignore[valid-type]
+
+
+class TrainIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    seed: int = Field(0, ge=0, le=2**32 - 1)
+    test_share: float = Field(0.25, ge=0.05, le=0.5, allow_inf_nan=False, description="Substations held out")
+    bootstrap: int = Field(200, ge=0, le=2000, description="Bootstrap replicates for the 95 % intervals")
+    lgbm_rounds: int = Field(300, ge=10, le=5000)
+
+
+@router.get("/assets", dependencies=VIEWER, responses=error_responses(409))
+def assets(
+    request: Request,
+    loaded: LoadedGrid = Depends(get_loaded_grid),
+    asset_type: str | None = one_of_query(RISK_ASSET_TYPES, "Asset type"),
+    feeder_id: str | None = id_query("Feeder id"),
+    substation_id: str | None = id_query("Substation id"),
+    sort: str = one_of_query(SORTS, "Order", default="-probability"),
+    limit: int = Query(100, ge=1, le=MAX_PAGE, description=f"Page size, at most {MAX_PAGE}"),
+    offset: int = offset_query(),
+) -> dict[str, Any]:
+    """Assets with their probability of failing in the next 12 months (served model), filtered and paged."""
+    model_id, s = _svc(request).scores(loaded.stored_hash)
+    if asset_type is not None:
+        s = s[s["asset_type"] == asset_type]
+    if feeder_id is not None:
+        s = s[s["feeder_id"] == feeder_id]
+    if substation_id is not None:
+        s = s[s["substation_id"] == substation_id]
+    col, asc = (sort[1:], False) if sort.startswith("-") else (sort, True)
+    s = s.sort_values([col, "asset_id"], ascending=[asc, True], kind="stable")
+    page = s.iloc[offset : offset + limit]
+    rows = page.replace({np.nan: None}).to_dict("records")
+    return {
+        "model_id": model_id,
+        "total": len(s),
+        "offset": offset,
+        "limit": limit,
+        "horizon": "12 months after the history",
+        "assets": rows,
+    }
+
+
+@router.get("/assets/{asset_id}", dependencies=VIEWER, responses=error_responses(409))
+def asset(
+    request: Request, asset_id: str = id_path("Asset id"), loaded: LoadedGrid = Depends(get_loaded_grid)
+) -> dict[str, Any]:
+    """One asset: probability, rank, top drivers (LightGBM contributions, log-odds), past failures."""
+    return _svc(request).asset(loaded.stored_hash, asset_id)
+
+
+@router.get("/models", dependencies=VIEWER)
+def models(request: Request, loaded: LoadedGrid = Depends(get_loaded_grid)) -> dict[str, Any]:
+    """The model cards of this grid (newest first), which one serves, and the history's summary."""
+    svc = _svc(request)
+    h = loaded.stored_hash
+    return {
+        "current": svc.store.current_model_id(h),
+        "history": svc.store.history_meta(h),
+        "models": svc.store.list_models(h),
+    }
+
+
+@router.post("/history", dependencies=ADMIN, status_code=202)
+def history(
+    request: Request, body: HistoryIn | None = None, loaded: LoadedGrid = Depends(get_loaded_grid)
+) -> dict[str, Any]:
+    """Generate (replace) the grid's failure history from the hazard process, as a background job."""
+    b = body or HistoryIn.model_validate({})
+    end = datetime(b.end_date.year, b.end_date.month, b.end_date.day, tzinfo=UTC) if b.end_date else None
+    job = _svc(request).start_history(
+        loaded.grid, loaded.stored_hash, years=b.years, seed=b.seed, end_utc=end
+    )
+    return {"job": _job(job)}
+
+
+@router.post("/train", dependencies=ADMIN, status_code=202, responses=error_responses(409))
+def train(
+    request: Request, body: TrainIn | None = None, loaded: LoadedGrid = Depends(get_loaded_grid)
+) -> dict[str, Any]:
+    """Evaluate the models on the held-out split, choose by validation, serve the winner (a background
+    job; a second request while one runs joins it). A failed job leaves the previous model serving."""
+    b = body or TrainIn.model_validate({})
+    cfg = TrainConfig(test_share=b.test_share, seed=b.seed, bootstrap=b.bootstrap, lgbm_rounds=b.lgbm_rounds)
+    return {"job": _job(_svc(request).start_training(loaded.stored_hash, cfg))}
+
+
+@router.get("/jobs/{job_id}", dependencies=VIEWER)
+def job(request: Request, job_id: str = id_path("Job id")) -> dict[str, Any]:
+    return _job(_svc(request).jobs.get(job_id))

@@ -1,0 +1,187 @@
+"""The risk API on a live server (tiny grid in DuckDB): 409 without history or model, 4xx naming the
+field, admin-only jobs that join, and the served scores after a real training."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from fluxops.api.app import create_app
+from fluxops.grid.models import Grid
+from fluxops.risk.assets import risk_assets
+from fluxops.risk.history import generate_history
+from fluxops.risk.models import TrainConfig
+from fluxops.storage import open_store
+
+from .conftest import END, scaled_params
+
+sys.path.insert(0, str(Path(__file__).parent.parent / "api"))
+from live_server import (  # type: ignore[import-not-found]
+    LiveServer,
+    make_settings,
+    start_uvicorn,
+    stop_uvicorn,
+)
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory, tiny_grid: Grid) -> Iterator[LiveServer]:
+    data_dir = tmp_path_factory.mktemp("risk-api")
+    settings = make_settings(data_dir)
+    store = open_store(settings)
+    store.load_grid(tiny_grid)
+    app = create_app(settings, store=store)
+    running = start_uvicorn(app)
+    yield LiveServer(
+        base_url=f"http://127.0.0.1:{running.port}",
+        app=app,
+        store=store,
+        admin_token="test-bootstrap-token-0123456789abcdef",
+    )
+    stop_uvicorn(running)
+    store.close()
+
+
+@pytest.fixture(scope="module")
+def viewer_token(live: LiveServer) -> str:
+    with live.client(live.admin_token) as c:
+        r = c.post("/api/admin/keys", json={"role": "viewer", "label": "risk viewer"})
+        assert r.status_code == 201, r.text
+        token: str = r.json()["token"]
+        return token
+
+
+def _wait(c: httpx.Client, job_id: str, timeout_s: float = 120.0) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        j: dict[str, Any] = c.get(f"/api/risk/jobs/{job_id}").json()
+        if j["state"] not in ("queued", "running"):
+            return j
+        time.sleep(0.1)
+    raise AssertionError(f"job {job_id} did not finish")
+
+
+def _grid_hash(live: LiveServer) -> str:
+    info = live.store.get_grid_info()
+    assert info is not None
+    h: str = info.content_hash
+    return h
+
+
+def test_the_flow(live: LiveServer, viewer_token: str, tiny_grid: Grid) -> None:
+    with live.client(live.admin_token) as admin, live.client(viewer_token) as viewer:
+        # no history: 409 saying what to do, on reading and on training
+        r = viewer.get("/api/risk/assets")
+        assert r.status_code == 409 and "history" in r.json()["message"]
+        r = admin.post("/api/risk/train")
+        assert r.status_code == 409 and "fluxops risk history" in r.json()["message"]
+        assert viewer.get("/api/risk/models").json()["history"] is None
+
+        # roles: viewers and anonymous callers cannot start jobs
+        assert viewer.post("/api/risk/history").status_code == 403
+        assert viewer.post("/api/risk/train").status_code == 403
+        with live.client() as anon:
+            assert anon.post("/api/risk/train").status_code == 401
+
+        # a real history job on the tiny grid (published rates)
+        r = admin.post("/api/risk/history", json={"years": 5, "seed": 2, "end_date": "2026-01-01"})
+        assert r.status_code == 202, r.text
+        assert _wait(admin, r.json()["job"]["job_id"])["state"] == "done"
+        meta = viewer.get("/api/risk/models").json()["history"]
+        assert meta["years"] == 5 and meta["assets"] == len(risk_assets(tiny_grid))
+
+        # no model yet: 409 naming training
+        r = viewer.get("/api/risk/assets")
+        assert r.status_code == 409 and "no risk model" in r.json()["message"]
+
+        # replace it with a denser history (rates x20) so the tiny grid's test year has failures
+        h = generate_history(risk_assets(tiny_grid), end_utc=END, years=5, seed=2, params=scaled_params())
+        live.app.state.risk.store.save_history(_grid_hash(live), h)
+
+        # a second training request while one runs joins it; history generation meanwhile is a 409
+        svc = live.app.state.risk
+        gate = threading.Event()
+        real_train = svc.train
+
+        def slow_train(grid_hash: str, cfg: TrainConfig, progress: Any = None) -> str:
+            gate.wait(30)
+            return str(real_train(grid_hash, cfg, progress))
+
+        svc.train = slow_train
+        try:
+            body = {"bootstrap": 50, "lgbm_rounds": 60}
+            first = admin.post("/api/risk/train", json=body)
+            second = admin.post("/api/risk/train", json=body)
+            assert first.status_code == second.status_code == 202
+            assert first.json()["job"]["job_id"] == second.json()["job"]["job_id"]
+            r = admin.post("/api/risk/history")
+            assert r.status_code == 409 and "risk_train" in r.json()["message"]
+        finally:
+            gate.set()
+            svc.train = real_train
+        job = _wait(admin, first.json()["job"]["job_id"])
+        assert job["state"] == "done", job
+
+        models = viewer.get("/api/risk/models").json()
+        assert models["current"] == job["result_id"]
+        card = models["models"][0]
+        assert card["evaluation"]["oracle_violations"] == []
+        assert set(card["evaluation"]["test"]) == {"past_failures", "age_only", "lightgbm", "oracle"}
+
+        r = viewer.get(
+            "/api/risk/assets", params={"asset_type": "transformer", "limit": 5, "sort": "-probability"}
+        )
+        assert r.status_code == 200, r.text
+        rows = r.json()["assets"]
+        assert len(rows) == 5 and all(x["asset_type"] == "transformer" for x in rows)
+        probs = [x["probability"] for x in rows]
+        assert probs == sorted(probs, reverse=True)
+        page2 = viewer.get(
+            "/api/risk/assets", params={"asset_type": "transformer", "limit": 5, "offset": 5}
+        ).json()
+        assert {x["asset_id"] for x in page2["assets"]}.isdisjoint({x["asset_id"] for x in rows})
+        feeder = rows[0]["feeder_id"]
+        by_feeder = viewer.get("/api/risk/assets", params={"feeder_id": feeder, "limit": 1000}).json()
+        assert by_feeder["total"] > 0 and all(x["feeder_id"] == feeder for x in by_feeder["assets"])
+
+        one = viewer.get(f"/api/risk/assets/{rows[0]['asset_id']}").json()
+        assert one["asset"]["asset_id"] == rows[0]["asset_id"] and one["drivers"]
+        assert all("words" in d for d in one["drivers"])
+        assert viewer.get("/api/risk/assets/XFMR-NOPE").status_code == 404
+
+
+BAD: list[tuple[str, str, dict[str, Any], str]] = [
+    ("GET", "/api/risk/assets", {"params": {"asset_type": "meter"}}, "asset_type"),
+    ("GET", "/api/risk/assets", {"params": {"limit": "0"}}, "limit"),
+    ("GET", "/api/risk/assets", {"params": {"limit": "1001"}}, "limit"),
+    ("GET", "/api/risk/assets", {"params": {"offset": "-1"}}, "offset"),
+    ("GET", "/api/risk/assets", {"params": {"sort": "probability; drop"}}, "sort"),
+    ("GET", "/api/risk/assets", {"params": {"feeder_id": ""}}, "feeder_id"),
+    ("GET", "/api/risk/assets", {"params": {"colour": "red"}}, "colour"),
+    ("POST", "/api/risk/history", {"json": {"years": 2}}, "years"),
+    ("POST", "/api/risk/history", {"json": {"years": "5"}}, "years"),
+    ("POST", "/api/risk/history", {"json": {"end_date": "2021-02-30"}}, "end_date"),
+    ("POST", "/api/risk/history", {"json": {"vegetation": True}}, "vegetation"),
+    ("POST", "/api/risk/train", {"json": {"test_share": 0.9}}, "test_share"),
+    ("POST", "/api/risk/train", {"json": {"bootstrap": -1}}, "bootstrap"),
+    ("GET", "/api/risk/jobs/%20", {}, "job_id"),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "kw", "field"), BAD)
+def test_bad_input_is_4xx_naming_the_field(
+    live: LiveServer, method: str, path: str, kw: dict[str, Any], field: str
+) -> None:
+    with live.client(live.admin_token) as c:
+        r = c.request(method, path, **kw)
+    assert 400 <= r.status_code < 500, r.text
+    body = r.json()
+    assert set(body) == {"code", "message", "details"}
+    assert body["details"]["field"] == field, body
