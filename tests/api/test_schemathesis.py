@@ -81,6 +81,11 @@ SEMANTIC_422 = {
     "POST /api/ami/readings",
     "POST /api/ami/readings/corrections",
     "POST /api/ami/events",
+    # a tile's x and y below 2^z; a polygon simple, closed and at most so large; a line of distinct
+    # positions at most so long (fluxops.geo)
+    "GET /api/tiles/{layer}/{z}/{x}/{y}.mvt",
+    "POST /api/spatial/within-polygon",
+    "POST /api/spatial/along-line",
 }
 POSITIVE_EXPECTED = ["2xx", "3xx", "401", "403", "404", "409", "429"]
 SEMANTIC_EXPECTED = [*POSITIVE_EXPECTED, "422"]

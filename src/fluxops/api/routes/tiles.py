@@ -1,0 +1,120 @@
+"""``/api/tiles``: Mapbox Vector Tiles of every asset layer, from either store, and their TileJSON.
+
+A tile is encoded by the database (DuckDB spatial or PostGIS ``ST_AsMVT``), kept in an in-process LRU
+(`fluxops.geo.tiles.TileCache`, 64 MiB) keyed by the stored grid's content hash, and served with a strong
+ETag over (content hash, layer, z/x/y), so a revalidation costs a 304 and a new grid changes every ETag.
+Below a layer's minimum zoom the tile is empty (200, no body): see `fluxops.geo.tiles` for the rules.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from typing import Any
+
+from fastapi import APIRouter, Depends, Path, Request, Response
+
+from fluxops.api.deps import AppStore, get_store
+from fluxops.api.security import require_role
+from fluxops.core.errors import NotFoundError
+from fluxops.geo import tiles as geo_tiles
+from fluxops.storage.spatial_queries import grid_bounds, render_tile
+
+MVT_MEDIA_TYPE = "application/vnd.mapbox-vector-tile"
+CACHE_CONTROL = "private, max-age=60"  # then revalidate: a 304 when the grid is unchanged
+LAYER_PATTERN = rf"^({'|'.join(re.escape(n) for n in geo_tiles.LAYERS)})$"
+router = APIRouter(prefix="/api/tiles", tags=["tiles"], dependencies=[Depends(require_role("viewer"))])
+_cache_lock = threading.Lock()
+
+
+def tile_cache(request: Request) -> geo_tiles.TileCache:
+    with _cache_lock:
+        cache: geo_tiles.TileCache | None = getattr(request.app.state, "tile_cache", None)
+        if cache is None:
+            cache = geo_tiles.TileCache()
+            request.app.state.tile_cache = cache
+        return cache
+
+
+def _content_hash(store: AppStore) -> str:
+    info = store.get_grid_info()
+    if info is None:
+        raise NotFoundError(
+            "no grid is loaded: run `fluxops generate` or POST /api/admin/grid", details={"grid": None}
+        )
+    return info.content_hash
+
+
+def _layer_path() -> Any:
+    return Path(..., pattern=LAYER_PATTERN, description=f"Layer: one of {', '.join(geo_tiles.LAYERS)}")
+
+
+@router.get("", summary="The tile layers, their minimum zooms, TileJSON links and the tile cache's state")
+def list_layers(request: Request) -> dict[str, Any]:
+    return {
+        "layers": [
+            {
+                "name": layer.name,
+                "description": layer.description,
+                "geometry": layer.geometry,
+                "min_zoom": layer.min_zoom,
+                "asset_types": list(layer.asset_types),
+                "tilejson": f"/api/tiles/{layer.name}.json",
+            }
+            for layer in geo_tiles.LAYERS.values()
+        ],
+        "cache": tile_cache(request).stats(),
+    }
+
+
+@router.get("/{layer}.json", summary="TileJSON 3.0 of one layer (tile URL template, zooms, bounds, fields)")
+def get_tilejson(
+    request: Request, layer: str = _layer_path(), store: AppStore = Depends(get_store)
+) -> dict[str, Any]:
+    spec = geo_tiles.get_layer(layer)
+    digest = _content_hash(store)
+    base = str(request.base_url).rstrip("/")
+    return geo_tiles.tilejson(
+        spec,
+        tiles_url=f"{base}/api/tiles/{spec.name}/{{z}}/{{x}}/{{y}}.mvt",
+        bounds=grid_bounds(store, spec.asset_types),
+        version=digest[:12],
+    )
+
+
+@router.get(
+    "/{layer}/{z}/{x}/{y}.mvt",
+    summary="One Mapbox Vector Tile (protobuf) of a layer; empty below the layer's minimum zoom",
+    response_class=Response,
+    responses={
+        200: {"content": {MVT_MEDIA_TYPE: {}}, "description": "The tile (empty body: nothing at this zoom)"},
+        304: {"description": "Unchanged since the ETag in If-None-Match"},
+    },
+)
+def get_tile(
+    request: Request,
+    layer: str = _layer_path(),
+    z: int = Path(..., ge=0, le=geo_tiles.MAX_ZOOM, description=f"Zoom 0..{geo_tiles.MAX_ZOOM}"),
+    x: int = Path(..., ge=0, le=2**geo_tiles.MAX_ZOOM - 1, description="Column, 0..2^z - 1"),
+    y: int = Path(
+        ..., ge=0, le=2**geo_tiles.MAX_ZOOM - 1, description="Row (XYZ, from the north), 0..2^z - 1"
+    ),
+    store: AppStore = Depends(get_store),
+) -> Response:
+    spec = geo_tiles.get_layer(layer)
+    tile = geo_tiles.validate_tile(z, x, y)
+    digest = _content_hash(store)
+    etag = geo_tiles.tile_etag(digest, spec.name, tile)
+    headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL}
+    if etag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=headers)
+    cache = tile_cache(request)
+    key = (str(id(store)), digest, spec.name, tile.key)
+    body = cache.get(key)
+    if body is None:
+        body = render_tile(store, spec, tile)
+        cache.put(key, body)
+        headers["X-Tile-Cache"] = "miss"
+    else:
+        headers["X-Tile-Cache"] = "hit"
+    return Response(body, media_type=MVT_MEDIA_TYPE, headers=headers)
