@@ -83,6 +83,22 @@ def test_acknowledge_confirm_restore_an_outage_from_the_ui(
     assert watch.errors == [], watch.failed
 
 
+def test_cancel_a_false_outage_from_the_ui(ui: UI, ui_server: UiServer, tiny_grid: Any) -> None:
+    page, watch = ui
+    page.on("dialog", lambda d: d.accept())
+    xf, _ = smallest_transformer_outage(ui_server, tiny_grid, 2)
+    row = page.locator("[data-testid=outage-row]", has_text=xf)
+    row.wait_for(timeout=30_000)
+    row.click()
+    page.locator("[data-testid=outage-detail] [data-testid=outage-cancel]").click()
+    row.wait_for(state="detached", timeout=15_000)
+    with api(ui_server) as c:
+        (o,) = c.get("/api/outages", params={"status": "cancelled", "device": xf}).json()["items"]
+        assert o["customers_out"] == 0
+        assert c.get("/api/outages", params={"status": "active", "device": xf}).json()["items"] == []
+    assert watch.errors == [], watch.failed
+
+
 def test_a_substation_disc_shows_its_share_out_and_its_inspector_the_outage(
     ui: UI, ui_server: UiServer, tiny_grid: Any
 ) -> None:

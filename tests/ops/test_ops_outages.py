@@ -206,3 +206,25 @@ def test_storm_thousands_of_last_gasps_in_one_batch() -> None:
     assert got == set(expected.values())
     total = sum(o.customers_out for o in eng.open_outages())
     assert total == sum({0: 6, 1: 5, 2: 2, 3: 1}[k % 4] * per for k in range(1, copies))
+
+
+def test_cancel_a_proposal_that_was_no_outage(tree: ProtectionTree) -> None:
+    """False last-gasps (a head-end fault): the operator cancels the proposal; it closes as cancelled,
+    its customer rows are dropped (no index counts it), its meters are free for a real outage later."""
+    eng = OutageEngine(tree)
+    o = eng.process(gasps(meters_of("T3")[:2], T0), now_utc=T0).outages[0]
+    delta = eng.cancel(o.outage_id, actor="op1", now_utc=T0 + timedelta(minutes=3))
+    (done,) = delta.outages
+    assert done.status == "cancelled" and done.customers_out == 0 and done.customer_minutes == 0
+    assert [e.event_type for e in delta.events] == ["cancelled"]
+    assert delta.dropped_meter_outage_ids == [o.outage_id]
+    assert eng.open_outages() == [] and len(eng.meters_out()) == 0
+    with pytest.raises(NotFoundError):
+        eng.cancel(o.outage_id, actor="op1", now_utc=T0)
+    # a confirmed outage is real: it is restored, not cancelled
+    again = eng.process(gasps(meters_of("T3")[:2], T0 + timedelta(hours=1)), now_utc=T0 + timedelta(hours=1))
+    real = again.outages[0]
+    assert real.outage_id != o.outage_id
+    eng.confirm(real.outage_id, actor="op1", now_utc=T0 + timedelta(hours=1))
+    with pytest.raises(ConflictError):
+        eng.cancel(real.outage_id, actor="op1", now_utc=T0 + timedelta(hours=1))

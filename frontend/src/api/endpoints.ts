@@ -48,7 +48,7 @@ export const api = {
     sendJson<Json>("POST", `/api/work-orders/${encodeURIComponent(id)}/${action}`, body),
   /** crews ranked for a work order: available, qualified for the asset, nearest first */
   crewProposals: (id: string) => getJson<Json>(`/api/work-orders/${encodeURIComponent(id)}/crew-proposals`),
-  outageAction: (id: string, action: "acknowledge" | "confirm" | "restore") =>
+  outageAction: (id: string, action: "acknowledge" | "confirm" | "restore" | "cancel") =>
     sendJson<Json>("POST", `/api/outages/${encodeURIComponent(id)}/${action}`),
   ami: (path: string, q?: Query) => getJson<Json | Json[]>(`/api/ami/${path}`, q),
   cascadeGet: (path: string, q?: Query) => getJson<Json | Json[]>(`/api/cascade/${path}`, q),

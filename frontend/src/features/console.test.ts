@@ -38,8 +38,9 @@ describe("control-room formatting", () => {
 
 describe("outage lifecycle", () => {
   it("offers the actions the OMS state allows", () => {
-    expect(allowedActions({ status: "proposed" })).toEqual(["acknowledge", "confirm", "restore"]);
-    expect(allowedActions({ status: "proposed", acknowledged_utc: "2026-01-01T00:00:00Z" })).toEqual(["confirm", "restore"]);
+    expect(allowedActions({ status: "proposed" })).toEqual(["acknowledge", "confirm", "restore", "cancel"]);
+    expect(allowedActions({ status: "proposed", acknowledged_utc: "2026-01-01T00:00:00Z" })).toEqual(["confirm", "restore", "cancel"]);
+    expect(allowedActions({ status: "cancelled" })).toEqual([]);
     expect(allowedActions({ status: "confirmed", acknowledged_utc: "x" })).toEqual(["restore"]);
     expect(allowedActions({ status: "restored" })).toEqual([]);
     expect(etrSource({ by: "device_type", value: "fuse", median_min: 84, n: 12 })).toBe("median of 12 past fuse outages");

@@ -29,8 +29,8 @@ export interface OutagesState {
 
 export const initialOutages: OutagesState = { items: [], selectedId: null, error: null, loaded: false };
 
-// OPEN_OUTAGE_STATUSES are proposed/confirmed; restored and merged ones leave the active list.
-const CLOSED = new Set(["restored", "merged"]);
+// OPEN_OUTAGE_STATUSES are proposed/confirmed; restored, merged and cancelled ones leave the active list.
+const CLOSED = new Set(["restored", "merged", "cancelled"]);
 
 export function isActive(o: OutageItem): boolean {
   return !CLOSED.has(String(o.status).toLowerCase());

@@ -5,7 +5,9 @@ the same declaration as the grid tables; the dataclasses are the in-process shap
 the API exchange. Outage states follow the OMS convention (Oracle NMS / SmartMAP): an outage is
 *proposed* by the prediction engine, *confirmed* by an operator or crew, *restored* when every
 customer it holds has supply again; a proposal absorbed into a larger one when more evidence arrives
-becomes *merged* (kept for the audit trail, never counted in reliability indices).
+becomes *merged* (kept for the audit trail, never counted in reliability indices). An operator
+*cancels* a proposal that was no outage (a head-end or meter fault that sent last-gasps while the supply
+was on): kept for the audit trail, its customer rows dropped, never counted in reliability indices.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 
 import pyarrow as pa
 
-OUTAGE_STATUSES: tuple[str, ...] = ("proposed", "confirmed", "restored", "merged")
+OUTAGE_STATUSES: tuple[str, ...] = ("proposed", "confirmed", "restored", "merged", "cancelled")
 OPEN_OUTAGE_STATUSES: tuple[str, ...] = ("proposed", "confirmed")
 # device: a protective device operated; transformer: a distribution transformer's fuse cutout;
 # lights_out: one customer's service (a single meter) with nothing upstream implicated.
@@ -30,6 +32,7 @@ OUTAGE_EVENT_TYPES: tuple[str, ...] = (
     "acknowledged",
     "partial_restore",
     "restored",
+    "cancelled",  # an operator found it was no outage (false last-gasps)
 )
 METER_EVENT_TYPES: tuple[str, ...] = ("last_gasp", "power_restore")
 

@@ -479,6 +479,27 @@ class OutageEngine:
         acc.event(new, "acknowledged", now_utc, 0, actor, None, seq=self._seq(outage_id))
         return acc.delta(self.storm_mode)
 
+    def cancel(self, outage_id: str, *, actor: str, now_utc: datetime) -> OutageDelta:
+        """A proposal that was no outage (false last-gasps): closed as ``cancelled``, its customer rows
+        dropped so no index counts it. A confirmed outage is real and is restored, not cancelled."""
+        rec = self._open(outage_id)
+        if rec.status != "proposed":
+            raise ConflictError(
+                f"outage {outage_id} is {rec.status}, only a proposed outage can be cancelled (restore it)"
+            )
+        h = self._held[outage_id]
+        new = replace(rec, status="cancelled", customers_out=0, updated_utc=now_utc)
+        acc = StepLog()
+        acc.outages[outage_id] = new
+        acc.event(
+            new, "cancelled", now_utc, 0, actor, "no outage: cancelled by operator", seq=self._seq(outage_id)
+        )
+        acc.dropped.append(outage_id)
+        self._owner[h.meters] = -1
+        self._records.pop(outage_id)
+        self._forget(outage_id)
+        return acc.delta(self.storm_mode)
+
     def restore(self, outage_id: str, *, actor: str, now_utc: datetime) -> OutageDelta:
         """Operator/crew closes the device: every meter the outage holds is restored now."""
         rec = self._open(outage_id)

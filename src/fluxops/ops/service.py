@@ -373,6 +373,8 @@ class OpsService:
             fn = {"confirm": self.engine.confirm, "acknowledge": self.engine.acknowledge}.get(action)
             if action == "restore":
                 fn = self.engine.restore
+            elif action == "cancel":
+                fn = self.engine.cancel
             if fn is None:
                 raise InvalidInputError(f"unknown action {action!r}", field="action")
             delta = fn(outage_id, actor=actor, now_utc=self._clock())
@@ -387,6 +389,9 @@ class OpsService:
 
     def restore(self, outage_id: str, *, actor: str) -> OutageRecord:
         return self._operator("restore", outage_id, actor)
+
+    def cancel(self, outage_id: str, *, actor: str) -> OutageRecord:
+        return self._operator("cancel", outage_id, actor)
 
     # --- reliability ---------------------------------------------------------------------------
 

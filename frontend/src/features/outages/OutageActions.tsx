@@ -13,6 +13,7 @@ export function OutageActions({ outage }: { outage: LifecycleFields & { outage_i
   if (actions.length === 0) return null;
   const act = async (action: (typeof actions)[number]) => {
     if (action === "restore" && !window.confirm(`Restore ${outage.outage_id}? Every customer it holds is marked as back on supply.`)) return;
+    if (action === "cancel" && !window.confirm(`Cancel ${outage.outage_id}? Use this only when there was no outage (false last-gasps); it will not count in reliability.`)) return;
     setBusy(true);
     try {
       await api.outageAction(outage.outage_id, action);

@@ -1,8 +1,8 @@
 /**
  * Which operator actions an outage allows now (the OMS states of fluxops.ops.models): acknowledge
- * once, confirm a proposal, restore an open outage. Pure, so the rules are tested without a browser.
+ * once, confirm a proposal, restore an open outage, cancel a proposal that was no outage. Pure, so the rules are tested without a browser.
  */
-export type OutageAction = "acknowledge" | "confirm" | "restore";
+export type OutageAction = "acknowledge" | "confirm" | "restore" | "cancel";
 
 export interface LifecycleFields {
   status: string;
@@ -16,6 +16,7 @@ export function allowedActions(o: LifecycleFields): OutageAction[] {
   if (!o.acknowledged_utc) out.push("acknowledge");
   if (status === "proposed") out.push("confirm");
   out.push("restore");
+  if (status === "proposed") out.push("cancel"); // no outage after all (false last-gasps)
   return out;
 }
 
@@ -23,6 +24,7 @@ export const ACTION_LABELS: Record<OutageAction, string> = {
   acknowledge: "Acknowledge",
   confirm: "Confirm",
   restore: "Restore",
+  cancel: "Cancel (no outage)",
 };
 
 /**

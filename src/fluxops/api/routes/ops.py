@@ -60,7 +60,7 @@ __all__ = ["on_shutdown", "on_startup", "router"]
 router = APIRouter(prefix="/api", tags=["ops"])
 VIEWER = [Depends(require_role("viewer"))]
 OPERATOR = [Depends(require_role("operator"))]
-OUTAGE_ACTIONS = ("acknowledge", "confirm", "restore")
+OUTAGE_ACTIONS = ("acknowledge", "confirm", "restore", "cancel")
 MAX_WORK_HOURS = 24 * 365  # what `fluxops.ops.workorders.new_work_order` accepts (under a year)
 MAX_STATE_VERSION = MAX_OFFSET * 2**20  # far past any state version a process reaches; well inside int64
 HEARTBEAT_S = 15.0  # SSE comment line so proxies keep the connection open
@@ -140,7 +140,7 @@ def get_outage(request: Request, outage_id: str = id_path("Outage id")) -> dict[
 
 @router.post(
     "/outages/{outage_id}/{action}",
-    summary="Operator action: acknowledge, confirm or restore",
+    summary="Operator action: acknowledge, confirm, restore, or cancel a proposal that was no outage",
     dependencies=OPERATOR,
     responses=error_responses(409),
 )
@@ -152,9 +152,12 @@ def outage_action(
     svc = _svc(request)
     oid = parse_id(outage_id, field="outage_id")
     actor = _actor(request)
-    rec = {"acknowledge": svc.acknowledge, "confirm": svc.confirm, "restore": svc.restore}[action](
-        oid, actor=actor
-    )
+    rec = {
+        "acknowledge": svc.acknowledge,
+        "confirm": svc.confirm,
+        "restore": svc.restore,
+        "cancel": svc.cancel,
+    }[action](oid, actor=actor)
     return rec.to_dict()
 
 
