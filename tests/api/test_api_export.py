@@ -157,3 +157,19 @@ def test_cascade_result_export(admin: httpx.Client) -> None:
     assert "waves" in unnamed.json()["details"]["lists"]
     wrong = admin.post("/api/cascade/simulate", params={"format": "csv", "list": "nope"}, json=run)
     assert wrong.status_code == 422 and wrong.json()["details"]["field"] == "list"
+
+
+def test_a_routes_own_format_is_left_to_it(viewer: httpx.Client) -> None:
+    """``format=arrow`` / ``json`` on routes declaring their own ``format`` reach the route; an unknown
+    one is refused by that route's own declaration, not by the export layer."""
+    arrow = viewer.get("/api/grid/state", params={"format": "arrow"})
+    assert arrow.status_code == 200 and arrow.headers["content-type"] == "application/vnd.apache.arrow.stream"
+    assert (
+        viewer.get("/api/grid/loading", params={"format": "json"})
+        .headers["content-type"]
+        .startswith("application/json")
+    )
+    bad = viewer.get("/api/grid/state", params={"format": "xlsx"})
+    assert bad.status_code == 422 and bad.json()["details"]["field"] == "format"
+    posted = viewer.post("/api/cascade/explain", params={"format": "xlsx"}, json={})
+    assert posted.status_code == 422 and posted.json()["details"]["field"] == "format"

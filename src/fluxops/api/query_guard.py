@@ -22,7 +22,7 @@ from fastapi import Request
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
-from fluxops.api.export import FORMAT_PARAM, LIST_PARAM
+from fluxops.api.export import FORMAT_NAMES, FORMAT_PARAM, LIST_PARAM
 from fluxops.api.security import TOKEN_QUERY_PARAM
 from fluxops.core.errors import InvalidInputError
 
@@ -58,12 +58,28 @@ def allowed_query_params(route: APIRoute) -> frozenset[str]:
     return allowed
 
 
-def reject_unknown_query_params(request: Request) -> None:
-    """Global dependency: 422 naming the first query parameter the matched GET route does not declare."""
-    if request.method not in GUARDED_METHODS:
+def _check_format(request: Request, route: APIRoute) -> None:
+    """``format`` on a route without its own: one of the export formats (or json), else a 422."""
+    values = request.query_params.getlist(FORMAT_PARAM)
+    if not values or FORMAT_PARAM in declared_query_params(route.dependant):
         return
+    fmt = values[-1].strip().lower()
+    if fmt not in FORMAT_NAMES:
+        raise InvalidInputError(
+            f"unknown format {values[-1][:40]!r}; one of {', '.join(FORMAT_NAMES)}",
+            field=FORMAT_PARAM,
+            details={"allowed": list(FORMAT_NAMES)},
+        )
+
+
+def reject_unknown_query_params(request: Request) -> None:
+    """Global dependency: 422 naming the first query parameter the matched GET route does not declare,
+    or an unknown ``format`` (any method)."""
     route = request.scope.get("route")
     if not isinstance(route, APIRoute):
+        return
+    _check_format(request, route)
+    if request.method not in GUARDED_METHODS:
         return
     allowed = allowed_query_params(route)
     unknown = [k for k in dict.fromkeys(request.query_params.keys()) if k not in allowed]
