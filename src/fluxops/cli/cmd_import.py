@@ -29,8 +29,11 @@ def _load(grid: Grid, report: ImportReport, data_dir: Path | None, seconds: floa
         )
         console.print(f"[dim]import:[/dim] {seconds:.1f} s · [dim]store:[/dim] {store_location(settings)}")
         console.print(f"[dim]synthesized feeder breakers:[/dim] {report.synthesized_breakers}")
+        console.print(f"[dim]layout:[/dim] {grid.meta.params.get('layout', 'geographic')}")
+        for what, n in report.carried.items():
+            console.print(f"[dim]carried:[/dim] {what} ({n})")
         for what, n in report.dropped.items():
-            console.print(f"[dim]not modelled:[/dim] {what} ({n})")
+            console.print(f"[dim]not modelled (dropped):[/dim] {what} ({n})")
         for note in report.notes:
             console.print(f"[dim]note:[/dim] {note}")
     finally:

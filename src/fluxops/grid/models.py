@@ -147,7 +147,7 @@ TABLES: dict[str, pa.Schema] = {
             pa.field("lat", _f, nullable=False),
             pa.field("normal_state", _s, nullable=False),  # SWITCH_STATES
             pa.field("state", _s, nullable=False),  # SWITCH_STATES, as last known
-            pa.field("rating_a", _f, nullable=False),  # continuous current rating
+            pa.field("rating_a", _f, nullable=True),  # continuous current rating; null: unknown (imports)
             pa.field("tie_feeder_id", _s, nullable=True),  # tie switches: the other feeder
         ]
     ),

@@ -33,6 +33,7 @@ from fluxops.grid.models import (
 _SAMPLE = 20  # ids shown per problem in the message
 _NORMALLY_OPEN = ("tie_switch", "bus_tie")
 _MOUNTINGS = ("pole", "pad")
+_NULLABLE_RATINGS = {("devices", "rating_a")}
 _ASSET_TABLES = (
     "substations",
     "substation_transformers",
@@ -156,7 +157,10 @@ def _check_ratings(grid: Grid, problems: _Problems) -> None:
     for table, col in positive:
         df = grid.table(table)
         values = df[col]
-        problems.add(f"{table}.{col} must be positive", df.loc[~(values > 0), ID_COLUMNS[table]])
+        bad = ~(values > 0)
+        if (table, col) in _NULLABLE_RATINGS:
+            bad &= values.notna()  # unknown in the source: null, never invented
+        problems.add(f"{table}.{col} must be positive", df.loc[bad, ID_COLUMNS[table]])
     non_negative = [
         ("line_segments", "x_ohm_per_km"),
         ("customers", "peak_kw"),
@@ -258,30 +262,36 @@ def _check_topology(grid: Grid, problems: _Problems) -> None:
     b_i = b.to_numpy()[known].astype(np.int64)
     e_ids = edge_ids[known]
     problems.add("edge from a bus to itself", e_ids[a_i == b_i])
+    # an imported network meshed in normal operation says so (meta.params['meshed_normal']): its loops
+    # are data, solved by the power flow, not a defect; buses behind open switches are de-energized
+    meshed = bool(grid.meta.params.get("meshed_normal"))
+    dead_ok = pd.Index([str(x) for x in grid.meta.params.get("deenergized_buses") or []])
     lo, hi = np.minimum(a_i, b_i), np.maximum(a_i, b_i)
     key = lo * n + hi
     dup = pd.Series(key).duplicated().to_numpy()
-    problems.add("parallel edge (cycle)", e_ids[dup])
     keep = ~dup & (a_i != b_i)
     graph = coo_matrix((np.ones(int(keep.sum())), (lo[keep], hi[keep])), shape=(n, n)).tocsr()
-    tree = minimum_spanning_tree(graph).tocoo()
-    tree_key = np.minimum(tree.row, tree.col).astype(np.int64) * n + np.maximum(tree.row, tree.col)
-    problems.add(
-        "edge closes a cycle in the normal configuration", e_ids[keep][~np.isin(key[keep], tree_key)]
-    )
+    if not meshed:
+        problems.add("parallel edge (cycle)", e_ids[dup])
+        tree = minimum_spanning_tree(graph).tocoo()
+        tree_key = np.minimum(tree.row, tree.col).astype(np.int64) * n + np.maximum(tree.row, tree.col)
+        problems.add(
+            "edge closes a cycle in the normal configuration", e_ids[keep][~np.isin(key[keep], tree_key)]
+        )
 
     n_comp, label = connected_components(graph, directed=False)
     stx = grid.substation_transformers
     fed = stx[stx.bus_id.isin(pos.index)]
     src = fed.bus_id.map(pos).to_numpy().astype(np.int64)
     src_per_comp = np.bincount(label[src], minlength=n_comp)
-    problems.add(
-        "two sources energize one island (bus sections tied)", fed.bus_id[src_per_comp[label[src]] > 1]
-    )
+    if not meshed:
+        problems.add(
+            "two sources energize one island (bus sections tied)", fed.bus_id[src_per_comp[label[src]] > 1]
+        )
     comp_sub = np.full(n_comp, None, dtype=object)
     comp_sub[label[src]] = fed.substation_id.to_numpy(dtype=object)
     dead = src_per_comp[label] == 0
-    problems.add("bus not connected to any source (orphan)", buses[dead])
+    problems.add("bus not connected to any source (orphan)", buses[dead & ~np.isin(buses, dead_ok)])
     # Every feeder bus hangs off its own feeder's source (the bus section behind its head breaker).
     fdr = grid.feeders
     head_dev = dev.set_index("device_id").reindex(fdr.head_device_id)
@@ -294,7 +304,8 @@ def _check_topology(grid: Grid, problems: _Problems) -> None:
     expect = fb.feeder_id.map(comp_of_feeder)
     got = label[fb.bus_id.map(pos).to_numpy().astype(np.int64)]
     problems.add(
-        "feeder bus not fed from its feeder's source", fb.bus_id[expect.notna() & (expect.to_numpy() != got)]
+        "feeder bus not fed from its feeder's source",
+        fb.bus_id[expect.notna() & (expect.to_numpy() != got) & ~fb.bus_id.isin(dead_ok)],
     )
     # Meters: meter -> transformer -> bus -> island -> the one substation, which must be its own.
     xf_bus = grid.transformers.set_index("transformer_id")["bus_id"].map(pos)
@@ -303,7 +314,9 @@ def _check_topology(grid: Grid, problems: _Problems) -> None:
     comp = label[mbus.fillna(0).to_numpy().astype(np.int64)]
     mt = grid.meters
     traced = pd.Series(comp_sub[comp], index=mt.index).where(ok)
-    problems.add("meter not traced to a substation", mt.meter_id[traced.isna()])
+    xf_bus_id = grid.transformers.set_index("transformer_id")["bus_id"]
+    on_dead = grid.meters.transformer_id.map(xf_bus_id).isin(dead_ok)
+    problems.add("meter not traced to a substation", mt.meter_id[traced.isna() & ~on_dead])
     problems.add(
         "meter traced to another substation", mt.meter_id[traced.notna() & (traced != mt.substation_id)]
     )

@@ -134,6 +134,18 @@ class CompiledGrid:
     pole_edge: IntArray
     pole_bus: IntArray
 
+    # the source case of an imported grid (None for generated grids): per-bus net demand with static
+    # generators, storage, shunts and iron losses netted (kW / kvar), their generation part, and the
+    # switch states as in the source (see `as_imported_case`)
+    as_imported_p_kw: FloatArray | None = None
+    as_imported_q_kvar: FloatArray | None = None
+    as_imported_gen_kw: FloatArray | None = None
+    as_imported_closed: BoolArray | None = None
+
+    @property
+    def has_as_imported(self) -> bool:
+        return self.as_imported_p_kw is not None
+
     @property
     def n_bus(self) -> int:
         return len(self.bus_ids)
@@ -208,6 +220,42 @@ def _line_capacitance(grid: Grid, edge_index: pd.Index) -> FloatArray:
         ok = pos >= 0
         c[pos[ok]] = vals[ok]
     return c
+
+
+def _per_bus(values: dict[str, float], bus_idx: pd.Index) -> FloatArray:
+    ids = pd.Series(list(values), dtype=object)
+    pos = _lookup(bus_idx, ids)
+    v = np.fromiter(values.values(), np.float64, len(values))
+    keep = pos >= 0  # a sub-grid (local context) holds only some of the buses
+    return np.bincount(pos[keep], weights=v[keep], minlength=len(bus_idx)).astype(np.float64)
+
+
+def _as_imported(
+    grid: Grid, bus_idx: pd.Index, edge_index: pd.Index, normally_closed: BoolArray
+) -> tuple[FloatArray | None, FloatArray | None, FloatArray | None, BoolArray | None]:
+    """The import's operating point (``grid.meta.params['operating_point']``) as per-bus arrays."""
+    op = grid.meta.params.get("operating_point")
+    if not isinstance(op, dict):
+        return None, None, None, None
+    closed = normally_closed.copy()
+    again = _lookup(edge_index, pd.Series(list(op.get("closed_devices") or []), dtype=object))
+    closed[again[again >= 0]] = True
+    return (
+        _per_bus(op.get("bus_p_kw") or {}, bus_idx),
+        _per_bus(op.get("bus_q_kvar") or {}, bus_idx),
+        _per_bus(op.get("bus_gen_kw") or {}, bus_idx),
+        closed,
+    )
+
+
+def as_imported_case(cg: CompiledGrid) -> tuple[FloatArray, FloatArray, BoolArray] | None:
+    """(p_kw, q_kvar, closed) reproducing an imported grid's source case — loads and static generators at
+    their source values, storage and shunts as given, switches as in the source (a coupler the asset
+    model runs open is closed again) — or None for a grid that was not imported. Pass them to
+    `fluxops.network.powerflow.run_powerflow` (``p_kw=, q_kvar=, closed=``)."""
+    if cg.as_imported_p_kw is None or cg.as_imported_q_kvar is None or cg.as_imported_closed is None:
+        return None
+    return cg.as_imported_p_kw, cg.as_imported_q_kvar, cg.as_imported_closed
 
 
 def compile_grid(grid: Grid, *, loads: BusLoads | None = None) -> CompiledGrid:
@@ -329,6 +377,7 @@ def compile_grid(grid: Grid, *, loads: BusLoads | None = None) -> CompiledGrid:
     pole_edge = _lookup(seg_idx, po["segment_id"])
     pole_bus = _lookup(bus_idx, po["bus_id"])
 
+    imported = _as_imported(grid, bus_idx, edge_index, normally_closed)
     cg = CompiledGrid(
         bus_ids=bus_idx.to_numpy(dtype=object),
         bus_index={str(b): i for i, b in enumerate(bus_idx)},
@@ -380,6 +429,10 @@ def compile_grid(grid: Grid, *, loads: BusLoads | None = None) -> CompiledGrid:
         pole_ids=po["pole_id"].astype(object).to_numpy(),
         pole_edge=pole_edge,
         pole_bus=pole_bus,
+        as_imported_p_kw=imported[0],
+        as_imported_q_kvar=imported[1],
+        as_imported_gen_kw=imported[2],
+        as_imported_closed=imported[3],
     )
     for value in vars(cg).values():
         if isinstance(value, np.ndarray):

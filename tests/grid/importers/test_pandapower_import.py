@@ -67,3 +67,69 @@ def test_errors_name_element_and_field() -> None:
     assert exc.value.details["field"] == "code"
     with pytest.raises(ImportDataError):
         load_pandapower_network("no_such_network")
+
+
+def test_network_without_coordinates_gets_a_schematic_layout() -> None:
+    """Kerber grids carry no geo: a layered tree from the source, deterministic, said in meta + report."""
+    grid, report = load_pandapower_network("create_kerber_landnetz_freileitung_1")
+    validate_grid(grid)
+    assert grid.meta.params["layout"] == "schematic"
+    assert any("schematic" in n for n in report.notes)
+    again, _ = load_pandapower_network("create_kerber_landnetz_freileitung_1")
+    assert np.array_equal(grid.buses[["lon", "lat"]].to_numpy(), again.buses[["lon", "lat"]].to_numpy())
+    # layers: the source bus section is on top, every other bus below it; no two buses share a spot
+    sec = grid.buses[grid.buses["bus_type"] == "substation"]
+    assert (grid.buses["lat"] <= sec["lat"].max()).all()
+    real = grid.buses[~grid.buses["bus_id"].str.contains("-")]  # pandapower buses, not switch buses
+    assert not real[["lon", "lat"]].duplicated().any()
+    assert load_pandapower_network("mv_oberrhein")[0].meta.params["layout"] == "geographic"
+
+
+def test_ext_grid_at_distribution_voltage_imports() -> None:
+    """IEEE 33-bus (Baran & Wu): no transformer; the ext_grid bus is the source behind an ideal source."""
+    grid, report = load_pandapower_network("case33bw")
+    validate_grid(grid)
+    assert len(grid.substation_transformers) == 1
+    assert grid.meta.params["ideal_sources"] == grid.substation_transformers["transformer_id"].tolist()
+    assert report.dropped["line (out of service)"] == 5  # the five tie lines
+    assert energize(compile_grid(grid)).bus_energized.all()
+
+
+def test_meshed_network_with_isolated_buses_imports_flagged() -> None:
+    """lv_schutterwald: a loop closed in normal operation and buses behind open switches."""
+    grid, report = load_pandapower_network("lv_schutterwald")
+    validate_grid(grid)
+    params = grid.meta.params
+    assert params["meshed_normal"] is True and params["loop_edges"]
+    dead = params["deenergized_buses"]
+    assert dead
+    en = energize(compile_grid(grid))
+    cg = compile_grid(grid)
+    assert not en.bus_energized[[cg.bus_index[b] for b in dead]].any()
+    assert int(en.bus_energized.sum()) == len(grid.buses) - len(dead)
+    assert any("meshed in normal operation" in n for n in report.notes)
+
+
+def test_every_element_type_is_carried_or_named() -> None:
+    """Storage (53 units in 1-MV-rural--1-sw), sgen, iron losses and taps are counted, never silent;
+    switches without a rating stay unrated (null), not rated like the widest conductor."""
+    grid, report = load_simbench_network("1-MV-rural--1-sw")
+    assert report.carried["storage (operating point only: p/q as in the source)"] == 53
+    assert report.carried["sgen (PV, wind: installed pv_kw + operating point)"] == 102
+    assert any("-6.29 MW" in n for n in report.notes)
+    op = grid.meta.params["operating_point"]
+    assert sum(op["bus_gen_kw"].values()) > 0 and op["closed_devices"]
+    unrated = grid.meta.params["unrated_devices"]
+    rating = grid.devices.set_index("device_id")["rating_a"]
+    assert unrated and rating.loc[unrated].isna().all()
+    validate_grid(grid)
+
+
+def test_elements_the_model_lacks_are_named_with_counts() -> None:
+    net = pn.mv_oberrhein()
+    pp = pytest.importorskip("pandapower")
+    pp.create_gen(net, bus=int(net.load.bus.iloc[0]), p_mw=0.1)
+    pp.create_shunt(net, bus=int(net.load.bus.iloc[1]), q_mvar=0.2)
+    _, report = import_pandapower_net(net, name="x")
+    assert report.dropped["gen"] == 1
+    assert report.carried["shunt (operating point only: rated P/Q as constant power)"] == 1

@@ -33,7 +33,9 @@ import numpy as np
 import pandas as pd
 
 from fluxops.grid.importers.pandapower_feeders import build_graph_tables
+from fluxops.grid.importers.pandapower_layout import schematic_layout
 from fluxops.grid.importers.pandapower_mapping import ImportReport, fail, parse_point
+from fluxops.grid.importers.pandapower_operating import operating_point, report_element_coverage
 from fluxops.grid.models import Grid, GridMeta, grid_from_tables
 
 __all__ = ["ImportReport", "import_pandapower_net", "load_pandapower_network"]
@@ -52,20 +54,31 @@ def import_pandapower_net(
     net: Any, *, name: str, source: str = "pandapower", params: dict[str, Any] | None = None
 ) -> tuple[Grid, ImportReport]:
     """Convert ``net`` (never modified) into a `Grid` and an `ImportReport`."""
-    for element in ("bus", "line", "trafo", "ext_grid"):
+    for element in ("bus", "line", "ext_grid"):
         if element not in net or len(net[element]) == 0:
-            raise fail(
-                element, "*", "table", "is empty; a substation (ext_grid + trafo) and lines are needed"
-            )
-    _require(net.bus, "bus", ["vn_kv", "geo"])
+            raise fail(element, "*", "table", "is empty; a source (ext_grid) and lines are needed")
+    _require(net.bus, "bus", ["vn_kv"])
     _require(
         net.line, "line", ["from_bus", "to_bus", "length_km", "r_ohm_per_km", "x_ohm_per_km", "max_i_ka"]
     )
-    _require(net.trafo, "trafo", ["hv_bus", "lv_bus", "sn_mva", "vk_percent", "vkr_percent", "vn_lv_kv"])
+    if "trafo" in net and len(net.trafo):
+        _require(net.trafo, "trafo", ["hv_bus", "lv_bus", "sn_mva", "vk_percent", "vkr_percent", "vn_lv_kv"])
     _require(net.ext_grid, "ext_grid", ["bus", "vm_pu"])
-    lonlat = [parse_point(g, i) for i, g in zip(net.bus.index, net.bus["geo"], strict=True)]
-    coords = pd.DataFrame(lonlat, index=net.bus.index, columns=["lon", "lat"])
+    geo = net.bus["geo"] if "geo" in net.bus.columns else pd.Series(None, index=net.bus.index, dtype=object)
+    schematic = bool(geo.isna().all())
+    if schematic:
+        coords = schematic_layout(net)
+    else:
+        _require(net.bus, "bus", ["geo"])
+        lonlat = [parse_point(g, i) for i, g in zip(net.bus.index, geo, strict=True)]
+        coords = pd.DataFrame(lonlat, index=net.bus.index, columns=["lon", "lat"])
     tables, report = build_graph_tables(net, coords, grid_name=name)
+    if schematic:
+        report.notes.append(
+            "the network has no coordinates: buses placed on a schematic layered tree layout from the "
+            "source (grid.meta.params['layout'] == 'schematic'; positions are not geographic)"
+        )
+    report_element_coverage(net, report)
     # the source voltages (ext_grid setpoint / tap ratio) travel with the grid: compile_grid reads them
     # line charging travels the same way (the asset model has no capacitance column): nF per segment
     seg = tables["line_segments"]
@@ -76,6 +89,7 @@ def import_pandapower_net(
         if "c_nf_per_km" in net.line.columns and "parallel" in net.line.columns
         else np.zeros(len(seg))
     )
+    topo = report.topology
     meta = GridMeta(
         name=name,
         source=source,
@@ -84,6 +98,17 @@ def import_pandapower_net(
             "source_v_pu": dict(report.source_v_pu),
             "f_hz": float(getattr(net, "f_hz", 50.0) or 50.0),
             "line_c_nf": {str(k): float(v) for k, v in zip(seg["segment_id"], c_nf, strict=True) if v > 0},
+            "layout": "schematic" if schematic else "geographic",
+            "meshed_normal": bool(topo.get("loop_edges")),
+            "loop_edges": list(topo.get("loop_edges", [])),
+            "deenergized_buses": list(topo.get("deenergized_buses", [])),
+            "ideal_sources": list(topo.get("ideal_sources", [])),
+            "unrated_devices": list(topo.get("unrated_devices", [])),
+            "operating_point": {
+                **operating_point(net, tables),
+                "closed_devices": list(topo.get("closed_in_source", [])),
+            },
+            "dropped": dict(report.dropped),
         },
     )
     return grid_from_tables(meta, tables), report
@@ -101,6 +126,4 @@ def load_pandapower_network(network: str) -> tuple[Grid, ImportReport]:
     if factory is None or not callable(factory):
         raise fail("network", network, "name", "is not a pandapower.networks function")
     net = factory()
-    if "geo" not in net.bus.columns or net.bus["geo"].isna().all():
-        raise fail("network", network, "bus.geo", "is empty; only networks with coordinates import")
     return import_pandapower_net(net, name=network, source="pandapower", params={"network": network})

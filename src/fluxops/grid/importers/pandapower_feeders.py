@@ -6,6 +6,7 @@ customers) are built in `fluxops.grid.importers.pandapower_loads`.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -22,6 +23,11 @@ from fluxops.grid.importers.pandapower_mapping import (
     line_geometry_wkb,
 )
 from fluxops.grid.models import empty_table
+
+# an ext_grid straight at distribution voltage: an ideal source with a negligible series impedance (the
+# asset model requires a positive one) and a nominal rating nobody should read (flagged in meta.params)
+_IDEAL_SOURCE_Z_PCT = 1e-6
+_IDEAL_SOURCE_MVA = 1e6
 
 
 def _active(df: pd.DataFrame) -> pd.DataFrame:
@@ -43,13 +49,17 @@ def _substations(net: Any, bidx: pd.Index, sw: pd.DataFrame, report: ImportRepor
     if len(ext) == 0:
         raise fail("ext_grid", "*", "in_service", "no ext_grid is in service")
     ext_comp = comp[bidx.get_indexer(pd.Index(ext["bus"]))]
-    trafo = _active(net.trafo)
+    has_trafo = "trafo" in net and len(net.trafo)
+    trafo = _active(net.trafo) if has_trafo else pd.DataFrame(columns=["hv_bus", "lv_bus"])
     t_open = sw[(sw["et"] == "t") & ~sw["closed"].astype(bool)]["element"].unique()
     if len(t_open):
         trafo = trafo[~trafo.index.isin(t_open)]
         report.notes.append(f"{len(t_open)} trafo(s) behind open trafo switches left out")
     hv_comp = comp[bidx.get_indexer(pd.Index(trafo["hv_bus"]))]
-    bad = ~np.isin(hv_comp, ext_comp)
+    # an ext_grid feeding no trafo sits straight at distribution voltage (IEEE 33/69-bus class):
+    # its bus is the source bus section, behind an ideal source (no transformer impedance)
+    direct = ~np.isin(ext_comp, hv_comp)
+    bad = ~np.isin(hv_comp, ext_comp[~direct])
     if bad.any():
         raise fail(
             "trafo",
@@ -57,7 +67,7 @@ def _substations(net: Any, bidx: pd.Index, sw: pd.DataFrame, report: ImportRepor
             "hv_bus",
             "is not joined to an ext_grid (one transformation level only)",
         )
-    hv_set = np.isin(comp, ext_comp)
+    hv_set = np.isin(comp, ext_comp[~direct])
     lv_pos = bidx.get_indexer(pd.Index(trafo["lv_bus"]))
     if hv_set[lv_pos].any():
         raise fail("trafo", trafo.index[hv_set[lv_pos]][0], "lv_bus", "is on the transmission side")
@@ -71,6 +81,7 @@ def _substations(net: Any, bidx: pd.Index, sw: pd.DataFrame, report: ImportRepor
         )
     return {
         "comp": comp,
+        "direct": direct,
         "ext": ext,
         "ext_comp": ext_comp,
         "trafo": trafo,
@@ -136,10 +147,37 @@ def _trafo_rows(net: Any, s: dict[str, Any], report: ImportReport) -> tuple[pd.D
                 "install_year": 0,
             }
         )
+    seen: set[int] = set()
+    for k, (i, row) in enumerate(ext.iterrows()):  # ext_grids straight at distribution voltage
+        c = int(ext_comp[k])
+        if not s["direct"][k] or c in seen:
+            continue
+        seen.add(c)
+        tid = f"STX-EXT{i}"
+        report.source_v_pu[tid] = vm_of_comp[c]
+        report.topology.setdefault("ideal_sources", []).append(tid)
+        stx_rows.append(
+            {
+                "transformer_id": tid,
+                "substation_id": sub_of_comp[c],
+                "bus_id": _bus_id(row["bus"]),
+                "lv_bus": row["bus"],
+                "rating_mva": _IDEAL_SOURCE_MVA,
+                "z_pct": _IDEAL_SOURCE_Z_PCT,
+                "x_r_ratio": _MAX_X_R,
+                "install_year": 0,
+            }
+        )
+    if seen:
+        report.notes.append(
+            f"{len(seen)} ext_grid(s) feed the distribution voltage directly (no transformer): modelled as "
+            f"an ideal source ({_IDEAL_SOURCE_Z_PCT:g} % impedance, nominal {_IDEAL_SOURCE_MVA:g} MVA: "
+            "its loading means nothing; grid.meta.params['ideal_sources'])"
+        )
     if n_tap:
-        report.dropped["trafo.tap_pos (folded into source_v_pu)"] = int(n_tap)
+        report.carried["trafo.tap_pos (folded into source_v_pu)"] = int(n_tap)
     if n_mag:
-        report.dropped["trafo.pfe_kw/i0_percent"] = int(n_mag)
+        report.carried["trafo.pfe_kw/i0_percent (operating point: load at the LV bus)"] = int(n_mag)
     subs, stx = pd.DataFrame(sub_rows), pd.DataFrame(stx_rows)
     fed = subs["substation_id"].isin(stx["substation_id"])
     if not fed.all():
@@ -284,6 +322,49 @@ def _orient_and_label(
     return pos[:n], labels, swap
 
 
+def _topology_flags(
+    bus_ix: pd.Index,
+    is_sec: np.ndarray,  # type: ignore[type-arg]
+    seg: pd.DataFrame,
+    dev: pd.DataFrame,
+    a: np.ndarray,  # type: ignore[type-arg]
+    b: np.ndarray,  # type: ignore[type-arg]
+    closed: np.ndarray,  # type: ignore[type-arg]
+    report: ImportReport,
+) -> None:
+    """Flag (not refuse) what the radial asset model does not assume: loops closed in normal operation
+    (the power flow solves them) and buses no source reaches in the normal state (de-energized)."""
+    n = len(bus_ix)
+    ids = np.r_[seg["segment_id"].to_numpy(object), dev["device_id"].to_numpy(object)]
+    root = n  # one virtual node behind every bus section: a path between two sections is a loop too
+    sec = np.flatnonzero(is_sec)
+    ea, eb = np.r_[a[closed], np.full(len(sec), root)], np.r_[b[closed], sec]
+    e_ids = np.r_[ids[closed], np.full(len(sec), "", dtype=object)]
+    lo, hi = np.minimum(ea, eb), np.maximum(ea, eb)
+    key = lo.astype(np.int64) * (n + 1) + hi
+    dup = pd.Series(key).duplicated().to_numpy() | (lo == hi)
+    g = sparse.coo_matrix((np.ones(int((~dup).sum())), (lo[~dup], hi[~dup])), shape=(n + 1, n + 1))
+    tree = csgraph.minimum_spanning_tree(g.tocsr()).tocoo()
+    tree_key = np.minimum(tree.row, tree.col).astype(np.int64) * (n + 1) + np.maximum(tree.row, tree.col)
+    loop = dup | ~np.isin(key, tree_key)
+    loop_ids = sorted(str(x) for x in e_ids[loop] if x)
+    if loop_ids:
+        report.topology["loop_edges"] = loop_ids
+        report.notes.append(
+            f"meshed in normal operation: {len(loop_ids)} closed edge(s) close a loop "
+            f"(e.g. {', '.join(loop_ids[:5])}); imported as is, the power flow solves the loops "
+            "(grid.meta.params['meshed_normal'])"
+        )
+    labels = components(n + 1, ea, eb)
+    dead = np.flatnonzero(labels[:n] != labels[root])
+    if len(dead):
+        report.topology["deenergized_buses"] = [str(x) for x in bus_ix[dead]]
+        report.notes.append(
+            f"{len(dead)} bus(es) no source reaches in the normal state (behind open switches or isolated): "
+            "imported de-energized (grid.meta.params['deenergized_buses'])"
+        )
+
+
 def build_graph_tables(
     net: Any, coords: pd.DataFrame, *, grid_name: str
 ) -> tuple[dict[str, pd.DataFrame], ImportReport]:
@@ -345,12 +426,7 @@ def build_graph_tables(
             ],
             ignore_index=True,
         )
-        report = ImportReport(
-            source_v_pu=report.source_v_pu,
-            synthesized_breakers=len(head_seg),
-            dropped=report.dropped,
-            notes=report.notes,
-        )
+        report = dataclasses.replace(report, synthesized_breakers=len(head_seg))
     bus = pd.concat([bus, extra], ignore_index=True)
     bus_ix = pd.Index(bus["bus_id"])
     if not bus_ix.is_unique:
@@ -371,6 +447,7 @@ def build_graph_tables(
     coupler = pd.notna(sec_a) & pd.notna(sec_b) & (sec_a != sec_b)
     opened = coupler & dev["closed"].to_numpy(bool)
     if opened.any():
+        report.topology["closed_in_source"] = [str(x) for x in dev["device_id"].to_numpy()[opened]]
         dev["closed"] = dev["closed"].to_numpy(bool) & ~opened
         report.notes.append(
             "closed couplers between transformer bus sections opened in the normal state: "
@@ -415,9 +492,10 @@ def build_graph_tables(
                     bus_feeder[labels == labels[b[k]]] = fa
         orphan = np.flatnonzero(~is_sec & pd.isna(bus_feeder))
         if len(orphan):
-            raise fail(
-                "bus", bus["pp_bus"].iloc[orphan[0]], "in_service", "is not reachable from any feeder head"
-            )
+            # isolated in the source data: no feeder reaches them even through an open switch; they
+            # are booked to the first feeder and stay de-energized (listed below)
+            bus_feeder[orphan] = feeder_ids[0] if len(feeder_ids) else None
+    _topology_flags(bus_ix, is_sec, seg, dev, a, b, closed, report)
     feeders = pd.DataFrame(
         {
             "feeder_id": feeder_ids,
@@ -527,17 +605,18 @@ def _assemble(
         np.where(~dev["closed"].to_numpy(bool) & (other != d_feeder) & ~is_tie, other, None), dtype=object
     )
     dtype = _device_types(dev, is_head, is_tie, sec_breaker, np.asarray(pd.isna(pd.Series(tie_feeder))))
-    # a switch without a rating is rated like the widest conductor it connects (same bus)
-    seg_amp = (
-        pd.Series(np.r_[segments["ampacity_a"], segments["ampacity_a"]], index=np.r_[sa, sb])
-        .groupby(level=0)
-        .max()
-    )
-    widest = np.maximum(seg_amp.reindex(da).to_numpy(float), seg_amp.reindex(db).to_numpy(float))
+    # a switch without a rating in the source stays unrated (null): inventing one (e.g. the widest
+    # conductor at its bus) would drive overload trips and the "worst element"; loading is then unknown
     rating = dev["rating_a"].to_numpy(float)
-    rating = np.where(np.isfinite(rating), rating, widest)
-    fallback = float(segments["ampacity_a"].max()) if len(segments) else 0.0
-    rating = np.where(np.isfinite(rating), rating, fallback)
+    unrated = ~(np.isfinite(rating) & (rating > 0))
+    rating = np.where(unrated, np.nan, rating)
+    if unrated.any():
+        report.topology["unrated_devices"] = [str(x) for x in dev["device_id"].to_numpy()[unrated]]
+        report.notes.append(
+            f"{int(unrated.sum())} switch(es) have no current rating in the source: left unrated (null); "
+            "their loading is unknown and they are excluded from overload trips "
+            "(grid.meta.params['unrated_devices'])"
+        )
     state = np.where(dev["closed"].to_numpy(bool), "closed", "open")
     devices = pd.DataFrame(
         {

@@ -35,8 +35,12 @@ class ImportReport:
 
     source_v_pu: dict[str, float]  # per substation transformer id: ext_grid vm_pu folded with tap ratio
     synthesized_breakers: int
-    dropped: dict[str, int] = field(default_factory=dict)  # e.g. {"trafo.pfe_kw/i0_percent": 2}
+    dropped: dict[str, int] = field(default_factory=dict)  # e.g. {"gen": 2}: not in the model
+    carried: dict[str, int] = field(default_factory=dict)  # e.g. {"sgen (PV, wind)": 121}
     notes: list[str] = field(default_factory=list)
+    # loop_edges (closed in normal operation), deenergized_buses (behind open switches), ideal_sources
+    # (ext_grid straight at distribution voltage), unrated_devices (no rating in the source)
+    topology: dict[str, list[str]] = field(default_factory=dict)
 
 
 def fail(element: str, index: Any, fld: str, why: str) -> ImportDataError:
