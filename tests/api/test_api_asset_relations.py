@@ -141,3 +141,30 @@ def test_crew_proposals_rank_by_skill_and_distance(rel_live: LiveServer, tiny_gr
         qualified = [p for p in props if p["qualified"] and p["status"] == "available"]
         assert first["distance_km"] == min(p["distance_km"] for p in qualified)
         assert c.get("/api/work-orders/WO-999999/crew-proposals").status_code == 404
+
+
+def test_outage_cause_is_recorded_open_or_restored(rel_live: LiveServer, tiny_grid: Grid) -> None:
+    counts = tiny_grid.meters.transformer_id.value_counts()
+    xf = str(counts[counts >= 2].index[-1])
+    meters = [str(m) for m in tiny_grid.meters[tiny_grid.meters.transformer_id == xf].meter_id]
+    _last_gasps(rel_live, meters, datetime.now(UTC) - timedelta(minutes=2))
+    with rel_live.client(rel_live.admin_token) as c:
+        (o,) = _wait(lambda: c.get("/api/outages", params={"status": "active", "device": xf}).json()["items"])
+        oid = o["outage_id"]
+        assert o["cause_code"] is None
+        r = c.put(f"/api/outages/{oid}/cause", json={"cause_code": "animal"})
+        assert r.status_code == 200, r.text
+        assert r.json()["cause_code"] == "animal" and r.json()["status"] == "proposed"
+        assert c.post(f"/api/outages/{oid}/restore").json()["cause_code"] == "animal"  # kept by the engine
+        # the crew's report comes after restoration: the cause can still be recorded
+        r = c.put(f"/api/outages/{oid}/cause", json={"cause_code": "vegetation"})
+        assert r.status_code == 200, r.text
+        detail = c.get(f"/api/outages/{oid}").json()
+        assert detail["cause_code"] == "vegetation" and detail["status"] == "restored"
+        kinds = [e["event_type"] for e in detail["events"]]
+        assert kinds.count("cause_coded") == 2 and len(set(e["event_id"] for e in detail["events"])) == len(
+            kinds
+        )
+        bad = c.put(f"/api/outages/{oid}/cause", json={"cause_code": "gremlins"})
+        assert bad.status_code == 422
+        assert c.put("/api/outages/OUT-999999/cause", json={"cause_code": "animal"}).status_code == 404

@@ -65,6 +65,12 @@ def test_acknowledge_confirm_restore_an_outage_from_the_ui(
     detail = page.locator("[data-testid=outage-detail]")
     detail.wait_for()
     assert "ETR" in page.locator("[data-testid=outage-etr]").inner_text()
+    detail.locator("[data-testid=outage-cause]").select_option("vegetation")
+    for _ in range(50):  # the PUT lands, then the list reloads
+        if status()["cause_code"] == "vegetation":
+            break
+        page.wait_for_timeout(100)
+    assert status()["cause_code"] == "vegetation"
     detail.locator("[data-testid=outage-acknowledge]").click()
     detail.locator("[data-testid=outage-confirm]").wait_for()
     page.wait_for_function("() => !document.querySelector('[data-testid=outage-acknowledge]')")
@@ -75,6 +81,7 @@ def test_acknowledge_confirm_restore_an_outage_from_the_ui(
     detail.locator("[data-testid=outage-restore]").click()
     row.wait_for(state="detached", timeout=15_000)
     assert status()["status"] == "restored"
+    assert status()["cause_code"] == "vegetation"
     # … and it is in the restored history
     page.click("[data-testid=outages-view-history]")
     page.locator("[data-testid=history-row]", has_text=oid).wait_for(timeout=15_000)

@@ -48,6 +48,8 @@ export const api = {
     sendJson<Json>("POST", `/api/work-orders/${encodeURIComponent(id)}/${action}`, body),
   /** crews ranked for a work order: available, qualified for the asset, nearest first */
   crewProposals: (id: string) => getJson<Json>(`/api/work-orders/${encodeURIComponent(id)}/crew-proposals`),
+  /** cause_code: one of fluxops.ops.models.OUTAGE_CAUSES (IEEE 1782 categories) */
+  setOutageCause: (id: string, cause: string) => sendJson<Json>("PUT", `/api/outages/${encodeURIComponent(id)}/cause`, { cause_code: cause }),
   outageAction: (id: string, action: "acknowledge" | "confirm" | "restore" | "cancel") =>
     sendJson<Json>("POST", `/api/outages/${encodeURIComponent(id)}/${action}`),
   ami: (path: string, q?: Query) => getJson<Json | Json[]>(`/api/ami/${path}`, q),

@@ -33,8 +33,22 @@ OUTAGE_EVENT_TYPES: tuple[str, ...] = (
     "partial_restore",
     "restored",
     "cancelled",  # an operator found it was no outage (false last-gasps)
+    "cause_coded",  # the operator recorded (or changed) its cause
 )
 METER_EVENT_TYPES: tuple[str, ...] = ("last_gasp", "power_restore")
+# Cause categories of IEEE Std 1782-2014 (collecting and categorizing distribution interruption
+# events), lower-cased: what the crew found, recorded by the operator (often after restoration).
+OUTAGE_CAUSES: tuple[str, ...] = (
+    "equipment",  # equipment failure (deterioration, overload, manufacturer defect)
+    "vegetation",
+    "animal",
+    "lightning",
+    "weather",  # weather other than lightning (wind, ice, flood, heat)
+    "public",  # vehicle, dig-in, vandalism, foreign contact by the public
+    "utility",  # utility or contractor operation or error
+    "power_supply",  # loss of transmission or generation supply
+    "unknown",
+)
 
 WORK_ORDER_STATUSES: tuple[str, ...] = ("open", "assigned", "in_progress", "completed", "cancelled")
 WORK_ORDER_PRIORITIES: tuple[str, ...] = ("critical", "high", "medium", "low")
@@ -80,6 +94,7 @@ OUTAGES_SCHEMA = pa.schema(
         # reliability indices and restoration statistics unless asked. Nullable only so an existing
         # table can gain the column (ALTER ... DEFAULT FALSE); always written.
         pa.field("synthetic", pa.bool_(), nullable=True),
+        pa.field("cause_code", _s, nullable=True),  # OUTAGE_CAUSES; null until an operator records it
     ]
 )
 
@@ -222,6 +237,7 @@ class OutageRecord:
     acknowledged_utc: datetime | None = None
     acknowledged_by: str | None = None
     restored_utc: datetime | None = None
+    cause_code: str | None = None  # OUTAGE_CAUSES, recorded by an operator
 
     @property
     def is_open(self) -> bool:

@@ -479,6 +479,16 @@ class OutageEngine:
         acc.event(new, "acknowledged", now_utc, 0, actor, None, seq=self._seq(outage_id))
         return acc.delta(self.storm_mode)
 
+    def set_cause(self, outage_id: str, cause: str, *, actor: str, now_utc: datetime) -> OutageDelta:
+        """Record what caused an open outage (`OUTAGE_CAUSES`); the state does not change."""
+        rec = self._open(outage_id)
+        new = replace(rec, cause_code=cause, updated_utc=now_utc)
+        self._records[outage_id] = new
+        acc = StepLog()
+        acc.outages[outage_id] = new
+        acc.event(new, "cause_coded", now_utc, 0, actor, cause, seq=self._seq(outage_id))
+        return acc.delta(self.storm_mode)
+
     def cancel(self, outage_id: str, *, actor: str, now_utc: datetime) -> OutageDelta:
         """A proposal that was no outage (false last-gasps): closed as ``cancelled``, its customer rows
         dropped so no index counts it. A confirmed outage is real and is restored, not cancelled."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -27,7 +27,7 @@ from fluxops.core.errors import ConflictError, InvalidInputError, NotFoundError
 from fluxops.grid.models import Grid
 from fluxops.network.compiled import compile_grid
 from fluxops.network.energization import energize
-from fluxops.ops.batches import events_to_frame, merge_deltas, normalize_event_columns
+from fluxops.ops.batches import StepLog, events_to_frame, merge_deltas, normalize_event_columns
 from fluxops.ops.dispatch import Dispatch
 from fluxops.ops.etr import (
     ETR_LOOKBACK_DAYS,
@@ -37,6 +37,7 @@ from fluxops.ops.etr import (
 )
 from fluxops.ops.health import HealthParams, asset_health
 from fluxops.ops.models import (
+    OUTAGE_CAUSES,
     MeterEvent,
     OutageDelta,
     OutageEventRecord,
@@ -392,6 +393,33 @@ class OpsService:
 
     def cancel(self, outage_id: str, *, actor: str) -> OutageRecord:
         return self._operator("cancel", outage_id, actor)
+
+    def set_cause(self, outage_id: str, cause: str, *, actor: str) -> OutageRecord:
+        """Record an outage's cause (`OUTAGE_CAUSES`), open or closed: crews often report it after
+        restoration. A merged proposal has none of its own (its survivor does)."""
+        if cause not in OUTAGE_CAUSES:
+            raise InvalidInputError(f"cause_code must be one of {OUTAGE_CAUSES}", field="cause_code")
+        with self._lock:
+            if self.engine.get(outage_id) is not None:
+                delta = self.engine.set_cause(outage_id, cause, actor=actor, now_utc=self._clock())
+            else:
+                rec = self.store.get_outage(outage_id)
+                if rec is None:
+                    raise NotFoundError(f"no outage {outage_id!r}", details={"outage_id": outage_id})
+                if rec.status == "merged":
+                    raise ConflictError(
+                        f"outage {outage_id} was merged into {rec.merged_into_id}; code that one",
+                        details={"status": rec.status},
+                    )
+                now = self._clock()
+                new = replace(rec, cause_code=cause, updated_utc=now)
+                acc = StepLog()
+                acc.outages[outage_id] = new
+                seq = len(self.store.list_outage_events(outage_id))
+                acc.event(new, "cause_coded", now, 0, actor, cause, seq=seq)
+                delta = acc.delta(self.storm_mode())
+            self._commit(delta)
+            return next(o for o in delta.outages if o.outage_id == outage_id)
 
     # --- reliability ---------------------------------------------------------------------------
 

@@ -78,6 +78,8 @@ class OpsTableStore:
         have = set(self.store.query_arrow("SELECT * FROM outages LIMIT 0").schema.names)
         if "synthetic" not in have:
             self.store.execute("ALTER TABLE outages ADD COLUMN synthetic BOOLEAN DEFAULT FALSE")
+        if "cause_code" not in have:  # additive (issue 10): no cause recorded for older outages
+            self.store.execute("ALTER TABLE outages ADD COLUMN cause_code VARCHAR")
         # additive: ``crews.skills`` came after the table (issue 10); older crews' skills are unknown
         if "skills" not in set(self.store.query_arrow("SELECT * FROM crews LIMIT 0").schema.names):
             self.store.execute("ALTER TABLE crews ADD COLUMN skills VARCHAR")

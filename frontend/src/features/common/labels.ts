@@ -42,6 +42,17 @@ const LABELS: Record<string, string> = {
   in_progress: "In progress",
   outage_repair: "Outage repair",
   design_peak: "Design peak",
+  // outage causes (IEEE 1782 categories)
+  equipment: "Equipment failure",
+  vegetation: "Vegetation",
+  animal: "Animal",
+  lightning: "Lightning",
+  weather: "Weather (not lightning)",
+  public: "Public (vehicle, dig-in)",
+  utility: "Utility operation",
+  power_supply: "Loss of supply",
+  unknown: "Unknown",
+  cancelled: "Cancelled",
   ami: "AMI",
   etr_model: "Restoration history",
 };

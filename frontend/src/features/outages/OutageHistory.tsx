@@ -1,4 +1,4 @@
-/** Restored outages with filters (period, feeder, kind): duration, customers, customer-minutes. */
+/** Restored outages with filters (period, feeder, kind): duration, customers, customer-minutes, cause. */
 import { useState } from "react";
 import { api, fmt, listOf, str } from "../../api/endpoints";
 import { useApi } from "../../api/useApi";
@@ -8,6 +8,7 @@ import { uiStore } from "../../state/ui";
 import { liveStore } from "../../state/live";
 import { formatDuration, formatTime, minutesBetween } from "../common/format";
 import { humanLabel } from "../common/labels";
+import { OutageCause } from "./OutageCause";
 import { ExportButton } from "../export/ExportButton";
 
 const PERIODS: [number, string][] = [
@@ -58,6 +59,7 @@ export function OutageHistory() {
               <th>duration</th>
               <th>customers</th>
               <th>cust.-min</th>
+              <th>cause</th>
             </tr>
           </thead>
           <tbody>
@@ -69,6 +71,9 @@ export function OutageHistory() {
                 <td>{formatDuration(minutesBetween(o.start_utc, o.restored_utc))}</td>
                 <td>{fmt(o.customers_affected)}</td>
                 <td>{fmt(o.customer_minutes)}</td>
+                <td>
+                  <OutageCause outageId={str(o.outage_id)} cause={o.cause_code} />
+                </td>
               </tr>
             ))}
           </tbody>

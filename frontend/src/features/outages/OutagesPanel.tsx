@@ -14,6 +14,7 @@ import { uiStore } from "../../state/ui";
 import { formatDuration, formatTime, minutesBetween, zoneAbbreviation } from "../common/format";
 import { humanLabel } from "../common/labels";
 import { OutageActions } from "./OutageActions";
+import { OutageCause } from "./OutageCause";
 import { etrSource } from "./outageLifecycle";
 import { OutageHistory } from "./OutageHistory";
 import { FeederReliability } from "./FeederReliability";
@@ -89,7 +90,10 @@ function OutageDetail({ o, tz }: { o: OutageItem; tz: string }) {
         <div className="muted" data-testid="outage-etr">
           ETR {o.etr_utc ? formatTime(o.etr_utc, tz) : "—"} · {etrSource(o.etr_basis)}
         </div>
-        <OutageActions outage={o} />
+        <div className="row">
+          <OutageCause outageId={o.outage_id} cause={o.cause_code} />
+          <OutageActions outage={o} />
+        </div>
       </td>
     </tr>
   );

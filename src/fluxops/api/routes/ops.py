@@ -42,6 +42,7 @@ from fluxops.api.security import require_role
 from fluxops.core.errors import InvalidInputError
 from fluxops.grid.query import parse_choices, parse_id, parse_limit
 from fluxops.ops.models import (
+    OUTAGE_CAUSES,
     OUTAGE_KINDS,
     OUTAGE_STATUSES,
     WORK_ORDER_PRIORITIES,
@@ -158,6 +159,28 @@ def outage_action(
         "restore": svc.restore,
         "cancel": svc.cancel,
     }[action](oid, actor=actor)
+    return rec.to_dict()
+
+
+class OutageCauseIn(BaseModel):
+    """The cause an operator records (IEEE 1782 categories)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    cause_code: one_of(OUTAGE_CAUSES)  # type: ignore[valid-type]
+
+
+@router.put(
+    "/outages/{outage_id}/cause",
+    summary="Record an outage's cause (open or restored; IEEE 1782 categories)",
+    dependencies=OPERATOR,
+    responses=error_responses(409),
+)
+def set_outage_cause(
+    request: Request, body: OutageCauseIn, outage_id: str = id_path("Outage id")
+) -> dict[str, Any]:
+    rec = _svc(request).set_cause(
+        parse_id(outage_id, field="outage_id"), body.cause_code, actor=_actor(request)
+    )
     return rec.to_dict()
 
 
