@@ -24,7 +24,7 @@ OUT = ROOT / "docs" / "benchmarks" / "risk.md"
 END = datetime(2026, 12, 1, tzinfo=UTC)
 
 
-def child(preset: str, bootstrap: int) -> dict[str, Any]:
+def child(preset: str, bootstrap: int, gnn: bool) -> dict[str, Any]:
     from fluxops.grid.generator import generate_grid
     from fluxops.risk.assets import risk_assets
     from fluxops.risk.history import generate_history
@@ -37,7 +37,7 @@ def child(preset: str, bootstrap: int) -> dict[str, Any]:
     h = generate_history(assets, end_utc=END, years=5, seed=0)
     t2 = time.perf_counter()
     rss_hist = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-    cfg = TrainConfig(bootstrap=bootstrap)
+    cfg = TrainConfig(bootstrap=bootstrap, gnn=gnn)
     ev = evaluate(h, cfg)
     t3 = time.perf_counter()
     fit_served(h, ev["chosen"], cfg)
@@ -50,6 +50,8 @@ def child(preset: str, bootstrap: int) -> dict[str, Any]:
         "assets_s": t1 - t0,
         "history_s": t2 - t1,
         "evaluate_s": t3 - t2,
+        "validation": ev["validation"],
+        "validation_margin_auprc": ev["validation_margin_auprc"],
         "fit_served_s": t4 - t3,
         "rss_after_history_mb": rss_hist,
         "rss_peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
@@ -88,7 +90,9 @@ def render(results: list[dict[str, Any]], bootstrap: int) -> str:
             "",
             f"**{r['preset']}** — test: {s['test_assets']:,} assets on {len(s['test_substations'])} held-out "
             f"substations, {s['test_positives']} failing in the test year; chosen by validation: "
-            f"`{r['chosen']}`.\n",
+            f"`{r['chosen']}` (validation AUPRC: "
+            + ", ".join(f"{k} {v['auprc']:.4f}" for k, v in r["validation"].items())
+            + ").\n",
             "| model | AUPRC | ROC AUC | Brier | ECE | top-10 % capture |",
             "|---|---|---|---|---|---|",
         ]
@@ -120,15 +124,17 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--presets", nargs="*", default=["demo"])
     parser.add_argument("--bootstrap", type=int, default=200)
+    parser.add_argument("--gnn", action="store_true", help="also the GraphSAGE model (needs torch)")
     parser.add_argument("--child", default=None)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(child(args.child, args.bootstrap)))
+        print(json.dumps(child(args.child, args.bootstrap, args.gnn)))
         return 0
     results = []
     for preset in args.presets:
         out = subprocess.run(
-            [sys.executable, __file__, "--child", preset, "--bootstrap", str(args.bootstrap)],
+            [sys.executable, __file__, "--child", preset, "--bootstrap", str(args.bootstrap)]
+            + (["--gnn"] if args.gnn else []),
             cwd=ROOT,
             check=True,
             capture_output=True,

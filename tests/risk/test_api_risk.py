@@ -151,6 +151,10 @@ def test_the_flow(live: LiveServer, viewer_token: str, tiny_grid: Grid) -> None:
         by_feeder = viewer.get("/api/risk/assets", params={"feeder_id": feeder, "limit": 1000}).json()
         assert by_feeder["total"] > 0 and all(x["feeder_id"] == feeder for x in by_feeder["assets"])
 
+        fuses = viewer.get("/api/risk/assets", params={"asset_type": "fuse", "limit": 3})
+        assert fuses.status_code == 200, fuses.text
+        assert all(x["age_y"] is None for x in fuses.json()["assets"])  # devices have no install year
+
         one = viewer.get(f"/api/risk/assets/{rows[0]['asset_id']}").json()
         assert one["asset"]["asset_id"] == rows[0]["asset_id"] and one["drivers"]
         assert all("words" in d for d in one["drivers"])

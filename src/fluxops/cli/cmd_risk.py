@@ -118,6 +118,7 @@ def register(app: typer.Typer) -> None:
         seed: int = typer.Option(0, "--seed"),
         bootstrap: int = typer.Option(200, "--bootstrap", help="Bootstrap replicates for 95 % intervals."),
         rounds: int = typer.Option(300, "--rounds", help="LightGBM boosting rounds."),
+        gnn: bool = typer.Option(False, "--gnn", help="Also the GraphSAGE model (needs torch)."),
         preset: str | None = PRESET_OPTION,
         grid_seed: int = GRID_SEED_OPTION,
         data_dir: Path | None = DATA_DIR_OPTION,
@@ -125,7 +126,7 @@ def register(app: typer.Typer) -> None:
         """Evaluate every model on the held-out split, serve the one validation chose, print its card."""
         from fluxops.risk.models import TrainConfig
 
-        cfg = TrainConfig(seed=seed, bootstrap=bootstrap, lgbm_rounds=rounds)
+        cfg = TrainConfig(seed=seed, bootstrap=bootstrap, lgbm_rounds=rounds, gnn=gnn)
         with _session(data_dir, preset, grid_seed) as (svc, _grid, grid_hash), _progress("train") as report:
             model_id = svc.train(grid_hash, cfg, report)
             card = svc.store.model_card(grid_hash, model_id)

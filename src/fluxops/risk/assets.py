@@ -52,6 +52,8 @@ ASSET_COLUMNS: tuple[str, ...] = (
     "outage_kind",  # device | transformer
     "customers_affected",
     "critical_customers_affected",
+    "bus_a",  # the buses the asset touches (graph models): segment/device ends, a transformer's bus,
+    "bus_b",  # a pole's segment ends (or its bus), a substation transformer's bus section; else None
 )
 
 
@@ -107,6 +109,8 @@ def risk_assets(grid: Grid, *, health: HealthParams | None = None) -> pd.DataFra
                 "outage_kind": "transformer",
                 "customers_affected": tt["customers"].to_numpy(np.int64),
                 "critical_customers_affected": tt["critical_customers"].to_numpy(np.int64),
+                "bus_a": xf["bus_id"].to_numpy(object),
+                "bus_b": None,
             }
         )
     )
@@ -133,6 +137,8 @@ def risk_assets(grid: Grid, *, health: HealthParams | None = None) -> pd.DataFra
                 "outage_kind": "device",
                 "customers_affected": c,
                 "critical_customers_affected": cc,
+                "bus_a": seg["from_bus_id"].to_numpy(object),
+                "bus_b": seg["to_bus_id"].to_numpy(object),
             }
         )
     )
@@ -140,7 +146,9 @@ def risk_assets(grid: Grid, *, health: HealthParams | None = None) -> pd.DataFra
     poles = grid.poles
     # a pole carries a segment (its fault is that segment's) or a bus; mid-span poles have a segment
     seg_to = seg.set_index("segment_id")["to_bus_id"]
+    seg_from = seg.set_index("segment_id")["from_bus_id"]
     pole_bus = poles["segment_id"].map(seg_to).fillna(poles["bus_id"])
+    pole_bus_a = poles["segment_id"].map(seg_from).fillna(poles["bus_id"])
     pole_prot = protective_of_bus(pole_bus)
     c, cc = customers_of(pole_prot)
     parts.append(
@@ -161,6 +169,8 @@ def risk_assets(grid: Grid, *, health: HealthParams | None = None) -> pd.DataFra
                 "outage_kind": "device",
                 "customers_affected": c,
                 "critical_customers_affected": cc,
+                "bus_a": pole_bus_a.to_numpy(object),
+                "bus_b": pole_bus.to_numpy(object),
             }
         )
     )
@@ -186,6 +196,8 @@ def risk_assets(grid: Grid, *, health: HealthParams | None = None) -> pd.DataFra
                 "outage_kind": "device",
                 "customers_affected": c,
                 "critical_customers_affected": cc,
+                "bus_a": dev["from_bus_id"].to_numpy(object),
+                "bus_b": dev["to_bus_id"].to_numpy(object),
             }
         )
     )
@@ -215,6 +227,8 @@ def risk_assets(grid: Grid, *, health: HealthParams | None = None) -> pd.DataFra
                 "outage_kind": "device",
                 "customers_affected": per_st["c"].to_numpy(np.int64),
                 "critical_customers_affected": per_st["cc"].to_numpy(np.int64),
+                "bus_a": st["bus_id"].to_numpy(object),
+                "bus_b": None,
             }
         )
     )

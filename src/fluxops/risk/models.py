@@ -56,6 +56,8 @@ class TrainConfig:
     lgbm_num_leaves: int = 15
     lgbm_min_child_samples: int = 100
     smoothing: float = 20.0  # pseudo-assets at the type rate, for the rate-table baselines
+    gnn: bool = False  # also evaluate the GraphSAGE model (needs torch, the `gnn` extra)
+    gnn_epochs: int = 60
 
     def __post_init__(self) -> None:
         if not 0.05 <= self.test_share <= 0.5:
@@ -64,6 +66,11 @@ class TrainConfig:
             raise InvalidInputError("must be in [0, 2000]", field="bootstrap")
         if not 10 <= self.lgbm_rounds <= 5000:
             raise InvalidInputError("must be in [10, 5000]", field="lgbm_rounds")
+        if not 1 <= self.gnn_epochs <= 2000:
+            raise InvalidInputError("must be in [1, 2000]", field="gnn_epochs")
+
+    def kinds(self) -> tuple[str, ...]:
+        return (*MODEL_KINDS, "gnn") if self.gnn else MODEL_KINDS
 
 
 class Model(Protocol):
@@ -254,6 +261,26 @@ def _stack(
     return pd.concat(xs, ignore_index=True), np.concatenate(ys)
 
 
+def _fit_predict(
+    kind: str,
+    cfg: TrainConfig,
+    snaps: Snapshots,
+    years: range,
+    train: npt.NDArray[np.bool_],
+    at: int,
+    where: npt.NDArray[np.bool_],
+) -> F64:
+    """Fit ``kind`` on the ``train`` assets of snapshots ``years``; predict snapshot ``at`` on ``where``."""
+    if kind == "gnn":
+        from fluxops.risk.gnn import GNNModel
+
+        g = GNNModel(snaps.history.assets, seed=cfg.seed, epochs=cfg.gnn_epochs)
+        g.fit_snapshots([(snaps.at(k), snaps.y[k], train) for k in years])
+        return g.predict(snaps.at(at))[where]
+    x, y = _stack(snaps, years, train)
+    return make_model(kind, cfg).fit(x, y).predict(snaps.at(at)[where])
+
+
 def oracle_probability(history: History, year: int) -> F64:
     lam = history.truth.loc[history.truth["year_index"] == year].set_index("asset_id")["expected_failures"]
     out: F64 = 1.0 - np.exp(-lam.reindex(history.assets["asset_id"]).to_numpy(np.float64))
@@ -294,23 +321,23 @@ def evaluate(history: History, cfg: TrainConfig, progress: Progress | None = Non
     report(0.15, "features")
 
     # validation: fit on 1..N-3, score N-2 (training substations)
-    xv, yv = _stack(snaps, range(1, n_years - 2), train)
-    x_val, y_val = snaps.at(n_years - 2)[train], snaps.y[n_years - 2][train]
+    kinds = cfg.kinds()
+    y_val = snaps.y[n_years - 2][train]
     validation: dict[str, dict[str, float]] = {}
-    for i, kind in enumerate(MODEL_KINDS):
-        m = make_model(kind, cfg).fit(xv, yv)
-        validation[kind] = {k: v["value"] for k, v in score(y_val, m.predict(x_val)).items()}
-        report(0.15 + 0.3 * (i + 1) / len(MODEL_KINDS), f"validated {kind}")
-    ranked = sorted(MODEL_KINDS, key=lambda k: -np.nan_to_num(validation[k]["auprc"], nan=-1.0))
+    for i, kind in enumerate(kinds):
+        p_val = _fit_predict(kind, cfg, snaps, range(1, n_years - 2), train, n_years - 2, train)
+        validation[kind] = {k: v["value"] for k, v in score(y_val, p_val).items()}
+        report(0.15 + 0.3 * (i + 1) / len(kinds), f"validated {kind}")
+    ranked = sorted(kinds, key=lambda k: -np.nan_to_num(validation[k]["auprc"], nan=-1.0))
     chosen = ranked[0]
 
     # test: fit on 1..N-2 (training substations), score N-1 on held-out substations
-    xt, yt = _stack(snaps, range(1, n_years - 1), train)
-    x_test, y_test = snaps.at(n_years - 1)[is_test], snaps.y[n_years - 1][is_test]
+    _, yt = _stack(snaps, range(1, n_years - 1), train)
+    y_test = snaps.y[n_years - 1][is_test]
     preds: dict[str, F64] = {}
-    for i, kind in enumerate(MODEL_KINDS):
-        preds[kind] = make_model(kind, cfg).fit(xt, yt).predict(x_test)
-        report(0.45 + 0.35 * (i + 1) / len(MODEL_KINDS), f"tested {kind}")
+    for i, kind in enumerate(kinds):
+        preds[kind] = _fit_predict(kind, cfg, snaps, range(1, n_years - 1), train, n_years - 1, is_test)
+        report(0.45 + 0.35 * (i + 1) / len(kinds), f"tested {kind}")
     oracle = oracle_probability(history, n_years - 1)[is_test]
     idx = bootstrap_index(len(y_test), cfg.bootstrap, cfg.seed) if cfg.bootstrap else None
     types = a["asset_type"].to_numpy(object)[is_test]
@@ -353,11 +380,18 @@ def evaluate(history: History, cfg: TrainConfig, progress: Progress | None = Non
     }
 
 
-def fit_served(history: History, kind: str, cfg: TrainConfig) -> tuple[Model, pd.DataFrame, F64]:
+def fit_served(history: History, kind: str, cfg: TrainConfig) -> tuple[Any, pd.DataFrame, F64]:
     """The chosen model refitted on every substation and labelled year; features at the end of the
     history and the probabilities of failing in the next 12 months."""
     snaps = Snapshots(history)
     everyone = np.ones(len(history.assets), bool)
+    if kind == "gnn":
+        from fluxops.risk.gnn import GNNModel
+
+        g = GNNModel(history.assets, seed=cfg.seed, epochs=cfg.gnn_epochs)
+        g.fit_snapshots([(snaps.at(k), snaps.y[k], everyone) for k in range(1, history.years)])
+        x_now = snaps.at(history.years)
+        return g, x_now, g.predict(x_now)
     x, y = _stack(snaps, range(1, history.years), everyone)
     model = make_model(kind, cfg).fit(x, y)
     x_now = snaps.at(history.years)
@@ -375,7 +409,7 @@ DRIVER_COLUMNS: tuple[str, ...] = (
 )
 
 
-def drivers(model: Model, x: pd.DataFrame, top: int = 5) -> pd.DataFrame:
+def drivers(model: Any, x: pd.DataFrame, top: int = 5) -> pd.DataFrame:
     """Top drivers of every row (`DRIVER_COLUMNS`, long format), vectorized. LightGBM: the features'
     contributions to the log-odds (``pred_contrib``), largest magnitude first, then the bias; the
     rate tables: the features their probability was read from (type and past failures, or age)."""
@@ -413,7 +447,12 @@ def drivers(model: Model, x: pd.DataFrame, top: int = 5) -> pd.DataFrame:
         )
         out = pd.concat([body, bias], ignore_index=True)
     else:
-        cols = ["type_code", "fail_all" if isinstance(model, PastFailuresModel) else "age_y"]
+        # rate tables: the key the probability was read from; the GNN has no attribution here: its
+        # inputs that carry the most signal in the other models (own and zone failure records)
+        cols = {
+            "past_failures": ["type_code", "fail_all"],
+            "age_only": ["type_code", "age_y"],
+        }.get(getattr(model, "kind", ""), ["type_code", "fail_all", "zone_fail_rate"])
         j = np.array([FEATURES.index(col) for col in cols])
         out = pd.DataFrame(
             {

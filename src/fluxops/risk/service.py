@@ -28,7 +28,6 @@ from fluxops.risk.hazard import HazardParams
 from fluxops.risk.history import History, generate_history
 from fluxops.risk.models import (
     LightGBMModel,
-    Model,
     TrainConfig,
     _RateTable,
     evaluate,
@@ -52,7 +51,10 @@ class OracleCeilingError(FluxOpsError):
     code = "oracle_ceiling"
 
 
-def _artifact(model: Model) -> str:
+def _artifact(model: Any) -> str:
+    if getattr(model, "kind", "") == "gnn":
+        text_gnn: str = model.artifact()
+        return text_gnn
     if isinstance(model, LightGBMModel):
         text: str = model.booster.model_to_string()
         return text
@@ -180,7 +182,7 @@ class RiskService:
             "history": {k: v for k, v in history.meta().items() if k != "params"},
             "served_fit": {"years": [1, history.years - 1], "substations": "all"},
             "evaluation": finite_json(ev),
-            "gnn": "not built (docs/risk.md)",
+            "gnn": "evaluated" if cfg.gnn else "not evaluated (TrainConfig.gnn; needs torch)",
             "train_config": asdict(cfg),
         }
         self.store.save_model(

@@ -73,6 +73,8 @@ class TrainIn(BaseModel):
     test_share: float = Field(0.25, ge=0.05, le=0.5, allow_inf_nan=False, description="Substations held out")
     bootstrap: int = Field(200, ge=0, le=2000, description="Bootstrap replicates for the 95 % intervals")
     lgbm_rounds: int = Field(300, ge=10, le=5000)
+    gnn: bool = Field(False, description="Also evaluate the GraphSAGE model (needs torch; 501 without it)")
+    gnn_epochs: int = Field(60, ge=1, le=2000)
 
 
 @router.get("/assets", dependencies=VIEWER, responses=error_responses(409))
@@ -148,7 +150,18 @@ def train(
     """Evaluate the models on the held-out split, choose by validation, serve the winner (a background
     job; a second request while one runs joins it). A failed job leaves the previous model serving."""
     b = body or TrainIn.model_validate({})
-    cfg = TrainConfig(test_share=b.test_share, seed=b.seed, bootstrap=b.bootstrap, lgbm_rounds=b.lgbm_rounds)
+    if b.gnn:
+        from fluxops.risk.gnn import require_torch
+
+        require_torch()  # 501 now, not a failed job later
+    cfg = TrainConfig(
+        test_share=b.test_share,
+        seed=b.seed,
+        bootstrap=b.bootstrap,
+        lgbm_rounds=b.lgbm_rounds,
+        gnn=b.gnn,
+        gnn_epochs=b.gnn_epochs,
+    )
     return {"job": _job(_svc(request).start_training(loaded.stored_hash, cfg))}
 
 
