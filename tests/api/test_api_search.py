@@ -3,6 +3,7 @@ name; streets; ranking; kinds filter; bad input named."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import httpx
@@ -95,3 +96,14 @@ def test_search_results_export(viewer: httpx.Client, grid: Grid) -> None:
     assert r.status_code == 200, r.text
     features = r.json()["features"]
     assert len(features) == 10 and features[0]["geometry"]["type"] == "Point"
+
+
+def test_index_is_built_once_per_stored_grid(viewer: httpx.Client, live: LiveServer) -> None:
+    """Warmed at startup and reused: operating a switch (a new live configuration) does not rebuild it."""
+    deadline = time.monotonic() + 30
+    while getattr(live.app.state, "search_index", None) is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    held = live.app.state.search_index
+    assert held is not None and held[0] == live.store.get_grid_info().content_hash
+    _search(viewer, "SUB-0001")
+    assert live.app.state.search_index is held

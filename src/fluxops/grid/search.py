@@ -158,12 +158,15 @@ def _assets(grid: Grid) -> _Part | None:
     if idx.empty:
         return None
     named = idx.asset_type.isin(["substation", "feeder"]).to_numpy()
+    # a device's name carries its switch state, which the index (built once per stored grid) would
+    # soon show stale: the state is on the asset itself
+    name = idx.name.fillna("").str.replace(r" \((?:open|closed)\)", "", regex=True)
     frame = pd.DataFrame(
         {
             "kind": idx.asset_type.to_numpy(dtype=object),
             "id": idx.asset_id.to_numpy(dtype=object),
-            "label": (idx.asset_id + " — " + idx.name.fillna("")).str.rstrip(" —").to_numpy(dtype=object),
-            "detail": idx.name.fillna("").to_numpy(dtype=object),
+            "label": (idx.asset_id + " — " + name).str.rstrip(" —").to_numpy(dtype=object),
+            "detail": name.to_numpy(dtype=object),
             "lon": idx.lon.to_numpy(),
             "lat": idx.lat.to_numpy(),
             "feeder_id": idx.feeder_id.to_numpy(dtype=object),
@@ -171,7 +174,7 @@ def _assets(grid: Grid) -> _Part | None:
         }
     )
     # names are searched for substations and feeders only (a device's generated name is a description)
-    names = np.where(named, idx.name.fillna("").to_numpy(dtype=object), "")
+    names = np.where(named, name.to_numpy(dtype=object), "")
     return _part(frame, [idx.asset_id, names])
 
 

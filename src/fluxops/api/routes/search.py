@@ -3,18 +3,21 @@ ranked, with coordinates to fly to (`fluxops.grid.search`)."""
 
 from __future__ import annotations
 
+import logging
+import threading
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from pydantic import BaseModel, Field
 
-from fluxops.api.deps import LoadedGrid, get_loaded_grid
+from fluxops.api.deps import LoadedGrid, get_loaded_grid, grid_cache
 from fluxops.api.params import choices_query
 from fluxops.api.security import require_role
 from fluxops.grid.query import parse_choices
 from fluxops.grid.search import MAX_HITS, MAX_QUERY_CHARS, MIN_QUERY_CHARS, SEARCH_KINDS, SearchIndex
 
 router = APIRouter(prefix="/api", tags=["search"], dependencies=[Depends(require_role("viewer"))])
+log = logging.getLogger("fluxops.api.search")
 DEFAULT_HITS = 20
 QUERY_PATTERN = r"\S[\s\S]*\S"  # at least two characters that are not blanks, anywhere
 
@@ -46,8 +49,32 @@ class SearchOut(BaseModel):
     count: int
 
 
-def search_index(loaded: LoadedGrid) -> SearchIndex:
-    return loaded.derived("search_index", lambda: SearchIndex.build(loaded.grid))
+_lock = threading.Lock()
+
+
+def search_index(app: FastAPI, loaded: LoadedGrid) -> SearchIndex:
+    """The index of the grid as stored, built once per stored grid: operating a switch changes the
+    live configuration (a new `LoadedGrid`) but no address, name or id, so it never rebuilds it."""
+    key = loaded.stored_hash
+    with _lock:
+        held: tuple[str, SearchIndex] | None = getattr(app.state, "search_index", None)
+        if held is not None and held[0] == key:
+            return held[1]
+        index = SearchIndex.build(loaded.grid)
+        app.state.search_index = (key, index)
+        return index
+
+
+def on_startup(app: FastAPI) -> None:
+    """Build the index in the background so the first search does not wait for it (demo: ~1 s)."""
+
+    def warm() -> None:
+        try:
+            search_index(app, grid_cache(app).get(app.state.store))
+        except Exception:  # no grid loaded yet, or a store error: the first search builds it
+            log.debug("search index not warmed", exc_info=True)
+
+    threading.Thread(target=warm, name="search-index-warm", daemon=True).start()
 
 
 @router.get(
@@ -56,6 +83,7 @@ def search_index(loaded: LoadedGrid) -> SearchIndex:
     summary="Search premises (address, customer name, account, meter), assets and streets, ranked",
 )
 def search(
+    request: Request,
     q: str = Query(
         ...,
         min_length=MIN_QUERY_CHARS,
@@ -69,5 +97,5 @@ def search(
     loaded: LoadedGrid = Depends(get_loaded_grid),
 ) -> dict[str, Any]:
     kinds = parse_choices(kind, allowed=SEARCH_KINDS, field="kind") if kind is not None else None
-    items = search_index(loaded).search(q, kinds=kinds, limit=limit)
+    items = search_index(request.app, loaded).search(q, kinds=kinds, limit=limit)
     return {"query": q, "items": items, "count": len(items)}
