@@ -15,7 +15,7 @@ from the last materialization (their ``X-Data-As-Of`` age is reported).
 
     .venv/bin/python benchmarks/bench_load_api.py [--duration-s 600] [--clients 64] [--readings-per-s 6000]
 
-Writes docs/benchmarks/load.md. Never a test: the numbers depend on the machine and its load, which the
+Writes docs/benchmarks/load_api.md. Never a test: the numbers depend on the machine and its load, which the
 section states.
 """
 
@@ -45,7 +45,7 @@ import numpy as np
 import pyarrow as pa
 
 ROOT = Path(__file__).resolve().parent.parent
-OUT = ROOT / "docs" / "benchmarks" / "load.md"
+OUT = ROOT / "docs" / "benchmarks" / "load_api.md"
 TOKEN = "bench-load-token-0123456789abcdef0123456789"
 KM_PER_DEG_LAT = 111.32
 ARROW = "application/vnd.apache.arrow.stream"
@@ -339,7 +339,7 @@ def main() -> None:
         bad = Counter(s.status for s in samples if s.route == route and s.status not in (200, 304))
         note = f"{n304:,} × 304" if route == "grid_state" else ""
         if bad:
-            codes = ", ".join(f"{n} × {'no answer' if c == 599 else c}" for c, n in sorted(bad.items()))
+            codes = ", ".join(f"{n} × {'no status' if c == 599 else c}" for c, n in sorted(bad.items()))
             note = (note + "; " if note else "") + f"errors: {codes}"
         target = " (target ≤ 200 ms)" if route in TARGET_ROUTES else ""
         rows.append(
@@ -372,13 +372,22 @@ def main() -> None:
         "Store: DuckDB file; one uvicorn process (`fluxops serve`, demo faults on). "
         f"{args.clients} concurrent clients (one keep-alive connection each) for {wall:.0f} s; ingestion: "
         f"`fluxops ami simulate` posting Arrow batches at {fed_rate:,.0f} readings/s on average "
-        f"({fed:,} readings during the run). Latency is client-side (request sent → body read), in ms.",
+        f"({fed:,} readings during the run"
+        + (
+            "; below the issue's 5,000/s: the feed process did not get the CPU to keep up"
+            if fed_rate < 5000
+            else ""
+        )
+        + "). Latency is client-side (request sent → body read), in ms.",
         "",
         "| route | requests | req/s | p50 | p95 | p99 | notes |",
         "|---|---|---|---|---|---|---|",
         *rows,
         f"| **all** | {len(ok):,} | {len(ok) / wall:.1f} | {pct(all_ms, 50):.0f} | {pct(all_ms, 95):.0f} "
         f"| {pct(all_ms, 99):.0f} | {errors} errors |",
+        "",
+        "Errors: `no status` is a transport error on the client (connection closed or reset before an "
+        "answer, e.g. a keep-alive connection the server was closing); a 5xx would be listed by code.",
         "",
         "What the read path does under this load (issue 8 §5): AMI analytics never refresh on a GET "
         "(a background refresher, woken by accepted batches, at most every 10 s; answers carry "
