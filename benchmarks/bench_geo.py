@@ -1,6 +1,7 @@
 """Geospatial operations on the `houston` preset, DuckDB spatial and PostGIS in the same run (issue 13).
 
-Measures, per store:
+Measures, per store (both stores answer each request in turn, interleaved, so load from other jobs
+hits both alike):
 * vector tiles z10-z16 through the API in-process (ASGI, no network, auth included): for each zoom,
   tiles centred on random meters, every layer visible at that zoom; p50/p95 of the first request
   (uncached: the database encodes it) and of the repeat (the in-process LRU), and the largest tile;
@@ -30,6 +31,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -82,88 +84,117 @@ def ensure_houston(data_dir: Path | None, tmp: Path) -> Path:
     return tmp
 
 
-def bench_tiles(store: Any, tiles: dict[int, list[gt.Tile]]) -> dict[int, dict[str, Any]]:
+def bench_tiles(
+    stores: dict[str, Any], tiles: dict[int, list[gt.Tile]]
+) -> dict[str, dict[int, dict[str, Any]]]:
+    """Every store's API answers the same requests in turn (interleaved: each sees the same load)."""
     from fastapi.testclient import TestClient
 
     from fluxops.api.app import create_app
     from fluxops.core.config import ServerSettings, Settings
 
-    with tempfile.TemporaryDirectory() as settings_dir:
-        settings = Settings(data_dir=Path(settings_dir), server=ServerSettings(bootstrap_token=TOKEN))
-        app = create_app(settings, store=store)
-        client = TestClient(app, headers={"Authorization": f"Bearer {TOKEN}"})
-        out: dict[int, dict[str, Any]] = {}
-        for z, zs in tiles.items():
-            cold: list[float] = []
-            warm: list[float] = []
-            biggest = (0, "")
-            per_tile_total: list[int] = []
-            for tile in zs:
-                total = 0
-                for layer in gt.LAYERS.values():
-                    if not layer.types_at(z):
-                        continue
-                    url = f"/api/tiles/{layer.name}/{tile.z}/{tile.x}/{tile.y}.mvt"
-                    dt, r = timed(lambda url=url: client.get(url))
+    with ExitStack() as stack:
+        clients = {}
+        for label, store in stores.items():
+            settings_dir = stack.enter_context(tempfile.TemporaryDirectory())
+            settings = Settings(data_dir=Path(settings_dir), server=ServerSettings(bootstrap_token=TOKEN))
+            app = create_app(settings, store=store)
+            headers = {"Authorization": f"Bearer {TOKEN}"}
+            clients[label] = stack.enter_context(TestClient(app, headers=headers))
+        return _tiles_via(clients, tiles)
+
+
+def _tiles_via(
+    clients: dict[str, Any], tiles: dict[int, list[gt.Tile]]
+) -> dict[str, dict[int, dict[str, Any]]]:
+    out: dict[str, dict[int, dict[str, Any]]] = {label: {} for label in clients}
+    for z, zs in tiles.items():
+        cold: dict[str, list[float]] = {label: [] for label in clients}
+        warm: dict[str, list[float]] = {label: [] for label in clients}
+        biggest: dict[str, tuple[int, str]] = dict.fromkeys(clients, (0, ""))
+        per_tile: dict[str, list[int]] = {label: [] for label in clients}
+        for tile in zs:
+            total = dict.fromkeys(clients, 0)
+            for layer in gt.LAYERS.values():
+                if not layer.types_at(z):
+                    continue
+                url = f"/api/tiles/{layer.name}/{tile.z}/{tile.x}/{tile.y}.mvt"
+                for label, client in clients.items():
+                    dt, r = timed(lambda client=client, url=url: client.get(url))
                     assert r.status_code == 200 and r.headers["x-tile-cache"] == "miss", r.text
-                    cold.append(dt)
-                    dt2, r2 = timed(lambda url=url: client.get(url))
+                    cold[label].append(dt)
+                    total[label] += len(r.content)
+                    if len(r.content) > biggest[label][0]:
+                        biggest[label] = (len(r.content), layer.name)
+                for label, client in clients.items():
+                    dt2, r2 = timed(lambda client=client, url=url: client.get(url))
                     assert r2.headers["x-tile-cache"] == "hit"
-                    warm.append(dt2)
-                    total += len(r.content)
-                    if len(r.content) > biggest[0]:
-                        biggest = (len(r.content), layer.name)
-                per_tile_total.append(total)
-            out[z] = {
+                    warm[label].append(dt2)
+            for label in clients:
+                per_tile[label].append(total[label])
+        for label in clients:
+            out[label][z] = {
                 "layers": [n for n, layer in gt.LAYERS.items() if layer.types_at(z)],
-                "requests": len(cold),
-                "cold": pct(cold),
-                "warm": pct(warm),
-                "max_bytes": biggest,
-                "max_all_layers": max(per_tile_total),
+                "requests": len(cold[label]),
+                "cold": pct(cold[label]),
+                "warm": pct(warm[label]),
+                "max_bytes": biggest[label],
+                "max_all_layers": max(per_tile[label]),
             }
-        return out
-
-
-def bench_knn(store: Any, frame: Any, points: np.ndarray) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    lon_all, lat_all = frame.lon.to_numpy(), frame.lat.to_numpy()
-    meters = (frame.asset_type == "meter").to_numpy()
-    for label, types in (("meters", ("meter",)), ("any type", None)):
-        ts = []
-        for lon, lat in points:
-            dt, hits = timed(
-                lambda lon=lon, lat=lat, types=types: sq.nearest(store, lon=lon, lat=lat, k=10, types=types)
-            )
-            ts.append(dt)
-            mask = meters if types else np.ones(len(frame), bool)
-            d = haversine_m(lon, lat, lon_all[mask], lat_all[mask])
-            assert abs(hits[-1].distance_m - float(np.partition(d, 9)[9])) < 1e-3
-        out[label] = pct(ts)
     return out
 
 
-def bench_polygons(store: Any, polys: list[Any], expected: list[int]) -> tuple[float, float]:
-    ts = []
+def bench_knn(stores: dict[str, Any], frame: Any, points: np.ndarray) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {label: {} for label in stores}
+    lon_all, lat_all = frame.lon.to_numpy(), frame.lat.to_numpy()
+    meters = (frame.asset_type == "meter").to_numpy()
+    for kind, types in (("meters", ("meter",)), ("any type", None)):
+        ts: dict[str, list[float]] = {label: [] for label in stores}
+        mask = meters if types else np.ones(len(frame), bool)
+        for lon, lat in points:
+            kth = float(np.partition(haversine_m(lon, lat, lon_all[mask], lat_all[mask]), 9)[9])
+            for label, store in stores.items():
+                dt, hits = timed(
+                    lambda store=store, lon=lon, lat=lat, types=types: sq.nearest(
+                        store, lon=lon, lat=lat, k=10, types=types
+                    )
+                )
+                ts[label].append(dt)
+                assert abs(hits[-1].distance_m - kth) < 1e-3
+        for label in stores:
+            out[label][kind] = pct(ts[label])
+    return out
+
+
+def bench_polygons(
+    stores: dict[str, Any], polys: list[Any], expected: list[int]
+) -> dict[str, tuple[float, float]]:
+    ts: dict[str, list[float]] = {label: [] for label in stores}
     for poly, n in zip(polys, expected, strict=True):
-        dt, sel = timed(lambda poly=poly: sq.within_polygon(store, polygon=poly, types=None, limit=1000))
-        assert sel.count == n, (sel.count, n)
-        ts.append(dt)
-    return pct(ts)
+        for label, store in stores.items():
+            dt, sel = timed(
+                lambda store=store, poly=poly: sq.within_polygon(store, polygon=poly, types=None, limit=1000)
+            )
+            assert sel.count == n, (label, sel.count, n)
+            ts[label].append(dt)
+    return {label: pct(v) for label, v in ts.items()}
 
 
-def bench_h3(store: Any) -> dict[str, Any]:
-    fetch_s, pts = timed(lambda: sq.h3_points(store, "customers"))
+def bench_h3(stores: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for label, store in stores.items():
+        fetch_s, pts = timed(lambda store=store: sq.h3_points(store, "customers"))
+        out[label] = {"fetch_s": fetch_s, "points": pts.num_rows, "res": {}}
     lon, lat, w = (pts.column(c).to_numpy() for c in ("lon", "lat", "w"))
-    res_out = {}
     for res in (6, 8, 10):
         cells_s, cells = timed(lambda res=res: hexbins.cells_at(lon, lat, res))
         agg_s, (n, total, _) = timed(
             lambda cells=cells: hexbins.aggregate(cells, w, limit=5000, boundaries=False)
         )
         assert total == len(lon)
-        res_out[res] = {"cells": n, "cells_s": cells_s, "agg_s": agg_s}
-    return {"fetch_s": fetch_s, "points": len(lon), "res": res_out}
+        for label in stores:
+            out[label]["res"][res] = {"cells": n, "cells_s": cells_s, "agg_s": agg_s}
+    return out
 
 
 def main() -> int:
@@ -229,16 +260,20 @@ def main() -> int:
             if pg is not None:
                 load_s, _ = timed(lambda: pg.load_grid(grid))
                 stores.append((f"PostgreSQL 15 + PostGIS {pg.health()['postgis_version']}", pg, load_s))
-            for label, store, load_s in stores:
-                print(f"== {label}", flush=True)
-                r: dict[str, Any] = {"load_s": load_s}
-                r["tiles"] = bench_tiles(store, tiles)
-                print(r["tiles"], flush=True)
-                r["knn"] = bench_knn(store, frame, knn_points)
-                r["polygon"] = bench_polygons(store, polys, counts)
-                r["h3"] = bench_h3(store)
-                print({k: v for k, v in r.items() if k != "tiles"}, flush=True)
-                results[label] = r
+            by_label = {label: store for label, store, _ in stores}
+            tiles_r = bench_tiles(by_label, tiles)
+            knn_r = bench_knn(by_label, frame, knn_points)
+            poly_r = bench_polygons(by_label, polys, counts)
+            h3_r = bench_h3(by_label)
+            for label, _, load_s in stores:
+                results[label] = {
+                    "load_s": load_s,
+                    "tiles": tiles_r[label],
+                    "knn": knn_r[label],
+                    "polygon": poly_r[label],
+                    "h3": h3_r[label],
+                }
+                print(label, results[label], flush=True)
         finally:
             if pg is not None:
                 pg.drop_schema()
@@ -267,7 +302,8 @@ def write(
         f"spans, {c['poles']:,} poles, {c['transformers']:,} transformers). Machine: {platform.machine()}, "
         f"{os.cpu_count()} cores, {mem_gib:.0f} GiB RAM, Python {platform.python_version()}; shared with "
         f"other jobs while measured (1-min load average {load:.1f} at the end), so p95s are noisy. "
-        "Both stores in the same run, same tiles, points and polygons.\n",
+        "Both stores in the same run, interleaved request by request (each sees the same load), same "
+        "tiles, points and polygons. H3 cell assignment is in Python, the same for both stores.\n",
         "Anchors (docs `shared/reference/geo-anchors.md` §3.4): a dynamic tile p95 under 100 ms at z10-z16; "
         "Martin, the fastest PostGIS tile server in Rechsteiner's 2024 benchmark, best test-1 mean 95 ms; "
         "low-zoom tiles under 500 KB.\n",

@@ -144,3 +144,27 @@ def test_h3_sums_match_the_grid(viewer: httpx.Client, live: object) -> None:
     ).json()
     assert abs(load["value_total"] - grid.customers.peak_kw.sum()) < 1e-3
     assert len(load["items"][0]["boundary"]) >= 7
+
+
+def test_vegetation_spans(viewer: httpx.Client, live: object) -> None:
+    from fluxops.geo import vegetation as veg
+    from fluxops.storage import vegetation_store
+
+    store = live.store  # type: ignore[attr-defined]
+    r = viewer.get("/api/spatial/vegetation")
+    if vegetation_store.get_meta(store) is None:
+        assert r.status_code == 404 and "fluxops geo vegetation generate" in r.json()["message"]
+    grid = store.read_grid()
+    params = veg.VegetationParams(seed=5)
+    trees = veg.generate_trees(grid, params)
+    vegetation_store.save_trees(store, trees, grid_hash=store.get_grid_info().content_hash, params=params)
+    doc = viewer.get("/api/spatial/vegetation", params={"limit": 5}).json()
+    assert doc["trees"] == len(trees) and len(doc["items"]) == 5 and doc["params"]["seed"] == 5
+    months = [i["months_to_encroachment"] for i in doc["items"]]
+    assert months == sorted(m for m in months if m is not None) + [m for m in months if m is None]
+    by_fall = viewer.get("/api/spatial/vegetation", params={"sort": "fall_in_exposure", "limit": 5000}).json()
+    exposure = [i["fall_in_exposure"] for i in by_fall["items"]]
+    assert exposure == sorted(exposure, reverse=True) and by_fall["count"] == len(by_fall["items"])
+    feeder = trees.feeder_id.iloc[0]
+    one = viewer.get("/api/spatial/vegetation", params={"feeder": feeder, "limit": 5000}).json()
+    assert {i["feeder_id"] for i in one["items"]} == {feeder}

@@ -106,5 +106,92 @@ def h3_cmd(
     console.print(t)
 
 
+veg_app = typer.Typer(help="Vegetation near overhead spans: a generated tree inventory, grow-in and fall-in.")
+geo_app.add_typer(veg_app, name="vegetation")
+
+
+@veg_app.command("generate")
+def vegetation_generate_cmd(
+    seed: int = typer.Option(0, "--seed"),
+    as_of: str = typer.Option("2026-01-01", "--as-of", help="Inventory date YYYY-MM-DD"),
+    trees_per_km: float = typer.Option(30.0, "--trees-per-km", min=0.0, max=1000.0),
+    corridor_m: float = typer.Option(30.0, "--corridor-m", min=1.0, max=100.0),
+    regime: str = typer.Option(
+        "prc4293", "--regime", help="prc4293 (4/6/10 ft by kV) or go95_minimum (18 in)"
+    ),
+    data_dir: Path | None = DATA_DIR_OPTION,
+) -> None:
+    """Generate the tree inventory of the loaded grid's overhead spans and store it (replacing any)."""
+    from datetime import date
+
+    from fluxops.core.errors import InvalidInputError
+    from fluxops.geo import vegetation
+    from fluxops.storage import vegetation_store
+
+    if regime not in ("prc4293", "go95_minimum"):
+        raise InvalidInputError("regime must be prc4293 or go95_minimum", field="regime")
+    try:
+        day = date.fromisoformat(as_of)
+    except ValueError:
+        raise InvalidInputError(f"--as-of {as_of!r} is not a date YYYY-MM-DD", field="as_of") from None
+    params = vegetation.VegetationParams(
+        seed=seed,
+        as_of=day,
+        trees_per_km=trees_per_km,
+        corridor_m=corridor_m,
+        regime=regime,  # type: ignore[arg-type]
+    )
+    with _store(data_dir) as store:
+        grid = store.read_grid()
+        info = store.get_grid_info()
+        trees = vegetation.generate_trees(grid, params)
+        vegetation.required_clearance_m(vegetation.span_context(grid).v_kv.to_numpy(), params.regime)
+        n = vegetation_store.save_trees(store, trees, grid_hash=info.content_hash, params=params)
+    console.print(f"{n:,} trees along the overhead spans of {info.name} (seed {seed}, as of {day})")
+
+
+@veg_app.command("spans")
+def vegetation_spans_cmd(
+    top: int = typer.Option(10, "--top", min=1),
+    by: str = typer.Option("months", "--by", help="months (soonest encroachment) or exposure (fall-in)"),
+    data_dir: Path | None = DATA_DIR_OPTION,
+) -> None:
+    """The spans whose vegetation encroaches soonest (or with the largest fall-in exposure)."""
+    from fluxops.core.errors import NotFoundError
+    from fluxops.geo import vegetation
+    from fluxops.storage import vegetation_store
+
+    with _store(data_dir) as store:
+        meta = vegetation_store.get_meta(store)
+        info = store.get_grid_info()
+        if meta is None or meta["grid_hash"] != info.content_hash:
+            raise NotFoundError(
+                "no vegetation inventory for the loaded grid: run `fluxops geo vegetation generate`"
+            )
+        trees = vegetation_store.read_trees(store)
+        spans = vegetation.span_context(store.read_grid())
+    table = vegetation.span_exposure(trees, spans, meta["params"]["regime"])
+    key = "fall_in_exposure" if by == "exposure" else "months_to_encroachment"
+    table = table.sort_values([key, "segment_id"], ascending=[by != "exposure", True], na_position="last")
+    console.print(
+        f"{len(trees):,} trees on {len(table):,} spans; {int(table.encroaching_now.sum()):,} inside the "
+        f"required clearance now"
+    )
+    t = Table("span", "feeder", "trees", "clearance m", "required m", "months", "strike-capable", "fall-in")
+    for row in table.head(top).to_dict("records"):
+        m = float(row["months_to_encroachment"])
+        t.add_row(
+            str(row["segment_id"]),
+            str(row["feeder_id"]),
+            str(row["trees"]),
+            f"{float(row['min_clearance_m']):.2f}",
+            f"{float(row['required_clearance_m']):.2f}",
+            "-" if m != m else f"{m:.1f}",
+            str(row["strike_capable_trees"]),
+            f"{float(row['fall_in_exposure']):.2f}",
+        )
+    console.print(t)
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(geo_app, name="geo")

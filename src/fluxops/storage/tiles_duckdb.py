@@ -33,7 +33,8 @@ def tile_sql(
             f"FROM (SELECT ST_AsMVTGeom(ST_Point({MERC_X}, {MERC_Y}), {env}, {EXTENT}, {BUFFER}, true) AS g, "
             "a.asset_id AS id, a.asset_type AS type, a.name AS name, a.feeder_id AS feeder_id, "
             "a.substation_id AS substation_id "
-            f"FROM assets a WHERE a.asset_type IN ({in_types}) AND {_BBOX}) f WHERE g IS NOT NULL HAVING COUNT(*) > 0"
+            f"FROM assets a WHERE a.asset_type IN ({in_types}) AND {_BBOX}) f "
+            "WHERE g IS NOT NULL HAVING COUNT(*) > 0"
         )
         return sql, [*types, *bbox_params]
     geom = "ST_Transform(ST_GeomFromWKB(s.geometry_wkb), 'EPSG:4326', 'EPSG:3857', true)"

@@ -34,7 +34,8 @@ def tile_sql(
             f"SELECT ST_AsMVTGeom(ST_SetSRID(ST_MakePoint({MERC_X}, {MERC_Y}), 3857), {env}, {EXTENT}, "
             f"{BUFFER}, true) AS geometry, a.asset_id AS id, a.asset_type AS type, a.name AS name, "
             "a.feeder_id AS feeder_id, a.substation_id AS substation_id "
-            f"FROM assets a WHERE a.asset_type IN ({in_types}) AND {_BBOX}) f WHERE f.geometry IS NOT NULL HAVING COUNT(*) > 0"
+            f"FROM assets a WHERE a.asset_type IN ({in_types}) AND {_BBOX}) f "
+            "WHERE f.geometry IS NOT NULL HAVING COUNT(*) > 0"
         )
         return sql, [*types, *bbox_params]
     geom = "ST_Transform(ST_SetSRID(ST_GeomFromWKB(s.geometry_wkb), 4326), 3857)"

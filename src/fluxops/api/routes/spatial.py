@@ -14,11 +14,11 @@ import numpy as np
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from fluxops.api.deps import AppStore, get_store
-from fluxops.api.params import FiniteFloat, choices_query, one_of_query
+from fluxops.api.deps import AppStore, LoadedGrid, get_loaded_grid, get_store
+from fluxops.api.params import FiniteFloat, choices_query, id_query, one_of_query
 from fluxops.api.security import require_role
 from fluxops.core.errors import NotFoundError
-from fluxops.geo import hexbins
+from fluxops.geo import hexbins, vegetation
 from fluxops.geo.spatial import (
     MAX_BUFFER_M,
     MAX_ITEMS,
@@ -33,6 +33,7 @@ from fluxops.geo.spatial import (
 )
 from fluxops.grid.models import ASSET_TYPES
 from fluxops.storage import spatial_queries as sq
+from fluxops.storage import vegetation_store
 
 router = APIRouter(prefix="/api/spatial", tags=["spatial"], dependencies=[Depends(require_role("viewer"))])
 DEFAULT_ITEMS = 1000
@@ -222,4 +223,46 @@ def get_h3(
         "value_total": round(total, 3),
         "truncated": len(out) < total_cells,
         "items": [asdict(c) for c in out],
+    }
+
+
+_SPAN_SORTS = ("months_to_encroachment", "fall_in_exposure")
+
+
+@router.get(
+    "/vegetation",
+    summary="Per overhead span: trees, clearance now, months to encroachment and fall-in exposure",
+)
+def get_vegetation(
+    feeder: str | None = id_query("Only the spans of this feeder"),
+    sort: str = one_of_query(
+        _SPAN_SORTS,
+        "Order: soonest encroachment, or largest fall-in exposure",
+        default="months_to_encroachment",
+    ),
+    limit: int = Query(DEFAULT_ITEMS, ge=1, le=MAX_ITEMS, description="Spans returned (all are counted)"),
+    loaded: LoadedGrid = Depends(get_loaded_grid),
+    store: AppStore = Depends(get_store),
+) -> dict[str, Any]:
+    meta = vegetation_store.get_meta(store)
+    if meta is None or meta["grid_hash"] != loaded.stored_hash:
+        raise NotFoundError(
+            "no vegetation inventory for the loaded grid: run `fluxops geo vegetation generate`",
+            details={"field": "vegetation"},
+        )
+    trees = vegetation_store.read_trees(store, feeder_id=feeder)
+    spans = loaded.derived("vegetation_spans", lambda: vegetation.span_context(loaded.grid))
+    table = vegetation.span_exposure(trees, spans, meta["params"]["regime"]) if len(trees) else None
+    if table is None or table.empty:
+        return {"count": 0, "params": meta["params"], "items": []}
+    ascending = sort == "months_to_encroachment"
+    table = table.sort_values([sort, "segment_id"], ascending=[ascending, True], na_position="last")
+    items = table.head(limit).astype(object).where(table.head(limit).notna(), None).to_dict("records")
+    return {
+        "count": len(table),
+        "trees": int(table.trees.sum()),
+        "encroaching_now": int(table.encroaching_now.sum()),
+        "params": meta["params"],
+        "truncated": len(table) > limit,
+        "items": items,
     }
