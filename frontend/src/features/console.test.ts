@@ -32,6 +32,11 @@ describe("control-room formatting", () => {
     expect(humanLabel("small_ci")).toBe("Small C&I");
     expect(humanLabel("hot_spot_c")).toBe("Hot spot °C");
     expect(humanLabel("some_new_code")).toBe("Some new code");
+    expect(humanLabel("connected_kva")).toBe("Connected kVA");
+    expect(humanLabel("substation_id")).toBe("Substation ID");
+    expect(humanLabel("ampacity_a")).toBe("Ampacity A");
+    expect(humanLabel("ambient_temp_c")).toBe("Ambient temp °C");
+    expect(humanLabel("v_hv_kv")).toBe("HV side kV");
     expect(scenarioLabel("summer_peak", 42)).toBe("Summer peak, 42 °C");
   });
 });

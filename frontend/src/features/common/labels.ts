@@ -33,6 +33,10 @@ const LABELS: Record<string, string> = {
   critical_customers_affected: "Critical customers",
   peak_kw: "Peak kW",
   rating_kva: "Rating kVA",
+  v_hv_kv: "HV side kV",
+  v_lv_kv: "LV side kV",
+  lon: "Longitude",
+  lat: "Latitude",
   // outage and work-order states
   proposed: "Proposed",
   confirmed: "Confirmed",
@@ -57,10 +61,39 @@ const LABELS: Record<string, string> = {
   etr_model: "Restoration history",
 };
 
+/** Unit and abbreviation words inside snake_case names, written as people write them. */
+const WORDS: Record<string, string> = {
+  kw: "kW",
+  kva: "kVA",
+  kvar: "kvar",
+  kwh: "kWh",
+  kv: "kV",
+  mw: "MW",
+  mva: "MVA",
+  mwh: "MWh",
+  pct: "%",
+  pu: "(pu)",
+  km: "km",
+  utc: "(UTC)",
+  id: "ID",
+  hv: "HV",
+  lv: "LV",
+  mv: "MV",
+  ami: "AMI",
+  etr: "ETR",
+  a: "A", // amperes (ampacity_a, i_a, rating_a)
+  c: "°C", // ambient_temp_c, hot_spot_c
+  v: "V",
+};
+
 export function humanLabel(code: string): string {
   const known = LABELS[code] ?? LABELS[code.toLowerCase()];
   if (known) return known;
-  const words = code.replace(/[_-]+/g, " ").trim();
+  const words = code
+    .split(/[_-]+/)
+    .filter(Boolean)
+    .map((w) => WORDS[w.toLowerCase()] ?? w)
+    .join(" ");
   return words ? words[0].toUpperCase() + words.slice(1) : code;
 }
 
