@@ -63,13 +63,14 @@ def test_workers_on_postgres_one_lake_owner(postgres_store: Any, tiny_grid: Grid
         FLUXOPS_STORE__POSTGRES_SCHEMA=postgres_store.schema,
         FLUXOPS_SERVER__BOOTSTRAP_TOKEN=TOKEN,
     )
-    proc = subprocess.Popen(
-        _cmd("serve", "--workers", "2", "--port", str(port), "--data-dir", str(tmp_path)),
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    log = tmp_path / "serve.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen(
+            _cmd("serve", "--workers", "2", "--port", str(port), "--data-dir", str(tmp_path)),
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     base = f"http://127.0.0.1:{port}"
     headers = {"Authorization": f"Bearer {TOKEN}"}
     try:
@@ -80,7 +81,7 @@ def test_workers_on_postgres_one_lake_owner(postgres_store: Any, tiny_grid: Grid
                     break
             except httpx.HTTPError:
                 pass
-            assert proc.poll() is None and time.monotonic() < deadline, "server did not start"
+            assert proc.poll() is None and time.monotonic() < deadline, log.read_text()[-3000:]
             time.sleep(0.5)
         # one worker holds the ownership lock, so this process cannot take it
         lock = tmp_path / "lake" / ".ingest-owner.lock"
