@@ -53,6 +53,7 @@ def test_pv_export_hour_is_solved_with_reverse_flow(tiny_grid: Grid, tmp_path: P
         segs = [row for row in body["rows"] if row["kind"] == "line_segment"]
         reverse = [row for row in segs if row["reverse_flow"]]
         assert reverse, "exporting transformers make some segments carry power back"
+        assert body["reverse_flow_segments"] == len(reverse)
         assert all(row["p_from_kw"] < 0 for row in reverse)
         assert all(row["loading_pct"] is not None for row in reverse)
     finally:

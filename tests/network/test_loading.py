@@ -112,6 +112,7 @@ def test_rooftop_pv_export_is_reverse_flow_not_an_error(hand_cg: CompiledGrid) -
     seg = np.flatnonzero(hand_cg.edge_kind == EDGE_LINE)
     np.testing.assert_allclose(p_from, pf.p_from_kw[seg])
     assert reverse.any() and (reverse == (p_from < 0)).all()
+    assert got.reverse_flow_segments == int(reverse.sum())
     assert np.isfinite(np.array(t["loading_pct"], dtype=float)[segs]).all()
     # with every transformer at a positive load, nothing flows backwards
     fwd = grid_loading(hand_cg, bus_demand_from_transformers(hand_cg, hand_cg.xfmr_ids, hand_cg.xfmr_p_kw))

@@ -84,6 +84,7 @@ class GridLoading:
     min_v_pu: float
     max_v_pu: float
     violations: int  # transformers outside the limits
+    reverse_flow_segments: int = 0  # segments carrying power back towards the substation
 
 
 def bus_demand_from_transformers(
@@ -165,6 +166,7 @@ def shape_loading(cg: CompiledGrid, pf: PowerFlowResult, limits: VoltageLimits) 
         min_v_pu=float(finite_v.min()) if finite_v.size else float("nan"),
         max_v_pu=float(finite_v.max()) if finite_v.size else float("nan"),
         violations=int(viol_xf.sum()),
+        reverse_flow_segments=int(reverse.sum()),
     )
 
 

@@ -116,6 +116,7 @@ def _compute(request: Request, loaded: LoadedGrid) -> _Answer:
         min_v_pu=result.min_v_pu,
         max_v_pu=result.max_v_pu,
         transformers_voltage_violation=result.violations,
+        reverse_flow_segments=result.reverse_flow_segments,
     )
     table = result.table.replace_schema_metadata({k: str(v) for k, v in meta.items() if v is not None})
     etag = loaded.etag("loading-" + hashlib.sha1(key[1].encode()).hexdigest()[:12])
