@@ -173,3 +173,23 @@ def test_a_routes_own_format_is_left_to_it(viewer: httpx.Client) -> None:
     assert bad.status_code == 422 and bad.json()["details"]["field"] == "format"
     posted = viewer.post("/api/cascade/explain", params={"format": "xlsx"}, json={})
     assert posted.status_code == 422 and posted.json()["details"]["field"] == "format"
+
+
+@pytest.mark.parametrize(
+    ("tab", "path"),
+    [
+        ("economic-impact", "impact.by_class"),
+        ("mitigation-actions", "playbook.steps"),
+        ("restoration-sequence", "plan.steps"),
+    ],
+)
+def test_cascade_tab_lists_export(admin: httpx.Client, tab: str, path: str) -> None:
+    """The lists the UI's cascade tabs export (frontend CascadeTabs EXPORT_LIST) exist in the answers."""
+    run = {"patient_zero": ["FDR-0001-01"], "scenario": "summer_peak"}
+    plain = admin.post(f"/api/cascade/{tab}", json=run)
+    assert plain.status_code == 200, plain.text
+    head, key = path.split(".")
+    expected = plain.json()[head][key]
+    r = admin.post(f"/api/cascade/{tab}", params={"format": "parquet", "list": path}, json=run)
+    assert r.status_code == 200, r.text
+    assert pq.read_table(io.BytesIO(r.content)).num_rows == len(expected) > 0

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { exportUrl, filenameFrom } from "../api/download";
 import { alignWeather, curveHours, weatherWindow } from "./ami/weather";
 import { mergeHits, remoteHits, remoteZoom } from "./search/searchApi";
+import { exportSourceFor } from "./cascade/CascadeTabs";
 
 describe("export", () => {
   it("adds the format to the table's own query", () => {
@@ -58,5 +59,21 @@ describe("server search hits", () => {
     const merged = mergeHits([{ id: "XFMR-1", label: "local", row: 3 }], remote);
     expect(merged.map((h) => h.id)).toEqual(["XFMR-1", "MTR-1"]);
     expect(remoteZoom("street")).toBeLessThan(remoteZoom("meter"));
+  });
+});
+
+describe("cascade tab exports", () => {
+  it("re-sends the tab's own request and names its list", () => {
+    const inputs = { patient_zero: ["FDR-1"], scenario: "summer_peak" };
+    expect(exportSourceFor("restoration-sequence", inputs, [], 0)).toEqual({
+      path: "/api/cascade/restoration-sequence",
+      method: "POST",
+      body: inputs,
+      query: { list: "plan.steps" },
+    });
+    const hard = exportSourceFor("compare-mitigations", inputs, ["A", "A", "B"], 1000);
+    expect(hard?.body).toEqual({ node_ids: ["A", "B"] });
+    expect(hard?.query).toEqual({ investment_budget: 1000, scenario: "summer_peak", list: "result.investments" });
+    expect(exportSourceFor("explain", inputs, [], 0)).toBeNull();
   });
 });

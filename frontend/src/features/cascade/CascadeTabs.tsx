@@ -6,10 +6,12 @@
 import { useState } from "react";
 import { api, type Json } from "../../api/endpoints";
 import { useApi } from "../../api/useApi";
+import type { ExportSource } from "../../api/download";
 import { JsonView } from "../common/JsonView";
+import { ExportButton } from "../export/ExportButton";
 import { PanelState } from "../common/Status";
 
-type Tab = "economic-impact" | "mitigation-actions" | "restoration-sequence" | "compare-mitigations" | "explain";
+export type Tab = "economic-impact" | "mitigation-actions" | "restoration-sequence" | "compare-mitigations" | "explain";
 
 const TABS: [Tab, string][] = [
   ["economic-impact", "Economic impact"],
@@ -38,13 +40,44 @@ function request(tab: Tab, inputs: Json, result: Json, nodeIds: string[], budget
   return api.cascadePost(tab, inputs);
 }
 
+/** The list each tab's answer exports (`list=`, dotted through the answer), with the same request. */
+const EXPORT_LIST: Partial<Record<Tab, string>> = {
+  "economic-impact": "impact.by_class",
+  "mitigation-actions": "playbook.steps",
+  "restoration-sequence": "plan.steps",
+  "compare-mitigations": "result.investments",
+};
+
+export function exportSourceFor(tab: Tab, inputs: Json, nodeIds: string[], budget: number): ExportSource | null {
+  const list = EXPORT_LIST[tab];
+  if (!list) return null;
+  if (tab === "compare-mitigations") {
+    const scenario = typeof inputs.scenario === "string" ? inputs.scenario : undefined;
+    return {
+      path: `/api/cascade/${tab}`,
+      method: "POST",
+      body: { node_ids: hardeningCandidates(nodeIds) },
+      query: { investment_budget: budget, scenario, list },
+    };
+  }
+  return { path: `/api/cascade/${tab}`, method: "POST", body: inputs, query: { list } };
+}
+
 function TabBody(props: { tab: Tab; inputs: Json; result: Json; nodeIds: string[]; budget: number; explanation: string }) {
   const { tab, inputs, result, nodeIds, budget, explanation } = props;
   const res = useApi(() => request(tab, inputs, result, nodeIds, budget, explanation), [tab, inputs, result, budget, explanation]);
   const text = res.data && typeof res.data.text === "string" ? res.data.text : null;
+  const source = exportSourceFor(tab, inputs, nodeIds, budget);
   return (
     <PanelState loading={res.loading} error={res.error} missing={res.missing} what={`/api/cascade/${tab}`}>
-      {text !== null ? <p className="explanation" data-testid="cascade-explanation">{text}</p> : res.data ? <JsonView value={res.data} hide={HIDDEN} /> : null}
+      {text !== null ? (
+        <p className="explanation" data-testid="cascade-explanation">{text}</p>
+      ) : res.data ? (
+        <>
+          {source && <ExportButton source={source} geo={false} />}
+          <JsonView value={res.data} hide={HIDDEN} />
+        </>
+      ) : null}
     </PanelState>
   );
 }
