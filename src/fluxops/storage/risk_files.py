@@ -56,7 +56,10 @@ class RiskFileStore:
 
     def save_history(self, grid_hash: str, history: History) -> None:
         d = self._dir(grid_hash)
-        staging = Path(tempfile.mkdtemp(dir=self.root if self.root.exists() else None, prefix=".hist-"))
+        self.root.mkdir(
+            parents=True, exist_ok=True
+        )  # staging beside the target: os.replace stays on one disk
+        staging = Path(tempfile.mkdtemp(dir=self.root, prefix=".hist-"))
         try:
             (staging / "history").mkdir()
             (staging / "truth").mkdir()
