@@ -14,11 +14,11 @@ $(BIN)/python:
 	$(BIN)/pip install -q -U pip
 
 $(RUN_STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e ".[postgres,mqtt,graph,risk]"
+	$(BIN)/pip install -q -e ".[postgres,mqtt,graph,risk,assistant]"
 	touch $@
 
 $(DEV_STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e ".[postgres,mqtt,graph,risk,import,spark,dev]"
+	$(BIN)/pip install -q -e ".[postgres,mqtt,graph,risk,assistant,import,spark,dev]"
 	touch $(RUN_STAMP) $@
 
 install: $(RUN_STAMP)

@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -68,6 +68,18 @@ class IngestSettings(BaseModel):
         return v.replace(tzinfo=UTC) if v.tzinfo is None else v.astimezone(UTC)
 
 
+class AssistantSettings(BaseModel):
+    """The operator's assistant (`fluxops.assistant`): an OpenAI-compatible chat-completions endpoint
+    with tool calling; with no ``base_url`` and ``model`` the offline question parser answers."""
+
+    base_url: str | None = None  # e.g. http://127.0.0.1:11434/v1 (Ollama), https://api.openai.com/v1
+    model: str | None = None
+    api_key: SecretStr | None = None  # sent as a bearer token; never logged, never in an answer
+    timeout_s: float = Field(default=60.0, gt=0, le=600)
+    max_retries: int = Field(default=2, ge=0, le=10)
+    sql_timeout_s: float = Field(default=10.0, gt=0, le=300)  # read-only SQL statement timeout
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="FLUXOPS_", env_nested_delimiter="__", env_file=".env", extra="ignore"
@@ -78,6 +90,7 @@ class Settings(BaseSettings):
     server: ServerSettings = Field(default_factory=ServerSettings)
     log: LogSettings = Field(default_factory=LogSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
+    assistant: AssistantSettings = Field(default_factory=AssistantSettings)
     demo_preset: str = "demo"
     demo_seed: int = 42
     # On its first start `fluxops demo` writes this many UTC days of AMI history into the lake, the last

@@ -1,0 +1,259 @@
+"""Document search over the shipped corpus (`corpus/*.md`) and uploaded documents.
+
+Chunking keeps headings: a Markdown file is split at its headings, each section into passages of at most
+`MAX_CHUNK_WORDS` words on paragraph boundaries; a passage carries its document, the heading path above
+it ("Storm mode > Crew call-out") and the line it starts on.
+
+Ranking: BM25 (``bm25s``, the ``assistant`` extra) over passage text, and BM25 over the passage's
+headings below the document title, fused by reciprocal-rank fusion (k = 60). Dense embeddings
+(all-MiniLM-L6-v2) are NOT built: they need torch, which this package does not depend on yet; the fusion
+takes a third ranking where one is added.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+from fluxops.assistant.models import Citation, Document
+from fluxops.core.errors import CapabilityError
+
+MAX_CHUNK_WORDS = 180  # under MiniLM's 256 word pieces, should a dense ranker be added
+RRF_K = 60
+_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+_TOKEN = re.compile(r"[a-z0-9]+(?:[._\-][a-z0-9]+)*")
+STOPWORDS = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "and",
+        "or",
+        "of",
+        "to",
+        "in",
+        "on",
+        "for",
+        "by",
+        "with",
+        "at",
+        "from",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "it",
+        "its",
+        "this",
+        "that",
+        "these",
+        "those",
+        "as",
+        "do",
+        "does",
+        "did",
+        "how",
+        "what",
+        "which",
+        "who",
+        "when",
+        "where",
+        "why",
+        "can",
+        "i",
+        "we",
+        "you",
+        "they",
+        "he",
+        "she",
+        "our",
+        "your",
+        "their",
+        "not",
+        "no",
+        "if",
+        "then",
+        "than",
+        "so",
+        "there",
+        "here",
+        "into",
+        "over",
+        "under",
+        "about",
+        "per",
+        "each",
+        "any",
+        "all",
+    ]
+)
+
+
+def _stem(tok: str) -> str:
+    """A light suffix strip (plural, -ing, -ed) for plain words; codes and numbers stay whole."""
+    if not tok.isalpha() or len(tok) <= 4:
+        return tok
+    if tok.endswith("ies"):
+        return tok[:-3] + "y"
+    if tok.endswith("ing") and len(tok) > 6:
+        return tok[:-3]
+    if tok.endswith("ed") and len(tok) > 5:
+        return tok[:-2]
+    if tok.endswith("s") and not tok.endswith("ss"):
+        return tok[:-1]
+    return tok
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-case words and dotted/dashed codes kept whole ("c57.91", "fdr-0001-01"), plus their parts."""
+    out: list[str] = []
+    for tok in _TOKEN.findall(text.lower()):
+        if tok in STOPWORDS:
+            continue
+        out.append(_stem(tok))
+        if "." in tok or "-" in tok or "_" in tok:
+            out.extend(_stem(p) for p in re.split(r"[._\-]", tok) if p and p not in STOPWORDS)
+    return out
+
+
+@dataclass(frozen=True)
+class Chunk:
+    doc_id: str
+    title: str
+    heading: str
+    line: int
+    text: str
+
+
+def chunk_markdown(doc_id: str, text: str, *, title: str | None = None) -> list[Chunk]:
+    """Passages under their heading path (see the module docstring)."""
+    lines = text.splitlines()
+    doc_title = title
+    path: list[tuple[int, str]] = []
+    chunks: list[Chunk] = []
+    para: list[str] = []
+    para_line = 0
+    buf: list[str] = []
+    buf_line = 0
+
+    def heading() -> str:
+        return " > ".join(h for _, h in path)
+
+    def flush_buf() -> None:
+        nonlocal buf
+        body = "\n".join(buf).strip()
+        if body:
+            chunks.append(Chunk(doc_id, doc_title or doc_id, heading(), buf_line, body))
+        buf = []
+
+    def flush_para() -> None:
+        nonlocal para, buf, buf_line
+        if not para:
+            return
+        words = sum(len(p.split()) for p in buf)
+        n = len(" ".join(para).split())
+        if buf and words + n > MAX_CHUNK_WORDS:
+            flush_buf()
+        if not buf:
+            buf_line = para_line
+        buf.extend(para)
+        para = []
+
+    for i, line in enumerate(lines, start=1):
+        m = _HEADING.match(line)
+        if m:
+            flush_para()
+            flush_buf()
+            level, name = len(m.group(1)), m.group(2)
+            if doc_title is None and level == 1:
+                doc_title = name
+            path = [(lv, h) for lv, h in path if lv < level] + [(level, name)]
+            continue
+        if not line.strip():
+            flush_para()
+            continue
+        if not para:
+            para_line = i
+        para.append(line)
+    flush_para()
+    flush_buf()
+    if doc_title is not None:
+        chunks = [Chunk(c.doc_id, doc_title, c.heading, c.line, c.text) for c in chunks]
+    return chunks
+
+
+def shipped_corpus() -> list[tuple[str, str]]:
+    """(doc_id, Markdown) of every document shipped in ``fluxops/assistant/corpus``."""
+    root = resources.files("fluxops.assistant") / "corpus"
+    out = []
+    for entry in sorted(root.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".md"):
+            out.append((entry.name[:-3], entry.read_text(encoding="utf-8")))
+    return out
+
+
+def _bm25(corpus: Sequence[list[str]]) -> Any:
+    try:
+        import bm25s  # type: ignore[import-untyped]
+    except ImportError as exc:  # pragma: no cover - the [assistant] extra
+        raise CapabilityError("document search needs the [assistant] extra (bm25s)") from exc
+    retriever = bm25s.BM25()
+    retriever.index([c or ["_empty_"] for c in corpus], show_progress=False)
+    return retriever
+
+
+def _section(c: Chunk) -> str:
+    """The headings under the document's title (the title itself is on every passage: no signal)."""
+    parts = c.heading.split(" > ")
+    return " ".join(parts[1:]) if len(parts) > 1 else ""
+
+
+class DocumentIndex:
+    """An immutable index over the shipped corpus plus ``uploaded`` documents."""
+
+    method = "bm25(text) + bm25(section headings), reciprocal-rank fusion; no dense embeddings"
+
+    def __init__(self, uploaded: Iterable[Document] = ()) -> None:
+        chunks: list[Chunk] = []
+        for doc_id, text in shipped_corpus():
+            chunks.extend(chunk_markdown(doc_id, text))
+        for d in uploaded:
+            chunks.extend(chunk_markdown(d.doc_id, d.content, title=d.title))
+        self.chunks = chunks
+        self.documents = sorted({c.doc_id for c in chunks})
+        self._text = _bm25([tokenize(c.text) for c in chunks])
+        self._head = _bm25([tokenize(_section(c)) for c in chunks])
+
+    def _rank(self, retriever: Any, query: list[str], k: int) -> list[int]:
+        res, scores = retriever.retrieve([query], k=min(k, len(self.chunks)), show_progress=False)
+        return [int(i) for i, s in zip(res[0], scores[0], strict=True) if float(s) > 0.0]
+
+    def search(self, query: str, *, limit: int = 5) -> list[Citation]:
+        q = tokenize(query)
+        if not q or not self.chunks:
+            return []
+        depth = max(50, limit * 5)
+        text_rank = self._rank(self._text, q, depth)
+        fused: dict[int, float] = {}
+        for rank_list, weight in ((text_rank, 1.0), (self._rank(self._head, q, depth), 0.5)):
+            for r, i in enumerate(rank_list):
+                fused[i] = fused.get(i, 0.0) + weight / (RRF_K + r + 1)
+        # a passage must match the query's words itself: a heading-only hit ranks, never alone
+        in_text = set(text_rank)
+        best = sorted((i for i in fused if i in in_text), key=lambda i: (-fused[i], i))[:limit]
+        return [
+            Citation(
+                doc_id=self.chunks[i].doc_id,
+                title=self.chunks[i].title,
+                heading=self.chunks[i].heading,
+                line=self.chunks[i].line,
+                score=round(fused[i], 5),
+                text=self.chunks[i].text,
+            )
+            for i in best
+        ]
