@@ -41,13 +41,17 @@ def _load(grid: Grid, report: ImportReport, data_dir: Path | None, seconds: floa
 
 
 def register(app: typer.Typer) -> None:
-    group = typer.Typer(help="Import a real network (needs the \\[import] extra: pandapower, simbench).")
+    group = typer.Typer(
+        help="Import a real network (needs the \\[import] extra: pandapower, simbench; OpenDSS scripts too)."
+    )
     app.add_typer(group, name="import")
 
     @group.command("pandapower")
     def import_pandapower(
         network: str = typer.Argument(
-            help="a pandapower.networks function with coordinates, e.g. mv_oberrhein"
+            help="a pandapower.networks function, e.g. mv_oberrhein, case33bw, "
+            "create_kerber_landnetz_freileitung_1"
+            " (no coordinates: schematic layout)",
         ),
         data_dir: Path | None = DATA_DIR_OPTION,
     ) -> None:
@@ -57,6 +61,24 @@ def register(app: typer.Typer) -> None:
         t0 = time.perf_counter()
         with console.status(f"importing pandapower network {network}..."):
             grid, report = load_pandapower_network(network)
+        _load(grid, report, data_dir, time.perf_counter() - t0)
+
+    @group.command("opendss")
+    def import_opendss_cmd(
+        file: Path = typer.Argument(
+            help="an OpenDSS script (New/Edit/Redirect/Compile …), e.g. IEEE13Nodeckt.dss"
+        ),
+        buscoords: Path | None = typer.Option(
+            None, "--buscoords", help="a BusCoords file (name, x, y) when the script loads none"
+        ),
+        data_dir: Path | None = DATA_DIR_OPTION,
+    ) -> None:
+        """Import an OpenDSS feeder (balanced positive-sequence model), validate it and load it."""
+        from fluxops.grid.importers.opendss import import_opendss
+
+        t0 = time.perf_counter()
+        with console.status(f"importing OpenDSS {file.name}..."):
+            grid, report = import_opendss(file, coords=buscoords)
         _load(grid, report, data_dir, time.perf_counter() - t0)
 
     @group.command("simbench")
