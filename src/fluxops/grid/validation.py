@@ -6,7 +6,10 @@ ids unique (per table and across addressable assets), enumerations respected, ra
 every foreign key resolves (and the denormalized feeder/substation columns agree), in the normal
 configuration (normally open ties and bus ties open) the network is a forest with exactly one source
 per component, every feeder's buses hang off its own source, and every meter traces to exactly one
-substation - its own. Vectorized: pandas joins and scipy.sparse.csgraph, no per-element Python.
+substation - its own. An imported grid may say it is meshed in normal operation
+(``meta.params['meshed_normal']``: cycles accepted) and name buses no source reaches
+(``meta.params['deenergized_buses']``: not orphans); ``devices.rating_a`` may be null (unknown).
+Vectorized: pandas joins and scipy.sparse.csgraph, no per-element Python.
 """
 
 from __future__ import annotations

@@ -19,9 +19,12 @@ reproduces pandapower's ``runpp`` given `ImportReport.source_v_pu`:
   ``peak_kw = p_mw·scaling``); ``sgen`` → installed PV (``pv_kw = p_mw``) on its bus's customer.
 
 Carried in ``grid.meta.params`` (no model column for them): ``source_v_pu`` (ext_grid setpoint / tap
-ratio per substation transformer), ``line_c_nf`` (line capacitance per segment) and ``f_hz``;
-`fluxops.network.compiled.compile_grid` reads them. Not carried (counted in the report): transformer
-magnetizing branch, sgen reactive power, load voltage dependence. Errors raise `ImportDataError` naming
+ratio per substation transformer), ``line_c_nf`` (line capacitance per segment), ``f_hz`` and the source
+case ``operating_point`` (loads − sgen + storage + shunts + iron losses per bus, `pandapower_operating`);
+`fluxops.network.compiled.compile_grid` reads them. Flags, not refusals: ``layout`` (``schematic`` for a
+network without coordinates), ``meshed_normal``/``loop_edges``, ``deenergized_buses``, ``ideal_sources``
+(ext_grid straight at MV), ``unrated_devices`` (rating null). Every element table is carried or named as
+dropped with its count (`ImportReport.carried`/``dropped``). Errors raise `ImportDataError` naming
 element and field.
 """
 

@@ -86,7 +86,9 @@ def build_leaf_tables(
     if (gpos < 0).any():
         raise fail("sgen", sgens.index[gpos < 0][0], "bus", "is not a distribution bus in service")
     if len(sgens) and (_col(sgens, "q_mvar", 0.0).fillna(0.0) != 0).any():
-        report.dropped["sgen.q_mvar"] = int((_col(sgens, "q_mvar", 0.0).fillna(0.0) != 0).sum())
+        report.carried["sgen.q_mvar (operating point only)"] = int(
+            (_col(sgens, "q_mvar", 0.0).fillna(0.0) != 0).sum()
+        )
     g_kw = pd.Series(sgens["p_mw"].to_numpy(float) * 1000.0 if len(sgens) else [], index=gpos, dtype=float)
     g_kw = g_kw.groupby(level=0).sum()
     first_load_of_bus = pd.Series(np.arange(len(lpos)), index=lpos)
