@@ -109,3 +109,22 @@ def test_bad_windows_are_refused(small_assets: pd.DataFrame) -> None:
     with pytest.raises(InvalidInputError) as e2:
         HazardParams(pole_per_y=-1.0)
     assert e2.value.field == "hazard_params"
+
+
+def test_reliability_of_the_history_follows_ieee_1366(small_history: History) -> None:
+    """SAIFI = Σ customers interrupted / customers served; SAIDI = Σ customer-minutes / served."""
+    h = small_history
+    rel = h.reliability_by_year()
+    served = h.assets.loc[h.assets["asset_type"] == "substation_transformer", "customers_affected"].sum()
+    y0 = h.failures[h.failures["year_index"] == 0]
+    assert rel[0]["saifi"] == pytest.approx(y0["customers_affected"].sum() / served)
+    assert rel[0]["saidi_min"] == pytest.approx(y0["customer_minutes"].sum() / served)
+    assert rel[0]["caidi_min"] == pytest.approx(rel[0]["saidi_min"] / rel[0]["saifi"])  # type: ignore[operator]
+    assert len(rel) == h.years and h.meta()["reliability_by_year"] == rel
+
+
+def test_a_feeder_breaker_failure_takes_out_its_feeder(small_grid: Grid, small_assets: pd.DataFrame) -> None:
+    topo = GridTopology.build(small_grid)
+    brk = small_assets[small_assets["asset_type"] == "breaker"].iloc[0]
+    assert brk["protective_device_id"] == brk["asset_id"]
+    assert brk["customers_affected"] == topo.edge_totals().loc[brk["asset_id"], "customers"] > 0

@@ -176,7 +176,10 @@ def risk_assets(grid: Grid, *, health: HealthParams | None = None) -> pd.DataFra
     )
 
     dev = grid.devices[grid.devices["device_type"].isin(_DEVICE_TYPES)]
-    dev_prot = protective_of_bus(dev["from_bus_id"])  # the device upstream of the failed one operates
+    # the device upstream of the failed one operates; a feeder breaker has none in the model (the bus
+    # protection is not modelled): its own feeder is out
+    dev_prot = protective_of_bus(dev["from_bus_id"])
+    dev_prot = np.where(pd.isna(dev_prot), dev["device_id"].to_numpy(object), dev_prot).astype(object)
     c, cc = customers_of(dev_prot)
     parts.append(
         pd.DataFrame(

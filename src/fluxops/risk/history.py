@@ -95,6 +95,24 @@ class History:
             for y in range(self.years)
         ]
 
+    def reliability_by_year(self) -> list[dict[str, float | None]]:
+        """IEEE 1366 SAIFI, SAIDI (min) and CAIDI (min) of each history year from these failures alone
+        (every interruption here is sustained: the shortest repair is 1 h). Customers served: those behind
+        the substation transformers."""
+        n_t = float(
+            self.assets.loc[self.assets["asset_type"] == "substation_transformer", "customers_affected"].sum()
+        )
+        g = self.failures.groupby("year_index")
+        ci = g["customers_affected"].sum().reindex(range(self.years), fill_value=0).to_numpy(np.float64)
+        cmi = g["customer_minutes"].sum().reindex(range(self.years), fill_value=0).to_numpy(np.float64)
+        out = []
+        for y in range(self.years):
+            saifi = float(ci[y] / n_t) if n_t else None
+            saidi = float(cmi[y] / n_t) if n_t else None
+            caidi = saidi / saifi if saifi and saidi is not None else None  # no interruption: undefined
+            out.append({"year_index": float(y), "saifi": saifi, "saidi_min": saidi, "caidi_min": caidi})
+        return out
+
     def meta(self) -> dict[str, Any]:
         return {
             "start_utc": self.start_utc.isoformat(),
@@ -103,6 +121,7 @@ class History:
             "seed": self.seed,
             "failures": len(self.failures),
             "assets": len(self.assets),
+            "reliability_by_year": self.reliability_by_year(),
             "params": self.params.to_dict(),
         }
 
