@@ -143,3 +143,15 @@ def test_cli_imports_ieee13_and_refuses_a_bad_file_without_loading_anything(tmp_
         assert con.execute(f"select count(*) from {seg_table}").fetchone() == (11,)
     finally:
         con.close()
+
+
+def test_open_command_opens_a_switch() -> None:
+    """IEEE123Switches.dss defines Sw7/Sw8 as switches and opens them (``open Line.Sw7 terminal=2``); the
+    master file instead ends them on dangling ``…_OPEN`` buses (closed), as written."""
+    grid, _ = import_opendss(FEEDERS / "123Bus/IEEE123Switches.dss")
+    validate_grid(grid)
+    dev = grid.devices.set_index("device_id")
+    assert (dev.loc[["SW-SW7", "SW-SW8"], "normal_state"] == "open").all()
+    assert dev.loc["SW-SW7", "to_bus_id"] == "BUS-300"
+    master, _ = import_opendss(FEEDERS / "123Bus/IEEE123Master.dss")
+    assert master.devices.set_index("device_id").loc["SW-SW7", "to_bus_id"] == "BUS-300_OPEN"
