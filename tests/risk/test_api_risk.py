@@ -189,3 +189,15 @@ def test_bad_input_is_4xx_naming_the_field(
     body = r.json()
     assert set(body) == {"code", "message", "details"}
     assert body["details"]["field"] == field, body
+
+
+def test_gnn_without_torch_is_501(live: LiveServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    from fluxops.core.errors import CapabilityError
+
+    def missing() -> None:
+        raise CapabilityError("the GNN needs torch")
+
+    monkeypatch.setattr("fluxops.risk.gnn._torch", missing)
+    with live.client(live.admin_token) as c:
+        r = c.post("/api/risk/train", json={"gnn": True})
+    assert r.status_code == 501 and "torch" in r.json()["message"]
