@@ -80,3 +80,39 @@ def test_generation_changes_the_answer() -> None:
     without = run_powerflow(cg, p_kw=p + cg.as_imported_gen_kw, q_kvar=q, closed=closed)
     live = with_gen.bus_energized
     assert float(np.max(np.abs(with_gen.vm_pu[live] - without.vm_pu[live]))) > 10 * V_TOL_PU
+
+
+def test_a_generated_grid_has_no_as_imported_case() -> None:
+    from fluxops.network.reference_grid import build_reference_grid
+
+    cg = compile_grid(build_reference_grid())
+    assert as_imported_case(cg) is None and not cg.has_as_imported
+
+
+def test_sub_grid_keeps_the_operating_point_of_its_buses() -> None:
+    """A local context compiles a subset of the buses; the operating point follows its bus ids."""
+    net = pn.mv_oberrhein()
+    grid, _ = import_pandapower_net(net, name="mv_oberrhein")
+    full = compile_grid(grid)
+    keep = grid.buses["substation_id"] == grid.substations["substation_id"].iloc[0]
+    sub_ids = set(grid.buses.loc[keep, "bus_id"])
+    tables = grid.tables()
+    tables["buses"] = grid.buses[keep]
+    for name in ("line_segments", "devices"):
+        df = tables[name]
+        tables[name] = df[df["from_bus_id"].isin(sub_ids) & df["to_bus_id"].isin(sub_ids)]
+    tables["feeders"] = grid.feeders[grid.feeders["head_bus_id"].isin(sub_ids)]
+    tables["substation_transformers"] = grid.substation_transformers[
+        grid.substation_transformers["bus_id"].isin(sub_ids)
+    ]
+    tables["transformers"] = grid.transformers[grid.transformers["bus_id"].isin(sub_ids)]
+    tables["meters"] = grid.meters[
+        grid.meters["transformer_id"].isin(tables["transformers"]["transformer_id"])
+    ]
+    tables["customers"] = grid.customers[grid.customers["meter_id"].isin(tables["meters"]["meter_id"])]
+    from fluxops.grid.models import grid_from_tables
+
+    part = compile_grid(grid_from_tables(grid.meta, tables))
+    assert part.as_imported_p_kw is not None and full.as_imported_p_kw is not None
+    pos = [full.bus_index[str(b)] for b in part.bus_ids]
+    assert np.allclose(part.as_imported_p_kw, full.as_imported_p_kw[pos])
