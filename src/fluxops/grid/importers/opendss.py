@@ -439,6 +439,7 @@ class _Builder:
 
 
 _ID = re.compile(r"^(BUS-|SEG-|SW-|BRK-L|XFMR-L|MTR-L|CUST-L)(\d+)")
+_HEAD = re.compile(r"-H(\d+)")
 
 
 def _rename(value: Any, maps: dict[str, dict[int, str]]) -> Any:
@@ -448,7 +449,11 @@ def _rename(value: Any, maps: dict[str, dict[int, str]]) -> Any:
             prefix = {"BRK-L": "BRK-", "XFMR-L": "XFMR-", "MTR-L": "MTR-", "CUST-L": "CUST-"}.get(
                 m.group(1), m.group(1)
             )
-            return prefix + maps[m.group(1)][int(m.group(2))] + value[m.end() :]
+            rest = value[m.end() :]
+            h = _HEAD.fullmatch(rest)  # a synthesized feeder-head bus, named after its line
+            if h and int(h.group(1)) in maps["SEG-"]:
+                rest = f"-H-{maps['SEG-'][int(h.group(1))]}"
+            return prefix + maps[m.group(1)][int(m.group(2))] + rest
         return value
     if isinstance(value, dict):
         return {_rename(k, maps): _rename(v, maps) for k, v in value.items()}
