@@ -127,7 +127,7 @@ def test_worker_apps_elect_one_lake_owner(
     the factory itself does not check): the first owns the lake writer, the second serves reads only."""
     import asyncio
 
-    from fluxops.cli.cmd_serve import worker_app
+    from fluxops.cli.cmd_serve import DEFAULT_WORKER_THREADS, worker_app
     from fluxops.core.config import get_settings
     from fluxops.storage import open_store
 
@@ -141,12 +141,15 @@ def test_worker_apps_elect_one_lake_owner(
     store.close()
     a, b = worker_app(), worker_app()
 
-    async def both() -> tuple[bool, bool]:
-        async with a.router.lifespan_context(a), b.router.lifespan_context(b):
-            return a.state.ami.owner, b.state.ami.owner
+    async def both() -> tuple[bool, bool, float]:
+        import anyio.to_thread
 
-    try:
-        assert asyncio.run(both()) == (True, False)
+        async with a.router.lifespan_context(a), b.router.lifespan_context(b):
+            threads = anyio.to_thread.current_default_thread_limiter().total_tokens
+            return a.state.ami.owner, b.state.ami.owner, threads
+
+    try:  # request threads capped per worker (each holds a PostgreSQL connection)
+        assert asyncio.run(both()) == (True, False, DEFAULT_WORKER_THREADS)
         assert a.state.multi_worker and not a.state.demo
     finally:
         get_settings.cache_clear()

@@ -23,6 +23,8 @@ import json
 import os
 import socket
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -114,6 +116,11 @@ def demo_history(settings: Settings, store: GridStore, *, now: datetime | None =
 
 WORKER_DEMO_ENV = "FLUXOPS_SERVE_DEMO"  # tells each worker process it serves `fluxops demo`
 WORKER_LIVE_START_ENV = "FLUXOPS_SERVE_LIVE_START_UTC"
+WORKER_THREADS_ENV = "FLUXOPS_SERVE_WORKER_THREADS"
+# Request threads per worker. On PostgreSQL each thread holds its own connection, so N workers need about
+# N x (threads + 8 background) connections: 16 keeps 4 workers under PostgreSQL's default 100. (uvicorn's
+# default of 40 threads ran 2 workers into "too many clients" under 64 concurrent clients.)
+DEFAULT_WORKER_THREADS = 16
 
 
 def check_workers(settings: Settings, workers: int) -> None:
@@ -135,6 +142,19 @@ def worker_app() -> Any:
     from fluxops.core.config import get_settings
 
     app = create_app(get_settings())
+    threads = int(os.environ.get(WORKER_THREADS_ENV) or DEFAULT_WORKER_THREADS)
+    inner = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(a: Any) -> AsyncIterator[Any]:
+        import anyio.to_thread
+
+        anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+        async with inner(a) as state:
+            yield state
+
+    app.router.lifespan_context = lifespan
+    app.state.worker_threads = threads
     app.state.demo = os.environ.get(WORKER_DEMO_ENV) == "1"
     app.state.multi_worker = True
     live_start = os.environ.get(WORKER_LIVE_START_ENV)
@@ -171,6 +191,7 @@ def run_server(
     workers: int = 1,
     proxy_headers: bool = True,
     forwarded_allow_ips: str | None = None,
+    worker_threads: int = DEFAULT_WORKER_THREADS,
 ) -> None:
     from fluxops.api.app import create_app
     from fluxops.storage import open_store
@@ -192,7 +213,14 @@ def run_server(
         live_start = demo_history(settings, store) if demo else None
         if workers > 1:
             store.close()
-            _run_workers(settings, demo=demo, workers=workers, live_start=live_start, proxy=proxy)
+            _run_workers(
+                settings,
+                demo=demo,
+                workers=workers,
+                live_start=live_start,
+                proxy=proxy,
+                threads=worker_threads,
+            )
             return
         app = create_app(settings, store=store)
         app.state.demo = demo
@@ -210,7 +238,13 @@ def run_server(
 
 
 def _run_workers(
-    settings: Settings, *, demo: bool, workers: int, live_start: datetime | None, proxy: dict[str, Any]
+    settings: Settings,
+    *,
+    demo: bool,
+    workers: int,
+    live_start: datetime | None,
+    proxy: dict[str, Any],
+    threads: int = DEFAULT_WORKER_THREADS,
 ) -> None:
     """``workers`` processes behind one socket (uvicorn's supervisor). They share one bootstrap token
     and the data directory through the environment; each opens its own PostgreSQL connections."""
@@ -225,6 +259,7 @@ def _run_workers(
     os.environ["FLUXOPS_DATA_DIR"] = str(settings.data_dir)
     os.environ["FLUXOPS_SERVER__BOOTSTRAP_TOKEN"] = token
     os.environ[WORKER_DEMO_ENV] = "1" if demo else "0"
+    os.environ[WORKER_THREADS_ENV] = str(threads)
     if live_start is not None:
         os.environ[WORKER_LIVE_START_ENV] = live_start.isoformat()
     url_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
@@ -259,6 +294,13 @@ HOST_OPTION = typer.Option(None, help="Bind address (default 127.0.0.1; others n
 PORT_OPTION = typer.Option(None, help="Port (default 8000)")
 WORKERS_OPTION = typer.Option(
     1, "--workers", help="Worker processes (PostgreSQL only; DuckDB is single-writer and is refused)"
+)
+WORKER_THREADS_OPTION = typer.Option(
+    DEFAULT_WORKER_THREADS,
+    "--worker-threads",
+    min=1,
+    help="Request threads per worker with --workers (each holds one PostgreSQL connection: keep "
+    "workers x (threads + 8) under the server's max_connections)",
 )
 PROXY_HEADERS_OPTION = typer.Option(
     True,
@@ -347,6 +389,7 @@ def register(app: typer.Typer) -> None:
         port: int | None = PORT_OPTION,
         data_dir: Path | None = DATA_DIR_OPTION,
         workers: int = WORKERS_OPTION,
+        worker_threads: int = WORKER_THREADS_OPTION,
         proxy_headers: bool = PROXY_HEADERS_OPTION,
         forwarded_allow_ips: str | None = FORWARDED_IPS_OPTION,
     ) -> None:
@@ -357,6 +400,7 @@ def register(app: typer.Typer) -> None:
             workers=workers,
             proxy_headers=proxy_headers,
             forwarded_allow_ips=forwarded_allow_ips,
+            worker_threads=worker_threads,
         )
 
     @app.command()
