@@ -140,3 +140,42 @@ def test_history_round_trips_through_the_store(tmp_path: Path, small_history: Hi
     # the observable records and the truth live in different files
     assert (tmp_path / "risk" / "g2" / "truth" / "truth.parquet").exists()
     assert "expected_failures" not in store.load_failures("g2").columns  # type: ignore[union-attr]
+
+
+def test_a_cancelled_training_stops_and_serves_nothing(tmp_path: Path, small_history: History) -> None:
+    """Cancellation is cooperative: the job's progress callback raises at its next call."""
+    import time
+
+    from fluxops.cascade.jobs import JobRunner
+
+    svc = RiskService(RiskFileStore(tmp_path), JobRunner(max_workers=1))
+    svc.store.save_history("g3", small_history)
+    try:
+        job = svc.start_training("g3", TrainConfig(bootstrap=0, lgbm_rounds=5000, lgbm_num_leaves=63))
+        while svc.jobs.get(job.job_id).state == "queued":
+            time.sleep(0.01)
+        svc.jobs.cancel(job.job_id)
+        deadline = time.monotonic() + 120
+        while svc.jobs.get(job.job_id).state == "running" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert svc.jobs.get(job.job_id).state == "cancelled"
+        assert svc.store.current_model_id("g3") is None
+    finally:
+        svc.jobs.shutdown()
+
+
+def test_lightgbm_calls_the_checkpoint_inside_its_rounds(small_history: History) -> None:
+    """So a cancelled job stops within 10 boosting rounds, not after the whole fit."""
+    from fluxops.risk.models import LightGBMModel
+
+    s = Snapshots(small_history)
+    calls: list[int] = []
+
+    def stop() -> None:
+        calls.append(1)
+        if len(calls) == 3:
+            raise RuntimeError("cancelled")
+
+    with pytest.raises(RuntimeError, match="cancelled"):
+        LightGBMModel(TrainConfig(lgbm_rounds=500), stop).fit(s.at(2), s.y[2])
+    assert len(calls) == 3

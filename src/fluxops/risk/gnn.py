@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -141,7 +142,9 @@ class GNNModel:
         return SAGE()
 
     def fit_snapshots(
-        self, frames: list[tuple[pd.DataFrame, npt.NDArray[np.int8], npt.NDArray[np.bool_]]]
+        self,
+        frames: list[tuple[pd.DataFrame, npt.NDArray[np.int8], npt.NDArray[np.bool_]]],
+        checkpoint: Callable[[], None] | None = None,
     ) -> GNNModel:
         """``frames``: (features of every asset at a cut-off, labels, training-asset mask)."""
         torch = _torch()
@@ -163,6 +166,8 @@ class GNNModel:
         try:
             net.train()
             for _ in range(self.epochs):
+                if checkpoint is not None:
+                    checkpoint()  # a cancelled job stops here
                 for feats, y, idx in data:
                     opt.zero_grad()
                     loss = loss_fn(net(feats)[idx], y)

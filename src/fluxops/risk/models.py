@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from typing import Any, Protocol
 
 import numpy as np
@@ -40,6 +41,13 @@ from fluxops.risk.metrics import (
 
 F64 = npt.NDArray[np.float64]
 Progress = Callable[[float, str], None]
+Checkpoint = Callable[[], None]  # called inside long loops; a cancelled job's callback raises there
+
+
+def _noop() -> None:
+    return None
+
+
 MODEL_KINDS: tuple[str, ...] = ("past_failures", "age_only", "lightgbm")
 CEILING_METRICS: tuple[str, ...] = ("auprc", "roc_auc", "brier")
 
@@ -159,8 +167,9 @@ class AgeOnlyModel(_RateTable):
 class LightGBMModel:
     kind = "lightgbm"
 
-    def __init__(self, cfg: TrainConfig) -> None:
+    def __init__(self, cfg: TrainConfig, checkpoint: Checkpoint = _noop) -> None:
         self.cfg = cfg
+        self.checkpoint = checkpoint
         self.booster: Any = None
 
     def params(self) -> dict[str, Any]:
@@ -186,7 +195,14 @@ class LightGBMModel:
         ds = lgb.Dataset(
             x[list(FEATURES)], label=y, categorical_feature=["type_code", "material_code"], free_raw_data=True
         )
-        self.booster = lgb.train(self.params(), ds, num_boost_round=self.cfg.lgbm_rounds)
+
+        def every_10(env: Any) -> None:
+            if env.iteration % 10 == 0:
+                self.checkpoint()
+
+        self.booster = lgb.train(
+            self.params(), ds, num_boost_round=self.cfg.lgbm_rounds, callbacks=[every_10]
+        )
         return self
 
     def predict(self, x: pd.DataFrame) -> F64:
@@ -207,13 +223,13 @@ def _lightgbm() -> Any:
     return lightgbm
 
 
-def make_model(kind: str, cfg: TrainConfig) -> Model:
+def make_model(kind: str, cfg: TrainConfig, checkpoint: Checkpoint = _noop) -> Model:
     if kind == "past_failures":
         return PastFailuresModel(cfg.smoothing)
     if kind == "age_only":
         return AgeOnlyModel(cfg.smoothing)
     if kind == "lightgbm":
-        return LightGBMModel(cfg)
+        return LightGBMModel(cfg, checkpoint)
     raise InvalidInputError(f"unknown model {kind!r}", field="model")
 
 
@@ -269,16 +285,17 @@ def _fit_predict(
     train: npt.NDArray[np.bool_],
     at: int,
     where: npt.NDArray[np.bool_],
+    checkpoint: Checkpoint = _noop,
 ) -> F64:
     """Fit ``kind`` on the ``train`` assets of snapshots ``years``; predict snapshot ``at`` on ``where``."""
     if kind == "gnn":
         from fluxops.risk.gnn import GNNModel
 
         g = GNNModel(snaps.history.assets, seed=cfg.seed, epochs=cfg.gnn_epochs)
-        g.fit_snapshots([(snaps.at(k), snaps.y[k], train) for k in years])
+        g.fit_snapshots([(snaps.at(k), snaps.y[k], train) for k in years], checkpoint)
         return g.predict(snaps.at(at))[where]
     x, y = _stack(snaps, years, train)
-    return make_model(kind, cfg).fit(x, y).predict(snaps.at(at)[where])
+    return make_model(kind, cfg, checkpoint).fit(x, y).predict(snaps.at(at)[where])
 
 
 def oracle_probability(history: History, year: int) -> F64:
@@ -325,7 +342,17 @@ def evaluate(history: History, cfg: TrainConfig, progress: Progress | None = Non
     y_val = snaps.y[n_years - 2][train]
     validation: dict[str, dict[str, float]] = {}
     for i, kind in enumerate(kinds):
-        p_val = _fit_predict(kind, cfg, snaps, range(1, n_years - 2), train, n_years - 2, train)
+        msg = f"validating {kind}"
+        p_val = _fit_predict(
+            kind,
+            cfg,
+            snaps,
+            range(1, n_years - 2),
+            train,
+            n_years - 2,
+            train,
+            partial(report, 0.15, msg),
+        )
         validation[kind] = {k: v["value"] for k, v in score(y_val, p_val).items()}
         report(0.15 + 0.3 * (i + 1) / len(kinds), f"validated {kind}")
     ranked = sorted(kinds, key=lambda k: -np.nan_to_num(validation[k]["auprc"], nan=-1.0))
@@ -336,7 +363,17 @@ def evaluate(history: History, cfg: TrainConfig, progress: Progress | None = Non
     y_test = snaps.y[n_years - 1][is_test]
     preds: dict[str, F64] = {}
     for i, kind in enumerate(kinds):
-        preds[kind] = _fit_predict(kind, cfg, snaps, range(1, n_years - 1), train, n_years - 1, is_test)
+        msg = f"testing {kind}"
+        preds[kind] = _fit_predict(
+            kind,
+            cfg,
+            snaps,
+            range(1, n_years - 1),
+            train,
+            n_years - 1,
+            is_test,
+            partial(report, 0.45, msg),
+        )
         report(0.45 + 0.35 * (i + 1) / len(kinds), f"tested {kind}")
     oracle = oracle_probability(history, n_years - 1)[is_test]
     idx = bootstrap_index(len(y_test), cfg.bootstrap, cfg.seed) if cfg.bootstrap else None
@@ -380,7 +417,9 @@ def evaluate(history: History, cfg: TrainConfig, progress: Progress | None = Non
     }
 
 
-def fit_served(history: History, kind: str, cfg: TrainConfig) -> tuple[Any, pd.DataFrame, F64]:
+def fit_served(
+    history: History, kind: str, cfg: TrainConfig, checkpoint: Checkpoint = _noop
+) -> tuple[Any, pd.DataFrame, F64]:
     """The chosen model refitted on every substation and labelled year; features at the end of the
     history and the probabilities of failing in the next 12 months."""
     snaps = Snapshots(history)
@@ -389,11 +428,11 @@ def fit_served(history: History, kind: str, cfg: TrainConfig) -> tuple[Any, pd.D
         from fluxops.risk.gnn import GNNModel
 
         g = GNNModel(history.assets, seed=cfg.seed, epochs=cfg.gnn_epochs)
-        g.fit_snapshots([(snaps.at(k), snaps.y[k], everyone) for k in range(1, history.years)])
+        g.fit_snapshots([(snaps.at(k), snaps.y[k], everyone) for k in range(1, history.years)], checkpoint)
         x_now = snaps.at(history.years)
         return g, x_now, g.predict(x_now)
     x, y = _stack(snaps, range(1, history.years), everyone)
-    model = make_model(kind, cfg).fit(x, y)
+    model = make_model(kind, cfg, checkpoint).fit(x, y)
     x_now = snaps.at(history.years)
     return model, x_now, model.predict(x_now)
 

@@ -71,10 +71,10 @@ class TrainIn(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
     seed: int = Field(0, ge=0, le=2**32 - 1)
     test_share: float = Field(0.25, ge=0.05, le=0.5, allow_inf_nan=False, description="Substations held out")
-    bootstrap: int = Field(200, ge=0, le=2000, description="Bootstrap replicates for the 95 % intervals")
-    lgbm_rounds: int = Field(300, ge=10, le=5000)
+    bootstrap: int = Field(200, ge=0, le=1000, description="Bootstrap replicates for the 95 % intervals")
+    lgbm_rounds: int = Field(300, ge=10, le=2000)
     gnn: bool = Field(False, description="Also evaluate the GraphSAGE model (needs torch; 501 without it)")
-    gnn_epochs: int = Field(60, ge=1, le=2000)
+    gnn_epochs: int = Field(60, ge=1, le=500)
 
 
 @router.get("/assets", dependencies=VIEWER, responses=error_responses(409))
@@ -130,7 +130,7 @@ def models(request: Request, loaded: LoadedGrid = Depends(get_loaded_grid)) -> d
     }
 
 
-@router.post("/history", dependencies=ADMIN, status_code=202)
+@router.post("/history", dependencies=ADMIN, status_code=202, responses=error_responses(409))
 def history(
     request: Request, body: HistoryIn | None = None, loaded: LoadedGrid = Depends(get_loaded_grid)
 ) -> dict[str, Any]:
@@ -143,7 +143,7 @@ def history(
     return {"job": _job(job)}
 
 
-@router.post("/train", dependencies=ADMIN, status_code=202, responses=error_responses(409))
+@router.post("/train", dependencies=ADMIN, status_code=202, responses=error_responses(409, 501))
 def train(
     request: Request, body: TrainIn | None = None, loaded: LoadedGrid = Depends(get_loaded_grid)
 ) -> dict[str, Any]:
