@@ -18,7 +18,7 @@ $(RUN_STAMP): pyproject.toml | $(BIN)/python
 	touch $@
 
 $(DEV_STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e ".[postgres,mqtt,graph,risk,assistant,import,spark,dev]"
+	$(BIN)/pip install -q -e ".[postgres,mqtt,graph,risk,assistant,assistant-dense,import,spark,dev]"
 	touch $(RUN_STAMP) $@
 
 install: $(RUN_STAMP)

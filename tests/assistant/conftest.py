@@ -3,8 +3,6 @@ needs outage records without running the outage engine."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from fluxops.assistant.retrieval import DocumentIndex
@@ -21,10 +19,3 @@ def docs() -> DocumentIndex:
 @pytest.fixture
 def ctx(tiny_grid: Grid, docs: DocumentIndex) -> ToolContext:
     return ToolContext(grid=tiny_grid, docs=docs, sql=SqlSandbox(tiny_grid, timeout_s=2.0), actor="tester")
-
-
-def answer_of(events: Any) -> dict[str, Any]:
-    out = [e for e in events if e["event"] == "answer"]
-    assert len(out) == 1
-    data: dict[str, Any] = out[0]["data"]
-    return data

