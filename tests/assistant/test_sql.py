@@ -103,13 +103,30 @@ def test_unknown_column_gets_the_nearest_names(sandbox: SqlSandbox) -> None:
     assert err.value.details["nearest"][0] == "transformers"
 
 
-def test_ops_snapshot_from_the_store(duckdb_store: object, tiny_grid: Grid) -> None:
+def test_ops_snapshot_from_the_store(store: object, tiny_grid: Grid) -> None:
     from fluxops.storage.ops_store import OpsTableStore
 
-    OpsTableStore(duckdb_store).ensure_tables()  # type: ignore[arg-type]
-    sb = SqlSandbox(tiny_grid, ops_tables=store_ops_tables(duckdb_store))
+    OpsTableStore(store).ensure_tables()  # type: ignore[arg-type]
+    sb = SqlSandbox(tiny_grid, ops_tables=store_ops_tables(store))
+    from datetime import UTC, datetime
+
+    from fluxops.ops.models import WORK_ORDER_TYPES
+    from fluxops.ops.workorders import new_work_order
+
+    ops = OpsTableStore(store)  # type: ignore[arg-type]
+    ops.save_work_order(
+        new_work_order(
+            work_order_id="WO-000001",
+            work_type=WORK_ORDER_TYPES[0],
+            priority="high",
+            description="patrol",
+            now_utc=datetime(2026, 12, 7, tzinfo=UTC),
+        )
+    )
     t, _ = sb.run("SELECT count(*) AS n FROM outages", limit=1)
     assert t.to_pylist() == [{"n": 0}]
+    t, _ = sb.run("SELECT work_order_id, priority, year(created_utc) AS y FROM work_orders", limit=5)
+    assert t.to_pylist() == [{"work_order_id": "WO-000001", "priority": "high", "y": 2026}]
     # the sandbox holds a snapshot: nothing it runs reaches the store
     with pytest.raises(InvalidInputError):
         sb.run("DELETE FROM outages", limit=1)

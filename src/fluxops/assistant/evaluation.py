@@ -260,7 +260,8 @@ def run_eval(
     for q in questions:
         try:
             gold = gold_for(q, ctx)
-        except FluxOpsError as exc:
+        except (FluxOpsError, LookupError) as exc:  # a service missing, or ids of another grid
+            msg = exc.message if isinstance(exc, FluxOpsError) else f"{type(exc).__name__}: {exc}"
             results.append(
                 EvalResult(
                     q.qid,
@@ -277,7 +278,7 @@ def run_eval(
                     [],
                     "",
                     dict(q.gold),
-                    [f"gold unavailable: {exc.message}"],
+                    [f"gold unavailable: {msg}"],
                 )
             )
             continue
