@@ -146,6 +146,17 @@ def test_streamed_tool_call_then_answer(fake: tuple[FakeModel, str], ctx: ToolCo
     assert SECRET not in json.dumps(events)
 
 
+def test_history_is_bounded(fake: tuple[FakeModel, str], ctx: ToolContext) -> None:
+    model, url = fake
+    model.replies = [(200, {"choices": [{"message": {"role": "assistant", "content": "ok"}}]})]
+    history = [{"role": "user" if i % 2 == 0 else "assistant", "content": f"m{i}"} for i in range(50)]
+    brain = OpenAICompatibleBrain(url, "m", stream=False, timeout_s=5)
+    list(Assistant(brain, ctx, role="viewer").run("now", history))
+    sent = model.requests[0]["messages"]
+    assert sent[0]["role"] == "system" and sent[-1]["content"] == "now"
+    assert [m["content"] for m in sent[1:-1]] == [f"m{i}" for i in range(30, 50)]
+
+
 def test_unsupported_number_is_flagged(fake: tuple[FakeModel, str], ctx: ToolContext) -> None:
     model, url = fake
     model.replies = [

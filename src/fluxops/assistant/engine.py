@@ -25,6 +25,7 @@ from fluxops.core.errors import FluxOpsError, InvalidInputError
 MAX_STEPS = 6
 MAX_QUESTION_CHARS = 4000
 MAX_TOOL_CONTENT_CHARS = 12_000  # what one tool result may add to the conversation sent to a model
+MAX_HISTORY_MESSAGES = 20  # earlier turns of a thread sent to the model (the thread keeps them all)
 
 SYSTEM_PROMPT = """You are the operator's assistant of Flux Operations Center, an operations center for an \
 electric distribution utility. Answer from tool results only: every number you state must come from a \
@@ -153,7 +154,7 @@ class Assistant:
         messages: list[dict[str, Any]] = [{"role": "system", "content": SYSTEM_PROMPT}]
         messages += [
             {"role": m["role"], "content": m["content"]}
-            for m in history
+            for m in list(history)[-MAX_HISTORY_MESSAGES:]
             if m.get("role") in ("user", "assistant")
         ]
         messages.append({"role": "user", "content": question})
