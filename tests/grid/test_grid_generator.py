@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 
 from fluxops.core.errors import InvalidInputError
 from fluxops.grid.generator import PRESETS, GeneratorParams, generate_grid
+from fluxops.grid.generator import catalog as cat
 from fluxops.grid.models import MAP_ASSET_TYPES, TABLES, Grid
 from fluxops.grid.summaries import feeder_summaries, kpis
 from fluxops.grid.topology import GridTopology
@@ -97,7 +98,9 @@ GOLDEN_TINY_COUNTS = {
 }
 GOLDEN_TINY_PEAK_MW = 4.359
 GOLDEN_TINY_CLASSES = {"commercial": 61, "industrial": 2, "residential": 570}
-GOLDEN_TINY_KVA = 5925.0
+# 5,925 kVA before issue 9: transformers are now sized on their customers' coincident peak u(N)·Σ kVA
+# (catalog.coincident_peak_factor), not on Σ kVA alone.
+GOLDEN_TINY_KVA = 6625.0
 
 
 def test_unknown_preset_and_bad_params_name_the_field() -> None:
@@ -144,3 +147,26 @@ def test_progress_callback_reports_every_substation() -> None:
     n = len(grid.substations)
     assert seen == [(i, n) for i in range(1, n + 1)]
     pd.testing.assert_frame_equal(grid.meters, generate_grid("tiny", seed=0).meters)
+
+
+def test_transformers_carry_their_customers_coincident_peak(tiny_grid: Grid) -> None:
+    """Sizing (issue 9): each transformer's nameplate is at least its customers' design kVA × u(N)
+    (Rusck-form coincidence, catalog.DIVERSITY_INF), capped only by the largest standard size."""
+    cu = tiny_grid.customers.merge(tiny_grid.meters[["meter_id", "transformer_id"]], on="meter_id")
+    code = cu.customer_class.map({"residential": 0, "commercial": 1, "industrial": 2}).to_numpy()
+    cu = cu.assign(kva=cu.peak_kw / cu.power_factor, code=code)
+    g = cu.groupby("transformer_id").agg(kva=("kva", "sum"), n=("kva", "size"), code=("code", "max"))
+    need = g.kva * cat.coincident_peak_factor(g.n.to_numpy(), g.code.to_numpy().astype(np.int8))
+    rating = tiny_grid.transformers.set_index("transformer_id").rating_kva.reindex(g.index)
+    largest = rating.isin([max(cat.SINGLE_PHASE_KVA), max(cat.THREE_PHASE_KVA)])
+    assert ((rating >= need - 1e-6) | largest).all()
+    assert (rating.to_numpy() > g.kva.to_numpy() - 1e-6).all()
+
+
+def test_coincident_peak_factor_follows_rusck_form() -> None:
+    u = cat.coincident_peak_factor(np.array([1, 4, 6, 10_000, 1]), np.array([0, 0, 0, 0, 2], dtype=np.int8))
+    assert u[0] == pytest.approx(1.5)  # one home: DF_inf
+    assert u[1] == pytest.approx(1.25) and u[2] == pytest.approx(1 + 0.5 / 6**0.5)
+    assert u[3] == pytest.approx(1.0, abs=0.01)  # a large group peaks at the sum of its shares
+    assert u[4] == 1.0  # an industrial site's own peak
+    assert (np.diff(cat.coincident_peak_factor(np.arange(1, 50), np.zeros(49, np.int8))) < 0).all()

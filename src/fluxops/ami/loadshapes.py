@@ -31,15 +31,23 @@ class ShapeParams:
     """Class-level shape constants. Mean coefficients are shares of the annual mean load."""
 
     building_lag_h: float = 2.0  # thermal mass: indoor demand follows outdoor temperature ~2 h later
-    cool_setpoint_c: tuple[float, float, float] = (22.5, 21.0, 21.0)  # balance points per class
+    # Balance points (outdoor temperature above which a building needs cooling), not thermostat
+    # settings: internal and solar gains put a Houston home's balance point ~7 °C below its ~24 °C
+    # thermostat, so its AC runs through August nights (lagged outdoor 26-29 °C). 22.5 °C before the
+    # issue 9 calibration gave an overnight trough of 0.21 of the afternoon peak; see docs/ami.md §2.1.
+    # Commercial 13 °C, industrial 16 °C: high internal gains (were 21 °C, which made C&I peaks 1.3-1.9×
+    # their design peak).
+    cool_setpoint_c: tuple[float, float, float] = (16.5, 13.0, 16.0)
     heat_setpoint_c: tuple[float, float, float] = (14.0, 12.0, 12.0)
     setpoint_spread_c: float = 1.5  # per-customer ± (uniform)
     # Share of annual energy by end use (residential TX: ~40-50 % cooling+heating; C&I less weather-driven).
     base_share: tuple[float, float, float] = (0.58, 0.70, 0.88)
-    cool_share: tuple[float, float, float] = (0.35, 0.26, 0.10)
+    cool_share: tuple[float, float, float] = (0.38, 0.26, 0.10)
     heat_share: tuple[float, float, float] = (0.07, 0.04, 0.02)
     share_spread: float = 0.35  # relative per-customer variation of the cooling/heating shares
-    interval_noise_sigma: tuple[float, float, float] = (0.22, 0.08, 0.05)  # appliance cycling
+    # Appliance and AC compressor cycling. 0.35 for homes puts a single home's 15-min peak at ~1.5× its
+    # share of the feeder peak: the DF_inf of the generator's transformer sizing (grid catalog).
+    interval_noise_sigma: tuple[float, float, float] = (0.35, 0.12, 0.05)
     daily_noise_sigma: tuple[float, float, float] = (0.10, 0.05, 0.04)  # day-to-day behaviour
 
 
@@ -75,32 +83,32 @@ def _g(h: F64, mu: float, sd: float) -> F64:
 def behaviour(cls: int, hour: F64, weekend: npt.NDArray[np.bool_]) -> F64:
     """Non-HVAC load relative to its own daily mean (dimensionless, mean ~1 over a week)."""
     if cls == 0:  # residential: overnight base, morning bump, evening peak
-        wd = 0.55 + 0.38 * _g(hour, 7.0, 1.2) + 0.18 * _g(hour, 13.0, 3.0) + 0.95 * _g(hour, 19.5, 2.2)
-        we = 0.58 + 0.30 * _g(hour, 9.5, 1.8) + 0.35 * _g(hour, 14.0, 3.0) + 0.85 * _g(hour, 19.0, 2.4)
+        wd = 0.60 + 0.38 * _g(hour, 7.0, 1.2) + 0.18 * _g(hour, 13.0, 3.0) + 0.70 * _g(hour, 19.5, 2.2)
+        we = 0.62 + 0.30 * _g(hour, 9.5, 1.8) + 0.35 * _g(hour, 14.0, 3.0) + 0.65 * _g(hour, 19.0, 2.4)
         raw = np.where(weekend, we, wd)
-        return raw / 1.23
+        return raw / 0.89
     if cls == 1:  # commercial: business hours 7-19 weekdays, Saturday half, Sunday closed
         open_h = 1.0 / (1.0 + np.exp(-(hour - 7.0) * 2.5)) * 1.0 / (1.0 + np.exp((hour - 19.0) * 2.5))
-        wd = 0.40 + 1.10 * open_h
-        we = 0.40 + 0.35 * open_h
+        wd = 0.55 + 0.60 * open_h
+        we = 0.55 + 0.35 * open_h
         return np.where(weekend, we, wd) / 0.94
     # industrial: two shifts, flatter, weekend reduced
     shifts = 1.0 / (1.0 + np.exp(-(hour - 6.0) * 2.0)) * 1.0 / (1.0 + np.exp((hour - 22.0) * 2.0))
-    wd = 0.72 + 0.38 * shifts
-    we = 0.62 + 0.12 * shifts
+    wd = 0.80 + 0.25 * shifts
+    we = 0.72 + 0.10 * shifts
     return np.where(weekend, we, wd) / 0.90
 
 
 def occupancy_cooling(cls: int, hour: F64, weekend: npt.NDArray[np.bool_]) -> F64:
     """How much of the cooling demand is served, by local hour (set-back when away / closed)."""
-    if cls == 0:
-        wd = 0.65 + 0.45 * _g(hour, 18.0, 3.5)
-        we = 0.80 + 0.30 * _g(hour, 16.0, 4.0)
+    if cls == 0:  # homes stay cooled overnight; a mild set-up while at work, full in the evening
+        wd = 0.95 + 0.15 * _g(hour, 18.0, 3.5) - 0.12 * _g(hour, 11.0, 2.5)
+        we = 0.98 + 0.08 * _g(hour, 16.0, 4.0)
         out: F64 = np.where(weekend, we, wd)
         return out
     if cls == 1:
         open_h = 1.0 / (1.0 + np.exp(-(hour - 7.0) * 2.5)) * 1.0 / (1.0 + np.exp((hour - 19.0) * 2.5))
-        return np.where(weekend, 0.3 + 0.3 * open_h, 0.3 + 0.9 * open_h)
+        return np.where(weekend, 0.6 + 0.3 * open_h, 0.6 + 0.5 * open_h)
     return np.full_like(hour, 1.0)
 
 

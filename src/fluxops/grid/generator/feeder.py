@@ -258,6 +258,10 @@ def build_feeder(rng: np.random.Generator, spec: FeederSpec, p: GeneratorParams)
     xf_v = v[xf_node] + np.where(is_site, 0.0, rng.choice([-1.0, 1.0], n_xf) * 25.0)
     if industrial:
         xf_u[-1], xf_v[-1] = u[t_idx[-1]] + 90.0, v_c
+    # Size on the transformer's coincident peak: the customers' shares × u(N) (catalog, issue 9).
+    xf_n = np.concatenate([site_n, ct_n, [1] if industrial else []]).astype(np.int64)
+    xf_cls = np.concatenate([np.full(n_sites, RES), np.full(n_ct, COM), [IND] if industrial else []])
+    xf_kva_need = xf_kva_need * cat.coincident_peak_factor(xf_n, xf_cls.astype(np.int8))
     xf_kva = np.where(
         is_site, _pick(cat.SINGLE_PHASE_KVA, xf_kva_need), _pick(cat.THREE_PHASE_KVA, xf_kva_need)
     )
