@@ -598,6 +598,8 @@ def _compose(p: Plan, results: list[dict[str, Any]]) -> str:
                 f"; {x['customers_out']} customers out now, {x['customers_affected']} affected, "
                 f"{_n(x['customer_minutes'], 'customer-minutes')}"
             )
+            if x.get("summed_over", x["total"]) < x["total"]:
+                s += f" (sums over the newest {x['summed_over']})"
             lines = [
                 f"- {o['outage_id']} on {o['feeder_id']} ({o['status']}, "
                 f"{o['customers_affected']} customers, "

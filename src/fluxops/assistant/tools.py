@@ -34,6 +34,7 @@ T = TypeVar("T")
 ROLE_ORDER: dict[str, int] = {"viewer": 0, "operator": 1, "admin": 2}
 MAX_ROWS_SHOWN = 50  # rows a tool puts in its data (counts always cover every row)
 MAX_LIMIT = 500
+MAX_OUTAGES_SUMMED = 5000
 SQL_DEFAULT_LIMIT = 200
 SQL_MAX_LIMIT = 5000
 SCENARIOS: tuple[str, ...] = ("normal", "summer_peak", "winter_storm", "hurricane")
@@ -341,7 +342,7 @@ def transformer_meters(ctx: ToolContext, a: dict[str, Any]) -> ToolResult:
             "rating_kva": rating,
             "meters": len(joined),
             "by_class": by_class,
-            "critical_customers": int(joined.is_critical.fillna(False).astype(bool).sum()),
+            "critical_customers": int(joined.is_critical.eq(True).sum()),
             "items": _frame_rows(joined, MAX_ROWS_SHOWN),
         },
         row_count=len(joined),
@@ -491,7 +492,7 @@ def list_outages(ctx: ToolContext, a: dict[str, Any]) -> ToolResult:
         substation_id=a["substation_id"],
         since_utc=since,
         until_utc=until,
-        limit=MAX_LIMIT,
+        limit=MAX_OUTAGES_SUMMED,
     )
     items, total = ops.list_outages(q)
     dicts = [plain(o.to_dict()) for o in items]
@@ -501,6 +502,7 @@ def list_outages(ctx: ToolContext, a: dict[str, Any]) -> ToolResult:
         "customers_out": int(sum(o.customers_out for o in items)),
         "customers_affected": int(sum(o.customers_affected for o in items)),
         "customer_minutes": round(float(sum(o.customer_minutes for o in items)), 1),
+        "summed_over": len(items),  # the sums cover the newest MAX_OUTAGES_SUMMED when more match
         "items": dicts[:limit],
     }
     return ToolResult(data=data, row_count=total)
