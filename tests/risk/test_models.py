@@ -179,3 +179,13 @@ def test_lightgbm_calls_the_checkpoint_inside_its_rounds(small_history: History)
     with pytest.raises(RuntimeError, match="cancelled"):
         LightGBMModel(TrainConfig(lgbm_rounds=500), stop).fit(s.at(2), s.y[2])
     assert len(calls) == 3
+
+
+def test_a_history_with_too_few_failures_is_a_conflict(small_assets: Any) -> None:
+    from fluxops.risk.history import generate_history
+
+    from .conftest import END, scaled_params
+
+    sparse = generate_history(small_assets, end_utc=END, years=4, seed=0, params=scaled_params(0.2))
+    with pytest.raises(ConflictError, match="too few failures"):
+        evaluate(sparse, CFG)

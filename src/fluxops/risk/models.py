@@ -27,7 +27,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from fluxops.core.errors import CapabilityError, InvalidInputError
+from fluxops.core.errors import CapabilityError, ConflictError, InvalidInputError
 from fluxops.risk.features import FEATURE_WORDS, FEATURES, labels, snapshot
 from fluxops.risk.hazard import decimal_year
 from fluxops.risk.history import History, year_edges
@@ -50,6 +50,7 @@ def _noop() -> None:
 
 MODEL_KINDS: tuple[str, ...] = ("past_failures", "age_only", "lightgbm")
 CEILING_METRICS: tuple[str, ...] = ("auprc", "roc_auc", "brier")
+MIN_TRAIN_FAILURES = 10  # failing asset-years below which no model is trained (nothing to learn from)
 
 
 @dataclass(frozen=True)
@@ -336,6 +337,15 @@ def evaluate(history: History, cfg: TrainConfig, progress: Progress | None = Non
     for k in range(1, n_years + 1):
         snaps.at(k)
     report(0.15, "features")
+    train_pos = sum(int(snaps.y[k][train].sum()) for k in range(1, n_years - 1))
+    test_pos = int(snaps.y[n_years - 1][is_test].sum())
+    if train_pos < MIN_TRAIN_FAILURES or test_pos < 1:
+        raise ConflictError(
+            f"the history has too few failures to train and test on this grid ({train_pos} failing "
+            f"asset-years to train on, at least {MIN_TRAIN_FAILURES} needed; {test_pos} in the test year "
+            "on held-out substations, at least 1): generate more years of history",
+            details={"train_failures": train_pos, "test_failures": test_pos},
+        )
 
     # validation: fit on 1..N-3, score N-2 (training substations)
     kinds = cfg.kinds()
