@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 import pandas as pd
 import pyarrow as pa
 
-from fluxops.core.errors import InvalidInputError, StorageError
+from fluxops.core.errors import ConflictError, InvalidInputError, StorageError
 from fluxops.grid.models import ASSET_TYPES, ID_COLUMNS, TABLES, Grid, GridMeta, grid_from_tables
 from fluxops.grid.ports import (
     ASSET_STATUSES,
@@ -339,8 +339,16 @@ class SqlStore(SecurityTables):
 
     def ensure_table(self, name: str, schema: pa.Schema, primary_key: tuple[str, ...] = ()) -> None:
         """Create a domain table from its pyarrow schema if absent (never alters an existing one)."""
-        with self._write() as s:
-            s.execute(create_table_sql(name, schema, self.dialect, primary_key=primary_key))
+        sql = create_table_sql(name, schema, self.dialect, primary_key=primary_key)
+        try:
+            with self._write() as s:
+                s.execute(sql)
+        except ConflictError:
+            # Another process created it at the same moment (`fluxops serve --workers N` starting up):
+            # PostgreSQL's IF NOT EXISTS is not atomic across sessions, the loser hits pg_type's unique
+            # index. The table exists now, so the same statement is a no-op.
+            with self._write() as s:
+                s.execute(sql)
 
     def append_arrow(self, name: str, table: pa.Table) -> int:
         """Bulk-append rows (columns matched by name) in one transaction (or this thread's open
