@@ -55,6 +55,7 @@ TILES_PER_ZOOM = 20
 KNN_POINTS = 150
 POLYGONS = 15
 TARGET_ASSETS = 10_000
+WARMUP_S = 10.0
 
 
 def pct(xs: list[float]) -> tuple[float, float]:
@@ -101,6 +102,12 @@ def bench_tiles(
             app = create_app(settings, store=store)
             headers = {"Authorization": f"Bearer {TOKEN}"}
             clients[label] = stack.enter_context(TestClient(app, headers=headers))
+        # warm-up, not measured: the apps' start-up work (other routes' on_startup hooks) settles, and
+        # each store's first statements are planned
+        time.sleep(WARMUP_S)
+        for client in clients.values():
+            for layer in gt.LAYERS:
+                client.get(f"/api/tiles/{layer}/16/0/0.mvt")
         return _tiles_via(clients, tiles)
 
 

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, Path, Request, Response
 
 from fluxops.api.deps import AppStore, get_store
 from fluxops.api.security import require_role
-from fluxops.core.errors import NotFoundError
+from fluxops.core.errors import NotFoundError, StorageError
 from fluxops.geo import tiles as geo_tiles
 from fluxops.storage.spatial_queries import grid_bounds, render_tile
 
@@ -111,10 +111,10 @@ def get_tile(
     cache = tile_cache(request)
     key = (str(id(store)), digest, spec.name, tile.key)
     body = cache.get(key)
-    if body is None:
-        body = render_tile(store, spec, tile)
-        cache.put(key, body)
-        headers["X-Tile-Cache"] = "miss"
-    else:
-        headers["X-Tile-Cache"] = "hit"
-    return Response(body, media_type=MVT_MEDIA_TYPE, headers=headers)
+    if body is not None:
+        return Response(body, media_type=MVT_MEDIA_TYPE, headers={**headers, "X-Tile-Cache": "hit"})
+    body = render_tile(store, spec, tile)
+    if _content_hash(store) != digest:  # a grid load landed while encoding: which grid is unknown
+        raise StorageError("the grid changed while the tile was encoded; retry")
+    cache.put(key, body)
+    return Response(body, media_type=MVT_MEDIA_TYPE, headers={**headers, "X-Tile-Cache": "miss"})
