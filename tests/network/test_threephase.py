@@ -156,3 +156,39 @@ def test_islanded_nodes_are_dead_and_the_rest_solves() -> None:
     assert not both.energized[i_c] and both.v[i_c] == 0
     i_b = both.compiled.index["b.1"]
     assert abs(both.v[i_b] - alone.v[alone.compiled.index["b.1"]]) < 1e-6
+
+
+def test_batched_load_scenarios_equal_one_by_one_solves() -> None:
+    from dataclasses import replace
+
+    from fluxops.network.threephase import solve_scenarios
+    from fluxops.network.threephase.ybus import compile_threephase
+
+    loads = (
+        Load("pq", "b", (1, 2, 3, 0), 3, "wye", 600.0, 250.0, KV, model=1),
+        Load("z", "b", (2, 3), 1, "delta", 200.0, 90.0, KV, model=2),
+        Load("i", "b", (3, 0), 1, "wye", 150.0, 60.0, V_LN, model=5),
+    )
+    model = _feeder(loads=loads)
+    mults = np.array([0.3, 1.0, 1.4])
+    batch = solve_scenarios(compile_threephase(model), mults)
+    assert batch.converged.all()
+    for k, m in enumerate(mults):
+        scaled = replace(model, loads=tuple(replace(ld, kw=ld.kw * m, kvar=ld.kvar * m) for ld in loads))
+        one = solve_threephase(scaled)
+        assert np.max(np.abs(batch.v[k] - one.v)) / (KV * 1000) < 1e-8
+    # the scenarios really differ
+    assert np.ptp(np.abs(batch.v_pu[:, batch.compiled.index["b.1"]])) > 0.002
+
+
+def test_load_scale_reuses_the_factorization_exactly() -> None:
+    from dataclasses import replace
+
+    from fluxops.network.threephase.solver import solve_compiled
+    from fluxops.network.threephase.ybus import compile_threephase
+
+    load = Load("pq", "b", (1, 2, 3, 0), 3, "wye", 600.0, 250.0, KV)
+    c = compile_threephase(_feeder(loads=(load,)))
+    scaled = solve_compiled(c, load_scale=0.5)
+    direct = solve_threephase(_feeder(loads=(replace(load, kw=300.0, kvar=125.0),)))
+    assert np.max(np.abs(scaled.v - direct.v)) / (KV * 1000) < 1e-8

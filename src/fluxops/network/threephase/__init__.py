@@ -20,7 +20,12 @@ from fluxops.network.threephase.model import (
     Winding,
 )
 from fluxops.network.threephase.regulators import RegulatorResult, solve_with_regulators
-from fluxops.network.threephase.solver import ThreePhaseResult, solve_threephase
+from fluxops.network.threephase.solver import (
+    ScenarioResult,
+    ThreePhaseResult,
+    solve_scenarios,
+    solve_threephase,
+)
 
 __all__ = [
     "Capacitor",
@@ -30,10 +35,12 @@ __all__ = [
     "Load",
     "Regulator",
     "RegulatorResult",
+    "ScenarioResult",
     "Source",
     "ThreePhaseResult",
     "Transformer",
     "Winding",
+    "solve_scenarios",
     "solve_threephase",
     "solve_with_regulators",
 ]

@@ -71,7 +71,7 @@ def solve_with_regulators(
     model: FeederModel,
     *,
     max_control_iter: int = 20,
-    tol_pu: float = 1e-9,
+    tol_pu: float = 1e-8,
 ) -> RegulatorResult:
     """Solve with every regulator's controller active, starting from the model's taps."""
     by_name = {t.name: t for t in model.transformers}

@@ -8,16 +8,20 @@ solves — OpenDSS's own "normal" fixed-point, so loads near nominal converge in
 
 Load phase element current (``S`` = nominal VA of the phase, ``Vn`` its nominal voltage, ``v = |V|/Vn``):
 
-* model 1, constant PQ: ``conj(S/V)`` for ``vmin ≤ v ≤ vmax``, else the impedance that draws ``S`` at the
-  violated limit (OpenDSS's ``Yeq95``/``Yeq105``);
+* model 1, constant PQ: ``conj(S/V)`` for ``vmin ≤ v ≤ vmax``; above vmax the impedance that draws ``S``
+  at vmax (OpenDSS's ``Yeq105``); below vmin the current magnitude runs linearly from the vmin current
+  down to the nominal-impedance current at ``vlow`` = 0.5 (OpenDSS's ``InterpolateY95_YLow``), and is
+  the nominal impedance below that;
 * model 2, constant Z: ``conj(S)/Vn² · V``;
 * model 4, exponential: ``P·v^cvr_watts + jQ·v^cvr_vars`` (CVR);
-* model 5, constant |I|: ``conj(S)/Vn · V/|V|`` (same limits as model 1, continuous at them).
+* model 5, constant |I|: ``conj(S)/Vn · V/|V|``; above vmax the impedance drawing that current at vmax;
+  below vmin OpenDSS's interpolation from ``Yeq·vmin·Vn`` at vmin to ``Yeq·vlow·Vn`` at vlow.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -35,6 +39,7 @@ from fluxops.network.threephase.ybus import (
 
 ComplexArray = npt.NDArray[np.complex128]
 FloatArray = npt.NDArray[np.float64]
+VLOW_PU = 0.5  # OpenDSS's vlowpu: below it every load is its nominal impedance
 
 
 @dataclass(frozen=True, eq=False)
@@ -70,27 +75,49 @@ class ThreePhaseResult:
         return out
 
 
-def load_currents(c: CompiledThreePhase, vd: ComplexArray) -> ComplexArray:
-    """Current drawn by each load phase element at element voltage ``vd`` (vectorized over elements)."""
-    s = c.load_s_va
-    vn = c.load_vnom_v
+def load_currents(c: CompiledThreePhase, vd: ComplexArray, scale: FloatArray | None = None) -> ComplexArray:
+    """Current drawn by each load phase element at element voltage ``vd`` (vectorized over elements).
+
+    ``vd`` is ``(elements,)`` or ``(elements, scenarios)``; ``scale`` multiplies each element's nominal
+    power (same shape as ``vd`` or broadcastable), for load scenarios on one compiled feeder.
+    """
+
+    def col(a: npt.NDArray[Any]) -> npt.NDArray[Any]:
+        return a[:, None] if vd.ndim == 2 else a
+
+    s = col(c.load_s_va) * (1.0 if scale is None else scale)
+    vn = col(c.load_vnom_v)
+    vmin = col(c.load_vmin)
+    vmax = col(c.load_vmax)
     vmag = np.abs(vd)
     vpu = vmag / vn
     yeq = np.conj(s) / vn**2
     safe = np.where(vmag > 0, vd, vn)
     i_pq = np.conj(s / safe)
-    low = vpu < c.load_vmin
-    high = vpu > c.load_vmax
-    i_pq = np.where(low, yeq / c.load_vmin**2 * vd, i_pq)
-    i_pq = np.where(high, yeq / c.load_vmax**2 * vd, i_pq)
+    low = vpu < vmin
+    high = vpu > vmax
+    # below vmin: OpenDSS interpolates the current magnitude linearly between vlow (constant Z, Yeq)
+    # and vmin (the model's own current there), below vlow it is Yeq
+    vlow_v = VLOW_PU * vn
+    v95 = vmin * vn
+    i_low = yeq * vlow_v
+    vmag_safe = np.where(vmag > 0, vmag, 1.0)
+
+    def below(i95: ComplexArray) -> ComplexArray:
+        y_int = (i_low + (i95 - i_low) / (v95 - vlow_v) * (vmag - vlow_v)) / vmag_safe
+        out: ComplexArray = np.where(vpu < VLOW_PU, yeq * vd, y_int * vd)
+        return out
+
+    i_pq = np.where(low, below(yeq / vmin**2 * v95), i_pq)
+    i_pq = np.where(high, yeq / vmax**2 * vd, i_pq)
     i_z = yeq * vd
     vpu_safe = np.where(vpu > 0, vpu, 1.0)
-    s_exp = s.real * vpu_safe**c.load_cvr_p + 1j * s.imag * vpu_safe**c.load_cvr_q
+    s_exp = s.real * vpu_safe ** col(c.load_cvr_p) + 1j * s.imag * vpu_safe ** col(c.load_cvr_q)
     i_exp = np.conj(s_exp / safe)
     i_i = np.conj(s) / vn * safe / np.abs(safe)
-    i_i = np.where(low, yeq / c.load_vmin * vd, i_i)
-    i_i = np.where(high, yeq / c.load_vmax * vd, i_i)
-    m = c.load_model
+    i_i = np.where(low, below(yeq * v95), i_i)
+    i_i = np.where(high, yeq / vmax * vd, i_i)
+    m = col(c.load_model)
     out = np.where(m == LOAD_MODEL_Z, i_z, i_pq)
     out = np.where(m == LOAD_MODEL_EXP, i_exp, out)
     out = np.where(m == LOAD_MODEL_I, i_i, out)
@@ -100,12 +127,18 @@ def load_currents(c: CompiledThreePhase, vd: ComplexArray) -> ComplexArray:
 def solve_compiled(
     c: CompiledThreePhase,
     *,
-    tol_pu: float = 1e-9,
+    tol_pu: float = 1e-8,
     max_iter: int = 100,
     v0: ComplexArray | None = None,
     lu: sla.SuperLU | None = None,
+    load_scale: float | FloatArray | None = None,
 ) -> ThreePhaseResult:
-    """Fixed-point current injection on a compiled feeder; ``v0`` warm-starts (e.g. after a tap move)."""
+    """Fixed-point current injection on a compiled feeder; ``v0`` warm-starts (e.g. after a tap move).
+
+    ``load_scale`` (scalar or per load phase element) multiplies the loads' power without touching Y
+    (which keeps the compiled nominal admittance, so ``lu`` can be reused across load levels). Change
+    load power this way, never by replacing ``load_s_va`` of a compiled feeder.
+    """
     n = c.n_nodes
     live = c.energized
     all_live = bool(live.all())
@@ -125,13 +158,14 @@ def solve_compiled(
         out[live] = lu.solve(rhs[live])
         return out
 
+    scale = None if load_scale is None else np.asarray(load_scale, dtype=np.float64)
     v = lin_solve(c.i_source) if v0 is None else v0.copy()
     converged = False
     delta = np.inf
     it = 0
     for it in range(1, max_iter + 1):  # noqa: B007 - iteration count is reported
         vd = cmat @ np.append(v, 0.0)
-        comp = np.where(elem_live, yeq * vd - load_currents(c, vd), 0.0)
+        comp = np.where(elem_live, yeq * vd - load_currents(c, vd, scale), 0.0)
         v_new = lin_solve(c.i_source + cmat_t @ comp)
         delta = float(np.max(np.abs(v_new - v) / base))
         v = v_new
@@ -141,9 +175,75 @@ def solve_compiled(
     return ThreePhaseResult(c, v, converged, it, delta, live)
 
 
-def solve_threephase(model: FeederModel, *, tol_pu: float = 1e-9, max_iter: int = 100) -> ThreePhaseResult:
+def solve_threephase(model: FeederModel, *, tol_pu: float = 1e-8, max_iter: int = 100) -> ThreePhaseResult:
     """Compile and solve a feeder at its transformers' present taps (no regulator control).
 
     ``tol_pu`` bounds the last iteration's node-voltage change (OpenDSS's default is 1e-4).
     """
     return solve_compiled(compile_threephase(model), tol_pu=tol_pu, max_iter=max_iter)
+
+
+@dataclass(frozen=True, eq=False)
+class ScenarioResult:
+    """Node voltages of many load scenarios solved together: ``v[k]`` is scenario k (complex volts)."""
+
+    compiled: CompiledThreePhase
+    v: npt.NDArray[np.complex128]  # (scenarios, nodes)
+    converged: npt.NDArray[np.bool_]
+    iterations: int
+
+    @property
+    def v_pu(self) -> npt.NDArray[np.complex128]:
+        out: npt.NDArray[np.complex128] = self.v / self.compiled.node_base_v
+        return out
+
+
+def solve_scenarios(
+    c: CompiledThreePhase,
+    load_scale: FloatArray,
+    *,
+    tol_pu: float = 1e-8,
+    max_iter: int = 100,
+    lu: sla.SuperLU | None = None,
+) -> ScenarioResult:
+    """Solve K load scenarios at once on one factorization (the batched form of ``solve_compiled``).
+
+    ``load_scale``: ``(K,)`` one multiplier per scenario, or ``(K, elements)`` per load phase element
+    (``c.load_owner`` maps elements to ``model.loads``). ``Y`` keeps the nominal load admittance; the
+    iteration injects each scenario's difference, so the fixed point is exact for any scaling and every
+    iteration is one ``(elements × K)`` load evaluation and one multi-right-hand-side LU solve.
+    """
+    n = c.n_nodes
+    scale = np.asarray(load_scale, dtype=np.float64)
+    k = scale.shape[0]
+    scale_ek = np.broadcast_to(scale[:, None], (k, len(c.load_a))).T if scale.ndim == 1 else scale.T
+    live = c.energized
+    if lu is None:
+        lu = sla.splu(sparse.csc_matrix(c.y if live.all() else c.y[live][:, live]))
+    cmat, cmat_t = c.load_incidence
+    live_ext = np.append(live, True)
+    elem_live = (live_ext[c.load_a] & live_ext[c.load_b])[:, None]
+    yeq = c.load_yeq[:, None]
+    base = np.where(np.isfinite(c.node_base_v), c.node_base_v, 1.0)[:, None]
+
+    def lin_solve(rhs: npt.NDArray[np.complex128]) -> npt.NDArray[np.complex128]:
+        out = np.zeros((n, k), dtype=np.complex128)
+        sub = np.asfortranarray(rhs[live])
+        # column by column: SuperLU's multi-right-hand-side path goes through threaded BLAS and was
+        # 5-100x slower than the loop on a busy machine
+        out[live] = np.column_stack([lu.solve(sub[:, j]) for j in range(k)])
+        return out
+
+    i_src = np.repeat(c.i_source[:, None], k, axis=1)
+    v = lin_solve(i_src)
+    delta = np.full(k, np.inf)
+    it = 0
+    for it in range(1, max_iter + 1):  # noqa: B007 - iteration count is reported
+        vd = cmat @ np.vstack([v, np.zeros((1, k))])
+        comp = np.where(elem_live, yeq * vd - load_currents(c, vd, scale_ek), 0.0)
+        v_new = lin_solve(i_src + cmat_t @ comp)
+        delta = np.max(np.abs(v_new - v) / base, axis=0)
+        v = v_new
+        if bool(np.all(delta < tol_pu)):
+            break
+    return ScenarioResult(c, np.ascontiguousarray(v.T), np.asarray(delta < tol_pu), it)

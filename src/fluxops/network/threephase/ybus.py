@@ -28,7 +28,7 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 from fluxops.core.errors import InvalidInputError
-from fluxops.network.threephase.linecodes import line_yprim
+from fluxops.network.threephase.linecodes import series_impedance_ohm, shunt_admittance_s
 from fluxops.network.threephase.model import Capacitor, FeederModel, Load, Transformer
 
 ComplexArray = npt.NDArray[np.complex128]
@@ -130,13 +130,28 @@ def restamp(c: CompiledThreePhase, name: str, yprim: ComplexArray | None) -> Com
     if yprim is not None:
         y = y + _stamp_matrix(yprim, old.idx, c.n_nodes)
         branches = [b if b.name != name else replace(b, yprim=yprim) for b in c.branches]
-    return replace(c, y=sparse.csc_matrix(y), branches=tuple(branches))
+    out = replace(c, y=sparse.csc_matrix(y), branches=tuple(branches))
+    # what the change cannot alter carries over: load incidence always, connectivity on a re-stamp
+    keep = ("load_incidence", "energized") if yprim is not None else ("load_incidence",)
+    for key in keep:
+        if key in c.__dict__:
+            out.__dict__[key] = c.__dict__[key]
+    return out
 
 
 def _coil_voltage_base(t: Transformer, conn: str, kv: float) -> float:
     if conn == "delta" or t.phases == 1:
         return kv * 1000.0
     return kv * 1000.0 / _SQRT3
+
+
+def _coil_ends(conn: str, nph: int, k: int) -> tuple[int, int]:
+    """Conductor positions (within a winding) of coil k's two ends."""
+    if conn == "wye":
+        return k, nph
+    if nph == 1:
+        return 0, 1
+    return k, (k - 1) % nph  # OpenDSS's delta: coil k from phase k to phase k-1 (D-Yg lags 30°)
 
 
 def transformer_yprim(t: Transformer) -> ComplexArray:
@@ -156,21 +171,22 @@ def transformer_yprim(t: Transformer) -> ComplexArray:
         c = np.zeros((2, 2 * nc))
         for w_i, w in enumerate((w1, w2)):
             off = w_i * nc
-            if w.conn == "wye":
-                a, b = k, nph
-            elif nph == 1:
-                a, b = 0, 1
-            else:  # OpenDSS's delta: coil k from phase k to phase k-1 (D-Yg lags 30°)
-                a, b = k, (k - 1) % nph
+            a, b = _coil_ends(w.conn, nph, k)
             c[w_i, off + a] += 1.0
             c[w_i, off + b] -= 1.0
         yprim += c.T @ ycoil @ c
     if t.ppm_antifloat:
         for w_i, w in enumerate((w1, w2)):
             vcoil = _coil_voltage_base(t, w.conn, w.kv)
-            y_ppm = -1j * t.ppm_antifloat * 1e-6 * va_phase / vcoil**2
-            for k in range(nc):
-                yprim[w_i * nc + k, w_i * nc + k] += y_ppm
+            # as OpenDSS stamps it (matched entry by entry against its Yprim): half the ppm susceptance
+            # on the diagonal at both ends of every coil, and once more on a wye winding's neutral
+            y_ppm = -0.5j * t.ppm_antifloat * 1e-6 * va_phase / vcoil**2
+            for k in range(nph):
+                a, b = _coil_ends(w.conn, nph, k)
+                yprim[w_i * nc + a, w_i * nc + a] += y_ppm
+                yprim[w_i * nc + b, w_i * nc + b] += y_ppm
+            if w.conn == "wye":
+                yprim[w_i * nc + nph, w_i * nc + nph] += y_ppm
     return yprim
 
 
@@ -219,23 +235,43 @@ def compile_threephase(model: FeederModel) -> CompiledThreePhase:
     vals: list[ComplexArray] = []
     branches: list[BranchPrim] = []
 
-    def stamp(yprim: ComplexArray, idx: IntArray) -> None:
-        keep = idx >= 0
-        sub = yprim[np.ix_(keep, keep)]
-        ii = idx[keep]
-        r, c = np.meshgrid(ii, ii, indexing="ij")
-        rows.append(r.ravel())
-        cols.append(c.ravel())
-        vals.append(sub.ravel())
+    def stamp_many(yprims: ComplexArray, idx: IntArray) -> None:
+        """Stamp a stack of primitives ``(m, k, k)`` over node indices ``(m, k)`` (−1 = ground)."""
+        k = idx.shape[1]
+        r = np.repeat(idx, k, axis=1).ravel()
+        c = np.tile(idx, (1, k)).ravel()
+        v = yprims.reshape(len(idx), k * k).ravel()
+        keep = (r >= 0) & (c >= 0)
+        rows.append(r[keep])
+        cols.append(c[keep])
+        vals.append(v[keep])
 
-    for line in model.lines:
-        idx = np.array(
-            [node(line.bus1, k) for k in line.nodes1] + [node(line.bus2, k) for k in line.nodes2],
-            dtype=np.int64,
+    def stamp(yprim: ComplexArray, idx: IntArray) -> None:
+        stamp_many(yprim[None], idx[None])
+
+    # lines, batched by conductor count: one stacked inverse and one stamp per group
+    groups: dict[int, list[int]] = {}
+    for pos, line in enumerate(model.lines):
+        groups.setdefault(len(line.nodes1), []).append(pos)
+    line_prims: dict[int, tuple[ComplexArray, IntArray]] = {}
+    for nc, members in groups.items():
+        grp = [model.lines[i] for i in members]
+        z = np.stack([series_impedance_ohm(ln) for ln in grp])
+        yc = np.stack([shunt_admittance_s(ln, model.frequency_hz) for ln in grp]) / 2.0
+        y = np.linalg.inv(z)
+        yp = np.concatenate(
+            [np.concatenate([y + yc, -y], axis=2), np.concatenate([-y, y + yc], axis=2)], axis=1
         )
-        yp = line_yprim(line, model.frequency_hz)
-        stamp(yp, idx)
-        branches.append(BranchPrim(f"Line.{line.name}", yp, idx, len(line.nodes1)))
+        idx = np.array(
+            [[node(ln.bus1, k) for k in ln.nodes1] + [node(ln.bus2, k) for k in ln.nodes2] for ln in grp],
+            dtype=np.int64,
+        ).reshape(len(grp), 2 * nc)
+        stamp_many(yp, idx)
+        for j, i in enumerate(members):
+            line_prims[i] = (yp[j], idx[j])
+    for pos, line in enumerate(model.lines):
+        yp_i, idx_i = line_prims[pos]
+        branches.append(BranchPrim(f"Line.{line.name}", yp_i, idx_i, len(line.nodes1)))
 
     for t in model.transformers:
         idx = np.array([node(w.bus, k) for w in t.windings for k in w.nodes], dtype=np.int64)
@@ -290,10 +326,10 @@ def compile_threephase(model: FeederModel) -> CompiledThreePhase:
     s_va = np.array(ls, dtype=np.complex128)
     vnom_v = np.array(lv, dtype=np.float64)
     yeq = np.conj(s_va) / vnom_v**2
-    # stamp load nominal admittances (a-b pairs)
-    for a, b, y in zip(load_a, load_b, yeq, strict=True):
-        pr = np.array([a if a < n else -1, b if b < n else -1], dtype=np.int64)
-        stamp(np.array([[y, -y], [-y, y]]), pr)
+    # load nominal admittances between each element's a and b nodes, all at once
+    pair = np.stack([np.where(load_a < n, load_a, -1), np.where(load_b < n, load_b, -1)], axis=1)
+    two = np.array([[1.0, -1.0], [-1.0, 1.0]])
+    stamp_many(yeq[:, None, None] * two[None], pair)
 
     y_mat = sparse.csc_matrix(
         (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n)
