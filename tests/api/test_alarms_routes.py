@@ -1,0 +1,60 @@
+"""Alarms over real HTTP: last-gasps and a Range B sag posted to the AMI API become alarms, newest first;
+an operator acknowledges one (stored, audited, idempotent); a viewer cannot; unknown ids are 404."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+from live_server import LiveServer
+
+
+def _post(live: LiveServer, rows: list[dict[str, object]]) -> None:
+    body = "".join(json.dumps(r) + "\n" for r in rows)
+    with live.client(live.admin_token) as c:
+        r = c.post("/api/ami/events", content=body, headers={"Content-Type": "application/x-ndjson"})
+    assert r.status_code == 200, r.text
+
+
+def test_alarms_list_and_ack(live: LiveServer, role_tokens: dict[str, str]) -> None:
+    meters = sorted(live.store.read_grid().meters["meter_id"].tolist())[-2:]
+    now = datetime.now(UTC).replace(microsecond=0)
+    t1 = (now - timedelta(minutes=10)).isoformat().replace("+00:00", "Z")
+    t2 = (now - timedelta(minutes=5)).isoformat().replace("+00:00", "Z")
+    _post(
+        live,
+        [
+            {"meter_id": meters[0], "event_type": "last_gasp", "event_time_utc": t1},
+            {"meter_id": meters[1], "event_type": "voltage_sag", "event_time_utc": t2, "value": 100.0},
+        ],
+    )
+    with live.client(role_tokens["viewer"]) as v:
+        r = v.get("/api/alarms")
+        assert r.status_code == 200, r.text
+        items = [a for a in r.json()["items"] if a["source_id"] in meters]
+        assert [(a["kind"], a["severity"]) for a in items][:2] == [
+            ("voltage_excursion", "critical"),
+            ("last_gasp", "critical"),
+        ]
+        gasp = items[1]
+        assert gasp["acknowledged"] is False
+        assert v.post(f"/api/alarms/{gasp['alarm_id']}/ack").status_code == 403
+    with live.client(role_tokens["operator"]) as op:
+        r = op.post(f"/api/alarms/{gasp['alarm_id']}/ack", json={"note": "crew informed"})
+        assert r.status_code == 200, r.text
+        first = r.json()
+        again = op.post(f"/api/alarms/{gasp['alarm_id']}/ack").json()
+        assert again["acknowledged_utc"] == first["acknowledged_utc"]
+        assert op.post("/api/alarms/last_gasp.NOPE.20260101T000000Z/ack").status_code == 404
+    acks = live.store.query_arrow("SELECT * FROM alarm_acks").to_pylist()
+    assert [a["note"] for a in acks if a["alarm_id"] == gasp["alarm_id"]] == ["crew informed"]
+    with live.client(role_tokens["viewer"]) as v:
+        got = {a["alarm_id"]: a for a in v.get("/api/alarms").json()["items"]}
+        assert got[gasp["alarm_id"]]["acknowledged"] is True
+        assert got[gasp["alarm_id"]]["acknowledged_by"]
+        unacked = v.get("/api/alarms", params={"acknowledged": "false"}).json()["items"]
+        assert gasp["alarm_id"] not in {a["alarm_id"] for a in unacked}
+    with live.client(live.admin_token) as a:
+        log = a.get("/api/admin/audit", params={"limit": 50}).json()
+    rows = log["items"] if isinstance(log, dict) else log
+    assert any(f"/api/alarms/{gasp['alarm_id']}/ack" in str(row.get("path")) for row in rows)
