@@ -6,10 +6,12 @@ import { SearchBox } from "../features/search/SearchBox";
 import { Legend } from "../features/legend/Legend";
 import { AssetInspector } from "../features/inspector/AssetInspector";
 import { OutagesPanel } from "../features/outages/OutagesPanel";
+import { AlarmsPanel } from "../features/alarms/AlarmsPanel";
 import { WorkOrdersPanel } from "../features/workorders/WorkOrdersPanel";
 import { AmiPanel } from "../features/ami/AmiPanel";
 import { AssetHealthTable } from "../features/health/AssetHealthTable";
 import { CascadeWorkspace } from "../features/cascade/CascadeWorkspace";
+import { SwitchingPanel } from "../features/switching/SwitchingPanel";
 import { SimulationBanner } from "../features/cascade/SimulationBanner";
 import { useStore } from "../state/store";
 import { setTab, uiStore, type PanelTab } from "../state/ui";
@@ -21,10 +23,12 @@ import { ZOOM } from "../map/zoom";
 
 const TABS: [PanelTab, string][] = [
   ["outages", "Outages"],
+  ["alarms", "Alarms"],
   ["workorders", "Work orders"],
   ["ami", "AMI analytics"],
   ["health", "Asset health"],
   ["cascade", "Cascade"],
+  ["switching", "Switching"],
 ];
 
 /** Safety-net poll for when the stream is down (proxies that buffer SSE, laptops waking up). */
@@ -109,9 +113,11 @@ export function App() {
           </nav>
           <div className="panel">
             {ui.tab === "outages" && <OutagesPanel />}
+            {ui.tab === "alarms" && <AlarmsPanel />}
             {ui.tab === "workorders" && <WorkOrdersPanel />}
             {ui.tab === "ami" && <AmiPanel />}
             {ui.tab === "health" && <AssetHealthTable />}
+            {ui.tab === "switching" && <SwitchingPanel />}
             {ui.tab === "cascade" && <CascadeWorkspace picking={picking} onPickOnMap={() => setPicking((p) => !p)} />}
           </div>
         </aside>

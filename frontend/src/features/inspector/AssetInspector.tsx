@@ -11,6 +11,8 @@ import { requestFlyTo, selectAsset, selectionStore } from "../../state/selection
 import { mapDataStore } from "../../state/mapData";
 import { AmiLoadChart } from "../ami/AmiLoadChart";
 import { RelatedRecords } from "./RelatedRecords";
+import { DeviceSwitching } from "../switching/DeviceSwitching";
+import { isSwitchingDevice } from "../switching/switching";
 
 function locate(id: string) {
   const d = mapDataStore.get();
@@ -60,6 +62,7 @@ export function AssetInspector() {
       <PanelState loading={detail.loading} error={detail.error} missing={detail.missing} what="asset details">
         {d && (
           <>
+            {isSwitchingDevice(str(d.asset_type, "")) && <DeviceSwitching deviceId={id} />}
             <section>
               <h4>Downstream</h4>
               <div className="chips" data-testid="downstream">
