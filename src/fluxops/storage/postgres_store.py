@@ -141,7 +141,7 @@ class PostgresStore(SqlStore):
         self.schema = ident(schema)
         self.stage_schema = ident(f"{schema}_stage")
         self._local = threading.local()
-        self._conns: list[Any] = []
+        self._conns: list[tuple[threading.Thread, Any]] = []  # (owning thread, its connection)
         self._conns_lock = threading.Lock()
         self._closed = False
         conn = self._conn(init_schema=True)
@@ -172,7 +172,17 @@ class PostgresStore(SqlStore):
             conn.execute("SET synchronize_seqscans TO off")  # whole-table reads return load order
             self._local.conn = conn
             with self._conns_lock:
-                self._conns.append(conn)
+                # A server's request threads come and go (the thread pool retires idle ones): close the
+                # connections of threads that ended, or they stay open until the server runs out of
+                # them ("too many clients" under load with several workers).
+                kept = []
+                for thread, c in self._conns:
+                    if thread.is_alive():
+                        kept.append((thread, c))
+                    else:
+                        c.close()
+                kept.append((threading.current_thread(), conn))
+                self._conns = kept
         return conn
 
     @contextmanager
@@ -283,6 +293,6 @@ class PostgresStore(SqlStore):
             return
         self._closed = True
         with self._conns_lock:
-            for conn in self._conns:
+            for _thread, conn in self._conns:
                 conn.close()
             self._conns.clear()
