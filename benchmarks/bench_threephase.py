@@ -158,26 +158,30 @@ def bench_scenarios(model: FeederModel, taps: dict[str, float], k: int = 96) -> 
     hours = np.arange(k) / 4.0
     mults = 0.8 + 0.35 * np.sin((hours - 9.0) / 24.0 * 2 * np.pi)
     c = compile_threephase(model.with_taps(taps))
-    t0 = time.perf_counter()
-    for m in mults:
-        dss.Solution.LoadMult(float(m))
-        dss.Solution.Solve()
-    t_dss = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    out = solve_scenarios(c, mults)
-    t_batch = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    out_loose = solve_scenarios(c, mults, tol_pu=1e-4)
-    t_batch_loose = time.perf_counter() - t0
     from scipy import sparse
     from scipy.sparse import linalg as sla
 
     lu = sla.splu(sparse.csc_matrix(c.y))
-    t0 = time.perf_counter()
-    v_prev = None
-    for m in mults:
-        v_prev = solve_compiled(c, lu=lu, v0=v_prev, tol_pu=1e-4, load_scale=float(m)).v
-    t_loop = time.perf_counter() - t0
+
+    def dss_day() -> None:
+        for m in mults:
+            dss.Solution.LoadMult(float(m))
+            dss.Solution.Solve()
+
+    def ours_loop() -> None:
+        v_prev = None
+        for m in mults:
+            v_prev = solve_compiled(c, lu=lu, v0=v_prev, tol_pu=1e-4, load_scale=float(m)).v
+
+    out = solve_scenarios(c, mults)
+    out_loose = solve_scenarios(c, mults, tol_pu=1e-4)
+    best = {"dss": np.inf, "batch": np.inf, "loose": np.inf, "loop": np.inf}
+    for _ in range(3):  # best of 3, interleaved
+        best["dss"] = min(best["dss"], _median_ms(dss_day, 1))
+        best["batch"] = min(best["batch"], _median_ms(lambda: solve_scenarios(c, mults), 1))
+        best["loose"] = min(best["loose"], _median_ms(lambda: solve_scenarios(c, mults, tol_pu=1e-4), 1))
+        best["loop"] = min(best["loop"], _median_ms(ours_loop, 1))
+    t_dss, t_batch, t_batch_loose, t_loop = (best[k] / 1e3 for k in ("dss", "batch", "loose", "loop"))
     worst = 0.0
     for i, m in enumerate(mults[:: k // 12]):  # accuracy on a spread of the day
         dss.Solution.LoadMult(float(m))
@@ -204,17 +208,22 @@ def bench_outages(model: FeederModel, taps: dict[str, float]) -> dict[str, float
     """Every line segment out in turn (islands included), taps fixed at the base case's, both sides."""
     base_model = model.with_taps(taps)
     names = [ln.name for ln in model.lines if not ln.is_switch]
-    t0 = time.perf_counter()
-    for name in names:
-        dss.Text.Command(f"open line.{name} term=1")
-        dss.Solution.Solve()
-        dss.Text.Command(f"close line.{name} term=1")
-    t_dss = time.perf_counter() - t0
     base_c = compile_threephase(base_model)
-    t0 = time.perf_counter()
-    for name in names:
-        solve_compiled(restamp(base_c, f"Line.{name}", None))
-    t_restamp = time.perf_counter() - t0
+
+    def dss_all() -> None:
+        for name in names:
+            dss.Text.Command(f"open line.{name} term=1")
+            dss.Solution.Solve()
+            dss.Text.Command(f"close line.{name} term=1")
+
+    def ours_all() -> None:
+        for name in names:
+            solve_compiled(restamp(base_c, f"Line.{name}", None))
+
+    t_dss, t_restamp = np.inf, np.inf
+    for _ in range(3):  # best of 3, interleaved
+        t_dss = min(t_dss, _median_ms(dss_all, 1) / 1e3)
+        t_restamp = min(t_restamp, _median_ms(ours_all, 1) / 1e3)
     # accuracy on every outage (outside the timed loop: reading all voltages is not solving)
     worst = 0.0
     dead = 0

@@ -192,3 +192,28 @@ def test_load_scale_reuses_the_factorization_exactly() -> None:
     scaled = solve_compiled(c, load_scale=0.5)
     direct = solve_threephase(_feeder(loads=(replace(load, kw=300.0, kvar=125.0),)))
     assert np.max(np.abs(scaled.v - direct.v)) / (KV * 1000) < 1e-8
+
+
+@pytest.mark.parametrize("model_code", [1, 5])
+def test_low_voltage_load_current_follows_opendss_interpolation(model_code: int) -> None:
+    from fluxops.network.threephase.solver import load_currents
+    from fluxops.network.threephase.ybus import compile_threephase
+
+    load = Load("ld", "b", (1, 0), 1, "wye", 100.0, 50.0, V_LN, model=model_code)
+    c = compile_threephase(_feeder(loads=(load,)))
+    vn = V_LN * 1000.0
+    yeq = complex(100e3, -50e3) / vn**2
+
+    def current(vpu: float) -> complex:
+        return complex(load_currents(c, np.array([vpu * vn + 0j]))[0])
+
+    # continuous at vmin for constant PQ (OpenDSS's interpolation starts from the vmin current)
+    if model_code == 1:
+        assert abs(abs(current(0.95 - 1e-9)) - abs(current(0.95 + 1e-9))) < 1e-6
+    # continuous at vlow = 0.5 and plain nominal impedance below it
+    assert abs(current(0.5 - 1e-9) - current(0.5 + 1e-9)) < 1e-6
+    assert abs(current(0.3) - yeq * 0.3 * vn) < 1e-9
+    # in between: the magnitude is linear in |V| from vlow to vmin
+    mags = [abs(current(v)) for v in (0.6, 0.7, 0.8)]
+    assert abs((mags[2] - mags[1]) - (mags[1] - mags[0])) < 1e-9
+    assert mags[0] < mags[1] < mags[2]

@@ -32,7 +32,7 @@ from fluxops.network.threephase.model import FeederModel
 from fluxops.network.threephase.ybus import (
     LOAD_MODEL_EXP,
     LOAD_MODEL_I,
-    LOAD_MODEL_Z,
+    LOAD_MODEL_PQ,
     CompiledThreePhase,
     compile_threephase,
 )
@@ -87,40 +87,39 @@ def load_currents(c: CompiledThreePhase, vd: ComplexArray, scale: FloatArray | N
 
     s = col(c.load_s_va) * (1.0 if scale is None else scale)
     vn = col(c.load_vnom_v)
-    vmin = col(c.load_vmin)
-    vmax = col(c.load_vmax)
+    m = col(c.load_model)
     vmag = np.abs(vd)
     vpu = vmag / vn
     yeq = np.conj(s) / vn**2
     safe = np.where(vmag > 0, vd, vn)
-    i_pq = np.conj(s / safe)
-    low = vpu < vmin
-    high = vpu > vmax
-    # below vmin: OpenDSS interpolates the current magnitude linearly between vlow (constant Z, Yeq)
-    # and vmin (the model's own current there), below vlow it is Yeq
-    vlow_v = VLOW_PU * vn
-    v95 = vmin * vn
-    i_low = yeq * vlow_v
-    vmag_safe = np.where(vmag > 0, vmag, 1.0)
-
-    def below(i95: ComplexArray) -> ComplexArray:
+    out = yeq * vd  # model 2, constant Z; the others overwrite their elements
+    is_pq = m == LOAD_MODEL_PQ
+    is_i = m == LOAD_MODEL_I
+    is_exp = m == LOAD_MODEL_EXP
+    if is_pq.any():
+        out = np.where(is_pq, np.conj(s / safe), out)
+    if is_i.any():
+        out = np.where(is_i, np.conj(s) / vn * safe / np.abs(safe), out)
+    if is_exp.any():
+        vpu_safe = np.where(vpu > 0, vpu, 1.0)
+        s_exp = s.real * vpu_safe ** col(c.load_cvr_p) + 1j * s.imag * vpu_safe ** col(c.load_cvr_q)
+        out = np.where(is_exp, np.conj(s_exp / safe), out)
+    vmin = col(c.load_vmin)
+    vmax = col(c.load_vmax)
+    low = (vpu < vmin) & (is_pq | is_i)
+    if low.any():
+        # below vmin: OpenDSS interpolates the current magnitude linearly between vlow (constant Z,
+        # Yeq) and vmin (the model's own current there); below vlow it is Yeq
+        vlow_v = VLOW_PU * vn
+        v95 = vmin * vn
+        i_low = yeq * vlow_v
+        vmag_safe = np.where(vmag > 0, vmag, 1.0)
+        i95 = np.where(is_pq, yeq / vmin**2 * v95, yeq * v95)
         y_int = (i_low + (i95 - i_low) / (v95 - vlow_v) * (vmag - vlow_v)) / vmag_safe
-        out: ComplexArray = np.where(vpu < VLOW_PU, yeq * vd, y_int * vd)
-        return out
-
-    i_pq = np.where(low, below(yeq / vmin**2 * v95), i_pq)
-    i_pq = np.where(high, yeq / vmax**2 * vd, i_pq)
-    i_z = yeq * vd
-    vpu_safe = np.where(vpu > 0, vpu, 1.0)
-    s_exp = s.real * vpu_safe ** col(c.load_cvr_p) + 1j * s.imag * vpu_safe ** col(c.load_cvr_q)
-    i_exp = np.conj(s_exp / safe)
-    i_i = np.conj(s) / vn * safe / np.abs(safe)
-    i_i = np.where(low, below(yeq * v95), i_i)
-    i_i = np.where(high, yeq / vmax * vd, i_i)
-    m = col(c.load_model)
-    out = np.where(m == LOAD_MODEL_Z, i_z, i_pq)
-    out = np.where(m == LOAD_MODEL_EXP, i_exp, out)
-    out = np.where(m == LOAD_MODEL_I, i_i, out)
+        out = np.where(low, np.where(vpu < VLOW_PU, yeq * vd, y_int * vd), out)
+    high = (vpu > vmax) & (is_pq | is_i)
+    if high.any():
+        out = np.where(high, np.where(is_pq, yeq / vmax**2, yeq / vmax) * vd, out)
     return np.asarray(out, dtype=np.complex128)
 
 
