@@ -6,6 +6,7 @@ import { SearchBox } from "../features/search/SearchBox";
 import { Legend } from "../features/legend/Legend";
 import { AssetInspector } from "../features/inspector/AssetInspector";
 import { OutagesPanel } from "../features/outages/OutagesPanel";
+import { AlarmsPanel } from "../features/alarms/AlarmsPanel";
 import { WorkOrdersPanel } from "../features/workorders/WorkOrdersPanel";
 import { AmiPanel } from "../features/ami/AmiPanel";
 import { AssetHealthTable } from "../features/health/AssetHealthTable";
@@ -22,6 +23,7 @@ import { ZOOM } from "../map/zoom";
 
 const TABS: [PanelTab, string][] = [
   ["outages", "Outages"],
+  ["alarms", "Alarms"],
   ["workorders", "Work orders"],
   ["ami", "AMI analytics"],
   ["health", "Asset health"],
@@ -111,6 +113,7 @@ export function App() {
           </nav>
           <div className="panel">
             {ui.tab === "outages" && <OutagesPanel />}
+            {ui.tab === "alarms" && <AlarmsPanel />}
             {ui.tab === "workorders" && <WorkOrdersPanel />}
             {ui.tab === "ami" && <AmiPanel />}
             {ui.tab === "health" && <AssetHealthTable />}
