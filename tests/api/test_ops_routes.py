@@ -274,3 +274,44 @@ def test_grid_state_carries_health(ops_live: LiveServer, tokens: dict[str, str],
         zip(arrow.column("asset_id").to_pylist(), arrow.column("health_pct").to_pylist(), strict=True)
     )
     assert from_arrow == got
+
+
+def test_completed_repair_proposes_the_restore(
+    ops_live: LiveServer, tokens: dict[str, str], tree: ProtectionTree
+) -> None:
+    """Completing the repair work order of an outage's device proposes the restore (a flag on the outage);
+    the outage stays open until the operator confirms it with restore."""
+    device, meters = fuse_zone(tree, 2)
+    post_events(
+        ops_live, meters, "last_gasp", datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=20)
+    )
+    with ops_live.client(tokens["viewer"]) as v, ops_live.client(tokens["operator"]) as op:
+
+        def active() -> list[dict[str, Any]]:
+            return list(v.get("/api/outages", params={"status": "active", "device": device}).json()["items"])
+
+        (o,) = wait_for(active)
+        oid = o["outage_id"]
+        assert o["restore_proposed"] is False and o["repair_work_order_id"] is None
+        body = {
+            "work_type": "outage_repair",
+            "priority": "high",
+            "description": "replace fuse",
+            "asset_id": device,
+        }
+        wid = op.post("/api/work-orders", json=body).json()["work_order_id"]
+        if not any(c["status"] == "available" for c in v.get("/api/crews").json()):
+            ops_live.app.state.ops.service().dispatch.seed_demo_crews()
+        crew = next(c for c in v.get("/api/crews").json() if c["status"] == "available")
+        assert op.post(f"/api/work-orders/{wid}/assign", json={"crew_id": crew["crew_id"]}).status_code == 200
+        assert op.post(f"/api/work-orders/{wid}/start").status_code == 200
+        (o,) = active()
+        assert o["restore_proposed"] is False  # in progress is not done
+        assert op.post(f"/api/work-orders/{wid}/complete").status_code == 200
+        (o,) = active()
+        assert o["restore_proposed"] is True and o["repair_work_order_id"] == wid
+        assert o["repair_completed_utc"] and o["status"] != "restored"
+        assert v.get(f"/api/outages/{oid}").json()["restore_proposed"] is True
+        assert op.post(f"/api/outages/{oid}/restore").json()["status"] == "restored"
+        (done,) = v.get("/api/outages", params={"status": "history", "device": device}).json()["items"]
+        assert done["restore_proposed"] is False  # only open outages carry a proposal

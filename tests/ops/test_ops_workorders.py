@@ -101,3 +101,51 @@ def test_edit_fields_and_refuse_finished_orders() -> None:
     )
     with pytest.raises(ConflictError):
         edit_work_order(done, {"description": "rewrite history"}, now_utc=T0)
+
+
+def test_restore_proposals_need_a_completed_order_for_the_outage_or_its_device() -> None:
+    from dataclasses import replace as _replace
+    from datetime import UTC, datetime, timedelta
+
+    from fluxops.ops.models import OutageRecord, WorkOrder
+    from fluxops.ops.workorders import restore_proposals
+
+    t0 = datetime(2026, 7, 1, 12, tzinfo=UTC)
+    o = OutageRecord(
+        outage_id="OUT-1",
+        status="confirmed",
+        kind="fuse",
+        device_id="FUSE-1",
+        device_type="fuse",
+        feeder_id=None,
+        substation_id=None,
+        start_utc=t0,
+        proposed_utc=t0,
+        updated_utc=t0,
+        customers_affected=3,
+        critical_customers_affected=0,
+        customers_out=3,
+        reports=3,
+    )
+    w = WorkOrder(
+        work_order_id="WO-1",
+        work_type="outage_repair",
+        priority="high",
+        status="completed",
+        description="d",
+        created_utc=t0,
+        updated_utc=t0,
+        asset_id="FUSE-1",
+        completed_utc=t0 + timedelta(hours=1),
+    )
+    assert restore_proposals([o], [w])["OUT-1"].work_order_id == "WO-1"
+    by_outage = _replace(
+        w, work_order_id="WO-2", asset_id=None, outage_id="OUT-1", completed_utc=t0 + timedelta(hours=2)
+    )
+    assert restore_proposals([o], [w, by_outage])["OUT-1"].work_order_id == "WO-2"  # the latest
+    assert restore_proposals([o], [_replace(w, status="in_progress")]) == {}
+    assert (
+        restore_proposals([o], [_replace(w, completed_utc=t0 - timedelta(hours=1))]) == {}
+    )  # before the fault
+    assert restore_proposals([o], [_replace(w, asset_id="FUSE-2")]) == {}
+    assert restore_proposals([_replace(o, status="restored")], [w]) == {}

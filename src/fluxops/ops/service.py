@@ -52,6 +52,7 @@ from fluxops.ops.ports import (
     OpsStore,
     OutageQuery,
     VoltageSource,
+    WorkOrderQuery,
 )
 from fluxops.ops.reliability import (
     MED_LOOKBACK_DAYS,
@@ -66,6 +67,7 @@ from fluxops.ops.reliability import (
 from fluxops.ops.state import GridState, StateConfig
 from fluxops.ops.stream import StreamHub
 from fluxops.ops.trace import ProtectionTree
+from fluxops.ops.workorders import restore_proposals
 
 log = logging.getLogger(__name__)
 
@@ -334,6 +336,23 @@ class OpsService:
             hist = self.store.restored_outages(since, include_synthetic=False).to_pandas()
             self._etr_cache = (now, fit_restoration_medians(hist))
         return estimate_restoration(self._etr_cache[1], outages)
+
+    def restore_proposals(self, outages: list[OutageRecord]) -> dict[str, dict[str, Any]]:
+        """Per open outage among ``outages``: ``restore_proposed`` (its repair work order is completed,
+        `fluxops.ops.workorders.restore_proposals`) and that order's id and completion time."""
+        opened = [o for o in outages if o.is_open]
+        if not opened:
+            return {}
+        done = self.dispatch.list_work_orders(WorkOrderQuery(statuses=("completed",), limit=100_000))
+        found = restore_proposals(opened, done)
+        return {
+            o.outage_id: {
+                "restore_proposed": o.outage_id in found,
+                "repair_work_order_id": found[o.outage_id].work_order_id if o.outage_id in found else None,
+                "repair_completed_utc": found[o.outage_id].completed_utc if o.outage_id in found else None,
+            }
+            for o in opened
+        }
 
     def _asset_exists(self, asset_id: str) -> bool:
         return self.tree.node_of(asset_id) is not None or asset_id in self._state_ids

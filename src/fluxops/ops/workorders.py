@@ -11,11 +11,12 @@ that work was done. Pure functions: each returns a new `WorkOrder`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
 
 from fluxops.core.errors import ConflictError, InvalidInputError
-from fluxops.ops.models import WORK_ORDER_PRIORITIES, WORK_ORDER_TYPES, WorkOrder
+from fluxops.ops.models import WORK_ORDER_PRIORITIES, WORK_ORDER_TYPES, OutageRecord, WorkOrder
 
 # action -> (allowed from-states, to-state)
 ACTIONS: dict[str, tuple[tuple[str, ...], str]] = {
@@ -120,3 +121,32 @@ def apply_action(wo: WorkOrder, action: str, *, now_utc: datetime, crew_id: str 
     if action == "complete":
         return replace(wo, status=to, completed_utc=now_utc, updated_utc=now_utc)
     return replace(wo, status=to, updated_utc=now_utc)
+
+
+def restore_proposals(
+    outages: Iterable[OutageRecord], work_orders: Iterable[WorkOrder]
+) -> dict[str, WorkOrder]:
+    """Open outages whose repair is done: outage id → the completed work order that repaired it.
+
+    A work order repairs an outage when it names the outage (``outage_id``) or its device (``asset_id``)
+    and was completed at or after the outage started (an order finished before the fault repaired
+    something else). Completing it does not restore anything: it *proposes* the restore, which the
+    operator confirms (`POST /api/outages/{id}/restore`) — the crew's word that the device is fixed is
+    not evidence that every customer is back (nested outages, a second fault downstream). When several
+    orders qualify, the latest completed one is reported.
+    """
+    done = [w for w in work_orders if w.status == "completed" and w.completed_utc is not None]
+    out: dict[str, WorkOrder] = {}
+    for o in outages:
+        if not o.is_open:
+            continue
+        for w in done:
+            if w.outage_id != o.outage_id and (w.asset_id is None or w.asset_id != o.device_id):
+                continue
+            assert w.completed_utc is not None
+            if w.completed_utc < o.start_utc:
+                continue
+            best = out.get(o.outage_id)
+            if best is None or (best.completed_utc is not None and w.completed_utc > best.completed_utc):
+                out[o.outage_id] = w
+    return out

@@ -4,7 +4,7 @@ import { api, type Json } from "../../api/endpoints";
 import { describeError } from "../../api/useApi";
 import { loadOutages } from "../../app/loaders";
 import { bumpRevision, liveStore } from "../../state/live";
-import { ACTION_LABELS, allowedActions, type LifecycleFields } from "./outageLifecycle";
+import { actionLabel, allowedActions, type LifecycleFields } from "./outageLifecycle";
 
 export function OutageActions({ outage }: { outage: LifecycleFields & { outage_id: string } & Json }) {
   const [busy, setBusy] = useState(false);
@@ -30,7 +30,7 @@ export function OutageActions({ outage }: { outage: LifecycleFields & { outage_i
     <span className="actions" onClick={(e) => e.stopPropagation()}>
       {actions.map((a) => (
         <button key={a} data-testid={`outage-${a}`} disabled={busy} onClick={() => void act(a)}>
-          {ACTION_LABELS[a]}
+          {actionLabel(outage, a)}
         </button>
       ))}
       {message && <span className="error-text">{message}</span>}

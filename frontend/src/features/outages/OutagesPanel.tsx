@@ -87,6 +87,12 @@ function OutageDetail({ o, tz }: { o: OutageItem; tz: string }) {
           started {formatTime(o.start_utc, tz)} · {o.acknowledged_utc ? `acknowledged ${formatTime(o.acknowledged_utc, tz)} by ${str(o.acknowledged_by)}` : "not acknowledged"}
           {o.confirmed_utc ? ` · confirmed ${formatTime(o.confirmed_utc, tz)}` : ""}
         </div>
+        {o.restore_proposed === true && (
+          <div className="notice" data-testid="outage-restore-proposed">
+            Repair complete — work order {str(o.repair_work_order_id)} finished {formatTime(o.repair_completed_utc, tz)}. Confirm restore once supply
+            is verified (nested outages and a second fault downstream are not ruled out by the crew's report).
+          </div>
+        )}
         <div className="muted" data-testid="outage-etr">
           ETR {o.etr_utc ? formatTime(o.etr_utc, tz) : "—"} · {etrSource(o.etr_basis)}
         </div>

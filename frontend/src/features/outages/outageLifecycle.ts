@@ -7,6 +7,14 @@ export type OutageAction = "acknowledge" | "confirm" | "restore" | "cancel";
 export interface LifecycleFields {
   status: string;
   acknowledged_utc?: unknown;
+  /** the outage's repair work order is completed: the server proposes the restore, the operator confirms */
+  restore_proposed?: unknown;
+  repair_work_order_id?: unknown;
+}
+
+/** The restore button's label: "Confirm restore" once the repair is reported complete. */
+export function actionLabel(o: LifecycleFields, a: OutageAction): string {
+  return a === "restore" && o.restore_proposed === true ? "Confirm restore" : ACTION_LABELS[a];
 }
 
 export function allowedActions(o: LifecycleFields): OutageAction[] {

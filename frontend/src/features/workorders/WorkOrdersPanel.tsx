@@ -9,6 +9,7 @@ import { selectionStore } from "../../state/selection";
 import { ACTION_TO, nextStatus, WORK_ORDER_PRIORITIES, WORK_ORDER_TYPES } from "./workOrders";
 import { CrewPicker } from "./CrewPicker";
 import { ExportButton } from "../export/ExportButton";
+import { loadOutages } from "../../app/loaders";
 
 export function WorkOrdersPanel() {
   const live = useStore(liveStore);
@@ -47,8 +48,11 @@ export function WorkOrdersPanel() {
         body = { crew_id: crew.crew_id };
       }
       await api.workOrderAction(str(w.work_order_id), ACTION_TO[to], body);
-      setMessage(`${str(w.work_order_id)} → ${to}`);
+      setMessage(
+        to === "completed" ? `${str(w.work_order_id)} → completed; an open outage it repairs now reads "repair complete — confirm restore"` : `${str(w.work_order_id)} → ${to}`,
+      );
       list.reload();
+      if (to === "completed") void loadOutages(); // a finished repair proposes its outage's restore
     } catch (e) {
       setMessage(describeError(e).message);
     }

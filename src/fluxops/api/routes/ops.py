@@ -62,6 +62,12 @@ router = APIRouter(prefix="/api", tags=["ops"])
 VIEWER = [Depends(require_role("viewer"))]
 OPERATOR = [Depends(require_role("operator"))]
 OUTAGE_ACTIONS = ("acknowledge", "confirm", "restore", "cancel")
+# an outage without a completed repair order (or no longer open): nothing proposed
+NO_REPAIR: dict[str, Any] = {
+    "restore_proposed": False,
+    "repair_work_order_id": None,
+    "repair_completed_utc": None,
+}
 MAX_WORK_HOURS = 24 * 365  # what `fluxops.ops.workorders.new_work_order` accepts (under a year)
 MAX_STATE_VERSION = MAX_OFFSET * 2**20  # far past any state version a process reaches; well inside int64
 HEARTBEAT_S = 15.0  # SSE comment line so proxies keep the connection open
@@ -111,9 +117,13 @@ def list_outages(
     )
     items, total = svc.list_outages(q)
     etr = svc.etr(items)
+    repair = svc.restore_proposals(items)
     empty = {"etr_utc": None, "etr_basis": None}
     return {
-        "items": [{**o.to_dict(), **etr.get(o.outage_id, empty)} for o in items],
+        "items": [
+            {**o.to_dict(), **etr.get(o.outage_id, empty), **repair.get(o.outage_id, NO_REPAIR)}
+            for o in items
+        ],
         "total": total,
         "storm_mode": svc.storm_mode(),
         "kpis": svc.kpis(),
@@ -129,10 +139,12 @@ def get_outage(request: Request, outage_id: str = id_path("Outage id")) -> dict[
     svc = _svc(request)
     rec, events, meters = svc.get_outage(parse_id(outage_id, field="outage_id"))
     etr = svc.etr([rec]).get(rec.outage_id, {"etr_utc": None, "etr_basis": None})
+    repair = svc.restore_proposals([rec]).get(rec.outage_id, NO_REPAIR)
     children, _n = svc.list_outages(OutageQuery(parent_outage_id=rec.outage_id, limit=5000))
     return {
         **rec.to_dict(),
         **etr,
+        **repair,
         "events": [e.to_dict() for e in events],
         "meter_ids": meters,
         "nested_outage_ids": [c.outage_id for c in children],
