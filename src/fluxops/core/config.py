@@ -83,6 +83,25 @@ class AssistantSettings(BaseModel):
     dense_retrieval: bool = False
 
 
+class UiSettings(BaseModel):
+    """What the browser UI starts with (`GET /api/ui/config`)."""
+
+    # The utility's time zone: every time on screen is shown in it (an operator can still pick another
+    # one in the header; that choice is kept in the browser). An IANA name.
+    time_zone: str = "America/Chicago"
+
+    @field_validator("time_zone")
+    @classmethod
+    def _zone(cls, v: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError) as e:
+            raise ValueError(f"unknown IANA time zone {v!r}") from e
+        return v
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="FLUXOPS_", env_nested_delimiter="__", env_file=".env", extra="ignore"
@@ -94,6 +113,7 @@ class Settings(BaseSettings):
     log: LogSettings = Field(default_factory=LogSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     assistant: AssistantSettings = Field(default_factory=AssistantSettings)
+    ui: UiSettings = Field(default_factory=UiSettings)
     demo_preset: str = "demo"
     demo_seed: int = 42
     # On its first start `fluxops demo` writes this many UTC days of AMI history into the lake, the last

@@ -5,6 +5,9 @@ import { LineChart } from "../common/LineChart";
 import { PanelState } from "../common/Status";
 import { curveFrom, rowsOf } from "./amiShapes";
 import { WeatherStrip } from "./WeatherStrip";
+import { useStore } from "../../state/store";
+import { uiStore } from "../../state/ui";
+import { zoneAbbreviation } from "../common/format";
 
 /** Hourly rows for one day across all feeders stay well under this (demo: ~300 feeders × 24 h). */
 const FEEDER_ROWS = 50_000;
@@ -18,12 +21,13 @@ export function AmiLoadChart({ assetId, assetType, feederId }: { assetId: string
   );
   const rows = listOf(res.data, "rows");
   const points = isXfmr ? rows : rowsOf(rows, "feeder_id", feeder);
-  const curve = curveFrom(points);
+  const tz = useStore(uiStore).timeZone;
+  const curve = curveFrom(points, tz);
   return (
     <PanelState loading={res.loading} error={res.error} missing={res.missing} what="AMI load curves">
       {curve.kw.length > 0 ? (
         <>
-          <div className="muted small">{isXfmr ? "transformer average kW per hour" : `feeder ${feeder}: kW per hour`}</div>
+          <div className="muted small">{isXfmr ? "transformer average kW per hour" : `feeder ${feeder}: kW per hour`}, hours in {tz} ({zoneAbbreviation(tz)})</div>
           <LineChart series={[{ label: "kW", values: curve.kw, colour: "#38bdf8" }]} xLabels={curve.labels} unit=" kW" />
           <WeatherStrip points={points} labels={curve.labels} />
         </>

@@ -9,6 +9,8 @@ import { useStore } from "../../state/store";
 import { mapDataStore } from "../../state/mapData";
 import { curveFrom, rowsOf } from "./amiShapes";
 import { WeatherStrip } from "./WeatherStrip";
+import { uiStore } from "../../state/ui";
+import { zoneAbbreviation } from "../common/format";
 
 function Summary({ obj }: { obj: Json | null }) {
   if (!obj) return null;
@@ -34,7 +36,8 @@ export function AmiPanel() {
   const voltage = useApi(() => api.ami("voltage/transformers", { limit: 200 }), []);
   const completeness = useApi(() => api.ami("completeness"), []);
   const points = rowsOf(listOf(curve.data, "rows"), "feeder_id", chosen);
-  const c = curveFrom(points);
+  const tz = useStore(uiStore).timeZone;
+  const c = curveFrom(points, tz);
   const vRows = listOf(voltage.data, "rows");
   const outside = vRows.filter((r) => (num(r.meters_outside_a) ?? 0) > 0);
   return (
@@ -48,6 +51,9 @@ export function AmiPanel() {
       <PanelState loading={curve.loading} error={curve.error} missing={curve.missing} what="AMI load curves">
         {c.kw.length > 0 ? (
           <>
+            <div className="muted small" data-testid="ami-curve-zone">
+              kW per hour, hours in {tz} ({zoneAbbreviation(tz)})
+            </div>
             <LineChart series={[{ label: chosen, values: c.kw, colour: "#38bdf8" }]} xLabels={c.labels} unit=" kW" />
             <WeatherStrip points={points} labels={c.labels} />
           </>

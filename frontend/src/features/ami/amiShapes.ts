@@ -13,14 +13,15 @@ export interface Curve {
 const TIME_KEYS = ["hour_utc", "interval_start_utc"];
 const KW_KEYS = ["kw_avg", "kw"];
 
-export function curveFrom(points: Json[]): Curve {
+/** Points → labels and kW; with `timeZone` the labels are that zone's wall-clock time ("11-26 02:00"), else UTC. */
+export function curveFrom(points: Json[], timeZone?: string): Curve {
   const labels: string[] = [];
   const kw: number[] = [];
   for (const p of points) {
     const t = TIME_KEYS.map((k) => p[k]).find((v) => v !== undefined && v !== null);
     const v = KW_KEYS.map((k) => num(p[k])).find((x) => x !== null && x !== undefined);
     if (v === undefined || v === null) continue;
-    labels.push(shortTime(str(t, "")));
+    labels.push(timeZone ? zonedShortTime(str(t, ""), timeZone) : shortTime(str(t, "")));
     kw.push(v);
   }
   return { labels, kw };
@@ -30,6 +31,15 @@ export function shortTime(iso: string): string {
   // "2026-11-26T08:00:00+00:00" -> "11-26 08:00"
   const m = /^\d{4}-(\d{2}-\d{2})[T ](\d{2}:\d{2})/.exec(iso);
   return m ? `${m[1]} ${m[2]}` : iso;
+}
+
+/** "2026-11-26T08:00:00Z" in America/Chicago -> "11-26 02:00" (the input unchanged when it is no time). */
+export function zonedShortTime(iso: string, timeZone: string): string {
+  const d = new Date(iso);
+  if (!iso || Number.isNaN(d.getTime())) return iso;
+  const parts = new Intl.DateTimeFormat("en-US", { timeZone, month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).formatToParts(d);
+  const get = (t: string) => parts.find((p) => p.type === t)?.value ?? "";
+  return `${get("month")}-${get("day")} ${get("hour")}:${get("minute")}`;
 }
 
 /** Rows of one group (feeder / substation) from an all-groups hourly answer, in time order. */
