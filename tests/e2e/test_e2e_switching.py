@@ -89,25 +89,84 @@ def test_operating_devices_from_the_inspector(ui: UI, ui_server: UiServer) -> No
     assert watch.errors == [], watch.failed
 
 
+
+def test_switching_orders_from_draft_to_executed_and_cancelled(ui: UI, ui_server: UiServer) -> None:
+    """Runs after the inspector test, which left the lateral on feeder 01 (fuse open, tie closed)."""
+    page, watch = ui
+    page.on("dialog", lambda d: d.accept())  # execute and cancel ask first
+    with api(ui_server) as c:
+        live = c.get("/api/switching/states").json()
+    assert {o["device_id"]: o["state"] for o in live["off_normal"]} == {FUSE: "open", TIE: "closed"}
+    page.click("[data-testid=tab-switching]")
+    page.click("[data-testid=switching-sub-orders]")
+
+    # closing the fuse under the closed tie makes the overloading loop: refused, no order stored
+    page.fill("[data-testid=order-title]", "e2e loop")
+    page.fill("[data-testid=order-reason]", "e2e: should be refused")
+    page.fill("[data-testid=order-steps]", f"close {FUSE}")
+    page.click("[data-testid=order-create]")
+    refused = page.locator("[data-testid=order-check-result][data-ok=false]")
+    refused.wait_for(timeout=30_000)
+    assert f"Refused at step 1 (close {FUSE})" in refused.inner_text()
+    assert page.locator("[data-testid=order-row]").count() == 0
+
+    # back to normal, break before make (the lateral's customers are interrupted, no critical one)
+    page.fill("[data-testid=order-title]", "e2e return to normal")
+    page.fill("[data-testid=order-reason]", "e2e: crew work done")
+    page.fill("[data-testid=order-steps]", f"open {TIE}\nclose {FUSE}")
+    page.click("[data-testid=order-create]")
+    row = page.locator("[data-testid=order-row]", has_text="e2e return to normal")
+    row.wait_for(timeout=30_000)
+    assert row.locator("[data-testid=order-status]").inner_text() == "Draft"
+    row.locator("[data-testid=order-validate]").click()
+    row.locator("[data-testid=order-row-check][data-ok=true]").wait_for(timeout=30_000)
+    row.locator("[data-testid=order-approve]").click()
+    page.locator("[data-testid=order-row][data-status=approved]").wait_for(timeout=30_000)
+    assert row.locator("[data-testid=order-status]").inner_text() == "Approved"
+    row.locator("[data-testid=order-execute]").click()
+    page.locator("[data-testid=order-row][data-status=executed]").wait_for(timeout=30_000)
+    assert row.locator("[data-testid=order-status]").inner_text() == "Executed"
+    assert row.locator("button").count() == 0  # final
+    with api(ui_server) as c:
+        assert c.get("/api/switching/states").json()["off_normal"] == []
+
+    # a draft that is cancelled
+    page.fill("[data-testid=order-title]", "e2e cancelled")
+    page.fill("[data-testid=order-reason]", "e2e: not needed")
+    page.fill("[data-testid=order-steps]", f"open {FUSE}")
+    page.click("[data-testid=order-create]")
+    other = page.locator("[data-testid=order-row]", has_text="e2e cancelled")
+    other.wait_for(timeout=30_000)
+    other.locator("[data-testid=order-cancel]").click()
+    page.locator("[data-testid=order-row][data-status=cancelled]").wait_for(timeout=30_000)
+    assert other.locator("[data-testid=order-status]").inner_text() == "Cancelled"
+    with api(ui_server) as c:
+        assert c.get("/api/switching/states").json()["off_normal"] == []
+
+    page.click("[data-testid=switching-sub-devices]")
+    page.locator("[data-testid=off-normal-empty]").wait_for(timeout=15_000)
+    assert watch.errors == [], watch.failed
+
+
 def test_compare_two_configurations(ui: UI, ui_server: UiServer) -> None:
     page, watch = ui
     page.click("[data-testid=tab-switching]")
     page.click("[data-testid=switching-sub-compare]")
-    # the first test left the lateral on feeder 01: A is the normal configuration, B the live one
+    # A: the live configuration (normal again after the orders); B: the lateral moved to feeder 01
     page.fill("[data-testid=compare-a-label]", "normal")
     page.fill("[data-testid=compare-a-pz]", FAULT)
-    page.fill("[data-testid=compare-a-states]", f"closed {FUSE}\nopen {TIE}")
     page.select_option("[data-testid=compare-a-scenario]", "normal")
     page.fill("[data-testid=compare-b-label]", "lateral on feeder 01")
+    page.fill("[data-testid=compare-b-states]", f"open {FUSE}\nclosed {TIE}")
     page.select_option("[data-testid=compare-b-scenario]", "normal")
     page.click("[data-testid=compare-run]")
     result = page.locator("[data-testid=compare-result]")
     result.wait_for(timeout=120_000)
 
     body = {
-        "a": {"patient_zero": [FAULT], "scenario": "normal", "switch_states": [
-            {"device_id": FUSE, "state": "closed"}, {"device_id": TIE, "state": "open"}]},
-        "b": {"patient_zero": [FAULT], "scenario": "normal", "switch_states": []},
+        "a": {"patient_zero": [FAULT], "scenario": "normal", "switch_states": []},
+        "b": {"patient_zero": [FAULT], "scenario": "normal", "switch_states": [
+            {"device_id": FUSE, "state": "open"}, {"device_id": TIE, "state": "closed"}]},
     }
     with api(ui_server) as c:
         r = c.post("/api/cascade/compare", json=body)
@@ -124,5 +183,7 @@ def test_compare_two_configurations(ui: UI, ui_server: UiServer) -> None:
     assert cm.nth(1).inner_text() == f"{round(fa['customer_minutes']):,}"
     for key in ("customers_out", "critical_out", "mwh_unserved", "cost_usd"):
         assert page.locator(f"[data-testid=compare-row-{key}]").count() == 1
+    # docs/switching.md: the lateral is never interrupted in B (21 fewer at the peak)
+    assert fb["peak_customers_out"] - fa["peak_customers_out"] == -21
     assert "Overloaded only in B" in result.inner_text()
     assert watch.errors == [], watch.failed

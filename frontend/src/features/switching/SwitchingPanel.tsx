@@ -103,7 +103,7 @@ function OffNormalAndLog() {
                   <td>
                     {o.from_state} → {o.to_state}
                     {o.forced ? <span className="warn"> (forced)</span> : null}
-                    {o.order_id ? <span className="muted"> · {o.order_id}</span> : null}
+                    {o.order_id && !o.reason.includes(o.order_id) ? <span className="muted"> · {o.order_id}</span> : null}
                   </td>
                   <td>{o.changed_by}</td>
                   <td>{o.reason}</td>
@@ -131,15 +131,16 @@ function NewOrder({ onCreated }: { onCreated: () => void }) {
     setBusy(true);
     setMessage(null);
     try {
-      if (create) {
+      // Checked first (changes nothing), so a refused draft shows its step without a failed request.
+      const c = await switchingApi.check(parsed.items);
+      setCheck(c);
+      if (create && c.ok) {
         const order = await switchingApi.createOrder(title.trim(), reason.trim(), parsed.items);
         setCheck(order.validation.steps ? (order.validation as SwitchingCheck) : null);
         setTitle("");
         setReason("");
         setStepsText("");
         onCreated();
-      } else {
-        setCheck(await switchingApi.check(parsed.items));
       }
     } catch (e) {
       const c = e instanceof ApiError ? checkFromDetails(e.details) : null;
