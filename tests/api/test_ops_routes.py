@@ -293,6 +293,8 @@ def test_completed_repair_proposes_the_restore(
         (o,) = wait_for(active)
         oid = o["outage_id"]
         assert o["restore_proposed"] is False and o["repair_work_order_id"] is None
+        rule = v.get("/api/outages", params={"status": "active"}).json()["kpis"]["storm_rule"]
+        assert rule == {"min_feeders": 5, "window_min": 15.0, "min_reports_per_feeder": 2}
         body = {
             "work_type": "outage_repair",
             "priority": "high",

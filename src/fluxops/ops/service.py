@@ -357,6 +357,16 @@ class OpsService:
     def _asset_exists(self, asset_id: str) -> bool:
         return self.tree.node_of(asset_id) is not None or asset_id in self._state_ids
 
+    def storm_rule(self) -> dict[str, float | int]:
+        """What turns storm mode on (`TraceConfig`): at least ``min_feeders`` feeders each with
+        ``min_reports_per_feeder`` or more last-gasps within the last ``window_min`` minutes."""
+        cfg = self.engine.config
+        return {
+            "min_feeders": cfg.storm_min_feeders,
+            "window_min": cfg.storm_window_s / 60.0,
+            "min_reports_per_feeder": cfg.min_reports,
+        }
+
     def storm_mode(self) -> bool:
         return self.engine.in_storm(self._clock())
 
@@ -368,6 +378,7 @@ class OpsService:
             "critical_customers_affected": int(sum(o.critical_customers_affected for o in opened)),
             "customers_served": int(self.tree.n_meters),
             "storm_mode": self.storm_mode(),
+            "storm_rule": self.storm_rule(),
             "asset_status_counts": self.state.counts(),
             "as_of_utc": self._clock().isoformat(),
         }

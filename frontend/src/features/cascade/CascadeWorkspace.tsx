@@ -15,6 +15,7 @@ import { requestFlyTo, selectionStore } from "../../state/selection";
 import { waveColour, rgbaCss } from "../../map/palette";
 import { scenarioLabel } from "../common/labels";
 import { ExportButton } from "../export/ExportButton";
+import { RISK_LEVELS_TEXT, riskTerms } from "../common/explain";
 
 /** Seconds per wave in the animation (seed §5.4 used 0.9 s per wave). */
 const WAVE_MS = 900;
@@ -42,14 +43,42 @@ export function RiskBadge() {
   }, [risk.reload]);
   if (risk.missing || risk.error || !risk.data || Array.isArray(risk.data)) return null;
   const d = risk.data;
-  const terms = (d.terms ?? {}) as Json;
-  const title = Object.entries(terms)
-    .map(([k, v]) => `${k}: ${fmt(v, 1)}`)
-    .join(", ");
+  const rows = riskTerms(d);
   return (
-    <span className={`badge risk-${str(d.level, "").toLowerCase()}`} data-testid="risk-badge" title={`${title} (${str(d.load_source ?? (d.inputs as Json | undefined)?.load_source, "")})`}>
-      risk index {fmt(d.index, 0)} · {str(d.level)}
-    </span>
+    <details className="risk-explain" data-testid="risk-explain">
+      <summary>
+        <span className={`badge risk-${str(d.level, "").toLowerCase()}`} data-testid="risk-badge">
+          risk index {fmt(d.index, 0)} · {str(d.level)}
+        </span>{" "}
+        <span className="muted small">what is this?</span>
+      </summary>
+      <table className="data small">
+        <thead>
+          <tr>
+            <th>term</th>
+            <th>value</th>
+            <th>weight</th>
+            <th>points</th>
+            <th>from</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((r) => (
+            <tr key={r.term} data-testid="risk-term">
+              <td>{r.label}</td>
+              <td>{fmt(r.value, 2)}</td>
+              <td>{fmt(r.weight, 2)}</td>
+              <td>{fmt(r.points, 1)}</td>
+              <td className="muted">{r.basis}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <div className="muted small">
+        Index {RISK_LEVELS_TEXT} Each term is a share from 0 to 1 of measured quantities (AMI loading, the weather model's ambient, the outage engine, the
+        substation N-1 check), not a probability of failure.
+      </div>
+    </details>
   );
 }
 

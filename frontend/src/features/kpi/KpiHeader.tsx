@@ -6,6 +6,7 @@ import { outagesStore } from "../../state/outages";
 import { uiStore } from "../../state/ui";
 import { formatDate, formatFigure, formatTime } from "../common/format";
 import { TimeZonePicker } from "./TimeZonePicker";
+import { stormExplanation } from "../common/explain";
 
 /** First numeric field among `keys` (backends name things slightly differently; we read what is there). */
 export function pickNum(obj: Json | null | undefined, ...keys: string[]): number | null {
@@ -17,9 +18,9 @@ export function pickNum(obj: Json | null | undefined, ...keys: string[]): number
   return null;
 }
 
-function Kpi({ label, value, unit, sub, testid }: { label: string; value: string; unit?: string; sub?: string; testid: string }) {
+function Kpi({ label, value, unit, sub, testid, hint }: { label: string; value: string; unit?: string; sub?: string; testid: string; hint?: string }) {
   return (
-    <div className="kpi" data-testid={testid} title={sub ? `${label}: ${sub}` : label}>
+    <div className="kpi" data-testid={testid} title={hint ?? (sub ? `${label}: ${sub}` : label)}>
       <div className="kpi-value">
         {value}
         {unit && value !== "—" && <span className="kpi-unit"> {unit}</span>}
@@ -55,7 +56,8 @@ export function KpiHeader() {
         testid="kpi-customers-out"
         label="customers out"
         value={customersOut === null ? "—" : fmt(customersOut)}
-        sub={out.error === "missing" ? "outage route missing" : ops?.storm_mode ? "storm mode" : undefined}
+        sub={out.error === "missing" ? "outage route missing" : ops?.storm_mode ? "storm mode ⓘ" : undefined}
+        hint={ops?.storm_mode ? stormExplanation(ops.storm_rule, true) : undefined}
       />
       <Kpi
         testid="kpi-load"

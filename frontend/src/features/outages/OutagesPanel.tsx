@@ -14,6 +14,8 @@ import { uiStore } from "../../state/ui";
 import { formatDuration, formatTime, minutesBetween, zoneAbbreviation } from "../common/format";
 import { humanLabel } from "../common/labels";
 import { OutageActions } from "./OutageActions";
+import { liveStore } from "../../state/live";
+import { stormExplanation } from "../common/explain";
 import { OutageCause } from "./OutageCause";
 import { etrSource } from "./outageLifecycle";
 import { OutageHistory } from "./OutageHistory";
@@ -108,6 +110,7 @@ function OutageDetail({ o, tz }: { o: OutageItem; tz: string }) {
 function ActiveOutages() {
   const s = useStore(outagesStore);
   const ui = useStore(uiStore);
+  const ops = useStore(liveStore).opsKpis;
   if (s.error === "missing") return <Missing what="outages (/api/outages)" />;
   if (s.error) return <div className="notice error">Could not load outages: {s.error}</div>;
   if (!s.loaded) return <div className="notice">Loading outages…</div>;
@@ -122,6 +125,11 @@ function ActiveOutages() {
         {s.items.length} active · times in {zoneAbbreviation(ui.timeZone)}
         <ExportButton source={{ path: "/api/outages", query: { status: "active", limit: 500 } }} />
       </div>
+      {ops?.storm_mode === true && (
+        <div className="notice warn" data-testid="storm-mode">
+          {stormExplanation(ops.storm_rule, true)}
+        </div>
+      )}
       <table className="list">
         <thead>
           <tr>
