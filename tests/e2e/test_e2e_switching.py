@@ -186,4 +186,18 @@ def test_compare_two_configurations(ui: UI, ui_server: UiServer) -> None:
     # docs/switching.md: the lateral is never interrupted in B (21 fewer at the peak)
     assert fb["peak_customers_out"] - fa["peak_customers_out"] == -21
     assert "Overloaded only in B" in result.inner_text()
+
+    # the same configuration without a fault: power flow next to the live one, and N-1 on it
+    page.click("[data-testid=whatif-flow]")
+    page.locator("[data-testid=whatif-flow-result]").wait_for(timeout=60_000)
+    with api(ui_server) as c:
+        states = body["b"]["switch_states"]
+        flow = c.post("/api/whatif/powerflow", json={"switch_states": states, "scenario": "normal"}).json()
+    cells = page.locator("[data-testid=whatif-row-customers_without_supply] td")
+    assert cells.nth(1).inner_text() == f"{flow['live']['customers_without_supply']:,}"
+    assert cells.nth(2).inner_text() == f"{flow['proposed']['customers_without_supply']:,}"
+    page.click("[data-testid=whatif-n1]")
+    n1 = page.locator("[data-testid=whatif-n1-result]")
+    n1.wait_for(timeout=120_000)
+    assert "line segments out one at a time" in n1.inner_text()
     assert watch.errors == [], watch.failed

@@ -13,11 +13,14 @@ import { cascadeStore } from "../../state/cascade";
 import {
   compareRows,
   digitsFor,
+  flowRows,
   overloadDiff,
   parseIds,
   parseSwitchStates,
   signedFigure,
   type CompareOut,
+  type NMinus1Out,
+  type WhatIfFlowOut,
 } from "./switching";
 import { switchingApi, type CompareSideIn } from "./switchingApi";
 
@@ -149,6 +152,82 @@ export function CompareResult({ out }: { out: CompareOut }) {
   );
 }
 
+function FlowResult({ out }: { out: WhatIfFlowOut }) {
+  const rows = flowRows(out);
+  return (
+    <div data-testid="whatif-flow-result">
+      <table className="list compare">
+        <thead>
+          <tr>
+            <th>Power flow ({out.scenario})</th>
+            <th>Live</th>
+            <th>Proposed (B)</th>
+            <th>Proposed − live</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((r) => (
+            <tr key={r.key} data-testid={`whatif-row-${r.key}`}>
+              <td>
+                {r.label} <span className="muted small">({r.unit})</span>
+              </td>
+              <td>{fmtFigure(r.live, r.digits)}</td>
+              <td>{fmtFigure(r.proposed, r.digits)}</td>
+              <td className={r.diff !== null && r.diff > 0 && r.key !== "min_v_pu" ? "warn" : ""}>{signedFigure(r.diff, r.unit, r.digits)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <div className="small">
+        Converged: live {out.live.converged ? "yes" : "no"}, proposed {out.proposed.converged ? "yes" : "no"}.
+        {out.proposed.overloaded.length > 0 && (
+          <> Overloaded in the proposal: {out.proposed.overloaded.map((o) => `${o.element_id} ${o.loading_pct.toFixed(1)} %`).join(", ")}.</>
+        )}
+        {out.proposed.critical_without_supply_count > 0 && (
+          <span className="warn"> Critical customers without supply: {out.proposed.critical_without_supply.join(", ")}.</span>
+        )}
+      </div>
+    </div>
+  );
+}
+
+function NMinus1Result({ out }: { out: NMinus1Out }) {
+  return (
+    <div data-testid="whatif-n1-result">
+      <div className="small">
+        N-1 on the proposal ({out.scenario}), substations {out.substations.join(", ")}: {out.contingencies.toLocaleString("en-US")} line
+        segments out one at a time; {out.contingencies_with_overload} with an overload, {out.contingencies_with_critical_out} with critical customers
+        out.
+      </div>
+      <table className="list">
+        <thead>
+          <tr>
+            <th>Segment out</th>
+            <th>Customers out</th>
+            <th>Critical</th>
+            <th>Highest loading (%)</th>
+            <th>Lowest voltage (pu)</th>
+          </tr>
+        </thead>
+        <tbody>
+          {out.worst.map((w) => (
+            <tr key={w.element_id}>
+              <td>{w.element_id}</td>
+              <td>{w.customers_out.toLocaleString("en-US")}</td>
+              <td className={w.critical_out > 0 ? "warn" : ""}>{w.critical_out}</td>
+              <td className={w.max_loading_pct !== null && w.max_loading_pct > 100 ? "warn" : ""}>
+                {fmtFigure(w.max_loading_pct, 1)}
+                {w.worst_element ? <span className="muted small"> {w.worst_element}</span> : null}
+              </td>
+              <td>{fmtFigure(w.min_v_pu, 3)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
 export function ComparePanel() {
   const cas = useStore(cascadeStore);
   const scenariosApi = useApi(() => api.cascadeGet("scenarios"), []);
@@ -165,6 +244,23 @@ export function ComparePanel() {
   const withScenario = (f: SideForm): SideForm => (f.scenario ? f : { ...f, scenario: fallback });
   const aPz = parseIds(a.patientZero);
   const bad = parseSwitchStates(a.states).errors.length + parseSwitchStates(b.states).errors.length > 0;
+
+  const [flow, setFlow] = useState<WhatIfFlowOut | null>(null);
+  const [n1, setN1] = useState<NMinus1Out | null>(null);
+  const study = async (kind: "flow" | "n1") => {
+    const side = withScenario(b);
+    const states = parseSwitchStates(side.states).items;
+    setBusy(true);
+    setMessage(null);
+    try {
+      if (kind === "flow") setFlow(await switchingApi.whatifFlow(states, side.scenario));
+      else setN1(await switchingApi.whatifN1(states, side.scenario));
+    } catch (e) {
+      setMessage(describeError(e).message);
+    } finally {
+      setBusy(false);
+    }
+  };
 
   const run = async () => {
     setBusy(true);
@@ -191,11 +287,19 @@ export function ComparePanel() {
       </div>
       <div className="row">
         <button data-testid="compare-run" disabled={busy || aPz.length === 0 || bad} onClick={() => void run()}>
-          {busy ? "running both…" : "Compare"}
+          {busy ? "running…" : "Compare"}
+        </button>
+        <button data-testid="whatif-flow" disabled={busy || bad} onClick={() => void study("flow")} title="No fault: the power flow of B's configuration next to the live one">
+          Power flow: B vs live
+        </button>
+        <button data-testid="whatif-n1" disabled={busy || bad} onClick={() => void study("n1")} title="Every line segment out, one at a time, on B's configuration">
+          N-1 on B
         </button>
       </div>
       {message && <div className="notice error" data-testid="compare-error">{message}</div>}
       {out && <CompareResult out={out} />}
+      {flow && <FlowResult out={flow} />}
+      {n1 && <NMinus1Result out={n1} />}
     </div>
   );
 }

@@ -3,6 +3,7 @@ import {
   actionFor,
   checkFromDetails,
   compareRows,
+  flowRows,
   isSwitchingDevice,
   orderActions,
   overloadDiff,
@@ -160,5 +161,36 @@ describe("compare", () => {
     expect(signedFigure(20000, "USD")).toBe("+20,000 USD");
     expect(signedFigure(0, "MWh")).toBe("no change");
     expect(signedFigure(null, "MWh")).toBe("—");
+  });
+});
+
+describe("what-if power flow", () => {
+  it("lines up live and proposed with the difference", () => {
+    const base = {
+      configuration_hash: "h",
+      converged: true,
+      loops: 0,
+      max_loading_pct: 71.2,
+      min_v_pu: 0.981,
+      losses_kw: 52.5,
+      customers_without_supply: 0,
+      critical_without_supply: [],
+      critical_without_supply_count: 0,
+      overloaded_count: 0,
+      overloaded: [],
+    };
+    const rows = flowRows({
+      scenario: "normal",
+      live: base,
+      proposed: { ...base, loops: 1, max_loading_pct: 133.4, overloaded_count: 1, min_v_pu: null },
+      difference: { loops: 1, max_loading_pct: 62.2, overloaded_count: 1 },
+    });
+    const by = Object.fromEntries(rows.map((r) => [r.key, r]));
+    expect(by.loops.diff).toBe(1);
+    expect(by.max_loading_pct.proposed).toBe(133.4);
+    expect(by.max_loading_pct.unit).toBe("%");
+    expect(by.min_v_pu.proposed).toBeNull();
+    expect(by.min_v_pu.diff).toBeNull();
+    expect(by.losses_kw.diff).toBe(0); // not in the server's difference: computed
   });
 });

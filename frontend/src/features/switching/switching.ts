@@ -337,3 +337,75 @@ export function signedFigure(v: number | null, unit: string, digits = 0): string
 export function digitsFor(key: CompareRow["key"]): number {
   return key === "mwh_unserved" ? 2 : 0;
 }
+
+// --- what-if power flow and N-1 ---------------------------------------------------------------------
+
+export interface FlowSummary {
+  configuration_hash: string;
+  converged: boolean;
+  loops: number;
+  max_loading_pct: number | null;
+  min_v_pu: number | null;
+  losses_kw: number;
+  customers_without_supply: number;
+  critical_without_supply: string[];
+  critical_without_supply_count: number;
+  overloaded_count: number;
+  overloaded: { element_id: string; element_type: string; loading_pct: number }[];
+}
+
+export interface WhatIfFlowOut {
+  scenario: string;
+  live: FlowSummary;
+  proposed: FlowSummary;
+  difference: Record<string, number>;
+}
+
+export interface NMinus1Out {
+  configuration_hash: string;
+  scenario: string;
+  substations: string[];
+  contingencies: number;
+  contingencies_with_overload: number;
+  contingencies_with_critical_out: number;
+  worst: {
+    element_id: string;
+    customers_out: number;
+    critical_out: number;
+    unserved_kw: number;
+    max_loading_pct: number | null;
+    worst_element: string | null;
+    min_v_pu: number | null;
+    converged: boolean;
+  }[];
+}
+
+export interface FlowRow {
+  key: string;
+  label: string;
+  unit: string;
+  digits: number;
+  live: number | null;
+  proposed: number | null;
+  diff: number | null;
+}
+
+const FLOW_FIGURES: [keyof FlowSummary, string, string, number][] = [
+  ["customers_without_supply", "Customers without supply", "customers", 0],
+  ["critical_without_supply_count", "Critical customers without supply", "customers", 0],
+  ["overloaded_count", "Overloaded elements (> 100 %)", "elements", 0],
+  ["max_loading_pct", "Highest loading", "%", 1],
+  ["min_v_pu", "Lowest voltage", "pu", 3],
+  ["losses_kw", "Losses", "kW", 1],
+  ["loops", "Loops", "loops", 0],
+];
+
+/** The live and the proposed configuration's power flow, figure by figure, with proposed − live. */
+export function flowRows(out: WhatIfFlowOut): FlowRow[] {
+  return FLOW_FIGURES.map(([key, label, unit, digits]) => {
+    const live = finiteOrNull(out.live[key]);
+    const proposed = finiteOrNull(out.proposed[key]);
+    const diff = finiteOrNull(out.difference[key]) ?? (live !== null && proposed !== null ? proposed - live : null);
+    return { key, label, unit, digits, live, proposed, diff };
+  });
+}

@@ -3,6 +3,8 @@ import { getJson, sendJson } from "../../api/client";
 import type {
   CompareOut,
   DeviceSwitching,
+  NMinus1Out,
+  WhatIfFlowOut,
   OrderStep,
   ProposedState,
   SwitchAction,
@@ -39,5 +41,9 @@ export const switchingApi = {
   validateOrder: (id: string) => sendJson<SwitchingCheck>("POST", `/api/switching/orders/${enc(id)}/validate`),
   orderAction: (id: string, action: "approve" | "execute" | "cancel") =>
     sendJson<SwitchingOrder>("POST", `/api/switching/orders/${enc(id)}/${action}`),
+  whatifFlow: (switch_states: ProposedState[], scenario: string) =>
+    sendJson<WhatIfFlowOut>("POST", "/api/whatif/powerflow", { switch_states, scenario, limit: 20 }),
+  whatifN1: (switch_states: ProposedState[], scenario: string) =>
+    sendJson<NMinus1Out>("POST", "/api/whatif/n-1", { switch_states, scenario, limit: 10 }),
   compare: (a: CompareSideIn, b: CompareSideIn) => sendJson<CompareOut>("POST", "/api/cascade/compare", { a, b }),
 };
