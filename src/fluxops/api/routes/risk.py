@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from fluxops.api.deps import LoadedGrid, get_loaded_grid
 from fluxops.api.openapi import error_responses
-from fluxops.api.params import BoundedDate, id_path, id_query, offset_query, one_of_query
+from fluxops.api.params import BoundedDate, JsonInt, id_path, id_query, offset_query, one_of_query
 from fluxops.api.security import require_role
 from fluxops.cascade.jobs import Job, JobRunner
 from fluxops.risk.assets import RISK_ASSET_TYPES
@@ -62,19 +62,19 @@ def _job(job: Job) -> dict[str, Any]:
 
 class HistoryIn(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
-    years: int = Field(5, ge=4, le=30, description="Years of history (4 or more: training needs them)")
-    seed: int = Field(0, ge=0, le=2**32 - 1)
+    years: JsonInt = Field(5, ge=4, le=30, description="Years of history (4 or more: training needs them)")
+    seed: JsonInt = Field(0, ge=0, le=2**32 - 1)
     end_date: BoundedDate | None = Field(None, description="History ends before this UTC day (default today)")  # type: ignore[valid-type]
 
 
 class TrainIn(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
-    seed: int = Field(0, ge=0, le=2**32 - 1)
+    seed: JsonInt = Field(0, ge=0, le=2**32 - 1)
     test_share: float = Field(0.25, ge=0.05, le=0.5, allow_inf_nan=False, description="Substations held out")
-    bootstrap: int = Field(200, ge=0, le=1000, description="Bootstrap replicates for the 95 % intervals")
-    lgbm_rounds: int = Field(300, ge=10, le=2000)
+    bootstrap: JsonInt = Field(200, ge=0, le=1000, description="Bootstrap replicates for the 95 % intervals")
+    lgbm_rounds: JsonInt = Field(300, ge=10, le=2000)
     gnn: bool = Field(False, description="Also evaluate the GraphSAGE model (needs torch; 501 without it)")
-    gnn_epochs: int = Field(60, ge=1, le=500)
+    gnn_epochs: JsonInt = Field(60, ge=1, le=500)
 
 
 @router.get("/assets", dependencies=VIEWER, responses=error_responses(409))
