@@ -79,6 +79,13 @@ export function clearCascade(s: CascadeState): CascadeState {
   return { ...initialCascade, patientZero: s.patientZero };
 }
 
+/** The patient zero of the shown result (from the request that produced it), whatever the field says now. */
+export function resultPatientZero(s: CascadeState): string | null {
+  const pz = s.inputs?.patient_zero;
+  if (Array.isArray(pz)) return pz.length ? pz.map(String).join(", ") : null;
+  return typeof pz === "string" ? pz : null;
+}
+
 /** Counts per wave, for the breakdown bars. */
 export function waveCounts(s: CascadeState): number[] {
   const counts = new Array<number>(s.waveCount).fill(0);

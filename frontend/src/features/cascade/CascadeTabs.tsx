@@ -3,15 +3,17 @@
  * (with milestones), hardening ROI and the explanation. Each re-sends the run's inputs; the backend
  * recomputes deterministically from them (same inputs, same seed, same result).
  */
-import { useState } from "react";
 import { api, type Json } from "../../api/endpoints";
 import { useApi } from "../../api/useApi";
 import type { ExportSource } from "../../api/download";
 import { JsonView } from "../common/JsonView";
 import { ExportButton } from "../export/ExportButton";
 import { PanelState } from "../common/Status";
+import { useStore } from "../../state/store";
+import { cascadeFormStore, setFormField, type CascadeTab } from "../../state/cascadeForm";
+import { RestorationView, RoiTable } from "./CascadeTabViews";
 
-export type Tab = "economic-impact" | "mitigation-actions" | "restoration-sequence" | "compare-mitigations" | "explain";
+export type Tab = CascadeTab;
 
 const TABS: [Tab, string][] = [
   ["economic-impact", "Economic impact"],
@@ -75,7 +77,16 @@ function TabBody(props: { tab: Tab; inputs: Json; result: Json; nodeIds: string[
       ) : res.data ? (
         <>
           {source && <ExportButton source={source} geo={false} />}
-          <JsonView value={res.data} hide={HIDDEN} />
+          {tab === "compare-mitigations" && <RoiTable body={res.data} />}
+          {tab === "restoration-sequence" && <RestorationView body={res.data} />}
+          {tab === "compare-mitigations" || tab === "restoration-sequence" ? (
+            <details>
+              <summary className="muted small">the whole answer</summary>
+              <JsonView value={res.data} hide={HIDDEN} />
+            </details>
+          ) : (
+            <JsonView value={res.data} hide={HIDDEN} />
+          )}
         </>
       ) : null}
     </PanelState>
@@ -83,14 +94,17 @@ function TabBody(props: { tab: Tab; inputs: Json; result: Json; nodeIds: string[
 }
 
 export function CascadeTabs({ inputs, result, nodeIds }: { inputs: Json; result: Json; nodeIds: string[] }) {
-  const [tab, setTab] = useState<Tab>("economic-impact");
-  const [budget, setBudget] = useState(1_000_000);
-  const [explanation, setExplanation] = useState<string>("summary");
+  // kept in a store, not component state: leaving the Cascade tab and coming back keeps them
+  const form = useStore(cascadeFormStore);
+  const { tab, budgetUsd: budget, explanation } = form;
+  const setTab = (t: Tab) => cascadeFormStore.update((s) => setFormField(s, "tab", t));
+  const setBudget = (b: number) => cascadeFormStore.update((s) => setFormField(s, "budgetUsd", b));
+  const setExplanation = (x: string) => cascadeFormStore.update((s) => setFormField(s, "explanation", x));
   return (
     <div className="tabs" data-testid="cascade-tabs">
       <div className="tab-bar">
         {TABS.map(([t, label]) => (
-          <button key={t} className={t === tab ? "active" : ""} onClick={() => setTab(t)}>
+          <button key={t} data-testid={`cascade-tab-${t}`} className={t === tab ? "active" : ""} onClick={() => setTab(t)}>
             {label}
           </button>
         ))}
@@ -108,7 +122,8 @@ export function CascadeTabs({ inputs, result, nodeIds }: { inputs: Json; result:
           ))}
         </select>
       )}
-      <TabBody tab={tab} inputs={inputs} result={result} nodeIds={nodeIds} budget={budget} explanation={explanation} />
+      {/* keyed by tab: a tab's body starts empty, never showing the previous tab's answer while its own loads */}
+      <TabBody key={tab} tab={tab} inputs={inputs} result={result} nodeIds={nodeIds} budget={budget} explanation={explanation} />
     </div>
   );
 }

@@ -2,12 +2,13 @@
  * Cascade workspace: patient zero (picked on the map or from the candidates), scenario and
  * parameters, run; the waves animate on the map; per-wave breakdown; analysis tabs; risk badge.
  */
-import { useEffect, useState } from "react";
+import { useEffect } from "react";
 import { api, fmt, listOf, num, str, type Json } from "../../api/endpoints";
 import { useApi, describeError } from "../../api/useApi";
 import { Missing, PanelState } from "../common/Status";
 import { useStore } from "../../state/store";
-import { cascadeStore, clearCascade, focusWave, pickPatientZero, replay, runFailed, setResult, startRun, tick } from "../../state/cascade";
+import { cascadeStore, clearCascade, focusWave, pickPatientZero, replay, resultPatientZero, runFailed, setResult, startRun, tick } from "../../state/cascade";
+import { cascadeFormStore, setFormField } from "../../state/cascadeForm";
 import { jobFailed, jobIdOf, nodesOf, resultOf, wavesOf } from "./cascadeResult";
 import { CascadeTabs } from "./CascadeTabs";
 import { frameIds } from "../outages/OutagesPanel";
@@ -85,8 +86,12 @@ export function RiskBadge() {
 export function CascadeWorkspace({ onPickOnMap, picking }: { onPickOnMap: () => void; picking: boolean }) {
   const cas = useStore(cascadeStore);
   const scenarios = useApi(() => api.cascadeGet("scenarios"), []);
-  const [scenario, setScenario] = useState<string>("");
-  const [params, setParams] = useState<string>("");
+  // scenario and overrides live in a store: they survive leaving the Cascade tab
+  const form = useStore(cascadeFormStore);
+  const scenario = form.scenario;
+  const params = form.overrides;
+  const setScenario = (v: string) => cascadeFormStore.update((s) => setFormField(s, "scenario", v));
+  const setParams = (v: string) => cascadeFormStore.update((s) => setFormField(s, "overrides", v));
   const candidates = useApi(() => api.cascadeGet("patient-zero-candidates", { limit: 15, scenario: scenario || undefined }), [scenario]);
   const computing = !Array.isArray(candidates.data) && candidates.data?.status === "computing";
   // The N-1 screening behind the candidates runs as a job the first time; look again until it is stored.
@@ -189,6 +194,10 @@ export function CascadeWorkspace({ onPickOnMap, picking }: { onPickOnMap: () => 
       {cas.result && (
         <>
           <div className="chips" data-testid="cascade-summary">
+            <span className="chip" data-testid="result-patient-zero">
+              from {resultPatientZero(cas) ?? "—"}
+              {typeof cas.inputs?.scenario === "string" ? ` · ${scenarioLabel(cas.inputs.scenario, null)}` : ""}
+            </span>
             <span className="chip">waves {waves.length}</span>
             <span className="chip">elements lost {fmt(totals?.elements_lost)}</span>
             <span className="chip">customers out {fmt(totals?.customers_out)}</span>

@@ -1,7 +1,7 @@
 /** The banner over the map while a cascade simulation is shown: what it is, and the way back to live. */
 import { str } from "../../api/endpoints";
 import { useStore } from "../../state/store";
-import { cascadeStore } from "../../state/cascade";
+import { cascadeStore, resultPatientZero } from "../../state/cascade";
 import { isSimulating } from "../../state/simulation";
 import { setTab, uiStore } from "../../state/ui";
 import { humanLabel } from "../common/labels";
@@ -15,7 +15,7 @@ export function SimulationBanner() {
     <div className="sim-banner" data-testid="simulation-banner" role="status">
       <strong>SIMULATION</strong>
       <span>
-        cascade from {cas.patientZero ?? "patient zero"}
+        cascade from {resultPatientZero(cas) ?? cas.patientZero ?? "patient zero"}
         {scenario ? ` · ${humanLabel(scenario)}` : ""} · {cas.nodes.length.toLocaleString()} elements lost · the map shows simulated
         failures over the greyed live grid, not the live state
       </span>
