@@ -46,6 +46,13 @@ def test_alarms_list_and_ack(live: LiveServer, role_tokens: dict[str, str]) -> N
         again = op.post(f"/api/alarms/{gasp['alarm_id']}/ack").json()
         assert again["acknowledged_utc"] == first["acknowledged_utc"]
         assert op.post("/api/alarms/last_gasp.NOPE.20260101T000000Z/ack").status_code == 404
+        assert op.post("/api/alarms/not-an-alarm-id/ack").status_code == 404
+        # an alarm older than the list's window is still found from its own evidence
+        old = (now - timedelta(days=40)).replace(microsecond=0)
+        _post(live, [{"meter_id": meters[0], "event_type": "last_gasp", "event_time_utc": old.isoformat()}])
+        old_id = f"last_gasp.{meters[0]}.{old.strftime('%Y%m%dT%H%M%SZ')}"
+        assert old_id not in {a["alarm_id"] for a in op.get("/api/alarms").json()["items"]}
+        assert op.post(f"/api/alarms/{old_id}/ack").status_code == 200
     acks = live.store.query_arrow("SELECT * FROM alarm_acks").to_pylist()
     assert [a["note"] for a in acks if a["alarm_id"] == gasp["alarm_id"]] == ["crew informed"]
     with live.client(role_tokens["viewer"]) as v:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from fluxops.ops.alarms import AlarmAck, AlarmConfig, alarm_id, list_alarms
+from fluxops.ops.alarms import AlarmAck, AlarmConfig, alarm_id, list_alarms, parse_alarm_id
 
 T0 = datetime(2026, 7, 1, 18, 0, tzinfo=UTC)
 CFG = AlarmConfig()
@@ -60,3 +60,10 @@ def test_newest_first_stable_ids_duplicates_and_acks() -> None:
     assert [a.source_id for a in list_alarms(events, [], {ack.alarm_id: ack}, CFG, acknowledged=False)] == [
         "M2"
     ]
+
+
+def test_ids_parse_back() -> None:
+    assert parse_alarm_id(alarm_id("thermal", "XFMR-1.a", T0)) == ("thermal", "XFMR-1.a", T0)
+    assert parse_alarm_id("last_gasp.M1.2026") is None
+    assert parse_alarm_id("nope.M1.20260701T180000Z") is None
+    assert parse_alarm_id("last_gasp..20260701T180000Z") is None

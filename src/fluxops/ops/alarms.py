@@ -86,6 +86,19 @@ def alarm_id(kind: str, source_id: str, time_utc: datetime) -> str:
     return f"{kind}.{source_id}.{_utc(time_utc).strftime('%Y%m%dT%H%M%SZ')}"
 
 
+def parse_alarm_id(alarm_id: str) -> tuple[str, str, datetime] | None:
+    """(kind, source id, time) of an id made by `alarm_id`; None when it is not one."""
+    kind, _, rest = alarm_id.partition(".")
+    source, _, stamp = rest.rpartition(".")
+    if kind not in ALARM_KINDS or not source:
+        return None
+    try:
+        t = datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+    return kind, source, t
+
+
 def _voltage(row: Mapping[str, Any], cfg: AlarmConfig) -> tuple[str, str] | None:
     v = row.get("value")
     word = "sag" if row["event_type"] == "voltage_sag" else "swell"

@@ -15,7 +15,7 @@ from fluxops.api.ami_runtime import ami_runtime
 from fluxops.api.params import id_path, one_of_query
 from fluxops.api.security import require_role
 from fluxops.core.errors import NotFoundError
-from fluxops.ops.alarms import SEVERITIES, AlarmAck, AlarmConfig, list_alarms
+from fluxops.ops.alarms import SEVERITIES, Alarm, AlarmAck, AlarmConfig, list_alarms, parse_alarm_id
 from fluxops.security.roles import Principal
 from fluxops.storage.alarm_store import AlarmAckTableStore
 
@@ -83,6 +83,25 @@ def get_alarms(
     }
 
 
+def _find(request: Request, alarm_id: str) -> Alarm | None:
+    """The alarm with this id, looked up from its own evidence (the meter's events at that second, or
+    the transformer's hour), however old it is."""
+    parsed = parse_alarm_id(alarm_id)
+    if parsed is None:
+        return None
+    kind, source, t = parsed
+    q, _ = ami_runtime(request.app).queries()
+    cfg: AlarmConfig = request.app.state.alarm_config
+    if kind == "thermal":
+        hours = q.transformer_hours(day=t.date(), transformer_id=source, feeder_id=None, limit=48).to_pylist()
+        rows = [r for r in hours if r.get("hour_utc") is not None and r["hour_utc"].astimezone(UTC) == t]
+        found = list_alarms([], rows, {}, cfg)
+    else:
+        events = q.events(since=t, event_type=None, meter_id=source, limit=1000).to_pylist()
+        found = list_alarms(events, [], {}, cfg, limit=1_000_000)
+    return next((a for a in found if a.alarm_id == alarm_id), None)
+
+
 class AckIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     note: Annotated[str | None, Field(None, max_length=500)] = None
@@ -96,11 +115,7 @@ def post_ack(
     body: AckIn | None = None,
 ) -> dict[str, Any]:
     """Acknowledge an alarm (the first acknowledgement stands; acknowledging again returns it)."""
-    current = {
-        a.alarm_id: a
-        for a in _derive(request, hours=24 * 31, severity=None, acknowledged=None, limit=1_000_000)
-    }
-    if alarm_id not in current:
+    if _find(request, alarm_id) is None:
         raise NotFoundError(f"no alarm {alarm_id!r}", details={"alarm_id": alarm_id})
     ack = _acks(request).put_ack(
         AlarmAck(alarm_id, principal.actor, datetime.now(UTC), body.note if body is not None else None)
