@@ -67,6 +67,10 @@ def test_operating_devices_from_the_inspector(ui: UI, ui_server: UiServer) -> No
     assert fuse_state.inner_text() == "Open — operated, normally closed"
 
     inspect(page, TIE)
+    # nothing carried over from the fuse: no result, an empty reason
+    assert page.locator("[data-testid=switch-done]").count() == 0
+    assert page.locator("[data-testid=switching-check]").count() == 0
+    assert page.locator("[data-testid=switch-reason]").input_value() == ""
     operate(page, "close", "e2e: pick the lateral up from feeder 01")
     page.locator("[data-testid=switch-done]").wait_for(timeout=30_000)
     tie_state = page.locator("[data-testid=device-state][data-state=closed]")

@@ -15,7 +15,12 @@ import { actionFor, checkFromDetails, stateText, type SwitchingCheck } from "./s
 import { switchingApi } from "./switchingApi";
 import { CheckView, afterSwitching } from "./CheckView";
 
+/** Keyed by device: a check, reason or message never carries over to the next device inspected. */
 export function DeviceSwitching({ deviceId }: { deviceId: string }) {
+  return <DeviceSwitchingFor key={deviceId} deviceId={deviceId} />;
+}
+
+function DeviceSwitchingFor({ deviceId }: { deviceId: string }) {
   const live = useStore(liveStore);
   const tz = useStore(uiStore).timeZone;
   const dev = useApi(() => switchingApi.device(deviceId), [deviceId, live.revision]);
