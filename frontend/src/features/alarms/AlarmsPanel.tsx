@@ -1,6 +1,6 @@
 /** Alarms: last-gasps, restores, voltage excursions (ANSI C84.1 Range B) and thermal alarms, newest first,
  * each with severity, time in the utility's zone and an acknowledge button (operator). */
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import { describeError, useApi } from "../../api/useApi";
 import { useStore } from "../../state/store";
 import { liveStore } from "../../state/live";
@@ -9,6 +9,8 @@ import { PanelState } from "../common/Status";
 import { formatTime, zoneAbbreviation } from "../common/format";
 import "./alarms.css";
 import { ackAlarm, fetchAlarms, KIND_LABELS, markAcknowledged, parseAlarms, type Alarm } from "./alarms";
+
+const POLL_MS = 30_000;
 
 export function AlarmsPanel() {
   const live = useStore(liveStore);
@@ -21,6 +23,11 @@ export function AlarmsPanel() {
     () => fetchAlarms({ severity: severity || undefined, acknowledged: onlyOpen ? false : undefined }),
     [live.revision, severity, onlyOpen],
   );
+  // new alarms arrive with AMI events; look again every 30 s while the panel is open
+  useEffect(() => {
+    const t = setInterval(list.reload, POLL_MS);
+    return () => clearInterval(t);
+  }, [list.reload]);
   let rows: Alarm[] = parseAlarms(list.data);
   for (const [id, a] of Object.entries(acked)) rows = markAcknowledged(rows, id, a.by, a.at);
   if (onlyOpen) rows = rows.filter((a) => !a.acknowledged);
