@@ -49,7 +49,7 @@ class ErrorBody(BaseModel):
     code: str = Field(..., description="Machine-readable error code, e.g. invalid_input, not_found")
     message: str = Field(..., description="One human-readable line; names the offending field")
     details: dict[str, Any] = Field(
-        ..., description="Context: `field` (the parameter at fault), `errors`, ids, `request_id` on 5xx"
+        ..., description="Context: `field` (the parameter at fault), `errors`, ids, and always `request_id`"
     )
 
 
