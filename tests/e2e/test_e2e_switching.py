@@ -22,7 +22,9 @@ FAULT = "SEG-0001-02-00003"
 
 
 def api(server: UiServer) -> httpx.Client:
-    return httpx.Client(base_url=server.base_url, headers={"Authorization": f"Bearer {server.token}"}, timeout=120)
+    return httpx.Client(
+        base_url=server.base_url, headers={"Authorization": f"Bearer {server.token}"}, timeout=120
+    )
 
 
 def inspect(page: Any, asset_id: str) -> None:
@@ -91,7 +93,6 @@ def test_operating_devices_from_the_inspector(ui: UI, ui_server: UiServer) -> No
     assert log.count() == 2
     assert "e2e: pick the lateral up from feeder 01" in log.nth(0).inner_text()  # newest first
     assert watch.errors == [], watch.failed
-
 
 
 def test_switching_orders_from_draft_to_executed_and_cancelled(ui: UI, ui_server: UiServer) -> None:
@@ -169,8 +170,11 @@ def test_compare_two_configurations(ui: UI, ui_server: UiServer) -> None:
 
     body = {
         "a": {"patient_zero": [FAULT], "scenario": "normal", "switch_states": []},
-        "b": {"patient_zero": [FAULT], "scenario": "normal", "switch_states": [
-            {"device_id": FUSE, "state": "open"}, {"device_id": TIE, "state": "closed"}]},
+        "b": {
+            "patient_zero": [FAULT],
+            "scenario": "normal",
+            "switch_states": [{"device_id": FUSE, "state": "open"}, {"device_id": TIE, "state": "closed"}],
+        },
     }
     with api(ui_server) as c:
         r = c.post("/api/cascade/compare", json=body)
