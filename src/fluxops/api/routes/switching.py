@@ -16,7 +16,6 @@ import threading
 from collections import OrderedDict
 from typing import Annotated, Any
 
-import numpy as np
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -25,15 +24,14 @@ from fluxops.api.openapi import error_responses
 from fluxops.api.params import IdText, finite, id_path, id_query, one_of, one_of_path, one_of_query
 from fluxops.api.security import require_role
 from fluxops.cascade.config import config_from_dict
-from fluxops.cascade.context import EngineContext, build_context, local_context, scenario_loads
+from fluxops.cascade.context import EngineContext, build_context, local_context
 from fluxops.cascade.economics import EconomicsConfig, economic_impact
-from fluxops.cascade.models import CascadeResult, jsonable
-from fluxops.cascade.scenarios import PRESETS, resolve_scenario
+from fluxops.cascade.models import jsonable
+from fluxops.cascade.scenarios import PRESETS
 from fluxops.cascade.service import CascadeService, parse_inputs
+from fluxops.cascade.whatif import flow_summary, n_minus_1_summary, numbers_diff, overloaded_elements
 from fluxops.core.errors import InvalidInputError, NotFoundError
 from fluxops.grid.models import SWITCH_STATES
-from fluxops.network.contingency import run_n_minus_1
-from fluxops.network.powerflow import run_powerflow
 from fluxops.ops.switching import (
     MAX_REASON_CHARS,
     MAX_STEPS,
@@ -410,53 +408,6 @@ def _proposed(
     return ctx, key
 
 
-def _flow_summary(ctx: EngineContext, scenario: str, limit: int) -> dict[str, Any]:
-    sc = resolve_scenario(scenario)
-    p, q = scenario_loads(ctx, sc.load_multiplier, sc.residential_heating_factor)
-    cg = ctx.cg
-    crit = critical_customers_by_bus(ctx.grid, cg)
-    pf = run_powerflow(cg, p_kw=p, q_kvar=q)
-    ok = pf.edge_energized & (cg.ampacity_a > 0) & np.isfinite(pf.loading_pct)
-    load = np.where(ok, pf.loading_pct, np.nan)
-    with np.errstate(invalid="ignore"):
-        over = np.flatnonzero(load > 100.0)
-        src_over = np.flatnonzero(pf.source_loading_pct > 100.0)
-    over = over[np.argsort(-load[over])]
-    dead = ~np.asarray(pf.bus_energized, bool)
-    crit_out = sorted(c for b in np.flatnonzero(dead) for c in crit.get(int(b), ()))
-    vm = pf.vm_pu[~dead]
-    vm = vm[np.isfinite(vm)]
-    finite = load[np.isfinite(load)]
-    return {
-        "converged": bool(pf.converged),
-        "method": pf.method,
-        "loops": int(pf.n_loops),
-        "max_loading_pct": round(float(finite.max()), 2) if finite.size else None,
-        "min_v_pu": round(float(vm.min()), 5) if vm.size else None,
-        "losses_kw": round(float(pf.losses_kw), 3),
-        "customers_without_supply": int(cg.bus_customer_count[dead].sum()),
-        "critical_without_supply": crit_out[:limit],
-        "critical_without_supply_count": len(crit_out),
-        "overloaded_count": int(len(over) + len(src_over)),
-        "overloaded": [
-            {
-                "element_id": str(cg.edge_ids[e]),
-                "element_type": str(ctx.edge_type[e]),
-                "loading_pct": round(float(load[e]), 2),
-            }
-            for e in over[:limit]
-        ]
-        + [
-            {
-                "element_id": str(cg.source_ids[s]),
-                "element_type": "substation_transformer",
-                "loading_pct": round(float(pf.source_loading_pct[s]), 2),
-            }
-            for s in src_over[:limit]
-        ],
-    }
-
-
 @router.post("/whatif/powerflow", summary="Power flow on a proposed configuration, next to the live one")
 def whatif_powerflow(
     request: Request,
@@ -465,14 +416,14 @@ def whatif_powerflow(
     principal: Principal = Depends(OPERATOR),
 ) -> dict[str, Any]:
     ctx, key = _proposed(request, loaded, _states(body.switch_states))
-    live = _flow_summary(_ctx(loaded), body.scenario, body.limit)
-    proposed = _flow_summary(ctx, body.scenario, body.limit)
+    live = flow_summary(_ctx(loaded), body.scenario, body.limit)
+    proposed = flow_summary(ctx, body.scenario, body.limit)
     return _json(
         {
             "scenario": body.scenario,
             "live": {"configuration_hash": loaded.info.content_hash, **live},
             "proposed": {"configuration_hash": key, **proposed},
-            "difference": _numbers_diff(live, proposed),
+            "difference": numbers_diff(live, proposed),
         }
     )
 
@@ -497,46 +448,8 @@ def whatif_n_minus_1(
     subs = set(dev.loc[dev["device_id"].astype(str).isin(changed), "substation_id"].astype(str))
     pos = {str(x): i for i, x in enumerate(full.cg.substation_ids)}
     ctx = local_context(full, {pos[x] for x in subs if x in pos}) if subs else full
-    sc = resolve_scenario(body.scenario)
-    p, q = scenario_loads(ctx, sc.load_multiplier, sc.residential_heating_factor)
-    cg = ctx.cg
-    res = run_n_minus_1(cg, p_kw=p, q_kvar=q)
-    order = np.lexsort((-np.nan_to_num(res.max_loading_pct, nan=0.0), -res.customers_out))
-    with np.errstate(invalid="ignore"):
-        overloading = int((res.max_loading_pct > 100.0).sum())
-    rows = [
-        {
-            "element_id": str(cg.edge_ids[res.edges[k]]),
-            "customers_out": int(res.customers_out[k]),
-            "critical_out": int(res.critical_out[k]),
-            "unserved_kw": round(float(res.unserved_kw[k]), 2),
-            "max_loading_pct": None
-            if not np.isfinite(res.max_loading_pct[k])
-            else round(float(res.max_loading_pct[k]), 2),
-            "worst_element": None if res.worst_edge[k] < 0 else str(cg.edge_ids[res.worst_edge[k]]),
-            "min_v_pu": None if not np.isfinite(res.min_vm_pu[k]) else round(float(res.min_vm_pu[k]), 5),
-            "converged": bool(res.converged[k]),
-        }
-        for k in order[: body.limit]
-    ]
-    return _json(
-        {
-            "configuration_hash": key,
-            "scenario": sc.name,
-            "substations": sorted(str(x) for x in cg.substation_ids),
-            "method": res.method,
-            "contingencies": len(res.edges),
-            "contingencies_with_overload": overloading,
-            "contingencies_with_critical_out": int((res.critical_out > 0).sum()),
-            "worst": rows,
-        }
-    )
-
-
-def _overloaded(result: CascadeResult) -> list[str]:
-    return sorted(
-        {e.element_id for w in result.waves for e in w.events if e.cause in ("overload", "thermal")}
-    )
+    out = n_minus_1_summary(ctx, body.scenario, body.limit)
+    return _json({"configuration_hash": key, **out})
 
 
 def _run_side(
@@ -563,7 +476,7 @@ def _run_side(
             "customer_minutes": t.customer_minutes,
             "mwh_unserved": t.mwh_unserved,
             "cost_usd": impact.total_cost_usd,
-            "overloaded_elements": _overloaded(result),
+            "overloaded_elements": overloaded_elements(result),
         },
         "impact": jsonable(impact),
         "result": jsonable(result.to_dict()),
@@ -580,15 +493,6 @@ def whatif_cascade(
     ctx, key = _proposed(request, loaded, _states(body.switch_states))
     out = _cascade(request).simulate(ctx, key, parse_inputs(body.inputs()))
     out["configuration_hash"] = key
-    return out
-
-
-def _numbers_diff(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, va in a.items():
-        vb = b.get(k)
-        if isinstance(va, int | float) and isinstance(vb, int | float) and not isinstance(va, bool):
-            out[k] = vb - va
     return out
 
 
@@ -614,7 +518,7 @@ def compare(
     fa, fb = sides["a"]["figures"], sides["b"]["figures"]
     oa, ob = set(fa["overloaded_elements"]), set(fb["overloaded_elements"])
     difference = {
-        **{k: v for k, v in _numbers_diff(fa, fb).items()},
+        **{k: v for k, v in numbers_diff(fa, fb).items()},
         "overloaded_only_a": sorted(oa - ob),
         "overloaded_only_b": sorted(ob - oa),
         "overloaded_both": sorted(oa & ob),
