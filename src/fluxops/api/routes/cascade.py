@@ -20,8 +20,9 @@ from fluxops.api.deps import LoadedGrid, get_loaded_grid
 from fluxops.api.params import IdText, JsonInt, finite, id_path, id_query, one_of, one_of_query
 from fluxops.api.security import require_role
 from fluxops.cascade.config import config_from_dict, config_to_dict
-from fluxops.cascade.context import EngineContext, build_context, local_context, scenario_loads
+from fluxops.cascade.context import EngineContext, build_context, scenario_loads
 from fluxops.cascade.explain import EXPLANATION_TYPES, explain
+from fluxops.cascade.feeder_flow import AS_IMPORTED, default_scenario, feeder_powerflow, solve_as_imported
 from fluxops.cascade.jobs import JobRunner
 from fluxops.cascade.models import jsonable
 from fluxops.cascade.montecarlo import MonteCarloConfig
@@ -469,48 +470,15 @@ def realtime_risk(
 def powerflow(
     loaded: LoadedGrid = Depends(get_loaded_grid),
     feeder_id: str = id_path("Feeder id"),
-    scenario: str = one_of_query(SCENARIO_NAMES, "Scenario", default="normal"),
+    scenario: str | None = one_of_query(
+        (*SCENARIO_NAMES, AS_IMPORTED),
+        "Scenario (default: as_imported on an imported grid — the source case — else normal)",
+    ),
 ) -> dict[str, Any]:
-    """Power flow of the feeder's substation (scenario loads); voltages and loadings of the feeder."""
+    """Power flow of the feeder: voltages and loadings. An imported grid's default is its source case,
+    solved whole once per grid; a scenario solves the feeder's substation with scenario loads."""
     ctx = _ctx(loaded)
-    grid = loaded.grid
-    fd = grid.feeders[grid.feeders["feeder_id"] == feeder_id]
-    if fd.empty:
-        raise NotFoundError(f"no feeder {feeder_id!r}", details={"feeder_id": feeder_id})
-    s = int(np.flatnonzero(ctx.cg.substation_ids == fd["substation_id"].iloc[0])[0])
-    local = local_context(ctx, {s})
-    sc = resolve_scenario(scenario)
-    p, q = scenario_loads(local, sc.load_multiplier, sc.residential_heating_factor)
-    cg = local.cg
-    pf = run_powerflow(cg, p_kw=p, q_kvar=q)
-    bus_f = local.grid.buses["feeder_id"].to_numpy(object) == feeder_id
-    edge_f = bus_f[cg.to_bus] | bus_f[cg.from_bus]
-    out: dict[str, Any] = jsonable(
-        {
-            "feeder_id": feeder_id,
-            "scenario": sc.name,
-            "converged": pf.converged,
-            "iterations": pf.iterations,
-            "max_mismatch_mva": pf.max_mismatch_mva,
-            "method": pf.method,
-            "losses_kw_substation": pf.losses_kw,
-            "buses": [
-                {
-                    "id": str(cg.bus_ids[b]),
-                    "v_pu": round(float(pf.vm_pu[b]), 5),
-                    "p_kw": round(float(p[b]), 2),
-                }
-                for b in np.flatnonzero(bus_f)
-            ],
-            "edges": [
-                {
-                    "id": str(cg.edge_ids[e]),
-                    "i_a": round(float(pf.i_edge_a[e]), 3),
-                    "loading_pct": round(float(pf.loading_pct[e]), 3),
-                    "p_from_kw": round(float(pf.p_from_kw[e]), 3),
-                }
-                for e in np.flatnonzero(edge_f)
-            ],
-        }
-    )
+    name = scenario or default_scenario(ctx)
+    case = loaded.derived("as_imported_flow", lambda: solve_as_imported(ctx)) if name == AS_IMPORTED else None
+    out: dict[str, Any] = jsonable(feeder_powerflow(ctx, feeder_id, name, case))
     return out
