@@ -185,7 +185,7 @@ def test_cli_ask_eval_and_docs(tmp_path: Path, tiny_grid: Grid) -> None:
     doc.write_text("# Vault entry\n\n## Gas test\n\nTest the vault atmosphere for combustible gas.\n")
     r = run("docs", "add", str(doc))
     assert r.returncode == 0 and "added doc_" in r.stdout, r.stderr
-    r = run("docs", "add", str(tmp_path / "manual.pdf"))
-    assert r.returncode == 2 and "Markdown or text only" in r.stderr
+    r = run("docs", "add", str(tmp_path / "manual.doc"))
+    assert r.returncode == 2 and ".doc is not supported" in r.stderr
     r = run("assistant", "ask", "How do I test the vault atmosphere for gas?", "--evidence")
     assert r.returncode == 0 and "Vault entry" in r.stdout, r.stderr

@@ -299,6 +299,8 @@ def ungrounded_numbers(text: str, records: Sequence[ToolCallRecord], question: s
             for c in r.result.citations:
                 _numbers_in(c.text, values)
                 values.append(float(c.line))
+                if c.page is not None:
+                    values.append(float(c.page))
         _numbers_in(r.arguments, values)
     _numbers_in(question, values)
     bad: list[str] = []

@@ -12,7 +12,8 @@ RATINGS: tuple[str, ...] = ("up", "down")
 
 @dataclass(frozen=True)
 class Citation:
-    """Where a retrieved passage comes from: document, the heading it sits under, its first line."""
+    """Where a retrieved passage comes from: document, the heading it sits under, its first line (of the
+    document as indexed) and, for an uploaded PDF, the page it was printed on."""
 
     doc_id: str
     title: str
@@ -20,6 +21,7 @@ class Citation:
     line: int
     score: float
     text: str
+    page: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -147,7 +149,8 @@ class Feedback:
 
 @dataclass(frozen=True)
 class Document:
-    """An uploaded document (Markdown or plain text) the search indexes next to the shipped corpus."""
+    """An uploaded document the search indexes next to the shipped corpus: Markdown (a PDF or text file is
+    converted on upload, `fluxops.assistant.documents`)."""
 
     doc_id: str
     title: str

@@ -656,7 +656,7 @@ def _compose(p: Plan, results: list[dict[str, Any]]) -> str:
         hits = x["hits"]
         if not hits:
             return "The documents say nothing I can find about that."
-        parts = [f"[{h['title']} § {h['heading']}, line {h['line']}]: {_excerpt(h['text'])}" for h in hits]
+        parts = [f"[{_where(h)}]: {_excerpt(h['text'])}" for h in hits]
         return "From the documents:\n" + "\n".join(f"- {s}" for s in parts)
     if p.kind == "sql":
         cols = x["columns"]
@@ -674,6 +674,12 @@ def _compose(p: Plan, results: list[dict[str, Any]]) -> str:
             f"{_n(x['line_km'], 'km', 3)} of line; {x['critical_customers']} critical customers."
         )
     return json.dumps(x)[:2000]
+
+
+def _where(hit: dict[str, Any]) -> str:
+    """Document § heading, then the page (an uploaded PDF) and the line."""
+    page = f"page {hit['page']}, " if hit.get("page") is not None else ""
+    return f"{hit['title']} § {hit['heading']}, {page}line {hit['line']}"
 
 
 def _excerpt(text: str, words: int = 60) -> str:

@@ -23,6 +23,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from fluxops.assistant.documents import PAGE_MARKER
 from fluxops.assistant.models import Citation, Document
 from fluxops.core.errors import CapabilityError
 
@@ -134,11 +135,14 @@ class Chunk:
     heading: str
     line: int
     text: str
+    page: int | None = None  # the PDF page it was printed on (uploaded PDFs)
 
 
 def chunk_markdown(doc_id: str, text: str, *, title: str | None = None) -> list[Chunk]:
-    """Passages under their heading path (see the module docstring)."""
+    """Passages under their heading path (see the module docstring); a ``<!-- page N -->`` line (an
+    uploaded PDF) starts page N: a passage never spans two pages and carries its page."""
     lines = text.splitlines()
+    page: int | None = None
     doc_title = title
     path: list[tuple[int, str]] = []
     chunks: list[Chunk] = []
@@ -154,7 +158,7 @@ def chunk_markdown(doc_id: str, text: str, *, title: str | None = None) -> list[
         nonlocal buf
         body = "\n".join(buf).strip()
         if body:
-            chunks.append(Chunk(doc_id, doc_title or doc_id, heading(), buf_line, body))
+            chunks.append(Chunk(doc_id, doc_title or doc_id, heading(), buf_line, body, page))
         buf = []
 
     def flush_para() -> None:
@@ -171,6 +175,12 @@ def chunk_markdown(doc_id: str, text: str, *, title: str | None = None) -> list[
         para = []
 
     for i, line in enumerate(lines, start=1):
+        pm = PAGE_MARKER.match(line)
+        if pm:
+            flush_para()
+            flush_buf()
+            page = int(pm.group(1))
+            continue
         m = _HEADING.match(line)
         if m:
             flush_para()
@@ -189,7 +199,7 @@ def chunk_markdown(doc_id: str, text: str, *, title: str | None = None) -> list[
     flush_para()
     flush_buf()
     if doc_title is not None:
-        chunks = [Chunk(c.doc_id, doc_title, c.heading, c.line, c.text) for c in chunks]
+        chunks = [Chunk(c.doc_id, doc_title, c.heading, c.line, c.text, c.page) for c in chunks]
     return chunks
 
 
@@ -273,10 +283,13 @@ class DocumentIndex:
 
     def __init__(self, uploaded: Iterable[Document] = (), *, embedder: Embedder | None = None) -> None:
         chunks: list[Chunk] = []
+        self._sources: dict[str, str] = {}
         for doc_id, text in shipped_corpus():
             chunks.extend(chunk_markdown(doc_id, text))
+            self._sources[doc_id] = text
         for d in uploaded:
             chunks.extend(chunk_markdown(d.doc_id, d.content, title=d.title))
+            self._sources[d.doc_id] = d.content
         self.chunks = chunks
         self.documents = sorted({c.doc_id for c in chunks})
         self._text = _bm25([tokenize(c.text) for c in chunks])
@@ -290,6 +303,10 @@ class DocumentIndex:
             + (f" + dense({embedder.name})" if embedder is not None else "; no dense embeddings")
             + ", reciprocal-rank fusion"
         )
+
+    def source(self, doc_id: str) -> str:
+        """The Markdown a document was indexed from (line numbers of citations count in it)."""
+        return self._sources.get(doc_id, "")
 
     def _dense_rank(self, query: str, k: int) -> list[int]:
         if self._dense is None or self.embedder is None:
@@ -327,6 +344,7 @@ class DocumentIndex:
                 line=self.chunks[i].line,
                 score=round(fused[i], 5),
                 text=self.chunks[i].text,
+                page=self.chunks[i].page,
             )
             for i in best
         ]

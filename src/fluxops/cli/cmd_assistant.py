@@ -163,37 +163,43 @@ def register(app: typer.Typer) -> None:
 
     @docs.command("add")
     def docs_add(
-        file: Path = typer.Argument(..., help="A Markdown (.md) or text (.txt) file"),
+        file: Path = typer.Argument(..., help="A Markdown (.md), text (.txt) or PDF (.pdf) file"),
         title: str | None = typer.Option(None, help="Defaults to the file name"),
         data_dir: Path | None = DATA_DIR_OPTION,
     ) -> None:
-        """Add a document to the assistant's search (PDF is not supported: no PDF library is installed)."""
+        """Add a document to the assistant's search (checked and indexed before it is stored)."""
+        from fluxops.assistant.documents import MAX_UPLOAD_BYTES, convert, format_for_filename
         from fluxops.assistant.models import Document
+        from fluxops.assistant.retrieval import DocumentIndex
         from fluxops.core.clock import utc_now
         from fluxops.storage import open_store
         from fluxops.storage.assistant_store import AssistantTableStore
 
-        if file.suffix.lower() not in (".md", ".markdown", ".txt"):
-            raise InvalidInputError(
-                f"{file.suffix or 'this file type'} is not supported: Markdown or text only", field="file"
-            )
-        if not file.exists():
+        fmt = format_for_filename(file.name)
+        if not file.is_file():
             raise InvalidInputError(f"no file {file}", field="file")
-        content = file.read_text(encoding="utf-8")
-        if not content.strip():
-            raise InvalidInputError("the file is empty", field="file")
+        if file.stat().st_size > MAX_UPLOAD_BYTES:
+            raise InvalidInputError(
+                f"{file.name} is {file.stat().st_size:,} bytes; at most {MAX_UPLOAD_BYTES:,} are accepted",
+                field="file",
+            )
         name = title or file.stem
-        if file.suffix.lower() == ".txt":
-            content = f"# {name}\n\n{content}"
+        conv = convert(file.read_bytes(), fmt, name)
         store = open_store(settings_for(data_dir))
         try:
             threads = AssistantTableStore(store)
             threads.ensure_tables()
-            doc = Document(f"doc_{uuid.uuid4().hex[:12]}", name, content, "cli", utc_now())
+            doc = Document(f"doc_{uuid.uuid4().hex[:12]}", name, conv.markdown, "cli", utc_now())
+            passages = sum(
+                1 for c in DocumentIndex([*threads.list_documents(), doc]).chunks if c.doc_id == doc.doc_id
+            )
+            if passages == 0:
+                raise InvalidInputError(f"{file.name} has no text to search", field="file")
             threads.add_document(doc)
         finally:
             store.close()
-        console.print(f"added {doc.doc_id} ({name}, {len(content):,} characters)")
+        pages = f", {conv.pages} pages" if conv.pages is not None else ""
+        console.print(f"added {doc.doc_id} ({name}, {conv.format}{pages}, {passages} passages)", markup=False)
 
     @docs.command("list")
     def docs_list(data_dir: Path | None = DATA_DIR_OPTION) -> None:

@@ -1,5 +1,6 @@
 """The operator's assistant: threads per user, answers streamed as server-sent events, feedback, and
-uploaded documents for its search (`fluxops.assistant`).
+the document index its search uses (`fluxops.assistant`; the documents' routes are in
+`fluxops.api.routes.assistant_docs`).
 
 ``POST /api/assistant/threads/{id}/messages`` answers as SSE: ``tool_call`` and ``tool_result`` events as
 the tools run, ``delta`` with answer text, then ``answer`` (text + evidence: tool calls with arguments,
@@ -28,12 +29,12 @@ from fluxops.api.openapi import error_responses
 from fluxops.api.params import id_path
 from fluxops.api.security import require_role
 from fluxops.assistant.engine import MAX_QUESTION_CHARS, Assistant, check_question
-from fluxops.assistant.models import Document, Feedback, Message, Thread, ToolCallRecord
+from fluxops.assistant.models import Feedback, Message, Thread, ToolCallRecord
 from fluxops.assistant.remote import brain_from_settings
 from fluxops.assistant.retrieval import DocumentIndex, minilm_embedder
 from fluxops.assistant.tools import tool_specs
 from fluxops.core.clock import utc_now
-from fluxops.core.errors import ConflictError, InvalidInputError, NotFoundError
+from fluxops.core.errors import ConflictError, NotFoundError
 from fluxops.security.ports import AuditEntry
 from fluxops.security.roles import Principal
 from fluxops.storage.assistant_context import build_tool_context
@@ -41,7 +42,6 @@ from fluxops.storage.assistant_store import AssistantTableStore
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api", tags=["assistant"])
-MAX_DOC_CHARS = 1_000_000
 VISIBLE = r"[^\s\x1c-\x1f]"  # at least one visible character (blank text is refused by the schema)
 MAX_THREADS = 200
 STATUS_CODES = {"ok": 200, "confirmation_required": 202, "refused": 403, "error": 422}
@@ -103,15 +103,6 @@ class FeedbackIn(BaseModel):
     message_id: str = Field(..., min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_\-]+$")
     rating: Literal["up", "down"]
     comment: str = Field("", max_length=2000)
-
-
-class DocumentIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-    title: str = Field(..., min_length=1, max_length=200, pattern=VISIBLE)
-    content: str = Field(
-        ..., min_length=1, max_length=MAX_DOC_CHARS, pattern=VISIBLE, description="Markdown or plain text"
-    )
-    format: Literal["markdown", "text"] = "markdown"
 
 
 # --- threads ----------------------------------------------------------------------------------------
@@ -329,42 +320,3 @@ def post_feedback(
     )
     store.add_feedback(fb)
     return fb.to_dict()
-
-
-# --- documents --------------------------------------------------------------------------------------
-
-
-@router.get("/docs", summary="Documents the assistant searches (shipped and uploaded)")
-def list_documents(request: Request, _p: Principal = Depends(require_role("viewer"))) -> dict[str, Any]:
-    index: DocumentIndex = request.app.state.assistant_docs.get(_threads(request))
-    uploaded = {d.doc_id: d for d in _threads(request).list_documents()}
-    items = []
-    for doc_id in index.documents:
-        chunks = [c for c in index.chunks if c.doc_id == doc_id]
-        d = uploaded.get(doc_id)
-        items.append(
-            {
-                "doc_id": doc_id,
-                "title": chunks[0].title if chunks else doc_id,
-                "passages": len(chunks),
-                "source": "uploaded" if d else "shipped",
-                "uploaded_by": d.uploaded_by if d else None,
-            }
-        )
-    return {"items": items, "count": len(items), "retrieval": index.method}
-
-
-@router.post(
-    "/docs", summary="Upload a Markdown or text document for the assistant's search", status_code=201
-)
-def upload_document(
-    request: Request, body: DocumentIn, principal: Principal = Depends(require_role("admin"))
-) -> dict[str, Any]:
-    if not body.content.strip():
-        raise InvalidInputError("content is blank", field="content")
-    text = body.content if body.format == "markdown" else f"# {body.title}\n\n{body.content}"
-    doc = Document(f"doc_{uuid.uuid4().hex[:12]}", body.title, text, principal.actor, utc_now())
-    _threads(request).add_document(doc)
-    index: DocumentIndex = request.app.state.assistant_docs.get(_threads(request))
-    passages = sum(1 for c in index.chunks if c.doc_id == doc.doc_id)
-    return {"doc_id": doc.doc_id, "title": doc.title, "passages": passages, "chars": len(text)}
