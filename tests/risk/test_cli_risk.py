@@ -59,3 +59,40 @@ def test_risk_commands(tiny_grid: Grid, tmp_path: Path, monkeypatch: pytest.Monk
     res = run.invoke(app, ["risk", "explain", xf, *d])
     assert res.exit_code == 0, res.output
     assert "P(fail in 12 months)" in res.output and "log-odds" in res.output
+
+
+def test_history_into_the_oms_and_the_demo_first_start(
+    tiny_grid: Grid, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``risk history --oms`` and the demo's first start write the failures as historical outages; a
+    second demo start (same grid) leaves them alone."""
+    from fluxops.cli.cmd_risk import DEMO_RISK_YEARS_ENV, demo_risk_history
+    from fluxops.storage.oms_history import oms_history_meta
+
+    monkeypatch.setattr(console, "width", 240)
+    settings = Settings(data_dir=tmp_path)
+    store = open_store(settings)
+    store.load_grid(tiny_grid)
+    store.close()
+    d = ["--data-dir", str(tmp_path)]
+    res = CliRunner().invoke(app, ["risk", "history", "--years", "5", "--end", "2026-01-01", "--oms", *d])
+    assert res.exit_code == 0, res.output
+    assert "OMS history:" in res.output and "restored outages" in res.output
+    res = CliRunner().invoke(app, ["risk", "history", "--oms", "--preset", "tiny", *d])
+    assert isinstance(res.exception, InvalidInputError) and res.exception.field == "oms"
+
+    store = open_store(settings)
+    try:
+        meta = oms_history_meta(store)
+        assert meta is not None and meta["years"] == 5
+        assert demo_risk_history(settings, store) is None  # this grid's history is there already
+        store.execute("DELETE FROM oms_history")
+        monkeypatch.setenv(DEMO_RISK_YEARS_ENV, "0")
+        assert demo_risk_history(settings, store) is None  # switched off
+        monkeypatch.setenv(DEMO_RISK_YEARS_ENV, "4")
+        got = demo_risk_history(settings, store)  # the stored 5-year history is reused
+        assert got is not None and got["years"] == 5
+        n = store.query_arrow("SELECT COUNT(*) FROM outages WHERE historical").column(0)[0].as_py()
+        assert n == got["outages"]
+    finally:
+        store.close()

@@ -4,9 +4,10 @@ a generated preset with ``--preset``), through the same service the API uses, wi
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -101,9 +102,17 @@ def register(app: typer.Typer) -> None:
         preset: str | None = PRESET_OPTION,
         grid_seed: int = GRID_SEED_OPTION,
         data_dir: Path | None = DATA_DIR_OPTION,
+        oms: bool = typer.Option(
+            False,
+            "--oms",
+            help="Also write the failures into the store's OMS outage tables as restored, historical "
+            "outages (replacing an earlier history), so IEEE 1366 reliability covers the years.",
+        ),
     ) -> None:
         """Generate (replace) the failure history of the grid from the documented hazard process."""
         end_utc = _parse_day(end)
+        if oms and preset is not None:
+            raise InvalidInputError("--oms writes into the store's grid: leave out --preset", field="oms")
         with _session(data_dir, preset, grid_seed) as (svc, grid, grid_hash), _progress("history") as report:
             meta = svc.generate_history(
                 grid, grid_hash, end_utc=end_utc, years=years, seed=seed, progress=report
@@ -112,6 +121,15 @@ def register(app: typer.Typer) -> None:
             f"{meta['failures']:,} failures of {meta['assets']:,} assets over {meta['years']} years "
             f"from {meta['start_utc'][:10]} ({meta['n_days']} days) — grid {grid_hash[:16]}"
         )
+        if oms:
+            from fluxops.storage import open_store
+
+            store, reader = open_store(settings_for(data_dir)), svc_for(data_dir)
+            try:
+                write_history_to_oms(store, reader, grid, grid_hash)
+            finally:
+                reader.jobs.shutdown()
+                store.close()
 
     @risk.command("train")
     def train(
@@ -193,6 +211,73 @@ def register(app: typer.Typer) -> None:
         console.print(t)
         if out["past_failures"]:
             console.print(f"past failures: {len(out['past_failures'])}")
+
+
+def svc_for(data_dir: Path | None) -> Any:
+    from fluxops.risk.service import RiskService
+    from fluxops.storage.risk_files import RiskFileStore
+
+    return RiskService(RiskFileStore(settings_for(data_dir).data_dir))
+
+
+def write_history_to_oms(store: Any, svc: Any, grid: Any, grid_hash: str) -> dict[str, Any]:
+    """The grid's stored failure history as restored, historical OMS outages
+    (`fluxops.risk.oms_history`), with a progress bar; replaces any earlier history in the store."""
+    from fluxops.ops.trace import ProtectionTree
+    from fluxops.risk.oms_history import outage_history
+    from fluxops.storage.oms_history import write_oms_history
+
+    h = svc.require_history(grid_hash)
+    t0 = time.perf_counter()
+    with _progress("outage records") as report:
+        delta = outage_history(h.failures, ProtectionTree.build(grid), grid, report)
+        report(1.0, "writing the OMS tables")
+        end = h.start_utc + timedelta(days=h.n_days)
+        meta: dict[str, Any] = write_oms_history(
+            store, delta, grid_hash=grid_hash, start_utc=h.start_utc, end_utc=end, years=h.years, seed=h.seed
+        )
+    console.print(
+        f"OMS history: {meta['outages']:,} restored outages, {meta['customer_interruptions']:,} customer "
+        f"interruptions, {h.start_utc:%Y-%m-%d} to {end:%Y-%m-%d}, in {time.perf_counter() - t0:.1f} s"
+    )
+    return meta
+
+
+DEMO_RISK_YEARS_ENV = "FLUXOPS_DEMO_RISK_YEARS"  # years of failure history on a demo's first start; 0: none
+DEMO_RISK_YEARS = 5
+
+
+def demo_risk_history(settings: Any, store: Any, *, now: datetime | None = None) -> dict[str, Any] | None:
+    """Once per store and grid: ``FLUXOPS_DEMO_RISK_YEARS`` (default 5) years of failure history ending
+    today, kept by the risk service and written into the OMS tables, so a demo's reliability indices and
+    risk models have years behind them on first start. None when it exists for this grid, is switched
+    off, or no grid is loaded."""
+    import os
+
+    from fluxops.core.clock import utc_now
+    from fluxops.storage.oms_history import oms_history_meta
+
+    years = int(os.environ.get(DEMO_RISK_YEARS_ENV, DEMO_RISK_YEARS))
+    info = store.get_grid_info()
+    if years == 0 or info is None:
+        return None
+    done = oms_history_meta(store)
+    if done is not None and done["grid_hash"] == info.content_hash:
+        return None
+    grid = store.read_grid()
+    from fluxops.risk.service import RiskService
+    from fluxops.storage.risk_files import RiskFileStore
+
+    svc = RiskService(RiskFileStore(settings.data_dir))
+    try:
+        if svc.store.history_meta(info.content_hash) is None:
+            with _progress(f"failure history ({years} y)") as report:
+                svc.generate_history(
+                    grid, info.content_hash, end_utc=now or utc_now(), years=years, seed=0, progress=report
+                )
+        return write_history_to_oms(store, svc, grid, info.content_hash)
+    finally:
+        svc.jobs.shutdown()
 
 
 def _fmt(v: float | None, spec: str) -> str:

@@ -211,6 +211,10 @@ def run_server(
         if demo and store.get_grid_info() is None:
             generate_and_load(store, preset=settings.demo_preset, seed=settings.demo_seed)
         live_start = demo_history(settings, store) if demo else None
+        if demo:  # years of failure history as restored OMS outages (once per grid; cmd_risk)
+            from fluxops.cli.cmd_risk import demo_risk_history
+
+            demo_risk_history(settings, store)
         if workers > 1:
             store.close()
             _run_workers(

@@ -95,6 +95,10 @@ OUTAGES_SCHEMA = pa.schema(
         # table can gain the column (ALTER ... DEFAULT FALSE); always written.
         pa.field("synthetic", pa.bool_(), nullable=True),
         pa.field("cause_code", _s, nullable=True),  # OUTAGE_CAUSES; null until an operator records it
+        # written from the asset-risk failure history (`fluxops.risk.oms_history`), not by the live
+        # engine: always restored, never active, no alarms; counted in reliability like any real outage.
+        # Nullable only so an existing table can gain the column (older rows were all live).
+        pa.field("historical", pa.bool_(), nullable=True),
     ]
 )
 
@@ -238,6 +242,7 @@ class OutageRecord:
     acknowledged_by: str | None = None
     restored_utc: datetime | None = None
     cause_code: str | None = None  # OUTAGE_CAUSES, recorded by an operator
+    historical: bool = False  # from the failure history (`fluxops.risk.oms_history`), not the live engine
 
     @property
     def is_open(self) -> bool:

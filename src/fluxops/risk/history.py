@@ -12,7 +12,8 @@ Each failure becomes an outage record in the OMS shape (`fluxops.ops.models.OUTA
 the protective device that operates and its customers (`fluxops.risk.assets`), restored after the
 repair time of the cascade repair model (`fluxops.cascade.repair.repair_hours`, RBTS hours and stated
 assumptions on `RestorationConfig`), customer-minutes = customers × duration. The records are kept in
-the risk history (a table of its own), not written into the live ``outages`` table — see docs/risk.md.
+the risk history (a table of its own); `fluxops.risk.oms_history` turns them into restored, historical
+OMS outages for the reliability indices — see docs/risk.md.
 
 The truth — expected failures per asset-year (``risk_truth``) and the frailty — is returned apart and
 stored apart; features and the UI never read it; only evaluation (the oracle) does.

@@ -80,6 +80,8 @@ class OpsTableStore:
             self.store.execute("ALTER TABLE outages ADD COLUMN synthetic BOOLEAN DEFAULT FALSE")
         if "cause_code" not in have:  # additive (issue 10): no cause recorded for older outages
             self.store.execute("ALTER TABLE outages ADD COLUMN cause_code VARCHAR")
+        if "historical" not in have:  # additive (issue 12): older rows all came from the live engine
+            self.store.execute("ALTER TABLE outages ADD COLUMN historical BOOLEAN DEFAULT FALSE")
         # additive: ``crews.skills`` came after the table (issue 10); older crews' skills are unknown
         if "skills" not in set(self.store.query_arrow("SELECT * FROM crews LIMIT 0").schema.names):
             self.store.execute("ALTER TABLE crews ADD COLUMN skills VARCHAR")

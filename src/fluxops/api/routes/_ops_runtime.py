@@ -72,6 +72,10 @@ class _AmiCoverage:
         self.app = app
 
     def history_start_utc(self) -> datetime | None:
+        starts = [t for t in (self._lake_start(), self._outage_history_start()) if t is not None]
+        return min(starts) if starts else None
+
+    def _lake_start(self) -> datetime | None:
         ami = getattr(self.app.state, "ami", None)
         lake = getattr(ami, "lake", None)
         if lake is None:
@@ -81,6 +85,16 @@ class _AmiCoverage:
         except Exception:  # no lake yet
             return None
         return datetime.combine(days[0], time(0), tzinfo=UTC) if days else None
+
+    def _outage_history_start(self) -> datetime | None:
+        """The outage records' own start when the failure history was written into them (issue 12)."""
+        from fluxops.storage.oms_history import history_window_start
+
+        try:
+            return history_window_start(self.app.state.store)
+        except Exception:  # coverage unknown: the lake's start alone
+            log.exception("reading the outage history window failed")
+            return None
 
 
 class OpsRuntime:
