@@ -43,7 +43,10 @@ SWITCH_STATES: tuple[str, ...] = ("closed", "open")
 CONSTRUCTION_TYPES: tuple[str, ...] = ("overhead", "underground")
 CUSTOMER_CLASSES: tuple[str, ...] = ("residential", "commercial", "industrial")
 CRITICAL_TYPES: tuple[str, ...] = ("hospital", "water", "emergency_services", "telecom")
-PHASES: tuple[str, ...] = ("A", "B", "C", "ABC")
+# Phase sets an element connects, in canonical order: single-phase, two-phase (laterals, open-wye /
+# two-phase transformers) and three-phase. `PHASE_MASK` gives each its bits (A=1, B=2, C=4).
+PHASES: tuple[str, ...] = ("A", "B", "C", "AB", "AC", "BC", "ABC")
+PHASE_MASK: dict[str, int] = {p: sum(1 << "ABC".index(c) for c in p) for p in PHASES}
 BUS_TYPES: tuple[str, ...] = ("substation", "junction")
 
 # Asset types as the API and the map name them. Devices are typed by ``device_type``.
@@ -133,6 +136,9 @@ TABLES: dict[str, pa.Schema] = {
             pa.field("ampacity_a", _f, nullable=False),
             pa.field("install_year", _i, nullable=False),
             pa.field("geometry_wkb", pa.binary(), nullable=False),  # LineString, WGS84
+            pa.field(
+                "phases", _s, nullable=True
+            ),  # PHASES it carries; null: unknown (a store before migration 4)
         ]
     ),
     "devices": pa.schema(
@@ -149,6 +155,7 @@ TABLES: dict[str, pa.Schema] = {
             pa.field("state", _s, nullable=False),  # SWITCH_STATES, as last known
             pa.field("rating_a", _f, nullable=True),  # continuous current rating; null: unknown (imports)
             pa.field("tie_feeder_id", _s, nullable=True),  # tie switches: the other feeder
+            pa.field("phases", _s, nullable=True),  # PHASES it switches/protects; null: unknown
         ]
     ),
     "poles": pa.schema(
@@ -174,7 +181,7 @@ TABLES: dict[str, pa.Schema] = {
             pa.field("lon", _f, nullable=False),
             pa.field("lat", _f, nullable=False),
             pa.field("rating_kva", _f, nullable=False),
-            pa.field("phase", _s, nullable=False),  # PHASES
+            pa.field("phase", _s, nullable=False),  # PHASES it is connected to (its "phases")
             pa.field("mounting", _s, nullable=False),  # pole | pad
             pa.field("z_pct", _f, nullable=False),
             pa.field("install_year", _i, nullable=False),
@@ -192,6 +199,7 @@ TABLES: dict[str, pa.Schema] = {
             pa.field("service_v", _f, nullable=False),  # nominal service voltage, 240 (120/240 split phase)
             pa.field("address", _s, nullable=True),  # premise street address, e.g. "1203 Elm St"
             pa.field("zip_code", _s, nullable=True),  # 5-digit ZIP (synthetic grids: per street-grid cell)
+            pa.field("phases", _s, nullable=True),  # its transformer's phases; null: unknown
         ]
     ),
     "customers": pa.schema(
@@ -291,4 +299,16 @@ def grid_from_tables(meta: GridMeta, tables: dict[str, pd.DataFrame]) -> Grid:
             raise KeyError(f"table {name!r} lacks columns {missing}")
         arrow = pa.Table.from_pandas(df[schema.names], schema=schema, preserve_index=False)
         coerced[name] = arrow.to_pandas()
+    coerced["meters"] = _meter_phases(coerced["meters"], coerced["transformers"])
     return Grid(meta=meta, **coerced)
+
+
+def _meter_phases(meters: pd.DataFrame, transformers: pd.DataFrame) -> pd.DataFrame:
+    """A meter is on its transformer's phases: fill the ones not given (importers, hand-built grids)."""
+    missing = meters["phases"].isna()
+    if not missing.any():
+        return meters
+    by_xf = pd.Series(transformers["phase"].to_numpy(), index=transformers["transformer_id"].to_numpy())
+    by_xf = by_xf[~by_xf.index.duplicated()]
+    filled = meters["transformer_id"].map(by_xf)
+    return meters.assign(phases=meters["phases"].where(~missing, filled))

@@ -19,12 +19,14 @@ from fluxops.grid.generator.feeder import SEG, FeederArrays
 from fluxops.grid.generator.geography import M_PER_DEG_LAT, m_per_deg_lon
 from fluxops.grid.generator.naming import id_parts, ids
 from fluxops.grid.generator.substation import TransformerPlan
+from fluxops.grid.models import PHASES
 
 _FI = npt.NDArray[np.int64]
 _FF = npt.NDArray[np.float64]
 _OBJ = npt.NDArray[np.object_]
 _DEVICE_PREFIX = {1: "BRK", 2: "RCL", 3: "SEC", 4: "FUS", 5: "SW"}
 _DEVICE_TYPE = {1: "breaker", 2: "recloser", 3: "sectionalizer", 4: "fuse", 5: "switch"}
+PHASE_NAMES = np.asarray(PHASES, dtype=object)
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,7 @@ class Nodes:
     bus_id: _OBJ
     via_lon: _FF  # corner point of the edge into the node (nan: straight from the parent)
     via_lat: _FF
+    phases: npt.NDArray[np.int8]  # phase set of the edge into the node (index into PHASES)
 
 
 def concat_nodes(feeders: list[FeederArrays], sub_no: _FI, feeder_no: _FI) -> tuple[Nodes, _FI]:
@@ -66,6 +69,7 @@ def concat_nodes(feeders: list[FeederArrays], sub_no: _FI, feeder_no: _FI) -> tu
         bus_id=ids("BUS", (sub_no[fidx], 4), (feeder_no[fidx], 2), (local, 5)),
         via_lon=np.full(len(fidx), np.nan),
         via_lat=np.full(len(fidx), np.nan),
+        phases=np.concatenate([f.phases for f in feeders]),
     )
     return nodes, offsets
 
@@ -116,6 +120,7 @@ def segments_table(
             "ampacity_a": np.array([c.ampacity_a for c in cond])[code],
             "install_year": nodes.year[seg].astype(np.int32),
             "geometry_wkb": geom,
+            "phases": PHASE_NAMES[nodes.phases[seg]],
         }
     )
 
@@ -152,6 +157,7 @@ def feeder_devices_table(
             "state": "closed",
             "rating_a": nodes.rating_a[dev],
             "tie_feeder_id": None,
+            "phases": PHASE_NAMES[nodes.phases[dev]],
         }
     )
 
@@ -211,6 +217,7 @@ def substation_tables(
             "state": "open",
             "rating_a": 2000.0,
             "tie_feeder_id": None,
+            "phases": "ABC",
         }
     )
     return buses, stx, bus_ties

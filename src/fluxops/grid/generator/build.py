@@ -19,6 +19,7 @@ import pandas as pd
 from fluxops.core.errors import InvalidInputError
 from fluxops.grid.generator import catalog as cat
 from fluxops.grid.generator.assemble import (
+    PHASE_NAMES,
     Nodes,
     concat_nodes,
     feeder_devices_table,
@@ -33,7 +34,15 @@ from fluxops.grid.generator.poles import poles_table
 from fluxops.grid.generator.premises import account_numbers, customer_names, premise_addresses
 from fluxops.grid.generator.substation import TransformerPlan, feeder_specs, plan_transformers
 from fluxops.grid.generator.ties import Ties, find_ties
-from fluxops.grid.models import CRITICAL_TYPES, CUSTOMER_CLASSES, PHASES, Grid, GridMeta, grid_from_tables
+from fluxops.grid.models import (
+    CRITICAL_TYPES,
+    CUSTOMER_CLASSES,
+    PHASE_MASK,
+    PHASES,
+    Grid,
+    GridMeta,
+    grid_from_tables,
+)
 
 _FI = npt.NDArray[np.int64]
 _OBJ = npt.NDArray[np.object_]
@@ -82,7 +91,10 @@ def generate_grid(
             era=int(sites.era_year[s]),
         )
         built = [
-            build_feeder(np.random.default_rng([seed, 2, s, j]), spec, p) for j, spec in enumerate(specs)
+            build_feeder(
+                np.random.default_rng([seed, 2, s, j]), spec, p, np.random.default_rng([seed, 3, s, j])
+            )
+            for j, spec in enumerate(specs)
         ]
         plans.append(plan_transformers([f.peak_kva for f in built]))
         feeders.extend(built)
@@ -197,6 +209,7 @@ def _with_tie_nodes(nodes: Nodes, ties: Ties, sub_no: _FI, feeder_no: _FI) -> tu
         ),
         via_lon=np.concatenate([nodes.via_lon, ties.via_lon]),
         via_lat=np.concatenate([nodes.via_lat, ties.via_lat]),
+        phases=np.concatenate([nodes.phases, nodes.phases[ties.a_node]]),
     )
     return merged, new
 
@@ -220,8 +233,20 @@ def _tie_devices(
             "state": "open",
             "rating_a": 600.0,
             "tie_feeder_id": feeder_ids[fb],
+            "phases": _tie_phases(nodes.phases[ties.a_node], nodes.phases[ties.b_node]),
         }
     )
+
+
+def _tie_phases(a: npt.NDArray[np.int8], b: npt.NDArray[np.int8]) -> _OBJ:
+    """The phases both ends of a tie share; none shared (laterals of different phases): A's own, so the
+    tie is recorded as built and, closed, carries nothing across (the three-phase model sees no path)."""
+    mask = np.asarray([PHASE_MASK[p] for p in PHASES], dtype=np.int64)
+    code_of_mask = np.full(8, -1, dtype=np.int64)
+    code_of_mask[mask] = np.arange(len(PHASES))
+    both = mask[a] & mask[b]
+    out: _OBJ = PHASE_NAMES[np.where(both > 0, code_of_mask[both], a)]
+    return out
 
 
 def _service_tables(
@@ -295,6 +320,7 @@ def _service_tables(
             "service_v": np.array([240.0, 208.0, 480.0])[klass],
             "address": address,
             "zip_code": zip_code,
+            "phases": xf["phase"].to_numpy(dtype=object)[cu_xf],  # a meter is on its transformer's phases
         }
     )
     customers = pd.DataFrame(

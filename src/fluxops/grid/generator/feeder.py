@@ -25,6 +25,7 @@ from fluxops.grid.generator import catalog as cat
 from fluxops.grid.generator.geography import M_PER_DEG_LAT, m_per_deg_lon
 from fluxops.grid.generator.loads import COM, IND, RES, CustomerLoads, draw_loads
 from fluxops.grid.generator.params import GeneratorParams
+from fluxops.grid.generator.phasing import PH_ABC, draw_lateral_phases
 
 # Node edge kinds (the edge from a node's parent to the node).
 SEG, BREAKER, RECLOSER, SECTIONALIZER, FUSE, SWITCH = 0, 1, 2, 3, 4, 5
@@ -63,6 +64,7 @@ class FeederArrays:
     device_rating_a: _FF  # devices: continuous rating; segments: nan
     install_year: _FI
     leaves: _FI  # tie candidates (lateral ends, trunk end)
+    phases: npt.NDArray[np.int8]  # phase set of the edge into each node, index into models.PHASES
     # distribution transformers
     xf_node: _FI
     xf_lon: _FF
@@ -97,8 +99,15 @@ def _drop_per_a_km(code: int) -> float:
     return c.r_ohm_per_km * _AGG_PF + c.x_ohm_per_km * sin
 
 
-def build_feeder(rng: np.random.Generator, spec: FeederSpec, p: GeneratorParams) -> FeederArrays:
-    """Arrays for one feeder (see module docstring); deterministic for the generator state."""
+def build_feeder(
+    rng: np.random.Generator,
+    spec: FeederSpec,
+    p: GeneratorParams,
+    phase_rng: np.random.Generator,
+) -> FeederArrays:
+    """Arrays for one feeder (see module docstring); deterministic for the generator states.
+
+    ``phase_rng`` draws the phase assignment (`phasing`), kept apart so it shifts no layout draw."""
     n_l = spec.lateral_sites
     h_lo, h_hi = p.homes_per_transformer
     c_lo, c_hi = p.commercial_per_transformer
@@ -246,6 +255,17 @@ def build_feeder(rng: np.random.Generator, spec: FeederSpec, p: GeneratorParams)
     parent[l_idx] = np.concatenate([f_idx[:, None], l_idx[:, :-1]], axis=1)
     cond[l_idx] = np.repeat(lat_cond.reshape(-1), n_l).reshape(2 * n_t, n_l)
     leaves = np.concatenate([l_idx[:, -1], [t_idx[-1]]])
+    lat_ph = draw_lateral_phases(
+        phase_rng,
+        big,
+        n_l,
+        sigma=p.phase_unbalance_sigma,
+        reassign_share=p.phase_reassign_share,
+        two_phase_share=p.two_phase_lateral_share,
+    )
+    node_phase = np.full(n_nodes, PH_ABC, dtype=np.int8)  # getaway, trunk, trunk devices
+    node_phase[f_idx] = lat_ph.lateral
+    node_phase[l_idx] = lat_ph.lateral[:, None]
 
     # --- transformers -------------------------------------------------------------------------
     xf_node = np.concatenate(
@@ -266,8 +286,8 @@ def build_feeder(rng: np.random.Generator, spec: FeederSpec, p: GeneratorParams)
         is_site, _pick(cat.SINGLE_PHASE_KVA, xf_kva_need), _pick(cat.THREE_PHASE_KVA, xf_kva_need)
     )
     lat_no = np.repeat(np.arange(2 * n_t), n_l)
-    site_phase = np.where(np.repeat(big, n_l), np.tile(np.arange(n_l) % 3, 2 * n_t), lat_no % 3)
-    xf_phase = np.concatenate([site_phase, np.full(n_xf - n_sites, 3)]).astype(np.int8)
+    # site transformers: single-phase on their lateral's phase; commercial/industrial: three-phase
+    xf_phase = np.concatenate([lat_ph.site.reshape(-1), np.full(n_xf - n_sites, PH_ABC)]).astype(np.int8)
     xf_pad = np.concatenate([np.repeat(ug_lat.reshape(-1), n_l), np.ones(n_xf - n_sites, dtype=bool)])
     xf_z = np.asarray(
         np.round(
@@ -324,6 +344,7 @@ def build_feeder(rng: np.random.Generator, spec: FeederSpec, p: GeneratorParams)
         device_rating_a=rating,
         install_year=years,
         leaves=leaves,
+        phases=node_phase,
         xf_node=xf_node,
         xf_lon=xf_lon,
         xf_lat=xf_lat,

@@ -46,6 +46,13 @@ class GeneratorParams:
         3000.0  # a feeder with no neighbour that close gets one tie line this long at most
     )
     ties_per_feeder: int = 3
+    # Phases (generator/phasing.py): spread of each feeder's phase preference for single-phase laterals
+    # (median phase-load unbalance ~11 %, IEEE 13/34/123: 11-20 %), the share of single-phase laterals off
+    # the planner's A-B-C rotation, and the share of the larger laterals
+    # that are two-phase.
+    phase_unbalance_sigma: float = 0.5
+    phase_reassign_share: float = 0.3
+    two_phase_lateral_share: float = 0.3
 
     def validated(self) -> GeneratorParams:
         """Return self if every field is in range, else raise InvalidInputError naming the field."""
@@ -77,6 +84,9 @@ class GeneratorParams:
             ("max_tie_m", self.max_tie_m >= 0.0),
             ("max_tie_line_m", self.max_tie_line_m >= 0.0),
             ("ties_per_feeder", self.ties_per_feeder >= 0),
+            ("phase_unbalance_sigma", 0.0 <= self.phase_unbalance_sigma <= 3.0),
+            ("phase_reassign_share", 0.0 <= self.phase_reassign_share <= 1.0),
+            ("two_phase_lateral_share", 0.0 <= self.two_phase_lateral_share <= 1.0),
         ]
         for name, ok in checks:
             if not ok:

@@ -69,6 +69,12 @@ def _bus(ref: Any) -> tuple[str, list[int]]:
     return parts[0], [int(p) for p in parts[1:] if p.isdigit() and p != "0"]
 
 
+def _phase_set(nodes: list[int]) -> str:
+    """``bus.1.3`` → "AC": the phases among the nodes (none named: all three, OpenDSS's default)."""
+    got = "".join(ph for k, ph in ((1, "A"), (2, "B"), (3, "C")) if k in nodes)
+    return got or "ABC"
+
+
 def _f(obj: DssObject, key: str, default: float | None = None) -> float:
     v = obj.props.get(key)
     if v is None:
@@ -120,6 +126,7 @@ class _Builder:
     def __init__(self, c: DssCircuit) -> None:
         self.c = c
         self.report = ImportReport(source_v_pu={}, synthesized_breakers=0)
+        self.phases: dict[str, str] = {}  # "SW-NAME" / "XFMR-NAME" (ids after renaming) → phase set
         self.objs = {
             cls: [o for (k, _), o in c.objects.items() if k == cls]
             for cls in ("circuit", "linecode", "line", "transformer", "regcontrol", "capacitor", "load")
@@ -292,6 +299,7 @@ class _Builder:
                 continue
             is_switch = unwrap(str(ln.props.get("switch", "no"))).lower() in ("y", "yes", "true", "t")
             if is_switch or bidx[a] == bidx[b]:
+                self.phases[f"SW-{_upper(ln.name)}"] = _phase_set(_bus(ln.props.get("bus1", ""))[1])
                 if bidx[a] != bidx[b]:
                     pp.create_switch(
                         net,
@@ -387,11 +395,12 @@ class _Builder:
 
     def _loads(self, pp: Any, net: Any, bidx: dict[str, int], vn: dict[str, float]) -> None:
         for ld in self.objs["load"]:
-            b, _ = _bus(ld.props.get("bus1", ""))
+            b, nodes = _bus(ld.props.get("bus1", ""))
             if b not in bidx:
                 raise err(
                     ld.file, ld.line, f"load.{ld.name}", "bus1", f"{b!r} is not connected to the circuit"
                 )
+            self.phases[f"XFMR-{_upper(ld.name)}"] = _phase_set(nodes)
             kw = _f(ld, "kw", 0.0) if "kva" not in ld.props else _f(ld, "kva") * _f(ld, "pf", _DSS_LOAD_PF)
             if "kvar" in ld.props:
                 kvar = _f(ld, "kvar")
@@ -466,6 +475,18 @@ def _upper(s: Any) -> str:
     return str(s).upper()  # ids read like the file's names
 
 
+def _carry_phases(tables: dict[str, Any], dss_lines: dict[str, Any], phases: dict[str, str]) -> None:
+    """Phases from the buses' node lists: lines ``bus.1.2.3``, switches, loads (→ their transformers);
+    anything the file does not name (synthesized breakers, regulators as switches) is three-phase."""
+    seg = tables["line_segments"]
+    seg["phases"] = [_phase_set(dss_lines.get(i, {}).get("nodes", [])) for i in seg["segment_id"]]
+    dev = tables["devices"]
+    dev["phases"] = [phases.get(i, "ABC") for i in dev["device_id"]]
+    xf = tables["transformers"]
+    xf["phase"] = [phases.get(i, "ABC") for i in xf["transformer_id"]]
+    tables["meters"] = tables["meters"].assign(phases=None)  # refilled from the transformers
+
+
 def import_opendss(path: str | Path, *, coords: str | Path | None = None) -> tuple[Grid, ImportReport]:
     """Parse ``path`` (and what it redirects to) and import it; see the module docstring. ``coords``: a
     BusCoords file to use when the script itself loads none (the IEEE files load theirs from ``Run_…``)."""
@@ -498,6 +519,7 @@ def import_opendss(path: str | Path, *, coords: str | Path | None = None) -> tup
                 out[col] = [_rename(v, maps) for v in out[col]]
         tables[tname] = out
     dss_meta["dss_lines"] = {_rename(f"SEG-{k}", maps): v for k, v in dss_meta["dss_lines"].items()}
+    _carry_phases(tables, dss_meta["dss_lines"], b.phases)
     params = _rename(dict(grid.meta.params), maps)
     params.update(dss_meta)
     params["layout"] = "schematic"  # BusCoords are diagram x/y, not geographic; else a drawn tree

@@ -114,6 +114,10 @@ def import_pandapower_net(
             "dropped": dict(report.dropped),
         },
     )
+    # pandapower's power flow is balanced: every line and switch is three-phase (an OpenDSS import
+    # overrides this from the file's bus nodes)
+    tables["line_segments"] = tables["line_segments"].assign(phases="ABC")
+    tables["devices"] = tables["devices"].assign(phases="ABC")
     return grid_from_tables(meta, tables), report
 
 

@@ -108,10 +108,31 @@ def _premises(dialect: Dialect) -> list[str]:
     return stmts
 
 
+# Phases (issue 11 §2): which of A/B/C each segment, device and meter is on (transformers already had
+# ``phase``). Nullable like the premise columns: a grid stored before reads them as unknown until reloaded.
+PHASE_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("line_segments", "phases"),
+    ("devices", "phases"),
+    ("meters", "phases"),
+)
+
+
+def _phases(dialect: Dialect) -> list[str]:
+    """``phases`` on line segments, devices and meters (single-, two- and three-phase elements)."""
+    from fluxops.grid.models import TABLES
+
+    return [
+        f"ALTER TABLE {ident(table)} ADD COLUMN IF NOT EXISTS {ident(column)} "
+        f"{sql_type(TABLES[table].field(column).type, dialect)}"
+        for table, column in PHASE_COLUMNS
+    ]
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _initial),
     Migration(2, "switching: switch_overrides, switching_log, switching_orders", _switching),
     Migration(3, "premises: meters.address, meters.zip_code, customers.account_id", _premises),
+    Migration(4, "phases: line_segments.phases, devices.phases, meters.phases", _phases),
 )
 
 
