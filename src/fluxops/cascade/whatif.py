@@ -11,8 +11,11 @@ import numpy as np
 from fluxops.cascade.context import EngineContext, scenario_loads
 from fluxops.cascade.models import CascadeResult
 from fluxops.cascade.scenarios import resolve_scenario
-from fluxops.network.contingency import run_n_minus_1
+from fluxops.core.errors import InvalidInputError
+from fluxops.network.compiled import CompiledGrid
+from fluxops.network.contingency import V_MIN_PU, run_n_minus_1
 from fluxops.network.powerflow import run_powerflow
+from fluxops.network.restoration import RestorationResult, run_n_minus_1_restoration
 from fluxops.ops.switching_validation import critical_customers_by_bus
 
 
@@ -65,39 +68,112 @@ def flow_summary(ctx: EngineContext, scenario: str, limit: int) -> dict[str, Any
     }
 
 
-def n_minus_1_summary(ctx: EngineContext, scenario: str, limit: int) -> dict[str, Any]:
+N1_MODES = ("restoration", "radial")
+
+
+def n_minus_1_summary(
+    ctx: EngineContext, scenario: str, limit: int, mode: str = "restoration"
+) -> dict[str, Any]:
     """N-1 (every line segment of ``ctx`` out, one at a time) under ``scenario``: counts and the worst
-    ``limit`` contingencies by customers out, then loading."""
+    ``limit`` contingencies by customers out, then loading. ``mode``: ``restoration`` (default: FLISR
+    after each outage — section isolated, upstream re-closed, islands picked up through ties when the
+    power flow allows; `fluxops.network.restoration`) or ``radial`` (the outage without reconfiguration).
+    The row fields of the radial screening are kept; restoration adds what was restored, moved and
+    refused."""
+    if mode not in N1_MODES:
+        raise InvalidInputError(f"mode must be one of {', '.join(N1_MODES)}", field="mode")
     sc = resolve_scenario(scenario)
     p, q = scenario_loads(ctx, sc.load_multiplier, sc.residential_heating_factor)
     cg = ctx.cg
-    res = run_n_minus_1(cg, p_kw=p, q_kvar=q)
-    order = np.lexsort((-np.nan_to_num(res.max_loading_pct, nan=0.0), -res.customers_out))
+    if mode == "radial":
+        res = run_n_minus_1(cg, p_kw=p, q_kvar=q)
+        rest = None
+    else:
+        rest = run_n_minus_1_restoration(cg, p_kw=p, q_kvar=q)
+        res = rest.radial
+    out_c = res.customers_out if rest is None else rest.customers_out
+    crit = res.critical_out if rest is None else rest.critical_out
+    kw = res.unserved_kw if rest is None else rest.unserved_kw
+    load = res.max_loading_pct if rest is None else rest.max_loading_pct
+    worst = res.worst_edge if rest is None else rest.worst_edge
+    vmin = res.min_vm_pu if rest is None else rest.min_vm_pu
+    conv = res.converged if rest is None else rest.converged
+    order = np.lexsort((-np.nan_to_num(load, nan=0.0), -out_c))
     with np.errstate(invalid="ignore"):
-        overloading = int((res.max_loading_pct > 100.0).sum())
-    rows = [
-        {
+        overloading = int((load > 100.0).sum())
+
+    def num(x: float, nd: int) -> float | None:
+        return round(float(x), nd) if np.isfinite(x) else None
+
+    def row(k: int) -> dict[str, Any]:
+        r: dict[str, Any] = {
             "element_id": str(cg.edge_ids[res.edges[k]]),
-            "customers_out": int(res.customers_out[k]),
-            "critical_out": int(res.critical_out[k]),
-            "unserved_kw": round(float(res.unserved_kw[k]), 2),
-            "max_loading_pct": None
-            if not np.isfinite(res.max_loading_pct[k])
-            else round(float(res.max_loading_pct[k]), 2),
-            "worst_element": None if res.worst_edge[k] < 0 else str(cg.edge_ids[res.worst_edge[k]]),
-            "min_v_pu": None if not np.isfinite(res.min_vm_pu[k]) else round(float(res.min_vm_pu[k]), 5),
-            "converged": bool(res.converged[k]),
+            "customers_out": int(out_c[k]),
+            "critical_out": int(crit[k]),
+            "unserved_kw": round(float(kw[k]), 2),
+            "max_loading_pct": num(load[k], 2),
+            "worst_element": None if worst[k] < 0 else str(cg.edge_ids[worst[k]]),
+            "min_v_pu": num(vmin[k], 5),
+            "converged": bool(conv[k]),
         }
-        for k in order[:limit]
-    ]
-    return {
+        if rest is not None:
+            r.update(_restoration_row(cg, rest, k, num))
+        return r
+
+    out: dict[str, Any] = {
         "scenario": sc.name,
         "substations": sorted(str(x) for x in cg.substation_ids),
-        "method": res.method,
+        "mode": mode,
+        "method": res.method if rest is None else rest.method,
         "contingencies": len(res.edges),
         "contingencies_with_overload": overloading,
-        "contingencies_with_critical_out": int((res.critical_out > 0).sum()),
-        "worst": rows,
+        "contingencies_with_critical_out": int((crit > 0).sum()),
+        "worst": [row(int(k)) for k in order[:limit]],
+    }
+    if rest is not None:
+        out["customers_interrupted_total"] = int(rest.customers_interrupted.sum())
+        out["customers_restored_total"] = int(rest.customers_restored.sum())
+        out["customers_transferred_total"] = int(rest.customers_transferred.sum())
+        out["transfer_options_checked"] = len(rest.transfers)
+        out["limits"] = {"loading_pct": 100.0, "v_min_pu": V_MIN_PU, "rule": "no new violation vs pre-fault"}
+    return out
+
+
+def _restoration_row(cg: CompiledGrid, rest: RestorationResult, k: int, num: Any) -> dict[str, Any]:
+    """What FLISR did for contingency ``k``: restored, moved through ties, and the islands it could not
+    move with what would have overloaded (the refused option that restores the most)."""
+    mine = [t for t in rest.transfers if t.contingency == k]
+    done = {t.island_edge for t in mine if t.accepted}
+    refused: dict[int, Any] = {}
+    for t in mine:
+        if t.island_edge in done or t.feasible:
+            continue
+        best = refused.get(t.island_edge)
+        if best is None or t.customers > best.customers:
+            refused[t.island_edge] = t
+
+    def tr(t: Any) -> dict[str, Any]:
+        return {
+            "tie_id": str(cg.edge_ids[t.tie_edge]),
+            "pickup_device_id": str(cg.edge_ids[t.pickup_edge]),
+            "customers": t.customers,
+            "max_loading_pct": num(t.max_loading_pct, 2),
+            "worst_element": None if t.worst_edge < 0 else str(cg.edge_ids[t.worst_edge]),
+            "min_v_pu": num(t.min_vm_pu, 5),
+            "new_overloads": t.new_overloads,
+            "new_undervoltage": t.new_undervoltage,
+            "unrated_elements_loaded": t.unrated_loaded,
+        }
+
+    up = int(rest.upstream_device[k])
+    return {
+        "customers_out_radial": int(rest.radial.customers_out[k]),
+        "customers_interrupted": int(rest.customers_interrupted[k]),
+        "customers_restored": int(rest.customers_restored[k]),
+        "customers_transferred": int(rest.customers_transferred[k]),
+        "isolated_by": None if up < 0 else str(cg.edge_ids[up]),
+        "transfers": [tr(t) for t in mine if t.accepted],
+        "refused_transfers": [tr(t) for t in refused.values()],
     }
 
 

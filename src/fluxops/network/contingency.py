@@ -47,6 +47,15 @@ class ContingencyResult:
     unserved_kw: FloatArray
     max_source_loading_pct: FloatArray
     method: str
+    # with ``reference=`` (a base-case flow): per contingency, elements newly above 100 % of a known
+    # rating, buses newly below `V_MIN_PU`, and energized elements without a known rating that carry current
+    new_overloads: IntArray | None = None
+    new_undervoltage: IntArray | None = None
+    unrated_loaded: IntArray | None = None
+
+
+V_MIN_PU = 0.95  # ANSI C84.1 Range A service voltage lower limit
+_TOL_PCT = 1e-6
 
 
 def _tree_parent(plan: SweepPlan) -> IntArray:
@@ -185,9 +194,11 @@ def _solve_tree(
     half_b: FloatArray,
     tol_mva: float,
     max_iter: int,
+    ref: tuple[FloatArray, FloatArray] | None = None,
 ) -> dict[str, npt.NDArray[np.generic]]:
     """All outages of one source tree (``child``: the node below each failed edge) as one fixed point.
-    ``half_b``: per edge, half the charging susceptance (pu) of energized lines (π-model ends)."""
+    ``half_b``: per edge, half the charging susceptance (pu) of energized lines (π-model ends). ``ref``:
+    (per-edge loading %, per-bus vm pu) of a reference flow, to count new violations against."""
     cg = plan.cg
     red = _reduce(plan)
     nf = len(plan.free_bus)
@@ -228,7 +239,14 @@ def _solve_tree(
         "critical": np.zeros(k_all, np.int64),
         "unserved_kw": np.zeros(k_all),
         "src_pct": np.zeros(k_all),
+        "new_over": np.zeros(k_all, np.int64),
+        "new_uv": np.zeros(k_all, np.int64),
+        "unrated": np.zeros(k_all, np.int64),
     }
+    if ref is not None:
+        ref_load = np.nan_to_num(np.where(has_edge, ref[0][np.maximum(edge_of_node, 0)], 0.0), nan=0.0)
+        ref_vm = np.nan_to_num(ref[1][free], nan=np.inf)
+        unrated_node = has_edge & ~(amp > 0)
     batch = max(1, min(k_all, _MAX_BATCH_CELLS // max(nf, 1)))
     for start in range(0, k_all, batch):
         ks = np.arange(start, min(start + batch, k_all))
@@ -266,6 +284,12 @@ def _solve_tree(
             i_term = np.maximum(np.abs(i_br + 1j * hb * v_par), np.abs(i_br - 1j * hb * v_full))
         loading = i_term * scale[:, None]
         loading = np.where(dead | ~np.isfinite(loading), -np.inf, loading)
+        if ref is not None:
+            vm = np.abs(v_full)
+            lim = np.maximum(100.0, ref_load)[:, None] + _TOL_PCT
+            out["new_over"][ks] = (loading > lim).sum(axis=0)
+            out["new_uv"][ks] = (~dead & (vm < V_MIN_PU) & (vm < ref_vm[:, None] - 1e-9)).sum(axis=0)
+            out["unrated"][ks] = (~dead & unrated_node[:, None] & (i_term > 1e-9)).sum(axis=0)
         worst = np.argmax(loading, axis=0)
         best = loading[worst, np.arange(len(ks))]
         src_i = np.abs(i_br[is_src]).sum(axis=0) * i_base[cg.source_bus[plan.parent_src[is_src][0]]]
@@ -291,8 +315,11 @@ def run_n_minus_1(
     v_source_pu: float | npt.ArrayLike | None = None,
     tol_mva: float = 1e-8,
     max_iter: int = 50,
+    reference: tuple[FloatArray, FloatArray] | None = None,
 ) -> ContingencyResult:
-    """Screen single-edge outages (default: every line segment). Inputs are never modified."""
+    """Screen single-edge outages (default: every line segment). Inputs are never modified.
+    ``reference``: (per-edge loading %, per-bus vm pu) of a flow to count new violations against (the
+    pre-fault case, when FLISR checks a transfer configuration); radial base cases only."""
     e_list = np.flatnonzero(cg.edge_kind == 0) if edges is None else np.asarray(edges, np.int64).ravel()
     if len(e_list) and (e_list.min() < 0 or e_list.max() >= cg.n_edge):
         raise InvalidInputError("edges holds positions outside the grid", field="edges")
@@ -319,6 +346,9 @@ def run_n_minus_1(
         "critical_out": np.full(k_all, int(cg.bus_critical_count[dead0].sum()), np.int64),
         "unserved_kw": np.full(k_all, float(p[dead0].sum())),
         "max_source_loading_pct": np.full(k_all, np.nan),
+        "new_overloads": np.zeros(k_all, np.int64),
+        "new_undervoltage": np.zeros(k_all, np.int64),
+        "unrated_loaded": np.zeros(k_all, np.int64),
     }
     # base-case figures per source tree: a radial outage only changes its own tree
     tree_of_bus = np.full(cg.n_bus, -1, dtype=np.int64)
@@ -355,7 +385,7 @@ def run_n_minus_1(
         local = np.full(len(plan.free_bus), -1, dtype=np.int64)
         local[idx] = np.arange(len(idx))
         sub = _restrict(plan, idx)
-        r = _solve_tree(sub, local[child[ks]], p, q, vs, half_b, tol_mva, max_iter)
+        r = _solve_tree(sub, local[child[ks]], p, q, vs, half_b, tol_mva, max_iter, reference)
         others = np.arange(cg.n_source) != s_id
         o_max = np.max(tree_max[others], initial=-np.inf)
         o_arg = tree_arg[others][np.argmax(tree_max[others])] if others.any() else -1
@@ -369,9 +399,15 @@ def run_n_minus_1(
         out["customers_out"][ks] += r["customers"]
         out["critical_out"][ks] += r["critical"]
         out["unserved_kw"][ks] += r["unserved_kw"]
+        out["new_overloads"][ks] = r["new_over"]
+        out["new_undervoltage"][ks] = r["new_uv"]
+        out["unrated_loaded"][ks] = r["unrated"]
     for key in ("max_loading_pct", "min_vm_pu", "max_source_loading_pct"):
         v = out[key]
         out[key] = np.where(np.isfinite(v), v, np.nan)
+    if reference is None:
+        for key in ("new_overloads", "new_undervoltage", "unrated_loaded"):
+            del out[key]
     return ContingencyResult(edges=e_list, method="batched-radial", **out)
 
 
