@@ -3,7 +3,7 @@ import type { PaletteName } from "../map/palette";
 import { createStore } from "./store";
 import { DEFAULT_TIME_ZONE, isTimeZone } from "../features/common/format";
 
-export type PanelTab = "outages" | "alarms" | "workorders" | "ami" | "health" | "cascade" | "switching";
+export type PanelTab = "outages" | "alarms" | "workorders" | "ami" | "health" | "cascade" | "switching" | "assistant" | "risk" | "layers";
 
 export interface UiState {
   palette: PaletteName;
