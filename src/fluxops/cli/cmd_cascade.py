@@ -262,3 +262,35 @@ def register(app: typer.Typer) -> None:
             )
         console.print(t)
         console.print(f"{res.elements_screened} elements, {res.cascades_run} cascades, {res.compute_s:.1f} s")
+
+    @cascade.command("n1")
+    def n_minus_1(
+        scenario: str = SCENARIO_OPTION,
+        top: int = typer.Option(20, "--top"),
+        radial: bool = typer.Option(False, "--radial", help="Outage only, no FLISR restoration (old mode)."),
+        preset: str | None = PRESET_OPTION,
+        seed: int = SEED_OPTION,
+        data_dir: Path | None = DATA_DIR_OPTION,
+        as_json: bool = JSON_OPTION,
+    ) -> None:
+        """Batched N-1 over every line segment; by default with FLISR restoration checked by power flow."""
+        from fluxops.cascade.whatif import n_minus_1_summary
+
+        with _session(data_dir, preset, seed) as (_svc, ctx, _, _s):
+            res = n_minus_1_summary(ctx, scenario, top, mode="radial" if radial else "restoration")
+        if as_json:
+            console.print_json(json.dumps(res))
+            return
+        t = Table("element", "customers out", "restored", "moved", "max loading %", "min V pu", "isolated by")
+        for r in res["worst"]:
+            t.add_row(
+                r["element_id"],
+                str(r["customers_out"]),
+                str(r.get("customers_restored", "")),
+                str(r.get("customers_transferred", "")),
+                "unknown" if r["max_loading_pct"] is None else f"{r['max_loading_pct']:.1f}",
+                "" if r["min_v_pu"] is None else f"{r['min_v_pu']:.4f}",
+                r.get("isolated_by") or "",
+            )
+        console.print(t)
+        console.print(f"{res['contingencies']} contingencies, {res['mode']} ({res['method']})")
