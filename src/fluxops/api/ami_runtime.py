@@ -105,6 +105,11 @@ class AmiRuntime:
                 self._hash = loaded.info.content_hash
             return self._svc
 
+    def grid_hash(self) -> str | None:
+        """The content hash of the grid the ingestion service (and the analytics' dims) were built for."""
+        with self._lock:
+            return self._hash
+
     def _check_owner(self) -> None:
         if not self.owner:
             raise StorageError(

@@ -29,6 +29,7 @@ from fluxops.grid.models import Grid
 from fluxops.grid.ports import GridInfo, GridStore
 from fluxops.ops.switching import SwitchState, apply_switch_states, configuration_hash, differing_states
 from fluxops.security.ports import SecurityStore
+from fluxops.storage.asset_reads import AssetReads
 from fluxops.storage.switching_store import read_switch_states
 
 ARROW_STREAM_MEDIA_TYPE = "application/vnd.apache.arrow.stream"
@@ -103,8 +104,25 @@ class GridCache:
         self._base: LoadedGrid | None = None  # the grid as stored
         self._loaded: LoadedGrid | None = None  # the live configuration served
         self._key: tuple[str, tuple[tuple[str, str], ...]] | None = None
+        self._gen: int | None = None  # the store's write generation the cached grid was checked at
 
     def get(self, store: GridStore) -> LoadedGrid:
+        """The live configuration. On a store that counts its writes (`write_generation`: DuckDB, one
+        writer) an unchanged count means an unchanged grid and switch states, so the two queries below
+        run only after a write; otherwise (PostgreSQL: other processes write) on every call."""
+        gen = _write_generation(store)
+        if gen is not None:
+            loaded = self._loaded
+            if loaded is not None and self._gen == gen:
+                return loaded
+        loaded = self._check(store)
+        if gen is not None:
+            with self._lock:
+                if self._loaded is loaded:
+                    self._gen = gen  # read before the check: a write during it forces the next check
+        return loaded
+
+    def _check(self, store: GridStore) -> LoadedGrid:
         info = store.get_grid_info()
         if info is None:
             raise NotFoundError(
@@ -152,11 +170,23 @@ class GridCache:
             switch_states=states,
         )
 
+    def stored(self) -> LoadedGrid | None:
+        """The grid as stored (no switching applied) behind the last `get`; None before the first."""
+        with self._lock:
+            return self._base
+
     def invalidate(self) -> None:
         with self._lock:
             self._base = None
             self._loaded = None
             self._key = None
+            self._gen = None
+
+
+def _write_generation(store: Any) -> int | None:
+    fn = getattr(store, "write_generation", None)
+    gen = fn() if callable(fn) else None
+    return gen if isinstance(gen, int) else None
 
 
 _cache_lock = threading.Lock()
@@ -169,6 +199,16 @@ def grid_cache(app: FastAPI) -> GridCache:
             cache = GridCache()
             app.state.grid_cache = cache
         return cache
+
+
+def asset_reads(app: FastAPI) -> AssetReads:
+    """The app's in-memory asset columns (`fluxops.storage.asset_reads`), created on first use."""
+    with _cache_lock:
+        reads: AssetReads | None = getattr(app.state, "asset_reads", None)
+        if reads is None:
+            reads = AssetReads()
+            app.state.asset_reads = reads
+        return reads
 
 
 def get_loaded_grid(request: Request) -> LoadedGrid:

@@ -60,6 +60,15 @@ def _translate(exc: duckdb.Error) -> FluxOpsError:
     return StorageError(f"DuckDB: {exc}")
 
 
+_GENERATIONS: dict[str, int] = {}
+_GENERATIONS_LOCK = threading.Lock()
+
+
+def _bump_generation(key: str) -> None:
+    with _GENERATIONS_LOCK:
+        _GENERATIONS[key] = _GENERATIONS.get(key, 0) + 1
+
+
 class _DuckSession:
     def __init__(self, cur: duckdb.DuckDBPyConnection) -> None:
         self.cur = cur
@@ -116,6 +125,7 @@ class DuckDBStore(SqlStore):
         self._cursors: list[duckdb.DuckDBPyConnection] = []
         self._cursors_lock = threading.Lock()
         self._write_lock = threading.RLock()
+        self._gen_key = str(self.path.resolve())  # one counter per file (see `write_generation`)
         self._closed = False
         with self._write() as s:
             apply_migrations(s, "duckdb")
@@ -178,9 +188,20 @@ class DuckDBStore(SqlStore):
                     cur.execute("COMMIT")
                 except duckdb.Error as exc:
                     raise _translate(exc) from exc
+                _bump_generation(self._gen_key)
             finally:
                 self._local.in_write = False
                 self._local.doomed = False
+
+    def write_generation(self) -> int | None:
+        """How many write transactions this store committed. The DuckDB file is single-writer (DuckDB
+        locks it against other processes), so while it is unchanged nothing in the database changed:
+        read caches (the loaded grid's identity, in-memory asset statuses) key on it instead of querying
+        on every request. PostgreSQL answers None (other processes write too). Counted per file, so
+        a second store object on the same file in this process (DuckDB shares the database) counts too.
+        """
+        with _GENERATIONS_LOCK:
+            return _GENERATIONS.get(self._gen_key, 0)
 
     # --- grid swap --------------------------------------------------------------------------
     def _bbox_sql(self, alias: str) -> str:

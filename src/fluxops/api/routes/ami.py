@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -21,6 +22,7 @@ from fluxops.api.ami_runtime import AmiRuntime, Materialization, ami_runtime
 from fluxops.api.deps import ARROW_STREAM_MEDIA_TYPE
 from fluxops.api.metrics import timed_compaction
 from fluxops.api.params import BoundedDate, BoundedDateTime, id_query, one_of_query
+from fluxops.api.response_cache import cached
 from fluxops.api.security import require_role
 from fluxops.storage.ami_queries import CHECKS, AmiQueries
 
@@ -147,11 +149,25 @@ def post_compact(request: Request) -> Response:
 Limit = Query(1000, ge=1, le=MAX_LIMIT)
 
 
-def _answer(request: Request, ask: Callable[[AmiQueries], pa.Table], *, derived: bool = True) -> Response:
+def _answer(
+    request: Request,
+    ask: Callable[[AmiQueries], pa.Table],
+    *,
+    derived: bool = True,
+    cache: bool = True,
+) -> Response:
     """Answer from the last materialization (never refreshed here: the refresher thread does that);
-    ``derived=False`` for raw reads (readings, events), which see every accepted batch at once."""
-    q, mat = ami_runtime(request.app).queries()
-    return _table_response(request, ask(q), mat if derived else None)
+    ``derived=False`` for raw reads (readings, events), which see every accepted batch at once.
+
+    A derived answer is built once per materialization (`fluxops.api.response_cache`: keyed by its
+    watermark and time, the grid and the UTC date, which defaults a missing ``date``); ``cache=False``
+    for derived answers that also read raw readings (latest voltage, the checks)."""
+    rt = ami_runtime(request.app)
+    q, mat = rt.queries()
+    if not derived or not cache:
+        return _table_response(request, ask(q), mat if derived else None)
+    version = ("ami", rt.grid_hash(), mat.seq, mat.as_of_utc, datetime.now(UTC).date())
+    return cached(request, version, lambda: _table_response(request, ask(q), mat))
 
 
 @router.get("/readings", dependencies=VIEWER)
@@ -265,7 +281,7 @@ def get_voltage_transformers(
 
 @router.get("/voltage/latest", dependencies=VIEWER)
 def get_voltage_latest(request: Request, limit: int = Limit) -> Response:
-    return _answer(request, lambda q: q.meter_voltage_latest(limit=limit))
+    return _answer(request, lambda q: q.meter_voltage_latest(limit=limit), cache=False)
 
 
 @router.get("/consumption/classes", dependencies=VIEWER)
@@ -291,4 +307,4 @@ def list_checks() -> Response:
 
 @router.get("/checks/{name}", dependencies=VIEWER)
 def get_check(request: Request, name: str, days: int = Query(7, ge=1, le=366)) -> Response:
-    return _answer(request, lambda q: q.check(name, days=days))
+    return _answer(request, lambda q: q.check(name, days=days), cache=False)

@@ -1,0 +1,167 @@
+"""`AssetReads`: the asset listing (bbox pages) and one asset's row answered from columns in memory.
+
+Why (issue 8 §5): under 64 clients the bbox and asset-detail routes spent most of their time in DuckDB
+statements (per-statement overhead, one writer's lock and two cores shared with ingestion), not in the
+work itself: a 0.5–2 km box over 237K assets is four comparisons of float columns. The ``assets`` table
+never changes while a grid is loaded (a new grid is a new content hash), so it is read once per grid into
+NumPy columns sorted by ``asset_id``; only the statuses change (``asset_status``, written by the outage
+engine), and they are re-read when the store's write generation moves (`DuckDBStore.write_generation`).
+
+Same answers as `SqlStore.list_assets` / `get_asset`: the same filters on the same columns (the bbox test
+on the min/max columns), ordered by ``asset_id`` (byte order, as the SQL ``ORDER BY``), the same cursor.
+The caller uses it only with stores that count their writes (PostgreSQL does not: other processes
+write); filters kept in SQL (``transformer_id``) answer None, and the caller asks the store.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+import pyarrow as pa
+
+from fluxops.grid.models import ASSET_TYPES
+from fluxops.grid.ports import ASSET_STATUSES, AssetPage, AssetQuery, AssetRow
+
+_COLS = (
+    "asset_id",
+    "asset_type",
+    "name",
+    "feeder_id",
+    "substation_id",
+    "lon",
+    "lat",
+    "min_lon",
+    "max_lon",
+    "min_lat",
+    "max_lat",
+)
+NORMAL = "normal"
+
+
+class _Store(Protocol):
+    def query_arrow(self, sql: str, params: Any = (), *, schema: pa.Schema | None = None) -> pa.Table: ...
+
+
+@dataclass
+class _Columns:
+    ids: np.ndarray[Any, Any]  # str (NumPy unicode), sorted
+    types: np.ndarray[Any, Any]
+    names: list[str]
+    feeders: np.ndarray[Any, Any]  # object (None allowed)
+    substations: np.ndarray[Any, Any]
+    lon: np.ndarray[Any, np.dtype[np.float64]]
+    lat: np.ndarray[Any, np.dtype[np.float64]]
+    box: tuple[np.ndarray[Any, Any], ...]  # min_lon, max_lon, min_lat, max_lat
+
+
+def _read_columns(store: _Store) -> _Columns:
+    t = store.query_arrow(f"SELECT {', '.join(_COLS)} FROM assets ORDER BY asset_id")
+    ids = np.asarray(t["asset_id"].to_numpy(zero_copy_only=False).astype(str))
+
+    def floats(name: str) -> np.ndarray[Any, np.dtype[np.float64]]:
+        return np.asarray(t[name].to_numpy(zero_copy_only=False), dtype=np.float64)
+
+    return _Columns(
+        ids=ids,
+        types=np.asarray(t["asset_type"].to_numpy(zero_copy_only=False).astype(str)),
+        names=t["name"].to_pylist(),
+        feeders=np.asarray(t["feeder_id"].to_pylist(), dtype=object),
+        substations=np.asarray(t["substation_id"].to_pylist(), dtype=object),
+        lon=floats("lon"),
+        lat=floats("lat"),
+        box=(floats("min_lon"), floats("max_lon"), floats("min_lat"), floats("max_lat")),
+    )
+
+
+class AssetReads:
+    """The in-memory answers for one store (thread-safe; rebuilt per grid, statuses per write)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._grid: str | None = None
+        self._cols: _Columns | None = None
+        self._gen: int | None = None
+        self._status: np.ndarray[Any, Any] | None = None  # status per row (object: str)
+
+    def _current(self, store: _Store, gen: int, grid_hash: str) -> tuple[_Columns, np.ndarray[Any, Any]]:
+        """The columns of grid ``grid_hash`` and the statuses as of the store's write generation ``gen``
+        (read before calling: a write landing meanwhile makes the next call read again)."""
+        with self._lock:
+            cols, status = self._cols, self._status
+            if cols is not None and status is not None and self._grid == grid_hash and self._gen == gen:
+                return cols, status
+            if cols is None or self._grid != grid_hash:
+                cols = _read_columns(store)
+            status = self._read_status(store, cols)
+            self._grid, self._cols, self._gen, self._status = grid_hash, cols, gen, status
+            return cols, status
+
+    @staticmethod
+    def _read_status(store: _Store, cols: _Columns) -> np.ndarray[Any, Any]:
+        t = store.query_arrow("SELECT asset_id, status FROM asset_status WHERE status <> ?", [NORMAL])
+        status = np.full(len(cols.ids), NORMAL, dtype=object)
+        if t.num_rows:
+            ids = np.asarray(t["asset_id"].to_numpy(zero_copy_only=False).astype(str))
+            pos = np.searchsorted(cols.ids, ids)
+            pos = np.minimum(pos, len(cols.ids) - 1)
+            hit = cols.ids[pos] == ids  # statuses of assets no longer loaded are dropped, as the join does
+            status[pos[hit]] = np.asarray(t["status"].to_pylist(), dtype=object)[hit]
+        return status
+
+    def get_asset(self, store: _Store, gen: int, grid_hash: str, asset_id: str) -> AssetRow | None:
+        """The asset's row, None when there is none."""
+        cols, status = self._current(store, gen, grid_hash)
+        i = int(np.searchsorted(cols.ids, asset_id))
+        if i >= len(cols.ids) or cols.ids[i] != asset_id:
+            return None
+        return _row(cols, status, i)
+
+    def list_assets(self, store: _Store, gen: int, grid_hash: str, query: AssetQuery) -> AssetPage | None:
+        """A page as `SqlStore.list_assets` answers it; None when the store must answer."""
+        if query.transformer_id is not None:
+            return None
+        if query.types and set(query.types) - set(ASSET_TYPES):
+            return None  # the store's error for unknown types
+        if query.statuses and set(query.statuses) - set(ASSET_STATUSES):
+            return None
+        cols, status = self._current(store, gen, grid_hash)
+        start = 0 if query.cursor is None else int(np.searchsorted(cols.ids, query.cursor, side="right"))
+        sl = slice(start, None)
+        mask = np.ones(len(cols.ids) - start, dtype=bool)
+        if query.bbox is not None:
+            b = query.bbox
+            min_lon, max_lon, min_lat, max_lat = (c[sl] for c in cols.box)
+            mask &= (max_lon >= b.min_lon) & (min_lon <= b.max_lon)
+            mask &= (max_lat >= b.min_lat) & (min_lat <= b.max_lat)
+        if query.types:
+            mask &= np.isin(cols.types[sl], list(query.types))
+        if query.statuses:
+            mask &= np.isin(status[sl], list(query.statuses))
+        if query.feeder_id is not None:
+            mask &= cols.feeders[sl] == query.feeder_id
+        if query.substation_id is not None:
+            mask &= cols.substations[sl] == query.substation_id
+        hits = np.flatnonzero(mask)[: query.limit + 1] + start
+        items = [_row(cols, status, int(i)) for i in hits[: query.limit]]
+        next_cursor = items[-1].asset_id if len(hits) > query.limit else None
+        return AssetPage(items=items, next_cursor=next_cursor)
+
+
+def _opt(v: Any) -> str | None:
+    return None if v is None else str(v)
+
+
+def _row(cols: _Columns, status: np.ndarray[Any, Any], i: int) -> AssetRow:
+    return AssetRow(
+        asset_id=str(cols.ids[i]),
+        asset_type=str(cols.types[i]),
+        name=cols.names[i],
+        feeder_id=_opt(cols.feeders[i]),
+        substation_id=_opt(cols.substations[i]),
+        lon=float(cols.lon[i]),
+        lat=float(cols.lat[i]),
+        status=str(status[i]),
+    )
