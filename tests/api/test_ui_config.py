@@ -26,3 +26,13 @@ def test_time_zone_setting_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
     assert Settings().ui.time_zone == "America/New_York"
     with pytest.raises(ValidationError, match="unknown IANA time zone"):
         UiSettings(time_zone="Mars/Olympus")
+
+
+def test_me_names_the_role(viewer: httpx.Client, live: LiveServer, role_tokens: dict[str, str]) -> None:
+    """The UI hides operator actions from a viewer: /api/ui/me says who may operate."""
+    v = viewer.get("/api/ui/me")
+    assert v.status_code == 200, v.text
+    assert v.json()["role"] == "viewer" and v.json()["can_operate"] is False
+    with live.client(role_tokens["operator"]) as operator:
+        o = operator.get("/api/ui/me").json()
+    assert o["role"] == "operator" and o["can_operate"] is True

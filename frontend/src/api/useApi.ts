@@ -17,7 +17,8 @@ export function useApi<T>(fn: (() => Promise<T>) | null, deps: readonly unknown[
   const [data, setData] = useState<T | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [missing, setMissing] = useState(false);
-  const [loading, setLoading] = useState(false);
+  // loading from the first render when there is something to fetch: no "no rows" frame before the effect
+  const [loading, setLoading] = useState(fn !== null);
   const [tick, setTick] = useState(0);
   const fnRef = useRef(fn);
   fnRef.current = fn;

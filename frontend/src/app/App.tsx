@@ -12,23 +12,30 @@ import { AmiPanel } from "../features/ami/AmiPanel";
 import { AssetHealthTable } from "../features/health/AssetHealthTable";
 import { CascadeWorkspace } from "../features/cascade/CascadeWorkspace";
 import { SwitchingPanel } from "../features/switching/SwitchingPanel";
+import { AssistantPanel } from "../features/assistant/AssistantPanel";
 import { SimulationBanner } from "../features/cascade/SimulationBanner";
 import { useStore } from "../state/store";
-import { setTab, uiStore, type PanelTab } from "../state/ui";
+import { setTab, uiStore } from "../state/ui";
+import { TabBar, type TabSpec } from "./TabBar";
 import { mapDataStore } from "../state/mapData";
 import { liveStore, setConnected, streamEvent } from "../state/live";
 import { connectStream } from "../api/stream";
-import { loadGridLoading, loadGridState, loadLive, loadMapAssets, loadMeters, loadOutages } from "./loaders";
+import { loadGridLoading, loadGridState, loadLive, loadMapAssets, loadMeters, loadOutages, loadRole } from "./loaders";
 import { ZOOM } from "../map/zoom";
 
-const TABS: [PanelTab, string][] = [
-  ["outages", "Outages"],
-  ["alarms", "Alarms"],
-  ["workorders", "Work orders"],
-  ["ami", "AMI analytics"],
-  ["health", "Asset health"],
-  ["cascade", "Cascade"],
-  ["switching", "Switching"],
+/**
+ * The side panels, in tab order. A new panel is one entry here (and its id in `PanelTab`,
+ * state/ui.ts): `short` ≤ 7 characters, `icon` one of TabBar's ICONS (add a path there if needed).
+ */
+const TABS: readonly TabSpec[] = [
+  { id: "outages", label: "Outages", short: "Outages", icon: "outages", render: () => <OutagesPanel /> },
+  { id: "alarms", label: "Alarms", short: "Alarms", icon: "alarms", render: () => <AlarmsPanel /> },
+  { id: "workorders", label: "Work orders", short: "Orders", icon: "workorders", render: () => <WorkOrdersPanel /> },
+  { id: "ami", label: "AMI analytics", short: "AMI", icon: "ami", render: () => <AmiPanel /> },
+  { id: "health", label: "Asset health", short: "Health", icon: "health", render: () => <AssetHealthTable /> },
+  { id: "cascade", label: "Cascade", short: "Cascade", icon: "cascade", render: (c) => <CascadeWorkspace picking={c.picking} onPickOnMap={c.onPickOnMap} /> },
+  { id: "switching", label: "Switching", short: "Switch", icon: "switching", render: () => <SwitchingPanel /> },
+  { id: "assistant", label: "Assistant", short: "Ask", icon: "assistant", render: () => <AssistantPanel /> },
 ];
 
 /** Safety-net poll for when the stream is down (proxies that buffer SSE, laptops waking up). */
@@ -43,6 +50,7 @@ export function App() {
 
   useEffect(() => {
     void loadMapAssets().then(() => Promise.all([loadGridState(true), loadGridLoading(true)]));
+    void loadRole();
     void loadOutages();
     void loadLive();
     const stop = connectStream(
@@ -84,6 +92,7 @@ export function App() {
   }, [data.assets]);
 
   const onPicked = useCallback(() => setPicking(false), []);
+  const togglePicking = useCallback(() => setPicking((p) => !p), []);
 
   return (
     <div className="app">
@@ -104,22 +113,8 @@ export function App() {
           <AssetInspector />
         </div>
         <aside className="side">
-          <nav className="tab-bar">
-            {TABS.map(([t, label]) => (
-              <button key={t} data-testid={`tab-${t}`} className={ui.tab === t ? "active" : ""} onClick={() => uiStore.update((s) => setTab(s, t))}>
-                {label}
-              </button>
-            ))}
-          </nav>
-          <div className="panel">
-            {ui.tab === "outages" && <OutagesPanel />}
-            {ui.tab === "alarms" && <AlarmsPanel />}
-            {ui.tab === "workorders" && <WorkOrdersPanel />}
-            {ui.tab === "ami" && <AmiPanel />}
-            {ui.tab === "health" && <AssetHealthTable />}
-            {ui.tab === "switching" && <SwitchingPanel />}
-            {ui.tab === "cascade" && <CascadeWorkspace picking={picking} onPickOnMap={() => setPicking((p) => !p)} />}
-          </div>
+          <TabBar tabs={TABS} active={ui.tab} onSelect={(t) => uiStore.update((s) => setTab(s, t))} />
+          <div className="panel">{TABS.find((t) => t.id === ui.tab)?.render({ picking, onPickOnMap: togglePicking })}</div>
         </aside>
       </main>
     </div>

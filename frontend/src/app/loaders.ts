@@ -15,6 +15,9 @@ import { gridLoadingStore } from "../state/gridLoading";
 import { latestKwBy, latestTotalKw } from "../features/ami/amiShapes";
 import type { FeederDesign } from "../map/feederLoading";
 import { liveStore, setError, setPart } from "../state/live";
+import { roleFrom, roleStore } from "../state/role";
+import { crewsStore } from "../state/crews";
+import { getJson } from "../api/client";
 
 export async function loadMapAssets(): Promise<void> {
   try {
@@ -122,12 +125,37 @@ async function part<K extends "kpis" | "reliability" | "crews" | "amiLoad" | "am
   }
 }
 
+/** Work orders that place a crew away from its base (dispatched or on site), for the crew layer. */
+export async function loadActiveWorkOrders(): Promise<void> {
+  try {
+    const body = await api.workOrders({ status: "assigned,in_progress", limit: 1000 });
+    const workOrders = listOf(body, "items", "work_orders");
+    crewsStore.update((s) => ({ ...s, workOrders, loaded: true }));
+  } catch {
+    // without them every crew is drawn at its base; the work-order panel reports the error itself
+    crewsStore.update((s) => ({ ...s, loaded: true }));
+  }
+}
+
 export async function loadLive(): Promise<void> {
   await Promise.all([
+    loadActiveWorkOrders(),
     part("kpis", api.kpis),
     part("reliability", () => api.reliability()),
     part("crews", api.crews),
     part("amiLoad", async () => latestTotalKw(listOf(await api.ami("substations/load", { limit: 50_000 }), "rows"))),
     part("amiFeederKw", async () => latestKwBy(listOf(await api.ami("feeders/load", { limit: 50_000 }), "rows"), "feeder_id")),
   ]);
+}
+
+/** The caller's role, so operator actions are disabled for a viewer (with the reason). */
+export async function loadRole(): Promise<void> {
+  try {
+    const me = await getJson<{ role?: unknown; can_operate?: unknown }>("/api/ui/me");
+    roleStore.update(() => roleFrom(me));
+  } catch (e) {
+    // an older server without the route: actions stay open and the server's 403 says why
+    if (e instanceof ApiError && e.missing) roleStore.update(() => roleFrom(null));
+    else roleStore.update(() => ({ state: "known", role: null, canOperate: false }));
+  }
 }

@@ -18,6 +18,14 @@ import { bounds } from "./geometry";
 import { resolvePick } from "./picking";
 import { useMapLayers } from "./useMapLayers";
 import { tooltipFor } from "./tooltip";
+import type { CrewPoint } from "./crews";
+import { CREW_LAYER_ID } from "./layers/crews";
+
+/** The crew layer's points (its data is the CrewPoint list), for tooltips and clicks. */
+function crewsOf(info: PickingInfo): CrewPoint[] {
+  return info.layer?.id === CREW_LAYER_ID ? ((info.layer.props.data as CrewPoint[] | undefined) ?? []) : [];
+}
+
 
 maplibregl.setWorkerUrl(workerUrl);
 
@@ -124,11 +132,13 @@ export function MapView({ pickingPatientZero, onPatientZeroPicked }: MapViewProp
         if (layers.length > 0) probe().renders++;
       },
       getTooltip: (info: PickingInfo) =>
-        tooltipFor(resolvePick(info.layer?.id, info.index, g, data.meters), data, cascadeStore.get().nodes),
+        tooltipFor(resolvePick(info.layer?.id, info.index, g, data.meters), data, cascadeStore.get().nodes, crewsOf(info)),
       onClick: (info: PickingInfo) => {
         const p = resolvePick(info.layer?.id, info.index, g, data.meters);
         if (!p || !data.assets) return;
-        const id = p.kind === "asset" ? data.assets.ids[p.row] : p.kind === "meter" ? p.id : null;
+        // a crew: its work site's asset (a crew at base opens nothing)
+        const crewSite = p.kind === "crew" ? (crewsOf(info)[p.index]?.assetId ?? null) : null;
+        const id = p.kind === "asset" ? data.assets.ids[p.row] : p.kind === "meter" ? p.id : crewSite;
         if (id === null) return;
         if (pickMode.current) {
           cascadeStore.update((s) => pickPatientZero(s, id));

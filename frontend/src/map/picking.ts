@@ -5,6 +5,7 @@ export type Picked =
   | { kind: "asset"; row: number }
   | { kind: "meter"; id: string; index: number }
   | { kind: "cascade"; index: number }
+  | { kind: "crew"; index: number }
   | null;
 
 const LAYER_SETS: Record<string, "substations" | "transformers" | "poles" | "switches" | "protective"> = {
@@ -29,5 +30,6 @@ export function resolvePick(layerId: string | undefined, index: number, g: MapGe
   }
   if (layerId === "meters" && meters && index < meters.ids.length) return { kind: "meter", id: meters.ids[index], index };
   if (layerId === "cascade-waves") return { kind: "cascade", index };
+  if (layerId === "crews") return { kind: "crew", index };
   return null;
 }

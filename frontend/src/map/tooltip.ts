@@ -2,10 +2,15 @@
 import type { MapDataState } from "../state/mapData";
 import type { Picked } from "./picking";
 import type { CascadeNode } from "../state/cascade";
+import { crewTooltip, type CrewPoint } from "./crews";
 
-export function tooltipText(p: Picked, d: MapDataState, cascade: CascadeNode[] = []): string | null {
+export function tooltipText(p: Picked, d: MapDataState, cascade: CascadeNode[] = [], crews: CrewPoint[] = []): string | null {
   const a = d.assets;
   if (!p || !a) return null;
+  if (p.kind === "crew") {
+    const c = crews[p.index];
+    return c ? crewTooltip(c) : null;
+  }
   if (p.kind === "cascade") {
     // Same filter as the cascade layer: only elements that are on the map are drawn.
     const n = cascade.filter((x) => d.byId.has(x.node_id))[p.index];
@@ -30,7 +35,7 @@ export function tooltipText(p: Picked, d: MapDataState, cascade: CascadeNode[] =
   return lines.join("\n");
 }
 
-export function tooltipFor(p: Picked, d: MapDataState, cascade: CascadeNode[] = []): { text: string; className: string } | null {
-  const text = tooltipText(p, d, cascade);
+export function tooltipFor(p: Picked, d: MapDataState, cascade: CascadeNode[] = [], crews: CrewPoint[] = []): { text: string; className: string } | null {
+  const text = tooltipText(p, d, cascade, crews);
   return text ? { text, className: "map-tooltip" } : null;
 }

@@ -2,7 +2,7 @@
 import { useMemo, useRef } from "react";
 import type { Layer } from "@deck.gl/core";
 import { useStore } from "../state/store";
-import { mapDataStore } from "../state/mapData";
+import { mapDataStore, type MapDataState } from "../state/mapData";
 import { uiStore } from "../state/ui";
 import { selectionStore } from "../state/selection";
 import { outagesStore, selectedOutage } from "../state/outages";
@@ -19,6 +19,9 @@ import type { CascadeLayerData } from "./layers/cascade";
 import type { OutageLayerData } from "./layers/outages";
 import { substationOutages } from "./substationOutages";
 import { isSimulating } from "../state/simulation";
+import { crewsStore } from "../state/crews";
+import { crewPoints } from "./crews";
+import { buildCrewLayers } from "./layers/crews";
 
 export function useMapLayers(zoom: number): { layers: Layer[]; status: Uint8Array | null } {
   const data = useStore(mapDataStore);
@@ -119,6 +122,9 @@ export function useMapLayers(zoom: number): { layers: Layer[]; status: Uint8Arra
     return { positions, waves, causePositions: causes, patientZero };
   }, [a, data.byId, cas.nodes, cas.patientZero]);
 
+  const crewWork = useStore(crewsStore);
+  const crews = useMemo(() => (a ? crewPoints(liveState.crews ?? [], crewWork.workOrders, (id) => assetPosition(data, id)) : []), [a, data, liveState.crews, crewWork.workOrders]);
+
   const selectedRow = sel.selectedId !== null ? (data.byId.get(sel.selectedId) ?? -1) : -1;
   const selectedPosition = useMemo((): [number, number] | null => {
     if (!a || selectedRow < 0) return null;
@@ -145,8 +151,21 @@ export function useMapLayers(zoom: number): { layers: Layer[]; status: Uint8Arra
       palette: ui.palette,
       simulating,
       reverseFlow: flow && flow.reverseCount > 0 ? flow.reverse : null,
-    });
-  }, [a, data.geometry, colours, zoom, selectedRow, selectedPosition, data.meters, outageData, out.selectedId, out.items, gs.version, cascadeData, cas.currentWave, cas.focusWave, subOutages, ui.palette, simulating, flow]);
+    }).concat(simulating ? [] : buildCrewLayers(crews, crews.map((c) => `${c.crewId}@${c.lon},${c.lat}`).join("|")));
+  }, [a, data.geometry, colours, zoom, selectedRow, selectedPosition, data.meters, outageData, out.selectedId, out.items, gs.version, cascadeData, cas.currentWave, cas.focusWave, subOutages, ui.palette, simulating, flow, crews]);
 
   return { layers, status };
+}
+
+/** A map asset's or (once loaded) a meter's position. */
+export function assetPosition(d: MapDataState, id: string): [number, number] | null {
+  const a = d.assets;
+  const r = d.byId.get(id);
+  if (a && r !== undefined) return [a.lon[r], a.lat[r]];
+  const m = d.meters;
+  if (m) {
+    const j = m.ids.indexOf(id);
+    if (j >= 0) return [m.positions[2 * j], m.positions[2 * j + 1]];
+  }
+  return null;
 }

@@ -9,6 +9,7 @@ import { PanelState } from "../common/Status";
 import { formatTime, zoneAbbreviation } from "../common/format";
 import "./alarms.css";
 import { ackAlarm, fetchAlarms, KIND_LABELS, markAcknowledged, parseAlarms, type Alarm } from "./alarms";
+import { OpButton } from "../common/OpButton";
 
 const POLL_MS = 30_000;
 
@@ -61,7 +62,7 @@ export function AlarmsPanel() {
         (114–126 V) warning; thermal: hot spot ≥ 110 °C warning, ≥ 140 °C critical.
       </div>
       {message && <div className="notice error">{message}</div>}
-      <PanelState loading={list.loading} error={list.error} missing={list.missing} what="alarms (/api/alarms)">
+      <PanelState loading={list.loading} hasData={list.data !== null} error={list.error} missing={list.missing} what="alarms (/api/alarms)">
         {rows.length === 0 ? (
           <div className="notice">No alarms.</div>
         ) : (
@@ -92,9 +93,9 @@ export function AlarmsPanel() {
                         ✓ {a.acknowledged_by ?? ""}
                       </span>
                     ) : (
-                      <button data-testid="alarm-ack" onClick={() => void ack(a)}>
+                      <OpButton data-testid="alarm-ack" onClick={() => void ack(a)}>
                         Acknowledge
-                      </button>
+                      </OpButton>
                     )}
                   </td>
                 </tr>

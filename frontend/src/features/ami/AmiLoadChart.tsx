@@ -24,7 +24,7 @@ export function AmiLoadChart({ assetId, assetType, feederId }: { assetId: string
   const tz = useStore(uiStore).timeZone;
   const curve = curveFrom(points, tz);
   return (
-    <PanelState loading={res.loading} error={res.error} missing={res.missing} what="AMI load curves">
+    <PanelState loading={res.loading} hasData={res.data !== null} error={res.error} missing={res.missing} what="AMI load curves">
       {curve.kw.length > 0 ? (
         <>
           <div className="muted small">{isXfmr ? "transformer average kW per hour" : `feeder ${feeder}: kW per hour`}, hours in {tz} ({zoneAbbreviation(tz)})</div>

@@ -10,16 +10,18 @@ import { mapDataStore } from "../../state/mapData";
 import { curveFrom, rowsOf } from "./amiShapes";
 import { WeatherStrip } from "./WeatherStrip";
 import { uiStore } from "../../state/ui";
-import { zoneAbbreviation } from "../common/format";
+import { timeText, zoneAbbreviation } from "../common/format";
+import { humanLabel } from "../common/labels";
 
 function Summary({ obj }: { obj: Json | null }) {
+  const tz = useStore(uiStore).timeZone;
   if (!obj) return null;
   const scalars = Object.entries(obj).filter(([, v]) => typeof v !== "object" || v === null);
   return (
     <div className="chips">
       {scalars.map(([k, v]) => (
         <span className="chip" key={k}>
-          {k.replace(/_/g, " ")}: {typeof v === "number" ? fmt(v, Number.isInteger(v) ? 0 : 2) : str(v)}
+          {humanLabel(k)}: {typeof v === "number" ? fmt(v, Number.isInteger(v) ? 0 : 2) : (timeText(v, tz) ?? str(v))}
         </span>
       ))}
     </div>
@@ -48,7 +50,7 @@ export function AmiPanel() {
           <option key={f}>{f}</option>
         ))}
       </select>
-      <PanelState loading={curve.loading} error={curve.error} missing={curve.missing} what="AMI load curves">
+      <PanelState loading={curve.loading} hasData={curve.data !== null} error={curve.error} missing={curve.missing} what="AMI load curves">
         {c.kw.length > 0 ? (
           <>
             <div className="muted small" data-testid="ami-curve-zone">
@@ -62,16 +64,16 @@ export function AmiPanel() {
         )}
       </PanelState>
       <h4>Feeder peaks today</h4>
-      <PanelState loading={summary.loading} error={summary.error} missing={summary.missing} what="feeder summaries">
+      <PanelState loading={summary.loading} hasData={summary.data !== null} error={summary.error} missing={summary.missing} what="feeder summaries">
         <RecordTable rows={listOf(summary.data, "rows")} max={10} maxCols={6} exportFrom={{ path: "/api/ami/feeders/summary" }} />
       </PanelState>
       <h4>Voltage compliance (ANSI C84.1 range A)</h4>
-      <PanelState loading={voltage.loading} error={voltage.error} missing={voltage.missing} what="voltage compliance">
+      <PanelState loading={voltage.loading} hasData={voltage.data !== null} error={voltage.error} missing={voltage.missing} what="voltage compliance">
         <Summary obj={vRows.length ? { transformers_reporting: vRows.length, with_meters_outside_range_a: outside.length } : null} />
         <RecordTable rows={outside.length ? outside : vRows} max={12} maxCols={6} exportFrom={{ path: "/api/ami/voltage/transformers", query: { limit: 200 } }} />
       </PanelState>
       <h4>Reporting completeness</h4>
-      <PanelState loading={completeness.loading} error={completeness.error} missing={completeness.missing} what="completeness">
+      <PanelState loading={completeness.loading} hasData={completeness.data !== null} error={completeness.error} missing={completeness.missing} what="completeness">
         <RecordTable rows={listOf(completeness.data, "rows")} max={12} maxCols={6} exportFrom={{ path: "/api/ami/completeness" }} />
       </PanelState>
     </div>

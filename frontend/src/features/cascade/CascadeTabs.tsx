@@ -71,7 +71,7 @@ function TabBody(props: { tab: Tab; inputs: Json; result: Json; nodeIds: string[
   const text = res.data && typeof res.data.text === "string" ? res.data.text : null;
   const source = exportSourceFor(tab, inputs, nodeIds, budget);
   return (
-    <PanelState loading={res.loading} error={res.error} missing={res.missing} what={`/api/cascade/${tab}`}>
+    <PanelState loading={res.loading} hasData={res.data !== null} error={res.error} missing={res.missing} what={`/api/cascade/${tab}`}>
       {text !== null ? (
         <p className="explanation" data-testid="cascade-explanation">{text}</p>
       ) : res.data ? (

@@ -17,6 +17,7 @@ import { waveColour, rgbaCss } from "../../map/palette";
 import { scenarioLabel } from "../common/labels";
 import { ExportButton } from "../export/ExportButton";
 import { RISK_LEVELS_TEXT, riskTerms } from "../common/explain";
+import { OpButton } from "../common/OpButton";
 
 /** Seconds per wave in the animation (seed §5.4 used 0.9 s per wave). */
 const WAVE_MS = 900;
@@ -150,7 +151,7 @@ export function CascadeWorkspace({ onPickOnMap, picking }: { onPickOnMap: () => 
           </button>
         </div>
       </div>
-      <PanelState loading={candidates.loading} error={candidates.error} missing={candidates.missing} what="patient-zero candidates">
+      <PanelState loading={candidates.loading} hasData={candidates.data !== null} error={candidates.error} missing={candidates.missing} what="patient-zero candidates">
         {computing && <div className="notice">N-1 screening for {chosenScenario} is running (first time on this grid); candidates appear when it finishes.</div>}
         <details open={!cas.result}>
           <summary>Candidates by expected customer-minutes ({listOf(candidates.data, "candidates").length})</summary>
@@ -184,9 +185,9 @@ export function CascadeWorkspace({ onPickOnMap, picking }: { onPickOnMap: () => 
         <textarea placeholder='scenario overrides as JSON, e.g. {"ambient_temp_c": 40, "load_multiplier": 1.1}' value={params} onChange={(e) => setParams(e.target.value)} rows={2} />
       </div>
       <div className="row">
-        <button data-testid="run-cascade" disabled={!cas.patientZero || cas.running} onClick={() => void run()}>
+        <OpButton data-testid="run-cascade" disabled={!cas.patientZero || cas.running} onClick={() => void run()}>
           {cas.running ? "running…" : "Run cascade"}
-        </button>
+        </OpButton>
         {cas.result && <button onClick={() => cascadeStore.update(replay)}>replay</button>}
         {cas.result && <button onClick={() => cascadeStore.update(clearCascade)}>clear</button>}
       </div>

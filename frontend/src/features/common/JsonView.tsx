@@ -5,8 +5,14 @@
 import { fmt, str, type Json } from "../../api/endpoints";
 import type { ExportSource } from "../../api/download";
 import { ExportButton } from "../export/ExportButton";
+import { DEFAULT_TIME_ZONE, timeText } from "./format";
+import { humanLabel } from "./labels";
+import { useStore } from "../../state/store";
+import { uiStore } from "../../state/ui";
 
-function cell(v: unknown, key = ""): string {
+function cell(v: unknown, key = "", timeZone = DEFAULT_TIME_ZONE): string {
+  const t = timeText(v, timeZone);
+  if (t !== null) return t;
   if (typeof v === "number" && /year/.test(key)) return String(v);
   if (typeof v === "number") return fmt(v, Number.isInteger(v) ? 0 : 2);
   if (Array.isArray(v)) return v.length <= 4 && v.every((x) => typeof x !== "object") ? v.join(", ") : `${v.length} items`;
@@ -29,6 +35,7 @@ export function RecordTable({
   maxCols?: number;
   exportFrom?: ExportSource;
 }) {
+  const tz = useStore(uiStore).timeZone;
   if (rows.length === 0) return <div className="muted">no rows</div>;
   const sample = rows.slice(0, 20);
   const cols = [...new Set(sample.flatMap((r) => Object.keys(r)))]
@@ -42,7 +49,7 @@ export function RecordTable({
       <thead>
         <tr>
           {cols.map((c) => (
-            <th key={c}>{c.replace(/_/g, " ")}</th>
+            <th key={c}>{humanLabel(c)}</th>
           ))}
         </tr>
       </thead>
@@ -50,7 +57,7 @@ export function RecordTable({
         {rows.slice(0, max).map((r, i) => (
           <tr key={i}>
             {cols.map((c) => (
-              <td key={c}>{cell(r[c], c)}</td>
+              <td key={c}>{cell(r[c], c, tz)}</td>
             ))}
           </tr>
         ))}
@@ -61,12 +68,13 @@ export function RecordTable({
 }
 
 export function JsonView({ value, depth = 0, max = 30, hide = [] }: { value: unknown; depth?: number; max?: number; hide?: string[] }) {
+  const tz = useStore(uiStore).timeZone;
   if (Array.isArray(value)) {
     if (value.length === 0) return <div className="muted">none</div>;
     if (value.every((x) => x && typeof x === "object" && !Array.isArray(x))) return <RecordTable rows={value as Json[]} max={max} />;
-    return <div>{value.map((x) => cell(x)).join(", ")}</div>;
+    return <div>{value.map((x) => cell(x, "", tz)).join(", ")}</div>;
   }
-  if (!value || typeof value !== "object") return <span>{cell(value)}</span>;
+  if (!value || typeof value !== "object") return <span>{cell(value, "", tz)}</span>;
   const entries = Object.entries(value as Json).filter(([k]) => !hide.includes(k));
   const scalars = entries.filter(([, v]) => v === null || typeof v !== "object");
   const nested = entries.filter(([, v]) => v !== null && typeof v === "object");
@@ -76,7 +84,7 @@ export function JsonView({ value, depth = 0, max = 30, hide = [] }: { value: unk
         <div className="chips">
           {scalars.map(([k, v]) => (
             <span className="chip" key={k}>
-              {k.replace(/_/g, " ")}: {cell(v, k)}
+              {humanLabel(k)}: {cell(v, k, tz)}
             </span>
           ))}
         </div>

@@ -10,14 +10,21 @@ export function Missing({ what }: { what: string }) {
   );
 }
 
+/**
+ * Missing route, error, loading, or the panel's content. While the first answer is coming the panel
+ * says "Loading …" (never "no rows"); a reload over data already shown keeps the data in place.
+ */
 export function PanelState({
   loading,
+  hasData = false,
   error,
   missing,
   what,
   children,
 }: {
   loading: boolean;
+  /** data from an earlier answer is on screen: a reload does not blank it */
+  hasData?: boolean;
   error: string | null;
   missing: boolean;
   what: string;
@@ -25,6 +32,11 @@ export function PanelState({
 }) {
   if (missing) return <Missing what={what} />;
   if (error) return <div className="notice error">Could not load {what}: {error}</div>;
-  if (loading && !children) return <div className="notice">Loading {what}…</div>;
+  if (loading && !hasData)
+    return (
+      <div className="notice" data-testid="panel-loading">
+        Loading {what}…
+      </div>
+    );
   return <>{children}</>;
 }

@@ -77,3 +77,17 @@ export function formatFigure(v: number | null | undefined, unit = "", maxDecimal
   }
   return unit ? `${text} ${unit}` : text;
 }
+
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/;
+
+/**
+ * A timestamp string from the API (ISO 8601; the server's times are UTC, with or without the "Z")
+ * in the utility's zone with its abbreviation, or null when `v` is not a timestamp. Lets generic
+ * tables (AMI, analysis answers, the inspector's attributes) show every time in the zone.
+ */
+export function timeText(v: unknown, timeZone: string): string | null {
+  if (typeof v !== "string" || !ISO_TIME.test(v)) return null;
+  const zoned = /(Z|[+-]\d{2}:?\d{2})$/.test(v) ? v : `${v.replace(" ", "T")}Z`;
+  const text = formatTime(zoned, timeZone);
+  return text === "—" ? null : text;
+}

@@ -74,7 +74,7 @@ const WORDS: Record<string, string> = {
   pct: "%",
   pu: "(pu)",
   km: "km",
-  utc: "(UTC)",
+  utc: "", // times are shown in the utility's zone with its abbreviation, not in UTC
   id: "ID",
   hv: "HV",
   lv: "LV",
@@ -93,6 +93,7 @@ export function humanLabel(code: string): string {
     .split(/[_-]+/)
     .filter(Boolean)
     .map((w) => WORDS[w.toLowerCase()] ?? w)
+    .filter(Boolean)
     .join(" ");
   return words ? words[0].toUpperCase() + words.slice(1) : code;
 }

@@ -5,6 +5,8 @@
 import { api, fmt, str, type Json } from "../../api/endpoints";
 import { useApi } from "../../api/useApi";
 import { humanLabel } from "../common/labels";
+import { timeText } from "../common/format";
+import { uiStore } from "../../state/ui";
 import { PanelState } from "../common/Status";
 import { useStore } from "../../state/store";
 import { requestFlyTo, selectAsset, selectionStore } from "../../state/selection";
@@ -24,6 +26,7 @@ function locate(id: string) {
 }
 
 function Attributes({ attrs }: { attrs: Json }) {
+  const tz = useStore(uiStore).timeZone;
   const entries = Object.entries(attrs).filter(([k]) => k !== "geometry_wkb");
   return (
     <table className="kv">
@@ -31,7 +34,7 @@ function Attributes({ attrs }: { attrs: Json }) {
         {entries.map(([k, v]) => (
           <tr key={k}>
             <th>{humanLabel(k)}</th>
-            <td>{typeof v === "number" ? fmt(v, Number.isInteger(v) ? 0 : 2) : str(v)}</td>
+            <td>{typeof v === "number" ? fmt(v, Number.isInteger(v) ? 0 : 2) : (timeText(v, tz) ?? str(v))}</td>
           </tr>
         ))}
       </tbody>
@@ -59,7 +62,7 @@ export function AssetInspector() {
           ×
         </button>
       </header>
-      <PanelState loading={detail.loading} error={detail.error} missing={detail.missing} what="asset details">
+      <PanelState loading={detail.loading} hasData={detail.data !== null} error={detail.error} missing={detail.missing} what="asset details">
         {d && (
           <>
             {isSwitchingDevice(str(d.asset_type, "")) && <DeviceSwitching deviceId={id} />}

@@ -47,7 +47,7 @@ export function RelatedRecords({ assetId }: { assetId: string }) {
     <>
       <section>
         <h4>Related outages</h4>
-        <PanelState loading={rel.loading} error={rel.error} missing={rel.missing} what="related outages">
+        <PanelState loading={rel.loading} hasData={rel.data !== null} error={rel.error} missing={rel.missing} what="related outages">
           {rel.data && outages.length === 0 && (
             <div className="muted" data-testid="related-none">
               none active
@@ -62,7 +62,7 @@ export function RelatedRecords({ assetId }: { assetId: string }) {
       </section>
       <section>
         <h4>Work orders</h4>
-        <PanelState loading={rel.loading} error={rel.error} missing={rel.missing} what="work orders">
+        <PanelState loading={rel.loading} hasData={rel.data !== null} error={rel.error} missing={rel.missing} what="work orders">
           <ul data-testid="related-workorders">
             {orders.map((w) => (
               <li key={str(w.work_order_id)} data-testid="related-workorder">

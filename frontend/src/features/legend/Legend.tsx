@@ -9,6 +9,8 @@ import { loadingSourceNote } from "../../map/gridLoading";
 import { cascadeStore } from "../../state/cascade";
 import { mapDataStore } from "../../state/mapData";
 import { isSimulating } from "../../state/simulation";
+import { CREW_COLOURS } from "../../map/crews";
+import { liveStore } from "../../state/live";
 
 /** What a substation disc means, drawn as a small disc with its outage core and badge. */
 function DiscKey({ outColour }: { outColour: string }) {
@@ -48,6 +50,20 @@ function SimulationKey({ waves }: { waves: number }) {
 
 const ORDER: StatusCode[] = [1, 2, 3, 4, 6, 5, 0];
 
+/** Crews: where each is (base / dispatched / on site); hover one for its id, skill, status and work order. */
+function CrewKey() {
+  const live = useStore(liveStore);
+  const n = live.crews?.length ?? null;
+  return (
+    <div className="legend-row" data-testid="legend-crews" title="Crew at its base, or at its work order's asset once dispatched or on site; hover a crew for id, skill, status and work order">
+      {(["base", "dispatched", "on site"] as const).map((w) => (
+        <span key={w} className="swatch" style={{ background: rgbaCss(CREW_COLOURS[w]), borderRadius: 2 }} title={`crew ${w === "base" ? "at base" : w}`} />
+      ))}
+      crews: base · dispatched · on site{n !== null ? ` (${n})` : ""}
+    </div>
+  );
+}
+
 export function Legend() {
   const ui = useStore(uiStore);
   const gl = useStore(gridLoadingStore);
@@ -72,6 +88,7 @@ export function Legend() {
       <div className="legend-row">
         <span className="swatch ring" /> open device
       </div>
+      <CrewKey />
       <label className="legend-row">
         <input
           type="checkbox"

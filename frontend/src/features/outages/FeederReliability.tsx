@@ -16,7 +16,7 @@ export function FeederReliability() {
   const period = (rel.data?.period ?? null) as Json | null;
   return (
     <div data-testid="feeder-reliability">
-      <PanelState loading={rel.loading} error={rel.error} missing={rel.missing} what="reliability">
+      <PanelState loading={rel.loading} hasData={rel.data !== null} error={rel.error} missing={rel.missing} what="reliability">
         {period && (
           <div className="panel-sub">
             {formatTime(period.start_utc, ui.timeZone)} → {formatTime(period.end_utc, ui.timeZone)} ({formatFigure(num(period.days_covered), "days")}) ·

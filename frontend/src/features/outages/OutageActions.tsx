@@ -5,6 +5,7 @@ import { describeError } from "../../api/useApi";
 import { loadOutages } from "../../app/loaders";
 import { bumpRevision, liveStore } from "../../state/live";
 import { actionLabel, allowedActions, type LifecycleFields } from "./outageLifecycle";
+import { OpButton } from "../common/OpButton";
 
 export function OutageActions({ outage }: { outage: LifecycleFields & { outage_id: string } & Json }) {
   const [busy, setBusy] = useState(false);
@@ -29,9 +30,9 @@ export function OutageActions({ outage }: { outage: LifecycleFields & { outage_i
   return (
     <span className="actions" onClick={(e) => e.stopPropagation()}>
       {actions.map((a) => (
-        <button key={a} data-testid={`outage-${a}`} disabled={busy} onClick={() => void act(a)}>
+        <OpButton key={a} data-testid={`outage-${a}`} disabled={busy} onClick={() => void act(a)}>
           {actionLabel(outage, a)}
-        </button>
+        </OpButton>
       ))}
       {message && <span className="error-text">{message}</span>}
     </span>

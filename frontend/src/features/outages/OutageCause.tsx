@@ -5,6 +5,7 @@ import { describeError } from "../../api/useApi";
 import { loadOutages } from "../../app/loaders";
 import { bumpRevision, liveStore } from "../../state/live";
 import { humanLabel } from "../common/labels";
+import { useOperatorBlock } from "../common/OpButton";
 
 /** fluxops.ops.models.OUTAGE_CAUSES */
 export const OUTAGE_CAUSES = ["equipment", "vegetation", "animal", "lightning", "weather", "public", "utility", "power_supply", "unknown"] as const;
@@ -12,6 +13,7 @@ export const OUTAGE_CAUSES = ["equipment", "vegetation", "animal", "lightning", 
 export function OutageCause({ outageId, cause }: { outageId: string; cause: unknown }) {
   const [value, setValue] = useState(str(cause, ""));
   const [error, setError] = useState<string | null>(null);
+  const blocked = useOperatorBlock();
   const save = async (next: string) => {
     const before = value;
     setValue(next);
@@ -27,7 +29,7 @@ export function OutageCause({ outageId, cause }: { outageId: string; cause: unkn
   };
   return (
     <span className="cause" onClick={(e) => e.stopPropagation()}>
-      <select data-testid="outage-cause" aria-label="cause" value={value} onChange={(e) => void save(e.target.value)}>
+      <select data-testid="outage-cause" aria-label="cause" data-operator="1" disabled={blocked !== null} title={blocked ?? "Cause of the outage"} value={value} onChange={(e) => void save(e.target.value)}>
         <option value="" disabled>
           cause not recorded
         </option>

@@ -49,7 +49,7 @@ export function OutageHistory() {
         <input placeholder="feeder id" value={feeder} onChange={(e) => setFeeder(e.target.value)} aria-label="feeder" />
         <ExportButton source={{ path: "/api/outages", query }} />
       </div>
-      <PanelState loading={list.loading} error={list.error} missing={list.missing} what="outage history">
+      <PanelState loading={list.loading} hasData={list.data !== null} error={list.error} missing={list.missing} what="outage history">
         <table className="list">
           <thead>
             <tr>

@@ -14,6 +14,7 @@ import { formatTime } from "../common/format";
 import { actionFor, checkFromDetails, stateText, type SwitchingCheck } from "./switching";
 import { switchingApi } from "./switchingApi";
 import { CheckView, afterSwitching } from "./CheckView";
+import { OpButton } from "../common/OpButton";
 
 /** Keyed by device: a check, reason or message never carries over to the next device inspected. */
 export function DeviceSwitching({ deviceId }: { deviceId: string }) {
@@ -83,11 +84,11 @@ function DeviceSwitchingFor({ deviceId }: { deviceId: string }) {
           onChange={(e) => setReason(e.target.value)}
         />
         <div className="row">
-          <button data-testid={`switch-${action}`} disabled={busy || !reason.trim()} onClick={() => void operate(false)}>
+          <OpButton data-testid={`switch-${action}`} disabled={busy || !reason.trim()} onClick={() => void operate(false)}>
             {busy ? "checking…" : `${label} ${deviceId}`}
-          </button>
+          </OpButton>
           {check && !check.ok && (
-            <button
+            <OpButton
               data-testid="switch-force"
               className="danger"
               disabled={busy || !reason.trim()}
@@ -96,7 +97,7 @@ function DeviceSwitchingFor({ deviceId }: { deviceId: string }) {
               }}
             >
               {label} anyway (emergency)
-            </button>
+            </OpButton>
           )}
         </div>
       </div>

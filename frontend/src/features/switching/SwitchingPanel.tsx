@@ -27,6 +27,7 @@ import {
 import { switchingApi } from "./switchingApi";
 import { CheckView, afterSwitching } from "./CheckView";
 import { ComparePanel } from "./ComparePanel";
+import { OpButton } from "../common/OpButton";
 
 type Sub = "devices" | "orders" | "compare";
 const SUBS: [Sub, string][] = [
@@ -54,7 +55,7 @@ function OffNormalAndLog() {
   return (
     <>
       <h4>Devices off normal ({off.length})</h4>
-      <PanelState loading={states.loading} error={states.error} missing={states.missing} what="the switching states">
+      <PanelState loading={states.loading} hasData={states.data !== null} error={states.error} missing={states.missing} what="the switching states">
         {off.length === 0 ? (
           <div className="muted" data-testid="off-normal-empty">Every device is in its normal state.</div>
         ) : (
@@ -81,7 +82,7 @@ function OffNormalAndLog() {
         )}
       </PanelState>
       <h4>Switching log</h4>
-      <PanelState loading={log.loading} error={log.error} missing={log.missing} what="the switching log">
+      <PanelState loading={log.loading} hasData={log.data !== null} error={log.error} missing={log.missing} what="the switching log">
         {(log.data?.operations.length ?? 0) === 0 ? (
           <div className="muted">No operations yet on this grid.</div>
         ) : (
@@ -174,12 +175,12 @@ function NewOrder({ onCreated }: { onCreated: () => void }) {
           </div>
         ))}
         <div className="row">
-          <button data-testid="order-check" disabled={busy || parsed.items.length === 0 || parsed.errors.length > 0} onClick={() => void run(false)}>
+          <OpButton data-testid="order-check" disabled={busy || parsed.items.length === 0 || parsed.errors.length > 0} onClick={() => void run(false)}>
             Check steps
-          </button>
-          <button data-testid="order-create" disabled={busy || !ready} onClick={() => void run(true)}>
+          </OpButton>
+          <OpButton data-testid="order-create" disabled={busy || !ready} onClick={() => void run(true)}>
             {busy ? "checking…" : "Create draft"}
-          </button>
+          </OpButton>
         </div>
       </div>
       {check && <CheckView check={check} testId="order-check-result" />}
@@ -243,9 +244,9 @@ function OrderRow({ order, onChanged }: { order: SwitchingOrder; onChanged: () =
       </ol>
       <div className="row">
         {orderActions(order.status).map((a) => (
-          <button key={a} data-testid={`order-${a}`} disabled={busy} onClick={() => void act(a)}>
+          <OpButton key={a} data-testid={`order-${a}`} disabled={busy} onClick={() => void act(a)}>
             {ORDER_ACTION_LABELS[a]}
-          </button>
+          </OpButton>
         ))}
       </div>
       {check && <CheckView check={check} testId="order-row-check" />}
@@ -264,7 +265,7 @@ function Orders() {
     <>
       <NewOrder onCreated={reload} />
       <h4>Orders ({list.length})</h4>
-      <PanelState loading={orders.loading} error={orders.error} missing={orders.missing} what="switching orders">
+      <PanelState loading={orders.loading} hasData={orders.data !== null} error={orders.error} missing={orders.missing} what="switching orders">
         {list.length === 0 ? (
           <div className="muted">No switching orders yet.</div>
         ) : (

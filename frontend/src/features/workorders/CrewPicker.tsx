@@ -7,6 +7,7 @@ import { api, num, str, type Json } from "../../api/endpoints";
 import { describeError } from "../../api/useApi";
 import { formatFigure } from "../common/format";
 import { humanLabel } from "../common/labels";
+import { OpButton } from "../common/OpButton";
 
 export function proposalLabel(p: Json): string {
   const dist = num(p.distance_km);
@@ -39,9 +40,9 @@ export function CrewPicker({ workOrderId, onAssigned, onError }: { workOrderId: 
   };
   if (!proposals)
     return (
-      <button data-testid="propose-crew" onClick={() => void load()}>
+      <OpButton data-testid="propose-crew" onClick={() => void load()}>
         → assign…
-      </button>
+      </OpButton>
     );
   if (proposals.length === 0) return <span className="muted">no crews on the roster</span>;
   return (
@@ -53,9 +54,9 @@ export function CrewPicker({ workOrderId, onAssigned, onError }: { workOrderId: 
           </option>
         ))}
       </select>
-      <button data-testid="assign-crew" disabled={!crewId} onClick={() => void assign()}>
+      <OpButton data-testid="assign-crew" disabled={!crewId} onClick={() => void assign()}>
         Assign
-      </button>
+      </OpButton>
     </span>
   );
 }

@@ -10,6 +10,7 @@ import { ACTION_TO, nextStatus, WORK_ORDER_PRIORITIES, WORK_ORDER_TYPES } from "
 import { CrewPicker } from "./CrewPicker";
 import { ExportButton } from "../export/ExportButton";
 import { loadOutages } from "../../app/loaders";
+import { OpButton } from "../common/OpButton";
 
 export function WorkOrdersPanel() {
   const live = useStore(liveStore);
@@ -60,7 +61,7 @@ export function WorkOrdersPanel() {
 
   return (
     <div data-testid="workorders-panel">
-      <PanelState loading={list.loading} error={list.error} missing={list.missing} what="work orders (/api/work-orders)">
+      <PanelState loading={list.loading} hasData={list.data !== null} error={list.error} missing={list.missing} what="work orders (/api/work-orders)">
         <form
           className="wo-form"
           onSubmit={(e) => {
@@ -80,7 +81,7 @@ export function WorkOrdersPanel() {
             ))}
           </select>
           <input placeholder="description" value={description} onChange={(e) => setDescription(e.target.value)} />
-          <button type="submit">Create</button>
+          <OpButton type="submit" data-testid="workorder-create">Create</OpButton>
         </form>
         {message && <div className="notice">{message}</div>}
         <ExportButton source={{ path: "/api/work-orders" }} />
@@ -118,7 +119,7 @@ export function WorkOrdersPanel() {
                         onError={setMessage}
                       />
                     ) : (
-                      to && <button onClick={() => void advance(w)}>→ {to}</button>
+                      to && <OpButton onClick={() => void advance(w)}>→ {to}</OpButton>
                     )}
                   </td>
                 </tr>
