@@ -147,7 +147,13 @@ def vegetation_generate_cmd(
         trees = vegetation.generate_trees(grid, params)
         vegetation.required_clearance_m(vegetation.span_context(grid).v_kv.to_numpy(), params.regime)
         n = vegetation_store.save_trees(store, trees, grid_hash=info.content_hash, params=params)
-    console.print(f"{n:,} trees along the overhead spans of {info.name} (seed {seed}, as of {day})")
+        from fluxops.storage.geo_generate import save_vegetation_layer
+
+        spans_n = save_vegetation_layer(store, grid, grid_hash=info.content_hash)
+    console.print(
+        f"{n:,} trees along the overhead spans of {info.name} (seed {seed}, as of {day}); "
+        f"{spans_n:,} spans in the vegetation layer"
+    )
 
 
 @veg_app.command("spans")

@@ -32,7 +32,7 @@ MAX_LAT = 85.0511287798066  # Web Mercator's latitude limit
 MAINLINE_MIN_AMPACITY_A = 400.0  # feeder mainline conductors (336.4 kcmil ACSR and up, >= 500 kcmil cable)
 RENDER_VERSION = "1"  # bump when a layer's content rules change: every ETag changes with it
 
-Geometry = Literal["point", "line"]
+Geometry = Literal["point", "line", "polygon", "mixed"]
 
 
 @dataclass(frozen=True)

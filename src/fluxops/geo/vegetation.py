@@ -309,3 +309,24 @@ def span_exposure(trees: pd.DataFrame, spans: pd.DataFrame, regime: ClearanceReg
     agg["months_to_encroachment"] = agg.months_to_encroachment.round(1).replace(np.inf, np.nan)
     agg["fall_in_exposure"] = agg.fall_in_exposure.round(4)
     return agg.reset_index()
+
+
+# One definition of a span's vegetation risk, used by the map layer, the trim plan and the API.
+# Weights from the outage shares (geo-anchors.md §3.1): 85-98 % of tree-caused outages are fall-ins,
+# 0-2 % (good programmes) to ~15 % grow-ins: fall-in 0.9, grow-in 0.1.
+RISK_WEIGHT_FALL_IN = 0.9
+RISK_WEIGHT_GROW_IN = 0.1
+GROW_IN_SCALE_MONTHS = 12.0  # a span encroaching within about a year scores near the full grow-in term
+
+
+def span_risk(months_to_encroachment: np.ndarray, fall_in_exposure: np.ndarray) -> np.ndarray:
+    """Vegetation risk of spans, 0-1: ``0.9 (1 - exp(-fall-in exposure)) + 0.1 exp(-months / 12)``.
+
+    The fall-in term is the chance of at least one strike if the exposure were a Poisson mean; the
+    grow-in term decays with the months left before a crown reaches the required clearance (a span
+    with no encroachment within 20 years, NaN, scores 0 there)."""
+    months = np.asarray(months_to_encroachment, dtype=np.float64)
+    grow = np.where(np.isnan(months), 0.0, np.exp(-np.maximum(months, 0.0) / GROW_IN_SCALE_MONTHS))
+    fall = 1.0 - np.exp(-np.maximum(np.asarray(fall_in_exposure, dtype=np.float64), 0.0))
+    out: np.ndarray = RISK_WEIGHT_FALL_IN * fall + RISK_WEIGHT_GROW_IN * grow
+    return out

@@ -1,4 +1,5 @@
-"""``/api/tiles``: Mapbox Vector Tiles of every asset layer, from either store, and their TileJSON.
+"""``/api/tiles``: Mapbox Vector Tiles of every asset layer and every geo layer (water, flood zones,
+buildings, canopy, vegetation: `fluxops.geo.layers`), from either store, and their TileJSON.
 
 A tile is encoded by the database (DuckDB spatial or PostGIS ``ST_AsMVT``), kept in an in-process LRU
 (`fluxops.geo.tiles.TileCache`, 64 MiB) keyed by the stored grid's content hash, and served with a strong
@@ -18,11 +19,15 @@ from fluxops.api.deps import AppStore, get_store
 from fluxops.api.security import require_role
 from fluxops.core.errors import NotFoundError, StorageError
 from fluxops.geo import tiles as geo_tiles
+from fluxops.geo.layers import GEO_LAYERS, GeoLayer
+from fluxops.storage import geo_layers_store
+from fluxops.storage.geo_tiles import layer_bounds, render_geo_tile
 from fluxops.storage.spatial_queries import grid_bounds, render_tile
 
 MVT_MEDIA_TYPE = "application/vnd.mapbox-vector-tile"
 CACHE_CONTROL = "private, max-age=60"  # then revalidate: a 304 when the grid is unchanged
-LAYER_PATTERN = rf"^({'|'.join(re.escape(n) for n in geo_tiles.LAYERS)})$"
+ALL_LAYERS = (*geo_tiles.LAYERS, *GEO_LAYERS)
+LAYER_PATTERN = rf"^({'|'.join(re.escape(n) for n in ALL_LAYERS)})$"
 router = APIRouter(prefix="/api/tiles", tags=["tiles"], dependencies=[Depends(require_role("viewer"))])
 _cache_lock = threading.Lock()
 
@@ -46,7 +51,16 @@ def _content_hash(store: AppStore) -> str:
 
 
 def _layer_path() -> Any:
-    return Path(..., pattern=LAYER_PATTERN, description=f"Layer: one of {', '.join(geo_tiles.LAYERS)}")
+    return Path(..., pattern=LAYER_PATTERN, description=f"Layer: one of {', '.join(ALL_LAYERS)}")
+
+
+def _geo_version(store: AppStore, layer: GeoLayer, grid_hash: str) -> str:
+    """The stored version of a geo layer ("none" when absent or made for another grid: its tiles are
+    empty), so an import or a regeneration changes every ETag of that layer."""
+    meta = geo_layers_store.get_meta(store, layer.name)
+    if meta is None or (meta["grid_hash"] is not None and meta["grid_hash"] != grid_hash):
+        return "none"
+    return str(meta["version"])
 
 
 @router.get("", summary="The tile layers, their minimum zooms, TileJSON links and the tile cache's state")
@@ -62,6 +76,17 @@ def list_layers(request: Request) -> dict[str, Any]:
                 "tilejson": f"/api/tiles/{layer.name}.json",
             }
             for layer in geo_tiles.LAYERS.values()
+        ]
+        + [
+            {
+                "name": layer.name,
+                "description": layer.description,
+                "geometry": layer.geometry,
+                "min_zoom": layer.min_zoom,
+                "asset_types": [],
+                "tilejson": f"/api/tiles/{layer.name}.json",
+            }
+            for layer in GEO_LAYERS.values()
         ],
         "cache": tile_cache(request).stats(),
     }
@@ -71,14 +96,17 @@ def list_layers(request: Request) -> dict[str, Any]:
 def get_tilejson(
     request: Request, layer: str = _layer_path(), store: AppStore = Depends(get_store)
 ) -> dict[str, Any]:
-    spec = geo_tiles.get_layer(layer)
     digest = _content_hash(store)
     base = str(request.base_url).rstrip("/")
+    url = f"{base}/api/tiles/{layer}/{{z}}/{{x}}/{{y}}.mvt"
+    geo = GEO_LAYERS.get(layer)
+    if geo is not None:
+        version = _geo_version(store, geo, digest)
+        bounds = layer_bounds(store, layer) if version != "none" else None
+        return geo_tiles.tilejson(geo.tile_layer(), tiles_url=url, bounds=bounds, version=version)
+    spec = geo_tiles.get_layer(layer)
     return geo_tiles.tilejson(
-        spec,
-        tiles_url=f"{base}/api/tiles/{spec.name}/{{z}}/{{x}}/{{y}}.mvt",
-        bounds=grid_bounds(store, spec.asset_types),
-        version=digest[:12],
+        spec, tiles_url=url, bounds=grid_bounds(store, spec.asset_types), version=digest[:12]
     )
 
 
@@ -101,9 +129,12 @@ def get_tile(
     ),
     store: AppStore = Depends(get_store),
 ) -> Response:
-    spec = geo_tiles.get_layer(layer)
+    geo = GEO_LAYERS.get(layer)
+    spec = geo.tile_layer() if geo is not None else geo_tiles.get_layer(layer)
     tile = geo_tiles.validate_tile(z, x, y)
     digest = _content_hash(store)
+    if geo is not None:  # a geo layer's tiles change with its own version, not only the grid's
+        digest = f"{digest}:{_geo_version(store, geo, digest)}"
     etag = geo_tiles.tile_etag(digest, spec.name, tile)
     headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL}
     if etag in request.headers.get("if-none-match", ""):
@@ -113,8 +144,14 @@ def get_tile(
     body = cache.get(key)
     if body is not None:
         return Response(body, media_type=MVT_MEDIA_TYPE, headers={**headers, "X-Tile-Cache": "hit"})
-    body = render_tile(store, spec, tile)
-    if _content_hash(store) != digest:  # a grid load landed while encoding: which grid is unknown
+    if geo is None:
+        body = render_tile(store, spec, tile)
+    else:
+        body = b"" if digest.endswith(":none") else render_geo_tile(store, geo, tile)
+    current = _content_hash(store)
+    if geo is not None:
+        current = f"{current}:{_geo_version(store, geo, current)}"
+    if current != digest:  # a grid load landed while encoding: which grid is unknown
         raise StorageError("the grid changed while the tile was encoded; retry")
     cache.put(key, body)
     return Response(body, media_type=MVT_MEDIA_TYPE, headers={**headers, "X-Tile-Cache": "miss"})
