@@ -18,9 +18,9 @@ from fluxops.grid.generator.params import PRESETS
 from fluxops.network.energization import energize
 from fluxops.network.powerflow import run_powerflow
 from fluxops.network.threephase.from_grid import (
+    build_threephase,
     bus_phase_share,
     bus_phase_voltages,
-    build_threephase,
     edge_phases,
     node_positions,
     vuf_pct,

@@ -5,7 +5,9 @@ Pipeline for one day (all meters × 96 intervals as NumPy arrays):
    (`fluxops.ami.weather`), times deterministic noise; PV output subtracted → net kW.
 2. Transformer loads = sparse (transformers × meters) @ net kW; bus loads likewise.
 3. Primary voltages per interval from the network's power flow (`fluxops.network.powerflow`, one
-   sweep plan reused for the 96 load cases), with the substation bus regulated at ``v_source_pu``.
+   sweep plan reused for the 96 load cases), with the substation bus regulated at ``v_source_pu``;
+   then each transformer's own phase (`fluxops.ami.phase_voltage`: the three-phase solution's deviation
+   from the balanced one, scaled by the feeder's load), so meters on a heavily loaded phase read lower.
 4. Service voltage per meter = primary v_pu − transformer drop (∝ loading × z_pct) − secondary drop
    (∝ loading × the meter's position on the secondary) − service drop (∝ own load): it droops with distance
    and load, mostly inside ANSI C84.1 Range A, leaving it only when loads are high (or PV exports).
@@ -40,6 +42,7 @@ from fluxops.ami.loadshapes import (
 )
 from fluxops.ami.models import EVENT_TYPES, INTERVAL_S, INTERVALS_PER_DAY, TS
 from fluxops.ami.outages import Outage, OutageParams, draw_outages, outage_fraction
+from fluxops.ami.phase_voltage import PhaseDeviation, apply_deviation, phase_deviation
 from fluxops.ami.weather import WeatherParams, cloud_fraction, temperature_c
 from fluxops.grid.models import Grid
 from fluxops.network.compiled import CompiledGrid, compile_grid
@@ -69,6 +72,7 @@ class SynthParams:
     missing_share: float = 0.004  # readings never delivered (CenterPoint: 99.5 % read rate, §8)
     tamper_per_meter_day: float = 2e-5
     use_powerflow: bool = True
+    per_phase_voltage: bool = True  # a meter reads its own phase (`fluxops.ami.phase_voltage`)
 
 
 @dataclass(frozen=True)
@@ -121,6 +125,11 @@ class AmiSynthesizer:
         self.plan: SweepPlan | None = (
             prepare_sweep(self.cg, energize(self.cg)) if p.use_powerflow and n else None
         )
+        self.phase_dev: PhaseDeviation | None = (
+            phase_deviation(grid, self.cg, self.plan.energization, p.v_source_pu)
+            if self.plan is not None and p.per_phase_voltage
+            else None
+        )
 
     # --- one day --------------------------------------------------------------------------------
 
@@ -167,7 +176,7 @@ class AmiSynthesizer:
             boost = ldc_boost_pu(vm, bus_src, n_src, reg)
             vm = vm + np.where(live, boost[np.maximum(bus_src, 0)], 0.0)
             out[:, k] = vm[xbus]
-        return out
+        return out if self.phase_dev is None else apply_deviation(self.phase_dev, out, xfmr_kw)
 
     def day(self, d: date) -> DayAmi:
         p = self.params

@@ -80,7 +80,7 @@ class GridThreePhase:
     bus_rep: IntArray  # per compiled bus: the merged bus it belongs to (−1: not in the island)
     bus_phases: BoolMatrix  # per compiled bus: phases present there (False outside the island)
     load_bus_phase: IntArray  # per model load: merged bus · 3 + phase
-    bus_names: npt.NDArray[np.str_]  # compiled bus ids (model bus names are those of merged buses)
+    bus_names: npt.NDArray[np.object_]  # compiled bus ids (model bus names are those of merged buses)
     moved_load_kw: float  # load on a phase its bus does not have, spread over the phases present
 
 
@@ -93,21 +93,17 @@ def build_threephase(
     q_kvar: FloatArray,
     *,
     v_source_pu: float | None = None,
+    merged: IntArray | None = None,
 ) -> GridThreePhase:
     """The island fed by ``source`` (a position in ``cg.source_ids``) with per-phase loads ``p_kw`` /
-    ``q_kvar`` of shape (buses, 3), consumption positive. ``phases``: `edge_phases`."""
+    ``q_kvar`` of shape (buses, 3), consumption positive. ``phases``: `edge_phases`. ``merged``: the
+    `merged_buses` of this energization, when building many islands of one grid (computed once)."""
     if not 0 <= source < cg.n_source:
         raise InvalidInputError(f"no source {source}", field="source")
     in_island = np.asarray(energization.bus_source) == source
     live = np.asarray(energization.edge_energized) & in_island[cg.from_bus] & in_island[cg.to_bus]
-    dev = live & (cg.edge_kind == EDGE_DEVICE)
     n = cg.n_bus
-    merge = sparse.coo_matrix((np.ones(int(dev.sum())), (cg.from_bus[dev], cg.to_bus[dev])), shape=(n, n))
-    _, label = csgraph.connected_components(merge, directed=False)
-    first = np.full(int(label.max()) + 1, -1, dtype=np.int64)
-    order = np.arange(n)[::-1]
-    first[label[order]] = order  # lowest bus position of each merged group
-    rep = np.where(in_island, first[label], -1)
+    rep = np.where(in_island, merged_buses(cg, energization) if merged is None else merged, -1)
 
     line = np.flatnonzero(live & (cg.edge_kind == EDGE_LINE))
     a, b = rep[cg.from_bus[line]], rep[cg.to_bus[line]]
@@ -120,22 +116,8 @@ def build_threephase(
     present[src_bus] = True
     np.logical_or.at(present, a, phases[line])
     np.logical_or.at(present, b, phases[line])
-    names = cg.bus_ids.astype(str)
-    k = Z0_OVER_Z1
-    lines = []
-    for e, ia, ib in zip(line.tolist(), a.tolist(), b.tolist(), strict=True):
-        nodes = tuple(int(j) + 1 for j in np.flatnonzero(phases[e]))
-        z1 = complex(cg.r_ohm[e], cg.x_ohm[e])
-        m = len(nodes)
-        z = np.asarray(z1 * (np.eye(m) + (k - 1.0) / 3.0 * np.ones((m, m))), dtype=np.complex128)
-        code = LineCode(
-            str(cg.edge_ids[e]),
-            np.ascontiguousarray(z.real, dtype=np.float64),
-            np.ascontiguousarray(z.imag, dtype=np.float64),
-            np.zeros((m, m)),
-            "none",
-        )
-        lines.append(Line(str(cg.edge_ids[e]), names[ia], nodes, names[ib], nodes, code, 1.0))
+    names = cg.bus_ids
+    lines = _lines(cg, line, a, b, phases, names)
 
     # loads on the merged buses; a phase the bus lacks passes its load to the phases it has
     p3 = np.zeros((n, 3))
@@ -155,7 +137,7 @@ def build_threephase(
     loads = [
         Load(
             name=f"{names[i]}.{j + 1}",
-            bus=names[i],
+            bus=str(names[i]),
             nodes=(j + 1, 0),
             phases=1,
             conn="wye",
@@ -169,7 +151,7 @@ def build_threephase(
     ]
     vs = float(cg.source_v_pu[source] if v_source_pu is None else v_source_pu)
     r1, x1 = float(cg.source_r_ohm[source]), float(cg.source_x_ohm[source])
-    src = Source(names[src_bus], (1, 2, 3), float(cg.v_base_kv[src_bus]), vs, 0.0, r1, x1, r1, x1)
+    src = Source(str(names[src_bus]), (1, 2, 3), float(cg.v_base_kv[src_bus]), vs, 0.0, r1, x1, r1, x1)
     used = np.flatnonzero(rep == np.arange(n))
     model = FeederModel(
         name=str(cg.source_ids[source]),
@@ -178,10 +160,52 @@ def build_threephase(
         transformers=(),
         loads=tuple(loads),
         capacitors=(),
-        base_kv_ln={names[i]: float(kv_ln[i]) for i in used.tolist()},
+        base_kv_ln={str(names[i]): float(kv_ln[i]) for i in used.tolist()},
     )
     bus_phases = np.where(rep[:, None] >= 0, present[np.maximum(rep, 0)], False)
     return GridThreePhase(model, source, rep, bus_phases, (bus_i * 3 + ph_i).astype(np.int64), names, moved)
+
+
+def merged_buses(cg: CompiledGrid, energization: EnergizationResult) -> IntArray:
+    """Per bus, the lowest bus position joined to it by energized closed devices (zero impedance)."""
+    n = cg.n_bus
+    dev = np.asarray(energization.edge_energized) & (cg.edge_kind == EDGE_DEVICE)
+    merge = sparse.coo_matrix((np.ones(int(dev.sum())), (cg.from_bus[dev], cg.to_bus[dev])), shape=(n, n))
+    _, label = csgraph.connected_components(merge, directed=False)
+    first = np.full(int(label.max()) + 1, -1, dtype=np.int64)
+    order = np.arange(n)[::-1]
+    first[label[order]] = order
+    out: IntArray = first[label].astype(np.int64)
+    return out
+
+
+def _lines(
+    cg: CompiledGrid,
+    line: IntArray,
+    a: IntArray,
+    b: IntArray,
+    phases: BoolMatrix,
+    names: npt.NDArray[np.object_],
+) -> list[Line]:
+    """`Line` per live segment, matrices built per phase set at once (no per-line array work)."""
+    k = Z0_OVER_Z1
+    mask = phases[line] @ np.array([1, 2, 4])
+    z1 = cg.r_ohm[line] + 1j * cg.x_ohm[line]
+    out: list[Line | None] = [None] * len(line)
+    for m_code in np.unique(mask).tolist():
+        sel = np.flatnonzero(mask == m_code)
+        nodes = tuple(j + 1 for j in range(3) if m_code >> j & 1)
+        m = len(nodes)
+        shape = np.eye(m) + (k - 1.0) / 3.0 * np.ones((m, m))
+        z = z1[sel, None, None] * shape[None]
+        re = np.ascontiguousarray(z.real, dtype=np.float64)
+        im = np.ascontiguousarray(z.imag, dtype=np.float64)
+        c0 = np.zeros((m, m))
+        for r, i in enumerate(sel.tolist()):
+            e = str(cg.edge_ids[line[i]])
+            code = LineCode(e, re[r], im[r], c0, "none")
+            out[i] = Line(e, str(names[a[i]]), nodes, str(names[b[i]]), nodes, code, 1.0)
+    return [x for x in out if x is not None]
 
 
 def node_positions(g: GridThreePhase, node_index: dict[str, int]) -> IntArray:
