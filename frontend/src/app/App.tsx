@@ -13,6 +13,8 @@ import { AssetHealthTable } from "../features/health/AssetHealthTable";
 import { CascadeWorkspace } from "../features/cascade/CascadeWorkspace";
 import { SwitchingPanel } from "../features/switching/SwitchingPanel";
 import { AssistantPanel } from "../features/assistant/AssistantPanel";
+import { RiskPanel } from "../features/risk/RiskPanel";
+import { LayersPanel } from "../features/layers/LayersPanel";
 import { SimulationBanner } from "../features/cascade/SimulationBanner";
 import { useStore } from "../state/store";
 import { setTab, uiStore } from "../state/ui";
@@ -36,6 +38,8 @@ const TABS: readonly TabSpec[] = [
   { id: "cascade", label: "Cascade", short: "Cascade", icon: "cascade", render: (c) => <CascadeWorkspace picking={c.picking} onPickOnMap={c.onPickOnMap} /> },
   { id: "switching", label: "Switching", short: "Switch", icon: "switching", render: () => <SwitchingPanel /> },
   { id: "assistant", label: "Assistant", short: "Ask", icon: "assistant", render: () => <AssistantPanel /> },
+  { id: "risk", label: "Risk", short: "Risk", icon: "risk", render: () => <RiskPanel /> },
+  { id: "layers", label: "Layers", short: "Layers", icon: "layers", render: () => <LayersPanel /> },
 ];
 
 /** Safety-net poll for when the stream is down (proxies that buffer SSE, laptops waking up). */

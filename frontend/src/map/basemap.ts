@@ -1,9 +1,13 @@
 /**
  * The default basemap, made from our own data so the map works with no internet and sends nothing
  * to a CDN: a dark background, the service territory (hull of every asset), substation service
- * areas and feeder corridors (hull per feeder). No glyphs or sprites, so no font requests either.
+ * areas and feeder corridors (hull per feeder). No glyphs or sprites, so no font requests either:
+ * street and neighbourhood names are drawn by deck.gl (`layers/geoLabels.ts`). An operator's own
+ * basemap can replace it: a style URL, or a PMTiles file opened from disk (`pmtilesStyle`).
  */
 import type { StyleSpecification } from "maplibre-gl";
+import * as maplibregl from "maplibre-gl";
+import { FileSource, PMTiles, Protocol, TileType } from "pmtiles";
 import type { MapAssets } from "./assets";
 
 type Pt = [number, number];
@@ -110,3 +114,54 @@ export const EMPTY_STYLE: StyleSpecification = {
   sources: {},
   layers: [{ id: "background", type: "background", paint: { "background-color": "#0b1120" } }],
 };
+
+let protocol: Protocol | null = null;
+
+/** The pmtiles:// protocol, registered with MapLibre once. */
+function pmtilesProtocol(): Protocol {
+  if (!protocol) {
+    protocol = new Protocol();
+    maplibregl.addProtocol("pmtiles", protocol.tile);
+  }
+  return protocol;
+}
+
+const VECTOR_COLOURS = ["#334155", "#1e3a5f", "#3f3f46", "#14532d", "#4c1d95", "#713f12"];
+
+/**
+ * A basemap style for a PMTiles archive read from a local file (nothing is fetched): raster archives
+ * as one raster layer; vector archives with every vector layer the metadata lists drawn as faint
+ * fills and lines (no labels: that needs glyphs, which an offline map does not have).
+ */
+export async function pmtilesStyle(file: File): Promise<StyleSpecification> {
+  const archive = new PMTiles(new FileSource(file));
+  pmtilesProtocol().add(archive);
+  const header = await archive.getHeader();
+  const url = `pmtiles://${file.name}`;
+  const base: StyleSpecification["layers"] = [{ id: "background", type: "background", paint: { "background-color": "#0b1120" } }];
+  const bounds: [number, number, number, number] = [header.minLon, header.minLat, header.maxLon, header.maxLat];
+  if (header.tileType !== TileType.Mvt) {
+    return {
+      version: 8,
+      name: file.name,
+      sources: { user: { type: "raster", url, tileSize: 256, bounds } },
+      layers: [...base, { id: "user-raster", type: "raster", source: "user", paint: { "raster-opacity": 0.8 } }],
+    };
+  }
+  const meta = (await archive.getMetadata()) as { vector_layers?: { id: string }[] } | null;
+  const ids = (meta?.vector_layers ?? []).map((l) => l.id);
+  const layers: StyleSpecification["layers"] = [...base];
+  ids.forEach((id, i) => {
+    const colour = VECTOR_COLOURS[i % VECTOR_COLOURS.length];
+    layers.push(
+      { id: `user-${id}-fill`, type: "fill", source: "user", "source-layer": id, filter: ["==", ["geometry-type"], "Polygon"], paint: { "fill-color": colour, "fill-opacity": 0.5 } },
+      { id: `user-${id}-line`, type: "line", source: "user", "source-layer": id, filter: ["==", ["geometry-type"], "LineString"], paint: { "line-color": colour, "line-width": 1 } },
+    );
+  });
+  return { version: 8, name: file.name, sources: { user: { type: "vector", url, bounds } }, layers };
+}
+
+/** A style object handed to MapLibre as a blob: URL (the ui slice keeps basemaps as URLs). */
+export function styleBlobUrl(style: StyleSpecification): string {
+  return URL.createObjectURL(new Blob([JSON.stringify(style)], { type: "application/json" }));
+}

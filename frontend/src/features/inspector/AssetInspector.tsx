@@ -13,6 +13,7 @@ import { requestFlyTo, selectAsset, selectionStore } from "../../state/selection
 import { mapDataStore } from "../../state/mapData";
 import { AmiLoadChart } from "../ami/AmiLoadChart";
 import { RelatedRecords } from "./RelatedRecords";
+import { RiskSection } from "../risk/RiskSection";
 import { DeviceSwitching } from "../switching/DeviceSwitching";
 import { isSwitchingDevice } from "../switching/switching";
 
@@ -91,6 +92,7 @@ export function AssetInspector() {
               <AmiLoadChart assetId={id} assetType={str(d.asset_type, "")} feederId={str(d.feeder_id, "")} />
             </section>
             <RelatedRecords assetId={id} />
+            <RiskSection assetId={id} />
             <section>
               <h4>Attributes</h4>
               <Attributes attrs={d.attributes} />

@@ -1,0 +1,86 @@
+/**
+ * Geo layers from the server's vector tiles (`/api/tiles/{layer}/{z}/{x}/{y}.mvt`): vegetation risk
+ * (spans coloured by months to encroachment), canopy, flood zones, water, buildings, and the grid's own
+ * asset layers when the map browses by tiles. The style follows the layer's name; the tiles carry the
+ * authorisation header the rest of the API uses.
+ */
+import { MVTLayer } from "@deck.gl/geo-layers";
+import type { Layer } from "@deck.gl/core";
+import { encroachmentColour, NO_DATA, type Rgba } from "../../features/layers/scales";
+
+export interface GeoTileStyle {
+  fill: Rgba | ((p: Record<string, unknown>) => Rgba);
+  line: Rgba | ((p: Record<string, unknown>) => Rgba);
+  lineWidthPx: number;
+  pointRadiusPx: number;
+}
+
+const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
+
+/** Flood zones: the 1 % annual chance area (FEMA A/AE/V) stronger than the 0.2 % one (shaded X). */
+function floodFill(p: Record<string, unknown>): Rgba {
+  const z = String(p.zone ?? p.flood_zone ?? p.fld_zone ?? p.annual_chance ?? "");
+  const minor = /0\.2|500|shaded|x/i.test(z) && !/^(a|ae|ao|ah|v|ve)$/i.test(z);
+  return minor ? [56, 189, 248, 50] : [37, 99, 235, 90];
+}
+
+export function geoStyle(name: string, months?: Map<string, number | null> | null): GeoTileStyle {
+  if (/veg/i.test(name) || months) {
+    const colour = (p: Record<string, unknown>): Rgba => {
+      const own = p.months_to_encroachment;
+      if (own !== undefined) return encroachmentColour(num(own));
+      const m = months?.get(String(p.id ?? p.segment_id ?? ""));
+      return encroachmentColour(m ?? null);
+    };
+    return { fill: colour, line: colour, lineWidthPx: 3, pointRadiusPx: 3 };
+  }
+  if (/canopy|tree/i.test(name)) {
+    // canopy cover share of the cell (0-1) as opacity; unknown cover: the "no data" grey
+    const fill = (p: Record<string, unknown>): Rgba => {
+      const d = num(p.density);
+      return d === null ? NO_DATA : [22, 163, 74, Math.round(20 + 160 * Math.min(1, Math.max(0, d)))];
+    };
+    return { fill, line: [22, 163, 74, 0], lineWidthPx: 0, pointRadiusPx: 3 };
+  }
+  if (/flood/i.test(name)) return { fill: floodFill, line: [59, 130, 246, 160], lineWidthPx: 1, pointRadiusPx: 3 };
+  if (/water|hydro|bayou|river|lake/i.test(name)) return { fill: [14, 116, 144, 150], line: [56, 189, 248, 200], lineWidthPx: 2, pointRadiusPx: 3 };
+  if (/build|footprint/i.test(name)) return { fill: [148, 163, 184, 110], line: [203, 213, 225, 160], lineWidthPx: 1, pointRadiusPx: 2 };
+  return { fill: [167, 139, 250, 90], line: [196, 181, 253, 180], lineWidthPx: 1.5, pointRadiusPx: 3 };
+}
+
+export interface GeoTileOpts {
+  /** layer id suffix: the server's layer name */
+  name: string;
+  urls: string[];
+  minZoom: number;
+  token: string | null;
+  style: GeoTileStyle;
+  /** changes when a value the style reads changes (e.g. the vegetation figures arrived) */
+  styleKey: string;
+}
+
+type Feature = { properties: Record<string, unknown> };
+const accessor = (c: Rgba | ((p: Record<string, unknown>) => Rgba)) => (typeof c === "function" ? (f: Feature) => c(f.properties ?? {}) : c);
+
+/** Tiles are asked from `minZoom` (the server answers empty tiles below a layer's minimum zoom) up to
+ * z16, over-zoomed beyond. */
+export function buildGeoTileLayer(o: GeoTileOpts): Layer {
+  return new MVTLayer({
+    id: `geo-${o.name}`,
+    data: o.urls,
+    minZoom: Math.max(0, Math.min(o.minZoom, 16)),
+    maxZoom: 16,
+    binary: false,
+    loadOptions: o.token ? { fetch: { headers: { Authorization: `Bearer ${o.token}` } } } : {},
+    pickable: false,
+    filled: true,
+    stroked: true,
+    getFillColor: accessor(o.style.fill),
+    getLineColor: accessor(o.style.line),
+    getPointRadius: o.style.pointRadiusPx,
+    pointRadiusUnits: "pixels",
+    lineWidthUnits: "pixels",
+    getLineWidth: o.style.lineWidthPx,
+    updateTriggers: { getFillColor: o.styleKey, getLineColor: o.styleKey },
+  }) as unknown as Layer;
+}
