@@ -160,6 +160,49 @@ def test_the_flow(live: LiveServer, viewer_token: str, tiny_grid: Grid) -> None:
         assert one["asset"]["asset_id"] == rows[0]["asset_id"] and one["drivers"]
         assert all("words" in d for d in one["drivers"])
         assert viewer.get("/api/risk/assets/XFMR-NOPE").status_code == 404
+        _consequence_and_risk(admin, viewer, len(risk_assets(tiny_grid)))
+
+
+def _consequence_and_risk(admin: httpx.Client, viewer: httpx.Client, n_assets: int) -> None:
+    """Before the simulation: risk fields null and the answer says what to do; after it (a job): every
+    asset the engine knows has a consequence, and risk = λ × consequence, summed per feeder."""
+    page = viewer.get("/api/risk/assets", params={"limit": 5}).json()
+    assert (
+        page["consequence"]["status"] == "none"
+        and "POST /api/risk/consequence" in page["consequence"]["message"]
+    )
+    assert all(x["risk_customer_minutes_per_y"] is None for x in page["assets"])
+    assert viewer.post("/api/risk/consequence").status_code == 403
+    r = admin.post("/api/risk/consequence", json={"scenario": "summer_peak"})
+    assert r.status_code == 202, r.text
+    job = _wait(admin, r.json()["job"]["job_id"])
+    assert job["state"] == "done", job
+    page = viewer.get(
+        "/api/risk/assets", params={"limit": 1000, "sort": "-risk_customer_minutes_per_y"}
+    ).json()
+    assert page["consequence"]["status"] == "computed" and page["total"] == n_assets
+    rows = page["assets"]
+    known = [x for x in rows if x["customer_minutes"] is not None]
+    assert len(known) == n_assets - page["consequence"]["assets_without_consequence"] > 0
+    for x in known:
+        assert x["risk_customer_minutes_per_y"] == pytest.approx(
+            x["expected_failures_per_y"] * x["customer_minutes"]
+        )
+        assert x["risk_usd_per_y"] == pytest.approx(x["expected_failures_per_y"] * x["ice_usd"])
+    ranked = [x["risk_customer_minutes_per_y"] for x in known]
+    assert ranked == sorted(ranked, reverse=True) and ranked[0] > 0
+    top = viewer.get(f"/api/risk/assets/{known[0]['asset_id']}").json()
+    assert top["asset"]["risk_customer_minutes_per_y"] == pytest.approx(ranked[0])
+    assert top["consequence"]["status"] == "computed" and top["drivers"]
+    roll = viewer.get("/api/risk/rollup", params={"level": "feeder", "limit": 1000}).json()
+    by_feeder: dict[str, float] = {}
+    for x in known:
+        if x["feeder_id"] is not None:
+            by_feeder[x["feeder_id"]] = by_feeder.get(x["feeder_id"], 0.0) + x["risk_customer_minutes_per_y"]
+    got = {x["id"]: x["risk_customer_minutes_per_y"] for x in roll["rows"]}
+    assert got == pytest.approx(by_feeder)
+    subs = viewer.get("/api/risk/rollup", params={"level": "substation"}).json()
+    assert subs["total"] >= 1 and subs["rows"][0]["risk_usd_per_y"] > 0
 
 
 BAD: list[tuple[str, str, dict[str, Any], str]] = [
@@ -177,6 +220,10 @@ BAD: list[tuple[str, str, dict[str, Any], str]] = [
     ("POST", "/api/risk/train", {"json": {"test_share": 0.9}}, "test_share"),
     ("POST", "/api/risk/train", {"json": {"bootstrap": -1}}, "bootstrap"),
     ("GET", "/api/risk/jobs/%20", {}, "job_id"),
+    ("GET", "/api/risk/assets", {"params": {"scenario": "tornado"}}, "scenario"),
+    ("GET", "/api/risk/rollup", {"params": {"level": "meter"}}, "level"),
+    ("POST", "/api/risk/consequence", {"json": {"scenario": "tornado"}}, "scenario"),
+    ("POST", "/api/risk/consequence", {"json": {"wind": 3}}, "wind"),
 ]
 
 

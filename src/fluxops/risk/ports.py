@@ -42,3 +42,9 @@ class RiskStore(Protocol):
     def load_scores(self, grid_hash: str, model_id: str) -> pd.DataFrame: ...
 
     def load_drivers(self, grid_hash: str, model_id: str) -> pd.DataFrame: ...
+
+    def save_consequence(self, grid_hash: str, key: str, table: pd.DataFrame, meta: dict[str, Any]) -> None:
+        """Cache the simulated consequence of every asset under ``key`` (configuration + scenario)."""
+
+    def load_consequence(self, grid_hash: str, key: str) -> tuple[pd.DataFrame, dict[str, Any]] | None:
+        """(consequence table, its meta) cached under ``key``, or None."""

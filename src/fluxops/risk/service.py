@@ -14,16 +14,20 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import asdict
 from datetime import datetime
+from time import perf_counter
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from fluxops.cascade.config import ScenarioConfig, config_to_dict
+from fluxops.cascade.context import EngineContext
 from fluxops.cascade.jobs import Job, JobRunner
 from fluxops.core.clock import utc_now
 from fluxops.core.errors import ConflictError, FluxOpsError, NotFoundError
 from fluxops.grid.models import Grid
 from fluxops.risk.assets import risk_assets
+from fluxops.risk.consequence import asset_consequences, attach_risk
 from fluxops.risk.hazard import HazardParams
 from fluxops.risk.history import History, generate_history
 from fluxops.risk.models import (
@@ -41,6 +45,14 @@ from fluxops.risk.ports import RiskStore
 Progress = Callable[[float, str], None]
 NO_HISTORY = (
     "no failure history for this grid: generate one first (`fluxops risk history` or POST /api/risk/history)"
+)
+CONSEQUENCE_METHOD = (
+    "cascade engine, one cascade per line section / device / substation transformer (protection, FLISR, "
+    "thermal waves) with its restoration plan and DOE/LBNL ICE cost; distribution transformers: own "
+    "customers for the replacement time"
+)
+SURROGATE_STATUS = (
+    "not built: every consequence served is simulated (no surrogate model predicts screening results)"
 )
 NO_MODEL = "no risk model trained for this grid yet (`fluxops risk train` or POST /api/risk/train)"
 
@@ -78,6 +90,7 @@ class RiskService:
         # the served model's tables, read once per (grid, model): models are immutable once written
         self._cache: dict[tuple[str, str], tuple[pd.DataFrame, pd.DataFrame]] = {}
         self._cache_lock = threading.Lock()
+        self._conseq: dict[tuple[str, str], tuple[pd.DataFrame, dict[str, Any]]] = {}
 
     def _tables(self, grid_hash: str, model_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
         """(scores, drivers indexed by asset id) of a model."""
@@ -197,6 +210,66 @@ class RiskService:
             "risk_train", "risk_history", grid_hash, lambda progress: self.train(grid_hash, cfg, progress)
         )
 
+    # --- consequence and risk ----------------------------------------------------------------------------
+
+    def start_consequence(
+        self, ctx: EngineContext, grid: Grid, grid_hash: str, config_hash: str, scenario: ScenarioConfig
+    ) -> Job:
+        """Simulate every asset's consequence under ``scenario`` (`fluxops.risk.consequence`) as a
+        background job; cached per (grid configuration, scenario); a second request joins the running
+        one."""
+        key = consequence_key(config_hash, scenario.name)
+
+        def work(progress: Progress) -> str:
+            t0 = perf_counter()
+            table = asset_consequences(ctx, risk_assets(grid), scenario, progress=progress)
+            meta = {
+                "key": key,
+                "scenario": config_to_dict(scenario),
+                "config_hash": config_hash,
+                "computed_utc": utc_now().isoformat(),
+                "compute_s": round(perf_counter() - t0, 1),
+                "assets": len(table),
+                "assets_without_consequence": int(table["customer_minutes"].isna().sum()),
+                "method": CONSEQUENCE_METHOD,
+                "surrogate": SURROGATE_STATUS,
+            }
+            self.store.save_consequence(grid_hash, key, table, meta)
+            with self._cache_lock:
+                self._conseq.pop((grid_hash, key), None)
+            return key
+
+        return self.jobs.submit("risk_consequence", work, key=f"risk_consequence:{grid_hash}:{key}")
+
+    def consequence(
+        self, grid_hash: str, config_hash: str, scenario_name: str
+    ) -> tuple[pd.DataFrame | None, dict[str, Any]]:
+        """The cached consequence of (configuration, scenario), or (None, what to do)."""
+        key = consequence_key(config_hash, scenario_name)
+        with self._cache_lock:
+            hit = self._conseq.get((grid_hash, key))
+        if hit is None:
+            got = self.store.load_consequence(grid_hash, key)
+            if got is None:
+                return None, {
+                    "status": "none",
+                    "scenario": scenario_name,
+                    "message": "no simulated consequence for this grid configuration and scenario: an "
+                    "operator starts one (POST /api/risk/consequence); risk fields are null until then",
+                }
+            hit = got
+            with self._cache_lock:
+                self._conseq = {(grid_hash, key): hit}
+        return hit[0], {"status": "computed", **hit[1]}
+
+    def scored(
+        self, grid_hash: str, config_hash: str, scenario_name: str
+    ) -> tuple[str, pd.DataFrame, dict[str, Any]]:
+        """(model id, scores with consequence and risk columns, the consequence's meta)."""
+        mid, s = self.scores(grid_hash)
+        table, meta = self.consequence(grid_hash, config_hash, scenario_name)
+        return mid, attach_risk(s, table), meta
+
     # --- reading ---------------------------------------------------------------------------------------
 
     def current(self, grid_hash: str) -> tuple[str, dict[str, Any]]:
@@ -236,6 +309,11 @@ class RiskService:
             if len(past)
             else [],
         }
+
+
+def consequence_key(config_hash: str, scenario_name: str) -> str:
+    """Cache key of a consequence table: the scenario and the grid configuration it ran on."""
+    return f"{scenario_name}-{config_hash[:24]}"
 
 
 def finite_json(obj: Any) -> Any:

@@ -151,3 +151,25 @@ class RiskFileStore:
 
     def load_drivers(self, grid_hash: str, model_id: str) -> pd.DataFrame:
         return pd.read_parquet(self._dir(grid_hash) / "models" / model_id / "drivers.parquet")
+
+    # --- consequence (cached per grid configuration and scenario) ---------------------------------------
+
+    def save_consequence(self, grid_hash: str, key: str, table: pd.DataFrame, meta: dict[str, Any]) -> None:
+        """``consequence/<key>.parquet`` then its ``.json`` (written last: a reader sees both or neither)."""
+        d = self._dir(grid_hash) / "consequence"
+        d.mkdir(parents=True, exist_ok=True)
+        safe = "".join(c for c in key if c.isalnum() or c in "-_")[:120]
+        fd, tmp = tempfile.mkstemp(dir=d, prefix=".tmp-", suffix=".parquet")
+        os.close(fd)
+        table.to_parquet(tmp, index=False)
+        os.replace(tmp, d / f"{safe}.parquet")
+        _atomic_write(d / f"{safe}.json", json.dumps(meta, indent=1, default=str))
+
+    def load_consequence(self, grid_hash: str, key: str) -> tuple[pd.DataFrame, dict[str, Any]] | None:
+        d = self._dir(grid_hash) / "consequence"
+        safe = "".join(c for c in key if c.isalnum() or c in "-_")[:120]
+        meta_p = d / f"{safe}.json"
+        if not meta_p.exists():
+            return None
+        meta: dict[str, Any] = json.loads(meta_p.read_text())
+        return pd.read_parquet(d / f"{safe}.parquet"), meta

@@ -17,9 +17,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from fluxops.api.deps import LoadedGrid, get_loaded_grid
 from fluxops.api.openapi import error_responses
 from fluxops.api.params import BoundedDate, JsonInt, id_path, id_query, offset_query, one_of_query
+from fluxops.api.routes._risk_models import AssetsPage, ConsequenceIn, RollupPage
 from fluxops.api.security import require_role
+from fluxops.cascade.context import EngineContext, build_context
 from fluxops.cascade.jobs import Job, JobRunner
+from fluxops.cascade.scenarios import PRESETS, resolve_scenario
 from fluxops.risk.assets import RISK_ASSET_TYPES
+from fluxops.risk.consequence import risk_rollup
 from fluxops.risk.models import TrainConfig
 from fluxops.risk.service import RiskService
 from fluxops.storage.risk_files import RiskFileStore
@@ -27,8 +31,20 @@ from fluxops.storage.risk_files import RiskFileStore
 router = APIRouter(prefix="/api/risk", tags=["risk"])
 VIEWER = [Depends(require_role("viewer"))]
 ADMIN = [Depends(require_role("admin"))]
-SORTS = ("-probability", "probability", "-customers_affected", "-past_failures", "asset_id")
+SORTS = (
+    "-probability",
+    "probability",
+    "-customers_affected",
+    "-past_failures",
+    "asset_id",
+    "-risk_customer_minutes_per_y",
+    "-risk_usd_per_y",
+    "-customer_minutes",
+)
 MAX_PAGE = 1000
+SCENARIOS = tuple(PRESETS)
+DEFAULT_SCENARIO = "summer_peak"  # as the cascade screening's patient-zero candidates
+OPERATOR = [Depends(require_role("operator"))]
 
 
 def on_startup(app: FastAPI) -> None:
@@ -77,7 +93,11 @@ class TrainIn(BaseModel):
     gnn_epochs: JsonInt = Field(60, ge=1, le=500)
 
 
-@router.get("/assets", dependencies=VIEWER, responses=error_responses(409))
+def _scenario_query() -> Any:
+    return one_of_query(SCENARIOS, "Scenario of the simulated consequence", default=DEFAULT_SCENARIO)
+
+
+@router.get("/assets", dependencies=VIEWER, responses=error_responses(409), response_model=AssetsPage)
 def assets(
     request: Request,
     loaded: LoadedGrid = Depends(get_loaded_grid),
@@ -85,11 +105,14 @@ def assets(
     feeder_id: str | None = id_query("Feeder id"),
     substation_id: str | None = id_query("Substation id"),
     sort: str = one_of_query(SORTS, "Order", default="-probability"),
+    scenario: str = _scenario_query(),
     limit: int = Query(100, ge=1, le=MAX_PAGE, description=f"Page size, at most {MAX_PAGE}"),
     offset: int = offset_query(),
 ) -> dict[str, Any]:
-    """Assets with their probability of failing in the next 12 months (served model), filtered and paged."""
-    model_id, s = _svc(request).scores(loaded.stored_hash)
+    """Assets with their probability of failing in the next 12 months (served model), their simulated
+    consequence under ``scenario`` and risk = likelihood × consequence (null until an operator has run
+    POST /api/risk/consequence for this grid configuration and scenario), filtered and paged."""
+    model_id, s, meta = _svc(request).scored(loaded.stored_hash, loaded.info.content_hash, scenario)
     if asset_type is not None:
         s = s[s["asset_type"] == asset_type]
     if feeder_id is not None:
@@ -97,7 +120,7 @@ def assets(
     if substation_id is not None:
         s = s[s["substation_id"] == substation_id]
     col, asc = (sort[1:], False) if sort.startswith("-") else (sort, True)
-    s = s.sort_values([col, "asset_id"], ascending=[asc, True], kind="stable")
+    s = s.sort_values([col, "asset_id"], ascending=[asc, True], kind="stable", na_position="last")
     page = s.iloc[offset : offset + limit]
     rows = page.replace({np.nan: None}).to_dict("records")
     return {
@@ -106,16 +129,72 @@ def assets(
         "offset": offset,
         "limit": limit,
         "horizon": "12 months after the history",
+        "consequence": meta,
         "assets": rows,
     }
 
 
 @router.get("/assets/{asset_id}", dependencies=VIEWER, responses=error_responses(409))
 def asset(
-    request: Request, asset_id: str = id_path("Asset id"), loaded: LoadedGrid = Depends(get_loaded_grid)
+    request: Request,
+    asset_id: str = id_path("Asset id"),
+    scenario: str = _scenario_query(),
+    loaded: LoadedGrid = Depends(get_loaded_grid),
 ) -> dict[str, Any]:
-    """One asset: probability, rank, top drivers (LightGBM contributions, log-odds), past failures."""
-    return _svc(request).asset(loaded.stored_hash, asset_id)
+    """One asset: probability, rank, top drivers (LightGBM contributions, log-odds), past failures, and
+    (fields added to ``asset``, as in the list) its simulated consequence and risk under ``scenario``."""
+    svc = _svc(request)
+    out = svc.asset(loaded.stored_hash, asset_id)
+    _, s, meta = svc.scored(loaded.stored_hash, loaded.info.content_hash, scenario)
+    row = s[s["asset_id"] == asset_id].replace({np.nan: None}).to_dict("records")
+    if row:
+        out["asset"] = {**out["asset"], **{k: v for k, v in row[0].items() if k not in out["asset"]}}
+    out["consequence"] = meta
+    return out
+
+
+@router.get("/rollup", dependencies=VIEWER, responses=error_responses(409), response_model=RollupPage)
+def rollup(
+    request: Request,
+    loaded: LoadedGrid = Depends(get_loaded_grid),
+    level: str = one_of_query(("feeder", "substation"), "Level", default="feeder"),
+    scenario: str = _scenario_query(),
+    limit: int = Query(100, ge=1, le=MAX_PAGE, description=f"Page size, at most {MAX_PAGE}"),
+    offset: int = offset_query(),
+) -> dict[str, Any]:
+    """Expected failures, customers interrupted, customer-minutes and ICE $ a year, summed over the
+    assets of each feeder or substation, highest expected customer-minutes first."""
+    model_id, s, meta = _svc(request).scored(loaded.stored_hash, loaded.info.content_hash, scenario)
+    r = risk_rollup(s, level).sort_values(
+        ["risk_customer_minutes_per_y", "id"], ascending=[False, True], na_position="last"
+    )
+    return {
+        "model_id": model_id,
+        "level": level,
+        "total": len(r),
+        "offset": offset,
+        "limit": limit,
+        "consequence": meta,
+        "rows": r.iloc[offset : offset + limit].replace({np.nan: None}).to_dict("records"),
+    }
+
+
+def _ctx(loaded: LoadedGrid) -> EngineContext:
+    return loaded.derived("cascade_context", lambda: build_context(loaded.grid))
+
+
+@router.post("/consequence", dependencies=OPERATOR, status_code=202, responses=error_responses(409))
+def consequence(
+    request: Request, body: ConsequenceIn | None = None, loaded: LoadedGrid = Depends(get_loaded_grid)
+) -> dict[str, Any]:
+    """Simulate every asset's consequence under the scenario (a background job, followed at
+    GET /api/risk/jobs/{id}; a second request for the same configuration and scenario joins it)."""
+    b = body or ConsequenceIn.model_validate({})
+    sc = resolve_scenario(b.scenario)
+    job = _svc(request).start_consequence(
+        _ctx(loaded), loaded.grid, loaded.stored_hash, loaded.info.content_hash, sc
+    )
+    return {"job": _job(job)}
 
 
 @router.get("/models", dependencies=VIEWER)
