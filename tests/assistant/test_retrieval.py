@@ -4,6 +4,7 @@ that answers; uploaded documents are searched next to the shipped corpus."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -135,3 +136,30 @@ def test_minilm_finds_paraphrases() -> None:
     assert hits[0].doc_id == "ieee-1366"
     again = DocumentIndex(embedder=minilm_embedder())  # embeddings come from the cache
     assert [h.doc_id for h in again.search(q, limit=3)] == [h.doc_id for h in hits]
+
+
+class _CountingEmbedder(_BagEmbedder):
+    def __init__(self) -> None:
+        self.encoded = 0
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        self.encoded += len(texts)
+        return super().encode(texts)
+
+
+def test_corpus_embeddings_are_cached_on_disk_by_content(tmp_path: Path) -> None:
+    first = _CountingEmbedder()
+    index = DocumentIndex(embedder=first, cache_dir=tmp_path)
+    assert first.encoded == len(index.chunks) and len(list(tmp_path.glob("bag-*.npy"))) == 1
+    again = _CountingEmbedder()  # a restart: a new process's embedder, the same documents
+    hits = DocumentIndex(embedder=again, cache_dir=tmp_path).search("major event days T_MED", limit=3)
+    assert again.encoded == 1 and hits[0].doc_id == "ieee-1366"  # the question only
+    doc = Document("doc_9", "Vault entry", "# Vault entry\n\nTest the vault air.\n", "t", datetime.now(UTC))
+    changed = _CountingEmbedder()
+    DocumentIndex([doc], embedder=changed, cache_dir=tmp_path)  # other content: embedded again
+    assert changed.encoded > 0 and len(list(tmp_path.glob("bag-*.npy"))) == 2
+    for p in tmp_path.glob("bag-*.npy"):
+        p.write_bytes(b"damaged")
+    fresh = _CountingEmbedder()
+    DocumentIndex(embedder=fresh, cache_dir=tmp_path)  # a damaged cache file is recomputed, not trusted
+    assert fresh.encoded == len(index.chunks)

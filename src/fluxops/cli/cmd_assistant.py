@@ -53,6 +53,7 @@ def _context(data_dir: Path | None, *, actor: str = "cli") -> Iterator[tuple[Any
             docs=DocumentIndex(
                 threads.list_documents(),
                 embedder=minilm_embedder() if settings.assistant.dense_retrieval else None,
+                cache_dir=settings.data_dir / "assistant" / "embeddings",
             ),
             actor=actor,
             sql_timeout_s=settings.assistant.sql_timeout_s,
