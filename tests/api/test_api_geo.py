@@ -9,6 +9,7 @@ import httpx
 import mapbox_vector_tile
 
 from fluxops.geo import tiles as gt
+from fluxops.geo.layers import GEO_LAYERS
 
 
 def _tile_url(live_grid_lonlat: tuple[float, float], layer: str, z: int) -> str:
@@ -54,7 +55,7 @@ def test_tilejson_and_layer_list(viewer: httpx.Client) -> None:
     b = doc["bounds"]
     assert b[0] <= lon <= b[2] and b[1] <= lat <= b[3]
     names = [layer["name"] for layer in viewer.get("/api/tiles").json()["layers"]]
-    assert names == list(gt.LAYERS)
+    assert names == [*gt.LAYERS, *GEO_LAYERS]
 
 
 def test_tile_bad_input(viewer: httpx.Client) -> None:

@@ -121,6 +121,11 @@ def test_import_formats_with_mapping_and_reprojection(store: Any, tmp_path: Path
     assert geo_layers_store.get_meta(store, "flood_zones")["source_name"] == "zones.parquet"
 
 
+def _bytes(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
 def test_bad_files_name_the_problem_and_change_nothing(store: Any, tmp_path: Path) -> None:
     good = _zones_geojson(tmp_path / "good.geojson")
     geo_import.import_layer(store, good, layer="flood_zones", mapping=MAPPING)
@@ -139,6 +144,7 @@ def test_bad_files_name_the_problem_and_change_nothing(store: Any, tmp_path: Pat
         (good, {**MAPPING, "bfe_ft": "NOPE"}, "no field 'NOPE' in the file"),
         (good, {**MAPPING, "colour": "FLD_ZONE"}, "no property 'colour'"),
         (tmp_path / "zones.txt", MAPPING, "unsupported file type .txt"),
+        (_bytes(tmp_path / "junk.gpkg", b"not a geopackage"), MAPPING, "cannot be read as a GIS file"),
     ]
     for path, mapping, message in cases:
         with pytest.raises(InvalidInputError) as exc:

@@ -78,6 +78,10 @@ def _connect() -> duckdb.DuckDBPyConnection:
 
 
 def _crs_of_meta(con: duckdb.DuckDBPyConnection, src: str, path: Path) -> str:
+    try:  # ST_Read first: ST_Read_Meta crashes the process on a file GDAL cannot open (spatial 1.5.5)
+        con.execute("DESCRIBE SELECT * FROM ST_Read(?)", [src]).fetchall()
+    except duckdb.Error as exc:
+        raise _err(path, f"cannot be read as a GIS file ({str(exc).splitlines()[0][:200]})") from None
     try:
         meta = con.execute("SELECT layers FROM ST_Read_Meta(?)", [src]).fetchone()
     except duckdb.Error as exc:
@@ -151,6 +155,8 @@ def read_features(path: Path) -> pd.DataFrame:
                 f"cannot be read ({str(exc).splitlines()[0][:200]})",
                 field="crs" if "ransform" in str(exc) else "file",
             ) from None
+    if frame.empty:
+        raise _err(path, "holds no features (an import replaces the layer whole; nothing to replace it with)")
     if len(frame) > MAX_FEATURES:
         raise _err(path, f"more than {MAX_FEATURES:,} features")
     frame["__row"] = np.arange(1, len(frame) + 1)
