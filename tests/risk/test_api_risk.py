@@ -173,6 +173,9 @@ def _consequence_and_risk(admin: httpx.Client, viewer: httpx.Client, n_assets: i
     )
     assert all(x["risk_customer_minutes_per_y"] is None for x in page["assets"])
     assert viewer.post("/api/risk/consequence").status_code == 403
+    pz = "/api/cascade/patient-zero-candidates"
+    none = viewer.get(pz, params={"use_gnn_predictions": "true"}).json()
+    assert none["status"] == "none" and none["risk_source"] is None
     r = admin.post("/api/risk/consequence", json={"scenario": "summer_peak"})
     assert r.status_code == 202, r.text
     job = _wait(admin, r.json()["job"]["job_id"])
@@ -203,6 +206,16 @@ def _consequence_and_risk(admin: httpx.Client, viewer: httpx.Client, n_assets: i
     assert got == pytest.approx(by_feeder)
     subs = viewer.get("/api/risk/rollup", params={"level": "substation"}).json()
     assert subs["total"] >= 1 and subs["rows"][0]["risk_usd_per_y"] > 0
+    # the seed's endpoints, with the model: same ranking, risk_source naming the model
+    got_pz = viewer.get(pz, params={"use_gnn_predictions": "true", "limit": 5}).json()
+    assert page["model_id"] in got_pz["risk_source"] and "cascade engine" in got_pz["risk_source"]
+    assert [c["element_id"] for c in got_pz["candidates"]] == [x["asset_id"] for x in known[:5]]
+    assert got_pz["candidates"][0]["risk_customer_minutes"] == pytest.approx(ranked[0])
+    nodes = viewer.get(
+        "/api/cascade/high-risk-nodes", params={"use_gnn_predictions": "true", "min_customers": 10}
+    ).json()
+    assert nodes["nodes"] and all(n["customers_out"] >= 10 for n in nodes["nodes"])
+    assert nodes["risk_source"] == got_pz["risk_source"]
 
 
 BAD: list[tuple[str, str, dict[str, Any], str]] = [

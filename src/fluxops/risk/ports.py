@@ -48,3 +48,6 @@ class RiskStore(Protocol):
 
     def load_consequence(self, grid_hash: str, key: str) -> tuple[pd.DataFrame, dict[str, Any]] | None:
         """(consequence table, its meta) cached under ``key``, or None."""
+
+    def load_asset_columns(self, grid_hash: str, columns: list[str]) -> pd.DataFrame | None:
+        """Some columns of the history's asset table (never the truth), or None without a history."""

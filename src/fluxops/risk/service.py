@@ -91,6 +91,7 @@ class RiskService:
         self._cache: dict[tuple[str, str], tuple[pd.DataFrame, pd.DataFrame]] = {}
         self._cache_lock = threading.Lock()
         self._conseq: dict[tuple[str, str], tuple[pd.DataFrame, dict[str, Any]]] = {}
+        self._scored: dict[tuple[str, str], pd.DataFrame] = {}
 
     def _tables(self, grid_hash: str, model_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
         """(scores, drivers indexed by asset id) of a model."""
@@ -268,7 +269,53 @@ class RiskService:
         """(model id, scores with consequence and risk columns, the consequence's meta)."""
         mid, s = self.scores(grid_hash)
         table, meta = self.consequence(grid_hash, config_hash, scenario_name)
-        return mid, attach_risk(s, table), meta
+        key = (grid_hash, f"{mid}|{consequence_key(config_hash, scenario_name)}|{meta.get('computed_utc')}")
+        with self._cache_lock:
+            hit = self._scored.get(key)
+        if hit is None:
+            hit = attach_risk(s, table)
+            where = self.store.load_asset_columns(grid_hash, ["asset_id", "lon", "lat"])
+            if where is not None:  # positions for maps: the history's asset table
+                pos = where.set_index("asset_id").reindex(hit["asset_id"].to_numpy(object))
+                hit["lon"], hit["lat"] = pos["lon"].to_numpy(), pos["lat"].to_numpy()
+            with self._cache_lock:
+                self._scored = {key: hit}  # one (model, consequence) at a time is what serves
+        return mid, hit, meta
+
+    def ranked_risk(
+        self, grid_hash: str, config_hash: str, scenario_name: str
+    ) -> tuple[str, dict[str, Any], list[dict[str, Any]]]:
+        """Assets by expected customer-minutes a year (likelihood × simulated consequence), in the
+        shape of the N-1 screening's candidates (``element_id``, ``likelihood`` in failures/yr,
+        ``customers_out``, ``customer_minutes``, ``risk_customer_minutes``) plus the risk fields; and
+        ``risk_source`` naming the model. Raises `ConflictError` without a model or a consequence."""
+        mid, s, meta = self.scored(grid_hash, config_hash, scenario_name)
+        if meta["status"] != "computed":
+            raise ConflictError(meta["message"], details={"scenario": scenario_name})
+        _, card = self.current(grid_hash)
+        s = s[s["risk_customer_minutes_per_y"].notna()]
+        s = s.sort_values(["risk_customer_minutes_per_y", "asset_id"], ascending=[False, True], kind="stable")
+        source = (
+            f"asset risk model {mid} ({card['kind']}, chosen by validation) × consequence simulated by the "
+            f"cascade engine ({scenario_name})"
+        )
+        out = pd.DataFrame(
+            {
+                "element_id": s["asset_id"],
+                "element_type": s["asset_type"],
+                "feeder_id": s["feeder_id"],
+                "likelihood": s["expected_failures_per_y"],
+                "probability": s["probability"],
+                "customers_out": s["customers_interrupted"],
+                "customer_minutes": s["customer_minutes"],
+                "risk_customer_minutes": s["risk_customer_minutes_per_y"],
+                "risk_usd_per_y": s["risk_usd_per_y"],
+                "lon": s.get("lon"),
+                "lat": s.get("lat"),
+            }
+        )
+        rows = [_jsonable(r) for r in out.to_dict("records")]
+        return source, {"model_id": mid, "model_kind": card["kind"], "consequence": meta}, rows
 
     # --- reading ---------------------------------------------------------------------------------------
 

@@ -173,3 +173,8 @@ class RiskFileStore:
             return None
         meta: dict[str, Any] = json.loads(meta_p.read_text())
         return pd.read_parquet(d / f"{safe}.parquet"), meta
+
+    def load_asset_columns(self, grid_hash: str, columns: list[str]) -> pd.DataFrame | None:
+        """Some columns of the history's asset table (never the truth), or None without a history."""
+        p = self._dir(grid_hash) / "history" / "assets.parquet"
+        return pd.read_parquet(p, columns=columns) if p.exists() else None

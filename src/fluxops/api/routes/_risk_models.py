@@ -46,6 +46,8 @@ class RiskAssetRow(BaseModel):
     risk_customers_per_y: float | None = Field(None, description="λ × customers_interrupted, customers/yr")
     risk_customer_minutes_per_y: float | None = Field(None, description="λ × customer_minutes, min/yr")
     risk_usd_per_y: float | None = Field(None, description="λ × ice_usd, $/yr")
+    lon: float | None = Field(None, description="WGS84 longitude (a segment's midpoint)")
+    lat: float | None = Field(None, description="WGS84 latitude")
 
 
 class AssetsPage(BaseModel):

@@ -30,7 +30,7 @@ from fluxops.cascade.risk import current_ambient_c, risk_index
 from fluxops.cascade.scenarios import PRESETS, list_scenarios, resolve_scenario
 from fluxops.cascade.service import CascadeService, parse_inputs
 from fluxops.core.clock import utc_now
-from fluxops.core.errors import NotFoundError
+from fluxops.core.errors import ConflictError, InvalidInputError, NotFoundError
 from fluxops.network.powerflow import run_powerflow
 from fluxops.security.roles import Principal, role_allows
 from fluxops.storage.cascade_runs import CascadeRunTableStore
@@ -222,6 +222,55 @@ def _screening_or_job(
     }
 
 
+USE_MODEL = Query(
+    False,
+    description="The seed's switch: rank by the asset-risk model's likelihood × the consequence simulated "
+    "per asset (GET /api/risk/assets), instead of the N-1 screening's fixed failure rates; risk_source "
+    "names the model",
+)
+
+
+def _model_risk(
+    request: Request, loaded: LoadedGrid, scenario: str, principal: Principal
+) -> tuple[dict[str, Any], list[dict[str, Any]]] | dict[str, Any]:
+    """(answer head, ranked rows) from the served risk model and the simulated consequence; or what is
+    missing (no model: say what to run; no consequence: operators start its job, viewers are told)."""
+    risk = request.app.state.risk
+    if scenario not in PRESETS:
+        raise InvalidInputError(
+            "the risk model's consequence is simulated for preset scenarios", field="scenario"
+        )
+    try:
+        source, info, rows = risk.ranked_risk(loaded.stored_hash, loaded.info.content_hash, scenario)
+    except ConflictError as exc:
+        pending: dict[str, Any] = {"status": "none", "message": exc.message, "risk_source": None}
+        no_conseq = "POST /api/risk/consequence" in exc.message
+        if no_conseq and role_allows(principal.role, "operator"):
+            job = risk.start_consequence(
+                _ctx(loaded),
+                loaded.grid,
+                loaded.stored_hash,
+                loaded.info.content_hash,
+                resolve_scenario(scenario),
+            )
+            pending.update(
+                status="computing", job={"job_id": job.job_id, "state": job.state, "kind": job.kind}
+            )
+            pending["message"] = (
+                "no simulated consequence for this grid and scenario yet; one was started "
+                "(GET /api/risk/jobs/{job_id})"
+            )
+        return pending
+    head = {
+        "model_id": info["model_id"],
+        "scenario": scenario,
+        "likelihood_unit": "expected failures per year (served model)",
+        "risk_source": source,
+        "consequence": info["consequence"],
+    }
+    return head, rows
+
+
 @router.get("/cascade/patient-zero-candidates")
 def patient_zero_candidates(
     request: Request,
@@ -229,8 +278,15 @@ def patient_zero_candidates(
     loaded: LoadedGrid = Depends(get_loaded_grid),
     scenario: str = one_of_query(SCENARIO_NAMES, "Scenario", default="summer_peak"),
     limit: int = Query(20, ge=1, le=500),
+    use_gnn_predictions: bool = USE_MODEL,
 ) -> dict[str, Any]:
-    """Elements ranked by expected customer-minutes (N-1 simulated consequence × failure rate)."""
+    """Elements ranked by expected customer-minutes: N-1 simulated consequence × a fixed failure rate, or
+    with ``use_gnn_predictions`` × the asset-risk model's likelihood."""
+    if use_gnn_predictions:
+        got = _model_risk(request, loaded, scenario, principal)
+        if isinstance(got, dict):
+            return got
+        return {**got[0], "candidates": got[1][:limit]}
     stored, pending = _screening_or_job(request, loaded, scenario, principal)
     if pending is not None:
         return pending
@@ -252,12 +308,19 @@ def high_risk_nodes(
     scenario: str = one_of_query(SCENARIO_NAMES, "Scenario", default="summer_peak"),
     limit: int = Query(100, ge=1, le=5000),
     min_customers: int = Query(0, ge=0),
+    use_gnn_predictions: bool = USE_MODEL,
 ) -> dict[str, Any]:
+    if use_gnn_predictions:
+        got = _model_risk(request, loaded, scenario, principal)
+        if isinstance(got, dict):
+            return got
+        rows = [c for c in got[1] if (c["customers_out"] or 0) >= min_customers][:limit]
+        return {**got[0], "nodes": rows}
     stored, pending = _screening_or_job(request, loaded, scenario, principal)
     if pending is not None:
         return pending
     rows = [c for c in stored.result["candidates"] if c["customers_out"] >= min_customers][:limit]
-    return {"run_id": stored.run_id, "nodes": rows}
+    return {"run_id": stored.run_id, "nodes": rows, "risk_source": "n-1 screening (simulated)"}
 
 
 @router.get("/jobs/{job_id}", dependencies=VIEWER)
