@@ -43,7 +43,8 @@ def test_every_phase_carries_load_and_laterals_are_mostly_single_phase() -> None
     dev = g.devices
     assert (dev.loc[dev.device_type.isin(["breaker", "recloser", "switch"]), "phases"] == "ABC").all()
     fuses = dev.loc[dev.device_type == "fuse", "phases"]
-    assert fuses.isin(["A", "B", "C"]).all()
+    assert fuses.isin(["A", "B", "C", "AB", "AC", "BC"]).all()  # cutouts: single-pole, per phase
+    assert (dev.loc[dev.device_type == "sectionalizer", "phases"] == "ABC").all()
 
 
 def test_transformers_sit_on_phases_their_bus_has_and_meters_inherit() -> None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from fluxops.core.errors import InvalidInputError
+from fluxops.grid.models import PHASE_MASK
 
 SCENARIO_KINDS: tuple[str, ...] = ("normal", "summer_peak", "winter_storm", "hurricane", "custom")
 
@@ -114,6 +115,9 @@ class CascadeConfig:
     max_split_candidates: int = 8  # power flows to bisect the split of a region too big for one tie
     flisr_plans_with_cold_load: bool = True
     overload_trip_delay_min: float = 0.5
+    # phases of the initiating fault ("A", "BC", ...; "" = all of the faulted element's phases): an
+    # A-to-ground fault on a fused two- or three-phase tap blows only the A fuse (`fluxops.cascade.phases`)
+    fault_phases: str = ""
     thermal: ThermalConfig = field(default_factory=ThermalConfig)
 
     def validate(self) -> CascadeConfig:
@@ -123,6 +127,12 @@ class CascadeConfig:
         _range("config.flisr_min_v_pu", self.flisr_min_v_pu, 0.5, 1.05)
         _range("config.conductor_trip_loading_pct", self.conductor_trip_loading_pct, 50.0, 1000.0)
         _range("config.reclose_shots", self.reclose_shots, 0, 5)
+        if self.fault_phases and "".join(sorted(self.fault_phases.upper())) not in PHASE_MASK:
+            raise InvalidInputError(
+                f"config.fault_phases must be one of {sorted(PHASE_MASK)} or empty, "
+                f"got {self.fault_phases!r}",
+                field="config.fault_phases",
+            )
         return self
 
 

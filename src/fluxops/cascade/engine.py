@@ -35,6 +35,7 @@ from fluxops.cascade.models import (
     MomentaryEvent,
     WaveResult,
 )
+from fluxops.cascade.phases import customers_out_by_phase, parse_fault_phases, single_pole_clear
 from fluxops.cascade.protection import (
     Upstream,
     find_protective,
@@ -173,11 +174,14 @@ def _run(
         (r.asset_id, r.asset_type, r, -1) for r in refs
     ]
     all_faults += [(str(cg.edge_ids[e]), "line_segment", None, int(e)) for e in storm_edges]
+    wanted = parse_fault_phases(config.fault_phases)
     for asset_id, asset_type, ref, storm_edge in all_faults:
         detail = "wind damage (hurricane fragility)" if ref is None else "initiating fault"
         rec.event(asset_id, asset_type, "fault", detail, 0.0)
         edges = ref.edges if ref is not None else np.array([storm_edge])
         for e in map(int, edges):
+            if ref is not None and single_pole_clear(ctx, st, rec, pe0, ps0, e, wanted):
+                continue
             st.failed_edges[e] = True
             rec.fault_edges.append(e)
             if cg.is_protective[e]:
@@ -348,6 +352,7 @@ def _run(
         stable=stable,
         customers_total=int(cg.total_customers),
         customers_by_class_out=by_class,
+        customers_out_by_phase=customers_out_by_phase(ctx, en_end.bus_energized, st.failed_xfmr),
     )
     return CascadeResult(
         patient_zero=[r.asset_id for r in refs],

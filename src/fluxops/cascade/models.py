@@ -109,6 +109,8 @@ class CascadeTotals:
     stable: bool  # True when the cascade stopped before the wave limit
     customers_total: int
     customers_by_class_out: dict[str, int]
+    # served from a transformer on that phase (a three-phase customer counts on each of its phases)
+    customers_out_by_phase: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

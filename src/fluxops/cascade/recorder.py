@@ -35,6 +35,8 @@ class WaveRecorder:
         self.fault_buses: list[int] = []
         self.fault_sources: list[int] = []
         self.fault_xfmrs: list[int] = []
+        # single-phase faults cleared by a single-pole fuse: (faulted edge, fuse, transformers out)
+        self.phase_faults: list[tuple[int, int, tuple[int, ...]]] = []
         self.protection_edges: list[int] = []
         self.tripped_sources: list[int] = []
         self.isolation_edges: list[int] = []
@@ -214,6 +216,32 @@ class WaveRecorder:
                     float(ctx.xfmr_lat[x]),
                     xfmr=x,
                 )
+            )
+        for e, _fuse, lost in self.phase_faults:  # the faulted conductor's repair restores its phase
+            key = f"repair:{cg.edge_ids[e]}"
+            fault_keys.append((key, {int(ctx.bus_zone[cg.from_bus[e]]), int(ctx.bus_zone[cg.to_bus[e]])}))
+            out.append(
+                RepairAction(
+                    key,
+                    str(cg.edge_ids[e]),
+                    self._etype(e),
+                    "repair",
+                    float(ctx.edge_lon[e]),
+                    float(ctx.edge_lat[e]),
+                    edges=(e,),
+                )
+            )
+            out.extend(
+                RepairAction(
+                    key,
+                    str(cg.xfmr_ids[x]),
+                    "transformer",
+                    "repair",
+                    float(ctx.xfmr_lon[x]),
+                    float(ctx.xfmr_lat[x]),
+                    xfmr=x,
+                )
+                for x in lost
             )
         default_key = fault_keys[0][0] if fault_keys else None
         for e in self.protection_edges + self.isolation_edges:

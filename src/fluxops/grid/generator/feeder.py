@@ -263,6 +263,8 @@ def build_feeder(
         reassign_share=p.phase_reassign_share,
         two_phase_share=p.two_phase_lateral_share,
     )
+    # a two-phase tap is fused per phase (cutouts, single-pole), not behind a gang-operated sectionalizer
+    kind[f_idx] = np.where(big & (lat_ph.lateral != PH_ABC), FUSE, kind[f_idx])
     node_phase = np.full(n_nodes, PH_ABC, dtype=np.int8)  # getaway, trunk, trunk devices
     node_phase[f_idx] = lat_ph.lateral
     node_phase[l_idx] = lat_ph.lateral[:, None]
