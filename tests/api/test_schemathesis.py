@@ -68,6 +68,10 @@ SEMANTIC_422 = {
     "POST /api/cascade/montecarlo",
     "POST /api/whatif/cascade",
     "POST /api/cascade/compare",
+    # geo: a bbox with min <= max, a simple polygon, a file that must be a readable GIS file
+    "GET /api/geo/export",
+    "POST /api/geo/export",
+    "POST /api/admin/geo/import",
     # switching steps and what-if switch states naming devices that must exist in the grid
     "POST /api/devices/{device_id}/{action}",
     "POST /api/switching/check",

@@ -6,6 +6,7 @@ authorize and delegate.
 
 from __future__ import annotations
 
+import re
 import tempfile
 from pathlib import Path as FsPath
 from typing import Annotated, Any, Literal
@@ -31,6 +32,10 @@ _viewer = [Depends(require_role("viewer"))]
 _admin = [Depends(require_role("admin"))]
 OUTPUTS = tuple(geo_export.MEDIA_TYPES)
 MAX_IDS = 10_000
+
+
+def _alternatives(words: tuple[str, ...]) -> str:
+    return rf"^({'|'.join(re.escape(w) for w in words)})$"
 
 
 @router.get(
@@ -168,16 +173,17 @@ _EXPORT_RESPONSES = {
     responses=_EXPORT_RESPONSES,  # type: ignore[arg-type]
 )
 def get_export(
-    layer: str = one_of_query(geo_export.EXPORT_LAYERS, "Layer"),
+    layer: str = Query(..., pattern=_alternatives(geo_export.EXPORT_LAYERS), description="Layer"),
     output: str = one_of_query(OUTPUTS, "File format", default="geojson"),
     bbox: str | None = bbox_query(),
     ids: str | None = Query(
-        None, max_length=200_000, pattern=r"^[^\s,]+(,[^\s,]+)*$", description="Feature ids (comma list)"
+        None,
+        max_length=8000,
+        pattern=r"^[^\s,]+(,[^\s,]+)*$",
+        description="Feature ids (comma list, at most 8,000 characters; POST for more)",
     ),
     store: AppStore = Depends(get_store),
 ) -> Response:
-    if layer is None:
-        raise InvalidInputError("layer is required", field="layer")
     id_list = ids.split(",") if ids else None
     if id_list is not None and len(id_list) > MAX_IDS:
         raise InvalidInputError(f"at most {MAX_IDS} ids", field="ids")
@@ -245,10 +251,16 @@ def post_generate(
     summary="Import a geo layer from a file in the body (GeoJSON, GeoPackage, zipped Shapefile, GeoParquet)",
     dependencies=_admin,
     responses=error_responses(413, 422),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
 )
 async def post_import(
     request: Request,
-    layer: str = one_of_query(IMPORTABLE, "Layer to replace"),
+    layer: str = Query(..., pattern=_alternatives(IMPORTABLE), description="Layer to replace"),
     filename: str = Query(
         ...,
         min_length=3,
@@ -259,8 +271,6 @@ async def post_import(
     mapping: str | None = Query(None, max_length=4000, description='JSON {"property": "source field"}'),
     store: AppStore = Depends(get_store),
 ) -> dict[str, Any]:
-    if layer is None:
-        raise InvalidInputError("layer is required", field="layer")
     data = await request.body()
     if not data:
         raise InvalidInputError("the request body holds no file", field="body")
