@@ -57,6 +57,11 @@ class AssetPageOut(BaseModel):
 class AssetDetailOut(AssetOut):
     attributes: dict[str, Any] = Field(..., description="The element's row from its per-type table")
     customer: dict[str, Any] | None = Field(None, description="Meters: the customer served")
+    phases: str | None = Field(
+        None,
+        description="Phases the element is on (A, B, C, AB, AC, BC, ABC): segments, devices, transformers "
+        "and meters; null for other types or where unknown",
+    )
     path_to_substation: list[str] = Field(..., description="Element ids from this asset up to the substation")
     downstream: dict[str, float] = Field(
         ..., description="Downstream transformers, meters, customers, critical customers and load"
@@ -178,6 +183,12 @@ def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _phases(attributes: dict[str, Any]) -> str | None:
+    """The element's phases: ``phases`` (segments, devices, meters) or a transformer's ``phase``."""
+    value = attributes.get("phases", attributes.get("phase"))
+    return str(value) if isinstance(value, str) and value else None
+
+
 @router.get(
     "/{asset_id}",
     summary="One asset: attributes, path up to its substation, downstream counts",
@@ -211,6 +222,7 @@ def get_asset(request: Request, asset_id: str = id_path("Asset id")) -> AssetDet
         **base.model_dump(),
         attributes=attributes,
         customer=customer,
+        phases=_phases(attributes),
         path_to_substation=topology.path_to_substation(asset_id),
         downstream=topology.downstream(asset_id),
     )

@@ -23,6 +23,7 @@ from fluxops.cascade.config import config_from_dict, config_to_dict
 from fluxops.cascade.context import EngineContext, build_context, scenario_loads
 from fluxops.cascade.explain import EXPLANATION_TYPES, explain
 from fluxops.cascade.feeder_flow import AS_IMPORTED, default_scenario, feeder_powerflow, solve_as_imported
+from fluxops.cascade.feeder_threephase import MODELS, feeder_powerflow_threephase
 from fluxops.cascade.jobs import JobRunner
 from fluxops.cascade.models import jsonable
 from fluxops.cascade.montecarlo import MonteCarloConfig
@@ -537,11 +538,23 @@ def powerflow(
         (*SCENARIO_NAMES, AS_IMPORTED),
         "Scenario (default: as_imported on an imported grid — the source case — else normal)",
     ),
+    model: str = one_of_query(
+        MODELS, "Power-flow model (three_phase: per-phase voltages, VUF and currents)", default="balanced"
+    ),
 ) -> dict[str, Any]:
     """Power flow of the feeder: voltages and loadings. An imported grid's default is its source case,
-    solved whole once per grid; a scenario solves the feeder's substation with scenario loads."""
+    solved whole once per grid; a scenario solves the feeder's substation with scenario loads.
+    ``model=three_phase``: the unbalanced solver on the feeder's source island (scenarios only)."""
     ctx = _ctx(loaded)
     name = scenario or default_scenario(ctx)
+    if model == "three_phase":
+        if name == AS_IMPORTED:
+            raise InvalidInputError(
+                "model=three_phase runs a scenario (normal, summer_peak, ...), not the imported source case",
+                field="scenario",
+            )
+        three: dict[str, Any] = jsonable(feeder_powerflow_threephase(ctx, feeder_id, name))
+        return three
     case = loaded.derived("as_imported_flow", lambda: solve_as_imported(ctx)) if name == AS_IMPORTED else None
     out: dict[str, Any] = jsonable(feeder_powerflow(ctx, feeder_id, name, case))
     return out
