@@ -30,7 +30,7 @@ from fluxops.geo.spatial import (
     radius_box,
 )
 from fluxops.grid.ports import BBox
-from fluxops.storage import tiles_duckdb, tiles_postgres
+from fluxops.storage import tiles_duckdb, tiles_generalized, tiles_postgres
 
 _COLS = "a.asset_id, a.asset_type, a.name, a.feeder_id, a.substation_id, a.lon, a.lat"
 # great-circle metres from (?lon, ?lat): params lat, lat, lon
@@ -209,6 +209,14 @@ def render_tile(store: Any, layer: geo_tiles.TileLayer, tile: geo_tiles.Tile) ->
         return b""
     box = geo_tiles.query_bounds_lonlat(tile)
     tol = geo_tiles.simplify_tolerance_m(tile.z) if layer.geometry == "line" else 0.0
+    if layer.geometry == "line" and tile.z < geo_tiles.SEGMENTS_ALL_ZOOM:
+        info = store.get_grid_info()
+        if info is not None:  # mainline spans from the pre-generalized table (tiles_generalized)
+            tiles_generalized.ensure_built(store, info.content_hash)
+            sql, params = tiles_generalized.tile_sql(store, layer, tile, box, tol)
+            table = store.query_arrow(sql, params)
+            value = table.column(0)[0].as_py() if table.num_rows else None
+            return bytes(value) if value else b""
     module = tiles_duckdb if store.dialect == "duckdb" else tiles_postgres
     sql, params = module.tile_sql(layer, tile, types, box, tol)
     table = store.query_arrow(sql, params)
