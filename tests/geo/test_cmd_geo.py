@@ -63,3 +63,42 @@ def test_vegetation_commands(tmp_path: Path, tiny_grid: Grid) -> None:
     assert r.returncode == 0 and r.stdout.count("SEG-") == 3, r.stdout + r.stderr
     r = _fluxops(tmp_path, "geo", "vegetation", "generate", "--regime", "go95_minimum")
     assert r.returncode == 0, r.stderr  # the tiny grid is 12.47 kV: inside GO 95's 18 in band
+
+
+def test_geo_layer_commands(tmp_path: Path, tiny_grid: Grid) -> None:
+    store = DuckDBStore(tmp_path / "fluxops.duckdb")
+    store.load_grid(tiny_grid)
+    store.close()
+    r = _fluxops(tmp_path, "geo", "flood")
+    assert r.returncode == 2 and "no flood zones stored" in r.stderr
+    r = _fluxops(tmp_path, "geo", "generate", "--seed", "0")
+    assert r.returncode == 0 and "flood_zones:" in r.stdout and "synthetic" in r.stdout, r.stdout + r.stderr
+    r = _fluxops(tmp_path, "geo", "flood", "--top", "3")
+    assert r.returncode == 0 and "sites in a flood zone" in r.stdout, r.stdout + r.stderr
+    r = _fluxops(tmp_path, "geo", "layers")
+    assert r.returncode == 0 and "buildings" in r.stdout
+    out = tmp_path / "b.geojson"
+    sub = tiny_grid.substations.iloc[0]
+    box = f"{sub.lon - 0.002},{sub.lat - 0.002},{sub.lon + 0.002},{sub.lat + 0.002}"
+    r = _fluxops(tmp_path, "geo", "export", "buildings", "--bbox", box, "--out", str(out))
+    assert r.returncode == 0 and out.read_text().startswith('{"type": "FeatureCollection"'), r.stderr
+    mapping = tmp_path / "m.json"
+    mapping.write_text('{"id": "id", "use": "use", "meter_id": "meter_id"}')
+    r = _fluxops(tmp_path, "geo", "import", str(out), "--layer", "buildings", "--mapping", str(mapping))
+    assert r.returncode == 0 and "features imported from b.geojson" in r.stdout, r.stdout + r.stderr
+    bad = tmp_path / "bad.geojson"
+    bad.write_text(
+        '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"id": "B1"}, '
+        '"geometry": {"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]}}]}'
+    )
+    r = _fluxops(tmp_path, "geo", "import", str(bad), "--layer", "buildings")
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
+    assert "bad.geojson: feature 1 (id 'B1'): invalid geometry" in r.stderr
+    r = _fluxops(tmp_path, "geo", "import", str(bad), "--layer", "rivers")
+    assert r.returncode == 2 and "no geo layer 'rivers'" in r.stderr
+    z = 16
+    x = int((sub.lon + 180) / 360 * 2**z)
+    y = int((1 - math.asinh(math.tan(math.radians(sub.lat))) / math.pi) / 2 * 2**z)
+    tile = tmp_path / "b.mvt"
+    r = _fluxops(tmp_path, "geo", "tile", "buildings", str(z), str(x), str(y), "--out", str(tile))
+    assert r.returncode == 0 and mapbox_vector_tile.decode(tile.read_bytes())["buildings"]["features"]

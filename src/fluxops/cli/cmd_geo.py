@@ -34,7 +34,9 @@ def _store(data_dir: Path | None) -> Iterator[Any]:
 
 @geo_app.command("tile")
 def tile_cmd(
-    layer: str = typer.Argument(..., help="substations, segments, devices, transformers, poles or meters"),
+    layer: str = typer.Argument(
+        ..., help="An asset layer (substations, segments, ...) or a geo layer (water, flood_zones, ...)"
+    ),
     z: int = typer.Argument(...),
     x: int = typer.Argument(...),
     y: int = typer.Argument(...),
@@ -43,12 +45,15 @@ def tile_cmd(
 ) -> None:
     """Encode one Mapbox Vector Tile of a layer and write it to a file."""
     from fluxops.geo import tiles as gt
+    from fluxops.geo.layers import GEO_LAYERS
+    from fluxops.storage.geo_tiles import render_geo_tile
     from fluxops.storage.spatial_queries import render_tile
 
-    spec = gt.get_layer(layer)
+    geo = GEO_LAYERS.get(layer)
+    spec = geo.tile_layer() if geo is not None else gt.get_layer(layer)
     tile = gt.validate_tile(z, x, y)
     with _store(data_dir) as store:
-        body = render_tile(store, spec, tile)
+        body = render_tile(store, spec, tile) if geo is None else render_geo_tile(store, geo, tile)
     out.write_bytes(body)
     note = "" if body else f" (empty: nothing of {layer} at z{z}; the layer starts at z{spec.min_zoom})"
     console.print(f"{layer} {tile.key}: {len(body):,} bytes -> {out}{note}")
