@@ -83,3 +83,15 @@ def test_phases_do_not_shift_the_layout() -> None:
     flat = generate_grid(params=dataclasses.replace(PRESETS["tiny"], phase_reassign_share=0.0), seed=3)
     assert g.transformers.rating_kva.tolist() == flat.transformers.rating_kva.tolist()
     assert g.meters.lon.tolist() == flat.meters.lon.tolist()
+
+
+def test_map_payload_carries_phases() -> None:
+    from fluxops.grid.map_assets import build_map_assets
+
+    g = generate_grid("tiny", seed=42)
+    t = build_map_assets(g).to_pandas()
+    seg = t[t.asset_type == "line_segment"].set_index("asset_id")["phases"].astype(object)
+    assert seg.reindex(g.line_segments.segment_id).tolist() == g.line_segments.phases.tolist()
+    xf = t[t.asset_type == "transformer"].set_index("asset_id")["phases"].astype(object)
+    assert xf.reindex(g.transformers.transformer_id).tolist() == g.transformers.phase.tolist()
+    assert t.loc[t.asset_type == "substation", "phases"].isna().all()

@@ -34,6 +34,9 @@ export interface MapAssets {
   ratingKva: Float32Array;
   /** 1 where an element is de-energized in the last known state */
   deEnergized: Uint8Array;
+  /** phases per row (segments, devices, transformers) as an index into `phaseNames`; -1 unknown / n.a. */
+  phaseCode?: Int32Array;
+  phaseNames?: string[];
   /** line geometry: row i's vertices are pathCoords[2*pathStart[i] .. 2*pathStart[i+1]) (lon,lat pairs) */
   pathStart: Int32Array;
   pathCoords: Float32Array;
@@ -201,6 +204,7 @@ export function decodeMapAssets(table: Table): MapAssets {
   const normalCol = child(table, "normal_state", "is_tie");
   const energized = child(table, "energized");
   const deEnergized = energized ? bools(energized, n).map((e) => 1 - e) : bools(child(table, "de_energized"), n);
+  const phases = codes(child(table, "phases"), n);
   return {
     count: n,
     ids: strings(child(table, "asset_id", "id"), n).map((s) => s ?? ""),
@@ -220,6 +224,8 @@ export function decodeMapAssets(table: Table): MapAssets {
     critical: bools(child(table, "critical"), n),
     ratingKva: floats(child(table, "rating_kva"), n),
     deEnergized: Uint8Array.from(deEnergized),
+    phaseCode: phases.code,
+    phaseNames: phases.labels,
     ...paths(child(table, "path", "coords", "geometry"), n),
   };
 }

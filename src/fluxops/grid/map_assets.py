@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 import pyarrow.ipc as ipc
 import shapely
 
-from fluxops.grid.models import MAP_ASSET_TYPES, Grid
+from fluxops.grid.models import MAP_ASSET_TYPES, PHASES, Grid
 from fluxops.grid.topology import GridTopology
 
 MAP_SCHEMA = pa.schema(
@@ -39,6 +39,7 @@ MAP_SCHEMA = pa.schema(
         pa.field("normal_state", pa.dictionary(pa.int8(), pa.string())),
         pa.field("customers_downstream", pa.int32(), nullable=False),
         pa.field("critical", pa.bool_(), nullable=False),  # a critical customer is downstream
+        pa.field("phases", pa.dictionary(pa.int8(), pa.string())),  # segments, devices, transformers
     ]
 )
 METER_SCHEMA = pa.schema(
@@ -96,6 +97,7 @@ def build_map_assets(grid: Grid, topo: GridTopology | None = None) -> pa.Table:
         normal_state=None,
         customers=s.substation_id.map(sub_tot.customers).fillna(0).to_numpy(),
         critical=s.substation_id.map(sub_tot.critical_customers).fillna(0).to_numpy() > 0,
+        phases=None,
     )
     f = grid.feeders
     bus_xy = grid.buses.set_index("bus_id")[["lon", "lat"]].reindex(f.head_bus_id.to_numpy())
@@ -114,6 +116,7 @@ def build_map_assets(grid: Grid, topo: GridTopology | None = None) -> pa.Table:
         normal_state=None,
         customers=head.customers.to_numpy(),
         critical=head.critical_customers.to_numpy() > 0,
+        phases=None,
     )
     seg = grid.line_segments
     geom = shapely.from_wkb(seg.geometry_wkb.to_numpy())
@@ -137,6 +140,7 @@ def build_map_assets(grid: Grid, topo: GridTopology | None = None) -> pa.Table:
         normal_state="closed",
         customers=seg_tot.customers.to_numpy(),
         critical=seg_tot.critical_customers.to_numpy() > 0,
+        phases=seg.phases.to_numpy(dtype=object),
     )
     d = grid.devices
     dev_tot = edge_totals.reindex(d.device_id.to_numpy())
@@ -155,6 +159,7 @@ def build_map_assets(grid: Grid, topo: GridTopology | None = None) -> pa.Table:
         normal_state=d.normal_state.to_numpy(),
         customers=dev_tot.customers.to_numpy(),
         critical=dev_tot.critical_customers.to_numpy() > 0,
+        phases=d.phases.to_numpy(dtype=object),
     )
     p = grid.poles
     carried = edge_totals.reindex(p.segment_id.to_numpy())
@@ -174,6 +179,7 @@ def build_map_assets(grid: Grid, topo: GridTopology | None = None) -> pa.Table:
         normal_state=None,
         customers=carried.customers.fillna(0).to_numpy(),
         critical=carried.critical_customers.fillna(0).to_numpy() > 0,
+        phases=None,
     )
     x = grid.transformers
     xt = topo.transformer_totals.reindex(x.transformer_id.to_numpy())
@@ -192,6 +198,7 @@ def build_map_assets(grid: Grid, topo: GridTopology | None = None) -> pa.Table:
         normal_state=None,
         customers=xt.customers.to_numpy(),
         critical=xt.critical_customers.to_numpy() > 0,
+        phases=x.phase.to_numpy(dtype=object),
     )
     df = pd.concat([fr for fr in frames if len(fr)], ignore_index=True)
     n = len(df)
@@ -213,6 +220,7 @@ def build_map_assets(grid: Grid, topo: GridTopology | None = None) -> pa.Table:
         _dict(df.normal_state.to_numpy(dtype=object), ("closed", "open")),
         pa.array(np.nan_to_num(df.customers.to_numpy(dtype=np.float64)).astype(np.int32)),
         pa.array(df.critical.to_numpy(dtype=bool)),
+        _dict(df.phases.to_numpy(dtype=object), PHASES),
     ]
     meta = {
         "feeders": json.dumps(list(feeders)),

@@ -51,6 +51,8 @@ export function AssetInspector() {
   const d = detail.data;
   const downstream = d?.downstream ?? {};
   const path = d?.path_to_substation ?? [];
+  // segments, devices and meters carry `phases`, transformers `phase` (also the detail's `phases`)
+  const phases = str(d?.attributes?.phases ?? d?.attributes?.phase, "");
   return (
     <aside className="inspector" data-testid="inspector">
       <header>
@@ -58,6 +60,11 @@ export function AssetInspector() {
           <div className="muted">{humanLabel(str(d?.asset_type, "asset"))}</div>
           <h3 data-testid="inspector-id">{id}</h3>
           {d?.name ? <div>{str(d.name)}</div> : null}
+          {phases ? (
+            <div className="muted" data-testid="inspector-phases" title="Phases the element is connected to">
+              phases {phases}
+            </div>
+          ) : null}
         </div>
         <button aria-label="close" onClick={() => selectionStore.update((s) => selectAsset(s, null))}>
           ×
