@@ -300,3 +300,21 @@ def test_cascade_answer_has_economics(ctx: ToolContext) -> None:
     assert ans["evidence"]["ungrounded_numbers"] == []
     ans = ask(ctx, "What if NOPE-1 fails?")
     assert "no asset" in ans["text"]
+
+
+def test_offline_acknowledge_waits_for_the_operators_confirmation(ops_ctx: ToolContext) -> None:
+    ans = ask(ops_ctx, "How many active outages are there?")
+    oid = ans["evidence"]["tool_calls"][0]["result"]["data"]["items"][0]["outage_id"]
+    question = f"Acknowledge outage {oid}"
+    a = Assistant(OfflineBrain(), ops_ctx, role="operator")
+    first = answer_of(list(a.run(question)))
+    assert first["evidence"]["pending_confirmation"] == {
+        "name": "acknowledge_outage",
+        "arguments": {"outage_id": oid},
+    }
+    assert "Confirm" in first["text"]
+    second = answer_of(list(a.run(question, confirm=first["evidence"]["pending_confirmation"])))
+    assert second["text"] == f"Outage {oid} is acknowledged (by tester)."
+    assert second["evidence"]["tool_calls"][0]["status"] == "ok"
+    viewer = answer_of(list(Assistant(OfflineBrain(), ops_ctx, role="viewer").run(question)))
+    assert "acknowledge_outage" in viewer["text"] and viewer["evidence"]["tool_calls"] == []

@@ -229,6 +229,9 @@ def _compose(p: Plan, results: list[dict[str, Any]]) -> str:
             f"distribution transformers, {c['meters']} meters, {c['devices']} devices, {c['poles']} poles, "
             f"{_n(x['line_km'], 'km', 3)} of line; {x['critical_customers']} critical customers."
         )
+    if p.kind == "acknowledge":
+        o = x["outage"]
+        return f"Outage {o['outage_id']} is acknowledged (by {o.get('acknowledged_by')})."
     return json.dumps(x)[:2000]
 
 

@@ -126,6 +126,9 @@ def plan(question: str) -> Plan | None:
         return Plan("sql", (("run_sql", {"sql": m.group(1).strip(), "limit": None}),), {})
     if re.search(r"\b(which|what)\s+(tables|views|columns)\b|\bschema\b", ql):
         return Plan("views", (("describe_views", {}),), {})
+    # acknowledge an outage: a change, so the engine has the operator confirm the call before it runs
+    if re.search(r"\backnowledge\b", ql) and (outs := [i for i in ids if i.startswith("OUT-")]):
+        return Plan("acknowledge", (("acknowledge_outage", {"outage_id": outs[0]}),), {})
     # what if X fails
     if (
         re.search(

@@ -74,6 +74,7 @@ CAPABILITIES = (
     "transformer loading",
     "voltage compliance (ANSI C84.1)",
     "outages (active, by feeder, in a period)",
+    "acknowledging an outage ('acknowledge outage OUT-...', operators, after confirming)",
     "reliability indices (SAIDI, SAIFI, CAIDI)",
     "work orders and crews",
     "'what if X fails' cascades with their economic impact",

@@ -11,7 +11,7 @@ import { uiStore } from "../../state/ui";
 import { formatTime } from "../common/format";
 import { AnswerCard } from "./AnswerCard";
 import { DocViewer } from "./DocViewer";
-import { assistantApi, type Citation, type Thread, type ThreadDetail, type ToolCall } from "./assistantApi";
+import { assistantApi, type Citation, type Message, type Thread, type ThreadDetail, type ToolCall } from "./assistantApi";
 import type { SseEvent } from "./sse";
 import "./assistant.css";
 
@@ -22,6 +22,13 @@ interface Live {
 }
 
 const OPERATOR_ROLES = new Set(["operator", "admin"]);
+
+/** The question an answer replied to: confirming re-sends it with `confirm: true`, so the answer to the
+ * confirmed call reads as an answer to that question. */
+function questionBefore(messages: Message[], seq: number): string | null {
+  const q = [...messages].reverse().find((x) => x.role === "user" && x.seq < seq);
+  return q ? q.content : null;
+}
 
 function applyEvent(live: Live, e: SseEvent): Live {
   const d = (e.data ?? {}) as Record<string, unknown>;
@@ -180,7 +187,7 @@ export function AssistantPanel() {
                 canOperate={canOperate}
                 rated={ratings.get(m.message_id) ?? null}
                 onCite={setCite}
-                onConfirm={m === lastAssistant && !live ? () => void ask(`Confirm ${m.evidence.pending_confirmation?.name ?? ""}`, true) : undefined}
+                onConfirm={m === lastAssistant && !live ? () => void ask(questionBefore(messages, m.seq) ?? `Confirm ${m.evidence.pending_confirmation?.name ?? ""}`, true) : undefined}
               />
             ),
           )}
