@@ -87,7 +87,12 @@ def get_flood_exposure(
     loaded: LoadedGrid = Depends(get_loaded_grid),
     store: AppStore = Depends(get_store),
 ) -> dict[str, Any]:
-    table, meta = geo_generate.flood_exposure(store, loaded.grid)
+    meta = geo_layers_store.get_meta(store, "flood_zones")
+    version = "none" if meta is None else meta["version"]
+    # per grid and flood-layer version: the terrain and point-in-zone work is done once
+    table, meta = loaded.derived(
+        f"flood_exposure:{version}", lambda: geo_generate.flood_exposure(store, loaded.grid)
+    )
     if types:
         table = table[table.asset_type.isin(types.split(","))]
     if zone:
