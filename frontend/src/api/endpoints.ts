@@ -30,6 +30,15 @@ export const api = {
   /** open outages the asset is part of (from the outage's members) and its work orders */
   related: (id: string) => getJson<RelatedOut>(`/api/assets/${encodeURIComponent(id)}/related`),
   crews: () => getJson<Json | Json[]>("/api/crews"),
+  /** the compact snapshot (rows off the zero state; int8 status, float32 loading) or, with changedSince, the diff */
+  gridStateCompact: async (changedSince?: number) => {
+    const res = await getResponse(withQuery("/api/grid/state", { format: "compact", changed_since: changedSince }));
+    return {
+      bytes: await res.arrayBuffer(),
+      version: Number(res.headers.get("X-State-Version") ?? "0"),
+      epoch: res.headers.get("X-State-Epoch"),
+    };
+  },
   gridStateArrow: async (changedSince?: number) => {
     const res = await getResponse(withQuery("/api/grid/state", { format: "arrow", changed_since: changedSince }));
     return { bytes: await res.arrayBuffer(), version: Number(res.headers.get("X-State-Version") ?? "0") };

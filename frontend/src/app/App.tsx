@@ -22,7 +22,7 @@ import { TabBar, type TabSpec } from "./TabBar";
 import { mapDataStore } from "../state/mapData";
 import { liveStore, setConnected, streamEvent } from "../state/live";
 import { connectStream } from "../api/stream";
-import { loadGridLoading, loadGridState, loadLive, loadMapAssets, loadMeters, loadOutages, loadRole } from "./loaders";
+import { applyGridDelta, loadGridLoading, loadGridState, loadLive, loadMapAssets, loadMeters, loadOutages, loadRole } from "./loaders";
 import { ZOOM } from "../map/zoom";
 
 /**
@@ -58,10 +58,13 @@ export function App() {
     void loadOutages();
     void loadLive();
     const stop = connectStream(
-      (topic) => {
+      (topic, data) => {
         if (topic === "hello") return;
         liveStore.update((s) => streamEvent(s, new Date().toISOString()));
-        if (topic === "grid_state") void Promise.all([loadGridState(), loadGridLoading()]);
+        if (topic === "grid_state") {
+          applyGridDelta(data);
+          void loadGridLoading();
+        }
         else if (topic === "resync") void Promise.all([loadGridState(true), loadOutages(), loadLive(), loadGridLoading(true)]);
         else if (topic === "kpis") void Promise.all([loadOutages(), loadGridState(), loadGridLoading()]);
         else if (topic === "outage") void Promise.all([loadOutages(), loadGridState()]);

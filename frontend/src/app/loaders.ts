@@ -8,8 +8,8 @@ import { parseMapAssets } from "../map/assets";
 import { parseMeters } from "../map/meters";
 import { loaded, mapDataStore } from "../state/mapData";
 import { setOutages, setOutagesError, outagesStore, type OutageItem } from "../state/outages";
-import { applyStateRows, gridStateStore } from "../state/gridState";
-import { parseStateRows } from "../map/stateRows";
+import { applyStateRows, deltaRows, gridStateStore, type StateDelta } from "../state/gridState";
+import { parseCompactRows } from "../map/stateRows";
 import { parseGridLoading } from "../map/gridLoading";
 import { gridLoadingStore } from "../state/gridLoading";
 import { latestKwBy, latestTotalKw } from "../features/ami/amiShapes";
@@ -77,7 +77,10 @@ export async function loadOutages(): Promise<void> {
   }
 }
 
-/** Live per-asset state: the whole snapshot first (Arrow), then only what changed since our version. */
+/**
+ * Live per-asset state: the compact snapshot first (only the assets off the zero state), then only
+ * what changed since our version; a new server epoch (restart, new grid) starts again from a snapshot.
+ */
 export async function loadGridState(full = false): Promise<void> {
   const map = mapDataStore.get();
   const a = map.assets;
@@ -85,13 +88,33 @@ export async function loadGridState(full = false): Promise<void> {
   const prev = gridStateStore.get();
   const diff = !full && prev.version >= 0 && prev.out !== null;
   try {
-    const { bytes, version } = await api.gridStateArrow(diff ? prev.version : undefined);
-    const rows = parseStateRows(bytes);
-    gridStateStore.update((s) => applyStateRows(s, a.count, map.byId, rows, version, !diff));
+    const { bytes, version, epoch } = await api.gridStateCompact(diff ? prev.version : undefined);
+    if (diff && epoch !== null && prev.epoch !== null && epoch !== prev.epoch) return loadGridState(true);
+    const rows = parseCompactRows(bytes);
+    gridStateStore.update((s) => ({ ...applyStateRows(s, a.count, map.byId, rows, version, !diff), epoch }));
   } catch (e) {
     const missing = e instanceof ApiError && e.missing;
     gridStateStore.update((s) => ({ ...s, error: missing ? "missing" : e instanceof Error ? e.message : String(e) }));
   }
+}
+
+/** An SSE `asset_status` delta: applied as is when it follows our version, else the diff is fetched. */
+export function applyGridDelta(data: string): void {
+  const map = mapDataStore.get();
+  let d: StateDelta | null = null;
+  try {
+    d = JSON.parse(data) as StateDelta;
+  } catch {
+    d = null;
+  }
+  const rows = d && map.assets ? deltaRows(gridStateStore.get(), d) : null;
+  if (!rows || !d || !map.assets) {
+    void loadGridState();
+    return;
+  }
+  const a = map.assets;
+  const version = d.version;
+  gridStateStore.update((s) => applyStateRows(s, a.count, map.byId, rows, version, false));
 }
 
 /** Stream nudges closer than this reuse the last answer (the flow follows the AMI hour; the backend caches it). */

@@ -15,6 +15,8 @@ export interface StateRows {
 
 export interface GridStateState {
   version: number;
+  /** the server's state epoch (process + grid) the version belongs to */
+  epoch: string | null;
   /** 1 where the map row is de-energized now */
   out: Uint8Array | null;
   /** live loading % per map row; NaN = unknown */
@@ -28,6 +30,7 @@ export interface GridStateState {
 
 export const initialGridState: GridStateState = {
   version: -1,
+  epoch: null,
   out: null,
   loadingPct: null,
   outCount: 0,
@@ -62,7 +65,30 @@ export function applyStateRows(
   }
   let outCount = 0;
   for (let i = 0; i < count; i++) outCount += out[i];
-  return { version, out, loadingPct: load, outCount, voltageMeters, error: null };
+  return { version, epoch: s.epoch, out, loadingPct: load, outCount, voltageMeters, error: null };
 }
 
 export const gridStateStore = createStore<GridStateState>(initialGridState);
+
+/** The SSE `asset_status` message: the changed assets' status and loading at `version`. */
+export interface StateDelta {
+  version: number;
+  epoch?: string;
+  truncated: boolean;
+  changes: { asset_id: string; status: string; loading_pct?: number | null }[];
+}
+
+/**
+ * Pure: the delta as state rows when it applies as is — the same epoch, exactly one version ahead,
+ * complete (not truncated) and carrying loading — else null (the caller fetches `changed_since`).
+ */
+export function deltaRows(s: GridStateState, d: StateDelta): StateRows | null {
+  if (d.truncated || s.version < 0 || !s.out || d.version !== s.version + 1) return null;
+  if (d.epoch !== undefined && s.epoch !== null && d.epoch !== s.epoch) return null;
+  if (!Array.isArray(d.changes) || d.changes.some((c) => !("loading_pct" in c))) return null;
+  return {
+    asset_id: d.changes.map((c) => c.asset_id),
+    status: d.changes.map((c) => c.status),
+    loading_pct: d.changes.map((c) => (typeof c.loading_pct === "number" ? c.loading_pct : null)),
+  };
+}

@@ -279,14 +279,16 @@ class OpsService:
 
     def _publish_state(self, changed: np.ndarray[Any, np.dtype[np.int64]]) -> None:
         if len(changed):
-            statuses = self.state.statuses(changed[:MAX_STREAM_ITEMS])
+            # the delta carries status and loading: a client one version behind applies it as is
+            # (delta applied == the full snapshot at this version); a truncated one pulls changed_since
             self.hub.publish(
                 "asset_status",
                 {
                     "version": self.state.version,
+                    "epoch": self.state.epoch,
                     "count": len(changed),
                     "truncated": len(changed) > MAX_STREAM_ITEMS,
-                    "changes": [{"asset_id": k, "status": v} for k, v in statuses.items()],
+                    "changes": self.state.changes(changed[:MAX_STREAM_ITEMS]),
                 },
             )
 

@@ -223,6 +223,44 @@ class GridState:
             }
         )
 
+    def compact(self, changed_since: int | None = None) -> tuple[int, pa.Table]:
+        """(version, table) in the compact form the map needs: ``asset_id``, ``status`` (int8 index
+        into `STATUS_CODES`) and ``loading_pct`` (float32, null unknown). With ``changed_since`` the
+        rows changed after it; without, every row that differs from the zero state (normal, loading
+        unknown) — every other asset *is* in the zero state, so the client starts from it and applies
+        these rows. On `demo` that is ~30K of 237K rows and a few hundred kB instead of 12.8 MB."""
+        with self._lock:
+            if changed_since is None:
+                sel = np.flatnonzero((self.status != 0) | ~np.isnan(self.loading_pct))
+            else:
+                sel = np.flatnonzero(self.changed_seq > changed_since)
+            return self.version, self._compact_table(sel)
+
+    def _compact_table(self, sel: npt.NDArray[np.int64]) -> pa.Table:
+        return pa.table(
+            {
+                "asset_id": self._ids.take(pa.array(sel)),
+                "status": pa.array(self.status[sel], pa.int8()),
+                "loading_pct": pa.array(
+                    self.loading_pct[sel].astype(np.float32), pa.float32(), from_pandas=True
+                ),
+            }
+        )
+
+    def changes(self, positions: npt.NDArray[np.int64]) -> list[dict[str, object]]:
+        """The current status and loading of ``positions``, as the SSE ``asset_status`` delta carries
+        them (enough for a client to apply the delta instead of fetching the diff)."""
+        with self._lock:
+            load = self.loading_pct[positions]
+            return [
+                {
+                    "asset_id": str(self.asset_id[i]),
+                    "status": STATUS_CODES[int(self.status[i])],
+                    "loading_pct": None if np.isnan(v) else round(float(v), 3),
+                }
+                for i, v in zip(positions.tolist(), load.tolist(), strict=True)
+            ]
+
     def statuses(self, positions: npt.NDArray[np.int64]) -> dict[str, str]:
         with self._lock:
             return {str(self.asset_id[i]): STATUS_CODES[int(self.status[i])] for i in positions.tolist()}

@@ -214,23 +214,12 @@ class RiskService:
     # --- consequence and risk ----------------------------------------------------------------------------
 
     def start_consequence(
-        self,
-        ctx: EngineContext,
-        grid: Grid,
-        grid_hash: str,
-        config_hash: str,
-        scenario: ScenarioConfig,
-        *,
-        force: bool = False,
+        self, ctx: EngineContext, grid: Grid, grid_hash: str, config_hash: str, scenario: ScenarioConfig
     ) -> Job:
         """Simulate every asset's consequence under ``scenario`` (`fluxops.risk.consequence`) as a
-        background job; cached per (grid configuration, scenario): a cached one is not simulated again
-        unless ``force`` (the job ends at once); a second request joins the running one."""
+        background job; cached per (grid configuration, scenario); a second request joins the running
+        one."""
         key = consequence_key(config_hash, scenario.name)
-        if not force and self.store.load_consequence(grid_hash, key) is not None:
-            return self.jobs.submit(
-                "risk_consequence", lambda _p: key, key=f"risk_consequence:{grid_hash}:{key}"
-            )
 
         def work(progress: Progress) -> str:
             t0 = perf_counter()

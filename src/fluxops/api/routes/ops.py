@@ -9,21 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
-from collections import OrderedDict
 from collections.abc import AsyncIterator
 from typing import Any
 
-import orjson
-import pyarrow as pa
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict
 
-from fluxops.api.deps import ARROW_STREAM_MEDIA_TYPE
 from fluxops.api.openapi import error_responses
 from fluxops.api.params import (
-    MAX_OFFSET,
     BoundedDateTime,
     IdText,
     Text,
@@ -53,7 +47,6 @@ from fluxops.ops.ports import OutageQuery, WorkOrderQuery
 from fluxops.ops.query import STATUS_ALIASES, parse_statuses
 from fluxops.ops.reliability import INTERVALS, LEVELS
 from fluxops.ops.service import OpsService
-from fluxops.ops.state import StateSnapshot
 from fluxops.ops.stream import MESSAGE_TYPES, StreamHub
 from fluxops.ops.workorders import ACTIONS as WORK_ORDER_ACTIONS
 
@@ -69,7 +62,6 @@ NO_REPAIR: dict[str, Any] = {
     "repair_completed_utc": None,
 }
 MAX_WORK_HOURS = 24 * 365  # what `fluxops.ops.workorders.new_work_order` accepts (under a year)
-MAX_STATE_VERSION = MAX_OFFSET * 2**20  # far past any state version a process reaches; well inside int64
 HEARTBEAT_S = 15.0  # SSE comment line so proxies keep the connection open
 
 
@@ -391,109 +383,6 @@ def reliability(
         },
         "rows": [r.to_dict() for r in rep.rows],
     }
-
-
-@router.get(
-    "/grid/state",
-    summary="Live state of every asset (or of those changed since a version)",
-    dependencies=VIEWER,
-    response_class=Response,
-    responses={
-        200: {
-            "content": {"application/json": {}, ARROW_STREAM_MEDIA_TYPE: {}},
-            "description": "Columnar JSON, or an Arrow IPC stream with format=arrow",
-        },
-        304: {"description": "Unchanged since the ETag in If-None-Match"},
-    },
-)
-def grid_state(
-    request: Request,
-    changed_since: int | None = Query(
-        None, ge=0, le=MAX_STATE_VERSION, description="only assets changed after this version"
-    ),
-    format: str = one_of_query(("json", "arrow"), "json (columnar) or arrow", default="json"),
-    if_none_match: str | None = Header(None, alias="If-None-Match"),
-) -> Response:
-    """Served from the maintained snapshot (built and encoded once per state version). The ETag names
-    the state (its epoch and version) and the representation; a matching ``If-None-Match`` answers 304.
-    Between versions the SSE stream (``asset_status``) carries the diffs."""
-    if format not in ("json", "arrow"):
-        raise InvalidInputError("format must be json or arrow", field="format")
-    state = _svc(request).state
-    if _etag_matches(if_none_match, _etag(state.epoch, state.version, format, changed_since)):
-        return Response(
-            status_code=304,
-            headers=_state_headers(_etag(state.epoch, state.version, format, changed_since), state.version),
-        )
-    if changed_since is None:
-        snap = state.full_snapshot()
-        version, body, rows = snap.version, _encoded_snapshot(request, snap, format), snap.table.num_rows
-    else:
-        version, table = state.snapshot(changed_since)
-        body, rows = _encode_state(table, format, version, changed_since, state.counts()), table.num_rows
-    headers = _state_headers(_etag(state.epoch, version, format, changed_since), version)
-    headers["X-Row-Count"] = str(rows)
-    media = ARROW_STREAM_MEDIA_TYPE if format == "arrow" else "application/json"
-    return Response(body, media_type=media, headers=headers)
-
-
-def _etag(epoch: str, version: int, fmt: str, changed_since: int | None) -> str:
-    since = "all" if changed_since is None else str(changed_since)
-    return f'"{epoch}.{version}.{fmt}.{since}"'
-
-
-def _etag_matches(header: str | None, etag: str) -> bool:
-    if not header:
-        return False
-    tags = [t.strip().removeprefix("W/") for t in header.split(",")]
-    return "*" in tags or etag in tags
-
-
-def _state_headers(etag: str, version: int) -> dict[str, str]:
-    # no-cache: a cache may keep it but must revalidate (a cheap 304 while the state is unchanged)
-    return {"ETag": etag, "Cache-Control": "no-cache", "X-State-Version": str(version)}
-
-
-def _encode_state(
-    table: pa.Table, fmt: str, version: int, changed_since: int | None, counts: dict[str, int]
-) -> bytes:
-    if fmt == "arrow":
-        sink = pa.BufferOutputStream()
-        with pa.ipc.new_stream(sink, table.schema) as w:
-            w.write_table(table)
-        return bytes(sink.getvalue().to_pybytes())
-    doc = {
-        "version": version,
-        "changed_since": changed_since,
-        "count": table.num_rows,
-        "status_counts": counts,
-        "assets": table.to_pydict(),
-    }
-    return orjson.dumps(doc)
-
-
-_payload_lock = threading.Lock()
-PAYLOADS_KEPT = 4  # (epoch, version, format) encodings; readers of the current version share one
-
-
-def _encoded_snapshot(request: Request, snap: StateSnapshot, fmt: str) -> bytes:
-    """The full snapshot's body, encoded once per (epoch, version, format)."""
-    key = (snap.epoch, snap.version, fmt)
-    with _payload_lock:
-        cache: OrderedDict[tuple[str, int, str], bytes] | None = getattr(
-            request.app.state, "grid_state_payloads", None
-        )
-        if cache is None:
-            cache = OrderedDict()
-            request.app.state.grid_state_payloads = cache
-        body = cache.get(key)
-    if body is None:  # two first readers may both encode; both get the same bytes
-        body = _encode_state(snap.table, fmt, snap.version, None, snap.counts)
-        with _payload_lock:
-            cache[key] = body
-            while len(cache) > PAYLOADS_KEPT:
-                cache.popitem(last=False)
-    return body
 
 
 @router.get("/stream", summary="Server-sent events: asset_status, outage, kpi", dependencies=VIEWER)
