@@ -77,6 +77,8 @@ SEMANTIC_422 = {
     "POST /api/switching/check",
     "POST /api/switching/orders",
     "POST /api/whatif/powerflow",
+    # scenario as_imported needs an imported grid; model=three_phase runs scenarios, not the source case
+    "GET /api/powerflow/{feeder_id}",
     "POST /api/whatif/n-1",
     # a window: end after start, at most so many hours
     "GET /api/weather",
