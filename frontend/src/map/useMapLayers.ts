@@ -19,6 +19,7 @@ import type { CascadeLayerData } from "./layers/cascade";
 import type { OutageLayerData } from "./layers/outages";
 import { substationOutages } from "./substationOutages";
 import { isSimulating } from "../state/simulation";
+import { useGeoLayers } from "../features/layers/useGeoLayers";
 import { crewsStore } from "../state/crews";
 import { crewPoints } from "./crews";
 import { buildCrewLayers } from "./layers/crews";
@@ -154,7 +155,10 @@ export function useMapLayers(zoom: number): { layers: Layer[]; status: Uint8Arra
     }).concat(simulating ? [] : buildCrewLayers(crews, crews.map((c) => `${c.crewId}@${c.lon},${c.lat}`).join("|")));
   }, [a, data.geometry, colours, zoom, selectedRow, selectedPosition, data.meters, outageData, out.selectedId, out.items, gs.version, cascadeData, cas.currentWave, cas.focusWave, subOutages, ui.palette, simulating, flow, crews]);
 
-  return { layers, status };
+  // The layer control's layers: geo tiles and H3 under the grid's own, risk, selection and labels over them.
+  const geo = useGeoLayers(zoom);
+  const all = useMemo(() => [...geo.below, ...layers, ...geo.above], [layers, geo]);
+  return { layers: all, status };
 }
 
 /** A map asset's or (once loaded) a meter's position. */

@@ -25,7 +25,9 @@ export function SelectionTable({ sel }: { sel: SelectionState }) {
   return (
     <div data-testid="selection">
       <div className="chips" data-testid="selection-totals">
-        <span className="chip">{t.count.toLocaleString("en-US")} assets</span>
+        <span className="chip">
+          {t.count.toLocaleString("en-US")} {t.count === 1 ? "asset" : "assets"}
+        </span>
         <span className="chip">{t.customers.toLocaleString("en-US")} customers (meters)</span>
         <span className="chip">
           {t.kva.toLocaleString("en-US", { maximumFractionDigits: 0 })} kVA transformers{t.partial ? " (listed rows only)" : ""}

@@ -23,7 +23,13 @@ import { riskStore } from "../risk/riskState";
 
 export const VEGETATION_LAYER = "vegetation-risk";
 
-export function useGeoLayers(zoom: number): Layer[] {
+/** `below`: area layers drawn under the grid (geo tiles, H3); `above`: risk, selection and labels. */
+export interface GeoLayers {
+  below: Layer[];
+  above: Layer[];
+}
+
+export function useGeoLayers(zoom: number): GeoLayers {
   const s = useStore(layersStore);
   const data = useStore(mapDataStore);
   const risk = useStore(riskStore);
@@ -120,5 +126,7 @@ export function useGeoLayers(zoom: number): Layer[] {
     [s.labelsOn, s.streets, s.neighbourhoods, zoom],
   );
 
-  return useMemo(() => [...tiles, ...h3, ...riskLayer, ...selection, ...labels], [tiles, h3, riskLayer, selection, labels]);
+  const below = useMemo(() => [...tiles, ...h3], [tiles, h3]);
+  const above = useMemo(() => [...riskLayer, ...selection, ...labels], [riskLayer, selection, labels]);
+  return useMemo(() => ({ below, above }), [below, above]);
 }

@@ -5,6 +5,7 @@
  * authorisation header the rest of the API uses.
  */
 import { MVTLayer } from "@deck.gl/geo-layers";
+import { MVTLoader } from "@loaders.gl/mvt";
 import type { Layer } from "@deck.gl/core";
 import { encroachmentColour, NO_DATA, type Rgba } from "../../features/layers/scales";
 
@@ -71,7 +72,10 @@ export function buildGeoTileLayer(o: GeoTileOpts): Layer {
     minZoom: Math.max(0, Math.min(o.minZoom, 16)),
     maxZoom: 16,
     binary: false,
-    loadOptions: o.token ? { fetch: { headers: { Authorization: `Bearer ${o.token}` } } } : {},
+    // Parse on the main thread: loaders.gl's worker would be fetched from a CDN (unpkg), and this map
+    // sends nothing off the host. Our tiles are small (zoom rules server-side), so parsing is cheap.
+    loaders: [MVTLoader],
+    loadOptions: { worker: false, ...(o.token ? { fetch: { headers: { Authorization: `Bearer ${o.token}` } } } : {}) },
     pickable: false,
     filled: true,
     stroked: true,
