@@ -195,6 +195,7 @@ def _solve_tree(
     tol_mva: float,
     max_iter: int,
     ref: tuple[FloatArray, FloatArray] | None = None,
+    v_start: npt.NDArray[np.complex128] | None = None,
 ) -> dict[str, npt.NDArray[np.generic]]:
     """All outages of one source tree (``child``: the node below each failed edge) as one fixed point.
     ``half_b``: per edge, half the charging susceptance (pu) of energized lines (π-model ends). ``ref``:
@@ -218,6 +219,8 @@ def _solve_tree(
     src_of = plan.src_node_of_free
     v0 = np.where(src_of >= 0, vs[np.maximum(src_of, 0)], 1.0).astype(np.complex128)
     v0_red = v0[red.kept]
+    # the iteration starts from the base case (an outage only removes load: a few sweeps from there)
+    v_init = v0_red if v_start is None else np.where(np.isfinite(v_start[free]), v_start[free], v0)[red.kept]
     i_base = 1000.0 / (_SQRT3 * cg.v_base_kv)
     has_edge = plan.parent_edge >= 0
     edge_of_node = np.where(has_edge, plan.parent_edge, -1)
@@ -262,7 +265,7 @@ def _solve_tree(
             okp = pk >= 0
             b_mat[pk[okp], cols[okp]] -= hb_node[child[ks]][okp]
         y_red = red.agg @ b_mat  # susceptance summed onto the impedance tree
-        v = np.repeat(v0_red[:, None], len(ks), axis=1)
+        v = np.repeat(v_init[:, None], len(ks), axis=1)
         done = np.zeros(len(ks), bool)
         iters = np.full(len(ks), max_iter, np.int64)
         with np.errstate(all="ignore"):
@@ -385,7 +388,7 @@ def run_n_minus_1(
         local = np.full(len(plan.free_bus), -1, dtype=np.int64)
         local[idx] = np.arange(len(idx))
         sub = _restrict(plan, idx)
-        r = _solve_tree(sub, local[child[ks]], p, q, vs, half_b, tol_mva, max_iter, reference)
+        r = _solve_tree(sub, local[child[ks]], p, q, vs, half_b, tol_mva, max_iter, reference, base.v_pu)
         others = np.arange(cg.n_source) != s_id
         o_max = np.max(tree_max[others], initial=-np.inf)
         o_arg = tree_arg[others][np.argmax(tree_max[others])] if others.any() else -1
