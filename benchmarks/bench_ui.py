@@ -1,5 +1,7 @@
 """The UI in headless Chromium (software WebGL) on the `demo` grid: time from navigation to the first
-full render of the map, bytes transferred, and frame time while panning.
+full render of the map (and to the first frame with the live grid state's colours), bytes
+transferred, the network waterfall of a cold load, inspector open, search fly-to, every side panel's
+first data (issue 10 §3: ≤ 3 s, ≤ 300 ms, ≤ 500 ms, ≤ 1 s), and frame time while panning.
 
 Anchor (issue 5): "first full render within a few seconds, payload a few MB at most". For scale the
 same run also measures what the map assets would weigh as row JSON through `/api/assets` (the
@@ -8,7 +10,7 @@ seed's approach, seed-inventory §5.5), gzipped as the server would send it.
 "First full render": the Arrow payload is fetched and decoded, every layer is composed, and deck.gl
 has drawn a frame with them (the `window.__fluxops.renders` probe the UI exposes).
 
-Run: .venv/bin/python benchmarks/bench_ui.py   (needs `make web` and /usr/bin/chromium)
+Run: .venv/bin/python benchmarks/bench_ui.py   (needs `make web` or FLUXOPS_WEB_DIR, and Chromium)
 Writes docs/benchmarks/ui.md.
 """
 
@@ -35,10 +37,11 @@ from fluxops.api.app import create_app
 from fluxops.core.config import ServerSettings, Settings
 from fluxops.grid.generator import generate_grid
 from fluxops.storage import open_store
+from ui_probes import Waterfall, panel_first_data, search_and_inspect
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "benchmarks" / "ui.md"
-WEB_INDEX = ROOT / "src" / "fluxops" / "web" / "index.html"
+WEB_INDEX = Path(os.environ.get("FLUXOPS_WEB_DIR") or ROOT / "src" / "fluxops" / "web") / "index.html"
 TOKEN = "bench-ui-token-0123456789abcdef"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -49,8 +52,10 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 COLD_RUNS = 3
-PAN_FRAMES = 90
+PAN_FRAMES = 45
 READY_JS = "() => !!(window.__fluxops && window.__fluxops.renders > 0)"
+LIVE_JS = "() => !!(window.__fluxops && window.__fluxops.liveRenders > 0)"
+TARGETS = {"live": 3.0, "inspector": 0.3, "fly": 0.5, "panel": 1.0}
 DECODE_MS_JS = "() => window.__fluxops.decodeMs"
 PAN_ZOOMS = (("metro (z 9.5)", 9.5), ("district (z 12)", 12.0), ("street (z 14.5)", 14.5))
 
@@ -117,6 +122,46 @@ def track_network(cdp: Any) -> tuple[dict[str, float], dict[str, str]]:
     return sizes, urls
 
 
+def met(value: float, target: float) -> str:
+    return "(met)" if value <= target else "(**not met**)"
+
+
+def interactions(page: Any, grid: Any, wf: Waterfall) -> dict[str, Any]:
+    """Search → inspector and fly-to for a substation and two transformers, then every panel."""
+    subs, xf = grid.substations, grid.transformers
+    targets = [
+        (str(subs.substation_id.iat[3]), float(subs.lon.iat[3]), float(subs.lat.iat[3])),
+        (str(xf.transformer_id.iat[100]), float(xf.lon.iat[100]), float(xf.lat.iat[100])),
+        (str(xf.transformer_id.iat[20000]), float(xf.lon.iat[20000]), float(xf.lat.iat[20000])),
+    ]
+    search = [(t[0], *search_and_inspect(page, *t)) for t in targets]
+    return {"search": search, "panels": panel_first_data(page, wf)}
+
+
+def probe_lines(probes: dict[str, Any], waterfall: list[tuple[str, float, float, float]]) -> list[str]:
+    out = ["", "What an operator feels (last cold page; wall time from the key press or click):", ""]
+    out += ["| action | time | target |", "|---|---|---|"]
+    for asset_id, insp, fly in probes["search"]:
+        out.append(
+            f"| search `{asset_id}` + Enter → inspector with details | {insp * 1000:.0f} ms | ≤ 300 ms "
+            f"{met(insp, TARGETS['inspector'])} |"
+        )
+        out.append(
+            f"| search `{asset_id}` + Enter → map arrived (400 ms flight) | {fly * 1000:.0f} ms | ≤ 500 ms "
+            f"{met(fly, TARGETS['fly'])} |"
+        )
+    for tab, took, slow in probes["panels"]:
+        out.append(
+            f"| tab `{tab}` → first data (slowest request: {slow}) | {took * 1000:.0f} ms | ≤ 1 s "
+            f"{met(took, TARGETS['panel'])} |"
+        )
+    out += ["", "Network waterfall of that cold load (start after the first request, duration, bytes):", ""]
+    out += ["| request | start | duration | bytes |", "|---|---|---|---|"]
+    for path, start, dur, size in waterfall[:24]:
+        out.append(f"| `{path[:70]}` | {start * 1000:.0f} ms | {dur * 1000:.0f} ms | {size / 1e3:,.1f} kB |")
+    return out
+
+
 def pct(values: list[float], q: float) -> float:
     s = sorted(values)
     return s[min(len(s) - 1, round(q * (len(s) - 1)))]
@@ -155,10 +200,14 @@ def main() -> int:
                 cdp.send("Network.enable")
                 cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
                 sizes, urls = track_network(cdp)
+                wf = Waterfall()
+                wf.attach(cdp)
                 start = time.perf_counter()
                 page.goto(f"{base}/?token={TOKEN}")
                 page.wait_for_function(READY_JS, timeout=120_000, polling=16)
                 ready_s = time.perf_counter() - start
+                page.wait_for_function(LIVE_JS, timeout=120_000, polling=16)
+                live_s = time.perf_counter() - start
                 decode_ms = page.evaluate(DECODE_MS_JS)
                 page.wait_for_timeout(1500)
                 total = sum(sizes.values())
@@ -167,6 +216,7 @@ def main() -> int:
                 cold.append(
                     {
                         "ready_s": ready_s,
+                        "live_s": live_s,
                         "total_b": total,
                         "payload_b": payload,
                         "js_b": js,
@@ -175,6 +225,8 @@ def main() -> int:
                 )
                 frames: dict[str, list[float]] = {}
                 if len(cold) == COLD_RUNS:
+                    waterfall = wf.rows()
+                    probes = interactions(page, grid, wf)
                     layers = page.evaluate("() => window.__fluxops.layers")
                     for label, zoom in (
                         ("metro (z 9.5)", 9.5),
@@ -196,9 +248,10 @@ def main() -> int:
         shutil.rmtree(tmp, ignore_errors=True)
 
     ready = [c["ready_s"] for c in cold]
+    live = [c["live_s"] for c in cold]
     last = cold[-1]
     lines = [
-        "## UI: first render, bytes, panning (`benchmarks/bench_ui.py`)",
+        "## UI: first render, live colours, inspector, search, panels, panning (`benchmarks/bench_ui.py`)",
         "",
         f"Grid: `demo`, seed 42 ({map_rows:,} map assets in `/api/map/assets`, {meter_rows:,} meters "
         f"loaded only at close zoom; generated in {gen_s:.1f} s). Browser: Debian Chromium headless, "
@@ -211,6 +264,9 @@ def main() -> int:
         "|---|---|",
         f"| navigation → first full render, cold, median of {COLD_RUNS} (min–max) | "
         f"{statistics.median(ready):.2f} s ({min(ready):.2f}–{max(ready):.2f}) |",
+        f"| navigation → first frame with the live state's colours, median (min–max); target ≤ "
+        f"{TARGETS['live']:.0f} s | {statistics.median(live):.2f} s ({min(live):.2f}–{max(live):.2f}) "
+        f"{met(statistics.median(live), TARGETS['live'])} |",
         f"| Arrow decode of the map payload in the browser | {last['decode_ms']:.0f} ms |",
         f"| bytes transferred, whole page load | {last['total_b'] / 1e6:.2f} MB |",
         f"| of which the map payload (`/api/map/assets`, gzip) | {last['payload_b'] / 1e6:.2f} MB "
@@ -225,6 +281,7 @@ def main() -> int:
             f"| frame time while panning, {label}: p50 / p95 over {len(times)} frames | "
             f"{pct(times, 0.5):.1f} / {pct(times, 0.95):.1f} ms |"
         )
+    lines += probe_lines(probes, waterfall)
     lines += [
         "",
         "Reading it: the whole page (JS, CSS, the Arrow map payload and the live grid-state snapshot) "

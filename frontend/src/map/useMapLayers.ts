@@ -24,7 +24,7 @@ import { crewsStore } from "../state/crews";
 import { crewPoints } from "./crews";
 import { buildCrewLayers } from "./layers/crews";
 
-export function useMapLayers(zoom: number): { layers: Layer[]; status: Uint8Array | null } {
+export function useMapLayers(zoom: number): { layers: Layer[]; status: Uint8Array | null; liveVersion: number } {
   const data = useStore(mapDataStore);
   const ui = useStore(uiStore);
   const sel = useStore(selectionStore);
@@ -158,7 +158,7 @@ export function useMapLayers(zoom: number): { layers: Layer[]; status: Uint8Arra
   // The layer control's layers: geo tiles and H3 under the grid's own, risk, selection and labels over them.
   const geo = useGeoLayers(zoom);
   const all = useMemo(() => [...geo.below, ...layers, ...geo.above], [layers, geo]);
-  return { layers: all, status };
+  return { layers: all, status, liveVersion: live ? gs.version : -1 };
 }
 
 /** A map asset's or (once loaded) a meter's position. */

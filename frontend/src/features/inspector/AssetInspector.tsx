@@ -48,7 +48,7 @@ export function AssetInspector() {
   const id = sel.selectedId;
   const detail = useApi(id ? () => api.asset(id) : null, [id]);
   if (!id) return null;
-  const d = detail.data;
+  const d = detail.data && detail.data.asset_id === id ? detail.data : null; // never the previous asset's
   const downstream = d?.downstream ?? {};
   const path = d?.path_to_substation ?? [];
   // segments, devices and meters carry `phases`, transformers `phase` (also the detail's `phases`)
@@ -70,7 +70,7 @@ export function AssetInspector() {
           ×
         </button>
       </header>
-      <PanelState loading={detail.loading} hasData={detail.data !== null} error={detail.error} missing={detail.missing} what="asset details">
+      <PanelState loading={detail.loading} hasData={detail.data !== null && detail.data.asset_id === id} error={detail.error} missing={detail.missing} what="asset details">
         {d && (
           <>
             {isSwitchingDevice(str(d.asset_type, "")) && <DeviceSwitching deviceId={id} />}
