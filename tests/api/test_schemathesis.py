@@ -52,6 +52,8 @@ SEMANTIC_422 = {
     "GET /api/assets",
     "GET /api/topology",
     "GET /api/map/meters",
+    # exactly one of content / content_base64, and the bytes must be a readable file of the format
+    "POST /api/docs",
     # body fields naming records that must exist (asset_id, outage_id, crew_id), assign needs a crew
     "POST /api/work-orders",
     "PATCH /api/work-orders/{work_order_id}",

@@ -280,8 +280,13 @@ class DocumentIndex:
         return [int(i) for i in order if sims[i] >= DENSE_MIN_SIMILARITY]
 
     def _rank(self, retriever: Any, query: list[str], k: int) -> list[int]:
-        res, scores = retriever.retrieve([query], k=min(k, len(self.chunks)), show_progress=False)
-        return [int(i) for i, s in zip(res[0], scores[0], strict=True) if float(s) > 0.0]
+        """Passages scoring above zero, best first (ties by position), at most ``k``. Scores of every
+        passage and a sort of the matches only: bm25s' own top-k (an argpartition over all passages)
+        was most of a search's time at 10,000 passages."""
+        scores = np.asarray(retriever.get_scores(query))
+        hit = np.flatnonzero(scores > 0.0)
+        top = hit[np.argsort(-scores[hit], kind="stable")[:k]]
+        return [int(i) for i in top]
 
     def search(self, query: str, *, limit: int = 5) -> list[Citation]:
         q = tokenize(query)
