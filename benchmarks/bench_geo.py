@@ -41,10 +41,12 @@ from shapely.geometry import box as shp_box
 
 from fluxops.geo import hexbins
 from fluxops.geo import tiles as gt
+from fluxops.geo.layers import GEO_LAYERS
 from fluxops.geo.spatial import haversine_m
 from fluxops.grid.assets import asset_index
 from fluxops.storage import spatial_queries as sq
 from fluxops.storage.duckdb_store import DuckDBStore
+from fluxops.storage.geo_generate import GENERATED, generate_layers
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "benchmarks" / "geo.md"
@@ -56,6 +58,13 @@ KNN_POINTS = 150
 POLYGONS = 15
 TARGET_ASSETS = 10_000
 WARMUP_S = 10.0
+CLIENTS = 16
+
+
+def layers_at(z: int) -> list[str]:
+    """Every tile layer drawn at zoom ``z``: asset layers with types at z, geo layers from their zoom."""
+    assets = [n for n, layer in gt.LAYERS.items() if layer.types_at(z)]
+    return assets + [n for n, layer in GEO_LAYERS.items() if z >= layer.min_zoom and n != "vegetation"]
 
 
 def pct(xs: list[float]) -> tuple[float, float]:
@@ -106,9 +115,43 @@ def bench_tiles(
         # each store's first statements are planned
         time.sleep(WARMUP_S)
         for client in clients.values():
-            for layer in gt.LAYERS:
+            for layer in (*gt.LAYERS, *GEO_LAYERS):
                 client.get(f"/api/tiles/{layer}/16/0/0.mvt")
-        return _tiles_via(clients, tiles)
+                client.get(f"/api/tiles/{layer}/11/0/0.mvt")
+        out = _tiles_via(clients, tiles)
+        for label, client in clients.items():  # 16 clients at once, empty cache: the same tiles again
+            client.app.state.tile_cache = gt.TileCache()
+            out[label]["concurrent"] = _tiles_concurrent(client, tiles)
+        return out
+
+
+def _tiles_concurrent(client: Any, tiles: dict[int, list[gt.Tile]]) -> dict[str, Any]:
+    """Every (layer, tile) of z10-z16 requested uncached by `CLIENTS` threads at once; p50/p95 per band."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    jobs = [
+        (z, f"/api/tiles/{name}/{t.z}/{t.x}/{t.y}.mvt")
+        for z, zs in tiles.items()
+        for t in zs
+        for name in layers_at(z)
+    ]
+
+    def one(job: tuple[int, str]) -> tuple[int, float, int]:
+        dt, r = timed(lambda: client.get(job[1]))
+        assert r.status_code == 200 and r.headers["x-tile-cache"] == "miss", (job, r.status_code)
+        return job[0], dt, len(r.content)
+
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(CLIENTS) as pool:
+        done = list(pool.map(one, jobs))
+    wall = time.perf_counter() - t0
+    bands = {"z10-z12": (10, 12), "z13-z16": (13, 16)}
+    return {
+        "requests": len(done),
+        "wall_s": wall,
+        **{b: pct([dt for z, dt, _ in done if lo <= z <= hi]) for b, (lo, hi) in bands.items()},
+        "max_bytes": max(n for _, _, n in done),
+    }
 
 
 def _tiles_via(
@@ -122,17 +165,15 @@ def _tiles_via(
         per_tile: dict[str, list[int]] = {label: [] for label in clients}
         for tile in zs:
             total = dict.fromkeys(clients, 0)
-            for layer in gt.LAYERS.values():
-                if not layer.types_at(z):
-                    continue
-                url = f"/api/tiles/{layer.name}/{tile.z}/{tile.x}/{tile.y}.mvt"
+            for name in layers_at(z):
+                url = f"/api/tiles/{name}/{tile.z}/{tile.x}/{tile.y}.mvt"
                 for label, client in clients.items():
                     dt, r = timed(lambda client=client, url=url: client.get(url))
                     assert r.status_code == 200 and r.headers["x-tile-cache"] == "miss", r.text
                     cold[label].append(dt)
                     total[label] += len(r.content)
                     if len(r.content) > biggest[label][0]:
-                        biggest[label] = (len(r.content), layer.name)
+                        biggest[label] = (len(r.content), name)
                 for label, client in clients.items():
                     dt2, r2 = timed(lambda client=client, url=url: client.get(url))
                     assert r2.headers["x-tile-cache"] == "hit"
@@ -141,13 +182,40 @@ def _tiles_via(
                 per_tile[label].append(total[label])
         for label in clients:
             out[label][z] = {
-                "layers": [n for n, layer in gt.LAYERS.items() if layer.types_at(z)],
+                "layers": layers_at(z),
                 "requests": len(cold[label]),
                 "cold": pct(cold[label]),
                 "warm": pct(warm[label]),
                 "max_bytes": biggest[label],
                 "max_all_layers": max(per_tile[label]),
             }
+    return out
+
+
+def bench_lowzoom_paths(store: Any, tiles: dict[int, list[gt.Tile]]) -> dict[int, dict[str, Any]]:
+    """z10-z12 span tiles encoded directly from every span (project + simplify per request, the path
+    before `tiles_generalized`) and from the pre-generalized table, interleaved tile by tile."""
+    from fluxops.storage import tiles_duckdb, tiles_generalized, tiles_postgres
+
+    layer = gt.LAYERS["segments"]
+    direct_mod = tiles_duckdb if store.dialect == "duckdb" else tiles_postgres
+    tiles_generalized.ensure_built(store, store.get_grid_info().content_hash)
+    out: dict[int, dict[str, Any]] = {}
+    for z in (10, 11, 12):
+        ts: dict[str, list[float]] = {"direct": [], "generalized": []}
+        sizes: dict[str, int] = {"direct": 0, "generalized": 0}
+        for tile in tiles[z]:
+            box = gt.query_bounds_lonlat(tile)
+            tol = gt.simplify_tolerance_m(z)
+            for name, (sql, params) in (
+                ("direct", direct_mod.tile_sql(layer, tile, layer.types_at(z), box, tol)),
+                ("generalized", tiles_generalized.tile_sql(store, layer, tile, box, tol)),
+            ):
+                dt, table = timed(lambda sql=sql, params=params: store.query_arrow(sql, params))
+                ts[name].append(dt)
+                value = table.column(0)[0].as_py() if table.num_rows else None
+                sizes[name] = max(sizes[name], len(value or b""))
+        out[z] = {name: {"ms": pct(v), "max_bytes": sizes[name]} for name, v in ts.items()}
     return out
 
 
@@ -268,6 +336,14 @@ def main() -> int:
                 load_s, _ = timed(lambda: pg.load_grid(grid))
                 stores.append((f"PostgreSQL 15 + PostGIS {pg.health()['postgis_version']}", pg, load_s))
             by_label = {label: store for label, store, _ in stores}
+            for label, store in by_label.items():
+                gen_s, counts_g = timed(
+                    lambda store=store: generate_layers(
+                        store, grid, grid_hash=store.get_grid_info().content_hash, layers=GENERATED, seed=0
+                    )
+                )
+                print(label, "geo layers", counts_g, f"{gen_s:.1f} s", flush=True)
+            lowzoom_r = {label: bench_lowzoom_paths(store, tiles) for label, store in by_label.items()}
             tiles_r = bench_tiles(by_label, tiles)
             knn_r = bench_knn(by_label, frame, knn_points)
             poly_r = bench_polygons(by_label, polys, counts)
@@ -276,6 +352,7 @@ def main() -> int:
                 results[label] = {
                     "load_s": load_s,
                     "tiles": tiles_r[label],
+                    "lowzoom": lowzoom_r[label],
                     "knn": knn_r[label],
                     "polygon": poly_r[label],
                     "h3": h3_r[label],
@@ -326,12 +403,34 @@ def write(
             "|---|---|---|---|---|---|---|",
         ]
         for z, t in r["tiles"].items():
+            if z == "concurrent":
+                continue
             lines.append(
                 f"| {z} | {', '.join(t['layers'])} | {t['requests']} | "
                 f"{t['cold'][0]:.1f} / {t['cold'][1]:.1f} | "
                 f"{t['warm'][0]:.2f} / {t['warm'][1]:.2f} | {t['max_bytes'][0] / 1024:.1f} KB "
                 f"({t['max_bytes'][1]}) | {t['max_all_layers'] / 1024:.1f} KB |"
             )
+        lz = r["lowzoom"]
+        lines += [
+            "",
+            "z10-z12 span tiles, the database's encoding only, direct from every span vs from the "
+            "pre-generalized table (same tiles, interleaved): "
+            + "; ".join(
+                f"z{z}: p50 / p95 {v['direct']['ms'][0]:.0f} / {v['direct']['ms'][1]:.0f} ms -> "
+                f"{v['generalized']['ms'][0]:.0f} / {v['generalized']['ms'][1]:.0f} ms"
+                for z, v in lz.items()
+            )
+            + ".",
+        ]
+        cc = r["tiles"]["concurrent"]
+        lines += [
+            "",
+            f"Same tiles, uncached again, {CLIENTS} clients at once ({cc['requests']} requests in "
+            f"{cc['wall_s']:.1f} s): z10-z12 p50 / p95 {cc['z10-z12'][0]:.1f} / {cc['z10-z12'][1]:.1f} ms; "
+            f"z13-z16 p50 / p95 {cc['z13-z16'][0]:.1f} / {cc['z13-z16'][1]:.1f} ms; largest tile "
+            f"{cc['max_bytes'] / 1024:.1f} KB.",
+        ]
         k = r["knn"]
         h = r["h3"]
         lines += [
