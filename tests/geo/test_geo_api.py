@@ -178,3 +178,40 @@ def test_bad_input(viewer: httpx.Client, admin: httpx.Client) -> None:
     )
     assert wrong.status_code == 422 and "mapping" in wrong.json()["message"]
     assert viewer.get("/api/geo/layers").json() == before
+
+
+def test_vegetation_layer_and_trim_plan(live: LiveServer, viewer: httpx.Client, tiny_grid: Grid) -> None:
+    from fluxops.geo import vegetation
+    from fluxops.storage import vegetation_store
+    from fluxops.storage.geo_generate import save_vegetation_layer
+
+    store = live.store
+    info = store.get_grid_info()
+    params = vegetation.VegetationParams(seed=1, trees_per_km=60.0)
+    vegetation_store.save_trees(
+        store, vegetation.generate_trees(tiny_grid, params), grid_hash=info.content_hash, params=params
+    )
+    n = save_vegetation_layer(store, tiny_grid, grid_hash=info.content_hash)
+    assert n > 0
+    r = viewer.get("/api/geo/vegetation/trim-plan", params={"budget_usd": 5000, "limit": 50})
+    assert r.status_code == 200, r.text
+    doc = r.json()
+    assert doc["cost_selected_usd"] <= 5000 and doc["spans_selected"] == sum(
+        i["selected"] for i in doc["items"]
+    )
+    ratios = [i["reduced_per_kusd"] for i in doc["items"]]
+    assert ratios == sorted(ratios, reverse=True) and all(
+        i["risk_after"] <= i["risk_before"] for i in doc["items"]
+    )
+    span = tiny_grid.line_segments.set_index("segment_id").loc[doc["items"][0]["segment_id"]]
+    import shapely
+
+    mid = shapely.from_wkb(span.geometry_wkb).interpolate(0.5, normalized=True)
+    tile = viewer.get(_tile(mid.x, mid.y, "vegetation", 16))
+    assert tile.status_code == 200, tile.text
+    feats = mapbox_vector_tile.decode(tile.content)["vegetation"]["features"]
+    got = {f["properties"]["id"]: f["properties"] for f in feats}
+    assert doc["items"][0]["segment_id"] in got
+    assert got[doc["items"][0]["segment_id"]]["risk"] == pytest.approx(
+        doc["items"][0]["risk_before"], abs=1e-4
+    )
