@@ -21,6 +21,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/geo/generate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Generate the synthetic geo layers of the loaded grid (each replaced whole) */
+        post: operations["post_generate_api_admin_geo_generate_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/geo/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Import a geo layer from a file in the body (GeoJSON, GeoPackage, zipped Shapefile, GeoParquet) */
+        post: operations["post_import_api_admin_geo_import_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/admin/grid": {
         parameters: {
             query?: never;
@@ -656,6 +690,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/basemap/labels": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Street names (per feeder stretch, longest first) and neighbourhood names, inside a bbox */
+        get: operations["get_labels_api_basemap_labels_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/cascade/compare": {
         parameters: {
             query?: never;
@@ -811,7 +862,8 @@ export interface paths {
         };
         /**
          * Patient Zero Candidates
-         * @description Elements ranked by expected customer-minutes (N-1 simulated consequence × failure rate).
+         * @description Elements ranked by expected customer-minutes: N-1 simulated consequence × a fixed failure rate, or
+         *     with ``use_gnn_predictions`` × the asset-risk model's likelihood.
          */
         get: operations["patient_zero_candidates_api_cascade_patient_zero_candidates_get"];
         put?: never;
@@ -1027,8 +1079,29 @@ export interface paths {
         /** Documents the assistant searches (shipped and uploaded) */
         get: operations["list_documents_api_docs_get"];
         put?: never;
-        /** Upload a Markdown or text document for the assistant's search */
+        /** Upload a Markdown, text or PDF document for the assistant's search */
         post: operations["upload_document_api_docs_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/docs/{doc_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One document as indexed: its lines (with pages) and passages
+         * @description What a citation opens: the Markdown the search indexed, line by line with the page each line is
+         *     on (uploaded PDFs), and the passages (heading path, first line, page) a citation names.
+         */
+        get: operations["get_document_api_docs__doc_id__get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1044,6 +1117,75 @@ export interface paths {
         };
         /** Feeders: customers, connected kVA, length, bbox, tie points */
         get: operations["list_feeders_api_feeders_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/geo/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Export a layer's features in a box or with these ids as GeoJSON, GeoParquet or CSV */
+        get: operations["get_export_api_geo_export_get"];
+        put?: never;
+        /** Export a layer's features inside a GeoJSON polygon and/or with these ids */
+        post: operations["post_export_api_geo_export_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/geo/flood/exposure": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Substations and pad-mounted transformers in a flood zone, with their freeboard (ft) */
+        get: operations["get_flood_exposure_api_geo_flood_exposure_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/geo/layers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The geo layers: features stored, source, grid, synthetic note */
+        get: operations["list_geo_layers_api_geo_layers_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/geo/vegetation/trim-plan": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Spans ordered by vegetation risk reduced per dollar; the prefix the budget buys is selected */
+        get: operations["get_trim_plan_api_geo_vegetation_trim_plan_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1076,12 +1218,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /**
-         * Live state of every asset (or of those changed since a version)
-         * @description Served from the maintained snapshot (built and encoded once per state version). The ETag names
-         *     the state (its epoch and version) and the representation; a matching ``If-None-Match`` answers 304.
-         *     Between versions the SSE stream (``asset_status``) carries the diffs.
-         */
+        /** Live state of every asset (or of those changed since a version) */
         get: operations["grid_state_api_grid_state_get"];
         put?: never;
         post?: never;
@@ -1115,7 +1252,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Customers, connected load and counts by asset type, computed from the grid */
+        /**
+         * Customers, connected load and counts by asset type, computed from the grid
+         * @description Built once per grid (in the thread pool), then answered on the event loop.
+         */
         get: operations["get_kpis_api_kpis_get"];
         put?: never;
         post?: never;
@@ -1132,7 +1272,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every map asset (ids, type, coordinates, colour attributes) as one Arrow IPC stream */
+        /**
+         * Every map asset (ids, type, coordinates, colour attributes) as one Arrow IPC stream
+         * @description Built and gzipped once per grid (in the thread pool), then answered on the event loop.
+         */
         get: operations["map_assets_api_map_assets_get"];
         put?: never;
         post?: never;
@@ -1236,7 +1379,9 @@ export interface paths {
         };
         /**
          * Powerflow
-         * @description Power flow of the feeder's substation (scenario loads); voltages and loadings of the feeder.
+         * @description Power flow of the feeder: voltages and loadings. An imported grid's default is its source case,
+         *     solved whole once per grid; a scenario solves the feeder's substation with scenario loads.
+         *     ``model=three_phase``: the unbalanced solver on the feeder's source island (scenarios only).
          */
         get: operations["powerflow_api_powerflow__feeder_id__get"];
         put?: never;
@@ -1273,7 +1418,9 @@ export interface paths {
         };
         /**
          * Assets
-         * @description Assets with their probability of failing in the next 12 months (served model), filtered and paged.
+         * @description Assets with their probability of failing in the next 12 months (served model), their simulated
+         *     consequence under ``scenario`` and risk = likelihood × consequence (null until an operator has run
+         *     POST /api/risk/consequence for this grid configuration and scenario), filtered and paged.
          */
         get: operations["assets_api_risk_assets_get"];
         put?: never;
@@ -1293,11 +1440,33 @@ export interface paths {
         };
         /**
          * Asset
-         * @description One asset: probability, rank, top drivers (LightGBM contributions, log-odds), past failures.
+         * @description One asset: probability, rank, top drivers (LightGBM contributions, log-odds), past failures, and
+         *     (fields added to ``asset``, as in the list) its simulated consequence and risk under ``scenario``.
          */
         get: operations["asset_api_risk_assets__asset_id__get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/risk/consequence": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Consequence
+         * @description Simulate every asset's consequence under the scenario (a background job, followed at
+         *     GET /api/risk/jobs/{id}; a second request for the same configuration and scenario joins it).
+         */
+        post: operations["consequence_api_risk_consequence_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1361,6 +1530,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/risk/rollup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Rollup
+         * @description Expected failures, customers interrupted, customer-minutes and ICE $ a year, summed over the
+         *     assets of each feeder or substation, highest expected customer-minutes first.
+         */
+        get: operations["rollup_api_risk_rollup_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/risk/train": {
         parameters: {
             query?: never;
@@ -1376,6 +1566,28 @@ export interface paths {
          *     job; a second request while one runs joins it). A failed job leaves the previous model serving.
          */
         post: operations["train_api_risk_train_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/risk/transformers/replace-first": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Replace First Route
+         * @description Distribution transformers to replace first within the budget, by expected avoided customer-minutes
+         *     a year (served model's likelihood above a new unit's × simulated customer-minutes; `risk.replacement`).
+         *     409 until the consequence under ``scenario`` has been simulated.
+         */
+        get: operations["replace_first_route_api_risk_transformers_replace_first_get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1743,6 +1955,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/ui/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Me
+         * @description The caller: ``actor`` (as the audit log names it), ``role`` (viewer / operator / admin) and
+         *     ``can_operate`` (whether operator actions — switching, outage lifecycle, dispatch — are allowed).
+         */
+        get: operations["me_api_ui_me_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/weather": {
         parameters: {
             query?: never;
@@ -1965,6 +2198,11 @@ export interface components {
              * @description Element ids from this asset up to the substation
              */
             path_to_substation: string[];
+            /**
+             * Phases
+             * @description Phases the element is on (A, B, C, AB, AC, BC, ABC): segments, devices, transformers and meters; null for other types or where unknown
+             */
+            phases?: string | null;
             /** Status */
             status: string;
             /** Substation Id */
@@ -2000,6 +2238,30 @@ export interface components {
              * @description Pass as `cursor` for the next page; null on the last
              */
             next_cursor?: string | null;
+        };
+        /** AssetsPage */
+        AssetsPage: {
+            /** Assets */
+            assets: components["schemas"]["RiskAssetRow"][];
+            /**
+             * Consequence
+             * @description status computed|none, scenario, method, computed_utc, config_hash; or what to do
+             */
+            consequence: {
+                [key: string]: unknown;
+            };
+            /** Horizon */
+            horizon: string;
+            /** Limit */
+            limit: number;
+            /** Model Id */
+            model_id: string;
+            /** Offset */
+            offset: number;
+            /** Total */
+            total: number;
+        } & {
+            [key: string]: unknown;
         };
         /** AuditOut */
         AuditOut: {
@@ -2157,19 +2419,40 @@ export interface components {
              */
             switch_states?: components["schemas"]["SwitchStateIn"][];
         };
+        /** ConsequenceIn */
+        ConsequenceIn: {
+            /**
+             * Force
+             * @description Simulate again even when this configuration and scenario are cached
+             * @default false
+             */
+            force: boolean;
+            /**
+             * Scenario
+             * @description Scenario simulated
+             * @default summer_peak
+             * @enum {string}
+             */
+            scenario: "normal" | "summer_peak" | "winter_storm" | "hurricane";
+        };
         /** DocumentIn */
         DocumentIn: {
             /**
              * Content
-             * @description Markdown or plain text
+             * @description Markdown or plain text (or content_base64)
              */
-            content: string;
+            content?: string | null;
+            /**
+             * Content Base64
+             * @description The file's bytes, base64 (a PDF: format 'pdf'); at most 20,971,520 bytes
+             */
+            content_base64?: string | null;
             /**
              * Format
              * @default markdown
              * @enum {string}
              */
-            format: "markdown" | "text";
+            format: "markdown" | "text" | "pdf";
             /** Title */
             title: string;
         };
@@ -2287,6 +2570,24 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        /** ExportQuery */
+        ExportQuery: {
+            /** Ids */
+            ids?: string[] | null;
+            /**
+             * Layer
+             * @enum {string}
+             */
+            layer: "substations" | "segments" | "devices" | "transformers" | "poles" | "meters" | "water" | "flood_zones" | "buildings" | "canopy" | "vegetation";
+            /**
+             * Output
+             * @default geojson
+             * @enum {string}
+             */
+            output: "geojson" | "geoparquet" | "csv";
+            /** @description Only features meeting this polygon */
+            polygon?: components["schemas"]["PolygonGeometry"] | null;
+        };
         /** FeedbackIn */
         FeedbackIn: {
             /**
@@ -2301,6 +2602,25 @@ export interface components {
              * @enum {string}
              */
             rating: "up" | "down";
+        };
+        /** GenerateIn */
+        GenerateIn: {
+            /**
+             * Layers
+             * @description Layers to generate
+             * @default [
+             *       "water",
+             *       "flood_zones",
+             *       "buildings",
+             *       "canopy"
+             *     ]
+             */
+            layers: ("water" | "flood_zones" | "buildings" | "canopy")[];
+            /**
+             * Seed
+             * @default 0
+             */
+            seed: number;
         };
         /** HealthOut */
         HealthOut: {
@@ -2628,6 +2948,159 @@ export interface components {
              * @description Only these asset types (all when absent)
              */
             types?: ("substation" | "substation_transformer" | "feeder" | "line_segment" | "breaker" | "recloser" | "sectionalizer" | "fuse" | "switch" | "tie_switch" | "bus_tie" | "pole" | "transformer" | "meter")[] | null;
+        };
+        /**
+         * RiskAssetRow
+         * @description One asset. Likelihood from the served model; consequence and risk null until simulated.
+         */
+        RiskAssetRow: {
+            /**
+             * Age Y
+             * @description years in service at the cut-off (null: unknown)
+             */
+            age_y?: number | null;
+            /** Asset Id */
+            asset_id: string;
+            /** Asset Type */
+            asset_type: string;
+            /**
+             * Customer Minutes
+             * @description simulated: customer-minutes per failure
+             */
+            customer_minutes?: number | null;
+            /**
+             * Customers Affected
+             * @description customers behind the device that operates
+             */
+            customers_affected?: number | null;
+            /**
+             * Customers Interrupted
+             * @description simulated: customers with a sustained interruption per failure (FLISR pick-ups in)
+             */
+            customers_interrupted?: number | null;
+            /**
+             * Expected Failures Per Y
+             * @description λ = −ln(1 − probability), failures/yr
+             */
+            expected_failures_per_y?: number | null;
+            /** Feeder Id */
+            feeder_id?: string | null;
+            /**
+             * Ice Usd
+             * @description simulated: DOE/LBNL ICE customer cost per failure, $
+             */
+            ice_usd?: number | null;
+            /**
+             * Lat
+             * @description WGS84 latitude
+             */
+            lat?: number | null;
+            /**
+             * Lon
+             * @description WGS84 longitude (a segment's midpoint)
+             */
+            lon?: number | null;
+            /**
+             * Mwh Unserved
+             * @description simulated: energy not served per failure, MWh
+             */
+            mwh_unserved?: number | null;
+            /**
+             * Past Failures
+             * @description failures on record in the history
+             */
+            past_failures?: number | null;
+            /**
+             * Probability
+             * @description P(at least one failure in the 12 months after the history)
+             */
+            probability: number;
+            /**
+             * Rank
+             * @description 1 = highest probability
+             */
+            rank: number;
+            /**
+             * Restoration Usd
+             * @description simulated: crew and material per failure, $
+             */
+            restoration_usd?: number | null;
+            /**
+             * Risk Customer Minutes Per Y
+             * @description λ × customer_minutes, min/yr
+             */
+            risk_customer_minutes_per_y?: number | null;
+            /**
+             * Risk Customers Per Y
+             * @description λ × customers_interrupted, customers/yr
+             */
+            risk_customers_per_y?: number | null;
+            /**
+             * Risk Usd Per Y
+             * @description λ × ice_usd, $/yr
+             */
+            risk_usd_per_y?: number | null;
+            /**
+             * Simulated Element
+             * @description the element whose cascade stands for this asset (its line section's segment)
+             */
+            simulated_element?: string | null;
+            /** Substation Id */
+            substation_id?: string | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** RollupPage */
+        RollupPage: {
+            /** Consequence */
+            consequence: {
+                [key: string]: unknown;
+            };
+            /** Level */
+            level: string;
+            /** Limit */
+            limit: number;
+            /** Model Id */
+            model_id: string;
+            /** Offset */
+            offset: number;
+            /** Rows */
+            rows: components["schemas"]["RollupRow"][];
+            /** Total */
+            total: number;
+        } & {
+            [key: string]: unknown;
+        };
+        /** RollupRow */
+        RollupRow: {
+            /** Assets */
+            assets: number;
+            /**
+             * Assets Without Consequence
+             * @description assets left out of the consequence sums (unknown)
+             */
+            assets_without_consequence: number;
+            /** Expected Failures Per Y */
+            expected_failures_per_y?: number | null;
+            /**
+             * Id
+             * @description feeder or substation id
+             */
+            id: string;
+            /**
+             * Risk Customer Minutes Per Y
+             * @description expected customer-minutes a year
+             */
+            risk_customer_minutes_per_y?: number | null;
+            /** Risk Customers Per Y */
+            risk_customers_per_y?: number | null;
+            /**
+             * Risk Usd Per Y
+             * @description expected ICE cost a year, $
+             */
+            risk_usd_per_y?: number | null;
+        } & {
+            [key: string]: unknown;
         };
         /** SearchHit */
         SearchHit: {
@@ -3027,6 +3500,146 @@ export interface operations {
             };
             /** @description Authenticated, but the caller's role is too low for this route */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    post_generate_api_admin_geo_generate_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GenerateIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found: the id in the path, or no grid is loaded */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    post_import_api_admin_geo_import_post: {
+        parameters: {
+            query: {
+                /** @description Layer to replace */
+                layer: string;
+                /** @description The file's name; its suffix names the format */
+                filename: string;
+                /** @description JSON {"property": "source field"} */
+                mapping?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/octet-stream": string;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body larger than the server accepts */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5162,6 +5775,69 @@ export interface operations {
             };
         };
     };
+    get_labels_api_basemap_labels_get: {
+        parameters: {
+            query?: {
+                /** @description minLon,minLat,maxLon,maxLat (WGS84 degrees; lon in [-180, 180], lat in [-90, 90], min <= max) */
+                bbox?: string | null;
+                /** @description Streets returned (all are counted) */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found: the id in the path, or no grid is loaded */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     compare_api_cascade_compare_post: {
         parameters: {
             query?: never;
@@ -5513,6 +6189,8 @@ export interface operations {
                 scenario?: string;
                 limit?: number;
                 min_customers?: number;
+                /** @description The seed's switch: rank by the asset-risk model's likelihood × the consequence simulated per asset (GET /api/risk/assets), instead of the N-1 screening's fixed failure rates; risk_source names the model */
+                use_gnn_predictions?: boolean;
             };
             header?: never;
             path?: never;
@@ -5717,6 +6395,8 @@ export interface operations {
                 /** @description Scenario: one of normal, summer_peak, winter_storm, hurricane, custom */
                 scenario?: string;
                 limit?: number;
+                /** @description The seed's switch: rank by the asset-risk model's likelihood × the consequence simulated per asset (GET /api/risk/assets), instead of the N-1 screening's fixed failure rates; risk_source names the model */
+                use_gnn_predictions?: boolean;
             };
             header?: never;
             path?: never;
@@ -6564,6 +7244,67 @@ export interface operations {
             };
         };
     };
+    get_document_api_docs__doc_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Document id (from a citation or GET /api/docs) */
+                doc_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found: the id in the path, or no grid is loaded */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     list_feeders_api_feeders_get: {
         parameters: {
             query?: {
@@ -6585,6 +7326,321 @@ export interface operations {
                     "application/json": {
                         [key: string]: unknown;
                     }[];
+                };
+            };
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found: the id in the path, or no grid is loaded */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_export_api_geo_export_get: {
+        parameters: {
+            query: {
+                /** @description Layer */
+                layer: string;
+                /** @description File format: one of geojson, geoparquet, csv */
+                output?: string;
+                /** @description minLon,minLat,maxLon,maxLat (WGS84 degrees; lon in [-180, 180], lat in [-90, 90], min <= max) */
+                bbox?: string | null;
+                /** @description Feature ids (comma list, at most 8,000 characters; POST for more) */
+                ids?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The selection as a file */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/geo+json": unknown;
+                    "application/vnd.apache.parquet": unknown;
+                    "text/csv; charset=utf-8": unknown;
+                };
+            };
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found: the id in the path, or no grid is loaded */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    post_export_api_geo_export_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ExportQuery"];
+            };
+        };
+        responses: {
+            /** @description The selection as a file */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/geo+json": unknown;
+                    "application/vnd.apache.parquet": unknown;
+                    "text/csv; charset=utf-8": unknown;
+                };
+            };
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found: the id in the path, or no grid is loaded */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body larger than the server accepts */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_flood_exposure_api_geo_flood_exposure_get: {
+        parameters: {
+            query?: {
+                /** @description Only these asset types (comma list) */
+                types?: string | null;
+                /** @description Only this zone: one of AE, X500 */
+                zone?: string | null;
+                /** @description Only these tiers (comma list) */
+                tier?: string | null;
+                /** @description Items returned (all are counted) */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found: the id in the path, or no grid is loaded */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_geo_layers_api_geo_layers_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_trim_plan_api_geo_vegetation_trim_plan_get: {
+        parameters: {
+            query: {
+                /** @description Budget, USD */
+                budget_usd: number;
+                per_span_usd?: number;
+                per_tree_usd?: number;
+                per_felled_tree_usd?: number;
+                /** @description Fell strike-capable trees as part of a span's trim */
+                fell_hazard_trees?: boolean;
+                /** @description Only the spans the budget buys */
+                selected_only?: boolean;
+                /** @description Spans returned */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
                 };
             };
             /** @description Not authenticated: no, invalid or revoked credentials */
@@ -6690,7 +7746,7 @@ export interface operations {
             query?: {
                 /** @description only assets changed after this version */
                 changed_since?: number | null;
-                /** @description json (columnar) or arrow: one of json, arrow */
+                /** @description json (columnar), arrow (every column) or compact (map columns, non-zero-state rows): one of json, arrow, compact */
                 format?: string;
             };
             header?: {
@@ -6701,7 +7757,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Columnar JSON, or an Arrow IPC stream with format=arrow */
+            /** @description Columnar JSON, or an Arrow IPC stream with format=arrow / compact */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -6846,15 +7902,6 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Not found: the id in the path, or no grid is loaded */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
         };
     };
     map_assets_api_map_assets_get: {
@@ -6893,15 +7940,6 @@ export interface operations {
             };
             /** @description Authenticated, but the caller's role is too low for this route */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Not found: the id in the path, or no grid is loaded */
-            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7273,8 +8311,10 @@ export interface operations {
     powerflow_api_powerflow__feeder_id__get: {
         parameters: {
             query?: {
-                /** @description Scenario: one of normal, summer_peak, winter_storm, hurricane, custom */
-                scenario?: string;
+                /** @description Scenario (default: as_imported on an imported grid — the source case — else normal): one of normal, summer_peak, winter_storm, hurricane, custom, as_imported */
+                scenario?: string | null;
+                /** @description Power-flow model (three_phase: per-phase voltages, VUF and currents): one of balanced, three_phase */
+                model?: string;
             };
             header?: never;
             path: {
@@ -7407,8 +8447,10 @@ export interface operations {
                 feeder_id?: string | null;
                 /** @description Substation id */
                 substation_id?: string | null;
-                /** @description Order: one of -probability, probability, -customers_affected, -past_failures, asset_id */
+                /** @description Order: one of -probability, probability, -customers_affected, -past_failures, asset_id, -risk_customer_minutes_per_y, -risk_usd_per_y, -customer_minutes */
                 sort?: string;
+                /** @description Scenario of the simulated consequence: one of normal, summer_peak, winter_storm, hurricane */
+                scenario?: string;
                 /** @description Page size, at most 1000 */
                 limit?: number;
                 /** @description Rows to skip (at most 2147483647) */
@@ -7416,6 +8458,77 @@ export interface operations {
             };
             header?: never;
             path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssetsPage"];
+                };
+            };
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found: the id in the path, or no grid is loaded */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the current state (illegal transition, duplicate) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    asset_api_risk_assets__asset_id__get: {
+        parameters: {
+            query?: {
+                /** @description Scenario of the simulated consequence: one of normal, summer_peak, winter_storm, hurricane */
+                scenario?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Asset id */
+                asset_id: string;
+            };
             cookie?: never;
         };
         requestBody?: never;
@@ -7478,20 +8591,21 @@ export interface operations {
             };
         };
     };
-    asset_api_risk_assets__asset_id__get: {
+    consequence_api_risk_consequence_post: {
         parameters: {
             query?: never;
             header?: never;
-            path: {
-                /** @description Asset id */
-                asset_id: string;
-            };
+            path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ConsequenceIn"] | null;
+            };
+        };
         responses: {
             /** @description Successful Response */
-            200: {
+            202: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7530,6 +8644,15 @@ export interface operations {
             };
             /** @description Conflicts with the current state (illegal transition, duplicate) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body larger than the server accepts */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7738,6 +8861,80 @@ export interface operations {
             };
         };
     };
+    rollup_api_risk_rollup_get: {
+        parameters: {
+            query?: {
+                /** @description Level: one of feeder, substation */
+                level?: string;
+                /** @description Scenario of the simulated consequence: one of normal, summer_peak, winter_storm, hurricane */
+                scenario?: string;
+                /** @description Page size, at most 1000 */
+                limit?: number;
+                /** @description Rows to skip (at most 2147483647) */
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RollupPage"];
+                };
+            };
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found: the id in the path, or no grid is loaded */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the current state (illegal transition, duplicate) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     train_api_risk_train_post: {
         parameters: {
             query?: never;
@@ -7818,6 +9015,78 @@ export interface operations {
             };
             /** @description A capability this route needs is not installed or configured */
             501: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    replace_first_route_api_risk_transformers_replace_first_get: {
+        parameters: {
+            query?: {
+                /** @description Replacement budget, $ */
+                budget_usd?: number;
+                /** @description Scenario of the simulated consequence: one of normal, summer_peak, winter_storm, hurricane */
+                scenario?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found: the id in the path, or no grid is loaded */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the current state (illegal transition, duplicate) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input: `details.field` names the parameter at fault */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8928,7 +10197,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description Layer: one of substations, segments, devices, transformers, poles, meters */
+                /** @description Layer: one of substations, segments, devices, transformers, poles, meters, water, flood_zones, buildings, canopy, vegetation */
                 layer: string;
             };
             cookie?: never;
@@ -8989,7 +10258,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description Layer: one of substations, segments, devices, transformers, poles, meters */
+                /** @description Layer: one of substations, segments, devices, transformers, poles, meters, water, flood_zones, buildings, canopy, vegetation */
                 layer: string;
                 /** @description Zoom 0..22 */
                 z: number;
@@ -9120,6 +10389,46 @@ export interface operations {
         };
     };
     ui_config_api_ui_config_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Not authenticated: no, invalid or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Authenticated, but the caller's role is too low for this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    me_api_ui_me_get: {
         parameters: {
             query?: never;
             header?: never;
