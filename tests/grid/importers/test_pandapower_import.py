@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -133,3 +135,40 @@ def test_elements_the_model_lacks_are_named_with_counts() -> None:
     _, report = import_pandapower_net(net, name="x")
     assert report.dropped["gen"] == 1
     assert report.carried["shunt (operating point only: rated P/Q as constant power)"] == 1
+
+
+def _mismatch(change: str) -> Any:
+    net = pn.mv_oberrhein()
+    if change == "line_kv":
+        net.bus.loc[net.line.at[net.line.index[5], "to_bus"], "vn_kv"] = 0.4
+    elif change == "length":
+        net.line.loc[net.line.index[2], "length_km"] = -1.0
+    elif change == "trafo_kv":
+        net.trafo.loc[net.trafo.index[0], "vn_lv_kv"] = 0.4
+    elif change == "ext_grid_kv":
+        net.ext_grid.loc[net.ext_grid.index[0], "vm_pu"] = 110.0
+    elif change == "no_source":
+        net.ext_grid = net.ext_grid.iloc[0:0]
+    return net
+
+
+@pytest.mark.parametrize(
+    ("change", "element", "fld"),
+    [
+        ("line_kv", "line", "to_bus"),
+        ("length", "line", "length_km"),
+        ("trafo_kv", "trafo", "vn_lv_kv"),
+        ("ext_grid_kv", "ext_grid", "vm_pu"),
+        ("no_source", "ext_grid", "table"),
+    ],
+)
+def test_unit_mismatch_and_no_source_are_one_error_naming_element_and_field(
+    change: str, element: str, fld: str
+) -> None:
+    """Issue 11, bad input: a line between voltage levels, a transformer rated for another level, a
+    negative length, a set point in kV, no source — refused before anything is built."""
+    with pytest.raises(ImportDataError) as exc:
+        import_pandapower_net(_mismatch(change), name="broken")
+    d = exc.value.details
+    assert d["element"] == element and d["field"] == fld
+    assert element in str(exc.value)

@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fluxops.grid.importers.pandapower_checks import check_units
 from fluxops.grid.importers.pandapower_feeders import build_graph_tables
 from fluxops.grid.importers.pandapower_layout import schematic_layout
 from fluxops.grid.importers.pandapower_mapping import ImportReport, fail, parse_point
@@ -67,6 +68,7 @@ def import_pandapower_net(
     if "trafo" in net and len(net.trafo):
         _require(net.trafo, "trafo", ["hv_bus", "lv_bus", "sn_mva", "vk_percent", "vkr_percent", "vn_lv_kv"])
     _require(net.ext_grid, "ext_grid", ["bus", "vm_pu"])
+    check_units(net)
     geo = net.bus["geo"] if "geo" in net.bus.columns else pd.Series(None, index=net.bus.index, dtype=object)
     schematic = bool(geo.isna().all())
     if schematic:
