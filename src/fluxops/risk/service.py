@@ -40,6 +40,7 @@ from fluxops.risk.models import (
 from fluxops.risk.models import (
     drivers as risk_drivers,
 )
+from fluxops.risk.paging import ScoredView
 from fluxops.risk.ports import RiskStore
 
 Progress = Callable[[float, str], None]
@@ -92,6 +93,8 @@ class RiskService:
         self._cache_lock = threading.Lock()
         self._conseq: dict[tuple[str, str], tuple[pd.DataFrame, dict[str, Any]]] = {}
         self._scored: dict[tuple[str, str], pd.DataFrame] = {}
+        self._views: dict[tuple[str, str], ScoredView] = {}
+        self._cards: dict[tuple[str, str], dict[str, Any]] = {}
 
     def _tables(self, grid_hash: str, model_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
         """(scores, drivers indexed by asset id) of a model."""
@@ -214,12 +217,23 @@ class RiskService:
     # --- consequence and risk ----------------------------------------------------------------------------
 
     def start_consequence(
-        self, ctx: EngineContext, grid: Grid, grid_hash: str, config_hash: str, scenario: ScenarioConfig
+        self,
+        ctx: EngineContext,
+        grid: Grid,
+        grid_hash: str,
+        config_hash: str,
+        scenario: ScenarioConfig,
+        *,
+        force: bool = False,
     ) -> Job:
         """Simulate every asset's consequence under ``scenario`` (`fluxops.risk.consequence`) as a
-        background job; cached per (grid configuration, scenario); a second request joins the running
-        one."""
+        background job; cached per (grid configuration, scenario): a cached one is not simulated again
+        unless ``force`` (the job ends at once); a second request joins the running one."""
         key = consequence_key(config_hash, scenario.name)
+        if not force and self.store.load_consequence(grid_hash, key) is not None:
+            return self.jobs.submit(
+                "risk_consequence", lambda _p: key, key=f"risk_consequence:{grid_hash}:{key}"
+            )
 
         def work(progress: Progress) -> str:
             t0 = perf_counter()
@@ -280,7 +294,31 @@ class RiskService:
                 hit["lon"], hit["lat"] = pos["lon"].to_numpy(), pos["lat"].to_numpy()
             with self._cache_lock:
                 self._scored = {key: hit}  # one (model, consequence) at a time is what serves
+                self._views = {key: ScoredView(hit)}
         return mid, hit, meta
+
+    def page(
+        self,
+        grid_hash: str,
+        config_hash: str,
+        scenario_name: str,
+        *,
+        filters: dict[str, str | None],
+        sort: str,
+        offset: int,
+        limit: int,
+    ) -> tuple[str, int, pd.DataFrame, dict[str, Any]]:
+        """(model id, rows passing ``filters``, the page in ``sort`` order, the consequence's meta)."""
+        mid, hit, meta = self.scored(grid_hash, config_hash, scenario_name)
+        key = (grid_hash, f"{mid}|{consequence_key(config_hash, scenario_name)}|{meta.get('computed_utc')}")
+        with self._cache_lock:
+            view = self._views.get(key)
+        if view is None:
+            view = ScoredView(hit)
+            with self._cache_lock:
+                self._views = {key: view}
+        total, rows = view.page(filters, sort, offset, limit)
+        return mid, total, rows, meta
 
     def ranked_risk(
         self, grid_hash: str, config_hash: str, scenario_name: str
@@ -321,12 +359,23 @@ class RiskService:
 
     def current(self, grid_hash: str) -> tuple[str, dict[str, Any]]:
         mid = self.store.current_model_id(grid_hash)
-        card = self.store.model_card(grid_hash, mid) if mid else None
+        card = self._card(grid_hash, mid) if mid else None
         if mid is None or card is None:
             if self.store.history_meta(grid_hash) is None:
                 raise ConflictError(NO_HISTORY, details={"grid_hash": grid_hash})
             raise ConflictError(NO_MODEL, details={"grid_hash": grid_hash})
         return mid, card
+
+    def _card(self, grid_hash: str, model_id: str) -> dict[str, Any] | None:
+        """A model's card, read once (cards are immutable once their model is written)."""
+        with self._cache_lock:
+            hit = self._cards.get((grid_hash, model_id))
+        if hit is None:
+            hit = self.store.model_card(grid_hash, model_id)
+            if hit is not None:
+                with self._cache_lock:
+                    self._cards = {(grid_hash, model_id): hit}
+        return hit
 
     def scores(self, grid_hash: str) -> tuple[str, pd.DataFrame]:
         mid, _ = self.current(grid_hash)

@@ -22,9 +22,11 @@ from fluxops.api.security import require_role
 from fluxops.cascade.context import EngineContext, build_context
 from fluxops.cascade.jobs import Job, JobRunner
 from fluxops.cascade.scenarios import PRESETS, resolve_scenario
+from fluxops.core.errors import ConflictError
 from fluxops.risk.assets import RISK_ASSET_TYPES
 from fluxops.risk.consequence import risk_rollup
 from fluxops.risk.models import TrainConfig
+from fluxops.risk.replacement import NEW_UNIT_FAILURES_PER_Y, replace_first, replacement_cost_usd
 from fluxops.risk.service import RiskService
 from fluxops.storage.risk_files import RiskFileStore
 
@@ -112,20 +114,20 @@ def assets(
     """Assets with their probability of failing in the next 12 months (served model), their simulated
     consequence under ``scenario`` and risk = likelihood × consequence (null until an operator has run
     POST /api/risk/consequence for this grid configuration and scenario), filtered and paged."""
-    model_id, s, meta = _svc(request).scored(loaded.stored_hash, loaded.info.content_hash, scenario)
-    if asset_type is not None:
-        s = s[s["asset_type"] == asset_type]
-    if feeder_id is not None:
-        s = s[s["feeder_id"] == feeder_id]
-    if substation_id is not None:
-        s = s[s["substation_id"] == substation_id]
-    col, asc = (sort[1:], False) if sort.startswith("-") else (sort, True)
-    s = s.sort_values([col, "asset_id"], ascending=[asc, True], kind="stable", na_position="last")
-    page = s.iloc[offset : offset + limit]
+    filters = {"asset_type": asset_type, "feeder_id": feeder_id, "substation_id": substation_id}
+    model_id, total, page, meta = _svc(request).page(
+        loaded.stored_hash,
+        loaded.info.content_hash,
+        scenario,
+        filters=filters,
+        sort=sort,
+        offset=offset,
+        limit=limit,
+    )
     rows = page.replace({np.nan: None}).to_dict("records")
     return {
         "model_id": model_id,
-        "total": len(s),
+        "total": total,
         "offset": offset,
         "limit": limit,
         "horizon": "12 months after the history",
@@ -179,6 +181,36 @@ def rollup(
     }
 
 
+@router.get("/transformers/replace-first", dependencies=VIEWER, responses=error_responses(409))
+def replace_first_route(
+    request: Request,
+    loaded: LoadedGrid = Depends(get_loaded_grid),
+    budget_usd: float = Query(1_000_000.0, ge=0, le=1e12, description="Replacement budget, $"),
+    scenario: str = _scenario_query(),
+) -> dict[str, Any]:
+    """Distribution transformers to replace first within the budget, by expected avoided customer-minutes
+    a year (served model's likelihood above a new unit's × simulated customer-minutes; `risk.replacement`).
+    409 until the consequence under ``scenario`` has been simulated."""
+    model_id, s, meta = _svc(request).scored(loaded.stored_hash, loaded.info.content_hash, scenario)
+    if meta["status"] != "computed":
+        raise ConflictError(meta["message"], details={"scenario": scenario})
+    unit = replacement_cost_usd()
+    pick = replace_first(s, budget_usd, unit)
+    return {
+        "model_id": model_id,
+        "scenario": scenario,
+        "budget_usd": budget_usd,
+        "unit_cost_usd": unit,
+        "new_unit_failures_per_y": NEW_UNIT_FAILURES_PER_Y,
+        "count": len(pick),
+        "cost_usd": float(pick["cost_usd"].sum()) if len(pick) else 0.0,
+        "avoided_customer_minutes_per_y": float(pick["avoided_customer_minutes_per_y"].sum())
+        if len(pick)
+        else 0.0,
+        "transformers": pick.replace({np.nan: None}).to_dict("records"),
+    }
+
+
 def _ctx(loaded: LoadedGrid) -> EngineContext:
     return loaded.derived("cascade_context", lambda: build_context(loaded.grid))
 
@@ -192,7 +224,7 @@ def consequence(
     b = body or ConsequenceIn.model_validate({})
     sc = resolve_scenario(b.scenario)
     job = _svc(request).start_consequence(
-        _ctx(loaded), loaded.grid, loaded.stored_hash, loaded.info.content_hash, sc
+        _ctx(loaded), loaded.grid, loaded.stored_hash, loaded.info.content_hash, sc, force=b.force
     )
     return {"job": _job(job)}
 
