@@ -172,12 +172,14 @@ export function AnswerCard(props: {
           <div className="small">
             This answer proposes a change: <code>{pending.name}</code> {JSON.stringify(pending.arguments)}
           </div>
-          {canOperate && onConfirm ? (
+          {!canOperate ? (
+            <div className="muted small">Needs the operator role to confirm.</div>
+          ) : onConfirm ? (
             <button data-testid="confirm-tool" onClick={onConfirm}>
               Confirm and run {pending.name}
             </button>
           ) : (
-            <div className="muted small">Needs the operator role to confirm.</div>
+            <div className="muted small">No longer pending: only the latest answer of a thread can be confirmed.</div>
           )}
         </div>
       )}
