@@ -52,7 +52,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 COLD_RUNS = 3
-PAN_FRAMES = 45
+PAN_FRAMES = 30
 READY_JS = "() => !!(window.__fluxops && window.__fluxops.renders > 0)"
 LIVE_JS = "() => !!(window.__fluxops && window.__fluxops.liveRenders > 0)"
 TARGETS = {"live": 3.0, "inspector": 0.3, "fly": 0.5, "panel": 1.0}

@@ -19,7 +19,12 @@ import { roleFrom, roleStore } from "../state/role";
 import { crewsStore } from "../state/crews";
 import { getJson } from "../api/client";
 
+/**
+ * The map payload; the live state's snapshot is requested at the same time (it is applied once the
+ * payload is decoded), and the substation / feeder lists follow without holding the first render.
+ */
 export async function loadMapAssets(): Promise<void> {
+  prefetchGridState();
   try {
     const bytes = await api.mapAssets();
     const t0 = performance.now();
@@ -29,6 +34,11 @@ export async function loadMapAssets(): Promise<void> {
   } catch (e) {
     mapDataStore.update((s) => ({ ...s, error: e instanceof Error ? e.message : String(e) }));
   }
+  void loadSubstationSizes();
+  void loadFeederDesign();
+}
+
+async function loadSubstationSizes(): Promise<void> {
   try {
     const subs = listOf(await api.substations(), "substations");
     const m = new Map<string, number>();
@@ -40,6 +50,9 @@ export async function loadMapAssets(): Promise<void> {
   } catch {
     // Sizes fall back to the payload's own customer column; nothing else depends on this list.
   }
+}
+
+async function loadFeederDesign(): Promise<void> {
   try {
     const design = new Map<string, FeederDesign>();
     for (const f of listOf(await api.feeders(), "feeders")) {
@@ -51,6 +64,15 @@ export async function loadMapAssets(): Promise<void> {
   } catch {
     // Without the feeder list, lines show "no load data".
   }
+}
+
+type StateAnswer = Awaited<ReturnType<typeof api.gridStateCompact>>;
+let statePrefetch: Promise<StateAnswer> | null = null;
+
+/** Start fetching the compact snapshot now (consumed by the next full `loadGridState`). */
+export function prefetchGridState(): void {
+  statePrefetch ??= api.gridStateCompact();
+  statePrefetch.catch(() => undefined); // a failure is reported when it is consumed
 }
 
 export async function loadMeters(): Promise<void> {
@@ -88,7 +110,9 @@ export async function loadGridState(full = false): Promise<void> {
   const prev = gridStateStore.get();
   const diff = !full && prev.version >= 0 && prev.out !== null;
   try {
-    const { bytes, version, epoch } = await api.gridStateCompact(diff ? prev.version : undefined);
+    const pre = diff ? null : statePrefetch;
+    if (pre) statePrefetch = null;
+    const { bytes, version, epoch } = await (pre ?? api.gridStateCompact(diff ? prev.version : undefined));
     if (diff && epoch !== null && prev.epoch !== null && epoch !== prev.epoch) return loadGridState(true);
     const rows = parseCompactRows(bytes);
     gridStateStore.update((s) => ({ ...applyStateRows(s, a.count, map.byId, rows, version, !diff), epoch }));
