@@ -162,6 +162,11 @@ def test_bad_input(viewer: httpx.Client, admin: httpx.Client) -> None:
         "/api/geo/export", json={"layer": "meters", "polygon": {"type": "Polygon", "coordinates": [bow]}}
     )
     assert r.status_code == 422 and "Self-intersection" in r.json()["message"]
+    huge = [[-99.0, 27.0], [-91.0, 27.0], [-91.0, 33.0], [-99.0, 33.0], [-99.0, 27.0]]
+    r = viewer.post(
+        "/api/geo/export", json={"layer": "meters", "polygon": {"type": "Polygon", "coordinates": [huge]}}
+    )
+    assert r.status_code == 422 and "larger than the 5,000 km²" in r.json()["message"]
     forbidden = viewer.post(
         "/api/admin/geo/import", params={"layer": "water", "filename": "w.geojson"}, content=b"{}"
     )
