@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from fluxops.cascade.context import EngineContext, local_context, scenario_loads
+from fluxops.cascade.feeder_threephase_dss import AS_IMPORTED, feeder_powerflow_dss, has_dss_model
 from fluxops.cascade.scenarios import resolve_scenario
 from fluxops.core.errors import InvalidInputError, NotFoundError
 from fluxops.network.energization import energize
@@ -44,7 +45,19 @@ def _per_phase(values: Any, digits: int) -> dict[str, float | None]:
 
 
 def feeder_powerflow_threephase(ctx: EngineContext, feeder_id: str, scenario: str) -> dict[str, Any]:
-    """Per-phase voltages, VUF and per-phase currents of ``feeder_id`` under ``scenario`` loads."""
+    """Per-phase voltages, VUF and per-phase currents of ``feeder_id`` under ``scenario`` loads.
+
+    An imported OpenDSS grid solves the file's own three-phase model (`feeder_threephase_dss`), its
+    ``as_imported`` case included; any other grid's three-phase model is built from its tables, for a
+    scenario only (there is no per-phase source case to reproduce)."""
+    if has_dss_model(ctx):
+        return feeder_powerflow_dss(ctx, feeder_id, scenario)
+    if scenario == AS_IMPORTED:
+        raise InvalidInputError(
+            "model=three_phase runs a scenario (normal, summer_peak, ...), not the imported source case "
+            "(only an OpenDSS import carries its own three-phase case)",
+            field="scenario",
+        )
     grid = ctx.grid
     fd = grid.feeders[grid.feeders["feeder_id"] == feeder_id]
     if fd.empty:

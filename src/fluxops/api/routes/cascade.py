@@ -544,15 +544,11 @@ def powerflow(
 ) -> dict[str, Any]:
     """Power flow of the feeder: voltages and loadings. An imported grid's default is its source case,
     solved whole once per grid; a scenario solves the feeder's substation with scenario loads.
-    ``model=three_phase``: the unbalanced solver on the feeder's source island (scenarios only)."""
+    ``model=three_phase``: the unbalanced solver — an OpenDSS import's own circuit (its source case by
+    default), else the feeder's source island converted from the tables (scenarios only)."""
     ctx = _ctx(loaded)
     name = scenario or default_scenario(ctx)
     if model == "three_phase":
-        if name == AS_IMPORTED:
-            raise InvalidInputError(
-                "model=three_phase runs a scenario (normal, summer_peak, ...), not the imported source case",
-                field="scenario",
-            )
         three: dict[str, Any] = jsonable(feeder_powerflow_threephase(ctx, feeder_id, name))
         return three
     case = loaded.derived("as_imported_flow", lambda: solve_as_imported(ctx)) if name == AS_IMPORTED else None

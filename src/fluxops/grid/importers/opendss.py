@@ -24,7 +24,9 @@ pandapower net and then mapped by the pandapower importer, so substations, feede
 * ``BusCoords`` → the diagram's x/y as small offsets around (0°, 0°) (layout ``schematic``), buses without
   coordinates take a neighbour's.
 
-The per-phase data stays with the grid for a future three-phase solver: ``grid.meta.params['dss_lines']``
+The file's own three-phase model (`opendss_model.feeder_model`: line-code matrices, regulators, windings,
+loads by phase and connection) is kept as ``grid.meta.params['dss_threephase']`` with its sha256 in
+``['dss_threephase_sha256']``; ``model=three_phase`` solves it. Also kept: ``grid.meta.params['dss_lines']``
 (phases and linecode per segment) and ``['dss_linecodes']`` (R, X, C matrices per km).
 """
 
@@ -39,6 +41,7 @@ from typing import Any
 import numpy as np
 
 from fluxops.core.errors import CapabilityError, ImportDataError
+from fluxops.grid.importers.opendss_model import feeder_model
 from fluxops.grid.importers.opendss_parser import (
     UNITS_KM,
     DssCircuit,
@@ -53,6 +56,7 @@ from fluxops.grid.importers.opendss_parser import (
 )
 from fluxops.grid.importers.pandapower_mapping import ImportReport
 from fluxops.grid.models import Grid, GridMeta, grid_from_tables
+from fluxops.network.threephase.serialize import model_hash, model_to_dict
 
 # OpenDSS defaults where a file leaves a value out (OpenDSS documentation, Line/Transformer/Load)
 _DSS_NORMAMPS = 400.0
@@ -533,4 +537,7 @@ def import_opendss(path: str | Path, *, coords: str | Path | None = None) -> tup
     report.source_v_pu.clear()
     report.source_v_pu.update(params["source_v_pu"])
     params["dropped"] = dict(report.dropped)
+    three = model_to_dict(feeder_model(circuit))  # the file's own circuit, for model=three_phase
+    params["dss_threephase"] = three
+    params["dss_threephase_sha256"] = model_hash(three)
     return grid_from_tables(GridMeta(name=name, source="opendss", params=params), tables), report
