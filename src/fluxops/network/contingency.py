@@ -319,10 +319,13 @@ def run_n_minus_1(
     tol_mva: float = 1e-8,
     max_iter: int = 50,
     reference: tuple[FloatArray, FloatArray] | None = None,
+    tree_local: bool = False,
 ) -> ContingencyResult:
     """Screen single-edge outages (default: every line segment). Inputs are never modified.
     ``reference``: (per-edge loading %, per-bus vm pu) of a flow to count new violations against (the
-    pre-fault case, when FLISR checks a transfer configuration); radial base cases only."""
+    pre-fault case, when FLISR checks a transfer configuration); radial base cases only. ``tree_local``:
+    loading, voltage and source figures over the contingency's own source tree only (FLISR packs
+    several independent transfer configurations into one run)."""
     e_list = np.flatnonzero(cg.edge_kind == 0) if edges is None else np.asarray(edges, np.int64).ravel()
     if len(e_list) and (e_list.min() < 0 or e_list.max() >= cg.n_edge):
         raise InvalidInputError("edges holds positions outside the grid", field="edges")
@@ -392,9 +395,13 @@ def run_n_minus_1(
         others = np.arange(cg.n_source) != s_id
         o_max = np.max(tree_max[others], initial=-np.inf)
         o_arg = tree_arg[others][np.argmax(tree_max[others])] if others.any() else -1
+        if tree_local:
+            o_max, o_arg = -np.inf, -1
         better = r["max_loading_pct"] >= o_max
         out["max_loading_pct"][ks] = np.where(better, r["max_loading_pct"], o_max)
         out["worst_edge"][ks] = np.where(better, r["worst_edge"], o_arg)
+        if tree_local:
+            others = np.zeros(cg.n_source, bool)
         out["min_vm_pu"][ks] = np.minimum(r["min_vm_pu"], np.min(tree_vmin[others], initial=np.inf))
         out["max_source_loading_pct"][ks] = np.maximum(r["src_pct"], np.max(src_pct[others], initial=0.0))
         out["converged"][ks] = r["converged"]

@@ -316,46 +316,22 @@ def _check_transfers(
     ref: tuple[FloatArray, FloatArray],
     kw: Mapping[str, Any],
 ) -> list[Transfer]:
-    """Every pick-up option, one batched radial run per (tie side, upstream device); then per island
-    the feasible option restoring the most customers is accepted."""
+    """Every pick-up option: one batched radial run per group of independent (tie side, upstream
+    device) configurations; then per island the feasible option restoring the most customers."""
     is_dev = cg.edge_kind == EDGE_DEVICE
     options: list[Transfer] = []
-    for (tie2, u), (path, served) in _columns(cg, t, e_list, ties).items():
-        tie = tie2 // 2
-        iu = path.index(u)
-        cols = [j for j in range(iu) if is_dev[path[j]]]
+    for batch in _pack(cg, t, _columns(cg, t, e_list, ties)):
         cfg = closed0.copy()
-        cfg[tie], cfg[u] = True, False
-        r = run_n_minus_1(cg, edges=[path[j] for j in cols], closed=cfg, reference=ref, **kw)
+        all_cols: list[int] = []
+        for (tie2, u), (path, _) in batch:
+            cfg[tie2 // 2], cfg[u] = True, False
+            all_cols += [path[j] for j in range(path.index(u)) if is_dev[path[j]]]
+        r = run_n_minus_1(cg, edges=all_cols, closed=cfg, reference=ref, tree_local=True, **kw)
         if r.method != "batched-radial" or r.new_overloads is None:
             continue
-        assert r.new_undervoltage is not None and r.unrated_loaded is not None
-        col_of = {j: c for c, j in enumerate(cols)}
-        for k, lo in served:
-            for j in cols:
-                if j > lo:
-                    break
-                c = col_of[j]
-                node = int(t.node_of_edge[path[j]])
-                ok = bool(r.converged[c]) and r.new_overloads[c] == 0 and r.new_undervoltage[c] == 0
-                options.append(
-                    Transfer(
-                        contingency=k,
-                        tie_edge=tie,
-                        island_edge=path[lo],
-                        pickup_edge=path[j],
-                        customers=int(np.rint(t.below_cust[node])),
-                        feasible=ok,
-                        accepted=False,
-                        converged=bool(r.converged[c]),
-                        max_loading_pct=float(r.max_loading_pct[c]),
-                        worst_edge=int(r.worst_edge[c]),
-                        min_vm_pu=float(r.min_vm_pu[c]),
-                        new_overloads=int(r.new_overloads[c]),
-                        new_undervoltage=int(r.new_undervoltage[c]),
-                        unrated_loaded=int(r.unrated_loaded[c]),
-                    )
-                )
+        pos_of = {e: c for c, e in enumerate(all_cols)}
+        for (tie2, u), (path, served) in batch:
+            options += _options(t, r, tie2 // 2, u, path, served, pos_of, is_dev)
     best: dict[tuple[int, int], int] = {}
     for i, o in enumerate(options):
         if not o.feasible or o.customers <= 0:
@@ -369,6 +345,67 @@ def _check_transfers(
             best[key] = i
     chosen = set(best.values())
     return [replace(o, accepted=True) if i in chosen else o for i, o in enumerate(options)]
+
+
+def _pack(
+    cg: CompiledGrid, t: _Tree, runs: dict[tuple[int, int], tuple[list[int], list[tuple[int, int]]]]
+) -> list[list[tuple[tuple[int, int], tuple[list[int], list[tuple[int, int]]]]]]:
+    """Transfer configurations grouped so that no two in a group touch the same source tree (the tie's
+    two sides): such configurations are independent, so one batched run checks them all."""
+    batches: list[tuple[set[int], list[Any]]] = []
+    for key, val in runs.items():
+        tie = key[0] // 2
+        trees = {int(t.tree[cg.from_bus[tie]]), int(t.tree[cg.to_bus[tie]])}
+        for used, items in batches:
+            if not used & trees:
+                used |= trees
+                items.append((key, val))
+                break
+        else:
+            batches.append((set(trees), [(key, val)]))
+    return [items for _, items in batches]
+
+
+def _options(
+    t: _Tree,
+    r: ContingencyResult,
+    tie: int,
+    u: int,
+    path: list[int],
+    served: list[tuple[int, int]],
+    pos_of: dict[int, int],
+    is_dev: BoolArray,
+) -> list[Transfer]:
+    """The pick-up options of one (tie side, upstream device) configuration, read off its columns."""
+    assert r.new_overloads is not None and r.new_undervoltage is not None and r.unrated_loaded is not None
+    cols = [j for j in range(path.index(u)) if is_dev[path[j]]]
+    out: list[Transfer] = []
+    for k, lo in served:
+        for j in cols:
+            if j > lo:
+                break
+            c = pos_of[path[j]]
+            node = int(t.node_of_edge[path[j]])
+            ok = bool(r.converged[c]) and r.new_overloads[c] == 0 and r.new_undervoltage[c] == 0
+            out.append(
+                Transfer(
+                    contingency=k,
+                    tie_edge=tie,
+                    island_edge=path[lo],
+                    pickup_edge=path[j],
+                    customers=int(np.rint(t.below_cust[node])),
+                    feasible=ok,
+                    accepted=False,
+                    converged=bool(r.converged[c]),
+                    max_loading_pct=float(r.max_loading_pct[c]),
+                    worst_edge=int(r.worst_edge[c]),
+                    min_vm_pu=float(r.min_vm_pu[c]),
+                    new_overloads=int(r.new_overloads[c]),
+                    new_undervoltage=int(r.new_undervoltage[c]),
+                    unrated_loaded=int(r.unrated_loaded[c]),
+                )
+            )
+    return out
 
 
 def _radial_only(radial: ContingencyResult, method: str) -> RestorationResult:
