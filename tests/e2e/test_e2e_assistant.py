@@ -60,8 +60,20 @@ def test_chat_panel(ui: tuple[Any, PageWatch], ui_server: UiServer, tiny_grid: A
     listing.locator("[data-testid=assistant-table]").wait_for(timeout=5_000)
     assert listing.locator("[data-testid=assistant-table] tbody tr").count() >= 2
 
+    # a series: a table and an inline-SVG chart; the SQL run unfolds with the tool call
+    counts = _ask(
+        page, "sql: SELECT feeder_id, count(*) AS transformers FROM transformers GROUP BY 1 ORDER BY 1", 3
+    )
+    counts.locator("[data-testid=assistant-chart]").first.wait_for(timeout=5_000)
+    assert (
+        counts.locator("[data-testid=assistant-table] tbody tr").count()
+        == tiny_grid.transformers.feeder_id.nunique()
+    )
+    counts.locator("[data-testid=answer-tools-toggle]").click()
+    assert "GROUP BY" in counts.locator("[data-testid=tool-sql]").inner_text()
+
     # a cited document opens at the quoted passage
-    doc_answer = _ask(page, "What does IEEE 1366 say about Major Event Days?", 3)
+    doc_answer = _ask(page, "What does IEEE 1366 say about Major Event Days?", 4)
     cite = doc_answer.locator("[data-testid=citation]").first
     cite.wait_for(timeout=5_000)
     doc_id = cite.get_attribute("data-doc-id")
@@ -93,7 +105,7 @@ def test_chat_panel(ui: tuple[Any, PageWatch], ui_server: UiServer, tiny_grid: A
     page.click("[data-testid=assistant-new-thread]")
     assert page.locator("[data-testid=assistant-answer]").count() == 0
     page.select_option("[data-testid=assistant-threads]", threads[0]["thread_id"])
-    page.locator("[data-testid=assistant-answer]").nth(2).wait_for(timeout=10_000)
+    page.locator("[data-testid=assistant-answer]").nth(3).wait_for(timeout=10_000)
     assert page.locator("[data-testid=feedback-saved]").count() == 1
 
     # the inspector's risk section (another panel) may answer 409 while no risk model is trained
