@@ -43,6 +43,10 @@ class ScenarioConfig:
     fragility_v_start_mps: float = 20.0
     fragility_v_full_mps: float = 60.0
     fragility_rate_per_km_full: float = 0.5
+    # Storm flood (see `fluxops.cascade.hurricane.flooded_sites`): the flood stands this many feet over
+    # each flood zone's own flood elevation (0: the 1 % / 0.2 % flood itself); substations and pad-mounted
+    # transformers whose freeboard is below it fail at the start. None: no flooding.
+    flood_above_bfe_ft: float | None = None
     age_reference_year: int = 2024
 
     def validate(self) -> ScenarioConfig:
@@ -54,6 +58,14 @@ class ScenarioConfig:
         _range("scenario.cold_load_pickup_factor", self.cold_load_pickup_factor, 1.0, 5.0)
         _range("scenario.cold_load_min_outage_min", self.cold_load_min_outage_min, 0.0, 10_000.0)
         _range("scenario.wind_speed_mps", self.wind_speed_mps, 0.0, 100.0)
+        flood = self.flood_above_bfe_ft
+        if flood is not None:
+            if isinstance(flood, bool) or not isinstance(flood, int | float):
+                raise InvalidInputError(
+                    "scenario.flood_above_bfe_ft must be a number (ft) or null",
+                    field="scenario.flood_above_bfe_ft",
+                )
+            _range("scenario.flood_above_bfe_ft", float(flood), -20.0, 40.0)
         return self
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -65,6 +65,9 @@ class EngineContext:
     base_bus_pos: IntArray  # per bus: position in base_plan.free_bus (−1 when dead)
     bus_zone: IntArray  # per bus: section label (buses joined by line segments only)
     edge_type: npt.NDArray[np.object_]  # per edge: "line_segment" or the device type
+    # substations and pad-mounted transformers in a flood zone: freeboard in ft (pad - flood elevation),
+    # from `fluxops.geo.flood` via the geo layers; empty when no flood zones are known
+    flood_freeboard_ft: dict[str, float] = field(default_factory=dict)
 
 
 # keyed by id(grid) (a Grid holds DataFrames, so it is not hashable); the weakref drops dead entries

@@ -27,7 +27,7 @@ from fluxops.cascade.context import EngineContext, local_context, scenario_loads
 from fluxops.cascade.economics import ICE_CLASSES
 from fluxops.cascade.flisr import FlisrStep, run_pickups, transfer_bus_ties
 from fluxops.cascade.groups import build_groups
-from fluxops.cascade.hurricane import sample_storm_failures
+from fluxops.cascade.hurricane import flooded_sites, sample_storm_failures
 from fluxops.cascade.models import (
     CascadeResult,
     CascadeTotals,
@@ -108,7 +108,8 @@ def run_cascade(
     With ``localize`` (and no storm, no per-bus scale) the run uses the sub-grid of the patient zeros'
     substations and their tie neighbours (`local_context`) — same result, a fraction of the work.
     """
-    if localize and scenario.wind_speed_mps <= 0 and bus_load_scale is None and patient_zero:
+    storm = scenario.wind_speed_mps > 0 or bool(flooded_sites(ctx, scenario))
+    if localize and not storm and bus_load_scale is None and patient_zero:
         subs = {substation_of(ctx, r) for r in resolve_patient_zero(ctx, patient_zero)}
         local = local_context(ctx, subs)
         if local is not ctx:
@@ -156,6 +157,9 @@ def _run(
     storm_edges = (
         sample_storm_failures(ctx, scenario, rng) if scenario.wind_speed_mps > 0 else np.zeros(0, np.int64)
     )
+    flood_refs = resolve_patient_zero(ctx, flooded_sites(ctx, scenario))
+    flooded = {r.asset_id for r in flood_refs}
+    refs = refs + [r for r in flood_refs if r.asset_id not in {x.asset_id for x in refs}]
     if not refs and len(storm_edges) == 0:
         raise InvalidInputError("name at least one patient-zero element", field="patient_zero")
     p, q = scenario_loads(ctx, scenario.load_multiplier, scenario.residential_heating_factor, bus_load_scale)
@@ -176,7 +180,13 @@ def _run(
     all_faults += [(str(cg.edge_ids[e]), "line_segment", None, int(e)) for e in storm_edges]
     wanted = parse_fault_phases(config.fault_phases)
     for asset_id, asset_type, ref, storm_edge in all_faults:
-        detail = "wind damage (hurricane fragility)" if ref is None else "initiating fault"
+        detail = (
+            "wind damage (hurricane fragility)"
+            if ref is None
+            else "flood (pad below the storm's flood level)"
+            if asset_id in flooded
+            else "initiating fault"
+        )
         rec.event(asset_id, asset_type, "fault", detail, 0.0)
         edges = ref.edges if ref is not None else np.array([storm_edge])
         for e in map(int, edges):

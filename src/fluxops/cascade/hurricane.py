@@ -9,6 +9,10 @@ overhead line, ``λ(v) = rate_full · clip((v − v_start)/(v_full − v_start),
 with probability ``1 − exp(−λ(v) · L · age_factor)``. Underground segments are not wind-exposed. The
 ramp end points and the rate are *assumptions* (``ScenarioConfig.fragility_*``), documented in
 ``docs/cascade.md``; the draw is seeded, so a run is reproducible.
+
+Flood: with ``flood_above_bfe_ft`` set, substations and pad-mounted transformers whose freeboard is
+below that level (`flooded_sites`) fail at the start as well (the context carries the freeboards from
+the geo layers' flood zones, docs/geo.md).
 """
 
 from __future__ import annotations
@@ -31,6 +35,16 @@ def failure_probability(ctx: EngineContext, scenario: ScenarioConfig) -> npt.NDA
     age_factor = np.clip(age / 30.0, 0.5, 2.0)
     lam = rate * ctx.edge_length_km * age_factor
     return np.asarray(np.where(ctx.edge_overhead, 1.0 - np.exp(-lam), 0.0), np.float64)
+
+
+def flooded_sites(ctx: EngineContext, scenario: ScenarioConfig) -> list[str]:
+    """Substations and pad-mounted transformers the storm's flood puts under water: their freeboard
+    (pad minus the zone's flood elevation, `fluxops.geo.flood`) is below ``flood_above_bfe_ft``. Sites of
+    unknown freeboard are not in the context, so they never count."""
+    level = scenario.flood_above_bfe_ft
+    if level is None:
+        return []
+    return sorted(a for a, fb in ctx.flood_freeboard_ft.items() if fb < level)
 
 
 def sample_storm_failures(

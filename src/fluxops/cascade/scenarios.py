@@ -65,6 +65,7 @@ PRESETS: dict[str, ScenarioConfig] = {
         load_multiplier=0.8,
         cold_load_pickup_factor=1.5,
         wind_speed_mps=40.0,
+        flood_above_bfe_ft=0.0,  # the 1 % / 0.2 % flood itself (Harvey and Allison exceeded it)
     ),
 }
 

@@ -167,3 +167,13 @@ def flood_exposure(store: Any, grid: Grid) -> tuple[pd.DataFrame, dict[str, Any]
             sites.lon.to_numpy(), sites.lat.to_numpy(), seed=int(meta["params"].get("seed", 0))
         )
     return flood.exposure(sites, zones, ground), meta
+
+
+def flood_freeboard(store: Any, grid: Grid) -> dict[str, float]:
+    """Freeboard (ft) of every site in a flood zone whose freeboard is known: what the cascade's
+    hurricane scenario needs (`EngineContext.flood_freeboard_ft`). Empty when no flood zones are stored."""
+    if geo_layers_store.get_meta(store, "flood_zones") is None:
+        return {}
+    table, _ = flood_exposure(store, grid)
+    known = table[table.freeboard_ft.notna()]
+    return dict(zip(known.asset_id.astype(str), known.freeboard_ft.astype(float), strict=True))
