@@ -7,6 +7,8 @@ import math
 
 import httpx
 import mapbox_vector_tile
+import numpy as np
+import pytest
 
 from fluxops.geo import tiles as gt
 from fluxops.geo.layers import GEO_LAYERS
@@ -166,6 +168,16 @@ def test_vegetation_spans(viewer: httpx.Client, live: object) -> None:
     by_fall = viewer.get("/api/spatial/vegetation", params={"sort": "fall_in_exposure", "limit": 5000}).json()
     exposure = [i["fall_in_exposure"] for i in by_fall["items"]]
     assert exposure == sorted(exposure, reverse=True) and by_fall["count"] == len(by_fall["items"])
+    by_risk = viewer.get("/api/spatial/vegetation", params={"sort": "risk", "limit": 5000}).json()["items"]
+    risks = [i["risk"] for i in by_risk]
+    assert risks == sorted(risks, reverse=True)
+    expect = veg.span_risk(
+        np.array(
+            [np.nan if i["months_to_encroachment"] is None else i["months_to_encroachment"] for i in by_risk]
+        ),
+        np.array([i["fall_in_exposure"] for i in by_risk]),
+    )
+    assert risks == pytest.approx(np.round(expect, 4).tolist(), abs=1e-3)  # the one definition
     feeder = trees.feeder_id.iloc[0]
     one = viewer.get("/api/spatial/vegetation", params={"feeder": feeder, "limit": 5000}).json()
     assert {i["feeder_id"] for i in one["items"]} == {feeder}

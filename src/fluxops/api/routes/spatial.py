@@ -34,6 +34,7 @@ from fluxops.geo.spatial import (
 from fluxops.grid.models import ASSET_TYPES
 from fluxops.storage import spatial_queries as sq
 from fluxops.storage import vegetation_store
+from fluxops.storage.geo_generate import vegetation_span_table
 
 router = APIRouter(prefix="/api/spatial", tags=["spatial"], dependencies=[Depends(require_role("viewer"))])
 DEFAULT_ITEMS = 1000
@@ -226,18 +227,18 @@ def get_h3(
     }
 
 
-_SPAN_SORTS = ("months_to_encroachment", "fall_in_exposure")
+_SPAN_SORTS = ("months_to_encroachment", "fall_in_exposure", "risk")
 
 
 @router.get(
     "/vegetation",
-    summary="Per overhead span: trees, clearance now, months to encroachment and fall-in exposure",
+    summary="Per overhead span: trees, clearance now, months to encroachment, fall-in exposure and risk",
 )
 def get_vegetation(
     feeder: str | None = id_query("Only the spans of this feeder"),
     sort: str = one_of_query(
         _SPAN_SORTS,
-        "Order: soonest encroachment, or largest fall-in exposure",
+        "Order: soonest encroachment, largest fall-in exposure, or largest vegetation risk",
         default="months_to_encroachment",
     ),
     limit: int = Query(DEFAULT_ITEMS, ge=1, le=MAX_ITEMS, description="Spans returned (all are counted)"),
@@ -252,7 +253,8 @@ def get_vegetation(
         )
     trees = vegetation_store.read_trees(store, feeder_id=feeder)
     spans = loaded.derived("vegetation_spans", lambda: vegetation.span_context(loaded.grid))
-    table = vegetation.span_exposure(trees, spans, meta["params"]["regime"]) if len(trees) else None
+    regime = meta["params"]["regime"]
+    table = vegetation_span_table(trees, spans, regime) if len(trees) else None  # with the one risk
     if table is None or table.empty:
         return {"count": 0, "params": meta["params"], "items": []}
     ascending = sort == "months_to_encroachment"
