@@ -164,7 +164,9 @@ def vegetation_generate_cmd(
 @veg_app.command("spans")
 def vegetation_spans_cmd(
     top: int = typer.Option(10, "--top", min=1),
-    by: str = typer.Option("months", "--by", help="months (soonest encroachment) or exposure (fall-in)"),
+    by: str = typer.Option(
+        "months", "--by", help="months (soonest encroachment), exposure (fall-in) or risk (vegetation risk)"
+    ),
     data_dir: Path | None = DATA_DIR_OPTION,
 ) -> None:
     """The spans whose vegetation encroaches soonest (or with the largest fall-in exposure)."""
@@ -181,14 +183,20 @@ def vegetation_spans_cmd(
             )
         trees = vegetation_store.read_trees(store)
         spans = vegetation.span_context(store.read_grid())
-    table = vegetation.span_exposure(trees, spans, meta["params"]["regime"])
-    key = "fall_in_exposure" if by == "exposure" else "months_to_encroachment"
-    table = table.sort_values([key, "segment_id"], ascending=[by != "exposure", True], na_position="last")
+    from fluxops.storage.geo_generate import vegetation_span_table
+
+    table = vegetation_span_table(trees, spans, meta["params"]["regime"])
+    key = {"exposure": "fall_in_exposure", "risk": "risk"}.get(by, "months_to_encroachment")
+    table = table.sort_values(
+        [key, "segment_id"], ascending=[key == "months_to_encroachment", True], na_position="last"
+    )
     console.print(
         f"{len(trees):,} trees on {len(table):,} spans; {int(table.encroaching_now.sum()):,} inside the "
         f"required clearance now"
     )
-    t = Table("span", "feeder", "trees", "clearance m", "required m", "months", "strike-capable", "fall-in")
+    t = Table(
+        "span", "feeder", "trees", "clearance m", "required m", "months", "strike-capable", "fall-in", "risk"
+    )
     for row in table.head(top).to_dict("records"):
         m = float(row["months_to_encroachment"])
         t.add_row(
@@ -200,6 +208,7 @@ def vegetation_spans_cmd(
             "-" if m != m else f"{m:.1f}",
             str(row["strike_capable_trees"]),
             f"{float(row['fall_in_exposure']):.2f}",
+            f"{float(row['risk']):.3f}",
         )
     console.print(t)
 
