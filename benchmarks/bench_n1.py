@@ -33,6 +33,7 @@ from fluxops.network.powerflow import run_powerflow
 from fluxops.network.restoration import run_n_minus_1_restoration
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "benchmarks" / "n1.md"
+RATIOS: list[tuple[str, float]] = []  # (case, lightsim2grid time / ours) per balanced case
 
 
 def paired_ms(a: Callable[[], Any], b: Callable[[], Any], repeat: int) -> tuple[float, float]:
@@ -213,13 +214,14 @@ def balanced_case(name: str, quick: bool, rows: list[str]) -> None:
         ls_load = np.nan_to_num(100.0 * amps[: len(part_lines)] / rated.loc[part_lines].to_numpy())
         dl = max(dl, float(np.max(np.abs(np.nan_to_num(r.loading_pct[seg]) - ls_load))))
     o_each, ls_each = o_ms / len(lines), ls_ms / len(lines)
+    RATIOS.append((name, ls_each / o_each))
     pp_idx = [int(np.flatnonzero(lines == i)[0]) for i in sample]
     d_pp = float(np.max(np.abs(np.array(pp_vmin) - res.min_vm_pu[pp_idx])))
     rows.append(
         f"| N-1 {name} ({cg.n_bus} buses, {len(parts)} source components), {len(lines)} line outages | "
         f"lightsim2grid {ls_each:.3f} ms each ({ls_ms:.1f} ms) · pandapower {pp_each:.1f} ms each "
         f"({len(sample)} sampled) | {o_each:.3f} ms each ({o_ms:.1f} ms, {res.method}) | "
-        f"{ls_each / o_each:.1f}× vs lightsim2grid · {pp_each / o_each:.0f}× vs pandapower | "
+        f"{ls_each / o_each:.2f}× vs lightsim2grid · {pp_each / o_each:.0f}× vs pandapower | "
         f"lightsim2grid, {matched} of {len(checked)} checked outages solved on the source's component: "
         f"max Δ V {dv:.1e} pu, max Δ line loading {dl:.1e} % (its sending-end current); pandapower: "
         f"max Δ min-V {d_pp:.1e} pu; our batch vs one full solve per outage: {dv_batch:.1e} pu |"
@@ -276,11 +278,12 @@ def generated_case(quick: bool, rows: list[str]) -> None:
             agree += 1
             worst = max(worst, d)
     o_each, ls_each = o_ms / len(lines), ls_ms / len(lines)
+    RATIOS.append((f"`demo` substation {busiest}", ls_each / o_each))
     rows.append(
         f"| N-1 `demo` substation {busiest} ({len(sub.feeders)} feeders, {cg.n_bus:,} buses; "
         f"{len(net.bus):,} after fusing switches), {len(lines):,} line outages | lightsim2grid "
         f"{ls_each:.3f} ms each ({ls_ms:.0f} ms) | {o_each:.3f} ms each ({o_ms:.0f} ms, {res.method}) | "
-        f"{ls_each / o_each:.1f}× vs lightsim2grid | min-V equal within 1e-6 pu on {agree:,} of "
+        f"{ls_each / o_each:.2f}× vs lightsim2grid | min-V equal within 1e-6 pu on {agree:,} of "
         f"{len(lines):,} outages (max Δ {worst:.1e} pu); the others: lightsim2grid solved the larger, "
         f"unfed component |"
     )
@@ -335,7 +338,13 @@ def main() -> None:
         "|---|---|---|---|---|",
     ]
     OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text("\n".join(header + rows) + "\n\n" + READING)
+    met = all(r >= 3.0 for _, r in RATIOS)
+    per_case = ", ".join(f"{n} {r:.2f}×" for n, r in RATIOS)
+    verdict = (
+        "Goal of issue 11 §3, ≥ 3× faster per contingency than lightsim2grid: "
+        f"**{'met' if met else 'not met'}** on this run ({per_case}; above 1× means ours is faster)."
+    )
+    OUT.write_text("\n".join(header + rows) + "\n\n" + verdict + "\n\n" + READING)
     print(f"wrote {OUT}")
 
 
@@ -345,7 +354,13 @@ ours solves each substation transformer tree's outages as one multi-column sweep
 (docs/physics.md §3). The FLISR rows have no external anchor: after each outage the faulted section is
 isolated, the upstream part re-closed and every dead island offered to each reachable tie, each offer
 checked by a batched power flow (docs/physics.md, N-1 with restoration); the radial column is the old
-screening on the same grid in the same run.
+screening on the same grid in the same run; customers out after FLISR can exceed the radial figure,
+which loses only the subtree below the failed segment where FLISR loses the whole faulted section between
+its devices (as a feeder does) and gets back what the ties can carry. Where lightsim2grid solved the
+component the source feeds, its voltages equal ours to ~1e-9 pu; with `handle_disconnected_grid` it solves
+the *largest* component of a split grid, which after a radial outage near the head is the unfed part
+(those outages are counted, not compared). The line-loading difference is its sending-end current
+against the larger terminal current (line charging).
 """
 
 
