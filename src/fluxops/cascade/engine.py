@@ -35,6 +35,7 @@ from fluxops.cascade.models import (
     MomentaryEvent,
     WaveResult,
 )
+from fluxops.cascade.phase_loading import phase_note, worst_phase_loading
 from fluxops.cascade.phases import customers_out_by_phase, parse_fault_phases, single_pole_clear
 from fluxops.cascade.protection import (
     Upstream,
@@ -267,6 +268,7 @@ def _run(
     # ---- later waves: overload, thermal, restoration -----------------------------------------------------
     stable = False
     stopped_by = "max_waves"
+    phase_estimated: set[int] = set()  # islands whose phase loading was estimated (deadline)
     deadline = t_start + config.max_compute_s
     while rec.n_waves < config.max_waves:
         if should_stop is not None and should_stop():
@@ -278,7 +280,20 @@ def _run(
         en = st.energize()
         pf, plan = st.powerflow(en, scenario.cold_load_pickup_factor)
         pe, ps = tree_parents(ctx, plan)
-        loading = np.nan_to_num(pf.loading_pct, nan=0.0)
+        # per segment its most loaded phase (balanced where every phase is intact and balanced, or
+        # nothing is near the trip loading): `fluxops.cascade.phase_loading`
+        phl = worst_phase_loading(
+            ctx,
+            st,
+            en,
+            plan,
+            pf,
+            scenario.cold_load_pickup_factor,
+            config.conductor_trip_loading_pct,
+            deadline,
+        )
+        loading = phl.loading_pct
+        phase_estimated |= set(phl.estimated_sources)
         over = np.flatnonzero(en.edge_energized & (loading > config.conductor_trip_loading_pct))
         st.cold[:] = False
         if len(over):
@@ -289,7 +304,8 @@ def _run(
                     str(cg.edge_ids[e]),
                     _etype(ctx, e),
                     "overload",
-                    f"loading {loading[e]:.0f} % > {config.conductor_trip_loading_pct:.0f} %",
+                    f"loading {loading[e]:.0f} %{phase_note(phl, e)} "
+                    f"> {config.conductor_trip_loading_pct:.0f} %",
                     t,
                     float(loading[e]),
                 )
@@ -388,6 +404,7 @@ def _run(
         restoration_crews=restoration.crews,
         extras={
             "stopped_by": stopped_by,
+            "phase_loading_estimated_sources": sorted(str(ctx.cg.source_ids[x]) for x in phase_estimated),
             "interrupted_restored": [
                 {
                     "duration_min": d,

@@ -18,6 +18,7 @@ from scipy.sparse import csgraph
 from fluxops.cascade.config import CascadeConfig, ScenarioConfig
 from fluxops.cascade.context import EngineContext
 from fluxops.cascade.models import SwitchingAction
+from fluxops.cascade.phase_loading import worst_phase_loading
 from fluxops.cascade.protection import island_within_limits, tie_candidates
 from fluxops.cascade.state import CascadeState
 from fluxops.network.energization import EnergizationResult
@@ -273,9 +274,14 @@ def _try_pickup(
         return False, fit
     cold_before = st.cold.copy()
     st.cold |= newly & long_out
-    pf, _ = st.powerflow(en_t, factor)
+    pf, plan = st.powerflow(en_t, factor)
+    # judged on each segment's most loaded phase (estimated: `cascade.phase_loading`, solve=False), so a
+    # transfer FLISR accepts is not one the overload step then trips on a single-phase lateral
+    worst = worst_phase_loading(
+        ctx, st, en_t, plan, pf, factor, cfg.flisr_max_loading_pct, float("inf"), solve=False
+    ).loading_pct
     ok, max_load, min_v = island_within_limits(
-        ctx, pf, en_t, end, cfg.flisr_max_loading_pct, cfg.flisr_min_v_pu
+        ctx, pf, en_t, end, cfg.flisr_max_loading_pct, cfg.flisr_min_v_pu, worst
     )
     undo()
     if not ok:

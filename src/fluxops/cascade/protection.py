@@ -126,15 +126,17 @@ def island_within_limits(
     bus: int,
     max_loading_pct: float,
     min_v_pu: float,
+    loading_pct: npt.NDArray[np.float64] | None = None,
 ) -> tuple[bool, float, float]:
-    """(ok, max loading %, min voltage pu) over the island holding ``bus`` after a switching step."""
+    """(ok, max loading %, min voltage pu) over the island holding ``bus`` after a switching step.
+    ``loading_pct``: per-edge loading to judge instead of the balanced one (worst phase)."""
     cg = ctx.cg
     if not pf.converged:
         return False, float("nan"), float("nan")
     isl = en.bus_island == en.bus_island[bus]
     isl &= en.bus_energized
     edges = en.edge_energized & isl[cg.from_bus]
-    load = pf.loading_pct[edges]
+    load = (pf.loading_pct if loading_pct is None else loading_pct)[edges]
     src = np.flatnonzero(en.source_live & isl[cg.source_bus])
     loads = np.concatenate([load[np.isfinite(load)], pf.source_loading_pct[src]])
     max_load = float(loads.max()) if len(loads) else 0.0
