@@ -10,6 +10,7 @@ from functools import cache
 from time import perf_counter
 
 import numpy as np
+import numpy.typing as npt
 
 from fluxops.cascade.config import CascadeConfig
 from fluxops.cascade.context import EngineContext, build_context, scenario_loads
@@ -19,6 +20,8 @@ from fluxops.cascade.scenarios import resolve_scenario
 from fluxops.cascade.state import CascadeState
 from fluxops.grid.generator import generate_grid
 from fluxops.grid.generator.params import PRESETS
+from fluxops.network.energization import EnergizationResult
+from fluxops.network.powerflow import PowerFlowResult, SweepPlan
 
 SCENARIO = "summer_peak"
 
@@ -29,19 +32,20 @@ def _ctx() -> EngineContext:
     return build_context(generate_grid(params=params, seed=5))
 
 
-def _start() -> tuple[CascadeState, object, object, np.ndarray]:
+def _start() -> tuple[CascadeState, EnergizationResult, PowerFlowResult, SweepPlan]:
     ctx = _ctx()
     sc = resolve_scenario(SCENARIO)
     p, q = scenario_loads(ctx, sc.load_multiplier, sc.residential_heating_factor)
     st = CascadeState.start(ctx, p, q)
     en = st.energize()
     pf, plan = st.powerflow(en, 1.0)
-    return st, en, (pf, plan), np.nan_to_num(pf.loading_pct)
+    return st, en, pf, plan
 
 
-def _phase(trip: float) -> tuple[PhaseLoading, np.ndarray]:
-    st, en, (pf, plan), bal = _start()  # type: ignore[misc]
-    return worst_phase_loading(_ctx(), st, en, plan, pf, 1.0, trip, perf_counter() + 600), bal
+def _phase(trip: float) -> tuple[PhaseLoading, npt.NDArray[np.float64]]:
+    st, en, pf, plan = _start()
+    pl = worst_phase_loading(_ctx(), st, en, plan, pf, 1.0, trip, perf_counter() + 600)
+    return pl, np.nan_to_num(pf.loading_pct)
 
 
 def test_fast_path_keeps_the_balanced_answer_far_from_the_limit() -> None:
@@ -65,7 +69,7 @@ def test_worst_phase_exceeds_the_balanced_loading_and_matches_the_estimate() -> 
     ratio = pl.loading_pct[one] / bal[one]
     assert one.sum() > 10 and float(np.median(ratio)) > 2.8 and float(ratio.min()) > 2.5
     # the vectorized screen (downstream phase power over the balanced flow) is within 3 points of it
-    st, en, (pf, plan), _ = _start()  # type: ignore[misc]
+    st, _, _, plan = _start()
     p3, q3 = phase_loads(ctx, *st.loads(1.0), st.failed_xfmr)
     est = bal * downstream_ratio(ctx, plan, p3, q3)
     assert float(np.max(np.abs(est[lines] - pl.loading_pct[lines]))) < 3.0
