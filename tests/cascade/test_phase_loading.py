@@ -106,3 +106,22 @@ def test_per_phase_overload_trips_where_the_balanced_flow_does_not() -> None:
     assert any(" on phase " in e.detail for e in over)
     assert all(e.value is not None and e.value > trip for e in over)
     assert all(bal[list(ctx.cg.edge_ids).index(e.element_id)] < trip for e in over)  # balanced: no
+
+
+def test_a_transformer_out_takes_its_phase_share_with_it() -> None:
+    """A blown single-pole cutout puts its transformers out: their phase's load leaves the bus, the other
+    phases keep theirs (what unbalances the conductors upstream)."""
+    ctx = _ctx()
+    st, _, _, _ = _start()
+    p, q = st.loads(1.0)
+    xf = ctx.grid.transformers.set_index("transformer_id")["phase"].reindex(ctx.cg.xfmr_ids.astype(object))
+    k = int(np.flatnonzero((xf == "A").to_numpy() & (ctx.cg.xfmr_p_kw > 0))[0])
+    bus = int(ctx.cg.xfmr_bus[k])
+    out = np.zeros(len(ctx.cg.xfmr_ids), bool)
+    out[k] = True
+    before, _ = phase_loads(ctx, p, q, np.zeros_like(out))
+    after, _ = phase_loads(ctx, p, q, out)
+    assert after[bus, 0] < before[bus, 0]
+    assert np.allclose(after[bus, 1:], before[bus, 1:])
+    others = np.arange(ctx.cg.n_bus) != bus
+    assert np.array_equal(after[others], before[others])

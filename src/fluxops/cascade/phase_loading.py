@@ -24,6 +24,7 @@ How, bounded in time:
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from time import perf_counter
 
@@ -36,6 +37,7 @@ from scipy.sparse.linalg import spsolve_triangular
 from fluxops.cascade.context import EngineContext
 from fluxops.cascade.state import CascadeState
 from fluxops.grid.phases import transformer_phase_share
+from fluxops.network.compiled import CompiledGrid
 from fluxops.network.energization import EnergizationResult
 from fluxops.network.powerflow import PowerFlowResult, SweepPlan
 from fluxops.network.threephase.from_grid import build_threephase, edge_phases, merged_buses
@@ -59,21 +61,36 @@ class PhaseLoading:
     estimated_sources: tuple[int, ...]
 
 
+_XF: weakref.WeakKeyDictionary[CompiledGrid, tuple[FloatArray, FloatArray, FloatArray]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _xfmr_phases(ctx: EngineContext) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """(per transformer: phase shares (n, 3) and design-load weight; per bus: total weight), per grid."""
+    hit = _XF.get(ctx.cg)
+    if hit is None:
+        cg, grid = ctx.cg, ctx.grid
+        xf = grid.transformers.set_index("transformer_id")
+        share = transformer_phase_share(grid)
+        pos = pd.Index(xf.index).get_indexer(pd.Index(cg.xfmr_ids.astype(object)))
+        s = np.asarray(np.where(pos[:, None] >= 0, share[np.maximum(pos, 0)], 1.0 / 3.0), np.float64)
+        w = np.asarray(np.maximum(np.asarray(cg.xfmr_p_kw, np.float64), 0.0) + 1e-9, np.float64)
+        tot = np.asarray(np.bincount(np.asarray(cg.xfmr_bus), weights=w, minlength=cg.n_bus), np.float64)
+        hit = (s, w, tot)
+        _XF[ctx.cg] = hit
+    return hit
+
+
 def phase_loads(
     ctx: EngineContext, p: FloatArray, q: FloatArray, xfmr_out: npt.NDArray[np.bool_]
 ) -> tuple[FloatArray, FloatArray]:
     """(buses, 3) per-phase P and Q: each bus's load over its live transformers' phases, weighted by
     their design load; a transformer out removes its share; a bus without transformers splits in thirds."""
-    cg, grid = ctx.cg, ctx.grid
-    xf = grid.transformers.set_index("transformer_id")
-    share = transformer_phase_share(grid)
-    pos = pd.Index(xf.index).get_indexer(pd.Index(cg.xfmr_ids.astype(object)))
-    s = np.where(pos[:, None] >= 0, share[np.maximum(pos, 0)], 1.0 / 3.0)
-    w = np.maximum(np.asarray(cg.xfmr_p_kw, np.float64), 0.0) + 1e-9
-    bus = np.asarray(cg.xfmr_bus)
-    tot = np.bincount(bus, weights=w, minlength=cg.n_bus)
+    cg = ctx.cg
+    s, w, tot = _xfmr_phases(ctx)
     live = np.zeros((cg.n_bus, 3))
-    np.add.at(live, bus, s * (w * ~xfmr_out)[:, None])
+    np.add.at(live, np.asarray(cg.xfmr_bus), s * (w * ~xfmr_out)[:, None])
     frac = np.where(tot[:, None] > 0, live / np.where(tot > 0, tot, 1.0)[:, None], 1.0 / 3.0)
     return np.asarray(p, np.float64)[:, None] * frac, np.asarray(q, np.float64)[:, None] * frac
 
