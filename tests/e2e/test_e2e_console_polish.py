@@ -125,6 +125,7 @@ def test_every_time_shown_carries_the_utility_zone(ui: UI, ui_server: UiServer, 
         assert not ISO_TIME.search(text), (tab, ISO_TIME.findall(text)[:5])
         assert "UTC)" not in text, tab
     page.click("[data-testid=tab-ami]")
+    page.wait_for_function("() => !document.querySelector('[data-testid=panel-loading]')", timeout=60_000)
     assert re.search(r"\bC[SD]T\b", page.locator(".panel").inner_text())
     assert watch.errors == [] and watch.external == [], (watch.errors, watch.failed)
 
