@@ -42,7 +42,7 @@ class Waterfall:
         t0 = min(self.start.values()) if since is None else since
         out = []
         for rid, s in sorted(self.start.items(), key=lambda kv: kv[1]):
-            if s < t0 or rid not in self.end:
+            if s < t0 or rid not in self.end or not self.url[rid].startswith("http"):
                 continue
             path = self.url[rid].split("//", 1)[-1].split("/", 1)[-1]
             out.append(("/" + path.split("?token=")[0], s - t0, self.end[rid] - s, self.size.get(rid, 0.0)))
@@ -75,13 +75,13 @@ FLY_DONE_JS = """([lon, lat]) => {
 
 def search_and_inspect(page: Any, asset_id: str, lon: float, lat: float) -> tuple[float, float]:
     """(inspector open s, fly-to s), both from Enter in the search box on an asset id."""
-    page.fill("[data-testid=search-input]", asset_id)
+    page.fill("[data-testid=search-input]", asset_id, timeout=180_000)
     page.wait_for_timeout(300)  # the type-ahead settles; the measure starts at Enter
     t = time.perf_counter()
-    page.press("[data-testid=search-input]", "Enter")
-    page.wait_for_function(INSPECTOR_READY_JS, arg=asset_id, timeout=60_000, polling=POLL_MS)
+    page.press("[data-testid=search-input]", "Enter", timeout=180_000)
+    page.wait_for_function(INSPECTOR_READY_JS, arg=asset_id, timeout=180_000, polling=POLL_MS)
     inspector = time.perf_counter() - t
-    page.wait_for_function(FLY_DONE_JS, arg=[lon, lat], timeout=60_000, polling=POLL_MS)
+    page.wait_for_function(FLY_DONE_JS, arg=[lon, lat], timeout=180_000, polling=POLL_MS)
     fly = time.perf_counter() - t
     return inspector, fly
 

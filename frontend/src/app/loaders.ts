@@ -31,6 +31,7 @@ export async function loadMapAssets(): Promise<void> {
     const assets = parseMapAssets(bytes);
     const ms = performance.now() - t0;
     mapDataStore.update((s) => loaded(s, assets, bytes.byteLength, ms));
+    mark("mapAssetsLoaded");
   } catch (e) {
     mapDataStore.update((s) => ({ ...s, error: e instanceof Error ? e.message : String(e) }));
   }
@@ -116,6 +117,7 @@ export async function loadGridState(full = false): Promise<void> {
     if (diff && epoch !== null && prev.epoch !== null && epoch !== prev.epoch) return loadGridState(true);
     const rows = parseCompactRows(bytes);
     gridStateStore.update((s) => ({ ...applyStateRows(s, a.count, map.byId, rows, version, !diff), epoch }));
+    if (!diff) mark("gridStateApplied");
   } catch (e) {
     const missing = e instanceof ApiError && e.missing;
     gridStateStore.update((s) => ({ ...s, error: missing ? "missing" : e instanceof Error ? e.message : String(e) }));
@@ -205,4 +207,11 @@ export async function loadRole(): Promise<void> {
     if (e instanceof ApiError && e.missing) roleStore.update(() => roleFrom(null));
     else roleStore.update(() => ({ state: "known", role: null, canOperate: false }));
   }
+}
+
+/** Milestones of the first load (ms since navigation), read by benchmarks/bench_ui.py. */
+function mark(name: string): void {
+  const w = window as unknown as { __fluxopsMarks?: Record<string, number> };
+  w.__fluxopsMarks ??= {};
+  w.__fluxopsMarks[name] ??= performance.now();
 }
