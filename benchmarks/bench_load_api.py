@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import platform
 import random
@@ -44,6 +45,8 @@ from typing import Any
 import httpx
 import numpy as np
 import pyarrow as pa
+
+from load_client import TRANSPORT_ERRORS, Answer, Connection, install_uvloop
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "benchmarks" / "load_api.md"
@@ -92,6 +95,21 @@ def rss_mb(pid: int) -> float:
         except OSError:
             continue
     return total / 1024
+
+
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds of ``pid`` and its children (uvicorn workers) so far."""
+    pids = [pid]
+    with contextlib.suppress(OSError):
+        pids += [int(k) for k in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    total = 0
+    for p in pids:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime (clock ticks)
+        except (OSError, IndexError, ValueError):
+            continue
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 @dataclass
@@ -159,36 +177,45 @@ class Clients:
 
     async def _client(self, stop_at: float) -> None:
         etag: dict[str, str] = {}
-        limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-        async with httpx.AsyncClient(
-            base_url=self.base, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=120.0, limits=limits
-        ) as c:
+        host, port = self.base.removeprefix("http://").split(":")
+        conn = Connection(host, int(port), TOKEN)  # one keep-alive connection per client, as before
+        try:
             while time.monotonic() < stop_at:
                 route = self.rng.choices(self.routes, self.weights)[0]
                 path, params, headers = self._request(route, etag)
                 t0 = time.perf_counter()
+                r: Answer | None
                 try:
-                    r = await c.get(path, params=params, headers=headers)
-                    await r.aread()
-                    status = r.status_code
-                except httpx.HTTPError:
+                    r = await asyncio.wait_for(conn.get(path, params, headers), timeout=120.0)
+                    status = r.status
+                except TRANSPORT_ERRORS:
                     status = 599
                     r = None
                 ms = (time.perf_counter() - t0) * 1000
                 age = None
-                if r is not None and route == "grid_state" and "ETag" in r.headers:
-                    etag["grid_state"] = r.headers["ETag"]
+                if r is not None and route == "grid_state" and "etag" in r.headers:
+                    etag["grid_state"] = r.headers["etag"]
                 if r is not None and route == "analytics":
-                    as_of = r.headers.get("X-Data-As-Of", "none")
+                    as_of = r.headers.get("x-data-as-of", "none")
                     if as_of != "none":
                         age = (datetime.now(UTC) - datetime.fromisoformat(as_of)).total_seconds()
                 self.samples.append(Sample(route, ms, status, age))
+        finally:
+            await conn.close()
 
     async def run(self, duration_s: float) -> float:
         stop_at = time.monotonic() + duration_s
         t0 = time.monotonic()
         await asyncio.gather(*(self._client(stop_at) for _ in range(self.n)))
         return time.monotonic() - t0
+
+
+def _slope(points: list[tuple[float, float]]) -> float:
+    """Least-squares slope of (seconds, MB) samples, in MB per minute (nan with fewer than 3)."""
+    if len(points) < 3:
+        return float("nan")
+    t, v = np.asarray(points, dtype=float).T
+    return float(np.polyfit(t, v, 1)[0] * 60.0)
 
 
 def pct(xs: list[float], q: float) -> float:
@@ -316,8 +343,11 @@ def main() -> None:
         sampler.start()
         clients = Clients(base, n=args.clients, seed=args.seed, ids=ids, centres=centres)
         t0 = time.monotonic()
+        cpu0, own0 = cpu_s(server.pid), time.process_time()
+        install_uvloop()
         wall = asyncio.run(clients.run(args.duration_s))
         t1 = time.monotonic()
+        server_cpu, clients_cpu = cpu_s(server.pid) - cpu0, time.process_time() - own0
         stop.set()
         sampler.join()
         load_end = os.getloadavg()
@@ -399,6 +429,13 @@ def main() -> None:
         f"| **all** | {len(ok):,} | {len(ok) / wall:.1f} | {pct(all_ms, 50):.0f} | {pct(all_ms, 95):.0f} "
         f"| {pct(all_ms, 99):.0f} | {errors} errors |",
         "",
+        f"CPU during the run: the server used {server_cpu:,.0f} CPU-seconds "
+        f"({server_cpu / wall:.2f} of the {cpu} cores on average; "
+        f"{1000 * server_cpu / max(len(ok), 1):.1f} ms per answered request, ingestion, analytics refreshes "
+        f"and the demo fault feed included), this process's {args.clients} clients {clients_cpu:,.1f} "
+        f"CPU-seconds ({1000 * clients_cpu / max(len(samples), 1):.2f} ms per request). CPU per request does "
+        "not depend on how busy the machine was, unlike the latencies.",
+        "",
         "Errors: `no status` is a transport error on the client (connection closed or reset before an "
         "answer, e.g. a keep-alive connection the server was closing); a 5xx would be listed by code.",
         "",
@@ -422,9 +459,15 @@ def main() -> None:
         f"final watermark seq {watermark}. First map payload after start: {first_map_s:.2f} s.",
         "",
         f"Server RSS (sampled every {args.rss_every_s:.0f} s): {rss0:,.0f} MB after warm-up, "
+        f"first sample {rss_vals[0]:,.0f} MB, "
         f"{np.mean(first_min):,.0f} MB mean over the first minute, "
         f"{np.mean(last_min):,.0f} MB over the last, "
-        f"max {max(rss_vals):,.0f} MB, end {rss_vals[-1]:,.0f} MB.",
+        f"max {max(rss_vals):,.0f} MB, end {rss_vals[-1]:,.0f} MB; "
+        f"slope {_slope(rss):+,.1f} MB/min over the whole run, "
+        f"{_slope([p for p in rss if p[0] >= rss[-1][0] / 2]):+,.1f} MB/min over its second half.",
+        "",
+        "RSS samples (s → MB): "
+        + ", ".join(f"{t_:.0f} → {v:,.0f}" for t_, v in rss[:: max(1, len(rss) // 24)]),
         "",
         f"Run: `.venv/bin/python benchmarks/bench_load_api.py --duration-s {args.duration_s:.0f} "
         f"--clients {args.clients} --readings-per-s {args.readings_per_s:.0f}`, "

@@ -23,6 +23,7 @@ from typing import Any, Protocol, TypeVar, cast
 
 import pyarrow as pa
 from fastapi import FastAPI, Request
+from starlette.concurrency import run_in_threadpool
 
 from fluxops.core.errors import NotFoundError, StorageError
 from fluxops.grid.models import Grid
@@ -89,6 +90,10 @@ class LoadedGrid:
                 self._derived[key] = build()
             return cast(T, self._derived[key])
 
+    def built(self, key: str) -> bool:
+        """Whether `derived` has ``key`` already (answering it then costs no build)."""
+        return key in self._derived
+
     def etag(self, kind: str) -> str:
         return f'"{self.info.content_hash[:24]}-{kind}"'
 
@@ -121,6 +126,13 @@ class GridCache:
                 if self._loaded is loaded:
                     self._gen = gen  # read before the check: a write during it forces the next check
         return loaded
+
+    def peek(self, store: GridStore) -> LoadedGrid | None:
+        """The cached live configuration when it is known current without a query (the store's write
+        generation is the one it was checked at), else None: then call `get` (in a thread)."""
+        gen = _write_generation(store)
+        loaded = self._loaded
+        return loaded if gen is not None and loaded is not None and self._gen == gen else None
 
     def _check(self, store: GridStore) -> LoadedGrid:
         info = store.get_grid_info()
@@ -199,6 +211,15 @@ def grid_cache(app: FastAPI) -> GridCache:
             cache = GridCache()
             app.state.grid_cache = cache
         return cache
+
+
+async def loaded_grid(request: Request) -> LoadedGrid:
+    """Async twin of `get_loaded_grid` for routes that answer from memory: on the event loop when the
+    cached grid is known current (no thread hop), in the thread pool when it must be checked."""
+    cache = grid_cache(request.app)
+    store = get_store(request)
+    hit = cache.peek(store)
+    return hit if hit is not None else await run_in_threadpool(cache.get, store)
 
 
 def asset_reads(app: FastAPI) -> AssetReads:

@@ -135,14 +135,10 @@ def check_workers(settings: Settings, workers: int) -> None:
         )
 
 
-def worker_app() -> Any:
-    """The app of one worker process (``uvicorn --factory``): settings from the environment the parent
-    set up; exactly one worker becomes the AMI lake writer (`fluxops.api.ami_runtime`)."""
-    from fluxops.api.app import create_app
-    from fluxops.core.config import get_settings
-
-    app = create_app(get_settings())
-    threads = int(os.environ.get(WORKER_THREADS_ENV) or DEFAULT_WORKER_THREADS)
+def limit_threads(app: Any, threads: int) -> None:
+    """Run the app's sync routes on at most ``threads`` threads (anyio's default is 40). Under 64
+    concurrent clients on two cores, 40 runnable threads mostly wait for the GIL and for each other
+    (issue 8 §5); with PostgreSQL each thread also holds a connection."""
     inner = app.router.lifespan_context
 
     @asynccontextmanager
@@ -155,6 +151,16 @@ def worker_app() -> Any:
 
     app.router.lifespan_context = lifespan
     app.state.worker_threads = threads
+
+
+def worker_app() -> Any:
+    """The app of one worker process (``uvicorn --factory``): settings from the environment the parent
+    set up; exactly one worker becomes the AMI lake writer (`fluxops.api.ami_runtime`)."""
+    from fluxops.api.app import create_app
+    from fluxops.core.config import get_settings
+
+    app = create_app(get_settings())
+    limit_threads(app, int(os.environ.get(WORKER_THREADS_ENV) or DEFAULT_WORKER_THREADS))
     app.state.demo = os.environ.get(WORKER_DEMO_ENV) == "1"
     app.state.multi_worker = True
     live_start = os.environ.get(WORKER_LIVE_START_ENV)
@@ -227,6 +233,7 @@ def run_server(
             )
             return
         app = create_app(settings, store=store)
+        limit_threads(app, worker_threads)
         app.state.demo = demo
         if live_start is not None:
             app.state.ami_live_start_utc = live_start  # the simulator continues the history from here
@@ -303,8 +310,8 @@ WORKER_THREADS_OPTION = typer.Option(
     DEFAULT_WORKER_THREADS,
     "--worker-threads",
     min=1,
-    help="Request threads per worker with --workers (each holds one PostgreSQL connection: keep "
-    "workers x (threads + 8) under the server's max_connections)",
+    help="Request threads per process, one process or --workers (on PostgreSQL each holds one "
+    "connection: keep workers x (threads + 8) under the server's max_connections)",
 )
 PROXY_HEADERS_OPTION = typer.Option(
     True,

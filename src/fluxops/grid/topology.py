@@ -136,11 +136,21 @@ class GridTopology:
 
     # --- anchors ------------------------------------------------------------------------------
 
+    @cached_property
+    def _bus_pos(self) -> dict[object, int]:
+        """Bus id -> position. Dicts, not ``Index.get_indexer(pd.Index([id]))``: one lookup per call in
+        the asset detail route cost ~50 µs each in pandas, ~15 of them per request (issue 8 §5)."""
+        return _positions(self.bus_index)
+
+    @cached_property
+    def _edge_pos(self) -> dict[object, int]:
+        return _positions(self.edge_index)
+
     def _bus(self, bus_id: object) -> int:
-        return int(self.bus_index.get_indexer(pd.Index([bus_id]))[0])
+        return self._bus_pos.get(bus_id, -1)
 
     def _edge(self, edge_id: object) -> int:
-        return int(self.edge_index.get_indexer(pd.Index([edge_id]))[0])
+        return self._edge_pos.get(edge_id, -1)
 
     def _edge_anchor(self, e: int) -> int:
         """The bus below an edge in the tree (its downstream end); open/non-tree edges: from-bus."""
@@ -172,8 +182,21 @@ class GridTopology:
             self._ids["transformers"].get_indexer(pd.Index(self.grid.meters.transformer_id)), dtype=np.int64
         )
 
+    @cached_property
+    def _row_pos(self) -> dict[str, dict[object, int]]:
+        """Id -> row per table (as `_ids`, as dicts for single lookups)."""
+        return {name: _positions(index) for name, index in self._ids.items()}
+
+    @cached_property
+    def _stx_by_bus(self) -> dict[object, int]:
+        """Bus id -> first substation transformer row on it."""
+        out: dict[object, int] = {}
+        for i, bus in enumerate(self.grid.substation_transformers.bus_id.tolist()):
+            out.setdefault(bus, i)
+        return out
+
     def _row(self, table: str, asset_id: object) -> int:
-        return int(self._ids[table].get_indexer(pd.Index([asset_id]))[0])
+        return self._row_pos[table].get(asset_id, -1)
 
     def _locate(self, asset_id: str) -> tuple[list[str], int]:
         """Ids leading to the first bus of the asset's path, and that bus (-1: the path ends here)."""
@@ -222,9 +245,9 @@ class GridTopology:
             bus = int(self.parent_bus[bus])
         if self.depth[bus] == 0:
             stx = self.grid.substation_transformers
-            row = stx[stx.bus_id == self.bus_index[bus]]  # a few hundred rows at most
-            if len(row):
-                path += [str(row.transformer_id.iat[0]), str(row.substation_id.iat[0])]
+            r = self._stx_by_bus.get(self.bus_index[bus], -1)
+            if r >= 0:
+                path += [str(stx.transformer_id.iat[r]), str(stx.substation_id.iat[r])]
         return path
 
     def downstream(self, asset_id: str) -> dict[str, float]:
@@ -370,3 +393,11 @@ def _transformer_totals(grid: Grid) -> pd.DataFrame:
 def bus_levels(topo: GridTopology) -> list[_FI]:
     """Bus positions of a topology grouped by depth from the sources (index 0: the sources)."""
     return levels_by_depth(topo.depth)
+
+
+def _positions(index: pd.Index) -> dict[object, int]:
+    """Value -> position of its first occurrence (as ``get_indexer`` finds a unique index's)."""
+    out: dict[object, int] = {}
+    for i, key in enumerate(index.tolist()):
+        out.setdefault(key, i)
+    return out

@@ -76,27 +76,36 @@ def _read_columns(store: _Store) -> _Columns:
     )
 
 
+class NotReady(Exception):
+    """Answering needs a store read (``read=False``: the caller runs on the event loop)."""
+
+
 class AssetReads:
     """The in-memory answers for one store (thread-safe; rebuilt per grid, statuses per write)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._grid: str | None = None
-        self._cols: _Columns | None = None
-        self._gen: int | None = None
-        self._status: np.ndarray[Any, Any] | None = None  # status per row (object: str)
+        # (grid hash, write generation, columns, statuses), replaced whole: read without the lock
+        self._snap: tuple[str, int, _Columns, np.ndarray[Any, Any]] | None = None
 
-    def _current(self, store: _Store, gen: int, grid_hash: str) -> tuple[_Columns, np.ndarray[Any, Any]]:
+    def _current(
+        self, store: _Store, gen: int, grid_hash: str, *, read: bool = True
+    ) -> tuple[_Columns, np.ndarray[Any, Any]]:
         """The columns of grid ``grid_hash`` and the statuses as of the store's write generation ``gen``
-        (read before calling: a write landing meanwhile makes the next call read again)."""
+        (read before calling: a write landing meanwhile makes the next call read again). With
+        ``read=False`` (the caller is the event loop) `NotReady` instead of a store read."""
+        snap = self._snap
+        if snap is not None and snap[0] == grid_hash and snap[1] == gen:
+            return snap[2], snap[3]
+        if not read:
+            raise NotReady("asset columns or statuses must be read from the store first")
         with self._lock:
-            cols, status = self._cols, self._status
-            if cols is not None and status is not None and self._grid == grid_hash and self._gen == gen:
-                return cols, status
-            if cols is None or self._grid != grid_hash:
-                cols = _read_columns(store)
+            snap = self._snap
+            if snap is not None and snap[0] == grid_hash and snap[1] == gen:
+                return snap[2], snap[3]
+            cols = snap[2] if snap is not None and snap[0] == grid_hash else _read_columns(store)
             status = self._read_status(store, cols)
-            self._grid, self._cols, self._gen, self._status = grid_hash, cols, gen, status
+            self._snap = (grid_hash, gen, cols, status)
             return cols, status
 
     @staticmethod
@@ -111,15 +120,19 @@ class AssetReads:
             status[pos[hit]] = np.asarray(t["status"].to_pylist(), dtype=object)[hit]
         return status
 
-    def get_asset(self, store: _Store, gen: int, grid_hash: str, asset_id: str) -> AssetRow | None:
+    def get_asset(
+        self, store: _Store, gen: int, grid_hash: str, asset_id: str, *, read: bool = True
+    ) -> AssetRow | None:
         """The asset's row, None when there is none."""
-        cols, status = self._current(store, gen, grid_hash)
+        cols, status = self._current(store, gen, grid_hash, read=read)
         i = int(np.searchsorted(cols.ids, asset_id))
         if i >= len(cols.ids) or cols.ids[i] != asset_id:
             return None
         return _row(cols, status, i)
 
-    def list_assets(self, store: _Store, gen: int, grid_hash: str, query: AssetQuery) -> AssetPage | None:
+    def list_assets(
+        self, store: _Store, gen: int, grid_hash: str, query: AssetQuery, *, read: bool = True
+    ) -> AssetPage | None:
         """A page as `SqlStore.list_assets` answers it; None when the store must answer."""
         if query.transformer_id is not None:
             return None
@@ -127,7 +140,7 @@ class AssetReads:
             return None  # the store's error for unknown types
         if query.statuses and set(query.statuses) - set(ASSET_STATUSES):
             return None
-        cols, status = self._current(store, gen, grid_hash)
+        cols, status = self._current(store, gen, grid_hash, read=read)
         start = 0 if query.cursor is None else int(np.searchsorted(cols.ids, query.cursor, side="right"))
         sl = slice(start, None)
         mask = np.ones(len(cols.ids) - start, dtype=bool)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from fluxops.api.deps import LoadedGrid, asset_reads, get_loaded_grid, get_store, grid_cache
 from fluxops.api.params import bbox_query, choices_query, id_path, id_query
@@ -19,7 +21,9 @@ from fluxops.grid.ports import ASSET_STATUSES, MAX_PAGE_SIZE, AssetPage, AssetQu
 from fluxops.grid.query import DEFAULT_PAGE_SIZE, build_asset_query, parse_id
 from fluxops.grid.topology import GridTopology
 from fluxops.ops.switching import device_states
+from fluxops.storage.asset_reads import NotReady
 
+T = TypeVar("T")
 MAX_CURSOR_CHARS = 1000  # an opaque `next_cursor` is an encoded (type, id) key, far shorter
 router = APIRouter(prefix="/api/assets", tags=["assets"], dependencies=[Depends(require_role("viewer"))])
 
@@ -88,43 +92,83 @@ def _either(value: str | None, older: str | None, name: str, older_name: str) ->
     return value if value is not None else older
 
 
+class _NotWarm(Exception):
+    """Answering needs a store read or a first build: leave the event loop for the thread pool."""
+
+
 @dataclass(frozen=True)
 class _InMemory:
-    """What answering from memory needs: the store, its write generation and the grid as stored."""
+    """What answering from memory needs: the store, its write generation, the grid as stored and the
+    live configuration. ``inline``: the caller is the event loop, so nothing may be read or built."""
 
     store: Any
     gen: int
     base: LoadedGrid
+    loaded: LoadedGrid
+    inline: bool
+
+    def derived(self, grid: LoadedGrid, key: str, build: Callable[[], T]) -> T:
+        if self.inline and not grid.built(key):
+            raise _NotWarm(key)
+        return grid.derived(key, build)
 
     def element(self, table: str, element_id: str) -> dict[str, Any]:
         base = self.base
-        rows = base.derived(f"element_rows:{table}", lambda: ElementRows(base.grid, table))
+        rows = self.derived(base, f"element_rows:{table}", lambda: ElementRows(base.grid, table))
         return rows.get(element_id) or {}
 
 
-def _in_memory(request: Request) -> _InMemory | None:
+def _in_memory(request: Request, *, inline: bool = False) -> _InMemory | None:
     """Set when this store lets reads be answered from memory (`write_generation`: DuckDB, one writer)
-    and a grid is loaded; None: ask the store."""
+    and a grid is loaded; None: ask the store (never inline: `_NotWarm`)."""
     store = get_store(request)
     gen_of = getattr(store, "write_generation", None)
     gen = gen_of() if callable(gen_of) else None
+    cache = grid_cache(request.app)
+    loaded: LoadedGrid | None
     if not isinstance(gen, int):
+        loaded = None
+    elif inline:
+        loaded = cache.peek(store)
+    else:
+        try:
+            loaded = get_loaded_grid(request)
+        except NotFoundError:
+            loaded = None
+    base = cache.stored() if loaded is not None else None
+    if (
+        not isinstance(gen, int)
+        or loaded is None
+        or base is None
+        or base.info.content_hash != loaded.stored_hash
+    ):
+        if inline:
+            raise _NotWarm("grid")
         return None
-    try:
-        loaded = get_loaded_grid(request)
-    except NotFoundError:
-        return None
-    base = grid_cache(request.app).stored()
-    if base is None or base.info.content_hash != loaded.stored_hash:
-        return None
-    return _InMemory(store, gen, base)
+    return _InMemory(store, gen, base, loaded, inline)
 
 
-def _page(request: Request, query: AssetQuery) -> AssetPage:
-    mem = _in_memory(request)
+def _page(request: Request, query: AssetQuery, inline: bool = False) -> AssetPage:
+    mem = _in_memory(request, inline=inline)
     reads = asset_reads(request.app)
-    page = reads.list_assets(mem.store, mem.gen, mem.base.info.content_hash, query) if mem else None
-    return page if page is not None else get_store(request).list_assets(query)
+    read = not inline
+    page = (
+        reads.list_assets(mem.store, mem.gen, mem.base.info.content_hash, query, read=read) if mem else None
+    )
+    if page is None:
+        if inline:
+            raise _NotWarm("store")
+        page = get_store(request).list_assets(query)
+    return page
+
+
+async def _answer(inline: Callable[[], T], threaded: Callable[[], T]) -> T:
+    """``inline()`` on the event loop when everything it needs is in memory (no thread hop: under 64
+    clients the thread pool was where requests queued, issue 8 §5), else ``threaded()`` in the pool."""
+    try:
+        return inline()
+    except (_NotWarm, NotReady):
+        return await run_in_threadpool(threaded)
 
 
 @router.get(
@@ -132,7 +176,7 @@ def _page(request: Request, query: AssetQuery) -> AssetPage:
     summary="List assets (filters, bbox, cursor pagination); `transformer_id`: the meters on a transformer",
     response_model=AssetPageOut,
 )
-def list_assets(
+async def list_assets(
     request: Request,
     type: str | None = choices_query(ASSET_TYPES, "Asset types"),
     status: str | None = choices_query(ASSET_STATUSES, "Statuses"),
@@ -162,7 +206,7 @@ def list_assets(
         cursor=cursor,
         limit=limit,
     )
-    page = _page(request, query)
+    page = await _answer(lambda: _page(request, query, True), lambda: _page(request, query))
     # `AssetRow` has `AssetOut`'s fields in its order: orjson encodes the page without a model per row
     body = {"items": page.items, "next_cursor": page.next_cursor, "limit": query.limit}
     return Response(orjson.dumps(body), media_type="application/json")
@@ -194,12 +238,17 @@ def _phases(attributes: dict[str, Any]) -> str | None:
     summary="One asset: attributes, path up to its substation, downstream counts",
     responses={404: {"description": "No asset with this id"}},
 )
-def get_asset(request: Request, asset_id: str = id_path("Asset id")) -> AssetDetailOut:
+async def get_asset(request: Request, asset_id: str = id_path("Asset id")) -> AssetDetailOut:
     asset_id = parse_id(asset_id, field="asset_id")
+    return await _answer(lambda: _detail(request, asset_id, True), lambda: _detail(request, asset_id))
+
+
+def _detail(request: Request, asset_id: str, inline: bool = False) -> AssetDetailOut:
     store = get_store(request)
-    mem = _in_memory(request)
+    mem = _in_memory(request, inline=inline)
     if mem is not None:
-        row = asset_reads(request.app).get_asset(mem.store, mem.gen, mem.base.info.content_hash, asset_id)
+        reads = asset_reads(request.app)
+        row = reads.get_asset(mem.store, mem.gen, mem.base.info.content_hash, asset_id, read=not inline)
     else:
         row = store.get_asset(asset_id)
     if row is None:
@@ -212,10 +261,14 @@ def get_asset(request: Request, asset_id: str = id_path("Asset id")) -> AssetDet
     customer = None
     if row.asset_type == "meter" and attributes.get("customer_id"):
         customer = _jsonable(element("customers", str(attributes["customer_id"])))
-    loaded = get_loaded_grid(request)
-    topology = loaded.derived("topology", lambda: GridTopology.build(loaded.grid))
+    loaded = mem.loaded if mem is not None else get_loaded_grid(request)
+
+    def derived(key: str, build: Callable[[], T]) -> T:
+        return mem.derived(loaded, key, build) if mem is not None else loaded.derived(key, build)
+
+    topology = derived("topology", lambda: GridTopology.build(loaded.grid))
     if row.asset_type in DEVICE_TYPES and "state" in attributes:  # as operated now (`fluxops.ops.switching`)
-        live = loaded.derived("device_states", lambda: device_states(loaded.grid))
+        live = derived("device_states", lambda: device_states(loaded.grid))
         attributes["state"] = live.get(asset_id, attributes["state"])
     base = _out(row)
     return AssetDetailOut(

@@ -14,8 +14,16 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 from fastapi import APIRouter, Depends, Request, Response
+from starlette.concurrency import run_in_threadpool
 
-from fluxops.api.deps import ARROW_STREAM_MEDIA_TYPE, ArrowPayload, LoadedGrid, arrow_payload, get_loaded_grid
+from fluxops.api.deps import (
+    ARROW_STREAM_MEDIA_TYPE,
+    ArrowPayload,
+    LoadedGrid,
+    arrow_payload,
+    get_loaded_grid,
+    loaded_grid,
+)
 from fluxops.api.params import bbox_query, id_query
 from fluxops.api.security import require_role
 from fluxops.core.errors import InvalidInputError, NotFoundError
@@ -98,8 +106,11 @@ def get_topology(
 
 
 @router.get("/kpis", summary="Customers, connected load and counts by asset type, computed from the grid")
-def get_kpis(loaded: LoadedGrid = Depends(get_loaded_grid)) -> dict[str, Any]:
-    return loaded.derived("kpis", lambda: kpis(loaded.grid))
+async def get_kpis(loaded: LoadedGrid = Depends(loaded_grid)) -> dict[str, Any]:
+    """Built once per grid (in the thread pool), then answered on the event loop."""
+    if loaded.built("kpis"):
+        return loaded.derived("kpis", lambda: kpis(loaded.grid))
+    return await run_in_threadpool(loaded.derived, "kpis", lambda: kpis(loaded.grid))
 
 
 _ARROW_RESPONSE: dict[int | str, dict[str, Any]] = {
@@ -114,13 +125,19 @@ _ARROW_RESPONSE: dict[int | str, dict[str, Any]] = {
     response_class=Response,
     responses=_ARROW_RESPONSE,
 )
-def map_assets(request: Request, loaded: LoadedGrid = Depends(get_loaded_grid)) -> Response:
-    topo = _topology(loaded)
-    payload = loaded.derived(
-        "map_assets",
-        lambda: arrow_payload(build_map_assets(loaded.grid, topo), etag=loaded.etag("map-assets")),
+async def map_assets(request: Request, loaded: LoadedGrid = Depends(loaded_grid)) -> Response:
+    """Built and gzipped once per grid (in the thread pool), then answered on the event loop."""
+
+    def payload() -> ArrowPayload:
+        topo = _topology(loaded)
+        return loaded.derived(
+            "map_assets",
+            lambda: arrow_payload(build_map_assets(loaded.grid, topo), etag=loaded.etag("map-assets")),
+        )
+
+    return _arrow_response(
+        request, payload() if loaded.built("map_assets") else await run_in_threadpool(payload)
     )
-    return _arrow_response(request, payload)
 
 
 @router.get(
