@@ -34,7 +34,9 @@ from fluxops.core.clock import utc_now
 from fluxops.core.errors import ConflictError, InvalidInputError, NotFoundError
 from fluxops.network.powerflow import run_powerflow
 from fluxops.security.roles import Principal, role_allows
+from fluxops.storage import geo_layers_store
 from fluxops.storage.cascade_runs import CascadeRunTableStore
+from fluxops.storage.geo_generate import flood_freeboard
 
 router = APIRouter(prefix="/api", tags=["cascade"])
 VIEWER = [Depends(require_role("viewer"))]
@@ -60,6 +62,21 @@ def _svc(request: Request) -> CascadeService:
 
 def _ctx(loaded: LoadedGrid) -> EngineContext:
     return loaded.derived("cascade_context", lambda: build_context(loaded.grid))
+
+
+def _run_ctx(request: Request, loaded: LoadedGrid) -> EngineContext:
+    """The context of a cascade run: `_ctx` with the stored flood zones' freeboards attached, so a
+    hurricane run fails flooded sites at the start as the engine does. Cached per grid and flood-layer
+    version (a re-import or regeneration of the zones is picked up on the next run)."""
+    store = request.app.state.store
+    meta = geo_layers_store.get_meta(store, "flood_zones")
+    base = _ctx(loaded)  # outside the next `derived`: its lock is not re-entrant
+    if meta is None:
+        return base
+    return loaded.derived(
+        f"cascade_context_flood:{meta['version']}",
+        lambda: dataclasses.replace(base, flood_freeboard_ft=flood_freeboard(store, loaded.grid)),
+    )
 
 
 SCENARIO_NAMES = (*PRESETS, "custom")
@@ -215,7 +232,7 @@ def _screening_or_job(
             "message": "no N-1 screening stored for this grid and scenario; "
             "an operator can start one (POST /api/cascade/screening)",
         }
-    job = svc.start_screening(_ctx(loaded), loaded.info.content_hash, sc)
+    job = svc.start_screening(_run_ctx(request, loaded), loaded.info.content_hash, sc)
     return None, {
         "status": "computing",
         "job": jsonable(job),
@@ -248,7 +265,7 @@ def _model_risk(
         no_conseq = "POST /api/risk/consequence" in exc.message
         if no_conseq and role_allows(principal.role, "operator"):
             job = risk.start_consequence(
-                _ctx(loaded),
+                _run_ctx(request, loaded),
                 loaded.grid,
                 loaded.stored_hash,
                 loaded.info.content_hash,
@@ -351,7 +368,9 @@ def simulate(
     request: Request, body: SimulateIn, loaded: LoadedGrid = Depends(get_loaded_grid)
 ) -> dict[str, Any]:
     inp = parse_inputs(body.inputs())
-    return _svc(request).simulate(_ctx(loaded), loaded.info.content_hash, inp, save=body.save, name=body.name)
+    return _svc(request).simulate(
+        _run_ctx(request, loaded), loaded.info.content_hash, inp, save=body.save, name=body.name
+    )
 
 
 def _live_scale(
@@ -395,7 +414,7 @@ def simulate_realtime(
 ) -> dict[str, Any]:
     """A cascade from the live state: measured transformer loading (AMI) when present, else design peak
     × the scenario multiplier; ``load_source`` says which."""
-    ctx = _ctx(loaded)
+    ctx = _run_ctx(request, loaded)
     sc = resolve_scenario(scenario_name)
     inp = parse_inputs({"patient_zero": [patient_zero_id], "scenario": sc.name, "seed": seed})
     scale, source, coverage = _live_scale(request, ctx, ctx.cg.bus_p_kw)
@@ -413,21 +432,23 @@ def simulate_realtime(
 def economic(
     request: Request, body: EconomicIn, loaded: LoadedGrid = Depends(get_loaded_grid)
 ) -> dict[str, Any]:
-    return _svc(request).economic_impact(_ctx(loaded), parse_inputs(body.inputs()), body.economics)
+    return _svc(request).economic_impact(
+        _run_ctx(request, loaded), parse_inputs(body.inputs()), body.economics
+    )
 
 
 @router.post("/cascade/mitigation-actions", dependencies=OPERATOR)
 def mitigation(
     request: Request, body: CascadeIn, loaded: LoadedGrid = Depends(get_loaded_grid)
 ) -> dict[str, Any]:
-    return _svc(request).mitigation_actions(_ctx(loaded), parse_inputs(body.inputs()))
+    return _svc(request).mitigation_actions(_run_ctx(request, loaded), parse_inputs(body.inputs()))
 
 
 @router.post("/cascade/restoration-sequence", dependencies=OPERATOR)
 def restoration(
     request: Request, body: CascadeIn, loaded: LoadedGrid = Depends(get_loaded_grid)
 ) -> dict[str, Any]:
-    return _svc(request).restoration_sequence(_ctx(loaded), parse_inputs(body.inputs()))
+    return _svc(request).restoration_sequence(_run_ctx(request, loaded), parse_inputs(body.inputs()))
 
 
 @router.post("/cascade/compare-mitigations", dependencies=OPERATOR)
@@ -449,7 +470,12 @@ def compare_mitigations(
     else:
         ids, hardening = body.node_ids, body.hardening
     return _svc(request).compare_mitigations(
-        _ctx(loaded), loaded.info.content_hash, ids, investment_budget, resolve_scenario(scenario), hardening
+        _run_ctx(request, loaded),
+        loaded.info.content_hash,
+        ids,
+        investment_budget,
+        resolve_scenario(scenario),
+        hardening,
     )
 
 
@@ -459,7 +485,7 @@ def montecarlo(
 ) -> dict[str, Any]:
     mc = config_from_dict(MonteCarloConfig, body.montecarlo, prefix="montecarlo").validate()
     job = _svc(request).start_monte_carlo(
-        _ctx(loaded), loaded.info.content_hash, parse_inputs(body.inputs()), mc
+        _run_ctx(request, loaded), loaded.info.content_hash, parse_inputs(body.inputs()), mc
     )
     return {"job": jsonable(job), "poll": f"/api/jobs/{job.job_id}"}
 
@@ -470,7 +496,9 @@ def screening(
     loaded: LoadedGrid = Depends(get_loaded_grid),
     scenario: str = one_of_query(SCENARIO_NAMES, "Scenario", default="summer_peak"),
 ) -> dict[str, Any]:
-    job = _svc(request).start_screening(_ctx(loaded), loaded.info.content_hash, resolve_scenario(scenario))
+    job = _svc(request).start_screening(
+        _run_ctx(request, loaded), loaded.info.content_hash, resolve_scenario(scenario)
+    )
     return {"job": jsonable(job), "poll": f"/api/jobs/{job.job_id}"}
 
 
