@@ -176,3 +176,38 @@ def test_h3_heat_legend_labels_and_tile_mode(geo_ready: None, ui: UI, ui_server:
     page.wait_for_function("() => window.__fluxops.layers.some(l => l.id === 'geo-assets-meters')")
     assert watch.external == []
     assert watch.errors == [], watch.failed
+
+
+def test_tile_only_mode_browses_without_the_payload(geo_ready: None, ui: UI, ui_server: UiServer) -> None:
+    """What the houston preset gets by its size (auto), forced on `tiny` with ?tiles=on: the Arrow
+    payload is never asked for, the asset layers come from tiles of the view, a click opens an asset."""
+    page, watch = ui
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url))
+    lon0, lat0 = centre(ui_server)
+    page.goto(f"{ui_server.ui_url}&tiles=on")
+    page.wait_for_function("() => !!(window.__fluxops && window.__fluxops.renders > 0)", timeout=60_000)
+    page.wait_for_function(
+        "() => window.__fluxops.layers.some(l => l.id === 'geo-assets-meters')", timeout=60_000
+    )
+    with api(ui_server) as c:
+        q = {"lon": lon0, "lat": lat0, "k": 1, "type": "transformer"}
+        hit = c.get("/api/spatial/nearest", params=q).json()["items"][0]
+    answered: list[tuple[str, int]] = []
+    page.on("response", lambda r: answered.append((r.url, r.status)) if r.url.endswith(".mvt") else None)
+    go_to(page, hit["lon"], hit["lat"], 15.5)
+
+    def tiles_of(layer: str) -> list[int]:
+        return [s for u, s in answered if f"/api/tiles/{layer}/" in u]
+
+    for _ in range(600):  # up to a minute for the view's tiles on a busy machine
+        if tiles_of("segments") and tiles_of("meters"):
+            break
+        page.wait_for_timeout(100)
+    assert tiles_of("segments") and tiles_of("meters"), answered
+    assert set(tiles_of("segments") + tiles_of("meters")) == {200}
+    page.click("[data-testid=tab-layers]")
+    assert "tiles only" in page.locator("[data-testid=tile-mode]").inner_text()
+    assert not any("/api/map/assets" in u for u in asked), [u for u in asked if "/api/map/" in u]
+    assert watch.external == []
+    assert watch.errors == [], watch.failed

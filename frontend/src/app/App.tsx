@@ -15,6 +15,8 @@ import { SwitchingPanel } from "../features/switching/SwitchingPanel";
 import { AssistantPanel } from "../features/assistant/AssistantPanel";
 import { RiskPanel } from "../features/risk/RiskPanel";
 import { LayersPanel } from "../features/layers/LayersPanel";
+import { startMap } from "../features/layers/startMap";
+import { layersStore } from "../features/layers/layersState";
 import { SimulationBanner } from "../features/cascade/SimulationBanner";
 import { useStore } from "../state/store";
 import { setTab, uiStore } from "../state/ui";
@@ -50,10 +52,12 @@ const LOADING_POLL_MS = 180_000;
 export function App() {
   const ui = useStore(uiStore);
   const data = useStore(mapDataStore);
+  const tileOnly = useStore(layersStore).tileOnly;
   const [picking, setPicking] = useState(false);
 
   useEffect(() => {
-    void loadMapAssets().then(() => Promise.all([loadGridState(true), loadGridLoading(true)]));
+    // the single Arrow payload, or tiles only for a grid too large for it (features/layers/startMap.ts)
+    void startMap(() => loadMapAssets().then(() => Promise.all([loadGridState(true), loadGridLoading(true)])).then(() => undefined));
     void loadRole();
     void loadOutages();
     void loadLive();
@@ -106,7 +110,7 @@ export function App() {
       <header className="top">
         <div className="brand">
           FLUX OPERATIONS CENTER
-          {!data.assets && !data.error && <span className="muted small">loading map…</span>}
+          {!data.assets && !data.error && !tileOnly && <span className="muted small">loading map…</span>}
         </div>
         <KpiHeader />
         <SearchBox />

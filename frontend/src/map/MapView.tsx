@@ -124,6 +124,12 @@ export function MapView({ pickingPatientZero, onPatientZeroPicked }: MapViewProp
   useEffect(() => {
     const overlay = overlayRef.current;
     const g = data.geometry;
+    if (overlay && !g && layers.length > 0) {
+      // tile-only mode (no payload: a grid too large for it): the layer control's tile layers alone
+      probe().layers = layers.map((l) => ({ id: l.id, visible: l.props.visible !== false, length: 0 }));
+      overlay.setProps({ layers, onAfterRender: () => probe().renders++ });
+      return;
+    }
     if (!overlay || !g) return;
     probe().decodeMs = data.decodeMs;
     probe().layers = layers.map((l) => ({

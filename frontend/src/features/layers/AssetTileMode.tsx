@@ -7,6 +7,7 @@ import { getJson } from "../../api/client";
 import { useStore } from "../../state/store";
 import { assetTilesOn, layersStore, ASSET_TILE_LAYERS } from "./layersState";
 import { loadTileJson } from "./layersApi";
+import { leaveTileOnly } from "./startMap";
 
 /** ~ the houston preset (≈ 750 K elements with meters) is above, the demo preset below. */
 export const TILE_MODE_ABOVE = 300_000;
@@ -22,7 +23,7 @@ export async function gridElementCount(): Promise<number | null> {
 
 export async function ensureAssetTiles(): Promise<void> {
   const s = layersStore.get();
-  for (const l of (s.available ?? []).filter((x) => ASSET_TILE_LAYERS.includes(x.name))) await loadTileJson(l);
+  await Promise.all((s.available ?? []).filter((x) => ASSET_TILE_LAYERS.includes(x.name)).map((l) => loadTileJson(l)));
 }
 
 export function AssetTileMode() {
@@ -37,7 +38,11 @@ export function AssetTileMode() {
           aria-label="tile mode"
           data-testid="tile-mode-select"
           value={s.tileMode}
-          onChange={(e) => layersStore.update((x) => ({ ...x, tileMode: e.target.value as typeof x.tileMode }))}
+          onChange={(e) => {
+            const mode = e.target.value as "auto" | "on" | "off";
+            layersStore.update((x) => ({ ...x, tileMode: mode }));
+            if (mode === "off") leaveTileOnly();
+          }}
         >
           <option value="auto">auto</option>
           <option value="on">on</option>
@@ -46,7 +51,7 @@ export function AssetTileMode() {
       </label>
       <div className="muted">
         {count === null ? "grid size unknown" : `${count.toLocaleString("en-US")} elements (meters included)`}; auto uses tiles above{" "}
-        {TILE_MODE_ABOVE.toLocaleString("en-US")}: {on ? "tiles on" : "single payload"}
+        {TILE_MODE_ABOVE.toLocaleString("en-US")}: {s.tileOnly ? "tiles only (the payload is not loaded)" : on ? "tiles on, over the payload" : "single payload"}
       </div>
     </div>
   );

@@ -82,6 +82,8 @@ export interface LayersState {
   tileMode: "auto" | "on" | "off";
   /** elements of the loaded grid, meters included (`/api/kpis`); null until known */
   elementCount: number | null;
+  /** the Arrow payload was not loaded: the grid's assets come from tiles alone */
+  tileOnly: boolean;
   riskOn: boolean;
 }
 
@@ -100,6 +102,7 @@ export const initialLayers: LayersState = {
   neighbourhoods: [],
   tileMode: "auto",
   elementCount: null,
+  tileOnly: false,
   riskOn: false,
 };
 

@@ -16,7 +16,7 @@ import { buildLabelLayers } from "../../map/layers/geoLabels";
 import { buildRiskLayer, type RiskLayerData } from "../../map/layers/riskAssets";
 import { ZOOM } from "../../map/zoom";
 import { ASSET_TILE_LAYERS, assetTilesOn, layersStore, vegetationSource } from "./layersState";
-import { ensureAssetTiles, gridElementCount, TILE_MODE_ABOVE } from "./AssetTileMode";
+import { ensureAssetTiles, TILE_MODE_ABOVE } from "./AssetTileMode";
 import { loadLabels, loadTileLayers } from "./layersApi";
 import { circleRing, haversineM as haversine } from "./selectionTotals";
 import { riskStore } from "../risk/riskState";
@@ -36,11 +36,10 @@ export function useGeoLayers(zoom: number): GeoLayers {
   const token = getToken();
   const assetTiles = assetTilesOn(s.tileMode, s.elementCount, TILE_MODE_ABOVE);
 
-  // Once: the server's tile layers, the basemap labels and the grid's size (for the tile mode).
+  // Once: the server's tile layers and the basemap labels (the grid's size comes with `startMap`).
   useEffect(() => {
     void loadTileLayers();
     void loadLabels();
-    void gridElementCount().then((n) => layersStore.update((x) => ({ ...x, elementCount: n })));
   }, []);
   useEffect(() => {
     if (assetTiles && s.available) void ensureAssetTiles();
@@ -71,7 +70,19 @@ export function useGeoLayers(zoom: number): GeoLayers {
       for (const name of ASSET_TILE_LAYERS) {
         const urls = s.tileUrls[name];
         const info = (s.available ?? []).find((l) => l.name === name);
-        if (urls && info) out.push(buildGeoTileLayer({ name: `assets-${name}`, urls, minZoom: info.min_zoom, token, style: geoStyle(name), styleKey: name }));
+        if (urls && info) {
+          out.push(
+            buildGeoTileLayer({
+              name: `assets-${name}`,
+              urls,
+              minZoom: info.min_zoom,
+              token,
+              style: geoStyle(name),
+              styleKey: name,
+              onPickId: (id) => selectionStore.update((x) => selectAsset(x, id)),
+            }),
+          );
+        }
       }
     }
     return out;

@@ -25,7 +25,20 @@ function floodFill(p: Record<string, unknown>): Rgba {
   return minor ? [56, 189, 248, 50] : [37, 99, 235, 90];
 }
 
+/** The grid's own layers when drawn from tiles (tile mode): live status is not in a tile, so one
+ * neutral colour per kind; the status colours stay with the payload's layers. */
+const ASSET_STYLES: Record<string, [Rgba, number]> = {
+  substations: [[34, 197, 94, 230], 7],
+  segments: [[148, 163, 184, 220], 2],
+  devices: [[250, 204, 21, 230], 4],
+  transformers: [[203, 213, 225, 230], 3.5],
+  poles: [[100, 116, 139, 200], 2],
+  meters: [[56, 189, 248, 200], 2],
+};
+
 export function geoStyle(name: string, months?: Map<string, number | null> | null): GeoTileStyle {
+  const asset = ASSET_STYLES[name];
+  if (asset) return { fill: asset[0], line: name === "segments" ? asset[0] : [15, 23, 42, 200], lineWidthPx: name === "segments" ? asset[1] : 1, pointRadiusPx: asset[1] };
   if (/veg/i.test(name) || months) {
     const colour = (p: Record<string, unknown>): Rgba => {
       const own = p.months_to_encroachment;
@@ -58,6 +71,8 @@ export interface GeoTileOpts {
   style: GeoTileStyle;
   /** changes when a value the style reads changes (e.g. the vegetation figures arrived) */
   styleKey: string;
+  /** asset layers: a click opens the feature's asset (its `id` property) */
+  onPickId?: (id: string) => void;
 }
 
 type Feature = { properties: Record<string, unknown> };
@@ -76,7 +91,14 @@ export function buildGeoTileLayer(o: GeoTileOpts): Layer {
     // sends nothing off the host. Our tiles are small (zoom rules server-side), so parsing is cheap.
     loaders: [MVTLoader],
     loadOptions: { worker: false, ...(o.token ? { fetch: { headers: { Authorization: `Bearer ${o.token}` } } } : {}) },
-    pickable: false,
+    pickable: !!o.onPickId,
+    onClick: o.onPickId
+      ? (info: { object?: Feature | null }) => {
+          const id = info.object?.properties?.id;
+          if (typeof id === "string") o.onPickId?.(id);
+          return typeof id === "string";
+        }
+      : undefined,
     filled: true,
     stroked: true,
     getFillColor: accessor(o.style.fill),
