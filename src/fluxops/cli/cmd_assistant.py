@@ -22,7 +22,7 @@ PUBLIC_SET = "demo.jsonl"
 @contextmanager
 def _context(data_dir: Path | None, *, actor: str = "cli") -> Iterator[tuple[Any, Any, Any]]:
     """(settings, ToolContext, thread store) over the configured store, its ops records and lake."""
-    from fluxops.assistant.retrieval import DocumentIndex, minilm_embedder
+    from fluxops.assistant.retrieval import DocumentIndex, default_embedder
     from fluxops.ops.service import OpsService
     from fluxops.storage import open_store
     from fluxops.storage.ami_analytics import AmiAnalytics
@@ -52,7 +52,7 @@ def _context(data_dir: Path | None, *, actor: str = "cli") -> Iterator[tuple[Any
             cascade=None,
             docs=DocumentIndex(
                 threads.list_documents(),
-                embedder=minilm_embedder() if settings.assistant.dense_retrieval else None,
+                embedder=default_embedder(settings.assistant.dense_retrieval),
                 cache_dir=settings.data_dir / "assistant" / "embeddings",
             ),
             actor=actor,

