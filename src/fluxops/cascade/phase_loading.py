@@ -19,7 +19,8 @@ How, bounded in time:
 3. **Three-phase solve** of the other islands (`network.threephase.from_grid`: the same loads per phase,
    Z0 = 3.2·Z1): each line's loading is its worst phase's current over its ampacity. Zero-impedance
    devices are merged in that model and keep the estimate of step 1. Solves are memoized per state; past
-   the run's compute deadline the estimate stands in for the solve (said in the result).
+   the run's compute deadline, or where the three-phase solve does not converge, the estimate stands in
+   for the solve (said in the result).
 """
 
 from __future__ import annotations
@@ -179,6 +180,9 @@ def worst_phase_loading(
                 continue
             g3 = build_threephase(cg, en, int(s), phases, p3, q3, merged=merged)
             res = solve_compiled(compile_threephase(g3.model), tol_pu=1e-6)
+            if not res.converged:  # a collapsing island: its currents mean nothing, the estimate stands
+                estimated.append(int(s))
+                continue
             for line in g3.model.lines:
                 e = edge_pos[line.name]
                 i = np.abs(res.branch_current(f"Line.{line.name}"))[: len(line.nodes1)]
