@@ -5,6 +5,7 @@ import { assetTilesOn, geoLayers, initialLayers, vegetationSource, type TileLaye
 import { streetAngle } from "../../map/layers/geoLabels";
 import { riskRadii } from "../../map/layers/riskAssets";
 import { geoStyle } from "../../map/layers/geoTiles";
+import { tileModeFromSearch } from "./startMap";
 
 const layer = (name: string): TileLayerInfo => ({ name, description: name, geometry: "polygon", min_zoom: 10, tilejson: `/api/tiles/${name}.json` });
 
@@ -107,6 +108,10 @@ describe("layer list", () => {
     expect(assetTilesOn("auto", null, 300_000)).toBe(false);
     expect(assetTilesOn("on", 10, 300_000)).toBe(true);
     expect(assetTilesOn("off", 1e7, 300_000)).toBe(false);
+    expect(tileModeFromSearch("?tiles=on")).toBe("on");
+    expect(tileModeFromSearch("?a=1&tiles=off")).toBe("off");
+    expect(tileModeFromSearch("?tiles=yes")).toBe("auto");
+    expect(tileModeFromSearch("")).toBe("auto");
   });
 });
 
