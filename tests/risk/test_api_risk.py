@@ -134,7 +134,13 @@ def test_the_flow(live: LiveServer, viewer_token: str, tiny_grid: Grid) -> None:
         assert models["current"] == job["result_id"]
         card = models["models"][0]
         assert card["evaluation"]["oracle_violations"] == []
-        assert set(card["evaluation"]["test"]) == {"past_failures", "age_only", "lightgbm", "oracle"}
+        assert set(card["evaluation"]["test"]) == {
+            "past_failures",
+            "age_only",
+            "lightgbm",
+            "lightgbm_prior",
+            "oracle",
+        }
 
         r = viewer.get(
             "/api/risk/assets", params={"asset_type": "transformer", "limit": 5, "sort": "-probability"}
@@ -176,10 +182,14 @@ def _consequence_and_risk(admin: httpx.Client, viewer: httpx.Client, n_assets: i
     pz = "/api/cascade/patient-zero-candidates"
     none = viewer.get(pz, params={"use_gnn_predictions": "true"}).json()
     assert none["status"] == "none" and none["risk_source"] is None
+    r = viewer.get("/api/risk/transformers/replace-first", params={"budget_usd": 50_000})
+    assert r.status_code == 409 and "POST /api/risk/consequence" in r.json()["message"]
     r = admin.post("/api/risk/consequence", json={"scenario": "summer_peak"})
     assert r.status_code == 202, r.text
     job = _wait(admin, r.json()["job"]["job_id"])
     assert job["state"] == "done", job
+    again = _wait(admin, admin.post("/api/risk/consequence", json={}).json()["job"]["job_id"])
+    assert again["state"] == "done" and again["result_id"] == job["result_id"]  # cached: not simulated again
     page = viewer.get(
         "/api/risk/assets", params={"limit": 1000, "sort": "-risk_customer_minutes_per_y"}
     ).json()
@@ -216,6 +226,16 @@ def _consequence_and_risk(admin: httpx.Client, viewer: httpx.Client, n_assets: i
     ).json()
     assert nodes["nodes"] and all(n["customers_out"] >= 10 for n in nodes["nodes"])
     assert nodes["risk_source"] == got_pz["risk_source"]
+    # transformers to replace first: within the budget, best avoided customer-minutes per $ first
+    rep = viewer.get("/api/risk/transformers/replace-first", params={"budget_usd": 50_000}).json()
+    assert 0 < rep["count"] <= 50_000 // rep["unit_cost_usd"] and rep["cost_usd"] <= 50_000
+    avoided = [t["avoided_customer_minutes_per_y"] for t in rep["transformers"]]
+    assert avoided == sorted(avoided, reverse=True) and avoided[-1] > 0
+    assert rep["avoided_customer_minutes_per_y"] == pytest.approx(sum(avoided))
+    t0 = rep["transformers"][0]
+    assert t0["avoided_failures_per_y"] == pytest.approx(
+        t0["expected_failures_per_y"] - rep["new_unit_failures_per_y"]
+    )
 
 
 BAD: list[tuple[str, str, dict[str, Any], str]] = [
@@ -235,6 +255,8 @@ BAD: list[tuple[str, str, dict[str, Any], str]] = [
     ("GET", "/api/risk/jobs/%20", {}, "job_id"),
     ("GET", "/api/risk/assets", {"params": {"scenario": "tornado"}}, "scenario"),
     ("GET", "/api/risk/rollup", {"params": {"level": "meter"}}, "level"),
+    ("GET", "/api/risk/transformers/replace-first", {"params": {"budget_usd": "-1"}}, "budget_usd"),
+    ("GET", "/api/risk/transformers/replace-first", {"params": {"budget_usd": "nan"}}, "budget_usd"),
     ("POST", "/api/risk/consequence", {"json": {"scenario": "tornado"}}, "scenario"),
     ("POST", "/api/risk/consequence", {"json": {"wind": 3}}, "wind"),
 ]
@@ -253,12 +275,7 @@ def test_bad_input_is_4xx_naming_the_field(
 
 
 def test_gnn_without_torch_is_501(live: LiveServer, monkeypatch: pytest.MonkeyPatch) -> None:
-    from fluxops.core.errors import CapabilityError
-
-    def missing() -> None:
-        raise CapabilityError("the GNN needs torch")
-
-    monkeypatch.setattr("fluxops.risk.gnn._torch", missing)
+    monkeypatch.setattr("fluxops.risk.gnn.torch_installed", lambda: False)
     with live.client(live.admin_token) as c:
         r = c.post("/api/risk/train", json={"gnn": True})
     assert r.status_code == 501 and "torch" in r.json()["message"]
