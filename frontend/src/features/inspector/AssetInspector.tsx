@@ -5,7 +5,6 @@
 import { api, fmt, str, type Json } from "../../api/endpoints";
 import { useApi } from "../../api/useApi";
 import { humanLabel } from "../common/labels";
-import { timeText } from "../common/format";
 import { uiStore } from "../../state/ui";
 import { PanelState } from "../common/Status";
 import { useStore } from "../../state/store";
@@ -13,6 +12,7 @@ import { requestFlyTo, selectAsset, selectionStore } from "../../state/selection
 import { mapDataStore } from "../../state/mapData";
 import { AmiLoadChart } from "../ami/AmiLoadChart";
 import { RelatedRecords } from "./RelatedRecords";
+import { attrText } from "./attrText";
 import { RiskSection } from "../risk/RiskSection";
 import { DeviceSwitching } from "../switching/DeviceSwitching";
 import { isSwitchingDevice } from "../switching/switching";
@@ -35,7 +35,7 @@ function Attributes({ attrs }: { attrs: Json }) {
         {entries.map(([k, v]) => (
           <tr key={k}>
             <th>{humanLabel(k)}</th>
-            <td>{typeof v === "number" ? fmt(v, Number.isInteger(v) ? 0 : 2) : (timeText(v, tz) ?? str(v))}</td>
+            <td>{attrText(k, v, tz)}</td>
           </tr>
         ))}
       </tbody>
