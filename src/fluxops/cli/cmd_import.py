@@ -93,3 +93,46 @@ def register(app: typer.Typer) -> None:
         with console.status(f"importing SimBench {code} (parses the bundled CSVs, ~5 s)..."):
             grid, report = load_simbench_network(code)
         _load(grid, report, data_dir, time.perf_counter() - t0)
+
+    @group.command("gis")
+    def import_gis(
+        files: list[Path] = typer.Argument(
+            help="one GIS file per grid table (GeoJSON, GeoPackage, Shapefile, GeoParquet), named "
+            "<table>.<ext> or by the mapping; `fluxops import gis-export` writes them"
+        ),
+        mapping: Path | None = typer.Option(
+            None, "--mapping", help="JSON: name, snap_tolerance_m, tables.<table>.file/fields/units"
+        ),
+        data_dir: Path | None = DATA_DIR_OPTION,
+    ) -> None:
+        """Import the network from GIS files (docs/geo.md), validate it and load it whole."""
+        from fluxops.storage.gis_network import read_network
+
+        t0 = time.perf_counter()
+        text = mapping.read_text() if mapping is not None else "{}"
+        with console.status(f"importing {len(files)} GIS files..."):
+            grid = read_network(files, text, mapping.name if mapping is not None else "mapping")
+        report = ImportReport(source_v_pu={}, synthesized_breakers=0)
+        report.notes.append(f"tables: {', '.join(sorted(grid.meta.params['files']))}")
+        _load(grid, report, data_dir, time.perf_counter() - t0)
+
+    @group.command("gis-export")
+    def export_gis(
+        out_dir: Path = typer.Argument(help="folder for <table>.parquet (GeoParquet, lon/lat)"),
+        data_dir: Path | None = DATA_DIR_OPTION,
+    ) -> None:
+        """Write the stored network as the GeoParquet files `fluxops import gis` reads back, every column."""
+        from fluxops.core.errors import NotFoundError
+        from fluxops.grid.gis_export import export_network_geoparquet
+        from fluxops.storage import open_store
+
+        store = open_store(settings_for(data_dir))
+        try:
+            grid = store.read_grid()
+            if grid is None:
+                raise NotFoundError("no grid loaded: run `fluxops generate` or an import first")
+            paths = export_network_geoparquet(grid, out_dir)
+        finally:
+            store.close()
+        for table, path in paths.items():
+            console.print(f"{table}: {path}")
