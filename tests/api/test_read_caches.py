@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import time
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pytest
@@ -19,6 +22,7 @@ from fluxops.api.ami_runtime import AmiRuntime
 from fluxops.api.app import create_app
 from fluxops.grid.models import Grid
 from fluxops.grid.ports import AssetQuery
+from fluxops.ops.trace import NODE_DEVICE, ProtectionTree
 from fluxops.storage import open_store
 
 ARROW = "application/vnd.apache.arrow.stream"
@@ -98,3 +102,35 @@ def test_analytics_built_once_per_materialization_and_rebuilt_for_the_next(
         exported = c.get(path, params={"format": "csv"})
         assert exported.status_code == 200 and exported.headers["content-type"].startswith("text/csv")
         assert len(list(csv.DictReader(io.StringIO(exported.text)))) == len(tiny_grid.transformers)
+
+
+def test_a_new_outage_and_an_operator_action_are_in_the_next_outage_list(
+    own: LiveServer, tiny_grid: Grid
+) -> None:
+    tree = ProtectionTree.build(tiny_grid)
+    fuse = next(
+        n
+        for n in range(tree.n_devices)
+        if tree.node_kind[n] == NODE_DEVICE and tree.node_type[n] == "fuse" and tree.meter_count[n] >= 3
+    )
+    device = str(tree.node_ids[fuse])
+    meters = [str(m) for m in tree.node_ids[tree.meters_under(fuse)]]
+    at = (datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=30)).isoformat()
+    body = "".join(
+        json.dumps({"meter_id": m, "event_type": "last_gasp", "event_time_utc": at}) + "\n" for m in meters
+    )
+    params = {"status": "active", "limit": 200}
+    with own.client(own.admin_token) as c:
+        assert c.get("/api/outages", params=params).json()["items"] == []  # kept until the next write
+        r = c.post("/api/ami/events", content=body, headers={"Content-Type": "application/x-ndjson"})
+        assert r.status_code == 200 and r.json()["accepted"] == len(meters)
+        deadline = time.monotonic() + 30
+        items: list[dict[str, Any]] = []
+        while not items and time.monotonic() < deadline:  # the outage engine runs in its own thread
+            items = c.get("/api/outages", params=params).json()["items"]
+            time.sleep(0.05)
+        assert [o["device_id"] for o in items] == [device]
+        assert items[0]["acknowledged_by"] is None
+        assert c.post(f"/api/outages/{items[0]['outage_id']}/acknowledge").status_code == 200
+        (after,) = c.get("/api/outages", params=params).json()["items"]  # no wait: the very next request
+        assert after["acknowledged_by"] is not None

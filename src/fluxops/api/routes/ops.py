@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -107,19 +108,54 @@ def list_outages(
         limit=parse_limit(limit),
         offset=offset,
     )
-    items, total = svc.list_outages(q)
+    items, total, rows, repair = _outage_rows(request, svc, q)
     etr = svc.etr(items)
-    repair = svc.restore_proposals(items)
     empty = {"etr_utc": None, "etr_basis": None}
     return {
         "items": [
-            {**o.to_dict(), **etr.get(o.outage_id, empty), **repair.get(o.outage_id, NO_REPAIR)}
-            for o in items
+            {**row, **etr.get(o.outage_id, empty), **repair.get(o.outage_id, NO_REPAIR)}
+            for o, row in zip(items, rows, strict=True)
         ],
         "total": total,
         "storm_mode": svc.storm_mode(),
         "kpis": svc.kpis(),
     }
+
+
+_OutageRows = tuple[list[Any], int, list[dict[str, Any]], dict[str, dict[str, Any]]]
+_OUTAGE_ROWS_KEPT = 32  # distinct queries kept per store write generation
+_OUTAGE_ROWS_LOCK = threading.Lock()
+
+
+def _outage_rows(request: Request, svc: OpsService, q: OutageQuery) -> _OutageRows:
+    """The page, its total, the rows as dicts and the repair proposals: all read from the store, so on a
+    store that counts its writes (`write_generation`: DuckDB, one writer) they are kept until the next
+    write (a new outage, a status change, a work order) and 64 clients polling the active outages cost
+    one set of queries per write. ETR, storm mode and the KPIs depend on the clock: computed each time."""
+    store = request.app.state.store
+    gen_of = getattr(store, "write_generation", None)
+    gen = gen_of() if callable(gen_of) else None
+
+    def read() -> _OutageRows:
+        items, total = svc.list_outages(q)
+        return items, total, [o.to_dict() for o in items], svc.restore_proposals(items)
+
+    if not isinstance(gen, int):
+        return read()
+    state = request.app.state
+    key = (gen, id(svc), q)
+    with _OUTAGE_ROWS_LOCK:
+        memo: dict[Any, _OutageRows] | None = getattr(state, "outage_rows", None)
+        if memo is None:
+            memo = state.outage_rows = {}
+        hit = memo.get(key)
+    if hit is None:
+        hit = read()
+        with _OUTAGE_ROWS_LOCK:
+            if len(memo) >= _OUTAGE_ROWS_KEPT or any(k[0] != gen for k in memo):
+                memo.clear()  # an older generation's answers are never served again
+            memo[key] = hit
+    return hit
 
 
 @router.get(
