@@ -1,7 +1,8 @@
-"""Issue 11 §2 through the API: ``model=three_phase`` on an imported IEEE 13-node feeder solves the
-file's own three-phase circuit (line-code matrices, regulators, delta/wye loads by phase) and equals
-OpenDSS (the DSS C-API engine via opendssdirect, its regulator controls converged) within 1e-3 pu per
-phase, with the same regulator taps. A real server on its own DuckDB file holding the imported grid."""
+"""Issue 11 §2 through the API: ``model=three_phase`` on an imported IEEE 13-node (and 34-, 123-node)
+feeder solves the file's own three-phase circuit (line-code matrices, regulators, delta/wye loads by
+phase) and equals OpenDSS (the DSS C-API engine via opendssdirect, its regulator controls converged)
+within 1e-3 pu per phase, with the same regulator taps. A real server on its own DuckDB file holding the
+imported grid."""
 
 from __future__ import annotations
 
@@ -17,28 +18,33 @@ from fluxops.storage import open_store
 
 dss = pytest.importorskip("opendssdirect")
 pytest.importorskip("pandapower")
-SCRIPT = Path("/work/shared/data/ieee-test-feeders/13Bus/IEEE13Nodeckt.dss")
-if not SCRIPT.is_file():  # pragma: no cover - data of this workplace
+FEEDERS = Path("/work/shared/data/ieee-test-feeders")
+SCRIPTS = {
+    "ieee13": FEEDERS / "13Bus" / "IEEE13Nodeckt.dss",
+    "ieee34": FEEDERS / "34Bus" / "ieee34Mod1.dss",
+    "ieee123": FEEDERS / "123Bus" / "IEEE123Master.dss",
+}
+if not FEEDERS.is_dir():  # pragma: no cover - data of this workplace
     pytest.skip("IEEE test feeders not present", allow_module_level=True)
 V_TOL_PU = 1e-3
 
 
-@pytest.fixture(scope="module")
-def ieee13(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    grid, _ = import_opendss(SCRIPT)
-    store = open_store(make_settings(tmp_path_factory.mktemp("ieee13-3ph")))
+@pytest.fixture(scope="module", params=sorted(SCRIPTS))
+def ieee(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    grid, _ = import_opendss(SCRIPTS[request.param])
+    store = open_store(make_settings(tmp_path_factory.mktemp("ieee-3ph")))
     store.load_grid(grid)
-    app = create_app(make_settings(tmp_path_factory.mktemp("ieee13-3ph-settings")), store=store)
+    app = create_app(make_settings(tmp_path_factory.mktemp("ieee-3ph-settings")), store=store)
     running = start_uvicorn(app)
     yield LiveServer(f"http://127.0.0.1:{running.port}", app, store, BOOTSTRAP_TOKEN)
     stop_uvicorn(running)
     store.close()
 
 
-def _opendss_reference() -> tuple[dict[str, float], dict[str, int]]:
+def _opendss_reference(script: Path) -> tuple[dict[str, float], dict[str, int]]:
     """OpenDSS's per-phase |V| (pu of each bus's kV base) and regulator tap positions."""
     dss.Text.Command("clear")
-    dss.Text.Command(f'compile "{SCRIPT}"')
+    dss.Text.Command(f'compile "{script}"')
     dss.Solution.Solve()
     assert dss.Solution.Converged()
     out: dict[str, float] = {}
@@ -58,10 +64,11 @@ def _opendss_reference() -> tuple[dict[str, float], dict[str, int]]:
     return out, taps
 
 
-def test_three_phase_on_imported_ieee13_equals_opendss(ieee13: LiveServer) -> None:
-    ref, ref_taps = _opendss_reference()
-    fid = str(ieee13.store.read_grid().feeders["feeder_id"].iloc[0])
-    with ieee13.client(ieee13.admin_token) as c:
+def test_three_phase_on_imported_ieee_feeder_equals_opendss(ieee: LiveServer) -> None:
+    grid = ieee.store.read_grid()
+    ref, ref_taps = _opendss_reference(Path(grid.meta.params["file"]))
+    fid = str(grid.feeders["feeder_id"].iloc[0])
+    with ieee.client(ieee.admin_token) as c:
         r = c.get(f"/api/powerflow/{fid}", params={"model": "three_phase"})
         assert r.status_code == 200, r.text
         body = r.json()
