@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
@@ -22,6 +23,7 @@ from fluxops.grid.gis_export import export_network_geoparquet
 from fluxops.grid.models import ID_COLUMNS, Grid
 from fluxops.grid.validation import validate_grid
 from fluxops.storage import open_store
+from fluxops.storage.duckdb_store import spatial_extension_path
 from fluxops.storage.gis_network import read_network
 
 
@@ -184,3 +186,23 @@ def test_unknown_projection_refused_and_store_untouched(tmp_path: Path, tiny_gri
         assert store.get_grid_info().content_hash == before  # nothing half-loaded
     finally:
         store.close()
+
+
+def test_geopackage_in_web_mercator(tmp_path: Path, tiny_grid: Grid) -> None:
+    """The spans as a GeoPackage in EPSG:3857 (written by DuckDB spatial's GDAL): transformed back to
+    lon/lat on reading, then snapped to the same buses."""
+    files, mapping = _foreign(tmp_path, tiny_grid)
+    con = duckdb.connect()
+    con.execute(f"LOAD '{spatial_extension_path()}'")
+    src, dst = tmp_path / "spans.geojson", tmp_path / "spans.gpkg"
+    con.execute(
+        f"COPY (SELECT * EXCLUDE (geom, OGC_FID), ST_Transform(geom, 'EPSG:4326', 'EPSG:3857', true) AS geom "
+        f"FROM ST_Read('{src}')) TO '{dst}' WITH (FORMAT GDAL, DRIVER 'GPKG', SRS 'EPSG:3857')"
+    )
+    con.close()
+    mapping["tables"]["line_segments"]["file"] = "spans.gpkg"  # type: ignore[index]
+    files = [dst if p == src else p for p in files]
+    grid = read_network(files, json.dumps(mapping), "m.json")
+    a, b = _sorted(grid, "line_segments"), _sorted(tiny_grid, "line_segments")
+    assert (a.from_bus_id == b.from_bus_id).all() and (a.to_bus_id == b.to_bus_id).all()
+    np.testing.assert_allclose(a.length_km, b.length_km, rtol=1e-9)
