@@ -85,12 +85,12 @@ def tile_at(lon: float, lat: float, z: int) -> gt.Tile:
     return gt.validate_tile(z, x, y)
 
 
-def ensure_houston(data_dir: Path | None, tmp: Path) -> Path:
+def ensure_houston(data_dir: Path | None, tmp: Path, preset: str = "houston") -> Path:
     if data_dir is not None:
         return data_dir
     env = {**os.environ, "FLUXOPS_DATA_DIR": str(tmp)}
     fluxops = Path(sys.executable).parent / "fluxops"
-    subprocess.run([str(fluxops), "generate", "--preset", "houston", "--seed", "42"], env=env, check=True)
+    subprocess.run([str(fluxops), "generate", "--preset", preset, "--seed", "42"], env=env, check=True)
     return tmp
 
 
@@ -273,14 +273,19 @@ def bench_h3(stores: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def main() -> int:
+    global OUT
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data-dir", type=Path, default=None)
+    parser.add_argument("--preset", default="houston", help="the grid preset (the targets are for houston)")
+    parser.add_argument("--out", type=Path, default=None, help=f"the report (default {OUT})")
     args = parser.parse_args()
+    if args.out is not None:
+        OUT = args.out
     with tempfile.TemporaryDirectory() as tmp:
-        data_dir = ensure_houston(args.data_dir, Path(tmp))
+        data_dir = ensure_houston(args.data_dir, Path(tmp), args.preset)
         duck = DuckDBStore(data_dir / "fluxops.duckdb")
         info = duck.get_grid_info()
-        assert info is not None and info.name == "houston", info
+        assert info is not None and info.name == args.preset, info
         grid = duck.read_grid()
         assert grid is not None
         frame = asset_index(grid)
@@ -382,8 +387,9 @@ def write(
     c = grid.counts()
     lines = [
         "## Geospatial: vector tiles, spatial queries, H3 (`benchmarks/bench_geo.py`, issue 13)\n",
-        f"Grid: `houston`, seed 42: {len(frame):,} assets ({c['meters']:,} meters, {c['line_segments']:,} "
-        f"spans, {c['poles']:,} poles, {c['transformers']:,} transformers). Machine: {platform.machine()}, "
+        f"Grid: `{grid.meta.name}`, seed 42: {len(frame):,} assets ({c['meters']:,} meters, "
+        f"{c['line_segments']:,} spans, {c['poles']:,} poles, {c['transformers']:,} transformers). "
+        f"Machine: {platform.machine()}, "
         f"{os.cpu_count()} cores, {mem_gib:.0f} GiB RAM, Python {platform.python_version()}; shared with "
         f"other jobs while measured (1-min load average {load:.1f} at the end), so p95s are noisy. "
         "Both stores in the same run, interleaved request by request (each sees the same load), same "
