@@ -92,3 +92,21 @@ def test_a_failed_background_embedding_leaves_bm25_serving() -> None:
     assert index.dense_ready.wait(60)
     assert "failed (RuntimeError: no weights): BM25 only" in index.method
     assert index.search("major event days T_MED", limit=1)[0].doc_id == "ieee-1366"
+
+
+class _Remembering(_GatedEmbedder):
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate.set()
+        self.memo: dict[str, np.ndarray] = {}
+
+    def remember(self, texts: list[str], vectors: np.ndarray) -> None:
+        self.memo.update(zip(texts, vectors, strict=True))
+
+
+def test_embeddings_read_from_the_disk_cache_seed_the_memo(tmp_path: Path) -> None:
+    """After a restart an upload re-encodes only its own passages: the cached corpus is remembered."""
+    first = DocumentIndex(embedder=_Remembering(), cache_dir=tmp_path)
+    again = _Remembering()
+    DocumentIndex(embedder=again, cache_dir=tmp_path)
+    assert len(again.memo) == len({f"{c.heading}: {c.text}" for c in first.chunks})

@@ -57,6 +57,13 @@ class MiniLMEmbedder:
                 self._cache.update(zip(todo, self._model.encode(todo), strict=True))
             return np.stack([self._cache[t] for t in texts]) if texts else np.zeros((0, DIM), np.float32)
 
+    def remember(self, texts: list[str], vectors: np.ndarray[Any, np.dtype[np.float32]]) -> None:
+        """Keep embeddings read from the disk cache, so an index rebuilt after an upload encodes only
+        the new passages."""
+        with self._lock:
+            if len(self._cache) + len(texts) <= MAX_MEMO:
+                self._cache.update(zip(texts, vectors, strict=True))
+
 
 _EMBEDDER: list[MiniLMEmbedder] = []
 _EMBEDDER_LOCK = threading.Lock()
@@ -121,6 +128,9 @@ def embed_corpus(
             cached = np.load(path, allow_pickle=False)
             if cached.ndim == 2 and cached.shape[0] == len(texts):
                 hit: np.ndarray[Any, np.dtype[np.float32]] = cached.astype(np.float32, copy=False)
+                remember = getattr(embedder, "remember", None)
+                if remember is not None:
+                    remember(texts, hit)
                 return hit
         except (OSError, ValueError):  # a damaged cache file is recomputed
             pass

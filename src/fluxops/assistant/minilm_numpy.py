@@ -53,6 +53,21 @@ def _gelu(x: Array) -> Array:
     return out.astype(np.float32, copy=False)
 
 
+_CONTROLLER: list[Any] = []
+
+
+def _blas_controller() -> Any:
+    """threadpoolctl's view of the loaded BLAS libraries, built once (``threadpool_limits`` rebuilds it
+    on every call: ~1 ms, a tenth of a question's embedding)."""
+    if not _CONTROLLER:
+        try:
+            from threadpoolctl import ThreadpoolController  # type: ignore[import-untyped]
+        except ImportError:  # pragma: no cover
+            return None
+        _CONTROLLER.append(ThreadpoolController())
+    return _CONTROLLER[0]
+
+
 class MiniLMNumpy:
     """The encoder: ``encode(texts)`` returns one L2-normalized 384-float row per text."""
 
@@ -96,7 +111,17 @@ class MiniLMNumpy:
                 self.w[k] = np.ascontiguousarray(self.w[k].T)
 
     def encode(self, texts: list[str]) -> Array:
-        """Embeddings of ``texts`` in their order (computed in length-sorted batches)."""
+        """Embeddings of ``texts`` in their order (computed in length-sorted batches) on one BLAS thread:
+        OpenBLAS's own threads made a question's embedding 10-30x slower on a busy 2-core machine (they
+        spin waiting for cores the other tenants hold), and one thread leaves the server's other cores
+        alone. The limit is process-wide while it holds (threadpoolctl), then restored."""
+        controller = _blas_controller()
+        if controller is None:  # pragma: no cover - the [assistant] extra installs threadpoolctl
+            return self._encode(texts)
+        with controller.limit(limits=1, user_api="blas"):
+            return self._encode(texts)
+
+    def _encode(self, texts: list[str]) -> Array:
         out = np.zeros((len(texts), int(self.w["embeddings.LayerNorm.weight"].shape[0])), np.float32)
         if not texts:
             return out
