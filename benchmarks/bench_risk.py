@@ -154,9 +154,10 @@ def render_serving(rows: list[dict[str, Any]], load: str) -> list[str]:
         "",
         "### Serving figures (issue 12 targets)",
         "",
-        f"Machine load before the run: {load} (a shared 2-core machine with other jobs: wall times "
-        "are upper bounds). Targets: history on `houston` (5 years) ≤ 120 s, LightGBM training on "
-        "`houston` ≤ 60 s, scoring every `houston` asset ≤ 2 s, `GET /api/risk/assets` p50 ≤ 50 ms.",
+        f"Machine load before the run: {load} (a shared 2-core machine busy with 8 parallel jobs: "
+        "wall times are upper bounds, CPU seconds in brackets). Targets: history on `houston` "
+        "(5 years) ≤ 120 s, LightGBM training on `houston` ≤ 60 s, scoring every `houston` asset ≤ 2 s, "
+        "`GET /api/risk/assets` p50 ≤ 50 ms.",
         "",
         "| preset | assets | history s | LightGBM served fit s (CPU) | features of all assets s "
         "| scoring all assets s (CPU) | GET /api/risk/assets p50 / p90 ms (n) |",
