@@ -52,6 +52,7 @@ SEMANTIC_422 = {
     "GET /api/assets",
     "GET /api/topology",
     "GET /api/map/meters",
+    "GET /api/basemap/labels",
     # exactly one of content / content_base64, and the bytes must be a readable file of the format
     "POST /api/docs",
     # body fields naming records that must exist (asset_id, outage_id, crew_id), assign needs a crew

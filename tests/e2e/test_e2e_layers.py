@@ -162,13 +162,22 @@ def test_h3_heat_legend_labels_and_tile_mode(geo_ready: None, ui: UI, ui_server:
     assert f"total {round(h3['value_total']):,} customers" in text
     assert "customers per cell (" in text and "km²" in text
     # street names from the generator's addresses, neighbourhoods from substation names
-    with api(ui_server) as c:
-        labels = c.get("/api/basemap/labels").json()
-    assert labels["streets"] and labels["neighbourhoods"]
-    assert layer_length(page, "basemap-streets") == len(labels["streets"])
-    assert layer_length(page, "basemap-neighbourhoods") == len(labels["neighbourhoods"])
-    # forced tile mode on the demo-sized grid: the asset layers come from tiles
+    # (at street zoom the streets are those of the view: the same bbox the page asked for)
     lon, lat = centre(ui_server)
+    with page.expect_response(lambda r: "/api/basemap/labels?" in r.url and "bbox=" in r.url) as lab:
+        go_to(page, lon, lat, 14.5)
+    bbox = lab.value.url.split("bbox=")[1].split("&")[0].replace("%2C", ",")
+    with api(ui_server) as c:
+        labels = c.get("/api/basemap/labels", params={"bbox": bbox, "limit": 2000}).json()
+        everything = c.get("/api/basemap/labels").json()
+    assert labels["streets"] and everything["neighbourhoods"]
+    n = len(labels["streets"])
+    page.wait_for_function(
+        f"() => (window.__fluxops.layers.find(l => l.id === 'basemap-streets') || {{}}).length === {n}"
+    )
+    assert layer_length(page, "basemap-neighbourhoods") == len(everything["neighbourhoods"])
+    assert {s["name"] for s in labels["streets"]} <= {s["name"] for s in everything["streets"]}
+    # forced tile mode on the demo-sized grid: the asset layers come from tiles
     go_to(page, lon, lat, 15)
     with page.expect_response(lambda r: "/api/tiles/segments/" in r.url, timeout=30_000) as resp:
         page.select_option("[data-testid=tile-mode-select]", "on")

@@ -174,10 +174,21 @@ export async function runSelection(shape: SelectionShape): Promise<void> {
   }
 }
 
-export async function loadLabels(): Promise<void> {
+/** Street labels of a view (bbox) or, without one, the longest streets of the grid; neighbourhoods
+ * come with the first call (all of them) and are kept. */
+let labelsSeq = 0;
+
+export async function loadLabels(bbox?: [number, number, number, number]): Promise<void> {
+  const seq = ++labelsSeq;
   try {
-    const body = await getJson<{ streets: StreetLabel[]; neighbourhoods: NeighbourhoodLabel[] }>("/api/basemap/labels", { limit: 5000 });
-    layersStore.update((s) => ({ ...s, streets: body.streets, neighbourhoods: body.neighbourhoods }));
+    const q = bbox ? { limit: 2000, bbox: bbox.map((v) => v.toFixed(5)).join(",") } : { limit: 5000 };
+    const body = await getJson<{ streets: StreetLabel[]; neighbourhoods: NeighbourhoodLabel[] }>("/api/basemap/labels", q);
+    const latest = seq === labelsSeq; // an earlier answer arriving late never replaces a later view's streets
+    layersStore.update((s) => ({
+      ...s,
+      streets: latest ? body.streets : s.streets,
+      neighbourhoods: bbox && s.neighbourhoods.length ? s.neighbourhoods : body.neighbourhoods,
+    }));
   } catch {
     // No labels (an imported grid without addresses answers an empty list; an error leaves the map unlabelled).
   }

@@ -15,6 +15,7 @@ import { buildSelectionShapeLayers } from "../../map/layers/geoSelection";
 import { buildLabelLayers } from "../../map/layers/geoLabels";
 import { buildRiskLayer, type RiskLayerData } from "../../map/layers/riskAssets";
 import { ZOOM } from "../../map/zoom";
+import type { MapProbe } from "../../map/MapView";
 import { ASSET_TILE_LAYERS, assetTilesOn, layersStore, vegetationSource } from "./layersState";
 import { ensureAssetTiles, TILE_MODE_ABOVE } from "./AssetTileMode";
 import { loadLabels, loadTileLayers } from "./layersApi";
@@ -41,6 +42,22 @@ export function useGeoLayers(zoom: number): GeoLayers {
     void loadTileLayers();
     void loadLabels();
   }, []);
+  // At street zoom the labels follow the view (a city has more streets than one answer holds).
+  const street = zoom >= ZOOM.streetFrom;
+  useEffect(() => {
+    const map = (window as unknown as { __fluxops?: MapProbe }).__fluxops?.map;
+    if (!map || !street) return;
+    const onMove = () => {
+      if (map.getZoom() < ZOOM.streetFrom) return;
+      const b = map.getBounds();
+      void loadLabels([Math.max(-180, b.getWest()), Math.max(-90, b.getSouth()), Math.min(180, b.getEast()), Math.min(90, b.getNorth())]);
+    };
+    onMove();
+    map.on("moveend", onMove);
+    return () => {
+      map.off("moveend", onMove);
+    };
+  }, [street]);
   useEffect(() => {
     if (assetTiles && s.available) void ensureAssetTiles();
   }, [assetTiles, s.available]);
