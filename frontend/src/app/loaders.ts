@@ -30,8 +30,18 @@ export async function loadMapAssets(): Promise<void> {
     const t0 = performance.now();
     const assets = parseMapAssets(bytes);
     const ms = performance.now() - t0;
+    // the live state (requested with the payload, tiny and usually here first) goes in with the map
+    // data, so the first frame is drawn with live colours rather than a second one seconds later
+    const state = await statePrefetch?.catch(() => null);
     mapDataStore.update((s) => loaded(s, assets, bytes.byteLength, ms));
     mark("mapAssetsLoaded");
+    if (state) {
+      statePrefetch = null;
+      const map = mapDataStore.get();
+      const rows = parseCompactRows(state.bytes);
+      gridStateStore.update((s) => ({ ...applyStateRows(s, assets.count, map.byId, rows, state.version, true), epoch: state.epoch }));
+      mark("gridStateApplied");
+    }
   } catch (e) {
     mapDataStore.update((s) => ({ ...s, error: e instanceof Error ? e.message : String(e) }));
   }
