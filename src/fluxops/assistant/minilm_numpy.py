@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 from scipy.special import erf
 
+from fluxops.assistant.embeddings import one_blas_thread
 from fluxops.core.errors import CapabilityError
 
 F32 = np.dtype[np.float32]
@@ -51,21 +52,6 @@ def _gelu(x: Array) -> Array:
     """The exact (erf) GELU that BERT's ``hidden_act: gelu`` means."""
     out: Array = 0.5 * x * (1.0 + erf(x * np.float32(1.0 / np.sqrt(2.0))))
     return out.astype(np.float32, copy=False)
-
-
-_CONTROLLER: list[Any] = []
-
-
-def _blas_controller() -> Any:
-    """threadpoolctl's view of the loaded BLAS libraries, built once (``threadpool_limits`` rebuilds it
-    on every call: ~1 ms, a tenth of a question's embedding)."""
-    if not _CONTROLLER:
-        try:
-            from threadpoolctl import ThreadpoolController  # type: ignore[import-untyped]
-        except ImportError:  # pragma: no cover
-            return None
-        _CONTROLLER.append(ThreadpoolController())
-    return _CONTROLLER[0]
 
 
 class MiniLMNumpy:
@@ -115,10 +101,7 @@ class MiniLMNumpy:
         OpenBLAS's own threads made a question's embedding 10-30x slower on a busy 2-core machine (they
         spin waiting for cores the other tenants hold), and one thread leaves the server's other cores
         alone. The limit is process-wide while it holds (threadpoolctl), then restored."""
-        controller = _blas_controller()
-        if controller is None:  # pragma: no cover - the [assistant] extra installs threadpoolctl
-            return self._encode(texts)
-        with controller.limit(limits=1, user_api="blas"):
+        with one_blas_thread():
             return self._encode(texts)
 
     def _encode(self, texts: list[str]) -> Array:

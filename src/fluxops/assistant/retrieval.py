@@ -35,6 +35,7 @@ from fluxops.assistant.embeddings import (
     default_embedder,
     embed_corpus,
     minilm_embedder,
+    one_blas_thread,
 )
 from fluxops.assistant.models import Citation, Document
 from fluxops.core.errors import CapabilityError
@@ -325,9 +326,11 @@ class DocumentIndex:
         dense = self._dense
         if dense is None or self.embedder is None:
             return []
-        q = self.embedder.encode([query])[0]
-        sims = dense @ q
-        order = np.argsort(-sims, kind="stable")[:k]
+        with one_blas_thread():
+            q = self.embedder.encode([query])[0]
+            sims = dense @ q
+        top = np.argpartition(-sims, k)[:k] if len(sims) > k else np.arange(len(sims))
+        order = top[np.argsort(-sims[top], kind="stable")]
         return [int(i) for i in order if sims[i] >= DENSE_MIN_SIMILARITY]
 
     def _rank(self, retriever: Any, query: list[str], k: int) -> list[int]:
