@@ -189,3 +189,29 @@ def test_a_history_with_too_few_failures_is_a_conflict(small_assets: Any) -> Non
     sparse = generate_history(small_assets, end_utc=END, years=4, seed=0, params=scaled_params(0.2))
     with pytest.raises(ConflictError, match="too few failures"):
         evaluate(sparse, CFG)
+
+
+def test_ceilings_are_reported(evaluation: dict[str, Any]) -> None:
+    """The diagnostic ceilings sit in the card apart from the models (never chosen, never checked as
+    models against the oracle)."""
+    assert set(evaluation["ceilings"]) == {"known_drivers", "own_history"}
+    for c in evaluation["ceilings"].values():
+        assert 0.5 < c["overall"]["roc_auc"]["value"] <= 1.0 and c["what"]
+    assert not set(evaluation["ceilings"]) & set(evaluation["validation"])
+
+
+def test_prior_model_explanations_add_up(small_history: History) -> None:
+    """LightGBM from the published-rate prior: contributions + bias (prior included) = its log-odds."""
+    from fluxops.risk.models import LightGBMPriorModel, drivers
+
+    snaps = Snapshots(small_history)
+    x, x2 = snaps.at(1), snaps.at(2)
+    y = snaps.y[1]
+    m = LightGBMPriorModel(CFG).fit(x, y)
+    p = m.predict(x2)
+    c = m.contributions(x2)
+    assert np.allclose(c.sum(axis=1), np.log(p / (1 - p)))
+    d = drivers(m, x2.iloc[:3])
+    assert (d["feature"] == "bias").sum() == 3 and "published rate" in d.loc[
+        d["feature"] == "bias", "words"
+    ].iloc[0]

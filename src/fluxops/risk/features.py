@@ -17,7 +17,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from fluxops.core.errors import InvalidInputError
-from fluxops.risk.hazard import decimal_year
+from fluxops.risk.hazard import HazardParams, age_at, base_rate_per_y, characteristic_life_y, decimal_year
 
 F64 = npt.NDArray[np.float64]
 
@@ -59,6 +59,8 @@ FEATURES: tuple[str, ...] = (
     "zone_fail_rate",
     "feeder_overhead_km_share",
     "feeder_mean_age_y",
+    "prior_rate_per_y",
+    "life_fraction",
 )
 # words for explanations (`fluxops.risk.explain`)
 FEATURE_WORDS: dict[str, str] = {
@@ -81,6 +83,8 @@ FEATURE_WORDS: dict[str, str] = {
     "zone_fail_rate": "failures in its protective zone (per asset-year)",
     "feeder_overhead_km_share": "overhead share of its feeder",
     "feeder_mean_age_y": "mean age of its feeder's assets",
+    "prior_rate_per_y": "published failure rate of its type × its length (failures/yr)",
+    "life_fraction": "age over expected life (transformers: C57.91 insulation age over 20.55 y)",
 }
 
 
@@ -120,6 +124,11 @@ def snapshot(
     year = assets["install_year"].to_numpy(np.float64)
     age = np.where(year > 0, np.maximum(when - year - 0.5, 0.0), np.nan)
     feeder = assets["feeder_id"].fillna(assets["substation_id"])
+    # engineering priors a utility has without any failure record: the published rate of the type times
+    # the exposure, and the share of the expected life used (insulation life for transformers)
+    prior = HazardParams()
+    prior_rate = base_rate_per_y(assets, prior)
+    life_fraction = age_at(assets, when, prior) / characteristic_life_y(assets, prior)
     km = assets["length_km"].to_numpy(np.float64)
     ov_km = np.where(assets["construction"].to_numpy(object) == "overhead", km, 0.0)
     fk = pd.DataFrame({"f": feeder.to_numpy(object), "km": km, "ov": ov_km, "age": age})
@@ -147,6 +156,8 @@ def snapshot(
             "zone_fail_rate": _leave_self_out_rate(assets["protective_device_id"], fail_all, cutoff_year),
             "feeder_overhead_km_share": share.reindex(feeder).to_numpy(np.float64),
             "feeder_mean_age_y": agg["age"].reindex(feeder).to_numpy(np.float64),
+            "prior_rate_per_y": prior_rate,
+            "life_fraction": life_fraction,
         }
     )
     return out

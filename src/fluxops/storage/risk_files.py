@@ -118,7 +118,7 @@ class RiskFileStore:
     ) -> None:
         d = self._dir(grid_hash) / "models" / model_id
         d.mkdir(parents=True, exist_ok=False)
-        name = "model.txt" if card.get("kind") == "lightgbm" else "model.json"
+        name = "model.txt" if str(card.get("kind")).startswith("lightgbm") else "model.json"
         (d / name).write_text(artifact)
         scores.to_parquet(d / "scores.parquet", index=False)
         drivers.to_parquet(d / "drivers.parquet", index=False)

@@ -17,6 +17,9 @@ Scenario = one_of(tuple(PRESETS))
 class ConsequenceIn(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
     scenario: Scenario = Field("summer_peak", description="Scenario simulated")  # type: ignore[valid-type]
+    force: bool = Field(
+        False, description="Simulate again even when this configuration and scenario are cached"
+    )
 
 
 class RiskAssetRow(BaseModel):
