@@ -9,7 +9,7 @@ import { mapDataStore } from "../../state/mapData";
 import { requestFlyTo, selectAsset, selectionStore } from "../../state/selection";
 import { humanLabel } from "../common/labels";
 import { PanelState } from "../common/Status";
-import { extraFigures, getRiskModels, listRiskAssets, type RiskAssetRow } from "./riskApi";
+import { extraFigures, getRiskModels, listRiskAssets, TABLE_FIGURES, type RiskAssetRow } from "./riskApi";
 import { pageLabel, riskStore, setFilter } from "./riskState";
 import { ModelCardView } from "./ModelCard";
 
@@ -52,7 +52,10 @@ export function RiskPanel() {
   const models = useApi(() => getRiskModels(), []);
   const upd = (patch: Partial<typeof f>) => riskStore.update((s) => ({ ...s, filters: setFilter(s.filters, patch) }));
   const rows = page.data?.assets ?? [];
-  const extras = rows.length ? extraFigures(rows[0]).map(([k]) => k) : [];
+  const all = rows.length ? extraFigures(rows[0]).map(([k]) => k) : [];
+  const preferred = all.filter((k) => TABLE_FIGURES.includes(k));
+  const extras = preferred.length ? preferred : all;
+  const computed = rows.some((r) => extras.some((k) => typeof r[k] === "number"));
   const total = page.data?.total ?? 0;
   const served = models.data?.models.find((m) => m.model_id === models.data?.current) ?? null;
   return (
@@ -98,7 +101,7 @@ export function RiskPanel() {
               ))}
             </tbody>
           </table>
-          {extras.length === 0 && rows.length > 0 && <div className="muted small">consequence and risk (customer-minutes, $): not computed for this model</div>}
+          {!computed && rows.length > 0 && <div className="muted small">consequence and risk (customer-minutes, $): not computed for this model</div>}
           <div className="row small">
             <button disabled={f.offset === 0} onClick={() => upd({ offset: f.offset - f.limit })}>
               ‹ prev

@@ -54,6 +54,11 @@ describe("risk fields and paging", () => {
       ["risk_usd_per_y", null],
     ]);
     expect(consequenceKey([row])).toBe("consequence_customer_min");
+    expect(consequenceKey([{ asset_id: "A", customer_minutes: null, ice_usd: 5 }])).toBe("ice_usd");
+    expect(extraFigures({ asset_id: "A", lon: 1, customers_interrupted: 3, risk_usd_per_y: 2 })).toEqual([
+      ["customers_interrupted", 3],
+      ["risk_usd_per_y", 2],
+    ]);
     expect(consequenceKey([{ asset_id: "A", probability: 0.1 }])).toBeNull();
   });
   it("a filter change returns to the first page; paging keeps filters", () => {

@@ -93,20 +93,26 @@ export const listRiskAssets = (q: Query) => getJson<RiskPage>("/api/risk/assets"
 export const getRiskAsset = (id: string) => getJson<RiskAssetDetail>(`/api/risk/assets/${encodeURIComponent(id)}`);
 export const getRiskModels = () => getJson<RiskModels>("/api/risk/models");
 
-const KNOWN = new Set(["asset_id", "asset_type", "feeder_id", "substation_id", "probability", "customers_affected", "past_failures", "age_y", "rank"]);
+const KNOWN = new Set(["asset_id", "asset_type", "feeder_id", "substation_id", "probability", "customers_affected", "past_failures", "age_y", "rank", "lon", "lat"]);
+
+/** The consequence a dot is sized by, in order of preference (simulated per failure). */
+const CONSEQUENCE_KEYS = ["customer_minutes", "customers_interrupted", "ice_usd"];
+/** The columns the ranked table shows when the server has them (the inspector shows every figure). */
+export const TABLE_FIGURES = ["customer_minutes", "risk_customer_minutes_per_y", "risk_usd_per_y"];
 
 /** Numeric and null fields beyond the known ones whose names say consequence or risk (the risk change's
  * additions), in server order; null stays null ("not computed"). */
 export function extraFigures(row: Record<string, unknown>): [string, number | null][] {
   return Object.entries(row)
-    .filter(([k, v]) => !KNOWN.has(k) && /consequence|risk|customer_min|ice|cost|usd/i.test(k) && (v === null || typeof v === "number"))
+    .filter(([k, v]) => !KNOWN.has(k) && /consequence|risk|customer_min|interrupt|ice_|cost|usd|mwh|expected_failures/i.test(k) && (v === null || typeof v === "number"))
     .map(([k, v]) => [k, typeof v === "number" && Number.isFinite(v) ? v : null]);
 }
 
-/** The consequence to size a map dot by: the first numeric consequence field, else null (all dots one size). */
+/** The consequence to size a map dot by: the first simulated consequence with a number in the rows,
+ * else null (all dots one size: not computed). */
 export function consequenceKey(rows: Record<string, unknown>[]): string | null {
-  for (const r of rows.slice(0, 50)) {
-    for (const [k, v] of Object.entries(r)) if (/^consequence/i.test(k) && typeof v === "number") return k;
-  }
+  const sample = rows.slice(0, 200);
+  for (const k of CONSEQUENCE_KEYS) if (sample.some((r) => typeof r[k] === "number")) return k;
+  for (const r of sample) for (const [k, v] of Object.entries(r)) if (/^consequence/i.test(k) && typeof v === "number") return k;
   return null;
 }
