@@ -105,7 +105,8 @@ async function riskCells(resolution: number, lonLat: (id: string) => [number, nu
     total = body.total;
     for (const a of body.assets) {
       seen++;
-      const p = lonLat(a.asset_id);
+      const own = typeof a.lon === "number" && typeof a.lat === "number" ? ([a.lon, a.lat] as [number, number]) : null;
+      const p = own ?? lonLat(a.asset_id);
       if (!p || a.probability === null) {
         unplaced++;
         continue;

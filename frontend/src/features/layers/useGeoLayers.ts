@@ -119,26 +119,24 @@ export function useGeoLayers(zoom: number): GeoLayers {
     return buildSelectionShapeLayers(ring, drawing, hits);
   }, [sel.shape, sel.drawing, sel.mode, sel.answer]);
 
+  // Positions: the risk row's own (the API serves them) or, for an older server, the map payload's.
   const riskData = useMemo((): RiskLayerData | null => {
     const a = data.assets;
     const m = risk.map;
-    if (!a || !m) return null;
+    if (!m) return null;
     const keep: number[] = [];
-    const rows: number[] = [];
+    const xy: number[] = [];
     m.ids.forEach((id, i) => {
       const r = data.byId.get(id);
-      if (r !== undefined && Number.isFinite(a.lon[r])) {
+      const lon = Number.isFinite(m.lon[i]) ? m.lon[i] : a && r !== undefined ? a.lon[r] : Number.NaN;
+      const lat = Number.isFinite(m.lat[i]) ? m.lat[i] : a && r !== undefined ? a.lat[r] : Number.NaN;
+      if (Number.isFinite(lon) && Number.isFinite(lat)) {
         keep.push(i);
-        rows.push(r);
+        xy.push(lon, lat);
       }
     });
-    const positions = new Float32Array(keep.length * 2);
-    rows.forEach((r, j) => {
-      positions[2 * j] = a.lon[r];
-      positions[2 * j + 1] = a.lat[r];
-    });
     return {
-      positions,
+      positions: Float32Array.from(xy),
       probability: Float32Array.from(keep, (i) => m.probability[i]),
       consequence: Float32Array.from(keep, (i) => m.consequence[i]),
       ids: keep.map((i) => m.ids[i]),

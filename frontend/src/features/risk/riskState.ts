@@ -19,6 +19,9 @@ export interface RiskMapRows {
   consequence: Float32Array;
   consequenceKey: string | null;
   total: number;
+  /** the row's own position when the API gives one (NaN: take it from the map payload) */
+  lon: Float32Array;
+  lat: Float32Array;
 }
 
 export interface RiskState {
@@ -51,5 +54,8 @@ export function toMapRows(page: RiskPage, key: string | null): RiskMapRows {
     const c = key ? a[key] : null;
     if (typeof c === "number") consequence[i] = c;
   });
-  return { ids: page.assets.map((a) => a.asset_id), probability, consequence, consequenceKey: key, total: page.total };
+  const pos = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : Number.NaN);
+  const lon = Float32Array.from(page.assets, (a) => pos(a.lon));
+  const lat = Float32Array.from(page.assets, (a) => pos(a.lat));
+  return { ids: page.assets.map((a) => a.asset_id), probability, consequence, consequenceKey: key, total: page.total, lon, lat };
 }
