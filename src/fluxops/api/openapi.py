@@ -23,7 +23,7 @@ from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
-from fluxops.api.deps import get_loaded_grid
+from fluxops.api.deps import get_loaded_grid, loaded_grid
 from fluxops.api.errors import ErrorBody
 from fluxops.api.security import PUBLIC, ROLE_ATTR, bearer_scheme
 
@@ -78,7 +78,7 @@ def _facts(dependant: Dependant) -> _RouteFacts:
     return _RouteFacts(
         authenticated=bearer_scheme in calls,
         public=any(getattr(c, ROLE_ATTR, None) == PUBLIC for c in calls),
-        needs_grid=get_loaded_grid in calls,
+        needs_grid=bool({get_loaded_grid, loaded_grid} & calls),
         has_path_params=any(d.path_params for d in deps),
         has_params=any(d.path_params or d.query_params or d.header_params or d.body_params for d in deps),
     )
