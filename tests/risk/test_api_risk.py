@@ -182,6 +182,8 @@ def _consequence_and_risk(admin: httpx.Client, viewer: httpx.Client, n_assets: i
     pz = "/api/cascade/patient-zero-candidates"
     none = viewer.get(pz, params={"use_gnn_predictions": "true"}).json()
     assert none["status"] == "none" and none["risk_source"] is None
+    custom = viewer.get(pz, params={"use_gnn_predictions": "true", "scenario": "custom"})
+    assert custom.status_code == 200 and custom.json()["status"] == "none"  # no consequence for custom
     r = viewer.get("/api/risk/transformers/replace-first", params={"budget_usd": 50_000})
     assert r.status_code == 409 and "POST /api/risk/consequence" in r.json()["message"]
     r = admin.post("/api/risk/consequence", json={"scenario": "summer_peak"})

@@ -31,7 +31,7 @@ from fluxops.cascade.risk import current_ambient_c, risk_index
 from fluxops.cascade.scenarios import PRESETS, list_scenarios, resolve_scenario
 from fluxops.cascade.service import CascadeService, parse_inputs
 from fluxops.core.clock import utc_now
-from fluxops.core.errors import ConflictError, InvalidInputError, NotFoundError
+from fluxops.core.errors import ConflictError, NotFoundError
 from fluxops.network.powerflow import run_powerflow
 from fluxops.security.roles import Principal, role_allows
 from fluxops.storage import geo_layers_store
@@ -254,10 +254,13 @@ def _model_risk(
     """(answer head, ranked rows) from the served risk model and the simulated consequence; or what is
     missing (no model: say what to run; no consequence: operators start its job, viewers are told)."""
     risk = request.app.state.risk
-    if scenario not in PRESETS:
-        raise InvalidInputError(
-            "the risk model's consequence is simulated for preset scenarios", field="scenario"
-        )
+    if scenario not in PRESETS:  # a custom scenario has no cached consequence: said, not refused
+        return {
+            "status": "none",
+            "message": "the risk model's consequence is simulated for the preset scenarios: "
+            + ", ".join(PRESETS),
+            "risk_source": None,
+        }
     try:
         source, info, rows = risk.ranked_risk(loaded.stored_hash, loaded.info.content_hash, scenario)
     except ConflictError as exc:
