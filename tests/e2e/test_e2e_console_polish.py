@@ -95,7 +95,8 @@ def test_crews_are_on_the_map_at_base_or_at_their_work_site(
     page.wait_for_timeout(800)
     xy = page.evaluate("([lon, lat]) => window.__fluxops.map.project([lon, lat])", [lon, lat])
     box = page.locator("[data-testid=map]").bounding_box()
-    page.mouse.move(box["x"] + xy["x"], box["y"] + xy["y"])
+    # the badge sits beside its position (14 px right, 14 px up: map/layers/crews.ts), not on the asset
+    page.mouse.move(box["x"] + xy["x"] + 14, box["y"] + xy["y"] - 14)
     tip = page.locator(".map-tooltip", has_text=crew["crew_id"])
     tip.wait_for(timeout=10_000)
     text = tip.inner_text()

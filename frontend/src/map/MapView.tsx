@@ -107,10 +107,15 @@ export function MapView({ pickingPatientZero, onPatientZeroPicked }: MapViewProp
     map.setStyle(ui.basemapStyleUrl ? ui.basemapStyleUrl : ownStyle(data.assets));
   }, [data.assets, ui.basemapStyleUrl]);
 
-  // First payload: frame the whole service territory.
+  // First payload of a grid: frame the whole service territory. Once per grid, not per payload object: a
+  // refreshed payload (live state, reload) must not throw the operator's view back to the whole territory.
+  const framedGrid = useRef<string | null>(null);
   useEffect(() => {
     const map = mapRef.current;
     if (!map || !data.assets) return;
+    const gridKey = `${data.assets.ids.length}:${data.assets.ids[0] ?? ""}:${data.assets.ids[data.assets.ids.length - 1] ?? ""}`;
+    if (framedGrid.current === gridKey) return;
+    framedGrid.current = gridKey;
     const b = bounds(data.assets);
     if (b) map.fitBounds(b, { padding: 40, animate: false });
     setZoom(quantise(map.getZoom()));

@@ -1,23 +1,32 @@
 /**
  * Risk in the asset inspector (`GET /api/risk/assets/{id}`): probability and rank under the served
  * model, consequence and risk when computed ("not computed" otherwise), the top drivers in words and
- * numbers, and the asset's past failures. An asset the model does not score says so.
+ * numbers, and the asset's past failures. An asset the model does not score says so. The served model is
+ * asked for first: without one the section says so instead of requesting an answer the server refuses (409).
  */
 import { useApi } from "../../api/useApi";
 import { useStore } from "../../state/store";
 import { uiStore } from "../../state/ui";
 import { formatTime } from "../common/format";
 import { humanLabel } from "../common/labels";
-import { extraFigures, getRiskAsset } from "./riskApi";
+import { extraFigures, getRiskAsset, getRiskModels } from "./riskApi";
 
 export function RiskSection({ assetId }: { assetId: string }) {
   const ui = useStore(uiStore);
-  const r = useApi(() => getRiskAsset(assetId), [assetId]);
+  const models = useApi(() => getRiskModels(), []);
+  const served = models.data?.current ?? null;
+  const r = useApi(served !== null ? () => getRiskAsset(assetId) : null, [assetId, served]);
   const d = r.data;
   return (
     <section data-testid="inspector-risk">
       <h4>Risk</h4>
-      {r.loading && !d && <div className="muted small">loading…</div>}
+      {(models.loading || r.loading) && !d && <div className="muted small">loading…</div>}
+      {models.error && <div className="muted small">{models.error}</div>}
+      {models.data && served === null && (
+        <div className="muted small" data-testid="risk-no-model">
+          no risk model trained for this grid yet (an administrator trains one: Risk tab or <code>fluxops risk train</code>)
+        </div>
+      )}
       {r.error && !d && <div className="muted small">{r.missing ? "not scored by the risk model" : r.error}</div>}
       {d && (
         <>
