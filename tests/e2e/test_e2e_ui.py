@@ -37,6 +37,9 @@ def screen_point(page: Any, lon: float, lat: float) -> tuple[float, float]:
 def jump(page: Any, lon: float, lat: float, zoom: float) -> None:
     js = "([lon, lat, z]) => window.__fluxops.map.jumpTo({center: [lon, lat], zoom: z})"
     page.evaluate(js, [lon, lat, zoom])
+    # the layers follow the zoom badge's state: wait for it (a click before that render hits the previous
+    # zoom's layers, e.g. street-zoom devices over a substation disc)
+    page.locator("[data-testid=zoom]", has_text=f"zoom {zoom:.2f}").wait_for(timeout=10_000)
     page.wait_for_timeout(400)
 
 

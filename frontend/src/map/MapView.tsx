@@ -20,6 +20,7 @@ import { useMapLayers } from "./useMapLayers";
 import { tooltipFor } from "./tooltip";
 import type { CrewPoint } from "./crews";
 import { CREW_LAYER_ID } from "./layers/crews";
+import { layersStore } from "../features/layers/layersState";
 
 /** The crew layer's points (its data is the CrewPoint list), for tooltips and clicks. */
 function crewsOf(info: PickingInfo): CrewPoint[] {
@@ -130,9 +131,12 @@ export function MapView({ pickingPatientZero, onPatientZeroPicked }: MapViewProp
     const overlay = overlayRef.current;
     const g = data.geometry;
     if (overlay && !g && layers.length > 0) {
-      // tile-only mode (no payload: a grid too large for it): the layer control's tile layers alone
+      // tile-only mode (no payload: a grid too large for it): the layer control's tile layers alone. Before
+      // the payload of a payload-mode map, the overlay layers (labels, crews) are drawn but not counted as
+      // a render of the grid (the probe's "renders" means the grid is on screen).
+      const tileOnly = layersStore.get().tileOnly;
       probe().layers = layers.map((l) => ({ id: l.id, visible: l.props.visible !== false, length: 0 }));
-      overlay.setProps({ layers, onAfterRender: () => probe().renders++ });
+      overlay.setProps({ layers, onAfterRender: () => (tileOnly ? probe().renders++ : undefined) });
       return;
     }
     if (!overlay || !g) return;
