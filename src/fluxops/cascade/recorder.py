@@ -132,6 +132,24 @@ class WaveRecorder:
         self.prev_en, self.prev_xfmr_live = en, xfmr_live
         return en
 
+    def _edge_repair(self, e: int, out: list[RepairAction]) -> tuple[str, set[int]]:
+        """Appends the repair of faulted conductor ``e`` to ``out``; returns its key and the protection zones
+        it touches (a three-phase fault and a single-phase one are repaired the same way)."""
+        ctx, cg = self.ctx, self.ctx.cg
+        key = f"repair:{cg.edge_ids[e]}"
+        out.append(
+            RepairAction(
+                key,
+                str(cg.edge_ids[e]),
+                self._etype(e),
+                "repair",
+                float(ctx.edge_lon[e]),
+                float(ctx.edge_lat[e]),
+                edges=(e,),
+            )
+        )
+        return key, {int(ctx.bus_zone[cg.from_bus[e]]), int(ctx.bus_zone[cg.to_bus[e]])}
+
     def _etype(self, e: int) -> str:
         cg = self.ctx.cg
         return "line_segment" if cg.edge_kind[e] == EDGE_LINE else str(cg.device_type[e])
@@ -146,20 +164,7 @@ class WaveRecorder:
         out: list[RepairAction] = []
         fault_keys: list[tuple[str, set[int]]] = []  # key, sections it touches
         for e in self.fault_edges:
-            key = f"repair:{cg.edge_ids[e]}"
-            zones = {int(ctx.bus_zone[cg.from_bus[e]]), int(ctx.bus_zone[cg.to_bus[e]])}
-            fault_keys.append((key, zones))
-            out.append(
-                RepairAction(
-                    key,
-                    str(cg.edge_ids[e]),
-                    self._etype(e),
-                    "repair",
-                    float(ctx.edge_lon[e]),
-                    float(ctx.edge_lat[e]),
-                    edges=(e,),
-                )
-            )
+            fault_keys.append(self._edge_repair(e, out))
         sub_of_fault = {int(cg.bus_substation[b]) for b in self.fault_buses if cg.bus_is_substation[b]}
         for s in sub_of_fault:
             key = f"repair:{cg.substation_ids[s]}"
@@ -218,19 +223,8 @@ class WaveRecorder:
                 )
             )
         for e, _fuse, lost in self.phase_faults:  # the faulted conductor's repair restores its phase
-            key = f"repair:{cg.edge_ids[e]}"
-            fault_keys.append((key, {int(ctx.bus_zone[cg.from_bus[e]]), int(ctx.bus_zone[cg.to_bus[e]])}))
-            out.append(
-                RepairAction(
-                    key,
-                    str(cg.edge_ids[e]),
-                    self._etype(e),
-                    "repair",
-                    float(ctx.edge_lon[e]),
-                    float(ctx.edge_lat[e]),
-                    edges=(e,),
-                )
-            )
+            key, zones = self._edge_repair(e, out)
+            fault_keys.append((key, zones))
             out.extend(
                 RepairAction(
                     key,
