@@ -30,7 +30,7 @@ from fluxops.geo.spatial import (
     radius_box,
 )
 from fluxops.grid.ports import BBox
-from fluxops.storage import tiles_duckdb, tiles_generalized, tiles_postgres
+from fluxops.storage import asset_geo_index, tiles_duckdb, tiles_generalized, tiles_postgres
 
 _COLS = "a.asset_id, a.asset_type, a.name, a.feeder_id, a.substation_id, a.lon, a.lat"
 # great-circle metres from (?lon, ?lat): params lat, lat, lon
@@ -111,7 +111,18 @@ def within_radius(
 
 
 def nearest(store: Any, *, lon: float, lat: float, k: int, types: tuple[str, ...] | None) -> list[SpatialHit]:
-    """The ``k`` assets nearest (great-circle) to the point, nearest first (ties by asset id)."""
+    """The ``k`` assets nearest (great-circle) to the point, nearest first (ties by asset id): from
+    the in-memory index (`fluxops.storage.asset_geo_index`), the same search as `nearest_sql`."""
+    index = asset_geo_index.index_of(store).get(store)
+    if index is not None:
+        return asset_geo_index.nearest(index, lon, lat, k, types)
+    return nearest_sql(store, lon=lon, lat=lat, k=k, types=types)
+
+
+def nearest_sql(
+    store: Any, *, lon: float, lat: float, k: int, types: tuple[str, ...] | None
+) -> list[SpatialHit]:
+    """`nearest` in the store's SQL: growing haversine radii over the bounding-box prefilter."""
     tsql, tparams = _types_sql(types)
     radius = 250.0
     while True:
@@ -132,7 +143,23 @@ def nearest(store: Any, *, lon: float, lat: float, k: int, types: tuple[str, ...
 def within_polygon(
     store: Any, *, polygon: Polygon, types: tuple[str, ...] | None, limit: int = MAX_ITEMS
 ) -> SpatialSelection:
-    pre, pre_params = _prefilter(store, tuple(polygon.bounds))  # type: ignore[arg-type]
+    """Every asset whose point meets the polygon: from the in-memory index (shapely on the longitude
+    slab), the same answer as `within_polygon_sql`."""
+    index = asset_geo_index.index_of(store).get(store)
+    if index is None:
+        return within_polygon_sql(store, polygon=polygon, types=types, limit=limit)
+    rows = asset_geo_index.within_polygon(index, polygon, types)
+    return SpatialSelection(
+        count=len(rows),
+        by_type=asset_geo_index.type_counts(index, rows),
+        items=asset_geo_index.hits(index, rows[:limit], None),
+    )
+
+
+def within_polygon_sql(
+    store: Any, *, polygon: Polygon, types: tuple[str, ...] | None, limit: int = MAX_ITEMS
+) -> SpatialSelection:
+    pre, pre_params = _prefilter(store, tuple(polygon.bounds))
     tsql, tparams = _types_sql(types)
     srid = "" if store.dialect == "duckdb" else ", 4326"
     # PostgreSQL: ``a.geom`` (the asset's bounding box, GiST-indexed) meets the polygon whenever the
@@ -202,8 +229,24 @@ def h3_points(store: Any, metric: str) -> pa.Table:
 # --- vector tiles ----------------------------------------------------------------------------------
 
 
-def render_tile(store: Any, layer: geo_tiles.TileLayer, tile: geo_tiles.Tile) -> bytes:
-    """The layer's Mapbox Vector Tile (protobuf; empty bytes when nothing shows at this zoom)."""
+def render_tile(
+    store: Any, layer: geo_tiles.TileLayer, tile: geo_tiles.Tile, grid_hash: str | None = None
+) -> bytes:
+    """The layer's Mapbox Vector Tile (protobuf; empty bytes when nothing shows at this zoom). Point
+    layers are encoded from the in-memory index (`fluxops.storage.asset_geo_index`: the same features
+    as the database's ``ST_AsMVT``, `render_tile_sql`), spans by the database."""
+    types = layer.types_at(tile.z)
+    if not types:
+        return b""
+    if layer.geometry == "point":
+        index = asset_geo_index.index_of(store).get(store, grid_hash)
+        if index is not None:
+            return asset_geo_index.point_tile(index, layer, tile)
+    return render_tile_sql(store, layer, tile)
+
+
+def render_tile_sql(store: Any, layer: geo_tiles.TileLayer, tile: geo_tiles.Tile) -> bytes:
+    """The layer's tile encoded by the database (DuckDB spatial or PostGIS ``ST_AsMVT``)."""
     types = layer.types_at(tile.z)
     if not types:
         return b""

@@ -145,7 +145,7 @@ def get_tile(
     if body is not None:
         return Response(body, media_type=MVT_MEDIA_TYPE, headers={**headers, "X-Tile-Cache": "hit"})
     if geo is None:
-        body = render_tile(store, spec, tile)
+        body = render_tile(store, spec, tile, digest)
     else:
         body = b"" if digest.endswith(":none") else render_geo_tile(store, geo, tile)
     current = _content_hash(store)
