@@ -23,9 +23,10 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 from scipy import sparse
-from scipy.sparse import csgraph
 from scipy.sparse import linalg as sla
 
+from fluxops.network.threephase.islands import ExactIslands
+from fluxops.network.threephase.outage_ports import solve_outages_ports
 from fluxops.network.threephase.solver import load_currents, solve_compiled
 from fluxops.network.threephase.ybus import CompiledThreePhase, restamp
 
@@ -47,35 +48,6 @@ class OutageResult:
     iterations: int
 
 
-class _Islands:
-    """Energized nodes once a stamp is taken out of Y: Y's pattern built once, entries the outage cancels
-    exactly dropped per outage (what ``restamp`` + ``energized`` would find)."""
-
-    def __init__(self, c: CompiledThreePhase) -> None:
-        y = sparse.csr_matrix(c.y)
-        y.sort_indices()
-        self.y = y
-        rows = np.repeat(np.arange(c.n_nodes), np.diff(y.indptr))
-        self.pos = {(int(a), int(b)): q for q, (a, b) in enumerate(zip(rows, y.indices, strict=True))}
-        self.src = np.flatnonzero(np.abs(c.i_source) > 0)
-
-    def live(self, ii: npt.NDArray[np.int64], s: ComplexArray) -> npt.NDArray[np.bool_]:
-        vals = self.y.data.copy()
-        for p, a in enumerate(ii.tolist()):
-            for q, b in enumerate(ii.tolist()):
-                k = self.pos.get((a, b))
-                if k is not None:
-                    vals[k] = vals[k] - s[p, q]
-        pattern = sparse.csr_matrix(
-            ((vals != 0).astype(np.float64), self.y.indices.copy(), self.y.indptr.copy()), shape=self.y.shape
-        )
-        pattern.eliminate_zeros()
-        ncomp, labels = csgraph.connected_components(pattern, directed=False)
-        fed = np.zeros(ncomp, dtype=np.bool_)
-        fed[labels[self.src]] = True
-        return np.asarray(fed[labels], dtype=np.bool_)
-
-
 def solve_outages(
     c: CompiledThreePhase,
     names: list[str],
@@ -89,10 +61,33 @@ def solve_outages(
     ``tol_pu`` defaults to 1e-7, not ``solve_compiled``'s 1e-8: the stiff source makes Y's condition
     number ~1e13 (IEEE 123), so two exact solvers (this update, a fresh LU of the outaged Y) already
     differ by ~1e-8 pu and an iteration asked for 1e-8 can circle at that round-off instead of stopping.
+    Feeders small enough for a dense ``Y⁻¹`` iterate on the load ports (``outage_ports``); larger ones on
+    the sparse LU, one triangular solve pair per outage and iteration.
     """
-    n, k = c.n_nodes, len(names)
     if not c.energized.all():
         raise ValueError("solve_outages needs a fully energized base case")
+    if not names:
+        n = c.n_nodes
+        return OutageResult(
+            c, (), np.zeros((0, n), np.complex128), np.zeros((0, n), np.bool_), np.zeros(0, np.bool_), 0
+        )
+    out = solve_outages_ports(c, names, tol_pu=tol_pu, max_iter=max_iter, lu=lu)
+    if out is None:
+        return _solve_outages_lu(c, names, tol_pu=tol_pu, max_iter=max_iter, lu=lu)
+    v, live, converged, iterations = out
+    return OutageResult(c, tuple(names), v, live, converged, iterations)
+
+
+def _solve_outages_lu(
+    c: CompiledThreePhase,
+    names: list[str],
+    *,
+    tol_pu: float,
+    max_iter: int,
+    lu: sla.SuperLU | None,
+) -> OutageResult:
+    """``solve_outages`` on the sparse LU (feeders too large for the dense port matrices)."""
+    n, k = c.n_nodes, len(names)
     lu = lu or sla.splu(sparse.csc_matrix(c.y))
     prims = [c.branch_by_name[name] for name in names]
     m_max = max(int((b.idx >= 0).sum()) for b in prims)
@@ -110,7 +105,7 @@ def solve_outages(
     s_all = np.zeros((k, m_max, m_max), dtype=np.complex128)
     live = np.ones((k, n), dtype=np.bool_)
     fallback: dict[int, str] = {}
-    islands = _Islands(c)
+    islands = ExactIslands(c)
     for j, b in enumerate(prims):
         keep = b.idx >= 0
         ii = b.idx[keep]

@@ -21,7 +21,7 @@ Load phase element current (``S`` = nominal VA of the phase, ``Vn`` its nominal 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -75,7 +75,26 @@ class ThreePhaseResult:
         return out
 
 
-def load_currents(c: CompiledThreePhase, vd: ComplexArray, scale: FloatArray | None = None) -> ComplexArray:
+class LoadArrays(Protocol):
+    """Per-element load constants (a compiled feeder's, or the subset a port system iterates on)."""
+
+    @property
+    def load_s_va(self) -> ComplexArray: ...
+    @property
+    def load_vnom_v(self) -> FloatArray: ...
+    @property
+    def load_model(self) -> npt.NDArray[np.int64]: ...
+    @property
+    def load_vmin(self) -> FloatArray: ...
+    @property
+    def load_vmax(self) -> FloatArray: ...
+    @property
+    def load_cvr_p(self) -> FloatArray: ...
+    @property
+    def load_cvr_q(self) -> FloatArray: ...
+
+
+def load_currents(c: LoadArrays, vd: ComplexArray, scale: FloatArray | None = None) -> ComplexArray:
     """Current drawn by each load phase element at element voltage ``vd`` (vectorized over elements).
 
     ``vd`` is ``(elements,)`` or ``(elements, scenarios)``; ``scale`` multiplies each element's nominal

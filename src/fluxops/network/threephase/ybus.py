@@ -98,6 +98,13 @@ class CompiledThreePhase:
         src_labels = np.unique(labels[np.abs(self.i_source) > 0])
         return np.asarray(np.isin(labels, src_labels), dtype=np.bool_)
 
+    @cached_property
+    def y_keys(self) -> IntArray:
+        """``col·n + row`` of every stored entry of ``y`` (sorted: canonical CSC), to find entries by key."""
+        y = self.y
+        cols = np.repeat(np.arange(y.shape[1], dtype=np.int64), np.diff(y.indptr))
+        return np.asarray(cols * y.shape[0] + y.indices.astype(np.int64), dtype=np.int64)
+
     @property
     def n_nodes(self) -> int:
         return len(self.node_names)
@@ -137,6 +144,47 @@ def restamp(c: CompiledThreePhase, name: str, yprim: ComplexArray | None) -> Com
         if key in c.__dict__:
             out.__dict__[key] = c.__dict__[key]
     return out
+
+
+def restamp_many(c: CompiledThreePhase, yprims: dict[str, ComplexArray]) -> CompiledThreePhase:
+    """``restamp`` of several branches at once (same node numbering, connectivity and load incidence).
+
+    A re-stamp keeps Y's pattern (every primitive entry is stored, zeros included), so the new values are
+    written into a copy of Y's data at the entries' positions: no sparse addition or format conversion.
+    """
+    from dataclasses import replace
+
+    if not yprims:
+        return c
+    old = c.branch_by_name
+    y = c.y
+    if not y.has_canonical_format:  # pragma: no cover - compile_threephase builds canonical CSC
+        y = sparse.csc_matrix(y)
+        y.sum_duplicates()
+    keys, n = c.y_keys, c.n_nodes
+    data = y.data.copy()
+    for name, yp in yprims.items():
+        idx = old[name].idx
+        keep = np.flatnonzero(idx >= 0)
+        ii = idx[keep]
+        want = (ii[None, :] * n + ii[:, None]).ravel()  # column-major key of entry (row a, col b)
+        pos = np.searchsorted(keys, want)
+        if np.any(pos >= len(keys)) or np.any(keys[np.minimum(pos, len(keys) - 1)] != want):
+            return _restamp_sum(c, yprims)  # pragma: no cover - an entry outside the pattern
+        np.add.at(data, pos, (yp - old[name].yprim)[keep[:, None], keep[None, :]].ravel())
+    y_new = sparse.csc_matrix((data, y.indices, y.indptr), shape=y.shape)
+    branches = tuple(replace(b, yprim=yprims[b.name]) if b.name in yprims else b for b in c.branches)
+    out = replace(c, y=y_new, branches=branches)
+    for key in ("load_incidence", "energized", "y_keys"):
+        if key in c.__dict__:
+            out.__dict__[key] = c.__dict__[key]
+    return out
+
+
+def _restamp_sum(c: CompiledThreePhase, yprims: dict[str, ComplexArray]) -> CompiledThreePhase:
+    for name, yp in yprims.items():
+        c = restamp(c, name, yp)
+    return c
 
 
 def _coil_voltage_base(t: Transformer, conn: str, kv: float) -> float:

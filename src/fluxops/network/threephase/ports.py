@@ -1,0 +1,317 @@
+"""The current-injection fixed point reduced to the load ports: Z-bus iteration on dense small matrices.
+
+``solve_compiled`` iterates ``v = Y⁻¹ (I_src + Cᵀ comp(C v))`` with ``comp = Y_eq·vd − I_load(vd)`` the
+injection correcting each load element's nominal admittance. Only elements whose current is not their
+nominal admittance's inject (constant PQ, constant |I|, exponential: the *ports*; a constant-Z element's
+``comp`` is identically zero), so with ``v₀ = Y⁻¹ I_src`` and ``W = Y⁻¹ Cᵀ`` (nodes × ports, one LU solve
+per port, once per compiled feeder) the iteration is ``v = v₀ + W comp`` and, projected on the ports,
+
+    ``vd = vd₀ + Z comp(vd)``,  ``Z = C W`` (ports × ports).
+
+Each iteration is then a p-element load evaluation and one small dense product — no triangular solves,
+no sparse products — and the node voltages are formed once, at the end. The iterates are the same as
+``solve_compiled``'s (same fixed point, same start, same node-voltage stopping test), so results agree to
+round-off.
+
+A change of a few stamps (a regulator's tap, ``S`` over its m nodes ``P``: ``Y' = Y + P D Pᵀ``) keeps
+everything: with ``G = Y⁻¹ P`` and ``M = (I + D Pᵀ G)⁻¹ D`` (push-through Woodbury, no ``D⁻¹``),
+``Y'⁻¹ r = x − G M x[P]`` for ``x = Y⁻¹ r``, so ``Z' = Z − (C G) M W[P]`` and ``vd₀' = vd₀ − (C G) M
+v₀[P]``: a tap move costs a p × m × p product, never a refactorization.
+
+Dense ``W`` is nodes × ports: ``MAX_DENSE_ENTRIES`` bounds it (callers fall back to ``solve_compiled``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from scipy import sparse
+from scipy.sparse import linalg as sla
+
+from fluxops.network.threephase.solver import VLOW_PU, ThreePhaseResult, load_currents
+from fluxops.network.threephase.ybus import (
+    LOAD_MODEL_I,
+    LOAD_MODEL_PQ,
+    LOAD_MODEL_Z,
+    CompiledThreePhase,
+)
+
+ComplexArray = npt.NDArray[np.complex128]
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+MAX_DENSE_ENTRIES = 4_000_000  # nodes × ports (64 MB complex); larger feeders keep the sparse path
+
+
+@dataclass(frozen=True, eq=False)
+class PortLoads:
+    """The port elements' load constants (``LoadArrays``) plus the per-element constants of every band of
+    ``load_currents``'s PQ and |I| models, computed once per port system instead of every iteration."""
+
+    load_s_va: ComplexArray
+    load_vnom_v: FloatArray
+    load_model: IntArray
+    load_vmin: FloatArray
+    load_vmax: FloatArray
+    load_cvr_p: FloatArray
+    load_cvr_q: FloatArray
+    yeq: ComplexArray
+    s_conj: ComplexArray
+    inv_vn: FloatArray
+    is_pq: npt.NDArray[np.bool_]
+    g_high: ComplexArray  # admittance above vmax
+    i_low: ComplexArray  # current magnitude factor at vlow (times Yeq)
+    slope: ComplexArray  # of the linear current interpolation between vlow and vmin
+    vlow_v: FloatArray
+    simple: bool  # only constant PQ and constant |I|: ``injection``'s own formulas apply
+
+
+def port_loads(c: CompiledThreePhase, ports: IntArray) -> PortLoads:
+    s = c.load_s_va[ports]
+    vn = c.load_vnom_v[ports]
+    model = c.load_model[ports]
+    vmin, vmax = c.load_vmin[ports], c.load_vmax[ports]
+    yeq = np.asarray(np.conj(s) / vn**2, dtype=np.complex128)
+    is_pq = model == LOAD_MODEL_PQ
+    i_low = yeq * VLOW_PU * vn
+    i95 = np.where(is_pq, yeq * vn / vmin, yeq * vmin * vn)
+    return PortLoads(
+        load_s_va=s,
+        load_vnom_v=vn,
+        load_model=model,
+        load_vmin=vmin,
+        load_vmax=vmax,
+        load_cvr_p=c.load_cvr_p[ports],
+        load_cvr_q=c.load_cvr_q[ports],
+        yeq=yeq,
+        s_conj=np.conj(s),
+        inv_vn=1.0 / vn,
+        is_pq=is_pq,
+        g_high=np.where(is_pq, yeq / vmax**2, yeq / vmax),
+        i_low=i_low,
+        slope=(i95 - i_low) / ((vmin - VLOW_PU) * vn),
+        vlow_v=VLOW_PU * vn,
+        simple=bool(np.isin(model, (LOAD_MODEL_PQ, LOAD_MODEL_I)).all()),
+    )
+
+
+def injection(ld: PortLoads, vd: ComplexArray, scale: FloatArray | None = None) -> ComplexArray:
+    """``comp = Y_eq·vd − I_load(vd)`` per port (``vd``: ports, or ports × columns).
+
+    A PQ/|I|-only feeder needs one admittance per element, ``I = g·vd``: ``S*/|vd|²`` (PQ) or
+    ``S*/(Vn|vd|)`` (|I|) in the band, and ``load_currents``'s own rules outside it from the precomputed
+    constants; exponential loads and scaled loads go through ``load_currents``.
+    """
+    mag = np.abs(vd)
+    if not ld.simple or scale is not None or not bool(mag.min(initial=1.0) > 0.0):
+        yeq_all = ld.yeq[:, None] if vd.ndim == 2 else ld.yeq
+        return np.asarray(yeq_all * vd - load_currents(ld, vd, scale), dtype=np.complex128)
+    k: tuple[slice, None] | slice = (slice(None), None) if vd.ndim == 2 else slice(None)
+    inv = 1.0 / mag
+    inv_vn = ld.inv_vn[k]
+    g = ld.s_conj[k] * inv * np.where(ld.is_pq[k], inv, inv_vn)
+    vpu = mag * inv_vn
+    high = vpu > ld.load_vmax[k]
+    if high.any():
+        g = np.where(high, ld.g_high[k], g)
+    low = vpu < ld.load_vmin[k]
+    if low.any():
+        g_low = np.where(vpu < VLOW_PU, ld.yeq[k], (ld.i_low[k] + ld.slope[k] * (mag - ld.vlow_v[k])) * inv)
+        g = np.where(low, g_low, g)
+    return np.asarray(vd * (ld.yeq[k] - g), dtype=np.complex128)
+
+
+def lu_solve_many(lu: sla.SuperLU, rhs: ComplexArray) -> ComplexArray:
+    """``lu.solve`` of many columns in one call, its BLAS held to one thread.
+
+    SuperLU's multi-column solve goes through BLAS-3 on its supernodes; threaded BLAS on a radial
+    feeder's tiny supernodes was 5-50x slower than one thread on a busy 2-core machine. Without
+    ``threadpoolctl`` (an optional dependency) the columns are solved one by one.
+    """
+    if _blas_controller() is None:  # pragma: no cover - optional dependency
+        cols = [lu.solve(np.ascontiguousarray(rhs[:, j])) for j in range(rhs.shape[1])]
+        return np.column_stack(cols) if cols else np.zeros(rhs.shape, dtype=np.complex128)
+    with single_thread_blas():
+        return np.asarray(lu.solve(np.asfortranarray(rhs)), dtype=np.complex128)
+
+
+@contextlib.contextmanager
+def single_thread_blas() -> Iterator[None]:
+    """BLAS held to one thread: the batched products here are small (ports × outages), and threaded
+    BLAS on them was 5-10x slower than one thread on a busy 2-core machine (no-op without threadpoolctl)."""
+    controller = _blas_controller()
+    if controller is None:  # pragma: no cover - optional dependency
+        yield
+        return
+    with controller.limit(limits=1, user_api="blas"):
+        yield
+
+
+@functools.cache
+def _blas_controller() -> Any:
+    """One ``threadpoolctl`` controller (finding the BLAS libraries scans the process: ~5 ms a time)."""
+    try:
+        from threadpoolctl import ThreadpoolController  # type: ignore[import-untyped]
+    except ImportError:  # pragma: no cover - optional dependency
+        return None
+    return ThreadpoolController()
+
+
+@dataclass(frozen=True, eq=False)
+class PortSystem:
+    """``Y⁻¹`` of one compiled feeder, as far as the load iteration needs it (see the module doc)."""
+
+    compiled: CompiledThreePhase
+    lu: sla.SuperLU  # of Y over the energized nodes
+    live: npt.NDArray[np.bool_]
+    ports: IntArray  # load element indices that inject
+    pa: IntArray  # port ends (n = ground)
+    pb: IntArray
+    loads: PortLoads
+    v0: ComplexArray  # (n,) no-injection voltages, dead nodes 0
+    w: ComplexArray  # (n, p)
+    z: ComplexArray  # (p, p)
+    vd0: ComplexArray  # (p,)
+    base: FloatArray  # per-unit base per node (1 where unknown)
+
+    def solve_cols(self, rhs: ComplexArray) -> ComplexArray:
+        """``Y⁻¹ rhs`` for node-space columns (n × k), dead rows zero."""
+        out = np.zeros(rhs.shape, dtype=np.complex128)
+        out[self.live] = lu_solve_many(self.lu, rhs[self.live])
+        return out
+
+    def at_ports(self, cols: ComplexArray) -> ComplexArray:
+        """``C x`` for node-space vectors or columns: element voltage of every port."""
+        ext = np.concatenate([cols, np.zeros((1, *cols.shape[1:]), dtype=np.complex128)])
+        return np.asarray(ext[self.pa] - ext[self.pb], dtype=np.complex128)
+
+
+def build_ports(
+    c: CompiledThreePhase, lu: sla.SuperLU | None = None, *, yinv: ComplexArray | None = None
+) -> PortSystem | None:
+    """Reduce ``c`` to its load ports; ``None`` when the dense ``W`` would pass ``MAX_DENSE_ENTRIES``.
+
+    ``yinv``: the dense inverse (``(n+1) × (n+1)``, ground row and column zero) when the caller has it.
+    """
+    n = c.n_nodes
+    live = c.energized
+    live_ext = np.append(live, True)
+    elem_live = live_ext[c.load_a] & live_ext[c.load_b]
+    ports = np.flatnonzero(elem_live & (c.load_model != LOAD_MODEL_Z)).astype(np.int64)
+    if n * len(ports) > MAX_DENSE_ENTRIES:
+        return None
+    if lu is None:
+        lu = sla.splu(sparse.csc_matrix(c.y if live.all() else c.y[live][:, live]))
+    pa, pb = c.load_a[ports], c.load_b[ports]
+    p = len(ports)
+    ps = PortSystem(
+        compiled=c,
+        lu=lu,
+        live=live,
+        ports=ports,
+        pa=pa,
+        pb=pb,
+        loads=port_loads(c, ports),
+        v0=np.zeros(n, dtype=np.complex128),
+        w=np.zeros((n, p), dtype=np.complex128),
+        z=np.zeros((p, p), dtype=np.complex128),
+        vd0=np.zeros(p, dtype=np.complex128),
+        base=np.where(np.isfinite(c.node_base_v), c.node_base_v, 1.0),
+    )
+    if yinv is None:
+        rhs = np.zeros((n + 1, p + 1), dtype=np.complex128)
+        rhs[pa, np.arange(p)] += 1.0
+        rhs[pb, np.arange(p)] -= 1.0
+        rhs[:n, p] = c.i_source
+        sol = ps.solve_cols(rhs[:n])
+        ps.w[:] = sol[:, :p]
+        ps.v0[:] = sol[:, p]
+    else:  # columns of the inverse the caller already has (C is ±1 at the port ends)
+        ps.w[:] = yinv[:n, pa] - yinv[:n, pb]
+        ps.v0[:] = ps.solve_cols(c.i_source[:, None])[:, 0]
+    ps.z[:] = ps.at_ports(ps.w)
+    ps.vd0[:] = ps.at_ports(ps.v0)
+    return ps
+
+
+@dataclass(frozen=True, eq=False)
+class StampChange:
+    """A low-rank change of Y over nodes ``nodes`` (``Y' = Y + P D Pᵀ``) in Woodbury form."""
+
+    nodes: IntArray  # m node indices (repeats allowed)
+    g: ComplexArray  # (n, m) = Y⁻¹ P
+    m: ComplexArray  # (m, m) = (I + D Pᵀ G)⁻¹ D
+    cg: ComplexArray  # (p, m) = C G
+
+
+def tap_basis(ps: PortSystem, nodes: IntArray) -> ComplexArray:
+    """``G = Y⁻¹ P`` for the given nodes (one solve each; computed once, reused for every change)."""
+    rhs = np.zeros((ps.compiled.n_nodes, len(nodes)), dtype=np.complex128)
+    rhs[nodes, np.arange(len(nodes))] = 1.0
+    return ps.solve_cols(rhs)
+
+
+def stamp_change(ps: PortSystem, nodes: IntArray, g: ComplexArray, d: ComplexArray) -> StampChange:
+    gp = g[nodes]
+    m = np.asarray(np.linalg.solve(np.eye(len(nodes)) + d @ gp, d), dtype=np.complex128)
+    return StampChange(nodes, g, m, ps.at_ports(g))
+
+
+def solve_ports(
+    ps: PortSystem,
+    *,
+    tol_pu: float = 1e-8,
+    max_iter: int = 100,
+    v0: ComplexArray | None = None,
+    change: StampChange | None = None,
+    compiled: CompiledThreePhase | None = None,
+) -> ThreePhaseResult:
+    """``solve_compiled`` on the port system (``change``: Y with a stamp change; ``compiled`` then names
+    the compiled feeder the result belongs to, i.e. with the changed stamps)."""
+    z, vd0 = ps.z, ps.vd0
+    wp = vp0 = None
+    if change is not None:
+        wp = ps.w[change.nodes]
+        vp0 = ps.v0[change.nodes]
+        z = z - change.cg @ (change.m @ wp)
+        vd0 = vd0 - change.cg @ (change.m @ vp0)
+
+    def nodes_of(comp: ComplexArray) -> ComplexArray:
+        x = ps.v0 + ps.w @ comp
+        if change is not None:
+            x = x - change.g @ (change.m @ x[change.nodes])
+        return x
+
+    def node_step(dcomp: ComplexArray) -> ComplexArray:
+        dx = ps.w @ dcomp
+        if change is not None:
+            dx = dx - change.g @ (change.m @ dx[change.nodes])
+        return dx
+
+    ld = ps.loads
+    vd = vd0 if v0 is None else ps.at_ports(v0)
+    comp_prev = np.zeros(len(ps.ports), dtype=np.complex128)
+    converged = False
+    delta = np.inf
+    it = 0
+    for it in range(1, max_iter + 1):
+        comp = injection(ld, vd)
+        vd_new = vd0 + z @ comp
+        elem_delta = float(np.max(np.abs(vd_new - vd) * ld.inv_vn, initial=0.0))
+        vd = vd_new
+        if elem_delta < tol_pu or it == max_iter:
+            step = nodes_of(comp) - v0 if it == 1 and v0 is not None else node_step(comp - comp_prev)
+            delta = float(np.max(np.abs(step) / ps.base))
+            if delta < tol_pu:
+                converged = True
+                comp_prev = comp
+                break
+        comp_prev = comp
+    v = nodes_of(comp_prev)
+    v[~ps.live] = 0.0
+    return ThreePhaseResult(compiled or ps.compiled, v, converged, it, delta, ps.live)
