@@ -5,6 +5,12 @@ A tile is encoded by the database (DuckDB spatial or PostGIS ``ST_AsMVT``), kept
 (`fluxops.geo.tiles.TileCache`, 64 MiB) keyed by the stored grid's content hash, and served with a strong
 ETag over (content hash, layer, z/x/y), so a revalidation costs a 304 and a new grid changes every ETag.
 Below a layer's minimum zoom the tile is empty (200, no body): see `fluxops.geo.tiles` for the rules.
+
+Live status is not in a tile (a tile would then change with every outage and could not be cached):
+``GET /api/tiles/status`` lists the assets whose live status is not normal (a few hundred to a few
+thousand ids, from the outage engine's state snapshot), and the map colours the asset tiles' features
+from it (`frontend/src/map/layers/geoStatus.ts`); its ETag names the state version, so an unchanged
+state is a 304.
 """
 
 from __future__ import annotations
@@ -13,13 +19,17 @@ import re
 import threading
 from typing import Any
 
-from fastapi import APIRouter, Depends, Path, Request, Response
+import orjson
+import pyarrow.compute as pc
+from fastapi import APIRouter, Depends, Header, Path, Request, Response
 
 from fluxops.api.deps import AppStore, get_store
+from fluxops.api.openapi import error_responses
 from fluxops.api.security import require_role
 from fluxops.core.errors import NotFoundError, StorageError
 from fluxops.geo import tiles as geo_tiles
 from fluxops.geo.layers import GEO_LAYERS, GeoLayer
+from fluxops.ops.state import STATUS_CODES
 from fluxops.storage import geo_layers_store
 from fluxops.storage.geo_tiles import layer_bounds, render_geo_tile
 from fluxops.storage.spatial_queries import grid_bounds, render_tile
@@ -90,6 +100,49 @@ def list_layers(request: Request) -> dict[str, Any]:
         ],
         "cache": tile_cache(request).stats(),
     }
+
+
+_status_lock = threading.Lock()
+
+
+@router.get(
+    "/status",
+    summary="The assets whose live status is not normal (warning, critical, out): the asset tiles' colours",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/json": {}}, "description": "Columnar: asset_id, status (code)"},
+        304: {"description": "Unchanged since the ETag in If-None-Match (the same state version)"},
+        **error_responses(404, 422),
+    },
+)
+def get_tile_status(
+    request: Request, if_none_match: str | None = Header(None, alias="If-None-Match")
+) -> Response:
+    """``{epoch, version, codes, asset_id: [...], status: [...]}``, ``status`` an index into ``codes``;
+    every asset not listed is normal. Encoded once per state version and shared by every reader."""
+    state = request.app.state.ops.service().state
+    version, table = state.compact(None)
+    etag = f'"{state.epoch}.{version}.tilestatus"'
+    headers = {"ETag": etag, "Cache-Control": "no-cache", "X-State-Version": str(version)}
+    if if_none_match and etag in [t.strip().removeprefix("W/") for t in if_none_match.split(",")]:
+        return Response(status_code=304, headers=headers)
+    with _status_lock:
+        hit: tuple[str, bytes] | None = getattr(request.app.state, "tile_status_body", None)
+    if hit is not None and hit[0] == etag:
+        return Response(hit[1], media_type="application/json", headers=headers)
+    off = table.filter(pc.not_equal(table["status"], 0))
+    body = orjson.dumps(
+        {
+            "epoch": state.epoch,
+            "version": version,
+            "codes": list(STATUS_CODES),
+            "asset_id": off["asset_id"].to_pylist(),
+            "status": off["status"].to_pylist(),
+        }
+    )
+    with _status_lock:
+        request.app.state.tile_status_body = (etag, body)
+    return Response(body, media_type="application/json", headers=headers)
 
 
 @router.get("/{layer}.json", summary="TileJSON 3.0 of one layer (tile URL template, zooms, bounds, fields)")
