@@ -31,26 +31,19 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 import paho.mqtt.client as mqtt
-import pyarrow as pa
 from paho.mqtt.enums import CallbackAPIVersion
 
 from fluxops.ami.formats import ParseLimits, parse_table, sniff_content_type
 from fluxops.ami.ingest import IngestReport
-from fluxops.ami.ports import DeadLetterStore
+from fluxops.ami.ports import DeadLetterStore, Ingestor
 from fluxops.core.config import IngestSettings
 from fluxops.core.errors import InvalidInputError, PayloadTooLargeError, StorageError
 
 log = logging.getLogger(__name__)
 DEFAULT_CLIENT_ID = "fluxops-ami-ingest"
-
-
-class Ingestor(Protocol):
-    def ingest_readings(self, table: pa.Table, *, correction: bool = False) -> IngestReport: ...
-
-    def ingest_events(self, table: pa.Table) -> IngestReport: ...
 
 
 @dataclass(frozen=True)

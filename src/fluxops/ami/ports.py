@@ -5,7 +5,8 @@ Other domains (ops: outage detection) subscribe to accepted events with an `Even
 ingestion service calls every subscriber with each accepted batch of events *after* the durable write,
 in the ingesting thread; subscribers must be quick (queue the work) and must not raise.
 A message that can be neither parsed nor stored goes to a `DeadLetterStore` with its reason and its
-payload bytes (`fluxops.storage.deadletter.DeadLetterDir`), so that every MQTT message ends acknowledged.
+payload bytes (`fluxops.storage.deadletter.DeadLetterDir`), so that every MQTT message ends acknowledged;
+an operator replays it once the cause is fixed (`fluxops.ami.replay`), and the letter then says so.
 """
 
 from __future__ import annotations
@@ -13,9 +14,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 import pyarrow as pa
+
+if TYPE_CHECKING:
+    from fluxops.ami.ingest import IngestReport
 
 # Receives an Arrow table with `fluxops.ami.models.EVENT_SCHEMA` columns plus transformer_id, feeder_id,
 # substation_id (resolved from the meter registry).
@@ -34,6 +38,19 @@ class DeadLetter:
     error: str  # the exception's class name
     attempts: int  # store attempts made (more than 1 after transient storage errors)
     payload_bytes: int
+    # replays (`fluxops.ami.replay`): "pending" until a replay stored the payload; ``reason``/``error``
+    # then say why the latest replay was refused, if it was
+    status: Literal["pending", "stored"] = "pending"
+    replays: int = 0
+    replayed_utc: datetime | None = None
+
+
+class Ingestor(Protocol):
+    """What a message is stored through: the ingestion service (validate, de-duplicate, write)."""
+
+    def ingest_readings(self, table: pa.Table, *, correction: bool = False) -> IngestReport: ...
+
+    def ingest_events(self, table: pa.Table) -> IngestReport: ...
 
 
 class DeadLetterStore(Protocol):
@@ -53,6 +70,25 @@ class DeadLetterStore(Protocol):
 
     def get_payload(self, letter_id: str) -> bytes | None:
         """The kept payload bytes, None for an unknown id."""
+        ...
+
+
+class ReplayableStore(DeadLetterStore, Protocol):
+    """A dead-letter store whose letters can be replayed (and say how their last replay went)."""
+
+    def get(self, letter_id: str) -> DeadLetter | None:
+        """One letter, None for an unknown id."""
+        ...
+
+    def pending_ids(self) -> list[str]:
+        """Ids of the letters not stored yet, oldest first."""
+        ...
+
+    def record_replay(
+        self, letter_id: str, *, stored: bool, reason: str | None = None, error: str | None = None
+    ) -> DeadLetter:
+        """Count a replay durably: ``stored`` marks the letter stored; otherwise the refusal's reason
+        and error replace the letter's."""
         ...
 
 

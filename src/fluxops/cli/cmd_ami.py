@@ -219,6 +219,27 @@ def simulate_cmd(
     console.print(f"sent {sim.readings_sent:,} readings, {sim.events_sent:,} events")
 
 
+def _ingest_service(settings: Settings) -> tuple[Any, Any]:
+    """The ingestion service over this data directory's lake (for processes that write the lake
+    themselves: not beside a server writing the same directory)."""
+    from fluxops.ami.ingest import IngestService
+    from fluxops.ami.validation import MeterRegistry, TimeWindow
+    from fluxops.storage.ami_analytics import AmiAnalytics
+    from fluxops.storage.lake import AmiLake
+
+    grid = _grid_from_store(settings)
+    lake = AmiLake(settings.lake_dir)
+    AmiAnalytics(lake).write_dims(grid)
+    me = grid.meters
+    svc = IngestService(
+        MeterRegistry(me["meter_id"], me["transformer_id"], me["feeder_id"], me["substation_id"]),
+        lake,
+        lake,
+        window=TimeWindow.from_settings(settings.ingest),
+    )
+    return svc, lake
+
+
 @ami_app.command("mqtt")
 def mqtt_cmd(
     broker: str = typer.Option("127.0.0.1:1883", "--broker", help="host:port"),
@@ -233,24 +254,11 @@ def mqtt_cmd(
     A message that cannot be stored is acknowledged into the dead-letter store (`fluxops ami
     rejections`). Writes the lake itself, so it cannot run against a data directory a server is writing."""
     from fluxops.ami.formats import ParseLimits
-    from fluxops.ami.ingest import IngestService
     from fluxops.ami.mqtt import MqttIngest, RetryPolicy
-    from fluxops.ami.validation import MeterRegistry, TimeWindow
-    from fluxops.storage.ami_analytics import AmiAnalytics
     from fluxops.storage.deadletter import DeadLetterDir, dead_letter_dir
-    from fluxops.storage.lake import AmiLake
 
     settings = settings_for(data_dir)
-    grid = _grid_from_store(settings)
-    lake = AmiLake(settings.lake_dir)
-    AmiAnalytics(lake).write_dims(grid)
-    me = grid.meters
-    svc = IngestService(
-        MeterRegistry(me["meter_id"], me["transformer_id"], me["feeder_id"], me["substation_id"]),
-        lake,
-        lake,
-        window=TimeWindow.from_settings(settings.ingest),
-    )
+    svc, lake = _ingest_service(settings)
     sub = MqttIngest(
         svc,
         broker=broker,
@@ -274,14 +282,24 @@ def mqtt_cmd(
     )
 
 
-@ami_app.command("rejections")
+rejections_app = typer.Typer(
+    help="Messages ingestion could not store (dead letters): list them, print one's payload, replay them."
+)
+ami_app.add_typer(rejections_app, name="rejections")
+
+
+@rejections_app.callback(invoke_without_command=True)
 def rejections_cmd(
+    ctx: typer.Context,
     limit: int = typer.Option(50, "--limit", min=1, max=10_000, help="Newest this many"),
     payload: str = typer.Option(None, "--payload", help="Write this letter's payload bytes to stdout"),
     data_dir: Path | None = DATA_DIR_OPTION,
 ) -> None:
-    """Messages ingestion could not store (dead letters): when, topic, reason, attempts, payload size."""
+    """Dead letters, newest first: when, topic, reason, attempts, payload size, replay status."""
     import sys
+
+    if ctx.invoked_subcommand is not None:
+        return
 
     from fluxops.storage.deadletter import DeadLetterDir, dead_letter_dir
 
@@ -295,13 +313,56 @@ def rejections_cmd(
         return
     letters = store.recent(limit=limit)
     for d in letters:
+        replayed = f", replayed {d.replays}x" if d.replays else ""
         console.print(
-            f"{d.id}  {d.source}:{d.topic}  {d.error} after {d.attempts} attempt(s), "
+            f"{d.id}  {d.status}{replayed}  {d.source}:{d.topic}  {d.error} after {d.attempts} attempt(s), "
             f"{d.payload_bytes:,} bytes: {d.reason}",
             markup=False,
             highlight=False,
         )
     console.print(f"{len(letters)} of {store.count()} dead letters shown")
+
+
+@rejections_app.command("replay")
+def rejections_replay_cmd(
+    ids: list[str] = typer.Option(None, "--id", help="A letter to replay (repeat for several)"),
+    replay_all: bool = typer.Option(False, "--all", help="Every letter not stored yet, oldest first"),
+    data_dir: Path | None = DATA_DIR_OPTION,
+) -> None:
+    """Re-validate and ingest dead letters into the lake: stored, or rejected again with the reason.
+
+    Writes the lake itself, so not beside a server writing this data directory (the lake's writer lock
+    refuses it): there, use ``POST /api/ami/rejections/{id}/replay``. Replaying a stored letter again
+    stores nothing twice (ingestion is idempotent)."""
+    from fluxops.ami.formats import ParseLimits
+    from fluxops.ami.replay import replay_letter
+    from fluxops.storage.deadletter import DeadLetterDir, dead_letter_dir
+
+    if bool(ids) == replay_all:
+        raise InvalidInputError("give --id (one or more) or --all", field="id")
+    settings = settings_for(data_dir)
+    store = DeadLetterDir(dead_letter_dir(settings))
+    todo = store.pending_ids() if replay_all else list(ids)
+    for lid in todo:  # unknown ids fail before anything is written
+        if store.get(lid) is None:
+            raise NotFoundError(f"no dead letter {lid!r}", details={"field": "id"})
+    svc, lake = _ingest_service(settings)
+    limits = ParseLimits.from_settings(settings.ingest)
+    stored = 0
+    try:
+        for lid in todo:
+            out = replay_letter(store, svc, lid, limits)
+            stored += out.outcome == "stored"
+            rep = out.report
+            detail = (
+                f"{rep.accepted:,} accepted, {rep.duplicates:,} duplicates, {rep.rejected:,} rejected rows"
+                if rep is not None
+                else out.reason
+            )
+            console.print(f"{lid}  {out.outcome}: {detail}", markup=False, highlight=False)
+    finally:
+        lake.close()
+    console.print(f"{stored} of {len(todo)} replayed letters stored")
 
 
 @ami_app.command("refresh")
