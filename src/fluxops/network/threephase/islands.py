@@ -109,15 +109,35 @@ def tree_islands(c: CompiledThreePhase, ii_all: IntArray, s_all: ComplexArray) -
     crossing -= removed_cross.reshape(k, -1).sum(axis=1)
     live = ~island
     redo = np.flatnonzero((crossing > 0) | island[:, src].any(axis=1))
-    edge_keys = rows_nz * n + cols_nz
-    for j in redo.tolist():  # the pattern without this outage's cancelled entries, searched in full
-        ra_j, rb_j = ra[j][removed[j]], rb[j][removed[j]]
-        gone = np.isin(edge_keys, np.concatenate([ra_j * n + rb_j, rb_j * n + ra_j]))
-        graph = sparse.csr_matrix(
-            (np.ones(int((~gone).sum())), (rows_nz[~gone], cols_nz[~gone])), shape=(n, n)
-        )
-        ncomp, labels = csgraph.connected_components(graph, directed=False)
-        fed = np.zeros(ncomp, dtype=np.bool_)
-        fed[labels[src]] = True
-        live[j] = fed[labels]
+    if len(redo):  # the pattern without each one's cancelled entries, all in one block-diagonal search
+        live[redo] = _components_fed(n, rows_nz, cols_nz, ra[redo], rb[redo], removed[redo], src)
     return np.asarray(live, dtype=np.bool_)
+
+
+def _components_fed(
+    n: int,
+    rows: IntArray,
+    cols: IntArray,
+    ra: IntArray,
+    rb: IntArray,
+    removed: BoolArray,
+    src: IntArray,
+) -> BoolArray:
+    """Source-connected nodes of R graphs at once: the base edges minus each one's removed pairs, as the
+    diagonal blocks of one graph (one connected-components call for all)."""
+    r = ra.shape[0]
+    edge_keys = rows * n + cols
+    which, pa, pb = np.nonzero(removed)
+    a, b = ra[which, pa, pb], rb[which, pa, pb]
+    gone_keys = np.concatenate([which * n * n + a * n + b, which * n * n + b * n + a])
+    all_keys = (np.arange(r)[:, None] * n * n + edge_keys[None, :]).ravel()
+    keep = ~np.isin(all_keys, gone_keys)
+    off = np.repeat(np.arange(r) * n, len(rows))
+    big_r = (np.tile(rows, r) + off)[keep]
+    big_c = (np.tile(cols, r) + off)[keep]
+    graph = sparse.csr_matrix((np.ones(len(big_r)), (big_r, big_c)), shape=(r * n, r * n))
+    ncomp, labels = csgraph.connected_components(graph, directed=False)
+    labels = labels.reshape(r, n)
+    fed = np.zeros(ncomp, dtype=np.bool_)
+    fed[labels[:, src].ravel()] = True
+    return np.asarray(fed[labels], dtype=np.bool_)

@@ -65,22 +65,23 @@ def _solve_batch(
 ) -> tuple[ComplexArray, BoolArray, BoolArray, int] | None:
     n = c.n_nodes
     lu = lu or sla.splu(sparse.csc_matrix(c.y))
-    yinv = np.zeros((n + 1, n + 1), dtype=np.complex128)  # row and column n: ground / padding
-    yinv[:n, :n] = lu_solve_many(lu, np.eye(n, dtype=np.complex128, order="F"))
-    ps = build_ports(c, lu, yinv=yinv)
+    # the inverse's transpose, so that Y⁻¹'s columns (what every update needs) are contiguous rows
+    yinv_t = np.zeros((n + 1, n + 1), dtype=np.complex128)  # row and column n: ground / padding
+    yinv_t[:n, :n] = lu_solve_many(lu, np.eye(n, dtype=np.complex128, order="F"), trans="T")
+    ps = build_ports(c, lu, yinv=yinv_t.T)
     if ps is None:  # pragma: no cover - n² bounds n × ports
         return None
     ii_all, s_all = _outage_stamps(c, names)
     live = tree_islands(c, ii_all, s_all)
     d_all = _island_grounded(ii_all, s_all, live)
     m_max = ii_all.shape[1]
-    cap = np.eye(m_max) + d_all @ yinv[ii_all[:, :, None], ii_all[:, None, :]]
+    cap = np.eye(m_max) + d_all @ yinv_t[ii_all[:, None, :], ii_all[:, :, None]]
     inv = np.linalg.inv(cap)
     cond1 = np.abs(cap).sum(axis=1).max(axis=1) * np.abs(inv).sum(axis=1).max(axis=1)
     bad = ~np.isfinite(cond1) | (cond1 > _COND_MAX)
     m_all = -(inv @ d_all)  # Y'⁻¹ r = x + G M x[P]
     m_all[bad] = 0.0
-    g = np.ascontiguousarray(yinv[:, ii_all].transpose(1, 0, 2))  # (K, n+1, m) = Y⁻¹ P, ground row 0
+    g = yinv_t[ii_all]  # (K, m, n+1) = (Y⁻¹ P)ᵀ, ground column 0
     v, converged, iterations = _iterate(ps, g, ii_all, m_all, live, tol_pu, max_iter)
     if tol_pu < _POLISH_BELOW_PU:
         v = _polish(ps, g, ii_all, (d_all, m_all), live, v)
@@ -91,16 +92,27 @@ def _solve_batch(
 
 
 def _outage_stamps(c: CompiledThreePhase, names: list[str]) -> tuple[npt.NDArray[np.int64], ComplexArray]:
-    """Each outage's live node indices (padded with n) and primitive over them (padded with zeros)."""
+    """Each outage's live node indices (padded with n) and primitive over them (padded with zeros),
+    stacked per conductor count (one copy per group, not per branch)."""
     n, k = c.n_nodes, len(names)
     prims = [c.branch_by_name[name] for name in names]
     m_max = max(int((b.idx >= 0).sum()) for b in prims)
     ii_all = np.full((k, m_max), n, dtype=np.int64)
     s_all = np.zeros((k, m_max, m_max), dtype=np.complex128)
+    groups: dict[int, list[int]] = {}
     for j, b in enumerate(prims):
-        keep = np.flatnonzero(b.idx >= 0)
-        ii_all[j, : len(keep)] = b.idx[keep]
-        s_all[j, : len(keep), : len(keep)] = b.yprim[keep[:, None], keep[None, :]]
+        groups.setdefault(len(b.idx), []).append(j)
+    for size, members in groups.items():
+        idx = np.stack([prims[j].idx for j in members])
+        yp = np.stack([prims[j].yprim for j in members])
+        if size <= m_max and bool((idx >= 0).all()):
+            ii_all[members, :size] = idx
+            s_all[members, :size, :size] = yp
+            continue
+        for row, j in enumerate(members):  # a conductor on ground: drop it from this one
+            keep = np.flatnonzero(idx[row] >= 0)
+            ii_all[j, : len(keep)] = idx[row, keep]
+            s_all[j, : len(keep), : len(keep)] = yp[row][keep[:, None], keep[None, :]]
     return ii_all, s_all
 
 
@@ -131,7 +143,7 @@ def _iterate(
     tol_pu: float,
     max_iter: int,
 ) -> tuple[ComplexArray, BoolArray, int]:
-    """The port fixed point of every outage at once (rows: outages; ``g``: (K, n+1, m) = Y⁻¹ P)."""
+    """The port fixed point of every outage at once (rows: outages; ``g``: (K, m, n+1) = (Y⁻¹ P)ᵀ)."""
     n = ps.compiled.n_nodes
     k = live.shape[0]
     p = len(ps.ports)
@@ -139,13 +151,13 @@ def _iterate(
     rows = np.arange(k)[:, None]
     w_ext = np.concatenate([ps.w, np.zeros((1, p), dtype=np.complex128)])
     u = w_ext[ii_all]  # (K, m, p) = W[P]
-    cg = g[:, ps.pa] - g[:, ps.pb]  # (K, p, m) = C G
+    cg = g[:, :, ps.pa] - g[:, :, ps.pb]  # (K, m, p) = (C G)ᵀ
     wt = np.ascontiguousarray(ps.w.T)
     zt = np.ascontiguousarray(ps.z.T)
     vp0 = np.append(ps.v0, 0.0)[ii_all]  # (K, m)
     live_ext = np.concatenate([live, np.ones((k, 1), dtype=np.bool_)], axis=1)
     port_live = live_ext[:, ps.pa] & live_ext[:, ps.pb]  # (K, p)
-    vd0 = ps.vd0[None, :] + (cg @ (m_all @ vp0[:, :, None]))[:, :, 0]
+    vd0 = ps.vd0[None, :] + _rows(m_all @ vp0[:, :, None], cg)
     safe_v = np.broadcast_to(ld.load_vnom_v[None, :].astype(np.complex128), port_live.shape)
     # start from the base case's solution (OpenDSS starts each outage from its last voltages too); its
     # first step is then no node-voltage step of the iteration, so the stopping test waits for the second
@@ -155,24 +167,42 @@ def _iterate(
     it = 0
     for it in range(1, max_iter + 1):
         comp = np.where(port_live, injection(ld, np.where(port_live, vd, safe_v).T).T, 0.0)
-        vd_new = vd0 + comp @ zt + (cg @ (m_all @ (u @ comp[:, :, None])))[:, :, 0]
+        vd_new = vd0 + comp @ zt + _rows(m_all @ (u @ comp[:, :, None]), cg)
         elem = np.max(np.abs(vd_new - vd) * ld.inv_vn[None, :], axis=1, initial=0.0)
         vd = vd_new
         if it > 1 and (bool(np.all(elem < tol_pu)) or it == max_iter):
-            dcomp = comp - comp_prev
-            step = dcomp @ wt + (g[:, :n] @ (m_all @ (u @ dcomp[:, :, None])))[:, :, 0]
+            # node voltages and this iteration's node step in one product with W (the largest here)
+            both = np.concatenate([comp, comp - comp_prev]) @ wt
+            v = _nodes(ps, g, ii_all, m_all, both[:k])
+            dstep = np.concatenate([both[k:], np.zeros((k, 1), dtype=np.complex128)], axis=1)
+            step = dstep[:, :n] + _rows(m_all @ dstep[rows, ii_all][:, :, None], g[:, :, :n])
             step[~live] = 0.0
             delta = np.max(np.abs(step) / ps.base[None, :], axis=1)
+            comp_prev = comp
             if bool(np.all(delta < tol_pu)):
-                comp_prev = comp
                 break
+            continue
         comp_prev = comp
-    x = np.zeros((k, n + 1), dtype=np.complex128)
-    x[:, :n] = ps.v0[None, :] + comp_prev @ wt
-    xp = x[rows, ii_all]  # (K, m)
-    v = x[:, :n] + (g[:, :n] @ (m_all @ xp[:, :, None]))[:, :, 0]
+    else:
+        v = _nodes(ps, g, ii_all, m_all, comp_prev @ wt)
     v[~live] = 0.0
     return np.ascontiguousarray(v), np.asarray(delta < tol_pu), it
+
+
+def _nodes(
+    ps: PortSystem, g: ComplexArray, ii_all: npt.NDArray[np.int64], m_all: ComplexArray, wcomp: ComplexArray
+) -> ComplexArray:
+    """Node voltages per outage from ``W comp`` (K × n): ``x + G M x[P]`` with ``x = v₀ + W comp``."""
+    k, n = wcomp.shape
+    x = np.zeros((k, n + 1), dtype=np.complex128)
+    x[:, :n] = ps.v0[None, :] + wcomp
+    xp = x[np.arange(k)[:, None], ii_all]  # (K, m)
+    return np.asarray(x[:, :n] + _rows(m_all @ xp[:, :, None], g[:, :, :n]), dtype=np.complex128)
+
+
+def _rows(coef: ComplexArray, basis_t: ComplexArray) -> ComplexArray:
+    """``Σ_m coef[k, m] · basis_t[k, m, :]`` per outage: (K, m, 1) and (K, m, N) → (K, N)."""
+    return np.asarray((coef.transpose(0, 2, 1) @ basis_t)[:, 0, :], dtype=np.complex128)
 
 
 def _polish(
@@ -206,6 +236,6 @@ def _polish(
     x = np.zeros((k, n + 1), dtype=np.complex128)
     x[:, :n] = lu_solve_many(ps.lu, rhs[:n]).T
     xp = x[rows, ii_all]
-    out = v + x[:, :n] + (g[:, :n] @ (m_all @ xp[:, :, None]))[:, :, 0]
+    out = v + x[:, :n] + _rows(m_all @ xp[:, :, None], g[:, :, :n])
     out[~live] = 0.0
     return np.ascontiguousarray(out)

@@ -68,6 +68,10 @@ class PortLoads:
     i_low: ComplexArray  # current magnitude factor at vlow (times Yeq)
     slope: ComplexArray  # of the linear current interpolation between vlow and vmin
     vlow_v: FloatArray
+    vmin_v: FloatArray  # band edges in volts
+    vmax_v: FloatArray
+    a_pq: ComplexArray  # S* on constant-PQ elements (else 0): I = vd·|vd|⁻¹·(a/|vd| + b)
+    b_i: ComplexArray  # S*/Vn on constant-|I| elements (else 0)
     simple: bool  # only constant PQ and constant |I|: ``injection``'s own formulas apply
 
 
@@ -96,6 +100,10 @@ def port_loads(c: CompiledThreePhase, ports: IntArray) -> PortLoads:
         i_low=i_low,
         slope=(i95 - i_low) / ((vmin - VLOW_PU) * vn),
         vlow_v=VLOW_PU * vn,
+        vmin_v=vmin * vn,
+        vmax_v=vmax * vn,
+        a_pq=np.where(is_pq, np.conj(s), 0.0),
+        b_i=np.where(model == LOAD_MODEL_I, np.conj(s) / vn, 0.0),
         simple=bool(np.isin(model, (LOAD_MODEL_PQ, LOAD_MODEL_I)).all()),
     )
 
@@ -107,26 +115,37 @@ def injection(ld: PortLoads, vd: ComplexArray, scale: FloatArray | None = None) 
     ``S*/(Vn|vd|)`` (|I|) in the band, and ``load_currents``'s own rules outside it from the precomputed
     constants; exponential loads and scaled loads go through ``load_currents``.
     """
+    if not ld.simple or scale is not None:
+        return _injection_general(ld, vd, scale)
+    col = vd.ndim == 2
     mag = np.abs(vd)
-    if not ld.simple or scale is not None or not bool(mag.min(initial=1.0) > 0.0):
-        yeq_all = ld.yeq[:, None] if vd.ndim == 2 else ld.yeq
-        return np.asarray(yeq_all * vd - load_currents(ld, vd, scale), dtype=np.complex128)
-    k: tuple[slice, None] | slice = (slice(None), None) if vd.ndim == 2 else slice(None)
+    low = mag < (ld.vmin_v[:, None] if col else ld.vmin_v)
+    high = mag > (ld.vmax_v[:, None] if col else ld.vmax_v)
+    if not low.any() and not high.any():  # every element in its band (so |vd| > 0)
+        inv = 1.0 / mag
+        if col:
+            return np.asarray(vd * (ld.yeq[:, None] - inv * (ld.a_pq[:, None] * inv + ld.b_i[:, None])))
+        return np.asarray(vd * (ld.yeq - inv * (ld.a_pq * inv + ld.b_i)), dtype=np.complex128)
+    if not bool(mag.min(initial=1.0) > 0.0):
+        return _injection_general(ld, vd, scale)
+    k: tuple[slice, None] | slice = (slice(None), None) if col else slice(None)
     inv = 1.0 / mag
-    inv_vn = ld.inv_vn[k]
-    g = ld.s_conj[k] * inv * np.where(ld.is_pq[k], inv, inv_vn)
-    vpu = mag * inv_vn
-    high = vpu > ld.load_vmax[k]
+    g = inv * (ld.a_pq[k] * inv + ld.b_i[k])
     if high.any():
         g = np.where(high, ld.g_high[k], g)
-    low = vpu < ld.load_vmin[k]
     if low.any():
+        vpu = mag * ld.inv_vn[k]
         g_low = np.where(vpu < VLOW_PU, ld.yeq[k], (ld.i_low[k] + ld.slope[k] * (mag - ld.vlow_v[k])) * inv)
         g = np.where(low, g_low, g)
     return np.asarray(vd * (ld.yeq[k] - g), dtype=np.complex128)
 
 
-def lu_solve_many(lu: sla.SuperLU, rhs: ComplexArray) -> ComplexArray:
+def _injection_general(ld: PortLoads, vd: ComplexArray, scale: FloatArray | None) -> ComplexArray:
+    yeq = ld.yeq[:, None] if vd.ndim == 2 else ld.yeq
+    return np.asarray(yeq * vd - load_currents(ld, vd, scale), dtype=np.complex128)
+
+
+def lu_solve_many(lu: sla.SuperLU, rhs: ComplexArray, trans: str = "N") -> ComplexArray:
     """``lu.solve`` of many columns in one call, its BLAS held to one thread.
 
     SuperLU's multi-column solve goes through BLAS-3 on its supernodes; threaded BLAS on a radial
@@ -134,16 +153,17 @@ def lu_solve_many(lu: sla.SuperLU, rhs: ComplexArray) -> ComplexArray:
     ``threadpoolctl`` (an optional dependency) the columns are solved one by one.
     """
     if _blas_controller() is None:  # pragma: no cover - optional dependency
-        cols = [lu.solve(np.ascontiguousarray(rhs[:, j])) for j in range(rhs.shape[1])]
+        cols = [lu.solve(np.ascontiguousarray(rhs[:, j]), trans=trans) for j in range(rhs.shape[1])]
         return np.column_stack(cols) if cols else np.zeros(rhs.shape, dtype=np.complex128)
     with single_thread_blas():
-        return np.asarray(lu.solve(np.asfortranarray(rhs)), dtype=np.complex128)
+        return np.asarray(lu.solve(np.asfortranarray(rhs), trans=trans), dtype=np.complex128)
 
 
 @contextlib.contextmanager
 def single_thread_blas() -> Iterator[None]:
     """BLAS held to one thread: the batched products here are small (ports × outages), and threaded
-    BLAS on them was 5-10x slower than one thread on a busy 2-core machine (no-op without threadpoolctl)."""
+    BLAS on them was 5-10x slower than one thread on a busy 2-core machine (no-op without threadpoolctl).
+    """
     controller = _blas_controller()
     if controller is None:  # pragma: no cover - optional dependency
         yield
@@ -273,31 +293,38 @@ def solve_ports(
 ) -> ThreePhaseResult:
     """``solve_compiled`` on the port system (``change``: Y with a stamp change; ``compiled`` then names
     the compiled feeder the result belongs to, i.e. with the changed stamps)."""
-    z, vd0 = ps.z, ps.vd0
-    wp = vp0 = None
-    if change is not None:
-        wp = ps.w[change.nodes]
-        vp0 = ps.v0[change.nodes]
-        z = z - change.cg @ (change.m @ wp)
-        vd0 = vd0 - change.cg @ (change.m @ vp0)
+    return _solve_ports(ps, tol_pu, max_iter, v0, change, compiled)
 
-    def nodes_of(comp: ComplexArray) -> ComplexArray:
-        x = ps.v0 + ps.w @ comp
+
+def _solve_ports(
+    ps: PortSystem,
+    tol_pu: float,
+    max_iter: int,
+    v0: ComplexArray | None,
+    change: StampChange | None,
+    compiled: CompiledThreePhase | None,
+) -> ThreePhaseResult:
+    z, vd0 = ps.z, ps.vd0
+    if change is not None:
+        z = z - change.cg @ (change.m @ ps.w[change.nodes])
+        vd0 = vd0 - change.cg @ (change.m @ ps.v0[change.nodes])
+
+    def node_cols(cols: ComplexArray) -> ComplexArray:
+        """``Y'⁻¹ Cᵀ cols`` for port-space columns: one product with ``W`` for all of them."""
+        x = ps.w @ cols
         if change is not None:
             x = x - change.g @ (change.m @ x[change.nodes])
-        return x
+        return np.asarray(x, dtype=np.complex128)
 
-    def node_step(dcomp: ComplexArray) -> ComplexArray:
-        dx = ps.w @ dcomp
-        if change is not None:
-            dx = dx - change.g @ (change.m @ dx[change.nodes])
-        return dx
-
+    v0_nodes = ps.v0
+    if change is not None:
+        v0_nodes = ps.v0 - change.g @ (change.m @ ps.v0[change.nodes])
     ld = ps.loads
     vd = vd0 if v0 is None else ps.at_ports(v0)
     comp_prev = np.zeros(len(ps.ports), dtype=np.complex128)
     converged = False
     delta = np.inf
+    v: ComplexArray | None = None
     it = 0
     for it in range(1, max_iter + 1):
         comp = injection(ld, vd)
@@ -305,13 +332,20 @@ def solve_ports(
         elem_delta = float(np.max(np.abs(vd_new - vd) * ld.inv_vn, initial=0.0))
         vd = vd_new
         if elem_delta < tol_pu or it == max_iter:
-            step = nodes_of(comp) - v0 if it == 1 and v0 is not None else node_step(comp - comp_prev)
+            # the node voltages and the node-voltage step of this iteration in one product
+            x = node_cols(np.stack([comp, comp - comp_prev], axis=1))
+            v = v0_nodes + x[:, 0]
+            step = v - v0 if it == 1 and v0 is not None else x[:, 1]
             delta = float(np.max(np.abs(step) / ps.base))
+            comp_prev = comp
             if delta < tol_pu:
                 converged = True
-                comp_prev = comp
                 break
+            v = None
+            continue
         comp_prev = comp
-    v = nodes_of(comp_prev)
+    if v is None:  # pragma: no cover - only when max_iter ends between checks
+        v = v0_nodes + node_cols(comp_prev[:, None])[:, 0]
+    v = v.copy()
     v[~ps.live] = 0.0
     return ThreePhaseResult(compiled or ps.compiled, v, converged, it, delta, ps.live)

@@ -19,6 +19,7 @@ from fluxops.network.threephase.model import FeederModel, Regulator, Transformer
 from fluxops.network.threephase.ports import (
     StampChange,
     build_ports,
+    single_thread_blas,
     solve_ports,
     stamp_change,
     tap_basis,
@@ -222,6 +223,10 @@ class RegulatorStudy:
 
     def solve(self, taps: dict[str, float] | None = None, *, max_control_iter: int = 20) -> RegulatorResult:
         """Static control from ``taps`` (default: the model's) until no regulator moves."""
+        with single_thread_blas():
+            return self._solve(taps, max_control_iter)
+
+    def _solve(self, taps: dict[str, float] | None, max_control_iter: int) -> RegulatorResult:
         model = self.model
         start = {
             r.transformer: self.by_name[r.transformer].windings[r.winding - 1].tap for r in model.regulators
