@@ -137,17 +137,7 @@ class WaveRecorder:
         it touches (a three-phase fault and a single-phase one are repaired the same way)."""
         ctx, cg = self.ctx, self.ctx.cg
         key = f"repair:{cg.edge_ids[e]}"
-        out.append(
-            RepairAction(
-                key,
-                str(cg.edge_ids[e]),
-                self._etype(e),
-                "repair",
-                float(ctx.edge_lon[e]),
-                float(ctx.edge_lat[e]),
-                edges=(e,),
-            )
-        )
+        out.append(self._edge_action(key, e, "repair"))
         return key, {int(ctx.bus_zone[cg.from_bus[e]]), int(ctx.bus_zone[cg.to_bus[e]])}
 
     def _etype(self, e: int) -> str:
@@ -157,166 +147,91 @@ class WaveRecorder:
     def unique_lost(self) -> int:
         return len(self._lost_ids)
 
+    def _edge_action(self, key: str, e: int, kind: str) -> RepairAction:
+        ctx = self.ctx
+        edge_id = str(ctx.cg.edge_ids[e])
+        lon, lat = float(ctx.edge_lon[e]), float(ctx.edge_lat[e])
+        return RepairAction(key, edge_id, self._etype(e), kind, lon, lat, edges=(e,))
+
+    def _source_action(self, key: str, s: int, kind: str) -> RepairAction:
+        ctx = self.ctx
+        lon, lat = float(ctx.source_lon[s]), float(ctx.source_lat[s])
+        return RepairAction(
+            key, str(ctx.cg.source_ids[s]), "substation_transformer", kind, lon, lat, sources=(s,)
+        )
+
+    def _xfmr_action(self, key: str, x: int, kind: str) -> RepairAction:
+        ctx = self.ctx
+        lon, lat = float(ctx.xfmr_lon[x]), float(ctx.xfmr_lat[x])
+        return RepairAction(key, str(ctx.cg.xfmr_ids[x]), "transformer", kind, lon, lat, xfmr=x)
+
     def repair_actions(self) -> list[RepairAction]:
         """Repairs still needed at the end: faults (with the devices opened to clear and isolate them),
         devices tripped on overload, transformers tripped or failed thermally."""
-        ctx, cg, st = self.ctx, self.ctx.cg, self.st
+        cg = self.ctx.cg
         out: list[RepairAction] = []
-        fault_keys: list[tuple[str, set[int]]] = []  # key, sections it touches
-        for e in self.fault_edges:
-            fault_keys.append(self._edge_repair(e, out))
+        fault_keys = self._fault_repairs(out)  # key, protection zones it touches
+        default_key = fault_keys[0][0] if fault_keys else None
+        self._isolation_recloses(out, fault_keys, default_key)
+        out += [
+            self._edge_action(f"reclose:{cg.edge_ids[e]}", e, "reclose")
+            for e in self.overload_edges
+            if not self.st.closed[e]
+        ]
+        out += [
+            self._source_action(f"reclose:{cg.source_ids[s]}", s, "reclose") for s in self.overload_sources
+        ]
+        out += [
+            self._source_action(f"replace:{cg.source_ids[s]}", s, "replace") for s in self.thermal_sources
+        ]
+        out += [self._xfmr_action(f"replace:{cg.xfmr_ids[x]}", x, "replace") for x in self.thermal_xfmrs]
+        return out
+
+    def _fault_repairs(self, out: list[RepairAction]) -> list[tuple[str, set[int]]]:
+        """Appends the repair of every faulted element; returns each repair's key and the zones it touches."""
+        ctx, cg = self.ctx, self.ctx.cg
+        fault_keys = [self._edge_repair(e, out) for e in self.fault_edges]
         sub_of_fault = {int(cg.bus_substation[b]) for b in self.fault_buses if cg.bus_is_substation[b]}
         for s in sub_of_fault:
-            key = f"repair:{cg.substation_ids[s]}"
             srcs = tuple(int(x) for x in np.flatnonzero(cg.source_substation == s))
+            sub_id = str(cg.substation_ids[s])
+            lon, lat = float(ctx.substation_lon[s]), float(ctx.substation_lat[s])
             out.append(
-                RepairAction(
-                    key,
-                    str(cg.substation_ids[s]),
-                    "substation",
-                    "repair",
-                    float(ctx.substation_lon[s]),
-                    float(ctx.substation_lat[s]),
-                    sources=srcs,
-                )
+                RepairAction(f"repair:{sub_id}", sub_id, "substation", "repair", lon, lat, sources=srcs)
             )
         for b in self.fault_buses:
             if cg.bus_is_substation[b]:
                 continue
             key = f"repair:{cg.bus_ids[b]}"
             fault_keys.append((key, {int(ctx.bus_zone[b])}))
-            out.append(
-                RepairAction(
-                    key,
-                    str(cg.bus_ids[b]),
-                    "bus",
-                    "repair",
-                    float(ctx.bus_lon[b]),
-                    float(ctx.bus_lat[b]),
-                    buses=(b,),
-                )
-            )
-        for s in self.fault_sources:
-            if int(cg.source_substation[s]) in sub_of_fault:
-                continue
-            out.append(
-                RepairAction(
-                    f"repair:{cg.source_ids[s]}",
-                    str(cg.source_ids[s]),
-                    "substation_transformer",
-                    "replace",
-                    float(ctx.source_lon[s]),
-                    float(ctx.source_lat[s]),
-                    sources=(s,),
-                )
-            )
-        for x in self.fault_xfmrs:
-            out.append(
-                RepairAction(
-                    f"repair:{cg.xfmr_ids[x]}",
-                    str(cg.xfmr_ids[x]),
-                    "transformer",
-                    "replace",
-                    float(ctx.xfmr_lon[x]),
-                    float(ctx.xfmr_lat[x]),
-                    xfmr=x,
-                )
-            )
+            lon, lat = float(ctx.bus_lon[b]), float(ctx.bus_lat[b])
+            out.append(RepairAction(key, str(cg.bus_ids[b]), "bus", "repair", lon, lat, buses=(b,)))
+        out += [
+            self._source_action(f"repair:{cg.source_ids[s]}", s, "replace")
+            for s in self.fault_sources
+            if int(cg.source_substation[s]) not in sub_of_fault
+        ]
+        out += [self._xfmr_action(f"repair:{cg.xfmr_ids[x]}", x, "replace") for x in self.fault_xfmrs]
         for e, _fuse, lost in self.phase_faults:  # the faulted conductor's repair restores its phase
             key, zones = self._edge_repair(e, out)
             fault_keys.append((key, zones))
-            out.extend(
-                RepairAction(
-                    key,
-                    str(cg.xfmr_ids[x]),
-                    "transformer",
-                    "repair",
-                    float(ctx.xfmr_lon[x]),
-                    float(ctx.xfmr_lat[x]),
-                    xfmr=x,
-                )
-                for x in lost
-            )
-        default_key = fault_keys[0][0] if fault_keys else None
+            out += [self._xfmr_action(key, x, "repair") for x in lost]
+        return fault_keys
+
+    def _isolation_recloses(
+        self, out: list[RepairAction], fault_keys: list[tuple[str, set[int]]], default_key: str | None
+    ) -> None:
+        """Devices opened to clear or isolate a fault close with the repair of the fault in their zone."""
+        ctx, cg = self.ctx, self.ctx.cg
+        if default_key is None:
+            return
         for e in self.protection_edges + self.isolation_edges:
-            if st.closed[e] or default_key is None:
+            if self.st.closed[e]:
                 continue
             zones = {int(ctx.bus_zone[cg.from_bus[e]]), int(ctx.bus_zone[cg.to_bus[e]])}
             key = next((k for k, z in fault_keys if z & zones), default_key)
-            out.append(
-                RepairAction(
-                    key,
-                    str(cg.edge_ids[e]),
-                    self._etype(e),
-                    "reclose",
-                    float(ctx.edge_lon[e]),
-                    float(ctx.edge_lat[e]),
-                    edges=(e,),
-                )
-            )
-        for s in self.tripped_sources:
-            if default_key is not None:
-                out.append(
-                    RepairAction(
-                        default_key,
-                        str(cg.source_ids[s]),
-                        "substation_transformer",
-                        "reclose",
-                        float(ctx.source_lon[s]),
-                        float(ctx.source_lat[s]),
-                        sources=(s,),
-                    )
-                )
-        for e in self.overload_edges:
-            if not st.closed[e]:
-                out.append(
-                    RepairAction(
-                        f"reclose:{cg.edge_ids[e]}",
-                        str(cg.edge_ids[e]),
-                        self._etype(e),
-                        "reclose",
-                        float(ctx.edge_lon[e]),
-                        float(ctx.edge_lat[e]),
-                        edges=(e,),
-                    )
-                )
-        for s in self.overload_sources:
-            out.append(
-                RepairAction(
-                    f"reclose:{cg.source_ids[s]}",
-                    str(cg.source_ids[s]),
-                    "substation_transformer",
-                    "reclose",
-                    float(ctx.source_lon[s]),
-                    float(ctx.source_lat[s]),
-                    sources=(s,),
-                )
-            )
-        for s in self.thermal_sources:
-            out.append(
-                RepairAction(
-                    f"replace:{cg.source_ids[s]}",
-                    str(cg.source_ids[s]),
-                    "substation_transformer",
-                    "replace",
-                    float(ctx.source_lon[s]),
-                    float(ctx.source_lat[s]),
-                    sources=(s,),
-                )
-            )
-        for x in self.thermal_xfmrs:
-            out.append(
-                RepairAction(
-                    f"replace:{cg.xfmr_ids[x]}",
-                    str(cg.xfmr_ids[x]),
-                    "transformer",
-                    "replace",
-                    float(ctx.xfmr_lon[x]),
-                    float(ctx.xfmr_lat[x]),
-                    xfmr=x,
-                )
-            )
-        return out
+            out.append(self._edge_action(key, e, "reclose"))
+        out += [self._source_action(default_key, s, "reclose") for s in self.tripped_sources]
 
     def finish(
         self,
