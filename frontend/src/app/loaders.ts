@@ -18,6 +18,8 @@ import { liveStore, setError, setPart } from "../state/live";
 import { roleFrom, roleStore } from "../state/role";
 import { crewsStore } from "../state/crews";
 import { getJson } from "../api/client";
+import { layersStore } from "../features/layers/layersState";
+import { loadTileStatus } from "../features/layers/tileStatus";
 
 /**
  * The map payload; the live state's snapshot is requested at the same time (it is applied once the
@@ -117,7 +119,7 @@ export async function loadOutages(): Promise<void> {
 export async function loadGridState(full = false): Promise<void> {
   const map = mapDataStore.get();
   const a = map.assets;
-  if (!a) return;
+  if (!a) return layersStore.get().tileOnly ? loadTileStatus() : undefined; // tiles: their status list
   const prev = gridStateStore.get();
   const diff = !full && prev.version >= 0 && prev.out !== null;
   try {

@@ -8,6 +8,7 @@ import { getJson } from "../../api/client";
 import type { MapProbe } from "../../map/MapView";
 import { gridElementCount, TILE_MODE_ABOVE } from "./AssetTileMode";
 import { assetTilesOn, layersStore, type LayersState } from "./layersState";
+import { loadTileStatus } from "./tileStatus";
 
 let payloadLoader: (() => Promise<void>) | null = null;
 
@@ -35,6 +36,7 @@ export async function startMap(loadPayload: () => Promise<void>): Promise<void> 
   layersStore.update((s) => ({ ...s, tileMode: mode, elementCount: n }));
   if (!assetTilesOn(mode, n, TILE_MODE_ABOVE)) return loadPayload();
   layersStore.update((s) => ({ ...s, tileOnly: true }));
+  void loadTileStatus(); // the live colours of the asset tiles (the payload's state is not loaded)
   await frameFromTiles();
 }
 

@@ -10,6 +10,9 @@ import { mapDataStore } from "../../state/mapData";
 import { selectAsset, selectionStore } from "../../state/selection";
 import { getToken } from "../../api/auth";
 import { buildGeoTileLayer, geoStyle } from "../../map/layers/geoTiles";
+import { withLiveStatus } from "../../map/layers/geoStatus";
+import { uiStore } from "../../state/ui";
+import { tileStatusStore } from "./tileStatus";
 import { buildH3Layer } from "../../map/layers/geoH3";
 import { buildSelectionShapeLayers } from "../../map/layers/geoSelection";
 import { buildLabelLayers } from "../../map/layers/geoLabels";
@@ -34,6 +37,8 @@ export function useGeoLayers(zoom: number): GeoLayers {
   const s = useStore(layersStore);
   const data = useStore(mapDataStore);
   const risk = useStore(riskStore);
+  const live = useStore(tileStatusStore);
+  const palette = useStore(uiStore).palette;
   const token = getToken();
   const assetTiles = assetTilesOn(s.tileMode, s.elementCount, TILE_MODE_ABOVE);
 
@@ -94,8 +99,8 @@ export function useGeoLayers(zoom: number): GeoLayers {
               urls,
               minZoom: info.min_zoom,
               token,
-              style: geoStyle(name),
-              styleKey: name,
+              style: withLiveStatus(name, geoStyle(name), live.byId, palette),
+              styleKey: `${name}:${live.epoch ?? ""}:${live.version}:${palette}`,
               onPickId: (id) => selectionStore.update((x) => selectAsset(x, id)),
             }),
           );
@@ -103,7 +108,7 @@ export function useGeoLayers(zoom: number): GeoLayers {
       }
     }
     return out;
-  }, [s.available, s.tileUrls, s.on, s.vegetation, assetTiles, token]);
+  }, [s.available, s.tileUrls, s.on, s.vegetation, assetTiles, token, live, palette]);
 
   const h3 = useMemo(
     () => (s.h3.metric && s.h3.cells.length ? [buildH3Layer(s.h3.cells, s.h3.max, `${s.h3.metric}:${s.h3.resolution}:${s.h3.cells.length}`)] : []),
