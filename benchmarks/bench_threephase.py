@@ -377,7 +377,7 @@ def main() -> None:
         "neutral taps to the final taps with each side's static regulator control (OpenDSS: taps reset, "
         "`controlmode=static`, `Solve`, circuit in memory; ours *cold*: `solve_with_regulators`, compile "
         "and reduce included, final solve to 1e-8; *prepared*: `RegulatorStudy` built once, each tap move a "
-        "Woodbury update of the reduced Y, deciding rounds to 1e-5 and the final solve to 1e-8; *at 1e-4*: "
+        "Woodbury update of the reduced Y, deciding rounds to 1e-4 (OpenDSS's tolerance) and the final solve to 1e-8; *at 1e-4*: "
         "the prepared study with OpenDSS's tolerance). *Same taps*: both of ours land on OpenDSS's taps.\n"
     )
     OUT.parent.mkdir(parents=True, exist_ok=True)

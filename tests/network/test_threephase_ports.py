@@ -143,3 +143,17 @@ def test_regulator_study_equals_restamping_and_refactorizing() -> None:
     # a study is reusable: another run from other taps settles on the same taps
     again = RegulatorStudy(model).solve({"reg": 0.95})
     assert again.taps == ours.taps
+
+
+def test_scaled_port_evaluation_includes_constant_z_and_equals_load_currents() -> None:
+    c = compile_threephase(_model(loads=tuple(ld for ld in _LOADS if ld.model != 4)))
+    ps = build_ports(c, constant_z=True)
+    assert ps is not None and len(ps.ports) == len(c.load_a)
+    ld = ps.loads
+    vn = ld.load_vnom_v
+    rng = np.random.default_rng(3)
+    scale = rng.uniform(0.3, 1.5, (len(vn), 6))
+    for level in (0.4, 0.98, 1.1):
+        vd = vn[:, None] * level * (1.0 + 0.04 * rng.standard_normal(scale.shape)) * np.exp(0.3j)
+        ref = ld.yeq[:, None] * vd - load_currents(ld, vd, scale)
+        assert np.max(np.abs(injection(ld, vd, scale) - ref)) <= 1e-12 * np.max(np.abs(ref))

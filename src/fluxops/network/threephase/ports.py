@@ -68,10 +68,11 @@ class PortLoads:
     i_low: ComplexArray  # current magnitude factor at vlow (times Yeq)
     slope: ComplexArray  # of the linear current interpolation between vlow and vmin
     vlow_v: FloatArray
-    vmin_v: FloatArray  # band edges in volts
+    vmin_v: FloatArray  # band edges in volts (0 and ∞ on constant-Z elements: no band rules)
     vmax_v: FloatArray
     a_pq: ComplexArray  # S* on constant-PQ elements (else 0): I = vd·|vd|⁻¹·(a/|vd| + b)
     b_i: ComplexArray  # S*/Vn on constant-|I| elements (else 0)
+    c_z: ComplexArray  # Yeq on constant-Z elements (else 0)
     simple: bool  # only constant PQ and constant |I|: ``injection``'s own formulas apply
 
 
@@ -82,6 +83,7 @@ def port_loads(c: CompiledThreePhase, ports: IntArray) -> PortLoads:
     vmin, vmax = c.load_vmin[ports], c.load_vmax[ports]
     yeq = np.asarray(np.conj(s) / vn**2, dtype=np.complex128)
     is_pq = model == LOAD_MODEL_PQ
+    is_z = model == LOAD_MODEL_Z
     i_low = yeq * VLOW_PU * vn
     i95 = np.where(is_pq, yeq * vn / vmin, yeq * vmin * vn)
     return PortLoads(
@@ -100,43 +102,48 @@ def port_loads(c: CompiledThreePhase, ports: IntArray) -> PortLoads:
         i_low=i_low,
         slope=(i95 - i_low) / ((vmin - VLOW_PU) * vn),
         vlow_v=VLOW_PU * vn,
-        vmin_v=vmin * vn,
-        vmax_v=vmax * vn,
+        vmin_v=np.where(is_z, 0.0, vmin * vn),
+        vmax_v=np.where(is_z, np.inf, vmax * vn),
         a_pq=np.where(is_pq, np.conj(s), 0.0),
         b_i=np.where(model == LOAD_MODEL_I, np.conj(s) / vn, 0.0),
-        simple=bool(np.isin(model, (LOAD_MODEL_PQ, LOAD_MODEL_I)).all()),
+        c_z=np.where(is_z, yeq, 0.0),
+        simple=bool(np.isin(model, (LOAD_MODEL_PQ, LOAD_MODEL_I, LOAD_MODEL_Z)).all()),
     )
 
 
 def injection(ld: PortLoads, vd: ComplexArray, scale: FloatArray | None = None) -> ComplexArray:
     """``comp = Y_eq·vd − I_load(vd)`` per port (``vd``: ports, or ports × columns).
 
-    A PQ/|I|-only feeder needs one admittance per element, ``I = g·vd``: ``S*/|vd|²`` (PQ) or
-    ``S*/(Vn|vd|)`` (|I|) in the band, and ``load_currents``'s own rules outside it from the precomputed
-    constants; exponential loads and scaled loads go through ``load_currents``.
+    PQ, |I| and Z elements draw ``I = scale·g·vd`` with one admittance per element: ``S*/|vd|²`` (PQ),
+    ``S*/(Vn|vd|)`` (|I|), ``Yeq`` (Z) in the band, and ``load_currents``'s own rules outside it from
+    the precomputed constants (every band's current is proportional to S, so a load scale multiplies
+    ``g``); exponential loads go through ``load_currents``.
     """
-    if not ld.simple or scale is not None:
+    if not ld.simple:
         return _injection_general(ld, vd, scale)
     col = vd.ndim == 2
+    k: tuple[slice, None] | slice = (slice(None), None) if col else slice(None)
     mag = np.abs(vd)
-    low = mag < (ld.vmin_v[:, None] if col else ld.vmin_v)
-    high = mag > (ld.vmax_v[:, None] if col else ld.vmax_v)
+    low = mag < ld.vmin_v[k]
+    high = mag > ld.vmax_v[k]
     if not low.any() and not high.any():  # every element in its band (so |vd| > 0)
         inv = 1.0 / mag
-        if col:
-            return np.asarray(vd * (ld.yeq[:, None] - inv * (ld.a_pq[:, None] * inv + ld.b_i[:, None])))
-        return np.asarray(vd * (ld.yeq - inv * (ld.a_pq * inv + ld.b_i)), dtype=np.complex128)
-    if not bool(mag.min(initial=1.0) > 0.0):
-        return _injection_general(ld, vd, scale)
-    k: tuple[slice, None] | slice = (slice(None), None) if col else slice(None)
-    inv = 1.0 / mag
-    g = inv * (ld.a_pq[k] * inv + ld.b_i[k])
-    if high.any():
-        g = np.where(high, ld.g_high[k], g)
-    if low.any():
-        vpu = mag * ld.inv_vn[k]
-        g_low = np.where(vpu < VLOW_PU, ld.yeq[k], (ld.i_low[k] + ld.slope[k] * (mag - ld.vlow_v[k])) * inv)
-        g = np.where(low, g_low, g)
+        g = inv * (ld.a_pq[k] * inv + ld.b_i[k]) + ld.c_z[k]
+    else:
+        if not bool(mag.min(initial=1.0) > 0.0):
+            return _injection_general(ld, vd, scale)
+        inv = 1.0 / mag
+        g = inv * (ld.a_pq[k] * inv + ld.b_i[k]) + ld.c_z[k]
+        if high.any():
+            g = np.where(high, ld.g_high[k], g)
+        if low.any():
+            vpu = mag * ld.inv_vn[k]
+            g_low = np.where(
+                vpu < VLOW_PU, ld.yeq[k], (ld.i_low[k] + ld.slope[k] * (mag - ld.vlow_v[k])) * inv
+            )
+            g = np.where(low, g_low, g)
+    if scale is not None:
+        g = g * scale
     return np.asarray(vd * (ld.yeq[k] - g), dtype=np.complex128)
 
 
@@ -212,17 +219,22 @@ class PortSystem:
 
 
 def build_ports(
-    c: CompiledThreePhase, lu: sla.SuperLU | None = None, *, yinv: ComplexArray | None = None
+    c: CompiledThreePhase,
+    lu: sla.SuperLU | None = None,
+    *,
+    yinv: ComplexArray | None = None,
+    constant_z: bool = False,
 ) -> PortSystem | None:
     """Reduce ``c`` to its load ports; ``None`` when the dense ``W`` would pass ``MAX_DENSE_ENTRIES``.
 
     ``yinv``: the dense inverse (``(n+1) × (n+1)``, ground row and column zero) when the caller has it.
+    ``constant_z``: constant-Z elements are ports too (a load scale makes them inject).
     """
     n = c.n_nodes
     live = c.energized
     live_ext = np.append(live, True)
     elem_live = live_ext[c.load_a] & live_ext[c.load_b]
-    ports = np.flatnonzero(elem_live & (c.load_model != LOAD_MODEL_Z)).astype(np.int64)
+    ports = np.flatnonzero(elem_live & ((c.load_model != LOAD_MODEL_Z) | constant_z)).astype(np.int64)
     if n * len(ports) > MAX_DENSE_ENTRIES:
         return None
     if lu is None:

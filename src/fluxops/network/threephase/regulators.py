@@ -28,7 +28,7 @@ from fluxops.network.threephase.solver import ThreePhaseResult, solve_compiled
 from fluxops.network.threephase.ybus import compile_threephase, restamp_many, transformer_yprim
 
 _SQRT3 = float(np.sqrt(3.0))
-ROUND_TOL_PU = 1e-5  # node-voltage tolerance of the rounds that only decide taps (band/2 is ~1e-2 pu)
+ROUND_TOL_PU = 1e-4  # rounds that only decide taps: OpenDSS's own tolerance (band/2 is ~1e-2 pu)
 
 
 @dataclass(frozen=True, eq=False)

@@ -231,8 +231,13 @@ def solve_scenarios(
     iteration injects each scenario's difference, so the fixed point is exact for any scaling and every
     iteration is one ``(elements × K)`` load evaluation and one multi-right-hand-side LU solve.
     """
-    n = c.n_nodes
+    from fluxops.network.threephase.scenario_ports import solve_scenarios_ports
+
     scale = np.asarray(load_scale, dtype=np.float64)
+    on_ports = solve_scenarios_ports(c, scale, tol_pu=tol_pu, max_iter=max_iter, lu=lu)
+    if on_ports is not None:  # feeders small enough for the dense port matrices
+        return ScenarioResult(c, *on_ports)
+    n = c.n_nodes
     k = scale.shape[0]
     scale_ek = np.broadcast_to(scale[:, None], (k, len(c.load_a))).T if scale.ndim == 1 else scale.T
     live = c.energized

@@ -19,6 +19,7 @@ node 0 are ground and drop out. Nodes are ``(bus, k)`` for k ≥ 1, numbered in 
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -152,8 +153,6 @@ def restamp_many(c: CompiledThreePhase, yprims: dict[str, ComplexArray]) -> Comp
     A re-stamp keeps Y's pattern (every primitive entry is stored, zeros included), so the new values are
     written into a copy of Y's data at the entries' positions: no sparse addition or format conversion.
     """
-    from dataclasses import replace
-
     if not yprims:
         return c
     old = c.branch_by_name
@@ -173,11 +172,15 @@ def restamp_many(c: CompiledThreePhase, yprims: dict[str, ComplexArray]) -> Comp
             return _restamp_sum(c, yprims)  # pragma: no cover - an entry outside the pattern
         np.add.at(data, pos, (yp - old[name].yprim)[keep[:, None], keep[None, :]].ravel())
     y_new = sparse.csc_matrix((data, y.indices, y.indptr), shape=y.shape)
-    branches = tuple(replace(b, yprim=yprims[b.name]) if b.name in yprims else b for b in c.branches)
-    out = replace(c, y=y_new, branches=branches)
-    for key in ("load_incidence", "energized", "y_keys"):
-        if key in c.__dict__:
-            out.__dict__[key] = c.__dict__[key]
+    branches = tuple(
+        BranchPrim(b.name, yprims[b.name], b.idx, b.n_cond) if b.name in yprims else b for b in c.branches
+    )
+    # a shallow copy keeps what a re-stamp cannot change (connectivity, load incidence, Y's pattern keys);
+    # the branch lookup is rebuilt from the new branches
+    out = copy.copy(c)
+    object.__setattr__(out, "y", y_new)
+    object.__setattr__(out, "branches", branches)
+    out.__dict__.pop("branch_by_name", None)
     return out
 
 
