@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from fluxops.grid.importers.pandapower_checks import check_units
-from fluxops.grid.importers.pandapower_feeders import build_graph_tables
+from fluxops.grid.importers.pandapower_graph import build_graph_tables
 from fluxops.grid.importers.pandapower_layout import schematic_layout
 from fluxops.grid.importers.pandapower_mapping import ImportReport, fail, parse_point
 from fluxops.grid.importers.pandapower_operating import operating_point, report_element_coverage

@@ -50,6 +50,18 @@ def fail(element: str, index: Any, fld: str, why: str) -> ImportDataError:
     )
 
 
+def in_service(df: pd.DataFrame) -> pd.DataFrame:
+    """The rows in service (all when the table has no ``in_service`` column)."""
+    if "in_service" in df.columns:
+        return df[df["in_service"].fillna(True).astype(bool)]
+    return df
+
+
+def bus_id(idx: Any) -> str:
+    """Our bus id for a pandapower bus index."""
+    return f"BUS-{idx}"
+
+
 def components(n: int, a: IntArray, b: IntArray) -> IntArray:
     g = sparse.coo_matrix((np.ones(len(a)), (a, b)), shape=(n, n))
     return np.asarray(csgraph.connected_components(g, directed=False)[1], dtype=np.int64)
