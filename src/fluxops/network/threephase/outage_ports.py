@@ -29,7 +29,6 @@ from fluxops.network.threephase.ports import (
     injection,
     lu_solve_many,
     single_thread_blas,
-    solve_ports,
 )
 from fluxops.network.threephase.solver import solve_compiled
 from fluxops.network.threephase.ybus import CompiledThreePhase, restamp
@@ -159,9 +158,9 @@ def _iterate(
     port_live = live_ext[:, ps.pa] & live_ext[:, ps.pb]  # (K, p)
     vd0 = ps.vd0[None, :] + _rows(m_all @ vp0[:, :, None], cg)
     safe_v = np.broadcast_to(ld.load_vnom_v[None, :].astype(np.complex128), port_live.shape)
-    # start from the base case's solution (OpenDSS starts each outage from its last voltages too); its
-    # first step is then no node-voltage step of the iteration, so the stopping test waits for the second
-    vd = np.broadcast_to(ps.at_ports(solve_ports(ps, tol_pu=tol_pu).v)[None, :], (k, p))
+    # each outage starts from its own no-load voltages, as ``solve_compiled`` does (starting from the
+    # base case's solution took one iteration more: an islanded lateral moves the rest of the feeder)
+    vd = vd0
     comp_prev = np.zeros((k, p), dtype=np.complex128)
     delta = np.full(k, np.inf)
     it = 0
@@ -170,7 +169,7 @@ def _iterate(
         vd_new = vd0 + comp @ zt + _rows(m_all @ (u @ comp[:, :, None]), cg)
         elem = np.max(np.abs(vd_new - vd) * ld.inv_vn[None, :], axis=1, initial=0.0)
         vd = vd_new
-        if it > 1 and (bool(np.all(elem < tol_pu)) or it == max_iter):
+        if bool(np.all(elem < tol_pu)) or it == max_iter:
             # node voltages and this iteration's node step in one product with W (the largest here)
             both = np.concatenate([comp, comp - comp_prev]) @ wt
             v = _nodes(ps, g, ii_all, m_all, both[:k])

@@ -36,6 +36,7 @@ from scipy.sparse import linalg as sla
 
 from fluxops.network.threephase.solver import VLOW_PU, ThreePhaseResult, load_currents
 from fluxops.network.threephase.ybus import (
+    LOAD_MODEL_EXP,
     LOAD_MODEL_I,
     LOAD_MODEL_PQ,
     LOAD_MODEL_Z,
@@ -73,6 +74,7 @@ class PortLoads:
     a_pq: ComplexArray  # S* on constant-PQ elements (else 0): I = vd·|vd|⁻¹·(a/|vd| + b)
     b_i: ComplexArray  # S*/Vn on constant-|I| elements (else 0)
     c_z: ComplexArray  # Yeq on constant-Z elements (else 0)
+    exp_idx: IntArray  # exponential (CVR) elements: g = (P·v^cvr_p − jQ·v^cvr_q)/|vd|² on these
     simple: bool  # only constant PQ and constant |I|: ``injection``'s own formulas apply
 
 
@@ -83,7 +85,7 @@ def port_loads(c: CompiledThreePhase, ports: IntArray) -> PortLoads:
     vmin, vmax = c.load_vmin[ports], c.load_vmax[ports]
     yeq = np.asarray(np.conj(s) / vn**2, dtype=np.complex128)
     is_pq = model == LOAD_MODEL_PQ
-    is_z = model == LOAD_MODEL_Z
+    is_z = (model == LOAD_MODEL_Z) | (model == LOAD_MODEL_EXP)  # no band rules on either
     i_low = yeq * VLOW_PU * vn
     i95 = np.where(is_pq, yeq * vn / vmin, yeq * vmin * vn)
     return PortLoads(
@@ -106,8 +108,9 @@ def port_loads(c: CompiledThreePhase, ports: IntArray) -> PortLoads:
         vmax_v=np.where(is_z, np.inf, vmax * vn),
         a_pq=np.where(is_pq, np.conj(s), 0.0),
         b_i=np.where(model == LOAD_MODEL_I, np.conj(s) / vn, 0.0),
-        c_z=np.where(is_z, yeq, 0.0),
-        simple=bool(np.isin(model, (LOAD_MODEL_PQ, LOAD_MODEL_I, LOAD_MODEL_Z)).all()),
+        c_z=np.where(model == LOAD_MODEL_Z, yeq, 0.0),
+        exp_idx=np.flatnonzero(model == LOAD_MODEL_EXP).astype(np.int64),
+        simple=bool(np.isin(model, (LOAD_MODEL_PQ, LOAD_MODEL_I, LOAD_MODEL_Z, LOAD_MODEL_EXP)).all()),
     )
 
 
@@ -115,9 +118,9 @@ def injection(ld: PortLoads, vd: ComplexArray, scale: FloatArray | None = None) 
     """``comp = Y_eq·vd − I_load(vd)`` per port (``vd``: ports, or ports × columns).
 
     PQ, |I| and Z elements draw ``I = scale·g·vd`` with one admittance per element: ``S*/|vd|²`` (PQ),
-    ``S*/(Vn|vd|)`` (|I|), ``Yeq`` (Z) in the band, and ``load_currents``'s own rules outside it from
-    the precomputed constants (every band's current is proportional to S, so a load scale multiplies
-    ``g``); exponential loads go through ``load_currents``.
+    ``S*/(Vn|vd|)`` (|I|), ``Yeq`` (Z), ``(P·v^a − jQ·v^b)/|vd|²`` (exponential) in the band, and
+    ``load_currents``'s own rules outside it from the precomputed constants (every band's current is
+    proportional to S, so a load scale multiplies ``g``).
     """
     if not ld.simple:
         return _injection_general(ld, vd, scale)
@@ -142,6 +145,17 @@ def injection(ld: PortLoads, vd: ComplexArray, scale: FloatArray | None = None) 
                 vpu < VLOW_PU, ld.yeq[k], (ld.i_low[k] + ld.slope[k] * (mag - ld.vlow_v[k])) * inv
             )
             g = np.where(low, g_low, g)
+    if len(ld.exp_idx):
+        e = ld.exp_idx
+        inv_e = inv[e]
+        vpu = mag[e] * ld.inv_vn[e][k]
+        s_e = ld.load_s_va[e][k]
+        g_e = (
+            (s_e.real * vpu ** ld.load_cvr_p[e][k] - 1j * s_e.imag * vpu ** ld.load_cvr_q[e][k])
+            * inv_e
+            * inv_e
+        )
+        g[e] = g_e
     if scale is not None:
         g = g * scale
     return np.asarray(vd * (ld.yeq[k] - g), dtype=np.complex128)
