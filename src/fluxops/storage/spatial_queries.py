@@ -30,7 +30,13 @@ from fluxops.geo.spatial import (
     radius_box,
 )
 from fluxops.grid.ports import BBox
-from fluxops.storage import asset_geo_index, tiles_duckdb, tiles_generalized, tiles_postgres
+from fluxops.storage import (
+    asset_geo_index,
+    tiles_duckdb,
+    tiles_generalized,
+    tiles_postgres,
+    tiles_projected,
+)
 
 _COLS = "a.asset_id, a.asset_type, a.name, a.feeder_id, a.substation_id, a.lon, a.lat"
 # great-circle metres from (?lon, ?lat): params lat, lat, lon
@@ -242,26 +248,39 @@ def render_tile(
         index = asset_geo_index.index_of(store).get(store, grid_hash)
         if index is not None:
             return asset_geo_index.point_tile(index, layer, tile)
-    return render_tile_sql(store, layer, tile)
+    return render_tile_sql(store, layer, tile, grid_hash=grid_hash)
 
 
-def render_tile_sql(store: Any, layer: geo_tiles.TileLayer, tile: geo_tiles.Tile) -> bytes:
-    """The layer's tile encoded by the database (DuckDB spatial or PostGIS ``ST_AsMVT``)."""
+def render_tile_sql(
+    store: Any,
+    layer: geo_tiles.TileLayer,
+    tile: geo_tiles.Tile,
+    *,
+    projected: bool = True,
+    grid_hash: str | None = None,
+) -> bytes:
+    """The layer's tile encoded by the database (DuckDB spatial or PostGIS ``ST_AsMVT``); DuckDB's
+    z13+ spans from the pre-projected table unless ``projected=False`` (the per-request projection)."""
     types = layer.types_at(tile.z)
     if not types:
         return b""
     box = geo_tiles.query_bounds_lonlat(tile)
     tol = geo_tiles.simplify_tolerance_m(tile.z) if layer.geometry == "line" else 0.0
-    if layer.geometry == "line" and tile.z < geo_tiles.SEGMENTS_ALL_ZOOM:
+    digest = grid_hash
+    if digest is None and layer.geometry == "line":
         info = store.get_grid_info()
-        if info is not None:  # mainline spans from the pre-generalized table (tiles_generalized)
-            tiles_generalized.ensure_built(store, info.content_hash)
-            sql, params = tiles_generalized.tile_sql(store, layer, tile, box, tol)
-            table = store.query_arrow(sql, params)
-            value = table.column(0)[0].as_py() if table.num_rows else None
-            return bytes(value) if value else b""
-    module = tiles_duckdb if store.dialect == "duckdb" else tiles_postgres
-    sql, params = module.tile_sql(layer, tile, types, box, tol)
+        digest = None if info is None else info.content_hash
+    if layer.geometry == "line" and digest is not None and tile.z < geo_tiles.SEGMENTS_ALL_ZOOM:
+        # mainline spans from the pre-generalized table (tiles_generalized)
+        tiles_generalized.ensure_built(store, digest)
+        sql, params = tiles_generalized.tile_sql(store, layer, tile, box, tol)
+    elif layer.geometry == "line" and digest is not None and store.dialect == "duckdb" and projected:
+        # every span, already in Web Mercator (tiles_projected)
+        tiles_projected.ensure_spans(store, digest)
+        sql, params = tiles_projected.span_tile_sql(layer, tile, box, tol)
+    else:
+        module = tiles_duckdb if store.dialect == "duckdb" else tiles_postgres
+        sql, params = module.tile_sql(layer, tile, types, box, tol)
     table = store.query_arrow(sql, params)
     value = table.column(0)[0].as_py() if table.num_rows else None
     return bytes(value) if value else b""

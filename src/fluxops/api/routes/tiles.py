@@ -200,7 +200,8 @@ def get_tile(
     if geo is None:
         body = render_tile(store, spec, tile, digest)
     else:
-        body = b"" if digest.endswith(":none") else render_geo_tile(store, geo, tile)
+        version = digest.rsplit(":", 1)[1]
+        body = b"" if version == "none" else render_geo_tile(store, geo, tile, version)
     current = _content_hash(store)
     if geo is not None:
         current = f"{current}:{_geo_version(store, geo, current)}"
