@@ -157,3 +157,15 @@ def test_scaled_port_evaluation_includes_constant_z_and_equals_load_currents() -
         vd = vn[:, None] * level * (1.0 + 0.04 * rng.standard_normal(scale.shape)) * np.exp(0.3j)
         ref = ld.yeq[:, None] * vd - load_currents(ld, vd, scale)
         assert np.max(np.abs(injection(ld, vd, scale) - ref)) <= 1e-12 * np.max(np.abs(ref))
+
+
+def test_pq_and_current_ports_clip_above_vmax_like_load_currents() -> None:
+    only = tuple(ld for ld in _LOADS if ld.model in (1, 5))
+    ps = build_ports(compile_threephase(_model(loads=only)))
+    assert ps is not None and ps.loads.plain
+    ld = ps.loads
+    vn = ld.load_vnom_v
+    for level in (0.97, 1.04, 1.08, 1.3):
+        vd = vn * level * np.exp(0.4j)
+        ref = ld.yeq * vd - load_currents(ld, vd)
+        assert np.max(np.abs(injection(ld, vd) - ref)) <= 1e-12 * np.max(np.abs(ref))
