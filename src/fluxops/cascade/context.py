@@ -17,6 +17,7 @@ import pandas as pd
 from scipy import sparse
 from scipy.sparse import csgraph
 
+from fluxops.cascade.coincidence import xfmr_coincidence
 from fluxops.cascade.economics import ICE_CLASSES, SMALL_CI_MAX_ANNUAL_KWH
 from fluxops.grid.models import Grid
 from fluxops.network.compiled import EDGE_LINE, CompiledGrid, compile_grid
@@ -65,6 +66,9 @@ class EngineContext:
     base_bus_pos: IntArray  # per bus: position in base_plan.free_bus (−1 when dead)
     bus_zone: IntArray  # per bus: section label (buses joined by line segments only)
     edge_type: npt.NDArray[np.object_]  # per edge: "line_segment" or the device type
+    # per distribution transformer: coincident peak / sum of its customers' peak_kw (`cascade.coincidence`:
+    # the generator's u(N)); empty → 1 (a context built without it)
+    xfmr_coincidence: FloatArray = field(default_factory=lambda: np.zeros(0))
     # substations and pad-mounted transformers in a flood zone: freeboard in ft (pad - flood elevation),
     # from `fluxops.geo.flood` via the geo layers; empty when no flood zones are known
     flood_freeboard_ft: dict[str, float] = field(default_factory=dict)
@@ -184,6 +188,7 @@ def build_context(grid: Grid) -> EngineContext:
         base_bus_pos=pos,
         bus_zone=_line_zones(cg),
         edge_type=np.where(cg.edge_kind == EDGE_LINE, "line_segment", cg.device_type).astype(object),
+        xfmr_coincidence=xfmr_coincidence(xf_pos, joined["customer_class"], p, n_xf),
     )
 
 

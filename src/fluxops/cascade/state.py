@@ -134,6 +134,13 @@ class CascadeState:
     def xfmr_p_kw(self) -> FloatArray:
         return np.asarray(self.p_kw[self.ctx.cg.xfmr_bus] * self._xfmr_share(), np.float64)
 
+    def xfmr_peak_kw(self) -> FloatArray:
+        """Each distribution transformer's coincident peak (its share × u(N), `cascade.coincidence`):
+        what heats it, against its rating. Energy and customer counts keep the share (`xfmr_p_kw`)."""
+        u = self.ctx.xfmr_coincidence
+        xp = self.xfmr_p_kw()
+        return xp if u.size == 0 else np.asarray(xp * u, np.float64)
+
     def book_energy(
         self,
         restored_bus: BoolArray,

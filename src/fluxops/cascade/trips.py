@@ -88,7 +88,7 @@ def thermal_trips(
     k_src = np.nan_to_num(pf.source_loading_pct / 100.0)
     ttl_src = time_to_limit_min(th, amb, k0_src, k_src, th.sub_xfmr_trip_hot_spot_c)
     t_src = np.where(live_src, st.source_load_since + ttl_src, np.inf)
-    xp = st.xfmr_p_kw()
+    xp = st.xfmr_peak_kw()  # coincident peak of its customers: the generator's sizing model
     share_q = np.where(
         cg.bus_p_kw[cg.xfmr_bus] > 0, st.q_kvar[cg.xfmr_bus] / np.maximum(st.p_kw[cg.xfmr_bus], 1e-9), 0.0
     )
