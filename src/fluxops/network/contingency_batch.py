@@ -31,6 +31,9 @@ from fluxops.network.compiled import BoolArray, FloatArray, IntArray
 from fluxops.network.powerflow import SweepPlan
 
 ComplexArray = npt.NDArray[np.complex128]
+# a tree this small (reduced rows) iterates with its dense path-impedance matrix: one small product
+# (single-threaded BLAS at this size) instead of two prefix sums and a sparse product
+_DENSE_MAX_ROWS = 48
 # columns converged early leave the batch once a quarter of it is done (only where arrays are large)
 _COMPACT_CELLS = 60_000
 
@@ -109,9 +112,15 @@ class Sweep:
     same at the rows where a subtree ends. ``op @ C`` is that difference, nnz ≤ 4 per row."""
 
     op: sparse.csr_matrix  # rows × (rows + 1), complex
+    dense: ComplexArray | None = None  # small trees: conj of the path-impedance matrix, one product
 
-    def pbar(self, acc: ComplexArray) -> ComplexArray:
-        """Conjugate path drops ``Σ conj(z)·conj(I)`` for ``acc`` = prefix sums (first row 0)."""
+    def pbar(self, jc: ComplexArray, acc: ComplexArray) -> ComplexArray:
+        """Conjugate path drops ``Σ conj(z)·conj(I)`` for conjugate injections ``jc`` (``acc``: a
+        buffer of one more row, first row 0)."""
+        if self.dense is not None:
+            out: ComplexArray = self.dense @ jc
+            return out
+        np.cumsum(jc, axis=0, out=acc[1:])
         d: ComplexArray = self.op @ acc
         np.cumsum(d, axis=0, out=d)
         return d
@@ -139,7 +148,11 @@ def make_sweep(f: Forest, lo: int, hi: int) -> Sweep:
     op = (fwd @ back).tocsr()
     op.sum_duplicates()
     op.eliminate_zeros()
-    return Sweep(op.astype(np.complex128))
+    dense = None
+    if m <= _DENSE_MAX_ROWS:  # a handful of calls per iteration is what a tiny tree costs
+        under = ((rows[None, :] >= rows[:, None]) & (rows[None, :] < r_hi[:, None])).astype(np.float64)
+        dense = ((under.T * zc[None, :]) @ under).astype(np.complex128)
+    return Sweep(op.astype(np.complex128), dense)
 
 
 def fixed_point(
@@ -167,8 +180,7 @@ def fixed_point(
     with np.errstate(all="ignore"):
         for it in range(1, max_iter + 1):
             jc = s / v if ym is None else s / v + ym * w
-            np.cumsum(jc, axis=0, out=acc[1:])
-            w = v0c - sw.pbar(acc)
+            w = v0c - sw.pbar(jc, acc)
             v = np.conj(w)
             r = v * jc - s if ym is None else v * (jc - ym * w) - s
             mism = np.abs(r).max(axis=0)
