@@ -59,31 +59,91 @@ def wait_js(page: Any, js: str, arg: Any = None, timeout_s: float = 60.0) -> flo
     return time.perf_counter() - t
 
 
+# the asset's own details on screen (the attributes table comes with them); its sections may still load
+INSPECTOR_DETAILS_JS = """(id) => {
+  const i = document.querySelector('[data-testid=inspector]');
+  return !!i && i.querySelector('[data-testid=inspector-id]')?.textContent === id
+    && !!i.querySelector('table.kv');
+}"""
+
+# every section too (AMI chart, related outages and work orders, risk): nothing left loading
 INSPECTOR_READY_JS = """(id) => {
   const i = document.querySelector('[data-testid=inspector]');
   return !!i && i.querySelector('[data-testid=inspector-id]')?.textContent === id
     && !!i.querySelector('table.kv') && !i.querySelector('[data-testid=panel-loading]');
 }"""
 
-# the map has arrived: centred within a few metres of the target and no longer moving
+# the map has arrived: centred within a few metres of the target, no longer moving, and deck.gl has drawn
+# a frame there with the layers built for that view (the UI's `drawn` probe; older UIs lack it)
 FLY_DONE_JS = """([lon, lat]) => {
   const m = window.__fluxops.map;
   const c = m.getCenter();
-  return !m.isMoving() && Math.abs(c.lng - lon) < 1e-4 && Math.abs(c.lat - lat) < 1e-4;
+  const d = window.__fluxops.drawn;
+  const drawn = d === undefined
+    || (d.current && Math.abs(d.lon - lon) < 1e-4 && Math.abs(d.lat - lat) < 1e-4);
+  return !m.isMoving() && Math.abs(c.lng - lon) < 1e-4 && Math.abs(c.lat - lat) < 1e-4 && drawn;
+}"""
+
+# after a jump to zoom z: a frame drawn at that zoom with the layers built for the view
+DRAWN_AT_ZOOM_JS = """([z]) => {
+  const d = window.__fluxops.drawn;
+  return d === undefined || (d.current && Math.abs(d.zoom - z) < 1e-6);
 }"""
 
 
-def search_and_inspect(page: Any, asset_id: str, lon: float, lat: float) -> tuple[float, float]:
-    """(inspector open s, fly-to s), both from Enter in the search box on an asset id."""
+@dataclass
+class SearchTimes:
+    """Seconds from Enter: details painted, every section loaded, the map drawn at the target."""
+
+    details: float
+    complete: float
+    arrived: float
+
+
+def search_and_inspect(page: Any, asset_id: str, lon: float, lat: float) -> SearchTimes:
+    """Search an asset id and press Enter; the three times are polled concurrently in the page."""
     page.fill("[data-testid=search-input]", asset_id, timeout=180_000)
     page.wait_for_timeout(300)  # the type-ahead settles; the measure starts at Enter
-    t = time.perf_counter()
+    page.evaluate(WATCH_JS, [asset_id, lon, lat])
     page.press("[data-testid=search-input]", "Enter", timeout=180_000)
-    page.wait_for_function(INSPECTOR_READY_JS, arg=asset_id, timeout=180_000, polling=POLL_MS)
-    inspector = time.perf_counter() - t
-    page.wait_for_function(FLY_DONE_JS, arg=[lon, lat], timeout=180_000, polling=POLL_MS)
-    fly = time.perf_counter() - t
-    return inspector, fly
+    page.wait_for_function("() => window.__uiWatch.done", timeout=180_000, polling=POLL_MS)
+    t = page.evaluate("() => window.__uiWatch.t")
+    return SearchTimes(t["details"] / 1000, t["complete"] / 1000, t["arrived"] / 1000)
+
+
+# Timestamps (performance.now, ms after the key press) of the three milestones, polled every 16 ms in the
+# page itself, so one slow milestone does not delay the reading of another.
+WATCH_JS = (
+    """([id, lon, lat]) => {
+  const details = """
+    + INSPECTOR_DETAILS_JS
+    + """;
+  const complete = """
+    + INSPECTOR_READY_JS
+    + """;
+  const arrived = """
+    + FLY_DONE_JS
+    + """;
+  const w = { t: {}, done: false, t0: null };
+  window.__uiWatch = w;
+  document.querySelector('[data-testid=search-input]').addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' && w.t0 === null) w.t0 = performance.now();
+  }, { capture: true });
+  const poll = () => {
+    if (w.t0 !== null) {
+      const now = performance.now() - w.t0;
+      if (w.t.details === undefined && details(id)) w.t.details = now;
+      if (w.t.complete === undefined && complete(id)) w.t.complete = now;
+      if (w.t.arrived === undefined && arrived([lon, lat])) w.t.arrived = now;
+      if (Object.keys(w.t).length === 3) { w.done = true; return; }
+    }
+    setTimeout(poll, """
+    + str(POLL_MS)
+    + """);
+  };
+  poll();
+}"""
+)
 
 
 PANEL_READY_JS = """() => {

@@ -3,6 +3,7 @@
  * ({"code","message","details"}) become an `ApiError` the panels can show as-is.
  */
 import { getToken } from "./auth";
+import { takePreloaded } from "./preload";
 
 export class ApiError extends Error {
   constructor(
@@ -60,8 +61,16 @@ export function withQuery(path: string, query?: Query): string {
   return qs ? `${path}?${qs}` : path;
 }
 
+/**
+ * A GET: the answer index.html started for this path when there is one (api/preload.ts), else a fetch;
+ * a preload that failed (network, or not wanted after all) falls back to a fetch of our own.
+ */
+function get(path: string, init: RequestInit): Promise<Response> {
+  return takePreloaded(path)?.catch(() => fetch(path, init)) ?? fetch(path, init);
+}
+
 export async function getJson<T>(path: string, query?: Query, signal?: AbortSignal): Promise<T> {
-  const res = await fetch(withQuery(path, query), { headers: headers(), signal });
+  const res = await get(withQuery(path, query), { headers: headers(), signal });
   if (!res.ok) return fail(res);
   return (await res.json()) as T;
 }
@@ -78,13 +87,13 @@ export async function sendJson<T>(method: "POST" | "PUT" | "PATCH" | "DELETE", p
 }
 
 export async function getResponse(path: string, signal?: AbortSignal): Promise<Response> {
-  const res = await fetch(path, { headers: headers(), signal });
+  const res = await get(path, { headers: headers(), signal });
   if (!res.ok) return fail(res);
   return res;
 }
 
 export async function getBytes(path: string, signal?: AbortSignal): Promise<ArrayBuffer> {
-  const res = await fetch(path, { headers: headers({ Accept: "application/vnd.apache.arrow.stream" }), signal });
+  const res = await get(path, { headers: headers({ Accept: "application/vnd.apache.arrow.stream" }), signal });
   if (!res.ok) return fail(res);
   return res.arrayBuffer();
 }

@@ -26,6 +26,7 @@ import { liveStore, setConnected, streamEvent } from "../state/live";
 import { connectStream } from "../api/stream";
 import { applyGridDelta, loadGridLoading, loadGridState, loadLive, loadMapAssets, loadMeters, loadOutages, loadRole } from "./loaders";
 import { ZOOM } from "../map/zoom";
+import { afterGridDrawn } from "../state/firstFrame";
 
 /**
  * The side panels, in tab order. A new panel is one entry here (and its id in `PanelTab`,
@@ -58,9 +59,9 @@ export function App() {
   useEffect(() => {
     // the single Arrow payload, or tiles only for a grid too large for it (features/layers/startMap.ts)
     void startMap(() => loadMapAssets().then(() => Promise.all([loadGridState(true), loadGridLoading(true)])).then(() => undefined));
-    void loadRole();
     void loadOutages();
-    void loadLive();
+    // header figures, crews and the role wait for the grid's first frame (state/firstFrame.ts)
+    void afterGridDrawn().then(() => Promise.all([loadRole(), loadLive()]));
     const stop = connectStream(
       (topic, data) => {
         if (topic === "hello") return;

@@ -35,15 +35,16 @@ export async function loadMapAssets(): Promise<void> {
     // the live state (requested with the payload, tiny and usually here first) goes in with the map
     // data, so the first frame is drawn with live colours rather than a second one seconds later
     const state = await statePrefetch?.catch(() => null);
-    mapDataStore.update((s) => loaded(s, assets, bytes.byteLength, ms));
-    mark("mapAssetsLoaded");
+    const next = loaded(mapDataStore.get(), assets, bytes.byteLength, ms);
+    // the live state goes in before the map data: no frame is ever drawn without its colours
     if (state) {
       statePrefetch = null;
-      const map = mapDataStore.get();
       const rows = parseCompactRows(state.bytes);
-      gridStateStore.update((s) => ({ ...applyStateRows(s, assets.count, map.byId, rows, state.version, true), epoch: state.epoch }));
+      gridStateStore.update((s) => ({ ...applyStateRows(s, assets.count, next.byId, rows, state.version, true), epoch: state.epoch }));
       mark("gridStateApplied");
     }
+    mapDataStore.update(() => next);
+    mark("mapAssetsLoaded");
   } catch (e) {
     mapDataStore.update((s) => ({ ...s, error: e instanceof Error ? e.message : String(e) }));
   }

@@ -11,16 +11,19 @@ import type { PickingInfo } from "@deck.gl/core";
 import { useStore } from "../state/store";
 import { mapDataStore } from "../state/mapData";
 import { uiStore } from "../state/ui";
-import { selectAsset, selectionStore } from "../state/selection";
+import { flightReady, selectAsset, selectionStore, type FlyTo } from "../state/selection";
 import { cascadeStore, pickPatientZero } from "../state/cascade";
 import { EMPTY_STYLE, ownStyle } from "./basemap";
 import { bounds } from "./geometry";
 import { resolvePick } from "./picking";
 import { useMapLayers } from "./useMapLayers";
+import { nextWindow, type ViewBounds, type ViewWindow } from "./viewWindow";
+import { flightMs, frameDrawn, frameStarted } from "./frameCost";
 import { tooltipFor } from "./tooltip";
 import type { CrewPoint } from "./crews";
 import { CREW_LAYER_ID } from "./layers/crews";
 import { layersStore } from "../features/layers/layersState";
+import { gridDrawn } from "../state/firstFrame";
 
 /** The crew layer's points (its data is the CrewPoint list), for tooltips and clicks. */
 function crewsOf(info: PickingInfo): CrewPoint[] {
@@ -42,10 +45,27 @@ export interface MapProbe {
   /** time to decode the Arrow map payload, ms */
   decodeMs: number;
   layers: { id: string; visible: boolean; length: number }[];
+  /**
+   * The camera of the last frame deck.gl drew, and whether that frame's layers were built for the view
+   * window of that camera (the benchmark's "map arrived": the target's street layers are on screen).
+   */
+  drawn?: { lon: number; lat: number; zoom: number; current: boolean };
 }
 
-/** Search / locate fly-to: short enough that the map is there within half a second of Enter. */
-const FLY_MS = 400;
+/** A camera move that waits for the inspector to paint goes anyway after this (slow or failed details). */
+const INSPECTOR_WAIT_MS = 250;
+
+function viewBounds(map: maplibregl.Map): ViewBounds {
+  const b = map.getBounds();
+  return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()];
+}
+
+/** Fly, or jump where the renderer draws too slowly for an animation to be seen (frameCost.ts). */
+function moveCamera(map: maplibregl.Map, f: FlyTo): void {
+  const ms = flightMs();
+  if (ms === 0) map.jumpTo({ center: [f.lon, f.lat], zoom: f.zoom });
+  else map.flyTo({ center: [f.lon, f.lat], zoom: f.zoom, duration: ms });
+}
 
 function probe(): MapProbe {
   const w = window as unknown as { __fluxops?: MapProbe };
@@ -67,10 +87,13 @@ export function MapView({ pickingPatientZero, onPatientZeroPicked }: MapViewProp
   const mapRef = useRef<maplibregl.Map | null>(null);
   const overlayRef = useRef<MapboxOverlay | null>(null);
   const [zoom, setZoom] = useState(9);
+  // the view window: which lines, devices and meters deck.gl gets (viewWindow.ts); set when the camera stops
+  const [view, setView] = useState<ViewWindow | null>(null);
   const data = useStore(mapDataStore);
   const ui = useStore(uiStore);
   const sel = useStore(selectionStore);
-  const { layers, liveVersion } = useMapLayers(zoom);
+  const { layers, liveVersion, geometry: drawnGeometry, meters: drawnMeters } = useMapLayers(zoom, view);
+  const flown = useRef(0); // the last camera move started
   const pickMode = useRef(pickingPatientZero);
   pickMode.current = pickingPatientZero;
 
@@ -91,6 +114,8 @@ export function MapView({ pickingPatientZero, onPatientZeroPicked }: MapViewProp
     const overlay = new MapboxOverlay({ interleaved: false, layers: [] });
     map.addControl(overlay);
     map.on("zoom", () => setZoom(quantise(map.getZoom())));
+    map.on("moveend", () => setView((w) => nextWindow(w, viewBounds(map), map.getZoom())));
+    setView((w) => nextWindow(w, viewBounds(map), map.getZoom()));
     mapRef.current = map;
     overlayRef.current = overlay;
     probe().map = map;
@@ -120,23 +145,45 @@ export function MapView({ pickingPatientZero, onPatientZeroPicked }: MapViewProp
     const b = bounds(data.assets);
     if (b) map.fitBounds(b, { padding: 40, animate: false });
     setZoom(quantise(map.getZoom()));
+    setView((w) => nextWindow(w, viewBounds(map), map.getZoom()));
   }, [data.assets]);
 
+  // A camera move after a new selection waits for the inspector's details to paint (state/selection.ts),
+  // and so do the map's own updates (a new selection ring is a frame): under a software renderer a frame
+  // holds the main thread for hundreds of milliseconds, and the details are what the operator asked for.
+  const fly = sel.flyTo;
+  const [released, setReleased] = useState(0); // a flight the cap let go without its inspector
+  const waiting = fly !== null && fly.seq !== released && fly.seq !== flown.current && !flightReady(sel);
   useEffect(() => {
-    const f = sel.flyTo;
-    if (f && mapRef.current) mapRef.current.flyTo({ center: [f.lon, f.lat], zoom: f.zoom, duration: FLY_MS });
-  }, [sel.flyTo]);
+    if (!fly || !waiting) return;
+    const timer = setTimeout(() => setReleased(fly.seq), INSPECTOR_WAIT_MS);
+    return () => clearTimeout(timer);
+  }, [fly, waiting]);
+  useEffect(() => {
+    const map = mapRef.current;
+    if (!fly || !map || waiting || fly.seq === flown.current) return;
+    flown.current = fly.seq;
+    moveCamera(map, fly);
+  }, [fly, waiting]);
 
   useEffect(() => {
     const overlay = overlayRef.current;
-    const g = data.geometry;
+    const g = drawnGeometry;
+    if (waiting) return; // the inspector paints first (see above)
     if (overlay && !g && layers.length > 0) {
       // tile-only mode (no payload: a grid too large for it): the layer control's tile layers alone. Before
       // the payload of a payload-mode map, the overlay layers (labels, crews) are drawn but not counted as
       // a render of the grid (the probe's "renders" means the grid is on screen).
       const tileOnly = layersStore.get().tileOnly;
       probe().layers = layers.map((l) => ({ id: l.id, visible: l.props.visible !== false, length: 0 }));
-      overlay.setProps({ layers, onAfterRender: () => (tileOnly ? probe().renders++ : undefined) });
+      overlay.setProps({
+        layers,
+        onAfterRender: () => {
+          if (!tileOnly) return;
+          probe().renders++;
+          gridDrawn();
+        },
+      });
       return;
     }
     if (!overlay || !g) return;
@@ -148,14 +195,25 @@ export function MapView({ pickingPatientZero, onPatientZeroPicked }: MapViewProp
     }));
     overlay.setProps({
       layers,
+      onBeforeRender: frameStarted,
       onAfterRender: () => {
-        if (layers.length > 0) probe().renders++;
+        frameDrawn();
+        if (layers.length > 0) {
+          probe().renders++;
+          gridDrawn();
+        }
         if (layers.length > 0 && liveVersion >= 0) probe().liveRenders++;
+        const map = mapRef.current;
+        if (map) {
+          const c = map.getCenter();
+          const current = view !== null && nextWindow(view, viewBounds(map), map.getZoom()) === view;
+          probe().drawn = { lon: c.lng, lat: c.lat, zoom: map.getZoom(), current };
+        }
       },
       getTooltip: (info: PickingInfo) =>
-        tooltipFor(resolvePick(info.layer?.id, info.index, g, data.meters), data, cascadeStore.get().nodes, crewsOf(info)),
+        tooltipFor(resolvePick(info.layer?.id, info.index, g, drawnMeters), data, cascadeStore.get().nodes, crewsOf(info)),
       onClick: (info: PickingInfo) => {
-        const p = resolvePick(info.layer?.id, info.index, g, data.meters);
+        const p = resolvePick(info.layer?.id, info.index, g, drawnMeters);
         if (!p || !data.assets) return;
         // a crew: its work site's asset (a crew at base opens nothing)
         const crewSite = p.kind === "crew" ? (crewsOf(info)[p.index]?.assetId ?? null) : null;
@@ -169,7 +227,7 @@ export function MapView({ pickingPatientZero, onPatientZeroPicked }: MapViewProp
         }
       },
     });
-  }, [layers, liveVersion, data, onPatientZeroPicked]);
+  }, [layers, liveVersion, data, drawnGeometry, drawnMeters, view, waiting, onPatientZeroPicked]);
 
   return (
     <div className="map-wrap">

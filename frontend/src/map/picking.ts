@@ -28,7 +28,8 @@ export function resolvePick(layerId: string | undefined, index: number, g: MapGe
     const rows = g[set].rows;
     return index < rows.length ? { kind: "asset", row: rows[index] } : null;
   }
-  if (layerId === "meters" && meters && index < meters.ids.length) return { kind: "meter", id: meters.ids[index], index };
+  // a view-window subset maps back to the full meter arrays (tooltips read those)
+  if (layerId === "meters" && meters && index < meters.ids.length) return { kind: "meter", id: meters.ids[index], index: meters.source?.[index] ?? index };
   if (layerId === "cascade-waves") return { kind: "cascade", index };
   if (layerId === "crews") return { kind: "crew", index };
   return null;

@@ -23,8 +23,20 @@ import { useGeoLayers } from "../features/layers/useGeoLayers";
 import { crewsStore } from "../state/crews";
 import { crewPoints } from "./crews";
 import { buildCrewLayers } from "./layers/crews";
+import { windowGeometry, windowMeters, type ViewWindow } from "./viewWindow";
+import type { MapGeometry, MeterData } from "../state/mapData";
 
-export function useMapLayers(zoom: number): { layers: Layer[]; status: Uint8Array | null; liveVersion: number } {
+export interface MapLayers {
+  layers: Layer[];
+  status: Uint8Array | null;
+  liveVersion: number;
+  /** what the grid layers were built from (the view window's subset): picking resolves against these */
+  geometry: MapGeometry | null;
+  meters: MeterData | null;
+}
+
+/** `view`: the view window (map/viewWindow.ts); null draws the whole grid. */
+export function useMapLayers(zoom: number, view: ViewWindow | null = null): MapLayers {
   const data = useStore(mapDataStore);
   const ui = useStore(uiStore);
   const sel = useStore(selectionStore);
@@ -33,6 +45,9 @@ export function useMapLayers(zoom: number): { layers: Layer[]; status: Uint8Arra
   const gs = useStore(gridStateStore);
   const a = data.assets;
   const live = a && gs.out && gs.out.length === a.count ? gs : null;
+  // only what is around the view goes to deck.gl (a software renderer pays per element drawn)
+  const geometry = useMemo(() => (data.geometry ? windowGeometry(data.geometry, view) : null), [data.geometry, view]);
+  const meters = useMemo(() => windowMeters(data.meters, view), [data.meters, view]);
 
   const liveState = useStore(liveStore);
   const gl = useStore(gridLoadingStore);
@@ -67,10 +82,10 @@ export function useMapLayers(zoom: number): { layers: Layer[]; status: Uint8Arra
   const colourSeq = useRef(0);
   const colours = useMemo(
     () =>
-      a && data.geometry && status && radii
-        ? computeColours(a, data.geometry, status, palette, radii, data.meters, `c${++colourSeq.current}`)
+      a && geometry && status && radii
+        ? computeColours(a, geometry, status, palette, radii, meters, `c${++colourSeq.current}`)
         : null,
-    [a, data.geometry, status, radii, palette, data.meters],
+    [a, geometry, status, radii, palette, meters],
   );
   const subOutages = useMemo(() => {
     if (!a || !data.geometry) return null;
@@ -133,15 +148,15 @@ export function useMapLayers(zoom: number): { layers: Layer[]; status: Uint8Arra
   }, [a, selectedRow]);
 
   const layers = useMemo(() => {
-    if (!a || !data.geometry || !colours) return [];
+    if (!a || !geometry || !colours) return [];
     return composeLayers({
       assets: a,
-      geometry: data.geometry,
+      geometry,
       colours,
       zoom,
       selectedRow,
       selectedPosition,
-      meters: data.meters,
+      meters,
       outages: outageData,
       outageKey: `${out.selectedId}:${gs.version}`,
       cascade: cascadeData,
@@ -153,12 +168,12 @@ export function useMapLayers(zoom: number): { layers: Layer[]; status: Uint8Arra
       simulating,
       reverseFlow: flow && flow.reverseCount > 0 ? flow.reverse : null,
     }).concat(simulating ? [] : buildCrewLayers(crews, crews.map((c) => `${c.crewId}@${c.lon},${c.lat}`).join("|")));
-  }, [a, data.geometry, colours, zoom, selectedRow, selectedPosition, data.meters, outageData, out.selectedId, out.items, gs.version, cascadeData, cas.currentWave, cas.focusWave, subOutages, ui.palette, simulating, flow, crews]);
+  }, [a, geometry, colours, zoom, selectedRow, selectedPosition, meters, outageData, out.selectedId, out.items, gs.version, cascadeData, cas.currentWave, cas.focusWave, subOutages, ui.palette, simulating, flow, crews]);
 
   // The layer control's layers: geo tiles and H3 under the grid's own, risk, selection and labels over them.
   const geo = useGeoLayers(zoom);
   const all = useMemo(() => [...geo.below, ...layers, ...geo.above], [layers, geo]);
-  return { layers: all, status, liveVersion: live ? gs.version : -1 };
+  return { layers: all, status, liveVersion: live ? gs.version : -1, geometry, meters };
 }
 
 /** A map asset's or (once loaded) a meter's position. */

@@ -33,6 +33,8 @@ export interface MeterData {
   positions: Float32Array;
   /** row of each meter's transformer in the map payload (-1: unknown) */
   transformerRows: Int32Array;
+  /** in a view-window subset (map/viewWindow.ts): each meter's index in the full arrays */
+  source?: Int32Array;
 }
 
 export interface MapDataState {

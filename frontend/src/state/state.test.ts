@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { initialOutages, selectedOutage, selectOutage, setOutages, upsertOutage } from "./outages";
 import { applyStateRows, initialGridState } from "./gridState";
 import { clearCascade, focusWave, initialCascade, pickPatientZero, replay, runFailed, setResult, startRun, tick, waveCounts } from "./cascade";
-import { initialSelection, requestFlyTo, selectAsset } from "./selection";
+import { flightReady, initialSelection, inspectorPainted, requestFlyTo, selectAsset } from "./selection";
 import { initialUi, setBasemapStyleUrl, setPalette, setTab } from "./ui";
 import { initialLive, setConnected, setError, setPart, streamEvent } from "./live";
 import { createStore } from "./store";
@@ -91,6 +91,19 @@ describe("selection, ui and live slices", () => {
     const f2 = requestFlyTo(f1, 1, 2, 14);
     expect(f2.flyTo!.seq).toBe(f1.flyTo!.seq + 1);
     expect(f2.selectedId).toBe("X");
+  });
+
+  it("holds a camera move that follows a new selection until its inspector painted", () => {
+    const s = requestFlyTo(selectAsset(initialSelection, "X"), 1, 2, 16);
+    expect(s.flyTo!.after).toBe("X");
+    expect(flightReady(s)).toBe(false);
+    const painted = inspectorPainted(s, "X");
+    expect(flightReady(painted)).toBe(true);
+    // the same asset again: its details are on screen already, the camera goes at once
+    expect(requestFlyTo(painted, 1, 2, 16).flyTo!.after).toBeNull();
+    // a move with nothing selected, or after the selection was closed, never waits
+    expect(flightReady(requestFlyTo(initialSelection, 1, 2, 12))).toBe(true);
+    expect(flightReady(selectAsset(s, null))).toBe(true);
   });
 
   it("switches palette, tab and basemap URL", () => {

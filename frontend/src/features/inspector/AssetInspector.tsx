@@ -2,13 +2,14 @@
  * The asset inspector: attributes, path to the substation (each step clickable), downstream customers
  * and critical facilities, the AMI load chart, and related outages and work orders.
  */
+import { useEffect } from "react";
 import { api, fmt, str, type Json } from "../../api/endpoints";
 import { useApi } from "../../api/useApi";
 import { humanLabel } from "../common/labels";
 import { uiStore } from "../../state/ui";
 import { PanelState } from "../common/Status";
 import { useStore } from "../../state/store";
-import { requestFlyTo, selectAsset, selectionStore } from "../../state/selection";
+import { inspectorPainted, requestFlyTo, selectAsset, selectionStore } from "../../state/selection";
 import { mapDataStore } from "../../state/mapData";
 import { AmiLoadChart } from "../ami/AmiLoadChart";
 import { RelatedRecords } from "./RelatedRecords";
@@ -43,12 +44,32 @@ function Attributes({ attrs }: { attrs: Json }) {
   );
 }
 
+/**
+ * Once this asset's details (or its error) are on screen, say so after the browser painted them: a
+ * camera move waiting for the inspector (state/selection.ts) starts then, not before.
+ */
+function usePaintedSignal(id: string | null, shown: boolean): void {
+  useEffect(() => {
+    if (!id || !shown) return;
+    let timer = 0;
+    // rAF runs just before the next paint; a task queued from it runs after that paint
+    const raf = requestAnimationFrame(() => {
+      timer = window.setTimeout(() => selectionStore.update((s) => inspectorPainted(s, id)), 0);
+    });
+    return () => {
+      cancelAnimationFrame(raf);
+      clearTimeout(timer);
+    };
+  }, [id, shown]);
+}
+
 export function AssetInspector() {
   const sel = useStore(selectionStore);
   const id = sel.selectedId;
   const detail = useApi(id ? () => api.asset(id) : null, [id]);
+  const d = id !== null && detail.data && detail.data.asset_id === id ? detail.data : null; // never the previous asset's
+  usePaintedSignal(id, d !== null || (!detail.loading && detail.error !== null));
   if (!id) return null;
-  const d = detail.data && detail.data.asset_id === id ? detail.data : null; // never the previous asset's
   const downstream = d?.downstream ?? {};
   const path = d?.path_to_substation ?? [];
   // segments, devices and meters carry `phases`, transformers `phase` (also the detail's `phases`)
