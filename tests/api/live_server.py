@@ -1,11 +1,22 @@
 """Helpers to run the real app under uvicorn on a free loopback port (imported by API tests and by
-other domains' tests that need a live server)."""
+other domains' tests that need a live server).
+
+`serve_grid` is the whole "own server" setup a test module needs (a DuckDB store in a fresh data
+directory holding a grid, the app over it, uvicorn, then shut down and closed), so a fixture is::
+
+    @pytest.fixture(scope="module")
+    def live(tmp_path_factory, tiny_grid):
+        with serve_grid(tmp_path_factory.mktemp("my-api"), tiny_grid) as server:
+            yield server
+"""
 
 from __future__ import annotations
 
 import socket
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +26,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from fluxops.core.config import ServerSettings, Settings
+from fluxops.grid.models import Grid
 
 BOOTSTRAP_TOKEN = "test-bootstrap-token-0123456789abcdef"
 
@@ -65,3 +77,30 @@ def make_settings(data_dir: Path, **server: Any) -> Settings:
         data_dir=data_dir,
         server=ServerSettings(bootstrap_token=BOOTSTRAP_TOKEN, **server),
     )
+
+
+@contextmanager
+def serve_app(app: FastAPI, store: Any) -> Iterator[LiveServer]:
+    """``app`` under uvicorn for the ``with`` block (the caller owns ``store``)."""
+    running = start_uvicorn(app)
+    try:
+        yield LiveServer(f"http://127.0.0.1:{running.port}", app, store, BOOTSTRAP_TOKEN)
+    finally:
+        stop_uvicorn(running)
+
+
+@contextmanager
+def serve_grid(data_dir: Path, grid: Grid, **server: Any) -> Iterator[LiveServer]:
+    """A server of its own: a store in ``data_dir`` holding ``grid``, the app over it (``server``:
+    `ServerSettings` fields, e.g. ``metrics_token``); stopped and the store closed afterwards."""
+    from fluxops.api.app import create_app
+    from fluxops.storage import open_store
+
+    settings = make_settings(data_dir, **server)
+    store = open_store(settings)
+    try:
+        store.load_grid(grid)
+        with serve_app(create_app(settings, store=store), store) as live:
+            yield live
+    finally:
+        store.close()

@@ -8,27 +8,17 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from live_server import BOOTSTRAP_TOKEN, LiveServer, make_settings, start_uvicorn, stop_uvicorn
+from live_server import LiveServer, serve_grid
 
-from fluxops.api.app import create_app
 from fluxops.grid.models import Grid
-from fluxops.storage import open_store
 
 
 @pytest.fixture(scope="module")
 def alarm_live(tmp_path_factory: pytest.TempPathFactory, tiny_grid: Grid) -> Iterator[LiveServer]:
     """Its own server: the last-gasps posted here open an outage, which must not leak into the shared
     session server other modules assume has none."""
-    settings = make_settings(tmp_path_factory.mktemp("alarms-api"))
-    store = open_store(settings)
-    store.load_grid(tiny_grid)
-    app = create_app(settings, store=store)
-    running = start_uvicorn(app)
-    yield LiveServer(
-        base_url=f"http://127.0.0.1:{running.port}", app=app, store=store, admin_token=BOOTSTRAP_TOKEN
-    )
-    stop_uvicorn(running)
-    store.close()
+    with serve_grid(tmp_path_factory.mktemp("alarms-api"), tiny_grid) as live:
+        yield live
 
 
 @pytest.fixture(scope="module")

@@ -11,27 +11,17 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
-from live_server import BOOTSTRAP_TOKEN, LiveServer, make_settings, start_uvicorn, stop_uvicorn
+from live_server import LiveServer, serve_grid
 
-from fluxops.api.app import create_app
 from fluxops.grid.models import Grid
 from fluxops.grid.topology import GridTopology
 from fluxops.ops.trace import NODE_DEVICE, ProtectionTree
-from fluxops.storage import open_store
 
 
 @pytest.fixture(scope="module")
 def rel_live(tmp_path_factory: pytest.TempPathFactory, tiny_grid: Grid) -> Iterator[LiveServer]:
-    settings = make_settings(tmp_path_factory.mktemp("relations-api"))
-    store = open_store(settings)
-    store.load_grid(tiny_grid)
-    app = create_app(settings, store=store)
-    running = start_uvicorn(app)
-    yield LiveServer(
-        base_url=f"http://127.0.0.1:{running.port}", app=app, store=store, admin_token=BOOTSTRAP_TOKEN
-    )
-    stop_uvicorn(running)
-    store.close()
+    with serve_grid(tmp_path_factory.mktemp("relations-api"), tiny_grid) as live:
+        yield live
 
 
 def _fuse_zone(grid: Grid) -> tuple[str, list[str]]:

@@ -12,28 +12,18 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from live_server import BOOTSTRAP_TOKEN, LiveServer, make_settings, start_uvicorn, stop_uvicorn
+from live_server import LiveServer, serve_grid
 
-from fluxops.api.app import create_app
 from fluxops.core.logging import JsonFormatter, RequestIdFilter
 from fluxops.grid.models import Grid
-from fluxops.storage import open_store
 
 SCRAPE_TOKEN = "scrape-token-0123456789abcdef"
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, tiny_grid: Grid) -> Iterator[LiveServer]:
-    settings = make_settings(tmp_path_factory.mktemp("metrics"), metrics_token=SCRAPE_TOKEN)
-    store = open_store(settings)
-    store.load_grid(tiny_grid)
-    app = create_app(settings, store=store)
-    running = start_uvicorn(app)
-    try:
-        yield LiveServer(f"http://127.0.0.1:{running.port}", app, store, BOOTSTRAP_TOKEN)
-    finally:
-        stop_uvicorn(running)
-        store.close()
+    with serve_grid(tmp_path_factory.mktemp("metrics"), tiny_grid, metrics_token=SCRAPE_TOKEN) as live:
+        yield live
 
 
 def _series(text: str, name: str) -> dict[str, float]:

@@ -10,16 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from live_server import BOOTSTRAP_TOKEN, LiveServer, make_settings, start_uvicorn, stop_uvicorn
+from live_server import LiveServer, serve_grid
 
-from fluxops.api.app import create_app
 from fluxops.grid.models import Grid
-from fluxops.storage import open_store
 
 FUSE, TIE, BRK = "FUS-0001-02-00011", "TIE-00002", "BRK-0001-02"
 LATERAL_SEG = "SEG-0001-02-00023"
@@ -30,16 +27,8 @@ TRANSFER = [{"device_id": FUSE, "action": "open"}, {"device_id": TIE, "action": 
 
 @pytest.fixture(scope="module")
 def server(tiny_grid: Grid, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    data = tmp_path_factory.mktemp("switching")
-    store = open_store(make_settings(Path(data)))
-    store.load_grid(tiny_grid)
-    app = create_app(make_settings(Path(data)), store=store)
-    running = start_uvicorn(app)
-    yield LiveServer(
-        base_url=f"http://127.0.0.1:{running.port}", app=app, store=store, admin_token=BOOTSTRAP_TOKEN
-    )
-    stop_uvicorn(running)
-    store.close()
+    with serve_grid(tmp_path_factory.mktemp("switching"), tiny_grid) as live:
+        yield live
 
 
 @pytest.fixture(scope="module")

@@ -6,32 +6,22 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from live_server import BOOTSTRAP_TOKEN, LiveServer, make_settings, start_uvicorn, stop_uvicorn
+from live_server import LiveServer, serve_grid
 
-from fluxops.api.app import create_app
 from fluxops.core.clock import utc_now
 from fluxops.grid.models import Grid
 from fluxops.ops.models import MeterEvent
 from fluxops.ops.trace import NODE_TRANSFORMER, ProtectionTree
-from fluxops.storage import open_store
 
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory, tiny_grid: Grid) -> Iterator[LiveServer]:
-    data_dir: Path = tmp_path_factory.mktemp("ops-figures")
-    settings = make_settings(data_dir)
-    store = open_store(settings)
-    store.load_grid(tiny_grid)
-    app = create_app(settings, store=store)
-    running = start_uvicorn(app)
-    yield LiveServer(f"http://127.0.0.1:{running.port}", app, store, BOOTSTRAP_TOKEN)
-    stop_uvicorn(running)
-    store.close()
+    with serve_grid(tmp_path_factory.mktemp("ops-figures"), tiny_grid) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")

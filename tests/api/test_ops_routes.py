@@ -9,33 +9,21 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pyarrow as pa
 import pytest
-from live_server import BOOTSTRAP_TOKEN, LiveServer, make_settings, start_uvicorn, stop_uvicorn
+from live_server import LiveServer, serve_grid
 
-from fluxops.api.app import create_app
 from fluxops.grid.models import Grid
 from fluxops.ops.trace import NODE_DEVICE, ProtectionTree
-from fluxops.storage import open_store
 
 
 @pytest.fixture(scope="module")
 def ops_live(tmp_path_factory: pytest.TempPathFactory, tiny_grid: Grid) -> Iterator[LiveServer]:
-    data_dir: Path = tmp_path_factory.mktemp("ops-api")
-    settings = make_settings(data_dir)
-    store = open_store(settings)
-    store.load_grid(tiny_grid)
-    app = create_app(settings, store=store)
-    running = start_uvicorn(app)
-    yield LiveServer(
-        base_url=f"http://127.0.0.1:{running.port}", app=app, store=store, admin_token=BOOTSTRAP_TOKEN
-    )
-    stop_uvicorn(running)
-    store.close()
+    with serve_grid(tmp_path_factory.mktemp("ops-api"), tiny_grid) as live:
+        yield live
 
 
 @pytest.fixture(scope="module")

@@ -15,29 +15,21 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
-from live_server import BOOTSTRAP_TOKEN, LiveServer, make_settings, start_uvicorn, stop_uvicorn
+from live_server import LiveServer, serve_grid
 
 from fluxops.ami.synth import AmiSynthesizer, SynthParams
 from fluxops.api.ami_runtime import AmiRuntime
-from fluxops.api.app import create_app
 from fluxops.grid.models import Grid
 from fluxops.grid.ports import AssetQuery
 from fluxops.ops.trace import NODE_DEVICE, ProtectionTree
-from fluxops.storage import open_store
 
 ARROW = "application/vnd.apache.arrow.stream"
 
 
 @pytest.fixture
 def own(tmp_path: Path, tiny_grid: Grid) -> Iterator[LiveServer]:
-    settings = make_settings(tmp_path)
-    store = open_store(settings)
-    store.load_grid(tiny_grid)
-    app = create_app(settings, store=store)
-    running = start_uvicorn(app)
-    yield LiveServer(f"http://127.0.0.1:{running.port}", app, store, BOOTSTRAP_TOKEN)
-    stop_uvicorn(running)
-    store.close()
+    with serve_grid(tmp_path, tiny_grid) as live:
+        yield live
 
 
 def test_an_asset_status_written_is_in_the_next_answer(own: LiveServer) -> None:

@@ -12,31 +12,19 @@ from typing import Any
 import httpx
 import pytest
 
-from fluxops.api.app import create_app
 from fluxops.grid.models import Grid
-from fluxops.storage import geo_generate, open_store
+from fluxops.storage import geo_generate
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "api"))
-from live_server import (  # type: ignore[import-not-found]
-    LiveServer,
-    make_settings,
-    start_uvicorn,
-    stop_uvicorn,
-)
+from live_server import LiveServer, serve_grid  # type: ignore[import-not-found]
 
 ADMIN = "test-bootstrap-token-0123456789abcdef"
 
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory, tiny_grid: Grid) -> Iterator[LiveServer]:
-    settings = make_settings(tmp_path_factory.mktemp("flood-api"))
-    store = open_store(settings)
-    store.load_grid(tiny_grid)
-    app = create_app(settings, store=store)
-    running = start_uvicorn(app)
-    yield LiveServer(base_url=f"http://127.0.0.1:{running.port}", app=app, store=store, admin_token=ADMIN)
-    stop_uvicorn(running)
-    store.close()
+    with serve_grid(tmp_path_factory.mktemp("flood-api"), tiny_grid) as server:
+        yield server
 
 
 def _flood_failures(client: httpx.Client, grid: Grid) -> list[tuple[int, str]]:

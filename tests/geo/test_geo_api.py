@@ -16,18 +16,11 @@ import mapbox_vector_tile
 import pyarrow.parquet as pq
 import pytest
 
-from fluxops.api.app import create_app
 from fluxops.geo.layers import GEO_LAYERS
 from fluxops.grid.models import Grid
-from fluxops.storage import open_store
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "api"))
-from live_server import (  # type: ignore[import-not-found]
-    LiveServer,
-    make_settings,
-    start_uvicorn,
-    stop_uvicorn,
-)
+from live_server import LiveServer, serve_grid  # type: ignore[import-not-found]
 
 ADMIN = "test-bootstrap-token-0123456789abcdef"
 SQUARE = [[-95.37, 29.76], [-95.36, 29.76], [-95.36, 29.77], [-95.37, 29.77], [-95.37, 29.76]]
@@ -35,14 +28,8 @@ SQUARE = [[-95.37, 29.76], [-95.36, 29.76], [-95.36, 29.77], [-95.37, 29.77], [-
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory, tiny_grid: Grid) -> Iterator[LiveServer]:
-    settings = make_settings(tmp_path_factory.mktemp("geo-api"))
-    store = open_store(settings)
-    store.load_grid(tiny_grid)
-    app = create_app(settings, store=store)
-    running = start_uvicorn(app)
-    yield LiveServer(base_url=f"http://127.0.0.1:{running.port}", app=app, store=store, admin_token=ADMIN)
-    stop_uvicorn(running)
-    store.close()
+    with serve_grid(tmp_path_factory.mktemp("geo-api"), tiny_grid) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
