@@ -169,3 +169,6 @@ def test_pq_and_current_ports_clip_above_vmax_like_load_currents() -> None:
         vd = vn * level * np.exp(0.4j)
         ref = ld.yeq * vd - load_currents(ld, vd)
         assert np.max(np.abs(injection(ld, vd) - ref)) <= 1e-12 * np.max(np.abs(ref))
+        cols = np.stack([vd, vd * 0.99, vd * 1.07], axis=1)
+        ref2 = ld.yeq[:, None] * cols - load_currents(ld, cols)
+        assert np.max(np.abs(injection(ld, cols) - ref2)) <= 1e-12 * np.max(np.abs(ref2))

@@ -124,12 +124,17 @@ def injection(ld: PortLoads, vd: ComplexArray, scale: FloatArray | None = None) 
     ``load_currents``'s own rules outside it from the precomputed constants (every band's current is
     proportional to S, so a load scale multiplies ``g``).
     """
-    if ld.plain and scale is None and vd.ndim == 1:
+    if ld.plain and scale is None:
         mag = np.abs(vd)
-        if not (mag < ld.vmin_v).any():
-            # above vmax PQ and |I| draw what the band formula gives at vmax (OpenDSS's Yeq105): clip
-            inv = 1.0 / np.minimum(mag, ld.vmax_v)
-            return np.asarray(vd * (ld.yeq - inv * (ld.a_pq * inv + ld.b_i)), dtype=np.complex128)
+        if vd.ndim == 1:
+            if not (mag < ld.vmin_v).any():
+                # above vmax PQ and |I| draw what the band formula gives at vmax (OpenDSS's Yeq105): clip
+                inv = 1.0 / np.minimum(mag, ld.vmax_v)
+                return np.asarray(vd * (ld.yeq - inv * (ld.a_pq * inv + ld.b_i)), dtype=np.complex128)
+        elif not (mag < ld.vmin_v[:, None]).any():
+            inv = 1.0 / np.minimum(mag, ld.vmax_v[:, None])
+            g = inv * (ld.a_pq[:, None] * inv + ld.b_i[:, None])
+            return np.asarray(vd * (ld.yeq[:, None] - g), dtype=np.complex128)
     if not ld.simple:
         return _injection_general(ld, vd, scale)
     col = vd.ndim == 2
