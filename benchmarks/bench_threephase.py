@@ -39,6 +39,7 @@ from fluxops.network.threephase.solver import solve_compiled, solve_scenarios
 from fluxops.network.threephase.ybus import compile_threephase, restamp
 
 ROOT = Path(__file__).resolve().parents[1]
+ROUNDS = 7  # interleaved rounds (best of) for the control loop and the batches: single runs of 10-100 ms
 OUT = ROOT / "docs" / "benchmarks" / "threephase.md"
 FEEDERS = Path("/work/shared/data/ieee-test-feeders")
 SCRIPTS = {
@@ -140,7 +141,7 @@ def bench_feeder(label: str, script: Path, repeats: int) -> dict[str, float | in
     study_loose = RegulatorStudy(start, tol_pu=1e-4)
     ctrl: dict[str, list[float]] = {"opendss": [], "ours": [], "prepared": [], "loose": []}
     reps = max(repeats // 4, 3)
-    for _ in range(3):
+    for _ in range(ROUNDS):
         ctrl["opendss"].append(_median_ms(opendss_control, reps))
         ctrl["ours"].append(_median_ms(lambda: solve_with_regulators(start), reps))
         ctrl["prepared"].append(_median_ms(study.solve, reps))
@@ -201,7 +202,7 @@ def bench_scenarios(model: FeederModel, taps: dict[str, float], k: int = 96) -> 
     out = solve_scenarios(c, mults)
     out_loose = solve_scenarios(c, mults, tol_pu=1e-4)
     best = {"dss": np.inf, "batch": np.inf, "loose": np.inf, "loop": np.inf}
-    for _ in range(3):  # best of 3, interleaved
+    for _ in range(ROUNDS):  # best of ROUNDS, interleaved
         best["dss"] = min(best["dss"], _median_ms(dss_day, 1))
         best["batch"] = min(best["batch"], _median_ms(lambda: solve_scenarios(c, mults), 1))
         best["loose"] = min(best["loose"], _median_ms(lambda: solve_scenarios(c, mults, tol_pu=1e-4), 1))
@@ -251,7 +252,7 @@ def bench_outages(model: FeederModel, taps: dict[str, float]) -> dict[str, float
     full = [f"Line.{name}" for name in names]
     base_lu = sla.splu(sparse.csc_matrix(base_c.y))  # the base case's, kept from its own solve
     t_dss, t_restamp, t_batch, t_batch_loose = np.inf, np.inf, np.inf, np.inf
-    for _ in range(3):  # best of 3, interleaved
+    for _ in range(ROUNDS):  # best of ROUNDS, interleaved
         t_dss = min(t_dss, _median_ms(dss_all, 1) / 1e3)
         t_restamp = min(t_restamp, _median_ms(ours_all, 1) / 1e3)
         t_batch = min(t_batch, _median_ms(lambda: solve_outages(base_c, full, lu=base_lu), 1) / 1e3)
@@ -315,7 +316,8 @@ def main() -> None:
         f"`benchmarks/bench_threephase.py`{' --quick' if args.quick else ''}: opendssdirect "
         f"{dss.__version__} (DSS C-API), Python {platform.python_version()}, "
         f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; "
-        f"best of 3 interleaved medians of {repeats} solves; 2-core machine, load average (1/5/15 min) "
+        f"best of 3 interleaved medians of {repeats} solves (control, outages and scenarios: best of "
+        f"{ROUNDS} interleaved rounds); 2-core machine, load average (1/5/15 min) "
         f"{' / '.join(f'{x:.1f}' for x in load_before)} before, {' / '.join(f'{x:.1f}' for x in load_after)} "
         f"after: **{label}**.\n",
         "| feeder | nodes | max \\|ΔV\\| pu | max ΔI % | OpenDSS solve ms | ours cold ms | ours reused LU ms "
