@@ -303,26 +303,51 @@ def build_ports(
 
 
 @dataclass(frozen=True, eq=False)
-class StampChange:
-    """A low-rank change of Y over nodes ``nodes`` (``Y' = Y + P D Pᵀ``) in Woodbury form."""
+class TapBasis:
+    """What a stamp change over ``nodes`` needs of the base system, computed once: ``G = Y⁻¹ P``, its rows
+    at the nodes, ``C G``, and ``W`` and ``v₀`` at the nodes (only ``D`` changes from one change to the
+    next)."""
 
     nodes: IntArray  # m node indices (repeats allowed)
     g: ComplexArray  # (n, m) = Y⁻¹ P
-    m: ComplexArray  # (m, m) = (I + D Pᵀ G)⁻¹ D
+    gp: ComplexArray  # (m, m) = Pᵀ G
     cg: ComplexArray  # (p, m) = C G
+    wp: ComplexArray  # (m, p) = W[P]
+    vp0: ComplexArray  # (m,) = v₀[P]
+    eye: npt.NDArray[np.float64]
 
 
-def tap_basis(ps: PortSystem, nodes: IntArray) -> ComplexArray:
-    """``G = Y⁻¹ P`` for the given nodes (one solve each; computed once, reused for every change)."""
+@dataclass(frozen=True, eq=False)
+class StampChange:
+    """A low-rank change of Y over the basis's nodes (``Y' = Y + P D Pᵀ``) in Woodbury form."""
+
+    basis: TapBasis
+    m: ComplexArray  # (m, m) = (I + D Pᵀ G)⁻¹ D
+
+    @property
+    def nodes(self) -> IntArray:
+        return self.basis.nodes
+
+    @property
+    def g(self) -> ComplexArray:
+        return self.basis.g
+
+    @property
+    def cg(self) -> ComplexArray:
+        return self.basis.cg
+
+
+def tap_basis(ps: PortSystem, nodes: IntArray) -> TapBasis:
+    """The basis for changes over ``nodes`` (one solve per node, once; reused for every change)."""
     rhs = np.zeros((ps.compiled.n_nodes, len(nodes)), dtype=np.complex128)
     rhs[nodes, np.arange(len(nodes))] = 1.0
-    return ps.solve_cols(rhs)
+    g = ps.solve_cols(rhs)
+    return TapBasis(nodes, g, g[nodes], ps.at_ports(g), ps.w[nodes], ps.v0[nodes], np.eye(len(nodes)))
 
 
-def stamp_change(ps: PortSystem, nodes: IntArray, g: ComplexArray, d: ComplexArray) -> StampChange:
-    gp = g[nodes]
-    m = np.asarray(np.linalg.solve(np.eye(len(nodes)) + d @ gp, d), dtype=np.complex128)
-    return StampChange(nodes, g, m, ps.at_ports(g))
+def stamp_change(basis: TapBasis, d: ComplexArray) -> StampChange:
+    m = np.asarray(np.linalg.solve(basis.eye + d @ basis.gp, d), dtype=np.complex128)
+    return StampChange(basis, m)
 
 
 def solve_ports(
@@ -350,8 +375,9 @@ def _solve_ports(
 ) -> ThreePhaseResult:
     z, vd0 = ps.z, ps.vd0
     if change is not None:
-        z = z - change.cg @ (change.m @ ps.w[change.nodes])
-        vd0 = vd0 - change.cg @ (change.m @ ps.v0[change.nodes])
+        cgm = change.cg @ change.m
+        z = z - cgm @ change.basis.wp
+        vd0 = vd0 - cgm @ change.basis.vp0
 
     def node_cols(cols: ComplexArray) -> ComplexArray:
         """``Y'⁻¹ Cᵀ cols`` for port-space columns: one product with ``W`` for all of them."""
@@ -362,7 +388,7 @@ def _solve_ports(
 
     v0_nodes = ps.v0
     if change is not None:
-        v0_nodes = ps.v0 - change.g @ (change.m @ ps.v0[change.nodes])
+        v0_nodes = ps.v0 - change.g @ (change.m @ change.basis.vp0)
     ld = ps.loads
     vd = vd0 if v0 is None else ps.at_ports(v0)
     comp_prev = np.zeros(len(ps.ports), dtype=np.complex128)

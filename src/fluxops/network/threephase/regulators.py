@@ -209,7 +209,7 @@ class RegulatorStudy:
             k = blk.shape[0]
             d[off : off + k, off : off + k] = blk
             off += k
-        return stamp_change(self.ports, self._nodes, self._g, d), prims
+        return stamp_change(self._g, d), prims
 
     def _control_volts(
         self, v: npt.NDArray[np.complex128], prims: dict[str, npt.NDArray[np.complex128]]
