@@ -1,7 +1,9 @@
 """The in-memory asset index (`fluxops.storage.asset_geo_index`) answers as the database does, on both
 stores: every point tile layer's features (ids, properties, tile coordinates) equal the database's
 ``ST_AsMVT`` tile's over tiles at z11-z18 around the grid, those straddling a tile edge included;
-k-nearest and polygon selections equal the SQL paths; a new grid rebuilds the index."""
+k-nearest and polygon selections equal the SQL paths; a new grid rebuilds the index. (The index follows
+DuckDB spatial where the two databases differ: a point exactly on the buffer's edge is out; PostGIS
+keeps it, and it is outside the drawn tile either way.)"""
 
 from __future__ import annotations
 
@@ -38,6 +40,12 @@ def _features(body: bytes, layer: str) -> dict[str, tuple[Any, ...]]:
     }
 
 
+def _on_edge(xy: tuple[Any, ...]) -> bool:
+    """On the buffer's edge: -64 or 4160 (mapbox_vector_tile flips y: 4096 - y)."""
+    edge = {-gt.BUFFER, gt.EXTENT + gt.BUFFER}
+    return xy[0] in edge or (gt.EXTENT - xy[1]) in edge
+
+
 def _tiles(grid: Grid) -> list[gt.Tile]:
     """Tiles on meters, transformers and devices at z11-z18, with their right and lower neighbours
     (features in the buffer of both)."""
@@ -63,11 +71,14 @@ def test_point_tiles_equal_the_database_tiles(store: Any, tiny_grid: Grid) -> No
         for layer in gt.LAYERS.values():
             if layer.geometry != "point":
                 continue
-            mem = sq.render_tile(store, layer, tile, digest)
-            db = sq.render_tile_sql(store, layer, tile)
-            assert _features(mem, layer.name) == _features(db, layer.name), (layer.name, tile)
+            mem = _features(sq.render_tile(store, layer, tile, digest), layer.name)
+            db_body = sq.render_tile_sql(store, layer, tile)
+            db = _features(db_body, layer.name)
+            if store.dialect == "postgres":  # PostGIS keeps a point exactly on the buffer's edge
+                db = {k: v for k, v in db.items() if not _on_edge(v[1])}
+            assert mem == db, (layer.name, tile)
             compared += 1
-            nonempty += bool(db)
+            nonempty += bool(db_body)
     assert compared > 400 and nonempty > 100
 
 

@@ -81,7 +81,7 @@ def _build(store: Any) -> _Index:
     for name, code in _TYPE_CODE.items():
         type_codes[type_names == name] = code
     codes, dictionary = _value_codes(t)
-    value_messages = _value_messages(dictionary)
+    value_messages = string_value_messages(dictionary)
     x, y = to_mercator(lon, lat)
     layers: dict[str, _PointLayer] = {}
     for layer in geo_tiles.LAYERS.values():
@@ -109,7 +109,7 @@ def _value_codes(t: pa.Table) -> tuple[Ints, pa.LargeStringArray]:
     return codes, pa.concat_arrays(parts)
 
 
-def _value_messages(strings: pa.LargeStringArray) -> pa.LargeBinaryArray:
+def string_value_messages(strings: pa.LargeStringArray) -> pa.LargeBinaryArray:
     """Each string as an encoded Layer.values entry (`fluxops.geo.mvt_points.value_messages`)."""
     strings = pc.fill_null(strings, "")
     _, off_buf, data_buf = strings.buffers()

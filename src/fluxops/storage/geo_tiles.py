@@ -13,13 +13,15 @@ from typing import Any
 
 from fluxops.geo import tiles as geo_tiles
 from fluxops.geo.layers import GeoLayer
-from fluxops.storage import tiles_projected
+from fluxops.storage import geo_polygon_tiles, tiles_projected
+from fluxops.storage.geo_polygon_tiles import MEMORY_LAYERS
 from fluxops.storage.schema import ident
 
 # DuckDB reads these layers' pre-projected copy (`fluxops.storage.tiles_projected`; measured on houston
 # z10-z16, p50: canopy 46 -> 20 ms, water 13 -> 6, flood zones 10 -> 7). Not buildings: 596 K
 # rectangles whose z15 tile cost is DuckDB's polygon clipping in ``ST_AsMVTGeom`` (261 vs 278 ms p50,
-# the same either way), so a copy would only add an 8 s first tile and 60 MB.
+# the same either way), so a copy would only add an 8 s first tile and 60 MB: they are encoded from
+# memory instead (`fluxops.storage.geo_polygon_tiles`, on both stores).
 PROJECTED_LAYERS = ("canopy", "water", "flood_zones", "vegetation")
 
 
@@ -86,6 +88,8 @@ def render_geo_tile(store: Any, layer: GeoLayer, tile: geo_tiles.Tile, version: 
     layer's stored ``version`` DuckDB reads the pre-projected copy of that version."""
     if tile.z < layer.min_zoom:
         return b""
+    if version is not None and layer.name in MEMORY_LAYERS and tile.z >= geo_tiles.SIMPLIFY_BELOW_ZOOM:
+        return geo_polygon_tiles.render(store, layer, tile, version)  # never simplified: from memory
     projected = store.dialect == "duckdb" and version is not None and layer.name in PROJECTED_LAYERS
     if projected:
         tiles_projected.ensure_geo_layer(store, layer.name, str(version))
