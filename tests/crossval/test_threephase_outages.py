@@ -58,3 +58,20 @@ def test_batched_outages_equal_one_by_one(feeder_name: str) -> None:
         dss.Text.Command(f"close {name} term=1")
         for node, i in c.index.items():
             assert abs(out.v[j][i] - ref_v.get(node, 0j)) / base[i] < 1e-4, (name, node)
+
+
+def test_sparse_fallback_equals_the_port_batch(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Feeders too large for the dense port matrices take the sparse-LU batch: same answer on IEEE 13."""
+    from fluxops.network.threephase import outage_ports
+
+    compile_script(SCRIPTS["ieee13"])
+    model = read_feeder("ieee13")
+    c = compile_threephase(model.with_taps(opendss_solution().taps))
+    names = [f"Line.{ln.name}" for ln in model.lines if not ln.is_switch]
+    ports = solve_outages(c, names)
+    monkeypatch.setattr(outage_ports, "MAX_DENSE_ENTRIES", 0)
+    sparse_lu = solve_outages(c, names)
+    base = np.where(np.isfinite(c.node_base_v), c.node_base_v, 1.0)
+    assert (ports.energized == sparse_lu.energized).all()
+    assert sparse_lu.converged.all()
+    assert float(np.max(np.abs(ports.v - sparse_lu.v) / base)) < 1e-7
