@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -48,15 +50,16 @@ def _final_state(cg: CompiledGrid, r: object, k: int) -> tuple[np.ndarray, list[
 
 def test_every_contingency_equals_a_power_flow_of_its_restored_state(tiny_cg: CompiledGrid) -> None:
     """Customers out, worst loading and lowest voltage of each contingency equal one full power flow of
-    the reported state (upstream device open, accepted ties closed, pick-up devices open, edge failed)
-    — when at most one island was transferred (islands are checked one at a time, by design)."""
+    the reported state (upstream device open, accepted ties closed, pick-up devices open, edge failed),
+    islands moved through two ties included (they are checked together)."""
     cg = tiny_cg
     r = run_n_minus_1_restoration(cg)
     assert r.method == "flisr-batched" and len(r.edges) > 50
     assert r.customers_transferred.sum() > 0, "the tiny grid has ties that can pick up load"
     n_acc = np.bincount([t.contingency for t in r.transfers if t.accepted], minlength=len(r.edges))
+    assert (n_acc >= 2).sum() >= 2, "some contingencies move two islands"
     checked = 0
-    for k in np.flatnonzero((n_acc <= 1) & (r.upstream_device >= 0)):
+    for k in np.flatnonzero(r.upstream_device >= 0):
         closed, failed = _final_state(cg, r, int(k))
         pf = run_powerflow(cg, closed=closed, failed_edges=failed)
         assert int(cg.bus_customer_count[~pf.bus_energized].sum()) == r.customers_out[k]
@@ -65,6 +68,48 @@ def test_every_contingency_equals_a_power_flow_of_its_restored_state(tiny_cg: Co
         assert r.min_vm_pu[k] == pytest.approx(float(np.nanmin(pf.vm_pu[pf.bus_energized])), abs=1e-8)
         checked += 1
     assert checked > 50
+
+
+def test_islands_moved_together_are_refused_when_together_they_overload(tiny_cg: CompiledGrid) -> None:
+    """Two islands each fit alone; a rating set between what either transfer and what both together
+    put on a shared element makes the pair a new overload: the smaller transfer is refused (feasible
+    alone, ``refused_together``) and what stays accepted passes together."""
+    cg = tiny_cg
+    r = run_n_minus_1_restoration(cg)
+    by_k: dict[int, list[object]] = {}
+    for t in r.transfers:
+        if t.accepted:
+            by_k.setdefault(t.contingency, []).append(t)
+    best = None
+    for k, ts in by_k.items():
+        if len(ts) != 2:
+            continue
+        both = run_powerflow(cg, closed=_final_state(cg, r, k)[0], failed_edges=_final_state(cg, r, k)[1])
+        singles = []
+        for t in ts:
+            closed = cg.closed_state.copy()
+            closed[r.upstream_device[k]] = False
+            closed[t.tie_edge] = True  # type: ignore[attr-defined]
+            pf = run_powerflow(cg, closed=closed, failed_edges=[int(r.edges[k]), t.pickup_edge])  # type: ignore[attr-defined]
+            singles.append(pf.i_edge_a)
+        gain = np.where(np.isfinite(both.loading_pct), both.i_edge_a - np.maximum.reduce(singles), -1.0)
+        e = int(np.argmax(gain))
+        if best is None or gain[e] > best[2]:
+            best = (k, e, float(gain[e]), float(both.i_edge_a[e]))
+    assert best is not None and best[2] > 1e-3
+    k, e, gain, i_both = best
+    amp = np.array(cg.ampacity_a)
+    amp[e] = (i_both - gain / 2.0) / 1.0  # 100 % between either transfer alone and both together
+    tight = replace(cg, ampacity_a=amp)
+    r2 = run_n_minus_1_restoration(tight, edges=[int(r.edges[k])])
+    refused = [t for t in r2.transfers if t.refused_together]
+    assert len(refused) == 1 and refused[0].feasible and not refused[0].accepted
+    kept = [t for t in r2.transfers if t.accepted]
+    assert len(kept) == 1
+    closed, failed = _final_state(tight, r2, 0)
+    pf = run_powerflow(tight, closed=closed, failed_edges=failed)
+    assert pf.loading_pct[e] <= 100.0 + 1e-6
+    assert r2.customers_transferred[0] == kept[0].customers
 
 
 def test_accepted_transfers_create_no_new_violation(tiny_cg: CompiledGrid) -> None:

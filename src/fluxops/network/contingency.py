@@ -68,7 +68,7 @@ class ContingencyResult:
 
 
 V_MIN_PU = 0.95  # ANSI C84.1 Range A service voltage lower limit
-_TOL_PCT = 1e-6
+TOL_PCT = 1e-6  # % above a limit that counts as a new overload
 
 
 @dataclass(frozen=True, eq=False)
@@ -314,7 +314,7 @@ def _column_stats(
         ref_load = np.nan_to_num(np.where(has, ref[0][np.maximum(er, 0)], 0.0), nan=0.0)
         ref_vm = np.nan_to_num(ref[1][pl.bus_row[lo:hi]], nan=np.inf)
         unrated = has & ~(pl.scale_row[lo:hi] > 0)
-        lim = np.maximum(100.0, ref_load)[:, None] + _TOL_PCT
+        lim = np.maximum(100.0, ref_load)[:, None] + TOL_PCT
         out["new_over"] = (loading > lim).sum(axis=0)
         out["new_uv"] = (live & (vm < V_MIN_PU) & (vm < ref_vm[:, None] - 1e-9)).sum(axis=0)
         out["unrated"] = (live & unrated[:, None] & (i_term > 1e-9)).sum(axis=0)

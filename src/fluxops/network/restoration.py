@@ -16,9 +16,10 @@ Batched: for a tie `t` and upstream isolating device `u`, the configuration "`t`
 radial, and the state after picking up at device `d` equals the radial outage of `d` in it. So every
 pick-up option of every contingency behind (`t`, `u`) is one column of one batched radial N-1 run
 (`fluxops.network.contingency.run_n_minus_1`): one run per (tie side, upstream device), not one power
-flow per option. Limits, said plainly: transfers of different islands of one contingency are each
-checked alone (two islands moved onto the same feeder are not checked together); a base case with
-loops (closed ties) is screened radially only (``method`` says so).
+flow per option. Islands of one contingency moved through different ties are then checked together
+by one power flow of the restored state (`_check_together`): a new violation refuses the transfer that
+restores the fewest customers. Limit, said plainly: a base case with loops (closed ties) is screened
+radially only (``method`` says so).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ import numpy.typing as npt
 
 from fluxops.core.errors import InvalidInputError
 from fluxops.network.compiled import EDGE_DEVICE, BoolArray, CompiledGrid, FloatArray, IntArray
-from fluxops.network.contingency import ContingencyResult, run_n_minus_1
+from fluxops.network.contingency import TOL_PCT, V_MIN_PU, ContingencyResult, run_n_minus_1
 from fluxops.network.energization import energize
 from fluxops.network.powerflow import SweepPlan, prepare_sweep, run_powerflow
 
@@ -57,6 +58,9 @@ class Transfer:
     new_overloads: int
     new_undervoltage: int
     unrated_loaded: int
+    # feasible alone, dropped because the islands of this contingency moved together overloaded (or
+    # under-volted) something: the concurrent transfers are checked by one power flow
+    refused_together: bool = False
 
 
 @dataclass(frozen=True)
@@ -271,6 +275,9 @@ def run_n_minus_1_restoration(
         (cg.edge_kind == EDGE_DEVICE) & ~closed0 & en.bus_energized[cg.from_bus] & en.bus_energized[cg.to_bus]
     )
     transfers = _check_transfers(cg, t, e_list, ties, closed0, ref, kw)
+    transfers, together = _check_together(
+        cg, e_list, np.where(in_tree, u_up, -1), transfers, closed0, ref, kw
+    )
     moved = np.zeros(len(e_list), np.int64)
     for tr in transfers:
         if not tr.accepted:
@@ -284,6 +291,9 @@ def run_n_minus_1_restoration(
         if np.isfinite(tr.max_loading_pct) and not tr.max_loading_pct <= res["max_loading_pct"][k]:
             res["max_loading_pct"][k], res["worst_edge"][k] = tr.max_loading_pct, tr.worst_edge
         res["min_vm_pu"][k] = np.fmin(res["min_vm_pu"][k], tr.min_vm_pu)
+    for k, (conv, loading, worst, vmin) in together.items():  # the restored state itself, one flow
+        res["converged"][k] = conv
+        res["max_loading_pct"][k], res["worst_edge"][k], res["min_vm_pu"][k] = loading, worst, vmin
     interrupted = np.maximum(interrupted.astype(np.int64), res["customers_out"])
     return RestorationResult(
         edges=e_list,
@@ -345,6 +355,50 @@ def _check_transfers(
             best[key] = i
     chosen = set(best.values())
     return [replace(o, accepted=True) if i in chosen else o for i, o in enumerate(options)]
+
+
+def _check_together(
+    cg: CompiledGrid,
+    e_list: IntArray,
+    u_up: IntArray,
+    transfers: list[Transfer],
+    closed0: BoolArray,
+    ref: tuple[FloatArray, FloatArray],
+    kw: Mapping[str, Any],
+) -> tuple[list[Transfer], dict[int, tuple[bool, float, int, float]]]:
+    """Islands of one contingency picked up through different ties are checked together: one power
+    flow of the restored state (upstream device open, every accepted tie closed, every pick-up device
+    open). A new violation refuses the accepted transfer that restores the fewest customers, and the
+    rest are checked again. Returns the transfers and, per contingency checked, (converged, worst
+    loading, its edge, lowest voltage) of its restored state."""
+    by_k: dict[int, list[int]] = {}
+    for i, o in enumerate(transfers):
+        if o.accepted:
+            by_k.setdefault(o.contingency, []).append(i)
+    out = list(transfers)
+    figures: dict[int, tuple[bool, float, int, float]] = {}
+    ref_load = np.maximum(100.0, np.nan_to_num(ref[0], nan=0.0)) + TOL_PCT
+    ref_vm = np.nan_to_num(ref[1], nan=np.inf)
+    for k, idx in by_k.items():
+        while len(idx) >= 2:
+            cfg = closed0.copy()
+            cfg[u_up[k]] = False
+            cfg[[out[i].tie_edge for i in idx]] = True
+            failed = [int(e_list[k])] + [out[i].pickup_edge for i in idx]
+            pf = run_powerflow(cg, closed=cfg, failed_edges=failed, **kw)
+            live = pf.edge_energized & np.isfinite(pf.loading_pct)
+            over = live & (pf.loading_pct > ref_load)
+            vm = np.where(pf.bus_energized, pf.vm_pu, np.inf)
+            under = (vm < V_MIN_PU) & (vm < ref_vm - 1e-9)
+            if pf.converged and not over.any() and not under.any():
+                w = int(np.flatnonzero(live)[np.argmax(pf.loading_pct[live])]) if live.any() else -1
+                vmin = float(vm.min()) if pf.bus_energized.any() else np.nan
+                figures[k] = (True, float(pf.loading_pct[w]) if w >= 0 else np.nan, w, vmin)
+                break
+            drop = min(idx, key=lambda i: (out[i].customers, -out[i].max_loading_pct))
+            out[drop] = replace(out[drop], accepted=False, refused_together=True)
+            idx = [i for i in idx if i != drop]
+    return out, figures
 
 
 def _pack(
