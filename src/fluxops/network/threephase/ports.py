@@ -361,8 +361,10 @@ def solve_ports(
 ) -> ThreePhaseResult:
     """``solve_compiled`` on the port system (``change``: Y with a stamp change; ``compiled`` then names
     the compiled feeder the result belongs to, i.e. with the changed stamps)."""
-    # no BLAS thread limit here: entering one costs ~10 µs, a fifth of a solve (batched callers hold one)
-    return _solve_ports(ps, tol_pu, max_iter, v0, change, compiled)
+    # BLAS held to one thread (~10 µs): on the busy 2-core machine threaded BLAS made these 76 × 76 and
+    # 278 × 76 products 5-20x slower (a solve took 0.35 ms with one thread, 6 ms without, at load 38)
+    with single_thread_blas():
+        return _solve_ports(ps, tol_pu, max_iter, v0, change, compiled)
 
 
 def _solve_ports(
