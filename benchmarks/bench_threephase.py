@@ -6,9 +6,13 @@ Same run, same machine, interleaved repeats (median). Both sides solve the same 
 * fixed taps, loads changed between solves (``loadmult`` 1.00 ↔ 0.97, so every solve really iterates):
   OpenDSS ``Solution.Solve()`` (controls off; it rebuilds what the change invalidates and warm-starts
   from the last solution) vs ours cold (compile + factorize + iterate from no-load), ours with the
-  compiled feeder and LU reused, and ours warm-started from the previous voltages;
+  compiled feeder and LU reused, ours warm-started from the previous voltages on the LU, and the same
+  warm solve on the load ports (``ports.solve_ports``, the like-for-like figure: both warm, both 1e-4);
 * regulator control from neutral taps to OpenDSS's converged taps (``set controlmode=static``), which
-  both reach in the same taps.
+  both reach in the same taps: ours cold (compile included) and with a prepared ``RegulatorStudy``;
+* IEEE 123 N-1 over every line segment (OpenDSS open/solve/close vs ``solve_outages`` batched, at
+  OpenDSS's 1e-4 and at 1e-7) and 96 load levels (``loadmult`` loop vs ``solve_scenarios``).
+  Issue 11 §3's targets are stated met / NOT met from the same run.
 
 Accuracy printed with the timing: max |ΔV| per phase (pu) and max branch-current error (% of the
 branch's largest current) against OpenDSS.
