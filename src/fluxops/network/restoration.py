@@ -276,7 +276,7 @@ def run_n_minus_1_restoration(
     )
     transfers = _check_transfers(cg, t, e_list, ties, closed0, ref, kw)
     transfers, together = _check_together(
-        cg, e_list, np.where(in_tree, u_up, -1), transfers, closed0, ref, kw
+        cg, t, e_list, np.where(in_tree, u_up, -1), transfers, closed0, ref, kw
     )
     moved = np.zeros(len(e_list), np.int64)
     for tr in transfers:
@@ -359,6 +359,7 @@ def _check_transfers(
 
 def _check_together(
     cg: CompiledGrid,
+    t: _Tree,
     e_list: IntArray,
     u_up: IntArray,
     transfers: list[Transfer],
@@ -366,11 +367,12 @@ def _check_together(
     ref: tuple[FloatArray, FloatArray],
     kw: Mapping[str, Any],
 ) -> tuple[list[Transfer], dict[int, tuple[bool, float, int, float]]]:
-    """Islands of one contingency picked up through different ties are checked together: one power
+    """Islands of one contingency picked up into the same source tree are checked together: one power
     flow of the restored state (upstream device open, every accepted tie closed, every pick-up device
     open). A new violation refuses the accepted transfer that restores the fewest customers, and the
-    rest are checked again. Returns the transfers and, per contingency checked, (converged, worst
-    loading, its edge, lowest voltage) of its restored state."""
+    rest are checked again. Islands going to different trees do not meet (each tree's state is the one
+    its own check solved), so they need no joint flow. Returns the transfers and, per contingency
+    checked, (converged, worst loading, its edge, lowest voltage) of its restored state."""
     by_k: dict[int, list[int]] = {}
     for i, o in enumerate(transfers):
         if o.accepted:
@@ -379,8 +381,16 @@ def _check_together(
     figures: dict[int, tuple[bool, float, int, float]] = {}
     ref_load = np.maximum(100.0, np.nan_to_num(ref[0], nan=0.0)) + TOL_PCT
     ref_vm = np.nan_to_num(ref[1], nan=np.inf)
+
+    def meet(k: int, idx: list[int]) -> bool:
+        own = int(t.tree[cg.from_bus[e_list[k]]])
+        ties = [out[i].tie_edge for i in idx]
+        ends = zip(t.tree[cg.from_bus[ties]].tolist(), t.tree[cg.to_bus[ties]].tolist(), strict=True)
+        recv = [b if a == own else a for a, b in ends]
+        return len(set(recv)) < len(recv)
+
     for k, idx in by_k.items():
-        while len(idx) >= 2:
+        while len(idx) >= 2 and meet(k, idx):
             cfg = closed0.copy()
             cfg[u_up[k]] = False
             cfg[[out[i].tie_edge for i in idx]] = True
