@@ -25,11 +25,36 @@ OUT = ROOT / "docs" / "benchmarks" / "risk.md"
 END = datetime(2026, 12, 1, tzinfo=UTC)
 
 
-def child(preset: str, bootstrap: int, gnn: bool, history_only: bool) -> dict[str, Any]:
+def _without_signals(h: Any) -> Any:
+    """The same history (same failures, same truth) without the inspection records and AMI signals:
+    the 'before' of the comparison."""
+    from dataclasses import replace
+
+    from fluxops.risk.ami_signals import empty_ami
+    from fluxops.risk.inspection import empty_inspections
+
+    years, events = empty_ami()
+    return replace(h, inspections=empty_inspections(), ami_years=years, ami_events=events)
+
+
+def _headline(ev: dict[str, Any]) -> dict[str, Any]:
+    t, c = ev["test"], ev.get("ceilings", {})
+    served = ev["chosen"]
+    return {
+        "chosen": served,
+        "validation_auprc": {k: v["auprc"] for k, v in ev["validation"].items()},
+        "auprc": {k: v["overall"]["auprc"] for k, v in t.items()}
+        | {f"ceiling:{k}": v["overall"]["auprc"] for k, v in c.items()},
+        "roc_auc": {k: v["overall"]["roc_auc"]["value"] for k, v in t.items()},
+    }
+
+
+def child(preset: str, bootstrap: int, gnn: bool, history_only: bool, before: bool = True) -> dict[str, Any]:
     from fluxops.grid.generator import generate_grid
     from fluxops.risk.assets import risk_assets
     from fluxops.risk.history import generate_history
     from fluxops.risk.models import TrainConfig, evaluate, fit_served
+    from fluxops.risk.transformer_card import transformer_evaluation
 
     grid = generate_grid(preset, seed=42)
     t0, c0 = time.perf_counter(), time.process_time()
@@ -56,7 +81,23 @@ def child(preset: str, bootstrap: int, gnn: bool, history_only: bool) -> dict[st
     t3, c3 = time.perf_counter(), time.process_time()
     fit_served(h, ev["chosen"], cfg)
     t4, c4 = time.perf_counter(), time.process_time()
+    xf = transformer_evaluation(h, cfg)
+    t5, c5 = time.perf_counter(), time.process_time()
+    compare = {"after": _headline(ev)}
+    if before:
+        compare["before"] = _headline(evaluate(_without_signals(h), cfg))
     return base | {
+        "inspections": len(h.inspections),
+        "ami_anomaly_days": len(h.ami_events),
+        "compare": compare,
+        "transformer_card": {
+            "chosen": xf["chosen"],
+            "validation": {k: v["auprc"] for k, v in xf["validation"].items()},
+            "split": xf["split"],
+            "test": {k: v["overall"] for k, v in xf["test"].items()},
+            "s": t5 - t4,
+            "cpu_s": c5 - c4,
+        },
         "evaluated": True,
         "evaluate_s": t3 - t2,
         "evaluate_cpu_s": c3 - c2,
@@ -86,7 +127,7 @@ def child_serving(preset: str, api_requests: int) -> dict[str, Any]:
     from fluxops.grid.generator import generate_grid
     from fluxops.risk.assets import risk_assets
     from fluxops.risk.history import generate_history
-    from fluxops.risk.models import LightGBMModel, Snapshots, TrainConfig, fit_served
+    from fluxops.risk.models import LightGBMModel, Snapshots, TrainConfig, _stack, fit_served, make_model
     from fluxops.risk.service import RiskService
     from fluxops.storage import open_store
     from fluxops.storage.risk_files import RiskFileStore
@@ -97,6 +138,32 @@ def child_serving(preset: str, api_requests: int) -> dict[str, Any]:
     h = generate_history(assets, end_utc=END, years=5, seed=0)
     hist_s = time.perf_counter() - t0
     cfg = TrainConfig(bootstrap=0)
+    # where the served fit's time goes: features of every cut-off, the float32 matrix and bins, boosting
+    import numpy as np
+
+    tp0, cp0 = time.perf_counter(), time.process_time()
+    snaps = Snapshots(h)
+    x, y = _stack(snaps, range(1, h.years), np.ones(len(h.assets), bool))
+    tp1, cp1 = time.perf_counter(), time.process_time()
+    lgbm = make_model("lightgbm", cfg)
+    assert isinstance(lgbm, LightGBMModel)
+    ds = lgbm.dataset(x, y)
+    ds.construct()
+    tp2, cp2 = time.perf_counter(), time.process_time()
+    import lightgbm
+
+    lightgbm.train(lgbm.params(), ds, num_boost_round=cfg.lgbm_rounds)
+    tp3, cp3 = time.perf_counter(), time.process_time()
+    profile = {
+        "rows": len(y),
+        "features_s": tp1 - tp0,
+        "features_cpu_s": cp1 - cp0,
+        "dataset_s": tp2 - tp1,
+        "dataset_cpu_s": cp2 - cp1,
+        "boosting_s": tp3 - tp2,
+        "boosting_cpu_s": cp3 - cp2,
+    }
+    del x, y, ds, snaps
     t1, c1 = time.perf_counter(), time.process_time()
     model, _, _ = fit_served(h, "lightgbm", cfg)  # features of every year, fit, scores
     t2, c2 = time.perf_counter(), time.process_time()
@@ -115,6 +182,7 @@ def child_serving(preset: str, api_requests: int) -> dict[str, Any]:
         "features_all_s": t4 - t3,
         "score_all_s": t5 - t4,
         "score_all_cpu_s": c5 - c4,
+        "profile": profile,
     }
     if api_requests <= 0:
         return out
@@ -149,13 +217,23 @@ def child_serving(preset: str, api_requests: int) -> dict[str, Any]:
     }
 
 
+def load_label(before: tuple[float, ...], after: tuple[float, ...]) -> str:
+    """'busy' when the 1-minute load average exceeded 3 before or after the run, else 'quiet'."""
+    busy = max(before[0], after[0]) > 3.0
+    return (
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, load average before "
+        f"{' '.join(f'{x:.1f}' for x in before)}, after {' '.join(f'{x:.1f}' for x in after)}: "
+        f"**{'busy' if busy else 'quiet'}** "
+        f"({os.cpu_count()} cores; wall times on a busy machine are upper bounds, CPU seconds in brackets)"
+    )
+
+
 def render_serving(rows: list[dict[str, Any]], load: str) -> list[str]:
     lines = [
         "",
         "### Serving figures (issue 12 targets)",
         "",
-        f"Machine load before the run: {load} (a shared 2-core machine busy with 8 parallel jobs: "
-        "wall times are upper bounds, CPU seconds in brackets). Targets: history on `houston` "
+        f"{load}. Targets: history on `houston` "
         "(5 years) ≤ 120 s, LightGBM training on `houston` ≤ 60 s, scoring every `houston` asset ≤ 2 s, "
         "`GET /api/risk/assets` p50 ≤ 50 ms.",
         "",
@@ -172,6 +250,23 @@ def render_serving(rows: list[dict[str, Any]], load: str) -> list[str]:
             f"({r['fit_lightgbm_cpu_s']:.1f}) | {r['features_all_s']:.2f} | {r['score_all_s']:.2f} "
             f"({r.get('score_all_cpu_s', float('nan')):.2f}) | {api} |"
         )
+    prof = [r for r in rows if "profile" in r]
+    if prof:
+        lines += [
+            "",
+            "Where the LightGBM fit's time goes (a separate pass before the served fit; 63 bins, float32, "
+            "2 threads, 300 rounds): wall s (CPU s)",
+            "",
+            "| preset | training rows | features of every cut-off | float32 matrix + bins | boosting |",
+            "|---|---|---|---|---|",
+        ]
+        for r in prof:
+            p = r["profile"]
+            lines.append(
+                f"| {r['preset']} | {p['rows']:,} | {p['features_s']:.1f} ({p['features_cpu_s']:.1f}) "
+                f"| {p['dataset_s']:.1f} ({p['dataset_cpu_s']:.1f}) | {p['boosting_s']:.1f} "
+                f"({p['boosting_cpu_s']:.1f}) |"
+            )
     return lines
 
 
@@ -250,7 +345,63 @@ def render(results: list[dict[str, Any]], bootstrap: int) -> str:
                 for t in types
             ]
             lines.append(f"| {kind} | " + " | ".join(cells) + " |")
+        lines += render_compare(r)
     return "\n".join(lines) + "\n"
+
+
+def _ratio(a: float | None, b: float | None) -> str:
+    return f"{100.0 * a / b:.0f} %" if a is not None and b else "–"
+
+
+def render_compare(r: dict[str, Any]) -> list[str]:
+    """Served model against the oracle and the known-drivers ceiling, without and with the inspection
+    records and AMI signals (same failures, same truth, same split), and the transformer card."""
+    cmp = r.get("compare", {})
+    out: list[str] = []
+    if cmp:
+        out += [
+            "",
+            f"**{r['preset']}: inspection records and AMI signals** ({r.get('inspections', 0):,} inspection "
+            f"records, {r.get('ami_anomaly_days', 0):,} abnormal-voltage days). 'before' = the same history "
+            "(same failures and truth) with those tables removed. AUPRC on the test year:",
+            "",
+            "| | served (chosen) | served AUPRC | oracle | known_drivers ceiling | served / oracle "
+            "| served / known_drivers | best baseline |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for label in ("before", "after"):
+            if label not in cmp:
+                continue
+            c = cmp[label]
+            a = c["auprc"]
+            sv, orc, kd = a[c["chosen"]]["value"], a["oracle"]["value"], a.get("ceiling:known_drivers")
+            kdv = kd["value"] if kd else None
+            base = max(("past_failures", "age_only"), key=lambda k: a[k]["value"])
+            out.append(
+                f"| {label} | `{c['chosen']}` | {_fmt(a[c['chosen']])} | {_fmt(a['oracle'])} "
+                f"| {_fmt(kd) if kd else '–'} | {_ratio(sv, orc)} | {_ratio(sv, kdv)} "
+                f"| {base} {_fmt(a[base])} |"
+            )
+    xf = r.get("transformer_card")
+    if xf:
+        sp = xf["split"]
+        out += [
+            "",
+            f"**{r['preset']}: transformer card** ({sp['test_transformers']:,} transformers on the held-out "
+            f"substations, {sp['test_positives']} failing in the test year; {sp['train_positives']} failing "
+            f"transformer-years to train on); chosen by validation: `{xf['chosen']}` (validation AUPRC: "
+            + ", ".join(f"{k} {v:.4f}" for k, v in xf["validation"].items())
+            + f"); {xf['s']:.1f} s ({xf['cpu_s']:.1f} CPU).",
+            "",
+            "| model | AUPRC | ROC AUC | Brier | ECE | top-10 % capture |",
+            "|---|---|---|---|---|---|",
+        ]
+        for kind, m in xf["test"].items():
+            out.append(
+                f"| {kind} | {_fmt(m['auprc'])} | {_fmt(m['roc_auc'])} | {_fmt(m['brier'])} "
+                f"| {_fmt(m['ece'])} | {_fmt(m['top10_capture'])} |"
+            )
+    return out
 
 
 def main() -> int:
@@ -273,7 +424,7 @@ def main() -> int:
         print(json.dumps(child_serving(args.serving_child, args.api_requests)))
         return 0
     serving = []
-    load = " ".join(f"{x:.1f}" for x in os.getloadavg())
+    load_before = os.getloadavg()
     for preset in args.serving_presets:
         n_api = args.api_requests if preset == "demo" else 0
         out = subprocess.run(
@@ -285,6 +436,7 @@ def main() -> int:
         )
         serving.append(json.loads(out.stdout.strip().splitlines()[-1]))
         print(f"{preset}: serving {serving[-1]}", flush=True)
+    load = load_label(load_before, os.getloadavg())
     if args.serving_only:
         text = OUT.read_text() if OUT.exists() else ""
         head = text.split("\n### Serving figures")[0].rstrip("\n")
@@ -306,7 +458,7 @@ def main() -> int:
         results.append(json.loads(out.stdout.strip().splitlines()[-1]))
         print(f"{preset}: history {results[-1]['history_s']:.1f} s", flush=True)
     OUT.parent.mkdir(parents=True, exist_ok=True)
-    text = render(results, args.bootstrap)
+    text = render(results, args.bootstrap) + f"\nMetrics run: {load_label(load_before, os.getloadavg())}.\n"
     if serving:
         text += "\n".join(render_serving(serving, load)) + "\n"
     elif OUT.exists() and "\n### Serving figures" in OUT.read_text():  # keep the last serving run's figures

@@ -45,8 +45,10 @@ def test_risk_commands(tiny_grid: Grid, tmp_path: Path, monkeypatch: pytest.Monk
     res = run.invoke(app, ["risk", "train", "--bootstrap", "20", *d])
     assert isinstance(res.exception, ConflictError) and "too few failures" in res.exception.message
 
-    # a denser history (rates x20) through the same store; seed 3 holds out the small substation
-    h = generate_history(risk_assets(tiny_grid), end_utc=END, years=5, seed=2, params=scaled_params())
+    # a denser history (rates x20) through the same store; seed 3 holds out the small substation.
+    # History seed 4: 3 failing assets in the test year (seed 2 had 1, where the oracle-ceiling check's
+    # paired bootstrap on Brier is noise)
+    h = generate_history(risk_assets(tiny_grid), end_utc=END, years=5, seed=4, params=scaled_params())
     RiskFileStore(tmp_path).save_history(info.content_hash, h)
     res = run.invoke(app, ["risk", "train", "--bootstrap", "20", "--rounds", "50", "--seed", "3", *d])
     assert res.exit_code == 0, res.output

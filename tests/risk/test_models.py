@@ -4,6 +4,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from fluxops.core.errors import ConflictError, InvalidInputError
@@ -137,6 +138,9 @@ def test_history_round_trips_through_the_store(tmp_path: Path, small_history: Hi
     assert back.failures.equals(small_history.failures)
     assert np.allclose(back.truth["expected_failures"], small_history.truth["expected_failures"])
     assert back.start_utc == small_history.start_utc and back.years == small_history.years
+    for name in ("inspections", "ami_years", "ami_events"):  # the observable condition and AMI records
+        assert len(getattr(back, name)) > 0
+        pd.testing.assert_frame_equal(getattr(back, name), getattr(small_history, name), check_dtype=False)
     # the observable records and the truth live in different files
     assert (tmp_path / "risk" / "g2" / "truth" / "truth.parquet").exists()
     assert "expected_failures" not in store.load_failures("g2").columns  # type: ignore[union-attr]
@@ -215,3 +219,19 @@ def test_prior_model_explanations_add_up(small_history: History) -> None:
     assert (d["feature"] == "bias").sum() == 3 and "published rate" in d.loc[
         d["feature"] == "bias", "words"
     ].iloc[0]
+
+
+def test_transformer_card(small_history: History) -> None:
+    """Issue 12 §4: its own split-restricted evaluation, chosen by validation, under the oracle; the
+    served transformer model scores transformers only."""
+    from fluxops.risk.transformer_card import XF_KINDS, fit_transformer_model, transformer_evaluation
+
+    ev = transformer_evaluation(small_history, CFG)
+    assert set(ev["test"]) == {*XF_KINDS, "oracle"} and ev["chosen"] in XF_KINDS
+    assert ev["split"]["test_positives"] > 0
+    oracle = ev["test"]["oracle"]["overall"]["roc_auc"]["value"]
+    for kind in XF_KINDS:
+        assert ev["test"][kind]["overall"]["roc_auc"]["value"] <= oracle + 0.05, kind
+    p = fit_transformer_model(small_history, ev["chosen"], CFG)
+    xf = (small_history.assets["asset_type"] == "transformer").to_numpy()
+    assert np.isfinite(p[xf]).all() and np.isnan(p[~xf]).all() and ((p[xf] > 0) & (p[xf] < 1)).all()

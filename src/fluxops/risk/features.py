@@ -8,6 +8,11 @@ or later leaves the features unchanged.
 Neighbour aggregates (leave-self-out, so an asset's own failures are never counted twice): failures per
 asset-year of the other assets on its feeder, of the same type on its feeder, and of the other assets in
 its protective zone (same operating device).
+
+Inspection features (`fluxops.risk.inspection`): the last and mean grade of the asset's inspection
+records dated before the cut-off, how many there are and how old the last one is. AMI features of
+distribution transformers (`fluxops.risk.ami_signals`): last year's measured hot-spot aging and hours over
+110 °C, and the days of abnormal secondary voltage in the 90 and 365 days before the cut-off.
 """
 
 from __future__ import annotations
@@ -17,7 +22,9 @@ import numpy.typing as npt
 import pandas as pd
 
 from fluxops.core.errors import InvalidInputError
+from fluxops.risk.ami_signals import AMI_FEATURES, ami_features, empty_ami
 from fluxops.risk.hazard import HazardParams, age_at, base_rate_per_y, characteristic_life_y, decimal_year
+from fluxops.risk.inspection import empty_inspections, inspection_features
 
 F64 = npt.NDArray[np.float64]
 
@@ -61,6 +68,11 @@ FEATURES: tuple[str, ...] = (
     "feeder_mean_age_y",
     "prior_rate_per_y",
     "life_fraction",
+    "insp_last_grade",
+    "insp_mean_grade",
+    "insp_count",
+    "insp_years_since",
+    *AMI_FEATURES,
 )
 # words for explanations (`fluxops.risk.explain`)
 FEATURE_WORDS: dict[str, str] = {
@@ -85,6 +97,14 @@ FEATURE_WORDS: dict[str, str] = {
     "feeder_mean_age_y": "mean age of its feeder's assets",
     "prior_rate_per_y": "published failure rate of its type × its length (failures/yr)",
     "life_fraction": "age over expected life (transformers: C57.91 insulation age over 20.55 y)",
+    "insp_last_grade": "grade of its last inspection (1 good … 5 replace)",
+    "insp_mean_grade": "mean grade of its inspections",
+    "insp_count": "inspections on record",
+    "insp_years_since": "years since its last inspection",
+    "ami_hot_spot_aging_last_y": "last year's mean C57.91 aging factor of its measured hot spot (AMI)",
+    "ami_hours_over_110c_last_y": "last year's hours with the hot spot above 110 °C (AMI)",
+    "ami_voltage_anomaly_days_90d": "days with abnormal secondary voltage in the last 90 days (AMI)",
+    "ami_voltage_anomaly_days_365d": "days with abnormal secondary voltage in the last year (AMI)",
 }
 
 
@@ -103,9 +123,13 @@ def snapshot(
     cutoff_year: int,
     start_year_decimal: float,
     cutoff_day: int,
+    inspections: pd.DataFrame | None = None,
+    ami: tuple[pd.DataFrame, pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
     """Features (`FEATURES`) of every asset at the start of history year ``cutoff_year`` (>= 1), from
-    failures of earlier years only. ``cutoff_day``: the cut-off's day index in the history (for ages)."""
+    failures of earlier years and inspection records dated before the cut-off only. ``cutoff_day``: the
+    cut-off's day index in the history (for ages and inspections). Without inspection records
+    (``None``, a history stored before them) the inspection features are unknown (NaN)."""
     if cutoff_year < 1:
         raise InvalidInputError("a snapshot needs at least one year of history", field="cutoff_year")
     past = failures[failures["year_index"].to_numpy() < cutoff_year]
@@ -160,6 +184,14 @@ def snapshot(
             "life_fraction": life_fraction,
         }
     )
+    insp = inspection_features(
+        assets, inspections if inspections is not None else empty_inspections(), cutoff_day
+    )
+    ami_years, ami_events = ami if ami is not None else empty_ami()
+    sig = ami_features(assets, ami_years, ami_events, cutoff_year=cutoff_year, cutoff_day=cutoff_day)
+    for frame in (insp, sig):
+        for c in frame.columns:
+            out[c] = frame[c].to_numpy(np.float64)
     return out
 
 
@@ -179,6 +211,8 @@ def snapshot_of(
     start_utc_decimal: float,
     edges: npt.NDArray[np.int64],
     cutoff_year: int,
+    inspections: pd.DataFrame | None = None,
+    ami: tuple[pd.DataFrame, pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
     """`snapshot` at the start of history year ``cutoff_year`` given the year edges (day indices)."""
     return snapshot(
@@ -187,6 +221,8 @@ def snapshot_of(
         cutoff_year=cutoff_year,
         start_year_decimal=start_utc_decimal,
         cutoff_day=int(edges[cutoff_year]),
+        inspections=inspections,
+        ami=ami,
     )
 
 

@@ -48,6 +48,7 @@ from fluxops.ami.thermal import ThermalParams, aging_factor, steady_top_oil_rise
 from fluxops.ami.weather import WeatherParams, temperature_c, wind_speed_m_s
 from fluxops.core.errors import InvalidInputError
 from fluxops.ops.health import HealthParams
+from fluxops.risk.inspection import InspectionParams
 
 F64 = npt.NDArray[np.float64]
 DAY_S = 86_400
@@ -75,6 +76,7 @@ class HazardParams:
       wear-out range for distribution equipment [M]).
     * ``frailty_sigma_feeder`` 0.5, ``frailty_sigma_asset`` 0.7 — *assumptions* (log-normal σ).
     * ``wind_gamma_per_m_s`` 0.35 — *assumption* (per m/s of daily maximum 10 m wind).
+    * ``inspection`` — the recorded, noisy reading of the condition (`fluxops.risk.inspection`).
     """
 
     overhead_line_per_km_y: float = 0.065
@@ -94,6 +96,7 @@ class HazardParams:
     wind_gamma_per_m_s: float = 0.35
     health: HealthParams = field(default_factory=HealthParams)
     weather: WeatherParams = field(default_factory=WeatherParams)
+    inspection: InspectionParams = field(default_factory=InspectionParams)
 
     def __post_init__(self) -> None:
         rates = [v for k, v in asdict(self).items() if k.endswith(("_per_y", "_per_km_y"))]

@@ -32,6 +32,7 @@ import pandas as pd
 
 from fluxops.cascade.repair import repair_hours
 from fluxops.cascade.restoration import RestorationConfig
+from fluxops.risk.ami_signals import ami_years_table, empty_ami, hours_over_110c, voltage_anomalies
 from fluxops.risk.hazard import (
     DAY_S,
     HazardParams,
@@ -48,6 +49,7 @@ from fluxops.risk.hazard import (
     wear_out_raw,
     wind_multiplier,
 )
+from fluxops.risk.inspection import empty_inspections, generate_inspections
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -84,6 +86,12 @@ class History:
     years: int
     seed: int
     params: HazardParams = field(default_factory=HazardParams)
+    # inspection records (`fluxops.risk.inspection`): observable; empty for a history stored before them
+    inspections: pd.DataFrame = field(default_factory=empty_inspections)
+    # AMI signals of distribution transformers (`fluxops.risk.ami_signals`): observable; empty for a
+    # history stored before them
+    ami_years: pd.DataFrame = field(default_factory=lambda: empty_ami()[0])
+    ami_events: pd.DataFrame = field(default_factory=lambda: empty_ami()[1])
 
     def year_bounds(self) -> list[tuple[datetime, datetime]]:
         edges = year_edges(self.n_days, self.years)
@@ -121,6 +129,8 @@ class History:
             "years": self.years,
             "seed": self.seed,
             "failures": len(self.failures),
+            "inspections": len(self.inspections),
+            "ami_voltage_anomaly_days": len(self.ami_events),
             "assets": len(self.assets),
             "reliability_by_year": self.reliability_by_year(),
             "params": self.params.to_dict(),
@@ -186,10 +196,13 @@ def generate_history(
     k_pk = assets["k_peak"].to_numpy(np.float64)
     tmax, tmean = wx["temp_max_c"].to_numpy(), wx["temp_mean_c"].to_numpy()
     heat_year = np.zeros((len(xf), years))
+    hot_h_year = np.zeros((len(xf), years))
     for c0 in range(0, len(xf), XF_CHUNK):
         rows = xf[c0 : c0 + XF_CHUNK]
         f = heat_aging(k_avg[rows], k_pk[rows], tmax, tmean, p)
         heat_year[c0 : c0 + len(rows)] = np.add.reduceat(f, edges[:-1], axis=1)
+        hot = hours_over_110c(k_avg[rows], k_pk[rows], tmax, p)
+        hot_h_year[c0 : c0 + len(rows)] = np.add.reduceat(hot, edges[:-1], axis=1)
         report(0.05 + 0.6 * (c0 + len(rows)) / max(len(xf), 1), "transformer heat profiles")
     heat_mean = float(heat_year.sum() / (len(xf) * n_days)) if len(xf) else 1.0
     s[xf] = heat_year / heat_mean
@@ -247,8 +260,30 @@ def generate_history(
     )
     truth_frailty = pd.DataFrame({"asset_id": assets["asset_id"].to_numpy(object), "frailty": z})
     truth = truth.merge(truth_frailty, on="asset_id", how="left")
+    inspections = generate_inspections(
+        assets,
+        z,
+        start_s=int(start.timestamp()),
+        n_days=n_days,
+        sigma_condition=float(np.hypot(p.frailty_sigma_feeder, p.frailty_sigma_asset)),
+        seed=seed,
+        params=p.inspection,
+    )
+    ids = assets["asset_id"].to_numpy(object)
+    is_xf_ev = t[ev_asset] == "transformer"
+    ami_years = ami_years_table(ids[xf], heat_year, hot_h_year, days_per_year)
+    ami_events, first_pre = voltage_anomalies(
+        ids[xf], ids[ev_asset[is_xf_ev]], ev_day[is_xf_ev], n_days=n_days, seed=seed
+    )
+    pre = np.full((n, years), np.nan)  # first precursor day of each asset-year's failures (truth)
+    has = np.isfinite(first_pre)
+    pre_a, pre_y = ev_asset[is_xf_ev][has], ev_year[is_xf_ev][has]
+    pre_min = pd.Series(first_pre[has]).groupby([pre_a, pre_y]).min()
+    if len(pre_min):
+        pre[pre_min.index.get_level_values(0), pre_min.index.get_level_values(1)] = pre_min.to_numpy()
+    truth["precursor_first_day"] = pre.ravel()
     report(1.0, "done")
-    return History(assets, failures, truth, start, n_days, years, seed, p)
+    return History(assets, failures, truth, start, n_days, years, seed, p, inspections, ami_years, ami_events)
 
 
 def repair_h_of(assets: pd.DataFrame, cfg: RestorationConfig | None = None) -> F64:

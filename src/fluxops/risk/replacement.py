@@ -2,8 +2,9 @@
 
 Why this rule: replacing a transformer does not make it immortal; a new unit fails at the published fleet
 rate (0.5 %/yr, ComEd via risk anchors §1.4: about 2,000 failures a year, under 0.5 % of the population).
-So the avoided failures a year are ``max(λ_i − λ_new, 0)``, with λ_i = −ln(1 − p_i) from the served
-model, and the avoided customer-minutes a year are that × the simulated customer-minutes of one failure
+So the avoided failures a year are ``max(λ_i − λ_new, 0)``, with λ_i = −ln(1 − p_i) from the
+transformer model (`fluxops.risk.transformer_card`; the served general model for a model stored before
+it), and the avoided customer-minutes a year are that × the simulated customer-minutes of one failure
 (`fluxops.risk.consequence`). A replacement costs the crew hours of the repair model's ``replace`` at the
 crew rate plus the material (`fluxops.cascade.economics.EconomicsConfig`). Units are ranked by avoided
 customer-minutes per dollar and taken greedily while the budget lasts (a knapsack heuristic: with unit
@@ -37,6 +38,11 @@ def replace_first(scored: pd.DataFrame, budget_usd: float, unit_cost_usd: float)
     left out (their benefit is unknown)."""
     xf = scored[(scored["asset_type"] == "transformer") & scored["customer_minutes"].notna()].copy()
     lam = xf["expected_failures_per_y"].to_numpy(np.float64)
+    if "transformer_probability" in xf.columns:  # the transformer model's card (risk.transformer_card)
+        p_xf = xf["transformer_probability"].to_numpy(np.float64)
+        lam = np.where(np.isfinite(p_xf), -np.log1p(-np.clip(p_xf, 0.0, 1.0 - 1e-12)), lam)
+        xf["expected_failures_per_y"] = lam
+        xf["probability"] = np.where(np.isfinite(p_xf), p_xf, xf["probability"].to_numpy(np.float64))
     avoided_f = np.maximum(lam - NEW_UNIT_FAILURES_PER_Y, 0.0)
     xf["avoided_failures_per_y"] = avoided_f
     xf["avoided_customer_minutes_per_y"] = avoided_f * xf["customer_minutes"].to_numpy(np.float64)

@@ -42,6 +42,7 @@ from fluxops.risk.models import (
 )
 from fluxops.risk.paging import ScoredView
 from fluxops.risk.ports import RiskStore
+from fluxops.risk.transformer_card import fit_transformer_model, transformer_evaluation
 
 Progress = Callable[[float, str], None]
 NO_HISTORY = (
@@ -188,6 +189,9 @@ class RiskService:
             }
         )
         scores["rank"] = scores["probability"].rank(ascending=False, method="first").astype(np.int64)
+        xf_card = transformer_evaluation(history, cfg)
+        scores["transformer_probability"] = fit_transformer_model(history, xf_card["chosen"], cfg)
+        report(0.95, "transformer model fitted")
         drivers = risk_drivers(model, x_now)
         model_id = f"{utc_now():%Y%m%dT%H%M%S}-{kind}-{uuid.uuid4().hex[:6]}"
         card = {
@@ -199,6 +203,7 @@ class RiskService:
             "history": {k: v for k, v in history.meta().items() if k != "params"},
             "served_fit": {"years": [1, history.years - 1], "substations": "all"},
             "evaluation": finite_json(ev),
+            "transformer_card": finite_json(xf_card),
             "gnn": "evaluated" if cfg.gnn else "not evaluated (TrainConfig.gnn; needs torch)",
             "train_config": asdict(cfg),
         }

@@ -2,7 +2,8 @@
 
 Layout::
 
-    history/assets.parquet, failures.parquet, history.json   the observable history
+    history/assets, failures, inspections, ami_years, ami_events (.parquet), history.json   the observable
+                                                                              history
     truth/truth.parquet                                        the hidden truth (evaluation only)
     models/<model_id>/card.json, model.txt|model.json, scores.parquet, drivers.parquet
     current.json                                               {"model_id": ...}, replaced atomically
@@ -26,10 +27,17 @@ from typing import Any
 import pandas as pd
 
 from fluxops.core.errors import InvalidInputError
+from fluxops.risk.ami_signals import empty_ami
 from fluxops.risk.hazard import HazardParams
 from fluxops.risk.history import History
+from fluxops.risk.inspection import InspectionParams, empty_inspections
 
 _SCALAR_PARAMS = {k for k, v in HazardParams().__dict__.items() if isinstance(v, float | int)}
+
+
+def _read_or(path: Path, empty: pd.DataFrame) -> pd.DataFrame:
+    """A history table, or ``empty`` for a history stored before that table existed."""
+    return pd.read_parquet(path) if path.exists() else empty
 
 
 def _atomic_write(path: Path, text: str) -> None:
@@ -65,6 +73,9 @@ class RiskFileStore:
             (staging / "truth").mkdir()
             history.assets.to_parquet(staging / "history" / "assets.parquet", index=False)
             history.failures.to_parquet(staging / "history" / "failures.parquet", index=False)
+            history.inspections.to_parquet(staging / "history" / "inspections.parquet", index=False)
+            history.ami_years.to_parquet(staging / "history" / "ami_years.parquet", index=False)
+            history.ami_events.to_parquet(staging / "history" / "ami_events.parquet", index=False)
             history.truth.to_parquet(staging / "truth" / "truth.parquet", index=False)
             (staging / "history" / "history.json").write_text(json.dumps(history.meta(), indent=1))
             d.mkdir(parents=True, exist_ok=True)
@@ -92,7 +103,9 @@ class RiskFileStore:
         if meta is None:
             return None
         d = self._dir(grid_hash)
-        params = HazardParams(**{k: v for k, v in meta["params"].items() if k in _SCALAR_PARAMS})
+        scalars = {k: v for k, v in meta["params"].items() if k in _SCALAR_PARAMS}
+        params = HazardParams(**scalars, inspection=InspectionParams(**meta["params"].get("inspection", {})))
+        insp = d / "history" / "inspections.parquet"  # absent in a history stored before inspections
         return History(
             assets=pd.read_parquet(d / "history" / "assets.parquet"),
             failures=pd.read_parquet(d / "history" / "failures.parquet"),
@@ -102,6 +115,9 @@ class RiskFileStore:
             years=int(meta["years"]),
             seed=int(meta["seed"]),
             params=params,
+            inspections=pd.read_parquet(insp) if insp.exists() else empty_inspections(),
+            ami_years=_read_or(d / "history" / "ami_years.parquet", empty_ami()[0]),
+            ami_events=_read_or(d / "history" / "ami_events.parquet", empty_ami()[1]),
         )
 
     # --- models ----------------------------------------------------------------------------------------

@@ -202,6 +202,9 @@ def replace_first_route(
         "budget_usd": budget_usd,
         "unit_cost_usd": unit,
         "new_unit_failures_per_y": NEW_UNIT_FAILURES_PER_Y,
+        "likelihood": "transformer model (the card's transformer_card)"
+        if "transformer_probability" in s.columns
+        else "served general model",
         "count": len(pick),
         "cost_usd": float(pick["cost_usd"].sum()) if len(pick) else 0.0,
         "avoided_customer_minutes_per_y": float(pick["avoided_customer_minutes_per_y"].sum())
