@@ -10,10 +10,15 @@ hits both alike):
 * polygon selection of ~10,000 assets (squares sized by brute force to hold 10,000 +- 2 %), p50/p95,
   against shapely's vectorized point-in-polygon over every asset;
 * H3 aggregation of every meter (customers) at resolutions 6, 8 and 10: the store's fetch of the
-  points, the cell assignment (h3, in Python) and the roll-up.
+  points, the cell assignment (h3, in Python) and the roll-up;
+* the paths behind the API, each against the database's own on the same requests, interleaved: point
+  tiles from the in-memory index vs the store's ``ST_AsMVT`` (every tile decoded and compared: the same
+  features), k-nearest and polygons from the index vs the SQL;
+* the issue's targets, met or not, per store.
 Writes docs/benchmarks/geo.md.
 
-Run: .venv/bin/python benchmarks/bench_geo.py [--data-dir DIR]
+Run: .venv/bin/python benchmarks/bench_geo.py [--data-dir DIR] [--preset houston] [--out FILE]
+[--tiles-per-zoom N] [--stores duckdb,postgres]
 ``DIR`` holds a `houston` grid (``FLUXOPS_DATA_DIR=DIR fluxops generate --preset houston --seed 42``);
 without it the script generates one into a temporary directory that way. The PostgreSQL part is
 skipped if the server is absent (the grid is copied into a throw-away schema and dropped after).
@@ -114,11 +119,16 @@ def bench_tiles(
         # warm-up, not measured: the apps' start-up work (other routes' on_startup hooks) settles, and
         # each store's first statements are planned
         time.sleep(WARMUP_S)
-        for client in clients.values():
+        first: dict[str, float] = {}
+        for label, client in clients.items():  # also builds the per-grid copies (index, projected tables)
+            t0 = time.perf_counter()
             for layer in (*gt.LAYERS, *GEO_LAYERS):
                 client.get(f"/api/tiles/{layer}/16/0/0.mvt")
                 client.get(f"/api/tiles/{layer}/11/0/0.mvt")
+            first[label] = time.perf_counter() - t0
         out = _tiles_via(clients, tiles)
+        for label in clients:
+            out[label]["first_s"] = first[label]
         for label, client in clients.items():  # 16 clients at once, empty cache: the same tiles again
             client.app.state.tile_cache = gt.TileCache()
             out[label]["concurrent"] = _tiles_concurrent(client, tiles)
@@ -219,12 +229,55 @@ def bench_lowzoom_paths(store: Any, tiles: dict[int, list[gt.Tile]]) -> dict[int
     return out
 
 
+def _decoded(body: bytes, drop_edge: bool = False) -> list[str]:
+    """The tile's features, comparable; ``drop_edge``: without points exactly on the buffer's edge
+    (PostGIS keeps them, DuckDB spatial and the in-memory index drop them; outside the drawn tile)."""
+    import mapbox_vector_tile
+
+    if not body:
+        return []
+    edge = {-gt.BUFFER, gt.EXTENT + gt.BUFFER}
+
+    def on_edge(g: dict[str, Any]) -> bool:
+        xy = g["coordinates"]
+        return g["type"] == "Point" and (xy[0] in edge or gt.EXTENT - xy[1] in edge)
+
+    return sorted(
+        repr((sorted(f["properties"].items()), f["geometry"]))
+        for layer in mapbox_vector_tile.decode(body).values()
+        for f in layer["features"]
+        if not (drop_edge and on_edge(f["geometry"]))
+    )
+
+
+def bench_point_paths(store: Any, tiles: dict[int, list[gt.Tile]]) -> dict[str, Any]:
+    """Point tiles (z14-z16, every point layer) from the in-memory index (the API's path) and from the
+    store's ``ST_AsMVT`` (the database's), interleaved tile by tile; every pair decoded and compared
+    (PostGIS: but for points exactly on the buffer's edge, which PostGIS keeps and DuckDB drops)."""
+    digest = store.get_grid_info().content_hash
+    ts: dict[str, list[float]] = {"memory": [], "database": []}
+    compared = 0
+    for z in (14, 15, 16):
+        for tile in tiles[z]:
+            for layer in gt.LAYERS.values():
+                if layer.geometry != "point" or not layer.types_at(z):
+                    continue
+                dm, mem = timed(lambda layer=layer, tile=tile: sq.render_tile(store, layer, tile, digest))
+                dd, db = timed(lambda layer=layer, tile=tile: sq.render_tile_sql(store, layer, tile))
+                assert _decoded(mem) == _decoded(db, store.dialect == "postgres"), (layer.name, tile)
+                ts["memory"].append(dm)
+                ts["database"].append(dd)
+                compared += 1
+    return {"compared": compared, **{k: pct(v) for k, v in ts.items()}}
+
+
 def bench_knn(stores: dict[str, Any], frame: Any, points: np.ndarray) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {label: {} for label in stores}
     lon_all, lat_all = frame.lon.to_numpy(), frame.lat.to_numpy()
     meters = (frame.asset_type == "meter").to_numpy()
     for kind, types in (("meters", ("meter",)), ("any type", None)):
         ts: dict[str, list[float]] = {label: [] for label in stores}
+        ts_sql: dict[str, list[float]] = {label: [] for label in stores}
         mask = meters if types else np.ones(len(frame), bool)
         for lon, lat in points:
             kth = float(np.partition(haversine_m(lon, lat, lon_all[mask], lat_all[mask]), 9)[9])
@@ -236,15 +289,24 @@ def bench_knn(stores: dict[str, Any], frame: Any, points: np.ndarray) -> dict[st
                 )
                 ts[label].append(dt)
                 assert abs(hits[-1].distance_m - kth) < 1e-3
+                dt, sql_hits = timed(
+                    lambda store=store, lon=lon, lat=lat, types=types: sq.nearest_sql(
+                        store, lon=lon, lat=lat, k=10, types=types
+                    )
+                )
+                ts_sql[label].append(dt)
+                assert [h.asset_id for h in sql_hits] == [h.asset_id for h in hits]
         for label in stores:
             out[label][kind] = pct(ts[label])
+            out[label][f"{kind} sql"] = pct(ts_sql[label])
     return out
 
 
 def bench_polygons(
     stores: dict[str, Any], polys: list[Any], expected: list[int]
-) -> dict[str, tuple[float, float]]:
+) -> dict[str, dict[str, tuple[float, float]]]:
     ts: dict[str, list[float]] = {label: [] for label in stores}
+    ts_sql: dict[str, list[float]] = {label: [] for label in stores}
     for poly, n in zip(polys, expected, strict=True):
         for label, store in stores.items():
             dt, sel = timed(
@@ -252,7 +314,14 @@ def bench_polygons(
             )
             assert sel.count == n, (label, sel.count, n)
             ts[label].append(dt)
-    return {label: pct(v) for label, v in ts.items()}
+            dt, sql_sel = timed(
+                lambda store=store, poly=poly: sq.within_polygon_sql(
+                    store, polygon=poly, types=None, limit=1000
+                )
+            )
+            assert sql_sel == sel, label
+            ts_sql[label].append(dt)
+    return {label: {"index": pct(ts[label]), "sql": pct(ts_sql[label])} for label in stores}
 
 
 def bench_h3(stores: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -273,14 +342,19 @@ def bench_h3(stores: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def main() -> int:
-    global OUT
+    global OUT, TILES_PER_ZOOM
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--preset", default="houston", help="the grid preset (the targets are for houston)")
     parser.add_argument("--out", type=Path, default=None, help=f"the report (default {OUT})")
+    parser.add_argument("--tiles-per-zoom", type=int, default=TILES_PER_ZOOM, help="tiles per zoom z10-z16")
+    parser.add_argument("--stores", default="duckdb,postgres", help="which stores: duckdb, postgres or both")
     args = parser.parse_args()
     if args.out is not None:
         OUT = args.out
+    TILES_PER_ZOOM = args.tiles_per_zoom
+    wanted = {x.strip() for x in args.stores.split(",") if x.strip()}
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = ensure_houston(args.data_dir, Path(tmp), args.preset)
         duck = DuckDBStore(data_dir / "fluxops.duckdb")
@@ -328,13 +402,25 @@ def main() -> int:
             anchor_knn.append(dt)
         stores: list[tuple[str, Any, float | None]] = [("DuckDB 1.5.5 + spatial", duck, None)]
         pg_note = ""
-        try:
-            from fluxops.storage.postgres_store import PostgresStore
+        pg = None
+        if "postgres" not in wanted:
+            pg_note = "PostgreSQL part not run: --stores without postgres."
+        else:
+            try:
+                from fluxops.storage.postgres_store import PostgresStore
 
-            pg = PostgresStore(PG_DSN, schema=f"fluxops_bench_geo_{uuid.uuid4().hex[:8]}")
-        except Exception as exc:  # no server: report it, keep the DuckDB figures
-            pg = None
-            pg_note = f"PostgreSQL part not run: {exc}"
+                pg = PostgresStore(PG_DSN, schema=f"fluxops_bench_geo_{uuid.uuid4().hex[:8]}")
+                pg.health()  # PostGIS present (postgis_lib_version)
+            except Exception as exc:  # no server or no PostGIS: report it, keep the DuckDB figures
+                if pg is not None:
+                    try:
+                        pg.drop_schema()
+                        pg.close()
+                    except Exception:
+                        pass
+                pg = None
+                pg_note = f"PostgreSQL part not run: {str(exc).splitlines()[0]}"
+                print(pg_note, flush=True)
         results: dict[str, dict[str, Any]] = {}
         try:
             if pg is not None:
@@ -349,6 +435,7 @@ def main() -> int:
                 )
                 print(label, "geo layers", counts_g, f"{gen_s:.1f} s", flush=True)
             lowzoom_r = {label: bench_lowzoom_paths(store, tiles) for label, store in by_label.items()}
+            points_r = {label: bench_point_paths(store, tiles) for label, store in by_label.items()}
             tiles_r = bench_tiles(by_label, tiles)
             knn_r = bench_knn(by_label, frame, knn_points)
             poly_r = bench_polygons(by_label, polys, counts)
@@ -358,6 +445,7 @@ def main() -> int:
                     "load_s": load_s,
                     "tiles": tiles_r[label],
                     "lowzoom": lowzoom_r[label],
+                    "points": points_r[label],
                     "knn": knn_r[label],
                     "polygon": poly_r[label],
                     "h3": h3_r[label],
@@ -368,7 +456,7 @@ def main() -> int:
                 pg.drop_schema()
                 pg.close()
             duck.close()
-        write(grid, frame, results, pct(anchor_knn), pct(anchor_poly), counts, pg_note)
+        write(grid, frame, results, pct(anchor_knn), pct(anchor_poly), counts, pg_note, load_before)
     print(OUT.read_text())
     return 0
 
@@ -381,12 +469,16 @@ def write(
     anchor_poly: tuple[float, float],
     counts: list[int],
     pg_note: str,
+    load_before: float = float("nan"),
 ) -> None:
     mem_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     load = os.getloadavg()[0]
+    busy = "busy" if max(load, load_before) > 3 else "quiet"
     c = grid.counts()
+    when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     lines = [
         "## Geospatial: vector tiles, spatial queries, H3 (`benchmarks/bench_geo.py`, issue 13)\n",
+        f"Run of {when}; machine {busy} (1-min load average {load_before:.1f} before, {load:.1f} after).\n",
         f"Grid: `{grid.meta.name}`, seed 42: {len(frame):,} assets ({c['meters']:,} meters, "
         f"{c['line_segments']:,} spans, {c['poles']:,} poles, {c['transformers']:,} transformers). "
         f"Machine: {platform.machine()}, "
@@ -409,7 +501,7 @@ def write(
             "|---|---|---|---|---|---|---|",
         ]
         for z, t in r["tiles"].items():
-            if z == "concurrent":
+            if not isinstance(z, int):
                 continue
             lines.append(
                 f"| {z} | {', '.join(t['layers'])} | {t['requests']} | "
@@ -439,13 +531,25 @@ def write(
         ]
         k = r["knn"]
         h = r["h3"]
+        pts = r["points"]
         lines += [
             "",
-            f"- k-nearest (k = 10, {KNN_POINTS} points): meters p50 {k['meters'][0]:.1f} ms / p95 "
-            f"{k['meters'][1]:.1f} ms; any type p50 {k['any type'][0]:.1f} / p95 {k['any type'][1]:.1f} ms "
-            f"(every answer checked against the NumPy scan).",
+            f"Point tiles z14-z16 ({pts['compared']} tiles, every one decoded and compared: the same "
+            f"features): in-memory index p50 / p95 {pts['memory'][0]:.1f} / {pts['memory'][1]:.1f} ms; the "
+            f"store's ST_AsMVT {pts['database'][0]:.1f} / {pts['database'][1]:.1f} ms. First tile of each "
+            f"layer after start (builds the index and the projected copies): {r['tiles']['first_s']:.1f} s "
+            "in all.",
+            "",
+            f"- k-nearest (k = 10, {KNN_POINTS} points, in-memory index): meters p50 "
+            f"{k['meters'][0]:.1f} ms / p95 {k['meters'][1]:.1f} ms; any type p50 {k['any type'][0]:.1f} / "
+            f"p95 {k['any type'][1]:.1f} ms "
+            f"(every answer checked against the NumPy scan); the store's SQL, same points: meters p50 "
+            f"{k['meters sql'][0]:.1f} / p95 {k['meters sql'][1]:.1f} ms, any type p50 "
+            f"{k['any type sql'][0]:.1f} / p95 {k['any type sql'][1]:.1f} ms (same answers).",
             f"- Polygon selection ({POLYGONS} squares of {min(counts):,}-{max(counts):,} assets, every count "
-            f"checked against shapely): p50 {r['polygon'][0]:.1f} ms / p95 {r['polygon'][1]:.1f} ms.",
+            f"checked against shapely): in-memory index p50 {r['polygon']['index'][0]:.1f} ms / p95 "
+            f"{r['polygon']['index'][1]:.1f} ms; the store's SQL p50 {r['polygon']['sql'][0]:.1f} / p95 "
+            f"{r['polygon']['sql'][1]:.1f} ms (same answers).",
             f"- H3, every meter ({h['points']:,}): fetch from the store {h['fetch_s'] * 1000:.0f} ms; "
             + "; ".join(
                 f"res {res}: {v['cells']:,} cells, assignment {v['cells_s'] * 1000:.0f} ms, roll-up "
@@ -461,8 +565,56 @@ def write(
     ]
     if pg_note:
         lines.append(pg_note + "\n")
+    lines += targets(results)
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text("\n".join(lines))
+
+
+def targets(results: dict[str, Any]) -> list[str]:
+    """The issue's performance targets against this run's figures, per store."""
+
+    def mark(ok: bool) -> str:
+        return "met" if ok else "NOT met"
+
+    out = ["### Targets (issue 13), this run\n", "| target | " + " | ".join(results) + " |"]
+    out.append("|---|" + "---|" * len(results))
+    rows: list[tuple[str, list[str]]] = []
+    cold = [max(t["cold"][1] for z, t in r["tiles"].items() if isinstance(z, int)) for r in results.values()]
+    warm = [max(t["warm"][0] for z, t in r["tiles"].items() if isinstance(z, int)) for r in results.values()]
+    conc = [max(r["tiles"]["concurrent"][b][1] for b in ("z10-z12", "z13-z16")) for r in results.values()]
+    size = [
+        max(t["max_bytes"][0] for z, t in r["tiles"].items() if isinstance(z, int)) for r in results.values()
+    ]
+    knn = [r["knn"]["meters"][0] for r in results.values()]
+    poly = [r["polygon"]["index"][0] for r in results.values()]
+    h3 = [
+        r["h3"]["fetch_s"] + r["h3"]["res"][8]["cells_s"] + r["h3"]["res"][8]["agg_s"]
+        for r in results.values()
+    ]
+    rows.append(
+        (
+            "uncached tile p95 <= 100 ms, one client (worst zoom)",
+            [f"{v:.0f} ms, {mark(v <= 100)}" for v in cold],
+        )
+    )
+    rows.append(
+        (
+            "uncached tile p95 <= 100 ms, 16 clients (worst band)",
+            [f"{v:.0f} ms, {mark(v <= 100)}" for v in conc],
+        )
+    )
+    rows.append(("cached tile <= 5 ms (worst zoom's p50)", [f"{v:.1f} ms, {mark(v <= 5)}" for v in warm]))
+    rows.append(("no tile over 500 KB", [f"{v / 1024:.0f} KB, {mark(v <= 500 * 1024)}" for v in size]))
+    rows.append(("k-nearest (k = 10) p50 <= 10 ms", [f"{v:.1f} ms, {mark(v <= 10)}" for v in knn]))
+    rows.append(("polygon of 10 K assets <= 200 ms (p50)", [f"{v:.0f} ms, {mark(v <= 200)}" for v in poly]))
+    rows.append(
+        (
+            "H3 of all meters <= 1 s (fetch + res 8 cells + roll-up)",
+            [f"{v:.2f} s, {mark(v <= 1)}" for v in h3],
+        )
+    )
+    out += [f"| {name} | " + " | ".join(vals) + " |" for name, vals in rows]
+    return [*out, ""]
 
 
 if __name__ == "__main__":
