@@ -140,13 +140,15 @@ def make_sweep(f: Forest, lo: int, hi: int) -> Sweep:
     zc = np.conj(f.z[lo:hi])
     m = hi - lo
     rows = np.arange(m)
-    back = sparse.csr_matrix(
-        (np.r_[np.ones(m), -np.ones(m)], (np.r_[rows, rows], np.r_[r_hi, rows])), shape=(m, m + 1)
-    )
     ex = np.flatnonzero(r_hi < m)  # a subtree ending before the last row: its drop leaves there
-    fwd = sparse.csr_matrix((np.r_[zc, -zc[ex]], (np.r_[rows, r_hi[ex]], np.r_[rows, ex])), shape=(m, m))
-    op = (fwd @ back).tocsr()
-    op.sum_duplicates()
+    # row r: conj(z_r)·(C[hi_r] − C[r]) minus, for each b whose subtree ends at r, conj(z_b)·(C[hi_b] − C[b])
+    op = sparse.coo_matrix(
+        (
+            np.r_[zc, -zc, -zc[ex], zc[ex]],
+            (np.r_[rows, rows, r_hi[ex], r_hi[ex]], np.r_[r_hi, rows, r_hi[ex], ex]),
+        ),
+        shape=(m, m + 1),
+    ).tocsr()  # duplicates summed
     op.eliminate_zeros()
     dense = None
     if m <= _DENSE_MAX_ROWS:  # a handful of calls per iteration is what a tiny tree costs
