@@ -126,3 +126,45 @@ def test_a_new_outage_and_an_operator_action_are_in_the_next_outage_list(
         assert c.post(f"/api/outages/{items[0]['outage_id']}/acknowledge").status_code == 200
         (after,) = c.get("/api/outages", params=params).json()["items"]  # no wait: the very next request
         assert after["acknowledged_by"] is not None
+
+
+def test_grid_state_payloads_are_bounded_and_built_once_per_version(tiny_grid: Grid) -> None:
+    """The encoded grid-state answers are kept per (version, representation) within a count and a byte
+    bound, and concurrent readers of a new version share one encoding (single flight)."""
+    import threading
+
+    import numpy as np
+
+    from fluxops.api.routes.grid_state import _Payloads
+    from fluxops.ops.state import GridState
+
+    tree = ProtectionTree.build(tiny_grid)
+    state = GridState(tiny_grid, tree)
+    cache = _Payloads(max_entries=4, max_bytes=10**9)
+    no_device = np.zeros(0, np.int64)
+    for i in range(10):
+        state.recompute(np.arange(i + 1, dtype=np.int64), no_device)  # a new version each time
+        for fmt in ("arrow", "compact"):
+            enc = cache.get((state.epoch, state.version, fmt, None), state, build=True)
+            assert enc is not None and enc[0] == state.version
+        assert len(cache) <= 4
+    assert cache.builds == 20
+    small = _Payloads(max_entries=100, max_bytes=1)
+    for fmt in ("arrow", "compact", "json"):
+        small.get((state.epoch, state.version, fmt, None), state, build=True)
+        assert len(small) == 1  # over the byte bound only the newest stays
+
+    state.recompute(np.arange(20, dtype=np.int64), no_device)
+    key = (state.epoch, state.version, "arrow", None)
+    assert cache.get(key, state, build=False) is None  # the event loop never builds
+    got: list[Any] = []
+    threads = [
+        threading.Thread(target=lambda: got.append(cache.get(key, state, build=True))) for _ in range(16)
+    ]
+    before = cache.builds
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert cache.builds == before + 1 and all(g is got[0] for g in got)
+    assert cache.get(key, state, build=False) is got[0]

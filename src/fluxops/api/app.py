@@ -32,8 +32,10 @@ def create_app(settings: Settings | None = None, *, store: Any | None = None) ->
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from fluxops.api import malloc_tuning
         from fluxops.storage import open_store
 
+        malloc_tuning.install()  # before the store and the routes start their threads (memory flat)
         owns_store = store is None
         app.state.store = store if store is not None else open_store(settings)
         for mod in modules:
@@ -56,6 +58,7 @@ def create_app(settings: Settings | None = None, *, store: Any | None = None) ->
             flush_refusals(app)  # counted anonymous refusals not yet written
             if owns_store:
                 app.state.store.close()
+            malloc_tuning.uninstall()
 
     from fluxops.api.query_guard import reject_unknown_query_params
 

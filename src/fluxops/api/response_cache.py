@@ -82,6 +82,11 @@ class ResponseCache:
             self._entries.move_to_end(key)
         return hit
 
+    def peek(self, key: Hashable) -> CachedAnswer | None:
+        """The kept answer for ``key``, or None (never builds: for the event loop)."""
+        with self._lock:
+            return self._get(key)
+
     def answer(self, key: Hashable, build: Callable[[], Response]) -> CachedAnswer:
         with self._lock:
             hit = self._get(key)
@@ -138,6 +143,15 @@ def request_key(request: Request) -> tuple[str, str, bool]:
     """What of the request shapes the answer: path, query string (as sent) and Arrow vs JSON."""
     arrow = "application/vnd.apache.arrow.stream" in request.headers.get("accept", "")
     return request.url.path, request.url.query, arrow
+
+
+def cached_now(request: Request, version: Hashable) -> Response | None:
+    """The kept answer to this request at ``version`` (no build, no thread: for the event loop), or
+    None: then call `cached` in a thread."""
+    if requested_format(request.scope)[0] is not None:
+        return None
+    entry = response_cache(request).peek((version, *request_key(request)))
+    return entry.response(request) if entry is not None else None
 
 
 def cached(request: Request, version: Hashable, build: Callable[[], Response]) -> Response:

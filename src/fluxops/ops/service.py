@@ -328,16 +328,26 @@ class OpsService:
             changed = self._refresh_state()
         self._publish_state(changed)
 
-    def etr(self, outages: list[OutageRecord]) -> dict[str, dict[str, Any]]:
+    def etr(self, outages: list[OutageRecord], *, refit: bool = True) -> dict[str, dict[str, Any]]:
         """Estimated restoration of the open ones among ``outages`` (`fluxops.ops.etr`); the model is
-        refit from the store at most every ``ETR_CACHE_S``."""
+        refit from the store at most every ``ETR_CACHE_S`` (``refit=False``: the model as it is, for a
+        caller that must not query — one fit exists, `etr_model_at`)."""
         now = self._clock()
-        if self._etr_cache is None or (now - self._etr_cache[0]).total_seconds() > ETR_CACHE_S:
+        stale = self._etr_cache is None or (now - self._etr_cache[0]).total_seconds() > ETR_CACHE_S
+        if self._etr_cache is None or (stale and refit):
             # synthetic (demo-injected) repairs are not this utility's history
             since = now - timedelta(days=ETR_LOOKBACK_DAYS)
             hist = self.store.restored_outages(since, include_synthetic=False).to_pandas()
             self._etr_cache = (now, fit_restoration_medians(hist))
         return estimate_restoration(self._etr_cache[1], outages)
+
+    def etr_model_at(self) -> datetime | None:
+        """When the ETR model `etr` uses was fit; None, or older than ``ETR_CACHE_S``, means the next
+        `etr` call refits it from the store (a query the API's event loop must not make)."""
+        cache = self._etr_cache
+        if cache is None or (self._clock() - cache[0]).total_seconds() > ETR_CACHE_S:
+            return None
+        return cache[0]
 
     def restore_proposals(self, outages: list[OutageRecord]) -> dict[str, dict[str, Any]]:
         """Per open outage among ``outages``: ``restore_proposed`` (its repair work order is completed,

@@ -132,6 +132,22 @@ class RefreshReport:
     seconds: float
 
 
+# A bound on DuckDB's memory for the analytics (issue 8 §5, memory flat under a live feed). DuckDB's
+# default is 80 % of the machine, and it keeps what it took: a refresh that redoes its whole day needs
+# more as the day fills up, and every raw file read was kept in its external file cache — files that
+# compaction rewrites every minute, so the cache held dead copies (the OS page cache already keeps the
+# live ones). Past the limit a refresh spills to the lake's temporary directory instead of growing.
+DUCKDB_MEMORY_LIMIT = "1GB"
+
+
+def _duckdb_config(root: Path) -> dict[str, str | bool | int | float | list[str]]:
+    return {
+        "memory_limit": DUCKDB_MEMORY_LIMIT,
+        "enable_external_file_cache": False,
+        "temp_directory": str(root / ".duckdb_tmp"),
+    }
+
+
 def _sql_list(files: list[Path]) -> str:
     return "[" + ", ".join("'" + str(f).replace("'", "''") + "'" for f in files) + "]"
 
@@ -146,7 +162,7 @@ class AmiAnalytics:
         self.dir.mkdir(parents=True, exist_ok=True)
         self.dim_dir.mkdir(parents=True, exist_ok=True)
         self.params = params or AnalyticsParams(weather=self.read_weather())
-        self._con = duckdb.connect()
+        self._con = duckdb.connect(config=_duckdb_config(lake.root))
         self._con.execute("SET TimeZone = 'UTC'")
         self._refresh_lock = threading.Lock()
 
@@ -349,14 +365,18 @@ class AmiAnalytics:
         *,
         raw_days: int | None = None,
         raw_range: tuple[date, date] | None = None,
+        raw_files: list[Path] | None = None,
     ) -> pa.Table:
         """Run SQL with views ``readings`` (raw data of the UTC days ``raw_range`` = (first, last), or of
-        the last ``raw_days`` stored days; neither = no raw view), ``events``, the dims and every derived
-        dataset (``d_<name>``). Files come from the lake's manifests; a damaged one is quarantined and
-        the query runs again over the rest, so one bad file never fails every read."""
+        the last ``raw_days`` stored days, or of the lake files ``raw_files``; none = no raw view),
+        ``events``, the dims and every derived dataset (``d_<name>``). Files come from the lake's
+        manifests; a damaged one is quarantined and the query runs again over the rest, so one bad file
+        never fails every read."""
         for _ in range(8):
             files = None
-            if raw_range is not None:
+            if raw_files is not None:  # those still there (a quarantined one is moved away)
+                files = [f for f in raw_files if f.exists()]
+            elif raw_range is not None:
                 files = self.lake.readings.files(*raw_range)
             elif raw_days is not None:
                 parts = self.lake.readings.partitions()

@@ -158,9 +158,29 @@ class AssetReads:
         if query.substation_id is not None:
             mask &= cols.substations[sl] == query.substation_id
         hits = np.flatnonzero(mask)[: query.limit + 1] + start
-        items = [_row(cols, status, int(i)) for i in hits[: query.limit]]
+        items = _rows(cols, status, hits[: query.limit])
         next_cursor = items[-1].asset_id if len(hits) > query.limit else None
         return AssetPage(items=items, next_cursor=next_cursor)
+
+
+def _rows(cols: _Columns, status: np.ndarray[Any, Any], sel: np.ndarray[Any, Any]) -> list[AssetRow]:
+    """Rows at positions ``sel``: each column sliced once and converted by ``tolist`` (a page of 500
+    rows built field by field cost 6 % of the server's CPU under the load benchmark)."""
+    names = cols.names
+    return [
+        AssetRow(*fields)
+        for fields in zip(
+            cols.ids[sel].tolist(),
+            cols.types[sel].tolist(),
+            [names[i] for i in sel.tolist()],
+            [_opt(v) for v in cols.feeders[sel].tolist()],
+            [_opt(v) for v in cols.substations[sel].tolist()],
+            cols.lon[sel].tolist(),
+            cols.lat[sel].tolist(),
+            status[sel].tolist(),
+            strict=True,
+        )
+    ]
 
 
 def _opt(v: Any) -> str | None:

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import threading
 import uuid
+import weakref
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +68,23 @@ _GENERATIONS_LOCK = threading.Lock()
 def _bump_generation(key: str) -> None:
     with _GENERATIONS_LOCK:
         _GENERATIONS[key] = _GENERATIONS.get(key, 0) + 1
+
+
+class _ThreadCursor:
+    """A thread's cursor, held in the store's thread-local: it dies with the thread."""
+
+    __slots__ = ("__weakref__", "cur")
+
+    def __init__(self, cur: duckdb.DuckDBPyConnection) -> None:
+        self.cur = cur
+
+
+def _drop_cursor(cursors: dict[int, duckdb.DuckDBPyConnection], lock: threading.Lock, key: int) -> None:
+    with lock:
+        cur = cursors.pop(key, None)
+    if cur is not None:
+        with suppress(duckdb.Error):
+            cur.close()
 
 
 class _DuckSession:
@@ -122,7 +140,7 @@ class DuckDBStore(SqlStore):
         self._db.execute(f"LOAD '{spatial_extension_path()}'")
         self._db.execute("SET GLOBAL TimeZone = 'UTC'")
         self._local = threading.local()
-        self._cursors: list[duckdb.DuckDBPyConnection] = []
+        self._cursors: dict[int, duckdb.DuckDBPyConnection] = {}  # open cursors of live threads
         self._cursors_lock = threading.Lock()
         self._write_lock = threading.RLock()
         self._gen_key = str(self.path.resolve())  # one counter per file (see `write_generation`)
@@ -134,13 +152,22 @@ class DuckDBStore(SqlStore):
     def _cursor(self) -> duckdb.DuckDBPyConnection:
         if self._closed:
             raise StorageError("store is closed")
-        cur: duckdb.DuckDBPyConnection | None = getattr(self._local, "cur", None)
-        if cur is None:
+        held: _ThreadCursor | None = getattr(self._local, "held", None)
+        if held is None:
             cur = self._db.cursor()
-            self._local.cur = cur
+            held = _ThreadCursor(cur)
+            self._local.held = held
             with self._cursors_lock:
-                self._cursors.append(cur)
-        return cur
+                self._cursors[id(held)] = cur
+            # closed when the thread ends (its thread-local goes): a pool that replaces idle threads
+            # (anyio ends a worker idle for 10 s) must not pile up open DuckDB connections (issue 8 §5)
+            weakref.finalize(held, _drop_cursor, self._cursors, self._cursors_lock, id(held))
+        return held.cur
+
+    def open_cursors(self) -> int:
+        """Cursors open now: one per live thread that used the store."""
+        with self._cursors_lock:
+            return len(self._cursors)
 
     @contextmanager
     def _session(self) -> Iterator[_DuckSession]:
@@ -287,7 +314,7 @@ class DuckDBStore(SqlStore):
             return
         self._closed = True
         with self._cursors_lock:
-            for cur in self._cursors:
+            for cur in self._cursors.values():
                 cur.close()
             self._cursors.clear()
         self._db.close()

@@ -38,10 +38,10 @@ class _AmiVoltage:
 
     def meter_voltage_status(self) -> pa.Table | None:
         ami = getattr(self.app.state, "ami", None)
-        if ami is None or not hasattr(ami, "queries"):
+        if ami is None or not hasattr(ami, "meter_voltage_latest"):
             return None
-        try:  # the last materialization (the AMI refresher keeps it current)
-            table: pa.Table = ami.queries()[0].meter_voltage_latest(limit=10_000_000)
+        try:  # kept by the AMI runtime, folded forward from the lake files written since the last read
+            table: pa.Table = ami.meter_voltage_latest(limit=10_000_000)
         except Exception:  # no readings yet
             return None
         return table.select(["meter_id", "status"])
@@ -106,6 +106,7 @@ class OpsRuntime:
         self._lock = threading.Lock()
         self._hash: str | None = None
         self._service: OpsService | None = None
+        self._current: tuple[str, OpsService] | None = None  # the two above, for lock-free readers
 
     def service(self) -> OpsService:
         store = self.app.state.store
@@ -128,7 +129,18 @@ class OpsRuntime:
                     svc.dispatch.seed_demo_crews()
                 svc.start()
                 self._service, self._hash = svc, loaded.info.content_hash
+                self._current = (loaded.info.content_hash, svc)
             return self._service
+
+    def peek(self) -> OpsService | None:
+        """The current grid's service when that is known without a store query (the grid cache is
+        current at the store's write generation and this service was built for it), else None: the
+        event loop then leaves the answer to a thread, which calls `service`."""
+        loaded = grid_cache(self.app).peek(self.app.state.store)
+        current = self._current  # (hash, service), replaced whole
+        if loaded is None or current is None or current[0] != loaded.info.content_hash:
+            return None
+        return current[1]
 
     def submit(self, events: pa.Table) -> None:
         """AMI event subscriber: hand accepted events to the current grid's engine."""
@@ -142,6 +154,7 @@ class OpsRuntime:
             if self._service is not None:
                 self._service.stop()
                 self._service = None
+                self._current = None
 
 
 def _ami_ingest(app: FastAPI) -> Any | None:

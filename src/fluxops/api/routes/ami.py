@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -22,7 +21,7 @@ from fluxops.api.ami_runtime import AmiRuntime, Materialization, ami_runtime
 from fluxops.api.deps import ARROW_STREAM_MEDIA_TYPE
 from fluxops.api.metrics import timed_compaction
 from fluxops.api.params import BoundedDate, BoundedDateTime, id_query, one_of_query
-from fluxops.api.response_cache import cached
+from fluxops.api.response_cache import cached, cached_now
 from fluxops.api.security import require_role
 from fluxops.storage.ami_queries import CHECKS, AmiQueries
 
@@ -149,7 +148,7 @@ def post_compact(request: Request) -> Response:
 Limit = Query(1000, ge=1, le=MAX_LIMIT)
 
 
-def _answer(
+async def _answer(
     request: Request,
     ask: Callable[[AmiQueries], pa.Table],
     *,
@@ -160,18 +159,30 @@ def _answer(
     ``derived=False`` for raw reads (readings, events), which see every accepted batch at once.
 
     A derived answer is built once per materialization (`fluxops.api.response_cache`: keyed by its
-    watermark and time, the grid and the UTC date, which defaults a missing ``date``); ``cache=False``
-    for derived answers that also read raw readings (latest voltage, the checks)."""
+    watermark and time, the grid and the UTC date, which defaults a missing ``date``) and, once built,
+    answered on the event loop (no thread hop: issue 8 §5); ``cache=False`` for derived answers that
+    also read raw readings (the checks)."""
     rt = ami_runtime(request.app)
+    if derived and cache:
+        version = rt.peek_version()
+        hit = cached_now(request, version) if version is not None else None
+        if hit is not None:
+            return hit
+    return await run_in_threadpool(_answer_sync, request, rt, ask, derived, cache)
+
+
+def _answer_sync(
+    request: Request, rt: AmiRuntime, ask: Callable[[AmiQueries], pa.Table], derived: bool, cache: bool
+) -> Response:
     q, mat = rt.queries()
     if not derived or not cache:
         return _table_response(request, ask(q), mat if derived else None)
-    version = ("ami", rt.grid_hash(), mat.seq, mat.as_of_utc, datetime.now(UTC).date())
+    version = rt.version_key(rt.grid_hash(), mat)
     return cached(request, version, lambda: _table_response(request, ask(q), mat))
 
 
 @router.get("/readings", dependencies=VIEWER)
-def get_readings(
+async def get_readings(
     request: Request,
     meter_id: str = id_query("Meter id", required=True),
     start: BoundedDate | None = None,
@@ -181,11 +192,11 @@ def get_readings(
     def ask(q: AmiQueries) -> pa.Table:
         return q.readings(meter_id=meter_id, start=start, end=end, limit=limit)
 
-    return _answer(request, ask, derived=False)
+    return await _answer(request, ask, derived=False)
 
 
 @router.get("/events", dependencies=VIEWER)
-def get_events(
+async def get_events(
     request: Request,
     since: BoundedDateTime | None = None,
     event_type: str | None = one_of_query(EVENT_TYPES, "Event type"),
@@ -195,11 +206,11 @@ def get_events(
     def ask(q: AmiQueries) -> pa.Table:
         return q.events(since=since, event_type=event_type, meter_id=meter_id, limit=limit)
 
-    return _answer(request, ask, derived=False)
+    return await _answer(request, ask, derived=False)
 
 
 @router.get("/transformers/load", dependencies=VIEWER)
-def get_transformer_load(
+async def get_transformer_load(
     request: Request,
     day: BoundedDate | None = Query(None, alias="date"),
     transformer_id: str | None = id_query("Transformer id"),
@@ -207,7 +218,7 @@ def get_transformer_load(
     limit: int = Limit,
 ) -> Response:
     """Transformer load per hour: kWh, average and 15-min peak kW, % of rating, hot spot, aging."""
-    return _answer(
+    return await _answer(
         request,
         lambda q: q.transformer_hours(
             day=day, transformer_id=transformer_id, feeder_id=feeder_id, limit=limit
@@ -216,41 +227,41 @@ def get_transformer_load(
 
 
 @router.get("/transformers/latest", dependencies=VIEWER)
-def get_transformer_latest(
+async def get_transformer_latest(
     request: Request,
     feeder_id: str | None = id_query("Feeder id"),
     min_loading_pct: float | None = Query(None, ge=0, le=MAX_LOADING_PCT, allow_inf_nan=False),
     limit: int = Limit,
 ) -> Response:
-    return _answer(
+    return await _answer(
         request,
         lambda q: q.transformer_latest(feeder_id=feeder_id, min_loading_pct=min_loading_pct, limit=limit),
     )
 
 
 @router.get("/transformers/thermal", dependencies=VIEWER)
-def get_transformer_thermal(
+async def get_transformer_thermal(
     request: Request, start: BoundedDate | None = None, end: BoundedDate | None = None, limit: int = Limit
 ) -> Response:
     """IEEE C57.91 per transformer over a period: max hot spot, equivalent aging, % loss of life."""
-    return _answer(request, lambda q: q.transformer_thermal(start=start, end=end, limit=limit))
+    return await _answer(request, lambda q: q.transformer_thermal(start=start, end=end, limit=limit))
 
 
 def _group_load(level: str) -> Any:
-    def handler(
+    async def handler(
         request: Request, day: BoundedDate | None = Query(None, alias="date"), limit: int = Limit
     ) -> Response:
-        return _answer(request, lambda q: q.group_hourly(level, day=day, limit=limit))
+        return await _answer(request, lambda q: q.group_hourly(level, day=day, limit=limit))
 
     handler.__doc__ = f"{level.capitalize()} load per hour (sum of its transformers' average kW)."
     return handler
 
 
 def _group_summary(level: str) -> Any:
-    def handler(
+    async def handler(
         request: Request, start: BoundedDate | None = None, end: BoundedDate | None = None, limit: int = Limit
     ) -> Response:
-        return _answer(request, lambda q: q.group_summary(level, start=start, end=end, limit=limit))
+        return await _answer(request, lambda q: q.group_summary(level, start=start, end=end, limit=limit))
 
     handler.__doc__ = f"Peak kW and hour, average kW, load factor and energy per {level} over a period."
     return handler
@@ -262,41 +273,42 @@ for _level in ("feeder", "substation"):
 
 
 @router.get("/voltage/meters", dependencies=VIEWER)
-def get_voltage_meters(
+async def get_voltage_meters(
     request: Request,
     day: BoundedDate | None = Query(None, alias="date"),
     status: str | None = one_of_query(("normal", "warning", "critical"), "ANSI C84.1 status"),
     limit: int = Limit,
 ) -> Response:
     """ANSI C84.1 compliance per meter and day: intervals/minutes outside Range A and B, min/avg/max V."""
-    return _answer(request, lambda q: q.voltage_meters(day=day, status=status, limit=limit))
+    return await _answer(request, lambda q: q.voltage_meters(day=day, status=status, limit=limit))
 
 
 @router.get("/voltage/transformers", dependencies=VIEWER)
-def get_voltage_transformers(
+async def get_voltage_transformers(
     request: Request, day: BoundedDate | None = Query(None, alias="date"), limit: int = Limit
 ) -> Response:
-    return _answer(request, lambda q: q.voltage_transformers(day=day, limit=limit))
+    return await _answer(request, lambda q: q.voltage_transformers(day=day, limit=limit))
 
 
 @router.get("/voltage/latest", dependencies=VIEWER)
 def get_voltage_latest(request: Request, limit: int = Limit) -> Response:
-    return _answer(request, lambda q: q.meter_voltage_latest(limit=limit), cache=False)
+    rt = ami_runtime(request.app)
+    return _table_response(request, rt.meter_voltage_latest(limit=limit), rt.materialization())
 
 
 @router.get("/consumption/classes", dependencies=VIEWER)
-def get_class_consumption(
+async def get_class_consumption(
     request: Request, start: BoundedDate | None = None, end: BoundedDate | None = None
 ) -> Response:
-    return _answer(request, lambda q: q.class_consumption(start=start, end=end))
+    return await _answer(request, lambda q: q.class_consumption(start=start, end=end))
 
 
 @router.get("/completeness", dependencies=VIEWER)
-def get_completeness(
+async def get_completeness(
     request: Request, start: BoundedDate | None = None, end: BoundedDate | None = None
 ) -> Response:
     """Meters and readings received vs expected per day; reporting latency percentiles."""
-    return _answer(request, lambda q: q.completeness(start=start, end=end))
+    return await _answer(request, lambda q: q.completeness(start=start, end=end))
 
 
 @router.get("/checks", dependencies=VIEWER)
@@ -306,5 +318,5 @@ def list_checks() -> Response:
 
 
 @router.get("/checks/{name}", dependencies=VIEWER)
-def get_check(request: Request, name: str, days: int = Query(7, ge=1, le=366)) -> Response:
-    return _answer(request, lambda q: q.check(name, days=days), cache=False)
+async def get_check(request: Request, name: str, days: int = Query(7, ge=1, le=366)) -> Response:
+    return await _answer(request, lambda q: q.check(name, days=days), cache=False)

@@ -11,11 +11,14 @@ import asyncio
 import json
 import threading
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict
+from starlette.concurrency import run_in_threadpool
 
 from fluxops.api.openapi import error_responses
 from fluxops.api.params import (
@@ -81,8 +84,13 @@ def _actor(request: Request) -> str:
 # --- outages ----------------------------------------------------------------------------------
 
 
-@router.get("/outages", summary="Outages, active and history, with filters", dependencies=VIEWER)
-def list_outages(
+@router.get(
+    "/outages",
+    summary="Outages, active and history, with filters",
+    dependencies=VIEWER,
+    response_model=dict[str, Any],
+)
+async def list_outages(
     request: Request,
     status: str | None = choices_query(
         (*STATUS_ALIASES, *OUTAGE_STATUSES), "active, history, or proposed,confirmed,restored,merged"
@@ -95,8 +103,10 @@ def list_outages(
     until: BoundedDateTime | None = Query(None, description="start_utc < until (ISO 8601)"),
     limit: int | None = page_limit_query(),
     offset: int = offset_query(),
-) -> dict[str, Any]:
-    svc = _svc(request)
+) -> Response:
+    """On the event loop when the page is known for the store's current write generation and the ETR
+    model is fresh (64 clients polling the active outages: no thread hop, no query, the items encoded
+    once); otherwise read in a thread (issue 8 §5)."""
     q = OutageQuery(
         statuses=parse_statuses(status),
         kinds=parse_choices(kind, allowed=OUTAGE_KINDS, field="kind") if kind else None,
@@ -108,49 +118,85 @@ def list_outages(
         limit=parse_limit(limit),
         offset=offset,
     )
-    items, total, rows, repair = _outage_rows(request, svc, q)
-    etr = svc.etr(items)
-    empty = {"etr_utc": None, "etr_basis": None}
-    return {
-        "items": [
-            {**row, **etr.get(o.outage_id, empty), **repair.get(o.outage_id, NO_REPAIR)}
-            for o, row in zip(items, rows, strict=True)
-        ],
-        "total": total,
-        "storm_mode": svc.storm_mode(),
-        "kpis": svc.kpis(),
-    }
+    rt: OpsRuntime = request.app.state.ops
+    svc = rt.peek()
+    body = _outage_page(request, svc, q, inline=True) if svc is not None else None
+    if body is None:
+        body = await run_in_threadpool(lambda: _outage_page(request, _svc(request), q, inline=False))
+    assert body is not None  # inline=False always answers
+    return Response(body, media_type="application/json")
 
 
 _OutageRows = tuple[list[Any], int, list[dict[str, Any]], dict[str, dict[str, Any]]]
 _OUTAGE_ROWS_KEPT = 32  # distinct queries kept per store write generation
 _OUTAGE_ROWS_LOCK = threading.Lock()
+_JSON_OPTS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
 
 
-def _outage_rows(request: Request, svc: OpsService, q: OutageQuery) -> _OutageRows:
+@dataclass
+class _OutagePage:
+    """One query's page at one store write generation, and its items encoded per ETR model."""
+
+    rows: _OutageRows
+    items_json: dict[Any, bytes] = field(default_factory=dict)  # ETR model fit time -> items array
+
+
+def _outage_page(request: Request, svc: OpsService, q: OutageQuery, *, inline: bool) -> bytes | None:
+    """The answer's JSON; None when ``inline`` (the event loop) and it needs a store read."""
+    etr_at = svc.etr_model_at()
+    page = _outage_rows(request, svc, q, read=not inline)
+    if page is None or (inline and etr_at is None):
+        return None
+    items_json = page.items_json.get(etr_at) if etr_at is not None else None
+    if items_json is None:
+        items, _total, rows, repair = page.rows
+        etr = svc.etr(items, refit=not inline)
+        empty = {"etr_utc": None, "etr_basis": None}
+        encoded = orjson.dumps(
+            [
+                {**row, **etr.get(o.outage_id, empty), **repair.get(o.outage_id, NO_REPAIR)}
+                for o, row in zip(items, rows, strict=True)
+            ],
+            default=str,
+            option=_JSON_OPTS,
+        )
+        items_json = encoded
+        at = svc.etr_model_at()
+        if at is not None:
+            page.items_json = {at: encoded}  # one model at a time: the previous one is never asked again
+    # storm mode and the KPIs depend on the clock and the engine: computed for every answer
+    tail = orjson.dumps({"total": page.rows[1], "storm_mode": svc.storm_mode(), "kpis": svc.kpis()})
+    return b'{"items":' + items_json + b"," + tail[1:]
+
+
+def _outage_rows(
+    request: Request, svc: OpsService, q: OutageQuery, *, read: bool = True
+) -> _OutagePage | None:
     """The page, its total, the rows as dicts and the repair proposals: all read from the store, so on a
     store that counts its writes (`write_generation`: DuckDB, one writer) they are kept until the next
     write (a new outage, a status change, a work order) and 64 clients polling the active outages cost
-    one set of queries per write. ETR, storm mode and the KPIs depend on the clock: computed each time."""
+    one set of queries per write. None when not kept and ``read`` is False."""
     store = request.app.state.store
     gen_of = getattr(store, "write_generation", None)
     gen = gen_of() if callable(gen_of) else None
 
-    def read() -> _OutageRows:
+    def fetch() -> _OutagePage:
         items, total = svc.list_outages(q)
-        return items, total, [o.to_dict() for o in items], svc.restore_proposals(items)
+        return _OutagePage((items, total, [o.to_dict() for o in items], svc.restore_proposals(items)))
 
     if not isinstance(gen, int):
-        return read()
+        return fetch() if read else None
     state = request.app.state
     key = (gen, id(svc), q)
     with _OUTAGE_ROWS_LOCK:
-        memo: dict[Any, _OutageRows] | None = getattr(state, "outage_rows", None)
+        memo: dict[Any, _OutagePage] | None = getattr(state, "outage_rows", None)
         if memo is None:
             memo = state.outage_rows = {}
         hit = memo.get(key)
     if hit is None:
-        hit = read()
+        if not read:
+            return None
+        hit = fetch()
         with _OUTAGE_ROWS_LOCK:
             if len(memo) >= _OUTAGE_ROWS_KEPT or any(k[0] != gen for k in memo):
                 memo.clear()  # an older generation's answers are never served again
