@@ -7,7 +7,7 @@ import * as maplibregl from "maplibre-gl";
 import workerUrl from "maplibre-gl/dist/maplibre-gl-worker.mjs?url";
 import "maplibre-gl/dist/maplibre-gl.css";
 import { MapboxOverlay } from "@deck.gl/mapbox";
-import type { PickingInfo } from "@deck.gl/core";
+import type { Layer, PickingInfo } from "@deck.gl/core";
 import { useStore } from "../state/store";
 import { mapDataStore } from "../state/mapData";
 import { uiStore } from "../state/ui";
@@ -71,6 +71,16 @@ function probe(): MapProbe {
   const w = window as unknown as { __fluxops?: MapProbe };
   w.__fluxops ??= { map: null, renders: 0, liveRenders: 0, decodeMs: 0, layers: [] };
   return w.__fluxops;
+}
+
+/**
+ * Layers with nothing to draw stay out of deck.gl: an initialized layer costs its shaders and buffers in
+ * the first frame even when empty or hidden (street-zoom devices, outage badges with no outage). Layers
+ * whose data is not a counted collection (tile layers' URLs) always go in.
+ */
+function hasData(l: Layer): boolean {
+  const d = l.props.data as { length?: unknown } | null | undefined;
+  return !(d && typeof d === "object" && d.length === 0);
 }
 
 /** Zoom rounded to a quarter step: layers are recomposed when the band can change, not on every frame. */
@@ -194,7 +204,7 @@ export function MapView({ pickingPatientZero, onPatientZeroPicked }: MapViewProp
       length: Number((l.props.data as { length?: number } | undefined)?.length ?? 0),
     }));
     overlay.setProps({
-      layers,
+      layers: layers.filter(hasData),
       onBeforeRender: frameStarted,
       onAfterRender: () => {
         frameDrawn();
