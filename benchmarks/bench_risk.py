@@ -255,7 +255,7 @@ def render_serving(rows: list[dict[str, Any]], load: str) -> list[str]:
         lines += [
             "",
             "Where the LightGBM fit's time goes (a separate pass before the served fit; 63 bins, float32, "
-            "2 threads, 300 rounds): wall s (CPU s)",
+            "1 thread, 300 rounds): wall s (CPU s)",
             "",
             "| preset | training rows | features of every cut-off | float32 matrix + bins | boosting |",
             "|---|---|---|---|---|",

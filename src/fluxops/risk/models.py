@@ -66,10 +66,12 @@ class TrainConfig:
     lgbm_num_leaves: int = 15
     lgbm_min_child_samples: int = 100
     # speed (houston: ~1.07 M training rows): 63 histogram bins instead of 255 (the features are counts,
-    # rates and a few continuous columns; 63 bins cut the dataset construction by a third), float32
-    # input, and both cores of the target machine. Deterministic for a given thread count.
+    # rates and a few continuous columns; 63 bins cut the dataset construction by a third) and float32
+    # input. One thread: on the shared 2-core machine, 2 OpenMP threads under load waited on each other
+    # far longer than they saved (a 2-thread fit did not finish where 1 thread took 30 s wall); 2 halve the
+    # boosting on a quiet machine. Deterministic for a given thread count.
     lgbm_max_bin: int = 63
-    lgbm_threads: int = 2
+    lgbm_threads: int = 1
     smoothing: float = 20.0  # pseudo-assets at the type rate, for the rate-table baselines
     gnn: bool = False  # also evaluate the GraphSAGE model (needs torch, the `gnn` extra)
     gnn_epochs: int = 60
