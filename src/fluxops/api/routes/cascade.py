@@ -10,8 +10,6 @@ from __future__ import annotations
 import dataclasses
 from typing import Annotated, Any
 
-import numpy as np
-import pandas as pd
 from fastapi import APIRouter, Body, Depends, FastAPI, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -20,19 +18,21 @@ from fluxops.api.deps import LoadedGrid, get_loaded_grid
 from fluxops.api.params import IdText, JsonInt, finite, id_path, id_query, one_of, one_of_query
 from fluxops.api.security import require_role
 from fluxops.cascade.config import config_from_dict, config_to_dict
-from fluxops.cascade.context import EngineContext, build_context, scenario_loads
+from fluxops.cascade.context import EngineContext, build_context
 from fluxops.cascade.explain import EXPLANATION_TYPES, explain
 from fluxops.cascade.feeder_flow import AS_IMPORTED, default_scenario, feeder_powerflow, solve_as_imported
 from fluxops.cascade.feeder_threephase import MODELS, feeder_powerflow_threephase
 from fluxops.cascade.jobs import JobRunner
+from fluxops.cascade.live_inputs import LiveState, live_load_scale
+from fluxops.cascade.live_inputs import realtime_risk as realtime_risk_index
 from fluxops.cascade.models import jsonable
 from fluxops.cascade.montecarlo import MonteCarloConfig
-from fluxops.cascade.risk import current_ambient_c, risk_index
+from fluxops.cascade.risk import current_ambient_c
 from fluxops.cascade.scenarios import PRESETS, list_scenarios, resolve_scenario
 from fluxops.cascade.service import CascadeService, parse_inputs
+from fluxops.cascade.topology_view import topology_slice
 from fluxops.core.clock import utc_now
-from fluxops.core.errors import ConflictError, NotFoundError
-from fluxops.network.powerflow import run_powerflow
+from fluxops.core.errors import ConflictError
 from fluxops.security.roles import Principal, role_allows
 from fluxops.storage import geo_layers_store
 from fluxops.storage.cascade_runs import CascadeRunTableStore
@@ -156,50 +156,13 @@ def grid_topology(
     limit: int = Query(1000, ge=1, le=5000),
 ) -> dict[str, Any]:
     """Buses (with customers and design load) and edges (segments and devices with state and rating)."""
-    ctx = _ctx(loaded)
-    cg, grid = ctx.cg, loaded.grid
-    mask = np.ones(cg.n_bus, bool)
-    if substation_id is not None:
-        s = np.flatnonzero(cg.substation_ids == substation_id)
-        if not len(s):
-            raise NotFoundError(f"no substation {substation_id!r}", details={"substation_id": substation_id})
-        mask &= cg.bus_substation == s[0]
-    if feeder_id is not None:
-        fb = grid.buses["feeder_id"].to_numpy(object) == feeder_id
-        if not fb.any():
-            raise NotFoundError(f"no feeder {feeder_id!r}", details={"feeder_id": feeder_id})
-        mask &= fb
-    buses = np.flatnonzero(mask)[:limit]
-    keep = np.zeros(cg.n_bus, bool)
-    keep[buses] = True
-    edges = np.flatnonzero(keep[cg.from_bus] & keep[cg.to_bus])[: limit * 2]
-    return {
-        "nodes": [
-            {
-                "id": str(cg.bus_ids[b]),
-                "lon": float(ctx.bus_lon[b]),
-                "lat": float(ctx.bus_lat[b]),
-                "is_substation": bool(cg.bus_is_substation[b]),
-                "customers": int(cg.bus_customer_count[b]),
-                "critical": int(cg.bus_critical_count[b]),
-                "p_kw_design": round(float(cg.bus_p_kw[b]), 2),
-            }
-            for b in buses
-        ],
-        "edges": [
-            {
-                "id": str(cg.edge_ids[e]),
-                "from": str(cg.bus_ids[cg.from_bus[e]]),
-                "to": str(cg.bus_ids[cg.to_bus[e]]),
-                "type": "line_segment" if cg.edge_kind[e] == 0 else str(cg.device_type[e]),
-                "closed": bool(cg.closed_state[e]),
-                "rating_a": float(cg.ampacity_a[e]),
-            }
-            for e in edges
-        ],
-        "total_nodes": int(mask.sum()),
-        "truncated": bool(mask.sum() > limit),
-    }
+    return topology_slice(
+        _ctx(loaded),
+        loaded.grid.buses["feeder_id"].to_numpy(object),
+        substation_id=substation_id,
+        feeder_id=feeder_id,
+        limit=limit,
+    )
 
 
 @router.get("/cascade/precomputed", dependencies=VIEWER)
@@ -376,35 +339,16 @@ def simulate(
     )
 
 
-def _live_scale(
-    request: Request, ctx: EngineContext, p_kw: np.ndarray
-) -> tuple[np.ndarray | None, str, float]:
-    """Per-bus load scale from live transformer loading (ops state fed by AMI), when available."""
+def _live_state(request: Request) -> LiveState | None:
+    """The operations state's columns (fed by AMI and the OMS), when the server runs one."""
     rt = getattr(request.app.state, "ops", None)
     try:
-        svc = rt.service() if rt is not None else None
-        state = getattr(svc, "state", None)
-    except Exception:  # no live state: fall back to the generated peak loads
+        state = getattr(rt.service() if rt is not None else None, "state", None)
+    except Exception:  # no live state: callers fall back to the generated peak loads
         state = None
     if state is None:
-        return None, "generated_peak", 0.0
-    ids = np.asarray(state.asset_id, object)
-    loading = np.asarray(state.loading_pct, np.float64)
-    pos = {str(a): i for i, a in enumerate(ids)}
-    cg = ctx.cg
-    idx = np.array([pos.get(str(x), -1) for x in cg.xfmr_ids], np.int64)
-    meas = np.where(idx >= 0, loading[np.maximum(idx, 0)], np.nan)
-    known = np.isfinite(meas)
-    if not known.any():
-        return None, "generated_peak", 0.0
-    live_kw = np.where(known, meas / 100.0 * cg.xfmr_rating_kva, 0.0)
-    design = np.where(known, cg.xfmr_p_kw, 0.0)
-    num = np.bincount(cg.xfmr_bus, weights=live_kw, minlength=cg.n_bus)
-    den = np.bincount(cg.xfmr_bus, weights=design, minlength=cg.n_bus)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        scale = np.where(den > 0, num / den, np.nan)
-    scale = np.where(np.isfinite(scale), scale, 1.0)  # buses without a measurement keep design load
-    return scale, "ami_live", float(known.mean())
+        return None
+    return LiveState.from_columns(state.asset_id, state.loading_pct, state.status)
 
 
 @router.post("/cascade/simulate-realtime", dependencies=OPERATOR)
@@ -420,7 +364,8 @@ def simulate_realtime(
     ctx = _run_ctx(request, loaded)
     sc = resolve_scenario(scenario_name)
     inp = parse_inputs({"patient_zero": [patient_zero_id], "scenario": sc.name, "seed": seed})
-    scale, source, coverage = _live_scale(request, ctx, ctx.cg.bus_p_kw)
+    live = live_load_scale(ctx, _live_state(request))
+    scale, source, coverage = live.scale, live.source, live.coverage
     if scale is not None:
         # measured load replaces design peak × multiplier
         inp = dataclasses.replace(
@@ -517,8 +462,6 @@ def realtime_risk(
 ) -> dict[str, Any]:
     """Risk index from the live state (AMI loading, outages) or, without it, the scenario's flows. The
     thermal term's ambient is the weather model's temperature now, unless a scenario is asked for."""
-    ctx = _ctx(loaded)
-    cg = ctx.cg
     sc = resolve_scenario(scenario or "normal")
     if scenario is None:
         ami = getattr(request.app.state, "ami", None)
@@ -527,38 +470,9 @@ def realtime_risk(
         ambient_c, ambient_source = current_ambient_c(utc_now(), weather), "weather_model"
     else:
         ambient_c, ambient_source = sc.ambient_temp_c, "scenario"
-    p, q = scenario_loads(ctx, sc.load_multiplier, sc.residential_heating_factor)
-    scale, source, coverage = _live_scale(request, ctx, p)
-    if scale is not None:
-        base_p, base_q = scenario_loads(ctx, 1.0, 1.0)
-        p, q = base_p * scale, base_q * scale
-    pf = run_powerflow(cg, p_kw=p, q_kvar=q)
-    xp = cg.xfmr_p_kw
-    bus_ratio = np.where(cg.bus_p_kw > 0, p / np.maximum(cg.bus_p_kw, 1e-9), 0.0)
-    xl = 100.0 * xp * bus_ratio[cg.xfmr_bus] / np.maximum(cg.xfmr_rating_kva, 1e-9)
-    customers_out = 0
-    rt = getattr(request.app.state, "ops", None)
-    try:
-        state = rt.service().state if rt is not None else None
-    except Exception:  # no ops state: no measured outages
-        state = None
-    if state is not None:
-        status = np.asarray(state.status)
-        out_ids = pd.Index(np.asarray(state.asset_id, object)[status == 3])  # STATUS_CODES[3] == "out"
-        customers_out = int(pd.Index(cg.meter_ids).isin(out_ids).sum()) if len(out_ids) else 0
-    ri = risk_index(
-        ctx,
-        xfmr_loading_pct=xl,
-        source_loading_pct=pf.source_loading_pct,
-        ambient_c=ambient_c,
-        customers_out=customers_out,
-        load_source=source,
-        ambient_source=ambient_source,
+    return realtime_risk_index(
+        _ctx(loaded), sc, ambient_c=ambient_c, ambient_source=ambient_source, live=_live_state(request)
     )
-    out: dict[str, Any] = jsonable(ri)
-    out["live_coverage"] = round(coverage, 4)
-    out["scenario"] = sc.name
-    return out
 
 
 @router.get("/powerflow/{feeder_id}", dependencies=VIEWER)
