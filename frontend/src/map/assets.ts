@@ -6,6 +6,7 @@
  * stay as one array for tooltips, search and the inspector.
  */
 import { tableFromIPC, type Table, type Vector, type Data, DataType } from "apache-arrow";
+import { arrowStrings } from "./arrowStrings";
 
 export interface MapAssets {
   count: number;
@@ -77,13 +78,7 @@ function bools(col: AnyVector | null, n: number): Uint8Array {
 }
 
 function strings(col: AnyVector | null, n: number): (string | null)[] {
-  const out: (string | null)[] = new Array<string | null>(n).fill(null);
-  if (!col) return out;
-  for (let i = 0; i < n; i++) {
-    const v: unknown = col.get(i);
-    out[i] = v === null || v === undefined ? null : String(v);
-  }
-  return out;
+  return arrowStrings(col, n);
 }
 
 /** Codes into a deduplicated label list, for dictionary columns and plain strings alike. */

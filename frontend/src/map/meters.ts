@@ -4,12 +4,10 @@
  */
 import { tableFromIPC, type Vector } from "apache-arrow";
 import type { MeterData } from "../state/mapData";
+import { arrowStrings } from "./arrowStrings";
 
 function strs(col: Vector | null, n: number): string[] {
-  const out = new Array<string>(n).fill("");
-  if (!col) return out;
-  for (let i = 0; i < n; i++) out[i] = String(col.get(i) ?? "");
-  return out;
+  return arrowStrings(col, n).map((s) => s ?? "");
 }
 
 function rows(col: Vector | null, n: number): Int32Array {
