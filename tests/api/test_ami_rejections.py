@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
-from live_server import LiveServer, make_settings
+from live_server import LiveServer, make_settings, serve_grid
 from typer.testing import CliRunner
 
 from fluxops.ami.synth import AmiSynthesizer, DayAmi
@@ -79,8 +79,18 @@ def _letter(store: DeadLetterDir, topic: str, payload: bytes, reason: str = "lak
 
 
 def test_replay_stores_once_and_refuses_what_is_still_invalid(
-    live: LiveServer, role_tokens: dict[str, str], day_ami: DayAmi
+    tmp_path: Path, tiny_grid: Grid, day_ami: DayAmi
 ) -> None:
+    # a server of its own: replayed readings land in its lake, not in the session server's (whose
+    # tests expect a lake without AMI, e.g. design-peak loading)
+    with serve_grid(tmp_path / "replay", tiny_grid) as live:
+        with live.client(live.admin_token) as c:
+            key = c.post("/api/admin/keys", json={"role": "operator", "label": "replay test"})
+            assert key.status_code in (200, 201), key.text
+        _replay_checks(live, {"operator": key.json()["token"], "admin": live.admin_token}, day_ami)
+
+
+def _replay_checks(live: LiveServer, role_tokens: dict[str, str], day_ami: DayAmi) -> None:
     store = DeadLetterDir(dead_letter_dir(live.app.state.settings))
     readings = day_ami.readings.drop_columns(["delivered_utc"]).slice(0, 40)
     good = _letter(store, "head-end/readings", _arrow(readings))

@@ -41,7 +41,7 @@ def risk_ready(ui_server: UiServer, tiny_grid: Any) -> Iterator[None]:
         risk_assets(tiny_grid),
         end_utc=datetime(2026, 1, 1, tzinfo=UTC),
         years=5,
-        seed=2,
+        seed=4,  # seed 2 leaves one test-year failure: too few to judge anything against the oracle
         params=replace(base, **rates),
     )
     info = ui_server.store.get_grid_info()
