@@ -15,6 +15,7 @@ from fluxops.risk.models import (
     MODEL_KINDS,
     Snapshots,
     TrainConfig,
+    ceiling_check,
     evaluate,
     held_out_substations,
     oracle_probability,
@@ -235,3 +236,19 @@ def test_transformer_card(small_history: History) -> None:
     p = fit_transformer_model(small_history, ev["chosen"], CFG)
     xf = (small_history.assets["asset_type"] == "transformer").to_numpy()
     assert np.isfinite(p[xf]).all() and np.isnan(p[~xf]).all() and ((p[xf] > 0) & (p[xf] < 1)).all()
+
+
+def test_ceiling_not_judged_on_too_few_failures() -> None:
+    """One test-year failure: a model 'above the oracle' is noise there, so the check says it did not judge
+    (and refuses nothing); with enough failures the same cheat is caught."""
+    rng = np.random.default_rng(0)
+    oracle = rng.uniform(0.0, 0.05, 400)
+    y = np.zeros(400, np.int8)
+    y[[7]] = 1
+    cheat = (0.9 * y + 0.05).astype(np.float64)
+    v, note = ceiling_check(y, {"cheat": cheat}, oracle, bootstrap_index(len(y), 200, 0))
+    assert v == [] and note.startswith("not judged: 1 test-year failures")
+    y[rng.choice(400, 30, replace=False)] = 1
+    cheat = (0.9 * y + 0.05).astype(np.float64)
+    v, note = ceiling_check(y, {"cheat": cheat}, oracle, bootstrap_index(len(y), 200, 0))
+    assert v and note.startswith("failed")
