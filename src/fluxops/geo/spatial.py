@@ -46,6 +46,25 @@ class SpatialHit:
     distance_m: float | None  # to the query point or line; None for a polygon selection
 
 
+def hits_from_columns(cols: dict[str, list[Any]], n: int, dist: Any = None) -> list[SpatialHit]:
+    """Rows of an asset selection (asset_id, asset_type, name, feeder_id, substation_id, lon, lat columns)
+    as hits; ``dist``: per-row distance in metres, or None for a polygon selection. One conversion for the
+    stores' SQL answers and the in-memory index's."""
+    return [
+        SpatialHit(
+            asset_id=cols["asset_id"][i],
+            asset_type=cols["asset_type"][i],
+            name=cols["name"][i],
+            feeder_id=cols["feeder_id"][i],
+            substation_id=cols["substation_id"][i],
+            lon=float(cols["lon"][i]),
+            lat=float(cols["lat"][i]),
+            distance_m=None if dist is None else round(float(dist[i]), 3),
+        )
+        for i in range(n)
+    ]
+
+
 @dataclass(frozen=True)
 class SpatialSelection:
     """Every match counted (in total and by asset type); the first `items` returned, nearest first

@@ -31,7 +31,7 @@ import shapely
 
 from fluxops.geo import mvt_points
 from fluxops.geo import tiles as geo_tiles
-from fluxops.geo.spatial import EARTH_RADIUS_M, SpatialHit, haversine_m, radius_box
+from fluxops.geo.spatial import EARTH_RADIUS_M, SpatialHit, haversine_m, hits_from_columns, radius_box
 from fluxops.grid.models import ASSET_TYPES
 
 PROPS = ("id", "type", "name", "feeder_id", "substation_id")  # the asset tiles' properties, in order
@@ -232,20 +232,7 @@ def _type_mask(index: _Index, sl: slice, types: tuple[str, ...] | None) -> np.nd
 
 
 def hits(index: _Index, rows: Ints, dist: Floats | None) -> list[SpatialHit]:
-    cols = index.table.take(pa.array(rows)).to_pydict()
-    return [
-        SpatialHit(
-            asset_id=cols["asset_id"][i],
-            asset_type=cols["asset_type"][i],
-            name=cols["name"][i],
-            feeder_id=cols["feeder_id"][i],
-            substation_id=cols["substation_id"][i],
-            lon=float(cols["lon"][i]),
-            lat=float(cols["lat"][i]),
-            distance_m=None if dist is None else round(float(dist[i]), 3),
-        )
-        for i in range(len(rows))
-    ]
+    return hits_from_columns(index.table.take(pa.array(rows)).to_pydict(), len(rows), dist)
 
 
 def nearest(index: _Index, lon: float, lat: float, k: int, types: tuple[str, ...] | None) -> list[SpatialHit]:

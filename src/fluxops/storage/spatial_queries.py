@@ -26,6 +26,7 @@ from fluxops.geo.spatial import (
     SpatialHit,
     SpatialSelection,
     buffered_box,
+    hits_from_columns,
     line_projection,
     radius_box,
 )
@@ -68,20 +69,7 @@ def _point(store: Any) -> str:
 
 def _hits(table: pa.Table, with_distance: bool) -> list[SpatialHit]:
     cols = table.to_pydict()
-    dist = cols.get("distance_m") if with_distance else None
-    return [
-        SpatialHit(
-            asset_id=cols["asset_id"][i],
-            asset_type=cols["asset_type"][i],
-            name=cols["name"][i],
-            feeder_id=cols["feeder_id"][i],
-            substation_id=cols["substation_id"][i],
-            lon=float(cols["lon"][i]),
-            lat=float(cols["lat"][i]),
-            distance_m=None if dist is None else round(float(dist[i]), 3),
-        )
-        for i in range(table.num_rows)
-    ]
+    return hits_from_columns(cols, table.num_rows, cols.get("distance_m") if with_distance else None)
 
 
 def _selection(

@@ -29,23 +29,9 @@ import shapely
 from fluxops.geo.tiles import BUFFER, EXTENT, Tile, TileLayer
 from fluxops.storage.geo_layers_store import FEATURES
 from fluxops.storage.schema import ident
-from fluxops.storage.tiles_generalized import to_mercator
+from fluxops.storage.tiles_generalized import SCHEMA, to_mercator
 
-SPANS = pa.schema(
-    [
-        pa.field("segment_id", pa.string(), nullable=False),
-        pa.field("feeder_id", pa.string(), nullable=False),
-        pa.field("substation_id", pa.string(), nullable=False),
-        pa.field("construction", pa.string(), nullable=False),
-        pa.field("conductor", pa.string(), nullable=False),
-        pa.field("ampacity_a", pa.float64(), nullable=False),
-        pa.field("min_lon", pa.float64(), nullable=False),
-        pa.field("min_lat", pa.float64(), nullable=False),
-        pa.field("max_lon", pa.float64(), nullable=False),
-        pa.field("max_lat", pa.float64(), nullable=False),
-        pa.field("wkb_3857", pa.binary(), nullable=False),
-    ]
-)
+SPANS = SCHEMA  # the generalized spans' columns: the same rows, projected once (no simplification)
 GEO = pa.schema([pa.field("version", pa.string(), nullable=False), *FEATURES])
 META = pa.schema(
     [pa.field("meta_key", pa.string(), nullable=False), pa.field("built_for", pa.string(), nullable=False)]
